@@ -1,0 +1,42 @@
+# timeclock: make run (cloud + simulated clock), make test (everything CI runs).
+SHELL := /bin/bash
+export PATH := /usr/local/go/bin:$(PATH)
+GO ?= go
+VERSION ?= $(shell git describe --always --dirty 2>/dev/null || echo dev)
+LDFLAGS := -X main.version=$(VERSION)
+
+.PHONY: all build cross test test-unit test-arm run bench lint deps-test clean
+
+all: build
+
+build:
+	$(GO) build -ldflags "$(LDFLAGS)" -o bin/ ./cmd/...
+
+cross:
+	VERSION=$(VERSION) scripts/cross.sh
+
+deps-test:
+	@scripts/deps.sh test
+
+# test = vet + gofmt check + go test -race ./... + test-arm
+test: deps-test lint test-unit test-arm
+
+lint:
+	$(GO) vet ./...
+	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
+	if [ -n "$$out" ]; then echo "gofmt needed on:"; echo "$$out"; exit 1; fi
+
+test-unit:
+	TIMECLOCK_REQUIRE_TOOLS=1 $(GO) test -race -count=1 -timeout 8m ./...
+
+test-arm: deps-test
+	GO=$(GO) scripts/test-arm.sh
+
+run: build
+	scripts/run.sh
+
+bench: deps-test
+	GO=$(GO) scripts/bench.sh
+
+clean:
+	rm -rf bin dist run

@@ -1,0 +1,89 @@
+package agent
+
+import (
+	"errors"
+	"fmt"
+	"net/url"
+	"time"
+)
+
+// Config is everything the agent is told at start. Flags and the config file
+// fill it in cmd/timeclockd; Validate checks it.
+type Config struct {
+	// StateDir holds the durable state (journal, roster, identity).
+	StateDir string `json:"state_dir"`
+	// CloudURL is the cloud's HTTPS base URL; empty runs the clock standalone.
+	CloudURL string `json:"cloud_url"`
+	// CloudCA is a PEM file with the CA to trust for the cloud; empty trusts
+	// the system roots.
+	CloudCA string `json:"cloud_ca"`
+	// RosterFile is a JSON roster imported at start (standalone and demo use).
+	RosterFile string `json:"roster_file"`
+	// Timezone is the IANA zone the clock shows until the cloud sets one.
+	Timezone string `json:"timezone"`
+	// IdleTimeout returns an unfinished interaction to the idle screen.
+	IdleTimeout Duration `json:"idle_timeout"`
+	// FeedbackTime is how long a punch result stays on screen.
+	FeedbackTime Duration `json:"feedback_time"`
+	// Version is the firmware version reported in status.
+	Version string `json:"-"`
+}
+
+// DefaultConfig returns the defaults every field starts from.
+func DefaultConfig() Config {
+	return Config{
+		StateDir:     "/var/lib/timeclock",
+		Timezone:     "UTC",
+		IdleTimeout:  Duration(10 * time.Second),
+		FeedbackTime: Duration(2 * time.Second),
+		Version:      "dev",
+	}
+}
+
+// Validate checks the config and says which field is wrong.
+func (c Config) Validate() error {
+	var errs []error
+	if c.StateDir == "" {
+		errs = append(errs, errors.New("state_dir: missing"))
+	}
+	if c.CloudURL != "" {
+		u, err := url.Parse(c.CloudURL)
+		switch {
+		case err != nil:
+			errs = append(errs, fmt.Errorf("cloud_url: %w", err))
+		case u.Scheme != "https":
+			errs = append(errs, fmt.Errorf("cloud_url: %q must be an https:// URL", c.CloudURL))
+		case u.Host == "":
+			errs = append(errs, fmt.Errorf("cloud_url: %q has no host", c.CloudURL))
+		}
+	}
+	if _, err := time.LoadLocation(c.Timezone); err != nil {
+		errs = append(errs, fmt.Errorf("timezone: %w", err))
+	}
+	if c.IdleTimeout.D() < time.Second {
+		errs = append(errs, fmt.Errorf("idle_timeout: %v is shorter than 1s", c.IdleTimeout.D()))
+	}
+	if c.FeedbackTime.D() < 100*time.Millisecond || c.FeedbackTime.D() > time.Minute {
+		errs = append(errs, fmt.Errorf("feedback_time: %v out of range (100ms-1m)", c.FeedbackTime.D()))
+	}
+	return errors.Join(errs...)
+}
+
+// Duration is a time.Duration that reads and writes as "10s" in JSON.
+type Duration time.Duration
+
+// D returns the time.Duration.
+func (d Duration) D() time.Duration { return time.Duration(d) }
+
+// MarshalText writes "10s".
+func (d Duration) MarshalText() ([]byte, error) { return []byte(time.Duration(d).String()), nil }
+
+// UnmarshalText reads "10s", "1m30s" and the like.
+func (d *Duration) UnmarshalText(b []byte) error {
+	v, err := time.ParseDuration(string(b))
+	if err != nil {
+		return err
+	}
+	*d = Duration(v)
+	return nil
+}

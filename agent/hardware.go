@@ -1,0 +1,33 @@
+package agent
+
+import (
+	"errors"
+
+	"timeclock/hal"
+)
+
+// Hardware is the opened board as the agent sees it: HAL devices and a few
+// facts about the model. cmd/timeclockd builds it from a board.Set so the
+// agent never depends on concrete drivers.
+type Hardware struct {
+	Model     string
+	Keypad    hal.Keypad
+	Display   hal.Display
+	Badges    []hal.BadgeReader
+	Indicator hal.Indicator
+	// Network names the model's interfaces, LAN first.
+	Network []string
+}
+
+func (h Hardware) check() error {
+	if h.Display == nil {
+		return errors.New("agent: hardware has no display")
+	}
+	if h.Keypad == nil {
+		return errors.New("agent: hardware has no keypad")
+	}
+	if h.Indicator == nil {
+		return errors.New("agent: hardware has no indicator")
+	}
+	return nil
+}

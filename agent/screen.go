@@ -1,0 +1,72 @@
+package agent
+
+import (
+	"strconv"
+	"strings"
+	"time"
+)
+
+// center pads s to sit in the middle of cols cells.
+func center(s string, cols int) string {
+	n := len([]rune(s))
+	if n >= cols {
+		return s
+	}
+	return strings.Repeat(" ", (cols-n)/2) + s
+}
+
+// spread puts left and right at the two ends of a cols-wide line, cutting
+// left when both do not fit.
+func spread(left, right string, cols int) string {
+	l, r := []rune(left), []rune(right)
+	if len(l)+1+len(r) > cols {
+		keep := max(0, cols-len(r)-1)
+		l = l[:min(len(l), keep)]
+	}
+	return string(l) + strings.Repeat(" ", max(1, cols-len(l)-len(r))) + string(r)
+}
+
+// idleView is what the idle screen shows besides the time.
+type idleView struct {
+	Cloud   string // "standalone", "online", "offline"
+	Pending int
+}
+
+// idleScreen renders the idle screen: the local date and time, "Badge or
+// PIN", and on 4-line displays the connection mark and pending count.
+func idleScreen(now time.Time, cols, rows int, v idleView) []string {
+	prompt := center("Badge or PIN", cols)
+	if rows < 4 {
+		return []string{dateTime(now, cols), prompt}
+	}
+	mark := "Not connected"
+	switch v.Cloud {
+	case "online":
+		mark = "Online"
+	case "offline":
+		mark = "Offline"
+	}
+	return []string{
+		dateTime(now, cols),
+		"",
+		prompt,
+		spread(mark, pendingText(v.Pending), cols),
+	}
+}
+
+// dateTime is the idle screen's first line: the date, with the year when it
+// fits, and the time at the right.
+func dateTime(now time.Time, cols int) string {
+	date, hm := now.Format("Mon 02 Jan 2006"), now.Format("15:04")
+	if len(date)+1+len(hm) > cols {
+		date = now.Format("Mon 02 Jan")
+	}
+	return spread(date, hm, cols)
+}
+
+func pendingText(n int) string {
+	if n == 0 {
+		return ""
+	}
+	return strconv.Itoa(n) + " pending"
+}

@@ -1,0 +1,63 @@
+package agent
+
+import (
+	"fmt"
+	"strconv"
+	"time"
+)
+
+// Status is the clock's state as the console's "status", the sim socket's
+// "status" and the cloud check-in report it.
+type Status struct {
+	State      State
+	Model      string
+	Version    string
+	DeviceID   string // empty until onboarded
+	Cloud      string // "standalone", "online", "offline"
+	Pending    int
+	Synced     bool // the clock's time is known to be right
+	Network    string
+	LastUsedBy string
+	Uptime     time.Duration
+}
+
+// Field is one status key and its value as text.
+type Field struct {
+	Key, Value string
+	raw        any
+}
+
+// Fields lists the status as ordered key=value pairs; the console prints them
+// one per line and the sim socket returns them as one JSON object.
+func (s Status) Fields() []Field {
+	f := func(k string, v any) Field { return Field{Key: k, Value: fmt.Sprint(v), raw: v} }
+	dev := s.DeviceID
+	if dev == "" {
+		dev = "none"
+	}
+	netw := s.Network
+	if netw == "" {
+		netw = "none"
+	}
+	return []Field{
+		f("state", s.State.String()),
+		f("pending", s.Pending),
+		f("synced", s.Synced),
+		f("network", netw),
+		f("cloud", s.Cloud),
+		f("device_id", dev),
+		f("model", s.Model),
+		f("version", s.Version),
+		f("last_used_by", s.LastUsedBy),
+		f("uptime", strconv.FormatInt(int64(s.Uptime.Seconds()), 10)+"s"),
+	}
+}
+
+// Map is the status as a JSON-ready object with typed values.
+func (s Status) Map() map[string]any {
+	m := map[string]any{}
+	for _, f := range s.Fields() {
+		m[f.Key] = f.raw
+	}
+	return m
+}

@@ -1,0 +1,77 @@
+package board
+
+import (
+	"errors"
+	"fmt"
+
+	"timeclock/hal"
+	"timeclock/hal/sim"
+)
+
+// Set is an opened board: one device per role.
+type Set struct {
+	Model     Model
+	Keypad    hal.Keypad
+	Display   hal.Display
+	Badges    []hal.BadgeReader
+	Indicator hal.Indicator
+	// Sim is the simulated board behind the devices, nil on real hardware.
+	Sim *sim.Board
+}
+
+// Opts are what opening a board needs beyond the model.
+type Opts struct {
+	// Sim configures the simulated board (its clock); nil means defaults.
+	Sim *sim.Opts
+}
+
+// Open opens the model's drivers. Everything opened so far is halted again
+// when a later device fails.
+func Open(m Model, o Opts) (*Set, error) {
+	if err := m.Validate(); err != nil {
+		return nil, err
+	}
+	if m.Display.Driver == "sim" {
+		return openSim(m, o)
+	}
+	return nil, fmt.Errorf("board %s: display driver %q is not available in this build", m.Name, m.Display.Driver)
+}
+
+func openSim(m Model, o Opts) (*Set, error) {
+	so := sim.DefaultOpts
+	if o.Sim != nil {
+		so = *o.Sim
+	}
+	so.Cols, so.Rows = m.Display.Cols, m.Display.Rows
+	b, err := sim.New(&so)
+	if err != nil {
+		return nil, fmt.Errorf("board %s: %w", m.Name, err)
+	}
+	return &Set{
+		Model:     m,
+		Keypad:    b.Keypad(),
+		Display:   b.Display(),
+		Badges:    []hal.BadgeReader{b.BadgeReader()},
+		Indicator: b.Indicator(),
+		Sim:       b,
+	}, nil
+}
+
+// Halt halts every device of the set and returns their errors joined.
+func (s *Set) Halt() error {
+	var errs []error
+	halt := func(d hal.Device) {
+		if d != nil {
+			if err := d.Halt(); err != nil {
+				errs = append(errs, fmt.Errorf("halt %s: %w", d, err))
+			}
+		}
+	}
+	halt(s.Display)
+	halt(s.Indicator)
+	for _, b := range s.Badges {
+		halt(b)
+	}
+	halt(s.Keypad)
+	return errors.Join(errs...)
+}

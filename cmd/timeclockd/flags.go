@@ -1,0 +1,75 @@
+package main
+
+import (
+	"flag"
+	"io"
+	"log/slog"
+	"os"
+)
+
+// flags are the command line; empty strings mean "not given".
+type flags struct {
+	version    bool
+	board      string
+	boardFile  string
+	stateDir   string
+	config     string
+	cloud      string
+	cloudCA    string
+	rosterFile string
+	simSocket  string
+	console    string
+	logLevel   string
+	logFile    string
+	level      slog.Level
+	set        map[string]bool // flags given explicitly
+}
+
+func parseFlags(args []string) (*flags, error) {
+	var f flags
+	fs := flag.NewFlagSet("timeclockd", flag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	fs.BoolVar(&f.version, "version", false, "print the version and exit")
+	fs.StringVar(&f.board, "board", "sim", "clock model to run on (see --board list)")
+	fs.StringVar(&f.boardFile, "board-file", "", "JSON file of extra or replacement board definitions")
+	fs.StringVar(&f.stateDir, "state-dir", "", "directory for durable state (default /var/lib/timeclock)")
+	fs.StringVar(&f.config, "config", "", "JSON config file; flags given override it")
+	fs.StringVar(&f.cloud, "cloud", "", "the cloud's HTTPS base URL; none runs the clock standalone")
+	fs.StringVar(&f.cloudCA, "cloud-ca", "", "PEM file with the CA to trust for the cloud")
+	fs.StringVar(&f.rosterFile, "roster-file", "", "JSON roster to import at start")
+	fs.StringVar(&f.simSocket, "sim-socket", "", "sim board control socket (default STATE_DIR/sim.sock)")
+	fs.StringVar(&f.console, "console", "", "serial console device, or stdio")
+	fs.StringVar(&f.logLevel, "log-level", "info", "debug, info, warn or error")
+	fs.StringVar(&f.logFile, "log-file", "", "log to this file (default stderr; STATE_DIR/timeclockd.log while the sim TUI runs)")
+	fs.Usage = func() {
+		w := fs.Output()
+		if w == io.Discard {
+			w = os.Stderr
+		}
+		fs.SetOutput(w)
+		io.WriteString(w, "usage: timeclockd [flags]\n")
+		fs.PrintDefaults()
+	}
+	if err := fs.Parse(args); err != nil {
+		if err == flag.ErrHelp {
+			fs.SetOutput(os.Stdout)
+			fs.Usage()
+		}
+		return nil, err
+	}
+	if fs.NArg() > 0 {
+		return nil, &usageError{"unexpected argument " + fs.Arg(0)}
+	}
+	var lvl slog.Level
+	if err := lvl.UnmarshalText([]byte(f.logLevel)); err != nil {
+		return nil, &usageError{"--log-level " + f.logLevel + ": want debug, info, warn or error"}
+	}
+	f.level = lvl
+	f.set = map[string]bool{}
+	fs.Visit(func(fl *flag.Flag) { f.set[fl.Name] = true })
+	return &f, nil
+}
+
+type usageError struct{ msg string }
+
+func (e *usageError) Error() string { return e.msg + " (see timeclockd -h)" }

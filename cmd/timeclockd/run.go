@@ -1,0 +1,201 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"sync"
+	"time"
+
+	"timeclock/agent"
+	"timeclock/board"
+	"timeclock/hal/sim"
+)
+
+// fileConfig is the --config file: the agent's config plus the choices only
+// main makes.
+type fileConfig struct {
+	agent.Config
+	Board     string `json:"board"`
+	BoardFile string `json:"board_file"`
+	Console   string `json:"console"`
+	SimSocket string `json:"sim_socket"`
+}
+
+func loadConfig(fl *flags) (fileConfig, error) {
+	fc := fileConfig{Config: agent.DefaultConfig(), Board: "sim"}
+	if fl.config != "" {
+		b, err := os.ReadFile(fl.config)
+		if err != nil {
+			return fc, fmt.Errorf("config: %w", err)
+		}
+		dec := json.NewDecoder(bytes.NewReader(b))
+		dec.DisallowUnknownFields()
+		if err := dec.Decode(&fc); err != nil {
+			return fc, fmt.Errorf("config %s: %w", fl.config, err)
+		}
+	}
+	over := func(name string, dst *string, v string) {
+		if fl.set[name] {
+			*dst = v
+		}
+	}
+	over("board", &fc.Board, fl.board)
+	over("board-file", &fc.BoardFile, fl.boardFile)
+	over("state-dir", &fc.StateDir, fl.stateDir)
+	over("cloud", &fc.CloudURL, fl.cloud)
+	over("cloud-ca", &fc.CloudCA, fl.cloudCA)
+	over("roster-file", &fc.RosterFile, fl.rosterFile)
+	over("console", &fc.Console, fl.console)
+	over("sim-socket", &fc.SimSocket, fl.simSocket)
+	fc.Version = version
+	if err := fc.Config.Validate(); err != nil {
+		return fc, fmt.Errorf("config: %w", err)
+	}
+	return fc, nil
+}
+
+func run(ctx context.Context, fl *flags) error {
+	start := time.Now()
+	fc, err := loadConfig(fl)
+	if err != nil {
+		return err
+	}
+	var extra []board.Model
+	if fc.BoardFile != "" {
+		if extra, err = board.LoadFile(fc.BoardFile); err != nil {
+			return err
+		}
+	}
+	model, err := board.Lookup(fc.Board, extra...)
+	if err != nil {
+		return err
+	}
+	if err := os.MkdirAll(fc.StateDir, 0o700); err != nil {
+		return fmt.Errorf("state dir: %w", err)
+	}
+	useTUI := model.Display.Driver == "sim" && sim.IsTerminal(os.Stdin)
+
+	logOut, closeLog, err := openLog(fl.logFile, fc.StateDir, useTUI)
+	if err != nil {
+		return err
+	}
+	defer closeLog()
+	log := slog.New(slog.NewTextHandler(logOut, &slog.HandlerOptions{Level: fl.level}))
+
+	if fc.Console != "" {
+		return fmt.Errorf("--console %s: the serial console is not in this build yet", fc.Console)
+	}
+
+	set, err := board.Open(model, board.Opts{})
+	if err != nil {
+		return err
+	}
+	defer func() {
+		if err := set.Halt(); err != nil {
+			log.Error("halt", "err", err)
+		}
+	}()
+	log.Info("board open", "model", model.Name, "display", set.Display.String())
+
+	var ifaces []string
+	for _, n := range model.Network {
+		ifaces = append(ifaces, n.Name)
+	}
+	a, err := agent.New(fc.Config, agent.Hardware{
+		Model:     model.Name,
+		Keypad:    set.Keypad,
+		Display:   set.Display,
+		Badges:    set.Badges,
+		Indicator: set.Indicator,
+		Network:   ifaces,
+	}, agent.Options{Logger: log, Start: start})
+	if err != nil {
+		return err
+	}
+
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	var wg sync.WaitGroup
+	defer wg.Wait()
+	defer cancel()
+	errc := make(chan error, 3)
+
+	if set.Sim != nil {
+		set.Sim.SetStatus(func() map[string]any { return a.Status().Map() })
+		path := fc.SimSocket
+		if path == "" {
+			path = filepath.Join(fc.StateDir, "sim.sock")
+		}
+		ln, err := sim.Listen(path)
+		if err != nil {
+			return err
+		}
+		log.Info("sim control socket", "path", path)
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			defer os.Remove(path)
+			if err := set.Sim.Serve(ctx, ln); err != nil {
+				errc <- err
+			}
+		}()
+		if useTUI {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				err := set.Sim.RunTUI(ctx, os.Stdin)
+				if errors.Is(err, sim.ErrQuit) {
+					err = nil
+				}
+				cancel() // leaving the TUI stops the clock
+				if err != nil {
+					errc <- err
+				}
+			}()
+		}
+	}
+
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		if err := a.Run(ctx); err != nil {
+			errc <- err
+		}
+		cancel()
+	}()
+	select {
+	case <-ctx.Done():
+	case err := <-errc:
+		cancel()
+		return err
+	}
+	wg.Wait()
+	select {
+	case err := <-errc:
+		return err
+	default:
+	}
+	log.Info("stopped")
+	return nil
+}
+
+func openLog(path, stateDir string, tui bool) (io.Writer, func(), error) {
+	if path == "" && tui {
+		path = filepath.Join(stateDir, "timeclockd.log")
+	}
+	if path == "" {
+		return os.Stderr, func() {}, nil
+	}
+	f, err := os.OpenFile(path, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o600)
+	if err != nil {
+		return nil, nil, fmt.Errorf("log file: %w", err)
+	}
+	return f, func() { f.Close() }, nil
+}

@@ -1,0 +1,8 @@
+module timeclock
+
+go 1.25.0
+
+require (
+	golang.org/x/sys v0.45.0
+	golang.org/x/term v0.36.0
+)

@@ -1,0 +1,103 @@
+package sim
+
+import (
+	"os"
+	"regexp"
+	"strings"
+	"testing"
+
+	"timeclock/hal"
+)
+
+func writeFile(path string) error { return os.WriteFile(path, []byte("x"), 0o600) }
+
+func keys(evs []termEvent) string {
+	var s []string
+	for _, e := range evs {
+		switch e.kind {
+		case evKey:
+			s = append(s, e.key.String())
+		case evChar:
+			s = append(s, "char:"+string(e.char))
+		case evBackspace:
+			s = append(s, "bs")
+		case evEscape:
+			s = append(s, "esc")
+		case evQuit:
+			s = append(s, "quit")
+		}
+	}
+	return strings.Join(s, " ")
+}
+
+func TestDecoder(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		in   []string // separate reads
+		want string
+	}{
+		{"digits", []string{"0123456789*#"}, "0 1 2 3 4 5 6 7 8 9 * #"},
+		{"enter", []string{"\r\n"}, "enter enter"},
+		{"backspace", []string{"\x7f\x08"}, "bs bs"},
+		{"ctrl-c", []string{"\x03"}, "quit"},
+		{"arrows", []string{"\x1b[A\x1b[B\x1bOA"}, "up down up"},
+		{"xterm F keys", []string{"\x1bOP\x1bOQ\x1bOR\x1bOS"}, "f1 f2 f3 f4"},
+		{"vt F keys", []string{"\x1b[11~\x1b[14~"}, "f1 f4"},
+		{"linux console F keys", []string{"\x1b[[A\x1b[[D"}, "f1 f4"},
+		{"split escape", []string{"\x1bO", "P5"}, "f1 5"},
+		{"split csi", []string{"\x1b[1", "1~"}, "f1"},
+		{"lone escape", []string{"\x1b"}, "esc"},
+		{"unknown csi dropped", []string{"\x1b[15~7"}, "7"},
+		{"mouse report dropped", []string{"\x1b[<0;3;4M1"}, "1"},
+		{"alt key dropped", []string{"\x1bx2"}, "2"},
+		{"letters", []string{"bq"}, "char:b char:q"},
+		{"controls ignored", []string{"\x01\x02\t"}, ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var d decoder
+			var all []termEvent
+			for _, in := range tc.in {
+				all = append(all, d.feed([]byte(in))...)
+			}
+			if got := keys(all); got != tc.want {
+				t.Errorf("got %q, want %q", got, tc.want)
+			}
+		})
+	}
+}
+
+func FuzzDecoder(f *testing.F) {
+	for _, s := range []string{"123", "\x1b[A", "\x1bOP", "\x1b[11~", "\x1b", "\x1b[", "\x1b[<0;3;4M", "\x03"} {
+		f.Add([]byte(s), 1)
+	}
+	f.Fuzz(func(t *testing.T, data []byte, split int) {
+		var d decoder
+		if split < 0 || split > len(data) {
+			split = len(data)
+		}
+		evs := d.feed(data[:split])
+		evs = append(evs, d.feed(data[split:])...)
+		for _, e := range evs {
+			if e.kind == evKey && e.key >= hal.Key(len(hal.Keys())) {
+				t.Fatalf("decoded an invalid key %v", e.key)
+			}
+		}
+		if len(d.pending) > 32 {
+			t.Fatalf("decoder holds %d bytes pending", len(d.pending))
+		}
+	})
+}
+
+func TestRenderFace(t *testing.T) {
+	out := render([]string{"Mon 02 Jan      08:00", "Badge or PIN"}, 20, Lights{Green: true, Buzzer: "ok", Beeps: 1}, false, "", "")
+	plain := regexp.MustCompile("\x1b\\[[0-9;?]*[A-Za-z]").ReplaceAllString(out, "")
+	for _, want := range []string{"┌──────────────────────┐", "│ Badge or PIN         │", "● green", "○ red", "buzzer: ok (1)", "Ctrl-C = quit"} {
+		if !strings.Contains(plain, want) {
+			t.Errorf("face lacks %q:\n%s", want, plain)
+		}
+	}
+	out = render([]string{"x"}, 16, Lights{}, true, "42", "")
+	if !strings.Contains(out, "Badge number: 42_") {
+		t.Errorf("badge prompt missing:\n%s", out)
+	}
+}

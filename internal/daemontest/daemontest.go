@@ -1,0 +1,237 @@
+// Package daemontest builds this module's commands and runs them as real
+// processes for end-to-end tests, and talks to the sim board's control
+// socket.
+package daemontest
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"timeclock/internal/await"
+)
+
+var (
+	buildMu  sync.Mutex
+	builtDir string
+	built    = map[string]string{}
+)
+
+// Build compiles a command of this module ("timeclock/cmd/timeclockd") once
+// per test binary and returns the executable's path. Tests that need it are
+// skipped where no Go toolchain can build for this machine (under qemu).
+func Build(t testing.TB, pkg string) string {
+	t.Helper()
+	if os.Getenv("TIMECLOCK_QEMU") != "" {
+		t.Skip("end-to-end test: runs on the build host, not under qemu")
+	}
+	buildMu.Lock()
+	defer buildMu.Unlock()
+	if p, ok := built[pkg]; ok {
+		return p
+	}
+	if builtDir == "" {
+		d, err := os.MkdirTemp("", "timeclock-e2e-")
+		if err != nil {
+			t.Fatal(err)
+		}
+		builtDir = d
+	}
+	out := filepath.Join(builtDir, filepath.Base(pkg))
+	goBin := filepath.Join(runtime.GOROOT(), "bin", "go")
+	args := []string{"build", "-o", out}
+	if raceEnabled {
+		args = append(args, "-race")
+	}
+	cmd := exec.Command(goBin, append(args, pkg)...)
+	if b, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("go build %s: %v\n%s", pkg, err, b)
+	}
+	built[pkg] = out
+	return out
+}
+
+// Cleanup removes the built binaries; call it from TestMain after m.Run.
+func Cleanup() {
+	buildMu.Lock()
+	defer buildMu.Unlock()
+	if builtDir != "" {
+		os.RemoveAll(builtDir)
+	}
+}
+
+// Proc is a started command whose output is collected.
+type Proc struct {
+	Cmd  *exec.Cmd
+	out  *syncBuffer
+	done chan struct{}
+	err  error
+}
+
+// Start runs bin with args, its stdin empty (headless), stdout and stderr
+// collected; the process is killed when the test ends.
+func Start(t testing.TB, bin string, args ...string) *Proc {
+	t.Helper()
+	p := &Proc{Cmd: exec.Command(bin, args...), out: &syncBuffer{}, done: make(chan struct{})}
+	p.Cmd.Stdout, p.Cmd.Stderr = p.out, p.out
+	if err := p.Cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	go func() { p.err = p.Cmd.Wait(); close(p.done) }()
+	t.Cleanup(func() {
+		p.Cmd.Process.Kill()
+		<-p.done
+		if t.Failed() {
+			t.Logf("%s output:\n%s", filepath.Base(bin), p.Output())
+		}
+	})
+	return p
+}
+
+// Output is everything the process wrote so far.
+func (p *Proc) Output() string { return p.out.String() }
+
+// Wait waits for the process to exit and returns its exit error.
+func (p *Proc) Wait(t testing.TB, timeout time.Duration) error {
+	t.Helper()
+	select {
+	case <-p.done:
+		return p.err
+	case <-time.After(timeout):
+		t.Fatalf("process still running after %v", timeout)
+		return nil
+	}
+}
+
+// Exited reports whether the process has ended.
+func (p *Proc) Exited() bool {
+	select {
+	case <-p.done:
+		return true
+	default:
+		return false
+	}
+}
+
+// WaitOutput waits until the output contains text.
+func (p *Proc) WaitOutput(t testing.TB, text string, timeout time.Duration) {
+	t.Helper()
+	await.True(t, timeout, func() bool { return strings.Contains(p.Output(), text) || p.Exited() },
+		"output never showed %q", text)
+	if !strings.Contains(p.Output(), text) {
+		t.Fatalf("process exited (%v) before printing %q:\n%s", p.err, text, p.Output())
+	}
+}
+
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+// Sim is a client of the sim board's control socket.
+type Sim struct {
+	t testing.TB
+	c net.Conn
+	r *bufio.Reader
+}
+
+// DialSim connects to the control socket, waiting for it to appear.
+func DialSim(t testing.TB, path string, timeout time.Duration) *Sim {
+	t.Helper()
+	c := await.Value(t, timeout, func() (net.Conn, bool) {
+		c, err := net.Dial("unix", path)
+		return c, err == nil
+	}, "control socket %s never answered", path)
+	t.Cleanup(func() { c.Close() })
+	return &Sim{t: t, c: c, r: bufio.NewReader(c)}
+}
+
+// Do sends one command and returns the decoded reply.
+func (s *Sim) Do(format string, args ...any) map[string]any {
+	s.t.Helper()
+	r, err := s.Try(format, args...)
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	return r
+}
+
+// Try is Do returning the error instead of failing the test (for a clock
+// that may be killed under the test's feet).
+func (s *Sim) Try(format string, args ...any) (map[string]any, error) {
+	line := fmt.Sprintf(format, args...)
+	s.c.SetDeadline(time.Now().Add(70 * time.Second))
+	if _, err := fmt.Fprintf(s.c, "%s\n", line); err != nil {
+		return nil, fmt.Errorf("sim %q: %w", line, err)
+	}
+	l, err := s.r.ReadBytes('\n')
+	if err != nil {
+		return nil, fmt.Errorf("sim %q: reply: %w", line, err)
+	}
+	var m map[string]any
+	if err := json.Unmarshal(l, &m); err != nil {
+		return nil, fmt.Errorf("sim %q: reply %q: %w", line, l, err)
+	}
+	return m, nil
+}
+
+// OK sends a command that must succeed.
+func (s *Sim) OK(format string, args ...any) map[string]any {
+	s.t.Helper()
+	r := s.Do(format, args...)
+	if r["ok"] != true {
+		s.t.Fatalf("sim %q failed: %v", fmt.Sprintf(format, args...), r)
+	}
+	return r
+}
+
+// Screen returns the display lines joined by newlines.
+func (s *Sim) Screen() string {
+	s.t.Helper()
+	r := s.OK("screen")
+	var lines []string
+	for _, l := range r["lines"].([]any) {
+		lines = append(lines, l.(string))
+	}
+	return strings.Join(lines, "\n")
+}
+
+// WaitScreen waits (server side) until a screen line contains text and
+// returns the screen; it fails the test with the last screen otherwise.
+func (s *Sim) WaitScreen(text string, timeout time.Duration) string {
+	s.t.Helper()
+	r := s.Do("wait %d %s", timeout.Milliseconds(), text)
+	var lines []string
+	if ls, ok := r["lines"].([]any); ok {
+		for _, l := range ls {
+			lines = append(lines, l.(string))
+		}
+	}
+	scr := strings.Join(lines, "\n")
+	if r["ok"] != true {
+		s.t.Fatalf("screen never showed %q; it shows:\n%s", text, scr)
+	}
+	return scr
+}

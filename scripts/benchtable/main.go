@@ -1,0 +1,105 @@
+// Command benchtable turns `go test -bench` output (and size lines the bench
+// script adds in the same format) into the BENCHMARKS.md table: each row
+// names what is measured, the result, the target and whether it is met.
+//
+//	go test -run '^$' -bench . ./... | go run ./scripts/benchtable
+package main
+
+import (
+	"bufio"
+	"fmt"
+	"io"
+	"os"
+	"regexp"
+	"strconv"
+	"strings"
+)
+
+// row is one line of the table: the metric (unit) of a benchmark.
+type row struct {
+	what   string
+	bench  string // benchmark name without the -GOMAXPROCS suffix
+	unit   string // the metric's unit as the benchmark reports it
+	show   string // unit shown in the table
+	scale  float64
+	op     string // "<=", ">=" or "" (informational)
+	target float64
+}
+
+var rows = []row{
+	{what: "start to idle screen, sim board (p50)", bench: "BenchmarkStartToIdle", unit: "p50-ms", show: "ms", scale: 1},
+	{what: "start to idle screen, sim board (p99)", bench: "BenchmarkStartToIdle", unit: "p99-ms", show: "ms", scale: 1, op: "<=", target: 500},
+	{what: "stripped agent binary, linux/arm GOARM=6", bench: "BenchmarkBinarySize/armv6", unit: "bytes", show: "MiB", scale: 1.0 / (1 << 20), op: "<=", target: 10},
+	{what: "stripped agent binary, linux/arm GOARM=7", bench: "BenchmarkBinarySize/armv7", unit: "bytes", show: "MiB", scale: 1.0 / (1 << 20), op: "<=", target: 10},
+	{what: "stripped agent binary, linux/arm64", bench: "BenchmarkBinarySize/arm64", unit: "bytes", show: "MiB", scale: 1.0 / (1 << 20), op: "<=", target: 10},
+}
+
+var suffix = regexp.MustCompile(`-\d+$`)
+
+// parse reads benchmark result lines into bench -> unit -> value.
+func parse(r io.Reader) map[string]map[string]float64 {
+	res := map[string]map[string]float64{}
+	sc := bufio.NewScanner(r)
+	sc.Buffer(make([]byte, 1<<20), 1<<20)
+	for sc.Scan() {
+		f := strings.Fields(sc.Text())
+		if len(f) < 4 || !strings.HasPrefix(f[0], "Benchmark") {
+			continue
+		}
+		name := suffix.ReplaceAllString(f[0], "")
+		if _, err := strconv.Atoi(f[1]); err != nil {
+			continue
+		}
+		if res[name] == nil {
+			res[name] = map[string]float64{}
+		}
+		for i := 2; i+1 < len(f); i += 2 {
+			if v, err := strconv.ParseFloat(f[i], 64); err == nil {
+				res[name][f[i+1]] = v
+			}
+		}
+	}
+	return res
+}
+
+func format(v float64) string {
+	switch {
+	case v >= 100:
+		return strconv.FormatFloat(v, 'f', 0, 64)
+	case v >= 10:
+		return strconv.FormatFloat(v, 'f', 1, 64)
+	default:
+		return strconv.FormatFloat(v, 'f', 2, 64)
+	}
+}
+
+func table(res map[string]map[string]float64, w io.Writer) (failed int) {
+	fmt.Fprintln(w, "| what | result | target | met |")
+	fmt.Fprintln(w, "|---|---|---|---|")
+	for _, r := range rows {
+		v, ok := res[r.bench][r.unit]
+		result, target, met := "not run", "", ""
+		if r.op != "" {
+			target = r.op + " " + format(r.target) + " " + r.show
+		}
+		if ok {
+			v *= r.scale
+			result = format(v) + " " + r.show
+			switch {
+			case r.op == "<=" && v <= r.target, r.op == ">=" && v >= r.target:
+				met = "yes"
+			case r.op != "":
+				met = "**no**"
+				failed++
+			}
+		}
+		fmt.Fprintf(w, "| %s | %s | %s | %s |\n", r.what, result, target, met)
+	}
+	return failed
+}
+
+func main() {
+	if failed := table(parse(os.Stdin), os.Stdout); failed > 0 {
+		fmt.Fprintf(os.Stderr, "benchtable: %d targets not met\n", failed)
+	}
+}

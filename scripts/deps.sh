@@ -1,0 +1,47 @@
+#!/usr/bin/env bash
+# Installs the Debian packages a make target needs, when they are missing.
+# As root it installs them (apt-get, no prompts); otherwise it names them and
+# fails, so nothing half-works.
+#
+#   scripts/deps.sh test   tools make test uses
+#   scripts/deps.sh run    tools make run uses
+set -euo pipefail
+
+want=()
+need() { # need COMMAND PACKAGE
+	command -v "$1" >/dev/null 2>&1 || want+=("$2")
+}
+
+case "${1:-test}" in
+test)
+	need qemu-arm qemu-user
+	need qemu-aarch64 qemu-user
+	need tmux tmux
+	need socat socat
+	need picocom picocom
+	need mosquitto mosquitto
+	need mosquitto_pub mosquitto-clients
+	need nft nftables
+	need ip iproute2
+	need gcc gcc # go test -race needs cgo
+	;;
+run)
+	:
+	;;
+*)
+	echo "deps.sh: unknown set $1 (test or run)" >&2
+	exit 2
+	;;
+esac
+
+[ ${#want[@]} -eq 0 ] && exit 0
+mapfile -t want < <(printf '%s\n' "${want[@]}" | sort -u)
+if [ "$(id -u)" != 0 ]; then
+	echo "missing tools; install them first:" >&2
+	echo "    sudo apt-get install -y ${want[*]}" >&2
+	exit 1
+fi
+echo "installing: ${want[*]}"
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -qq
+apt-get install -y -qq --no-install-recommends "${want[@]}" >/dev/null
