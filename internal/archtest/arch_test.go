@@ -29,7 +29,9 @@ func is(p string) func(string) bool { return func(q string) bool { return q == p
 func ours(p string) bool { return p == mod || strings.HasPrefix(p, mod+"/") }
 
 // driver reports whether p is a concrete hal driver (hal/<name>, sim included).
-func driver(p string) bool { return strings.HasPrefix(p, mod+"/hal/") && !strings.HasPrefix(p, mod+"/hal/haltest") }
+func driver(p string) bool {
+	return strings.HasPrefix(p, mod+"/hal/") && !strings.HasPrefix(p, mod+"/hal/haltest")
+}
 
 func any(fs ...func(string) bool) func(string) bool {
 	return func(p string) bool {
@@ -51,7 +53,9 @@ var rules = []rule{
 		"agent and onboarding depend on hal interfaces, never on drivers or board"},
 	{under(mod + "/cloud"), any(under(mod+"/agent"), under(mod+"/onboarding"), under(mod+"/hal"), under(mod+"/board")),
 		"cloud shares only the wire types with the device"},
-	{func(p string) bool { return !under(mod+"/board")(p) && !under(mod+"/cmd")(p) && !driver(p) && !under(mod+"/internal")(p) },
+	{func(p string) bool {
+		return !under(mod+"/board")(p) && !under(mod+"/cmd")(p) && !driver(p) && !under(mod+"/internal")(p)
+	},
 		driver, "only board and cmd/* pick drivers"},
 }
 
