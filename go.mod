@@ -6,3 +6,8 @@ require (
 	golang.org/x/sys v0.45.0
 	golang.org/x/term v0.36.0
 )
+
+require (
+	go.bug.st/serial v1.8.0 // indirect
+	golang.org/x/crypto v0.43.0 // indirect
+)
