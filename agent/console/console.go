@@ -22,6 +22,7 @@ import (
 	"time"
 
 	"timeclock/agent/console/passcode"
+	"timeclock/agent/console/portio"
 	"timeclock/clock"
 )
 
@@ -218,8 +219,8 @@ func (c *Console) sleep(ctx context.Context, d time.Duration) bool {
 // serve runs one session on an open port until the port fails or ctx is
 // done; it closes the port. up is called once, when bytes first move.
 func (c *Console) serve(ctx context.Context, rw io.ReadWriteCloser, up func()) error {
-	p := startPump(rw, c.log, up)
-	defer p.stop()
+	p := portio.Start(rw, c.log, up)
+	defer p.Stop()
 	s := newSession(c, p)
 	return s.run(ctx)
 }

@@ -10,6 +10,7 @@ import (
 
 	"timeclock/agent/console/lineedit"
 	"timeclock/agent/console/passcode"
+	"timeclock/agent/console/portio"
 	"timeclock/clock"
 )
 
@@ -46,7 +47,7 @@ type running struct {
 // channels, so Ctrl-C and idle logout work while a command runs.
 type session struct {
 	c   *Console
-	p   *pump
+	p   *portio.Pump
 	ctx context.Context // the session's lifetime; command output stops with it
 	ed  *lineedit.Editor
 	out []byte // echo and prompts, flushed once per loop turn
@@ -59,7 +60,7 @@ type session struct {
 	logoutReason string // set while a command is stopped to log out
 }
 
-func newSession(c *Console, p *pump) *session {
+func newSession(c *Console, p *portio.Pump) *session {
 	return &session{c: c, p: p, ed: lineedit.New(maxLine, historySize)}
 }
 
@@ -102,11 +103,11 @@ func (s *session) run(ctx context.Context) (err error) {
 		}
 		select {
 		case <-ctx.Done():
-			s.p.write([]byte("\r\nThe clock is stopping; console closed.\r\n"))
+			s.p.Write([]byte("\r\nThe clock is stopping; console closed.\r\n"))
 			return nil
-		case err := <-s.p.errc:
+		case err := <-s.p.Err():
 			return err
-		case data := <-s.p.in:
+		case data := <-s.p.In():
 			if s.loggedIn {
 				s.idle.Reset(s.c.cfg.IdleLogout)
 			}
@@ -129,13 +130,13 @@ func (s *session) run(ctx context.Context) (err error) {
 }
 
 func (s *session) flush() {
-	s.p.write(s.out)
+	s.p.Write(s.out)
 	s.out = s.out[:0]
 }
 
 // say adds a message (lines ending in "\n") to the output.
 func (s *session) say(msg string) {
-	s.out = append(s.out, terminalText([]byte(msg+"\n"))...)
+	s.out = append(s.out, portio.TerminalText([]byte(msg+"\n"))...)
 }
 
 func (s *session) prompt() { s.out = s.ed.Start(s.out, promptShell, false) }
@@ -219,7 +220,7 @@ func (s *session) start(cmd *command, args []string) {
 	r := &running{name: cmd.name, cancel: cancel, done: make(chan error, 1), asks: make(chan *question)}
 	s.cmd = r
 	s.flush() // the echo goes out before the command's output
-	cl := &call{ctx: ctx, name: cmd.name, args: args, out: textWriter{ctx: s.ctx, p: s.p}, c: s.c, asks: r.asks}
+	cl := &call{ctx: ctx, name: cmd.name, args: args, out: s.p.TextWriter(s.ctx), c: s.c, asks: r.asks}
 	go func() { r.done <- cmd.run(cl) }()
 }
 

@@ -1,15 +1,16 @@
-package console
+package portio
 
 import (
 	"context"
+	"io"
 	"unicode/utf8"
 )
 
-// terminalText turns command output into what a terminal should get: "\n"
+// TerminalText turns command output into what a terminal should get: "\n"
 // becomes "\r\n" (the port is raw), and control characters, C1 controls
 // and invalid UTF-8 become '?', so nothing a command prints (a log line, a
 // name from the cloud, a badge number) can drive the technician's terminal.
-func terminalText(b []byte) []byte {
+func TerminalText(b []byte) []byte {
 	out := make([]byte, 0, len(b)+len(b)/16)
 	for len(b) > 0 {
 		r, n := utf8.DecodeRune(b)
@@ -29,17 +30,19 @@ func terminalText(b []byte) []byte {
 	return out
 }
 
-// textWriter is a command's output: terminal text, queued on the port,
-// waiting for room while the port is slow. It stops (with an error) when
-// the session ends, not when the command is interrupted, so a command can
-// still say how it ended.
+// TextWriter returns a command's output: terminal text, queued on the port,
+// waiting for room while the port is slow. It fails once ctx is done; the
+// console passes the session's context, not the command's, so an
+// interrupted command can still say how it ended.
+func (p *Pump) TextWriter(ctx context.Context) io.Writer { return textWriter{ctx, p} }
+
 type textWriter struct {
 	ctx context.Context
-	p   *pump
+	p   *Pump
 }
 
 func (w textWriter) Write(b []byte) (int, error) {
-	if err := w.p.writeWait(w.ctx, terminalText(b)); err != nil {
+	if err := w.p.WriteWait(w.ctx, TerminalText(b)); err != nil {
 		return 0, err
 	}
 	return len(b), nil

@@ -1,4 +1,9 @@
-package console
+// Package portio moves bytes between the console's port and its session: a
+// reader and a writer goroutine per open port, so the session never blocks
+// on the port. The session's own output (echo, prompts) never waits;
+// command output waits for room while the terminal is slow; a terminal
+// that stops reading (writes time out) loses output, never the session.
+package portio
 
 import (
 	"bytes"
@@ -20,9 +25,9 @@ const (
 	readSize  = 256
 )
 
-// pump moves bytes between one open port and the session: a reader and a
-// writer goroutine, both owned by the pump and waited for in stop.
-type pump struct {
+// Pump moves bytes between one open port and the session: a reader and a
+// writer goroutine, both owned by the Pump and waited for in Stop.
+type Pump struct {
 	rw  io.ReadWriteCloser
 	log *slog.Logger
 
@@ -42,8 +47,10 @@ type pump struct {
 	wg         sync.WaitGroup
 }
 
-func startPump(rw io.ReadWriteCloser, log *slog.Logger, up func()) *pump {
-	p := &pump{
+// Start starts moving bytes on an open port. up is called once, when bytes
+// first move (the port works).
+func Start(rw io.ReadWriteCloser, log *slog.Logger, up func()) *Pump {
+	p := &Pump{
 		rw: rw, log: log, up: up,
 		in:         make(chan []byte),
 		errc:       make(chan error, 2),
@@ -65,14 +72,14 @@ func signal(c chan struct{}) {
 	}
 }
 
-func (p *pump) fail(err error) {
+func (p *Pump) fail(err error) {
 	select {
 	case p.errc <- err:
 	default:
 	}
 }
 
-func (p *pump) readLoop() {
+func (p *Pump) readLoop() {
 	defer p.wg.Done()
 	buf := make([]byte, readSize)
 	for {
@@ -94,8 +101,14 @@ func (p *pump) readLoop() {
 	}
 }
 
-// write queues the session's own output; it never blocks.
-func (p *pump) write(b []byte) {
+// In delivers what the port reads, one chunk per read.
+func (p *Pump) In() <-chan []byte { return p.in }
+
+// Err delivers the port's failure (read or write); the session ends on it.
+func (p *Pump) Err() <-chan error { return p.errc }
+
+// Write queues the session's own output; it never blocks.
+func (p *Pump) Write(b []byte) {
 	if len(b) == 0 {
 		return
 	}
@@ -107,9 +120,9 @@ func (p *pump) write(b []byte) {
 	signal(p.wake)
 }
 
-// writeWait queues command output, waiting for room while more than
+// WriteWait queues command output, waiting for room while more than
 // maxQueued bytes are unwritten, until ctx is done.
-func (p *pump) writeWait(ctx context.Context, b []byte) error {
+func (p *Pump) WriteWait(ctx context.Context, b []byte) error {
 	for {
 		p.mu.Lock()
 		if p.closing {
@@ -134,7 +147,7 @@ func (p *pump) writeWait(ctx context.Context, b []byte) error {
 }
 
 // take removes up to chunk bytes of queued output.
-func (p *pump) take() ([]byte, bool) {
+func (p *Pump) take() ([]byte, bool) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	n := min(len(p.buf), chunk)
@@ -146,13 +159,13 @@ func (p *pump) take() ([]byte, bool) {
 	return out, false
 }
 
-func (p *pump) putBack(b []byte) {
+func (p *Pump) putBack(b []byte) {
 	p.mu.Lock()
 	p.buf = append(b, p.buf...)
 	p.mu.Unlock()
 }
 
-func (p *pump) dropQueued() {
+func (p *Pump) dropQueued() {
 	p.mu.Lock()
 	p.buf = p.buf[:0]
 	p.mu.Unlock()
@@ -163,7 +176,7 @@ func isTimeout(err error) bool {
 	return errors.Is(err, os.ErrDeadlineExceeded) || errors.As(err, &t) && t.Timeout()
 }
 
-func (p *pump) writeLoop() {
+func (p *Pump) writeLoop() {
 	defer p.wg.Done()
 	defer close(p.writerDone)
 	stalled := false
@@ -206,9 +219,9 @@ func (p *pump) writeLoop() {
 	}
 }
 
-// stop lets the writer send what is queued (a last "Rebooting."), then
+// Stop lets the writer send what is queued (a last "Rebooting."), then
 // closes the port and waits for both goroutines.
-func (p *pump) stop() {
+func (p *Pump) Stop() {
 	p.mu.Lock()
 	p.closing = true
 	p.mu.Unlock()
