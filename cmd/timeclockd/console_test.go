@@ -3,10 +3,12 @@ package main
 import (
 	"bytes"
 	"fmt"
+	"math/rand/v2"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -312,5 +314,113 @@ func TestConsoleConfigErrors(t *testing.T) {
 		if exitCode(err) == 0 || !strings.Contains(string(out), tc.want) {
 			t.Errorf("%s %s: exit %d, %s", tc.cfg, tc.args, exitCode(err), out)
 		}
+	}
+}
+
+// ptyTerminal is the laptop end of the pty pair driven directly, for what
+// a person cannot type: a binary flood.
+type ptyTerminal struct {
+	f    *os.File
+	mu   sync.Mutex
+	out  bytes.Buffer // guarded by mu
+	mark int
+	done chan struct{}
+}
+
+func openLaptop(t *testing.T, path string) *ptyTerminal {
+	f, err := os.OpenFile(path, os.O_RDWR|syscall.O_NOCTTY, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := &ptyTerminal{f: f, done: make(chan struct{})}
+	go func() {
+		defer close(p.done)
+		buf := make([]byte, 4096)
+		for {
+			n, err := f.Read(buf)
+			p.mu.Lock()
+			p.out.Write(buf[:n])
+			p.mu.Unlock()
+			if err != nil {
+				return
+			}
+		}
+	}()
+	t.Cleanup(func() { f.Close(); <-p.done })
+	return p
+}
+
+// expect waits for text in what the console wrote since the last expect.
+func (p *ptyTerminal) expect(t *testing.T, text string) {
+	t.Helper()
+	await.True(t, e2eTimeout, func() bool {
+		p.mu.Lock()
+		defer p.mu.Unlock()
+		i := strings.Index(p.out.String()[p.mark:], text)
+		if i >= 0 {
+			p.mark += i + len(text)
+		}
+		return i >= 0
+	}, "console never wrote %q", text)
+}
+
+func (p *ptyTerminal) send(t *testing.T, s string) {
+	t.Helper()
+	if _, err := p.f.Write([]byte(s)); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// Random bytes over the real serial path (socat pty, go.bug.st/serial)
+// neither crash nor wedge the console.
+func TestConsoleBinaryFloodOverThePty(t *testing.T) {
+	c := startConsoleClock(t, "")
+	term := openLaptop(t, c.ptys.laptop)
+	term.send(t, "\r")
+	term.expect(t, "passcode: ")
+	term.send(t, techPass+"\r")
+	term.expect(t, "Logged in.")
+	rng := rand.New(rand.NewPCG(7, 7))
+	buf := make([]byte, 256<<10)
+	for i := range buf {
+		buf[i] = byte(rng.Uint32())
+	}
+	// Written in pieces: a pty takes a few KiB at a time.
+	for len(buf) > 0 {
+		n := min(len(buf), 4096)
+		term.send(t, string(buf[:n]))
+		buf = buf[n:]
+	}
+	term.send(t, "\x03\x03\x15status\r")
+	term.expect(t, "state=idle")
+	if c.proc.Exited() {
+		t.Fatalf("the clock died:\n%s", c.proc.Output())
+	}
+	c.sim.WaitScreen("Badge or PIN", e2eTimeout)
+}
+
+// --console stdio on a terminal: raw mode, so Ctrl-C reaches the console
+// (cancelling the line) instead of stopping the clock.
+func TestConsoleOnStdioTerminal(t *testing.T) {
+	bin := daemontest.Build(t, "timeclock/cmd/timeclockd")
+	dir := t.TempDir()
+	cfg := filepath.Join(dir, "clock.json")
+	os.WriteFile(cfg, []byte(fmt.Sprintf(`{"console_passcode_hash": %q}`, cheapHash(t))), 0o600)
+	sock := filepath.Join(dir, "sim.sock")
+	s := tmuxtest.Start(t, nil, fmt.Sprintf("%s --state-dir %s --sim-socket %s --config %s --console stdio", bin, dir, sock, cfg))
+	s.WaitFor("passcode:", e2eTimeout)
+	login(t, s, 1)
+	s.Literal("reboot")
+	s.Keys("C-c")
+	s.WaitFor("reboot^C", e2eTimeout)
+	typeLine(s, "status")
+	s.WaitFor("state=idle", e2eTimeout)
+	if s.Dead() {
+		t.Fatal("Ctrl-C stopped the clock")
+	}
+	sim := daemontest.DialSim(t, sock, e2eTimeout)
+	sim.WaitScreen("Badge or PIN", e2eTimeout)
+	if log, _ := os.ReadFile(filepath.Join(dir, "timeclockd.log")); !strings.Contains(string(log), "console port open") {
+		t.Errorf("the log did not go to the state directory's file:\n%s", log)
 	}
 }

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"strings"
 	"testing"
+	"time"
 
 	"golang.org/x/crypto/argon2"
 	"golang.org/x/crypto/bcrypt"
@@ -90,4 +91,20 @@ func FuzzVerify(f *testing.F) {
 			t.Fatalf("Check passed but Verify failed: %v", err)
 		}
 	})
+}
+
+// BenchmarkVerify is what one console login attempt costs at the cost
+// Hash uses (the clock's CPU is busy that long per attempt).
+func BenchmarkVerify(b *testing.B) {
+	h, err := Hash("2468")
+	if err != nil {
+		b.Fatal(err)
+	}
+	start := time.Now()
+	for b.Loop() {
+		if ok, _ := Verify(h, "1357"); ok {
+			b.Fatal("wrong passcode matched")
+		}
+	}
+	b.ReportMetric(float64(time.Since(start))/float64(time.Millisecond)/float64(b.N), "ms/check")
 }
