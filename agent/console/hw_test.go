@@ -81,7 +81,7 @@ func TestHWKeypad(t *testing.T) {
 	h.expect(p, "key enter\r\n")
 	h.waitScreen("Key: enter")
 	h.typ(p, "\x03")
-	h.expect(p, "Keypad check ended: 2 keys pressed.")
+	h.expect(p, "^C\r\nKeypad check ended: 2 keys pressed.")
 	h.expect(p, "timeclock> ")
 	h.waitScreen("Badge or PIN")
 	select {
@@ -148,7 +148,7 @@ func TestHWDisplayAndLEDs(t *testing.T) {
 	h.expect(p, "[1/5]")
 	h.disp.Show([]string{"Welcome Ann"})
 	h.typ(p, "\x03")
-	h.expect(p, "Display check stopped")
+	h.expect(p, "^C\r\nDisplay check stopped") // the echo before the command's last words
 	h.waitScreen("Welcome Ann")
 
 	h.typ(p, "hw leds\r")

@@ -173,8 +173,7 @@ func (s *session) whileRunning(data []byte) []byte {
 	s.typeAhead = s.typeAhead[:0]
 	if !s.cmd.interrupted {
 		s.out = append(s.out, "^C\r\n"...)
-		s.cmd.interrupted = true
-		s.cmd.cancel()
+		s.stop()
 	}
 	return data[i+1:]
 }
@@ -204,8 +203,7 @@ func (s *session) interrupt() {
 	switch {
 	case s.cmd != nil:
 		s.cmd.asking = nil
-		s.cmd.interrupted = true
-		s.cmd.cancel()
+		s.stop()
 	case !s.loggedIn:
 		s.loginPrompt()
 	default:
@@ -222,6 +220,14 @@ func (s *session) start(cmd *command, args []string) {
 	s.flush() // the echo goes out before the command's output
 	cl := &call{ctx: ctx, name: cmd.name, args: args, out: s.p.TextWriter(s.ctx), c: s.c, asks: r.asks}
 	go func() { r.done <- cmd.run(cl) }()
+}
+
+// stop interrupts the running command. The echo so far goes out first, so
+// "^C" comes before whatever the command says as it ends.
+func (s *session) stop() {
+	s.flush()
+	s.cmd.interrupted = true
+	s.cmd.cancel()
 }
 
 func (s *session) finished(err error) {
