@@ -46,12 +46,26 @@ func init() {
 	}
 }
 
+// names lists the commands on lines of at most 76 columns, indented.
 func names() string {
-	var ns []string
+	var sb strings.Builder
+	col := 0
 	for _, c := range commands {
-		ns = append(ns, c.name)
+		if col > 0 && col+1+len(c.name) > 76 {
+			sb.WriteString("\n")
+			col = 0
+		}
+		if col == 0 {
+			sb.WriteString("  ")
+			col = 2
+		} else {
+			sb.WriteString(" ")
+			col++
+		}
+		sb.WriteString(c.name)
+		col += len(c.name)
 	}
-	return strings.Join(ns, ", ")
+	return sb.String()
 }
 
 func lookup(name string) *command {
@@ -79,7 +93,7 @@ func parse(line string) (*command, []string, error) {
 	}
 	c := lookup(f[0])
 	if c == nil {
-		return nil, nil, fmt.Errorf("unknown command %q. Commands: %s (help COMMAND says more)", clip(f[0], 32), names())
+		return nil, nil, fmt.Errorf("unknown command %q (type help for what each does); commands:\n%s", clip(f[0], 32), names())
 	}
 	args := f[1:]
 	if len(args) < c.minArgs || len(args) > c.maxArgs {
@@ -175,7 +189,7 @@ func cmdHelp(cl *call) error {
 	if len(cl.args) == 1 {
 		c := lookup(cl.args[0])
 		if c == nil {
-			return fmt.Errorf("no command %q. Commands: %s", clip(cl.args[0], 32), names())
+			return fmt.Errorf("no command %q; commands:\n%s", clip(cl.args[0], 32), names())
 		}
 		cl.printf("usage: %s\n  %s\n", usageLine(c), c.help)
 		if c.detail != "" {
@@ -190,6 +204,6 @@ func cmdHelp(cl *call) error {
 	for _, c := range commands {
 		cl.printf("  %-28s %s\n", usageLine(&c), c.help)
 	}
-	cl.printf("Keys: Backspace, Ctrl-U clears the line, Ctrl-C cancels, Up/Down recall earlier lines.\n")
+	cl.printf("Keys: Backspace, Ctrl-U clears, Ctrl-C cancels, Up/Down recall earlier lines.\n")
 	return nil
 }

@@ -157,7 +157,8 @@ func TestConsoleOverSerialWithPicocom(t *testing.T) {
 	typeLine(s, "help")
 	s.WaitFor("factory-reset [force]", e2eTimeout)
 	typeLine(s, "frobnicate")
-	s.WaitFor(`unknown command "frobnicate". Commands: help, status, time,`, e2eTimeout)
+	s.WaitFor(`unknown command "frobnicate" (type help for what each does); commands:`, e2eTimeout)
+	s.WaitFor("  help status time netcheck punches sync log config hw reboot factory-reset", e2eTimeout)
 
 	// Line editing as a terminal user expects: Backspace, then Up recalls.
 	s.Literal("timx")
