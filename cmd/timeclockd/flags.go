@@ -45,7 +45,7 @@ func parseFlags(args []string) (*flags, error) {
 	fs.BoolVar(&f.hashPasscode, "hash-passcode", false, "read a technician passcode on stdin, print its hash for console_passcode_hash, and exit")
 	fs.BoolVar(&f.consoleNoLogin, "console-no-login", false, "open console sessions without a passcode (development, sim board only)")
 	fs.StringVar(&f.logLevel, "log-level", "info", "debug, info, warn or error")
-	fs.StringVar(&f.logFile, "log-file", "", "log to this file (default stderr; STATE_DIR/timeclockd.log while the sim TUI runs)")
+	fs.StringVar(&f.logFile, "log-file", "", "log to this file (default stderr; STATE_DIR/timeclockd.log while the sim TUI or a stdio console has the terminal)")
 	fs.Usage = func() {
 		w := fs.Output()
 		if w == io.Discard {
