@@ -151,7 +151,7 @@ func decode(b []byte) (Punch, error) {
 	}
 	p.Kind = Kind(flags & flagKindMask)
 	if !p.Kind.Valid() {
-		return p, fmt.Errorf("%w: kind %d", errRecord, p.Kind)
+		return Punch{}, fmt.Errorf("%w: kind %d", errRecord, p.Kind)
 	}
 	p.ClockSynced = flags&flagClockSync != 0
 	p.Corrected = flags&flagCorrected != 0
