@@ -30,13 +30,23 @@ func spread(left, right string, cols int) string {
 type idleView struct {
 	Cloud   string // "standalone", "online", "offline"
 	Pending int
+	// Notices are lines that need attention (storage recovered, storage
+	// filling up), already fitted to the display's width.
+	Notices []string
 }
+
+// noticeEvery is how long a 2-line display shows the notices, then the
+// normal idle screen, in turn.
+const noticeEvery = 4 * time.Second
 
 // idleScreen renders the idle screen: the local date and time, "Badge or
 // PIN", and on 4-line displays the connection mark and pending count.
 func idleScreen(now time.Time, cols, rows int, v idleView) []string {
 	prompt := center("Badge or PIN", cols)
 	if rows < 4 {
+		if len(v.Notices) > 0 && (now.Unix()/int64(noticeEvery/time.Second))%2 == 1 {
+			return fitRows(rows, v.Notices...)
+		}
 		return []string{dateTime(now, cols), prompt}
 	}
 	mark := "Not connected"
@@ -46,12 +56,22 @@ func idleScreen(now time.Time, cols, rows int, v idleView) []string {
 	case "offline":
 		mark = "Offline"
 	}
-	return []string{
-		dateTime(now, cols),
-		"",
-		prompt,
-		spread(mark, pendingText(v.Pending), cols),
+	// Between the date line and the status line: the notices, then the
+	// prompt when there is room for it.
+	body := rows - 2
+	mid := []string{"", prompt}
+	if n := len(v.Notices); n > 0 {
+		mid = append([]string(nil), v.Notices...)
+		if n < body {
+			mid = append(mid, prompt)
+		}
 	}
+	mid = fitRows(body, mid...)
+	lines := append([]string{dateTime(now, cols)}, mid...)
+	for len(lines) < rows-1 {
+		lines = append(lines, "")
+	}
+	return append(lines, spread(mark, pendingText(v.Pending), cols))
 }
 
 // dateTime is the idle screen's first line: the date, with the year when it
