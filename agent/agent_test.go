@@ -60,6 +60,7 @@ func startRig(t *testing.T, cfg Config, cols, rows int, clk *clock.Fake) *rig {
 		t.Fatal(err)
 	}
 	logs := &syncBuf{}
+	boot := clk.Now().Add(-time.Hour) // CLOCK_BOOTTIME: an hour since boot
 	a, err := New(cfg, Hardware{
 		Model: "sim", Keypad: b.Keypad(), Display: b.Display(),
 		Badges: []hal.BadgeReader{b.BadgeReader()}, Indicator: b.Indicator(), Network: []string{"eth0"},
@@ -67,7 +68,7 @@ func startRig(t *testing.T, cfg Config, cols, rows int, clk *clock.Fake) *rig {
 		Clock: clk, ClockSynced: func() bool { return true }, NetworkIface: func() string { return "eth0" },
 		Logger:    slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
 		BootID:    func() string { return "boot-1" },
-		SinceBoot: func() time.Duration { return clk.Now().Sub(rigBoot) },
+		SinceBoot: func() time.Duration { return clk.Now().Sub(boot) },
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -88,9 +89,6 @@ func startRig(t *testing.T, cfg Config, cols, rows int, clk *clock.Fake) *rig {
 	})
 	return r
 }
-
-// rigBoot is when the rig's machine "booted", for CLOCK_BOOTTIME.
-var rigBoot = rigStart.Add(-time.Hour)
 
 func (r *rig) waitScreen(want string) []string {
 	r.t.Helper()

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"timeclock/agent/journal"
+	"timeclock/agent/roster"
 	"timeclock/clock"
 	"timeclock/hal"
 )
@@ -94,9 +95,9 @@ func (a *Agent) punchLoop(ctx context.Context, d *durable, in inputs) error {
 	s := idle()
 	a.setState(StateIdle, "started")
 	a.maintain(d)
-	a.render(d, s)
 	timer := a.clk.NewTimer(a.timerFor(d, s))
 	defer timer.Stop()
+	a.render(d, s)
 	for {
 		var ev event
 		var why string
@@ -118,7 +119,10 @@ func (a *Agent) punchLoop(ctx context.Context, d *durable, in inputs) error {
 			}
 		}
 		s = a.step(ctx, d, s, ev, why)
+		// The timer is armed before the screen changes, so whoever sees
+		// the screen may move a fake clock past its deadline.
 		timer.Reset(a.timerFor(d, s))
+		a.render(d, s)
 	}
 }
 
@@ -130,8 +134,8 @@ func keyName(k hal.Key) string {
 	return k.String()
 }
 
-// step feeds an event to next, performs the effects (whose results are
-// events fed back in turn) and shows the screen the flow ends on.
+// step feeds an event to next and performs the effects, whose results are
+// events fed back in turn, until the flow rests.
 func (a *Agent) step(ctx context.Context, d *durable, s session, ev event, why string) session {
 	for ev != nil {
 		prev := s.state
@@ -147,7 +151,6 @@ func (a *Agent) step(ctx context.Context, d *durable, s session, ev event, why s
 			}
 		}
 	}
-	a.render(d, s)
 	return s
 }
 
@@ -236,7 +239,15 @@ func (a *Agent) buzzer(ctx context.Context) {
 // lookup finds who swiped or typed, and their last punch.
 func (a *Agent) lookup(d *durable, e lookup) event {
 	r := d.roster.Current()
-	p := person{ViaPIN: e.pin != "", Badge: e.badge}
+	p := person{ViaPIN: e.pin != ""}
+	if !p.ViaPIN {
+		// Unknown badges are recorded (and deduplicated) by their number
+		// as the roster would match it: "0099" and "99" are one badge.
+		p.Badge = e.badge
+		if n, err := roster.NormalizeBadge(e.badge); err == nil {
+			p.Badge = n
+		}
+	}
 	var last journal.Last
 	var ok bool
 	var err error
@@ -252,14 +263,14 @@ func (a *Agent) lookup(d *durable, e lookup) event {
 		if found {
 			p.Found, p.Employee, p.Name, p.Departments, p.Active = true, emp.ID, emp.Name, emp.Departments, emp.Active
 		} else {
-			a.log.Info("unknown badge", "badge", e.badge)
+			a.log.Info("unknown badge", "badge", p.Badge)
 		}
 	}
 	switch {
 	case p.Found:
 		last, ok, err = d.journal.LastOf(p.Employee)
 	case !p.ViaPIN:
-		last, ok, err = d.journal.LastOfBadge(e.badge)
+		last, ok, err = d.journal.LastOfBadge(p.Badge)
 	}
 	if err != nil {
 		a.log.Error("last punch unreadable; inferring IN", "who", p.Employee, "err", err)

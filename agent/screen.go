@@ -57,13 +57,24 @@ func idleScreen(now time.Time, cols, rows int, v idleView) []string {
 		mark = "Offline"
 	}
 	// Between the date line and the status line: the notices, then the
-	// prompt when there is room for it.
+	// prompt when there is room for it. The pending count goes beside the
+	// connection mark, or above the prompt when the two do not fit a line.
+	pending := pendingText(v.Pending)
+	status := spread(mark, pending, cols)
 	body := rows - 2
 	mid := []string{"", prompt}
+	if len([]rune(mark))+1+len(pending) > cols {
+		mid[0] = center(pending, cols)
+		status = mark
+	}
 	if n := len(v.Notices); n > 0 {
 		mid = append([]string(nil), v.Notices...)
 		if n < body {
 			mid = append(mid, prompt)
+		}
+		status = spread(mark, strconv.Itoa(v.Pending), cols)
+		if v.Pending == 0 {
+			status = mark
 		}
 	}
 	mid = fitRows(body, mid...)
@@ -71,7 +82,7 @@ func idleScreen(now time.Time, cols, rows int, v idleView) []string {
 	for len(lines) < rows-1 {
 		lines = append(lines, "")
 	}
-	return append(lines, spread(mark, pendingText(v.Pending), cols))
+	return append(lines, status)
 }
 
 // dateTime is the idle screen's first line: the date, with the year when it

@@ -92,11 +92,15 @@ func feedbackScreen(r result, v viewFacts) []string {
 	case outAccepted:
 		lines = []string{spread(r.punch.Kind.String(), hm(r.punch.Time), v.cols), r.name, r.punch.Department}
 	case outUnknownBadge:
-		lines = []string{"Unknown badge", r.badge}
+		b := []rune(r.badge) // the last digits tell badges apart
+		lines = []string{"Unknown badge", string(b[max(0, len(b)-v.cols):])}
 	case outUnknownPIN:
 		lines = []string{"Unknown PIN", "Try again"}
 	case outInactive:
-		lines = append(wrap("Not active, see manager", v.cols), r.name)
+		lines = []string{"Not active,", "see manager", r.name}
+		if v.cols >= len("Not active, see manager") {
+			lines = []string{"Not active, see manager", r.name}
+		}
 	case outDuplicate:
 		lines = append(wrap("Already punched "+hm(r.at), v.cols), r.name)
 	case outFull:

@@ -48,6 +48,16 @@ func encode(p Punch) ([]byte, error) {
 			return nil, fmt.Errorf("journal: field of %d bytes (at most %d)", len(s), maxStringBytes)
 		}
 	}
+	// Refuse what decode would refuse: a record written must read back.
+	if ms := p.Time.UnixMilli(); ms > maxMillis || ms < -maxMillis {
+		return nil, fmt.Errorf("journal: time %v out of range", p.Time)
+	}
+	if p.SinceBoot < 0 || (p.BootID == "" && p.SinceBoot != 0) {
+		return nil, fmt.Errorf("journal: since-boot %v without a boot ID or negative", p.SinceBoot)
+	}
+	if p.TZOffset > 18*3600 || p.TZOffset < -18*3600 {
+		return nil, fmt.Errorf("journal: tz offset %d out of range", p.TZOffset)
+	}
 	flags := byte(p.Kind)
 	if p.ClockSynced {
 		flags |= flagClockSync
