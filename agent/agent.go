@@ -144,22 +144,15 @@ func (a *Agent) Status() Status {
 	return s
 }
 
-// setState logs every change as "from -> to (reason)"; the few
-// milliseconds in busy are logged at debug level only.
+// setState logs every change as "from -> to (reason)".
 func (a *Agent) setState(to State, reason string) {
 	a.mu.Lock()
 	from := a.state
 	a.state = to
 	a.mu.Unlock()
-	if from == to {
-		return
+	if from != to {
+		a.log.Info(fmt.Sprintf("state %s -> %s (%s)", from, to, reason), "from", from.String(), "to", to.String(), "reason", reason)
 	}
-	lvl := slog.LevelInfo
-	if from == StateBusy || to == StateBusy {
-		lvl = slog.LevelDebug
-	}
-	a.log.Log(context.Background(), lvl, fmt.Sprintf("state %s -> %s (%s)", from, to, reason),
-		"from", from.String(), "to", to.String(), "reason", reason)
 }
 
 // SetDisabled puts the clock in (or out of) "Disabled by administrator":

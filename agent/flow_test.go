@@ -29,7 +29,9 @@ func TestNext(t *testing.T) {
 	entry := func(kind journal.Kind, pin string) session {
 		return session{state: StateEntry, kind: kind, pin: pin, deadline: fnow.Add(10 * time.Second)}
 	}
-	fb := func(r result) session { return session{state: StateFeedback, result: r, deadline: fnow.Add(2 * time.Second)} }
+	fb := func(r result) session {
+		return session{state: StateFeedback, result: r, deadline: fnow.Add(2 * time.Second)}
+	}
 	busy := session{state: StateBusy}
 	withLast := func(p person, l *journal.Last) person { p.Last = l; return p }
 	graceIn := journal.Punch{Employee: "E101", Name: "Grace", Kind: journal.KindIn, Department: "A"}

@@ -90,6 +90,16 @@ func (r *rig) screenIs(lines ...string) {
 	}
 }
 
+// lightsAre waits for the LEDs and the last beep (the buzzer sounds off
+// the punch loop).
+func (r *rig) lightsAre(green, red bool, buzzer string) {
+	r.t.Helper()
+	await.True(r.t, 5*time.Second, func() bool {
+		l := r.board.Lights()
+		return l.Green == green && l.Red == red && l.Buzzer == buzzer
+	}, "lights %+v, want green=%v red=%v buzzer=%q", r.board.Lights(), green, red, buzzer)
+}
+
 // idle waits for the idle screen.
 func (r *rig) idle() { r.t.Helper(); r.waitScreen("Badge or PIN") }
 
@@ -98,10 +108,7 @@ func TestBadgePunchInThenOut(t *testing.T) {
 	r.idle()
 	r.badge("10002")
 	r.screenIs("IN             03:59", "Grace Hopper", "Assembly")
-	l := r.board.Lights()
-	if !l.Green || l.Red || l.Buzzer != "ok" {
-		t.Errorf("lights after a punch: %+v, want green and an ok beep", l)
-	}
+	r.lightsAre(true, false, "ok")
 	ps := r.punches()
 	if len(ps) != 1 || ps[0].Employee != "E101" || ps[0].Kind != journal.KindIn || ps[0].Department != "Assembly" ||
 		!ps[0].ClockSynced || ps[0].TZ != "America/New_York" || ps[0].TZOffset != -5*3600 || !ps[0].Time.Equal(rigStart) {
@@ -114,15 +121,11 @@ func TestBadgePunchInThenOut(t *testing.T) {
 	// Feedback lasts 2 s, then the idle screen (with the pending count).
 	r.clk.Advance(2 * time.Second)
 	r.screenIs("Mon 23 Nov     03:59", "     1 pending", "    Badge or PIN", "Not connected")
-	if l := r.board.Lights(); l.Green || l.Red {
-		t.Errorf("LEDs still on at idle: %+v", l)
-	}
+	r.lightsAre(false, false, "ok")
 	// Again within the duplicate window: refused, nothing recorded.
 	r.badge("10002")
 	r.screenIs("Already punched", "03:59", "Grace Hopper")
-	if l := r.board.Lights(); !l.Red || l.Buzzer != "error" {
-		t.Errorf("lights after a duplicate: %+v", l)
-	}
+	r.lightsAre(false, true, "error")
 	if n := len(r.punches()); n != 1 {
 		t.Fatalf("duplicate recorded: %d punches", n)
 	}
@@ -149,9 +152,7 @@ func TestPINPunchMaskedAndNeverLogged(t *testing.T) {
 	r.pin("9999")
 	r.keys(hal.KeyEnter)
 	r.screenIs("Unknown PIN", "Try again")
-	if l := r.board.Lights(); !l.Red || l.Buzzer != "error" {
-		t.Errorf("lights after unknown PIN: %+v", l)
-	}
+	r.lightsAre(false, true, "error")
 	if n := len(r.punches()); n != 1 {
 		t.Fatalf("%d punches, want 1", n)
 	}
@@ -252,9 +253,7 @@ func TestUnknownBadgeRecordedUnassigned(t *testing.T) {
 	r.idle()
 	r.badge("0099")
 	r.screenIs("Unknown badge", "99")
-	if l := r.board.Lights(); !l.Red || l.Green || l.Buzzer != "error" {
-		t.Errorf("lights: %+v", l)
-	}
+	r.lightsAre(false, true, "error")
 	ps := r.punches()
 	if len(ps) != 1 || ps[0].Employee != "" || ps[0].Badge != "99" || ps[0].Kind != journal.KindIn {
 		t.Fatalf("unassigned punch: %+v", ps)
@@ -346,9 +345,7 @@ func TestStorageWarningAndFull(t *testing.T) {
 	r.screenIs("Mon 23 Nov     03:59", "Storage FULL,", "call service", "Not connected    100")
 	r.badge("10002")
 	r.screenIs("Storage FULL", "Punch NOT saved", "Call service")
-	if l := r.board.Lights(); !l.Red || l.Buzzer != "error" {
-		t.Errorf("lights: %+v", l)
-	}
+	r.lightsAre(false, true, "error")
 	if n := r.journal().Pending(); n != 100 {
 		t.Fatalf("pending %d after a refused punch", n)
 	}

@@ -142,7 +142,7 @@ func (a *Agent) step(ctx context.Context, d *durable, s session, ev event, why s
 		var effs []effect
 		s, effs = next(s, ev, a.facts())
 		if s.state != prev {
-			a.setState(s.state, why)
+			a.log.Debug("flow", "from", prev.String(), "to", s.state.String(), "reason", why)
 		}
 		ev = nil
 		for _, e := range effs {
@@ -151,6 +151,7 @@ func (a *Agent) step(ctx context.Context, d *durable, s session, ev event, why s
 			}
 		}
 	}
+	a.setState(s.state, why)
 	return s
 }
 
