@@ -13,7 +13,7 @@ import (
 
 var t0 = time.Date(2026, 11, 23, 9, 0, 0, 0, time.UTC)
 
-func openJournal(t *testing.T, dir string, o Options) (*store.Store, *Journal) {
+func openJournal(t testing.TB, dir string, o Options) (*store.Store, *Journal) {
 	t.Helper()
 	st, err := store.Open(dir, store.Options{Clock: clock.NewFake(t0)})
 	if err != nil {
