@@ -2,6 +2,7 @@ package agent
 
 import (
 	"fmt"
+	"sync/atomic"
 	"time"
 
 	"timeclock/agent/journal"
@@ -14,7 +15,31 @@ type durable struct {
 	store     *store.Store
 	journal   *journal.Journal
 	roster    *roster.Book
-	recovered bool // a damaged file was set aside: the idle screen says so
+	recovered atomic.Bool // a damaged file was set aside: the idle screen says so
+}
+
+// ClearStorageNotice removes "Storage recovered, call service" once service
+// has seen it (the console's job). It is a no-op when Run is not running.
+func (a *Agent) ClearStorageNotice() error {
+	d := a.dur.Load()
+	if d == nil || !d.recovered.Load() {
+		return nil
+	}
+	if err := d.store.ClearNotice(); err != nil {
+		return fmt.Errorf("agent: clear storage notice: %w", err)
+	}
+	d.recovered.Store(false)
+	a.log.Info("storage notice cleared")
+	return nil
+}
+
+// Journal is the punch journal while Run runs (nil otherwise), for the
+// sync and the console.
+func (a *Agent) Journal() *journal.Journal {
+	if d := a.dur.Load(); d != nil {
+		return d.journal
+	}
+	return nil
 }
 
 // openDurable opens the state file (recovering a damaged one), the journal
@@ -42,7 +67,7 @@ func (a *Agent) openDurable() (*durable, error) {
 	}
 	d := &durable{store: st, journal: j, roster: book}
 	if n, ok := st.Notice(); ok {
-		d.recovered = true
+		d.recovered.Store(true)
 		a.log.Error("storage was recovered: a damaged state file was set aside; call service",
 			"reason", n.Reason, "aside", n.Aside, "at", n.At.Format(time.RFC3339))
 	}

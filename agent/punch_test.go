@@ -372,6 +372,12 @@ func TestStorageRecoveredNotice(t *testing.T) {
 	if ps := r.punches(); len(ps) != 1 || ps[0].Seq <= uint64(rigStart.UnixMilli()) {
 		t.Fatalf("punch on the fresh file: %+v", ps)
 	}
+	// Service has seen it: the notice goes, for good.
+	if err := r.agent.ClearStorageNotice(); err != nil {
+		t.Fatal(err)
+	}
+	r.clk.Advance(2 * time.Second)
+	r.screenIs("Mon 23 Nov     03:59", "     1 pending", "    Badge or PIN", "Not connected")
 }
 
 func TestTwoLineNoticeAlternates(t *testing.T) {

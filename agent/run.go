@@ -364,7 +364,7 @@ func (a *Agent) idleView(d *durable, cols int) idleView {
 // notices are the idle screen's warnings, fitted to cols.
 func notices(d *durable, cols int) []string {
 	var n []string
-	if d.recovered {
+	if d.recovered.Load() {
 		if cols >= 18 {
 			n = append(n, "Storage recovered,", "call service")
 		} else {
