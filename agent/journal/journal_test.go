@@ -179,6 +179,22 @@ func TestMarkSyncedRecentAndCompact(t *testing.T) {
 	}
 }
 
+func TestMarkSyncedThrough(t *testing.T) {
+	_, j := openJournal(t, t.TempDir(), Options{})
+	for i := range 5 {
+		j.Append(punch(fmt.Sprint("E", i), KindIn, t0))
+	}
+	if n, err := j.MarkSyncedThrough(3, t0); err != nil || n != 3 {
+		t.Fatalf("MarkSyncedThrough(3) = %d, %v", n, err)
+	}
+	if n, _ := j.MarkSyncedThrough(3, t0); n != 0 {
+		t.Fatalf("repeat moved %d", n)
+	}
+	if ps, _ := j.PendingAfter(0, 10); len(ps) != 2 || ps[0].Seq != 4 || j.Pending() != 2 {
+		t.Fatalf("pending after: %+v", ps)
+	}
+}
+
 func TestCompactManyInChunks(t *testing.T) {
 	_, j := openJournal(t, t.TempDir(), Options{Retention: time.Hour})
 	batch := make([]Punch, 2*compactChunk+7)

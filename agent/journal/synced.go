@@ -59,6 +59,28 @@ func (j *Journal) MarkSynced(ids []ID, at time.Time) (int, error) {
 	return moved, nil
 }
 
+// MarkSyncedThrough marks every pending punch with Seq <= seq as synced
+// (an acknowledgement of "everything up to seq stored") and returns how many
+// moved.
+func (j *Journal) MarkSyncedThrough(seq uint64, at time.Time) (int, error) {
+	var ids []ID
+	err := j.db.View(func(tx *bolt.Tx) error {
+		c := tx.Bucket(store.BucketPunchesPending).Cursor()
+		for k, _ := c.First(); k != nil; k, _ = c.Next() {
+			s, _ := store.Uint(k)
+			if s > seq {
+				break
+			}
+			ids = append(ids, makeID(j.nonce, s))
+		}
+		return nil
+	})
+	if err != nil {
+		return 0, fmt.Errorf("journal: mark synced: %w", err)
+	}
+	return j.MarkSynced(ids, at)
+}
+
 // compactChunk bounds one compaction transaction so appends never wait long.
 const compactChunk = 2000
 
