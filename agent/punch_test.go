@@ -73,17 +73,17 @@ func (r *rig) screenIs(lines ...string) {
 	want := strings.Join(lines, "\n")
 	var got string
 	deadline := time.Now().Add(5 * time.Second)
+	ch, stop := r.board.Watch() // before reading, so no change is missed
+	defer stop()
 	for {
 		got = strings.Join(r.board.Screen(), "\n")
 		if got == want || time.Now().After(deadline) {
 			break
 		}
-		ch, stop := r.board.Watch()
 		select {
 		case <-ch:
 		case <-time.After(time.Until(deadline)):
 		}
-		stop()
 	}
 	if got != want {
 		r.t.Fatalf("screen is\n%s\nwant\n%s", got, want)
