@@ -156,7 +156,8 @@ func (a *Agent) setState(to State, reason string) {
 }
 
 // SetDisabled puts the clock in (or out of) "Disabled by administrator":
-// punches are refused until it is enabled again. The sync sets it.
+// punches are refused until it is enabled again. The sync sets it; call it
+// while Run runs (it waits for the punch loop when four calls are queued).
 func (a *Agent) SetDisabled(on bool) { a.disable <- on }
 
 // readLoop calls read until ctx is done or the device is halted. Other
