@@ -91,6 +91,8 @@ func Run(ctx context.Context, cfg Config, o Options) error {
 	if err != nil {
 		return err
 	}
+	// Each server gets a Clone: http.Server adds its protocols to the one
+	// it is given.
 	tlsCfg := &tls.Config{Certificates: []tls.Certificate{serverCert}, MinVersion: tls.VersionTLS12}
 
 	mailer, err := newMailer(cfg, out)
@@ -155,8 +157,8 @@ func Run(ctx context.Context, cfg Config, o Options) error {
 		tls  bool
 	}{
 		{"http", &http.Server{Handler: httpapi.NewPlain(clk, log)}, false},
-		{"https", &http.Server{Handler: httpapi.NewAPI(deps), TLSConfig: tlsCfg}, true},
-		{"mqtt-ws", &http.Server{Handler: mqttWSHandler(), TLSConfig: tlsCfg}, true},
+		{"https", &http.Server{Handler: httpapi.NewAPI(deps), TLSConfig: tlsCfg.Clone()}, true},
+		{"mqtt-ws", &http.Server{Handler: mqttWSHandler(), TLSConfig: tlsCfg.Clone()}, true},
 	}
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
@@ -186,7 +188,7 @@ func Run(ctx context.Context, cfg Config, o Options) error {
 	wg.Add(2)
 	go func() {
 		defer wg.Done()
-		serveMQTTTLS(ctx, lns["mqtt"], tlsCfg, log)
+		serveMQTTTLS(ctx, lns["mqtt"], tlsCfg.Clone(), log)
 	}()
 	go func() {
 		defer wg.Done()
