@@ -34,12 +34,15 @@ if [ -n "${NO_CLOUD:-}" ]; then
 	exec "${clock[@]}" "$@"
 fi
 
+http=${CLOUD_HTTP_PORT:-18080}
 https=${CLOUD_HTTPS_PORT:-18443}
+mqtt=${CLOUD_MQTT_PORT:-19777}
+mqttws=${CLOUD_MQTT_WS_PORT:-19778}
 out="$run/cloud/cloud.out"
 : >"$out"
 "$bin/timeclock-cloud" --dev --data "$run/cloud" \
-	--http "127.0.0.1:${CLOUD_HTTP_PORT:-18080}" --https "127.0.0.1:$https" \
-	--mqtt "127.0.0.1:${CLOUD_MQTT_PORT:-19777}" --mqtt-ws "127.0.0.1:${CLOUD_MQTT_WS_PORT:-19778}" \
+	--http "127.0.0.1:$http" --https "127.0.0.1:$https" \
+	--mqtt "127.0.0.1:$mqtt" --mqtt-ws "127.0.0.1:$mqttws" \
 	>"$out" 2>&1 </dev/null &
 cloud_pid=$!
 tmux_sock=""
@@ -83,7 +86,13 @@ company=$(sed -n 's/^demo company ID: //p' "$out")
 echo "Cloud (dev mode) at https://localhost:$https; its output: $out"
 echo "demo company ID: $company"
 
-clock+=(--cloud "https://localhost:$https" --cloud-ca "$run/cloud/ca.pem" "$@")
+clock+=(--cloud "https://localhost:$https" --cloud-ca "$run/cloud/ca.pem")
+# The clock's network check must try the dev ports, not 80/443/59777/59778
+# (timeclockd learns --cloud-ports with onboarding; older builds lack it).
+if "$bin/timeclockd" -h 2>&1 | grep -q -- '-cloud-ports'; then
+	clock+=(--cloud-ports "$http,$https,$mqtt,$mqttws")
+fi
+clock+=("$@")
 
 have_tmux=""
 if [ -z "${NO_TMUX:-}" ] && [ -t 0 ] && [ -t 1 ]; then
