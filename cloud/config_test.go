@@ -1,6 +1,7 @@
 package cloud
 
 import (
+	"log/slog"
 	"strings"
 	"testing"
 
@@ -51,5 +52,17 @@ func TestDefaultPorts(t *testing.T) {
 	}
 	if d.HTTPAddr != "127.0.0.1:18080" || d.HTTPSAddr != "127.0.0.1:18443" || d.MQTTAddr != "127.0.0.1:19777" || d.MQTTWSAddr != "127.0.0.1:19778" {
 		t.Errorf("dev ports %+v", d)
+	}
+}
+
+func TestServerErrorsHandshakeNoiseIsDebug(t *testing.T) {
+	var b strings.Builder
+	log := slog.New(slog.NewTextHandler(&b, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	w := serverErrors{log}
+	w.Write([]byte("http: TLS handshake error from 127.0.0.1:5000: EOF\n"))
+	w.Write([]byte("http: Accept error: too many open files\n"))
+	out := b.String()
+	if !strings.Contains(out, `level=DEBUG msg="http: TLS handshake error`) || !strings.Contains(out, `level=WARN msg="http: Accept error`) {
+		t.Fatalf("levels:\n%s", out)
 	}
 }

@@ -7,12 +7,14 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	stdlog "log"
 	"log/slog"
 	"net"
 	"net/http"
 	"os"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -146,7 +148,7 @@ func Run(ctx context.Context, cfg Config, o Options) error {
 		fmt.Fprintf(out, "mail goes to %s and is printed below as DEV MAIL\n", filepath.Join(cfg.DataDir, "outbox"))
 	}
 
-	errLog := slog.NewLogLogger(log.Handler(), slog.LevelWarn)
+	errLog := stdlog.New(serverErrors{log}, "", 0)
 	deps := httpapi.Deps{Onboarding: svc, Store: db, Clock: clk, Log: log}
 	if devClock != nil {
 		deps.DevClock = devClock
@@ -217,6 +219,21 @@ func Run(ctx context.Context, cfg Config, o Options) error {
 	}
 	wg.Wait()
 	return runErr
+}
+
+// serverErrors takes net/http's server error log. A clock's network check
+// opens TCP to 443 and closes without a handshake, every time; those are
+// debug, the rest stay warnings.
+type serverErrors struct{ log *slog.Logger }
+
+func (s serverErrors) Write(p []byte) (int, error) {
+	msg := strings.TrimSpace(string(p))
+	if strings.Contains(msg, "TLS handshake error") {
+		s.log.Debug(msg)
+	} else {
+		s.log.Warn(msg)
+	}
+	return len(p), nil
 }
 
 func reason(ctx context.Context, err error) string {
