@@ -167,11 +167,19 @@ func TestBadAnswers(t *testing.T) {
 		h    func(http.ResponseWriter, []byte)
 	}{
 		{"not json", func(w http.ResponseWriter, _ []byte) { io.WriteString(w, "<html>proxy login</html>") }},
-		{"html error", func(w http.ResponseWriter, _ []byte) { w.WriteHeader(502); io.WriteString(w, "<html>Bad gateway</html>") }},
+		{"html error", func(w http.ResponseWriter, _ []byte) {
+			w.WriteHeader(502)
+			io.WriteString(w, "<html>Bad gateway</html>")
+		}},
 		{"empty name", reply(200, wire.CompanyResponse{CompanyID: "1", Timezone: "UTC"})},
 		{"bad zone", reply(200, wire.CompanyResponse{CompanyID: "1", Name: "A", Timezone: "Mars/Base"})},
-		{"too big", func(w http.ResponseWriter, _ []byte) { io.WriteString(w, `{"name":"`+strings.Repeat("a", maxBody)+`"}`) }},
-		{"redirect", func(w http.ResponseWriter, _ []byte) { w.Header().Set("Location", "https://elsewhere/"); w.WriteHeader(302) }},
+		{"too big", func(w http.ResponseWriter, _ []byte) {
+			io.WriteString(w, `{"name":"`+strings.Repeat("a", maxBody)+`"}`)
+		}},
+		{"redirect", func(w http.ResponseWriter, _ []byte) {
+			w.Header().Set("Location", "https://elsewhere/")
+			w.WriteHeader(302)
+		}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			f := newFakeCloud(t)

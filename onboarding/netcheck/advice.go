@@ -63,7 +63,7 @@ func (p Ports) AllowPorts() string {
 
 func (r Report) linkAdvice() Advice {
 	var lan, wifi []string
-	for _, ifc := range r.ifaces {
+	for _, ifc := range r.Ifaces {
 		if ifc.WiFi {
 			wifi = append(wifi, ifc.Name)
 		} else {
@@ -83,7 +83,7 @@ func (r Report) linkAdvice() Advice {
 }
 
 func (r Report) dnsAdvice(err error) Advice {
-	host := r.target.Host
+	host := r.Target.Host
 	var de *net.DNSError
 	if errors.As(err, &de) && de.IsNotFound {
 		return Advice{Title: "Cloud name unknown", Text: []string{
@@ -104,7 +104,7 @@ func (r Report) portAdvice() Advice {
 		if p.OK {
 			continue
 		}
-		if p.Port == r.target.Ports.HTTPS {
+		if p.Port == r.Target.Ports.HTTPS {
 			httpsDown = true
 		}
 		if p.Refused {
@@ -113,16 +113,16 @@ func (r Report) portAdvice() Advice {
 			blocked = append(blocked, strconv.Itoa(p.Port))
 		}
 	}
-	allow := r.target.Ports.AllowPorts()
+	allow := r.Target.Ports.AllowPorts()
 	if len(blocked)+len(refused) == len(r.Ports) {
 		if len(blocked) == 0 {
 			return Advice{Title: "Cloud unreachable", Text: []string{
-				"The cloud " + r.target.Host + " refused ports " + strings.Join(refused, ", ") + ".",
+				"The cloud " + r.Target.Host + " refused ports " + strings.Join(refused, ", ") + ".",
 				"The cloud may be down, or a firewall rejects the clock. Try again later.", allow,
 			}}
 		}
 		return Advice{Title: "Cloud unreachable", Text: []string{
-			"No answer from " + r.target.Host + " on any port.",
+			"No answer from " + r.Target.Host + " on any port.",
 			"A firewall may block the clock. " + allow,
 		}}
 	}
@@ -138,7 +138,7 @@ func (r Report) portAdvice() Advice {
 	}
 	a := Advice{Title: title, Text: []string{allow}}
 	if httpsDown {
-		a.Text = append(a.Text, "Setup needs port "+strconv.Itoa(r.target.Ports.HTTPS)+".")
+		a.Text = append(a.Text, "Setup needs port "+strconv.Itoa(r.Target.Ports.HTTPS)+".")
 	} else {
 		a.CanContinue = true
 		a.Text = append(a.Text, "Setup can go on; the clock may sync slowly until then.")
@@ -158,14 +158,14 @@ func (r Report) tlsAdvice(err error) Advice {
 		}}
 	case errors.As(err, &he):
 		return Advice{Title: "Wrong certificate", Text: []string{
-			"The certificate is not for " + r.target.Host + ".",
+			"The certificate is not for " + r.Target.Host + ".",
 			"Check the cloud address, or ask IT about an HTTPS proxy.",
 		}}
 	case errors.As(err, &ci) && ci.Reason == x509.Expired:
 		if !clock.IsSet(r.LocalTime) && r.CloudTime.IsZero() {
 			return Advice{Title: "Clock time unknown", Text: []string{
 				"The clock's date is not set, so the certificate cannot be checked.",
-				fmt.Sprintf("Allow port %d so the clock can read the time.", r.target.Ports.HTTP),
+				fmt.Sprintf("Allow port %d so the clock can read the time.", r.Target.Ports.HTTP),
 			}}
 		}
 		return Advice{Title: "Certificate date bad", Text: []string{
@@ -174,8 +174,8 @@ func (r Report) tlsAdvice(err error) Advice {
 		}}
 	}
 	return Advice{Title: "Secure link failed", Text: []string{
-		fmt.Sprintf("TLS to port %d failed.", r.target.Ports.HTTPS),
-		"A firewall or proxy may interfere. " + r.target.Ports.AllowPorts(),
+		fmt.Sprintf("TLS to port %d failed.", r.Target.Ports.HTTPS),
+		"A firewall or proxy may interfere. " + r.Target.Ports.AllowPorts(),
 	}}
 }
 

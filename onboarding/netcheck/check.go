@@ -38,7 +38,7 @@ type Checker struct {
 // report. A canceled ctx fails the step that was running.
 func (c *Checker) Run(ctx context.Context) Report {
 	c.defaults()
-	r := Report{target: c.Target, ifaces: c.Ifaces}
+	r := Report{Target: c.Target, Ifaces: c.Ifaces}
 	add := func(s StepResult) bool {
 		r.Steps = append(r.Steps, s)
 		return s.Outcome != Failed

@@ -157,8 +157,9 @@ type Report struct {
 	// CloudTime is the cloud's time from the HTTP Date header, and LocalTime
 	// the device's clock when it was read; zero when the step did not run.
 	CloudTime, LocalTime time.Time
-	target               Target
-	ifaces               []Iface
+	// Target and Ifaces are what was checked; the advice names them.
+	Target Target
+	Ifaces []Iface
 }
 
 // Step returns the result of one step.
