@@ -171,11 +171,12 @@ func (r *runner) run(ctx context.Context) (*identity.Identity, error) {
 			started = m.Seq
 			ectx, c := context.WithCancel(ctx)
 			stopEffect = c
+			em := m // the loop moves on; the effect works on this step's model
 			wg.Add(1)
 			go func() {
 				defer wg.Done()
 				defer c()
-				ev := r.effect(ectx, m)
+				ev := r.effect(ectx, em)
 				select {
 				case results <- ev:
 				case <-ctx.Done():
