@@ -120,7 +120,11 @@ type lockedBuf struct {
 	b  *bytes.Buffer
 }
 
-func (l lockedBuf) Write(p []byte) (int, error) { l.mu.Lock(); defer l.mu.Unlock(); return l.b.Write(p) }
+func (l lockedBuf) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
 
 func startFlow(t *testing.T, dir string, clk *clock.Fake, cloud *fakeCloud, report netcheck.Report) *flow {
 	t.Helper()
