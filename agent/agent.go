@@ -28,6 +28,8 @@ type Options struct {
 	// Start is when the process started, for the start-up time in the log;
 	// zero means now.
 	Start time.Time
+	// Onboard are onboarding's system facts (see onboard.go).
+	Onboard OnboardOptions
 }
 
 // Agent is the running clock.
@@ -41,6 +43,8 @@ type Agent struct {
 
 	clockSynced  func() bool
 	networkIface func() string
+
+	ob onboarder // the identity and onboarding (onboard.go)
 
 	mu    sync.Mutex
 	state State // guarded by mu
@@ -85,6 +89,7 @@ func New(cfg Config, hw Hardware, o Options) (*Agent, error) {
 		start:        o.Start,
 		clockSynced:  o.ClockSynced,
 		networkIface: o.NetworkIface,
+		ob:           onboarder{opts: o.Onboard},
 	}, nil
 }
 
@@ -97,7 +102,7 @@ func (a *Agent) Status() Status {
 	if a.cfg.CloudURL != "" {
 		cloud = "offline"
 	}
-	return Status{
+	s := Status{
 		State:   st,
 		Model:   a.hw.Model,
 		Version: a.cfg.Version,
@@ -106,6 +111,8 @@ func (a *Agent) Status() Status {
 		Network: a.networkIface(),
 		Uptime:  a.clk.Now().Sub(a.start),
 	}
+	a.ob.fill(&s)
+	return s
 }
 
 func (a *Agent) setState(to State, reason string) {
@@ -160,6 +167,10 @@ func (a *Agent) Run(ctx context.Context) error {
 		}()
 	}
 
+	if err := a.onboard(ctx, keys); err != nil || ctx.Err() != nil {
+		a.setState(StateStopping, "shutdown")
+		return err
+	}
 	a.setState(StateIdle, "started")
 	a.log.Info("idle", "model", a.hw.Model, "display", a.hw.Display.String(), "startup", a.clk.Now().Sub(a.start).String())
 	a.showIdle()

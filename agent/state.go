@@ -10,9 +10,10 @@ const (
 	StateStarting State = iota
 	StateIdle
 	StateStopping
+	StateOnboarding // a cloud is configured and the clock has no identity yet
 )
 
-var stateNames = [...]string{"starting", "idle", "stopping"}
+var stateNames = [...]string{"starting", "idle", "stopping", "onboarding"}
 
 func (s State) String() string {
 	if int(s) < len(stateNames) {

@@ -372,3 +372,26 @@ func TestPortsValidate(t *testing.T) {
 		t.Fatalf("port 0 accepted: %v", err)
 	}
 }
+
+func TestParsePorts(t *testing.T) {
+	p, err := ParsePorts("18080, 18443,18883,18884")
+	if err != nil || p != (Ports{18080, 18443, 18883, 18884}) || p.String() != "18080,18443,18883,18884" {
+		t.Fatalf("%+v %v", p, err)
+	}
+	for _, bad := range []string{"", "80,443", "80,443,x,1", "80,443,59777,70000"} {
+		if _, err := ParsePorts(bad); err == nil {
+			t.Errorf("%q accepted", bad)
+		}
+	}
+}
+
+func FuzzParsePorts(f *testing.F) {
+	f.Add("80,443,59777,59778")
+	f.Add(",,,")
+	f.Fuzz(func(t *testing.T, s string) {
+		p, err := ParsePorts(s)
+		if err == nil && p.Validate() != nil {
+			t.Fatalf("accepted invalid %+v", p)
+		}
+	})
+}

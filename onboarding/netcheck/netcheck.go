@@ -16,6 +16,8 @@ import (
 	"fmt"
 	"net"
 	"net/netip"
+	"strconv"
+	"strings"
 	"time"
 )
 
@@ -28,10 +30,10 @@ type Iface struct {
 // Ports are the cloud's four channels. Every one is configurable because the
 // dev cloud listens on high ports.
 type Ports struct {
-	HTTP   int // plain HTTP: reachability and the cloud's time (80)
-	HTTPS  int // HTTPS API: onboarding (443)
-	MQTT   int // MQTT over TLS (59777)
-	MQTTWS int // MQTT over secure WebSocket (59778)
+	HTTP   int `json:"http"`    // plain HTTP: reachability and the cloud's time (80)
+	HTTPS  int `json:"https"`   // HTTPS API: onboarding (443)
+	MQTT   int `json:"mqtt"`    // MQTT over TLS (59777)
+	MQTTWS int `json:"mqtt_ws"` // MQTT over secure WebSocket (59778)
 }
 
 // DefaultPorts are the production ports of the seed.
@@ -39,6 +41,29 @@ var DefaultPorts = Ports{HTTP: 80, HTTPS: 443, MQTT: 59777, MQTTWS: 59778}
 
 // List returns the ports in the seed's order.
 func (p Ports) List() []int { return []int{p.HTTP, p.HTTPS, p.MQTT, p.MQTTWS} }
+
+// ParsePorts reads "HTTP,HTTPS,MQTT,MQTT-WS", e.g. "80,443,59777,59778".
+func ParsePorts(s string) (Ports, error) {
+	f := strings.Split(s, ",")
+	if len(f) != 4 {
+		return Ports{}, fmt.Errorf("ports %q: want four, HTTP,HTTPS,MQTT,MQTT-WS", s)
+	}
+	var n [4]int
+	for i, v := range f {
+		p, err := strconv.Atoi(strings.TrimSpace(v))
+		if err != nil {
+			return Ports{}, fmt.Errorf("ports %q: %s is not a number", s, v)
+		}
+		n[i] = p
+	}
+	p := Ports{HTTP: n[0], HTTPS: n[1], MQTT: n[2], MQTTWS: n[3]}
+	return p, p.Validate()
+}
+
+// String is the ParsePorts form.
+func (p Ports) String() string {
+	return fmt.Sprintf("%d,%d,%d,%d", p.HTTP, p.HTTPS, p.MQTT, p.MQTTWS)
+}
 
 // Validate checks every port is in range.
 func (p Ports) Validate() error {
