@@ -109,3 +109,16 @@ func (ca *CA) SignCSR(t testing.TB, csr *x509.CertificateRequest, cn string) []b
 	}
 	return pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der})
 }
+
+// ServerPEM issues a server certificate like Server and returns it and its
+// key in PEM, for a server in another process.
+func (ca *CA) ServerPEM(t testing.TB, hosts ...string) (certPEM, keyPEM []byte) {
+	t.Helper()
+	c := ca.Server(t, hosts...)
+	der, err := x509.MarshalPKCS8PrivateKey(c.PrivateKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: c.Certificate[0]}),
+		pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: der})
+}
