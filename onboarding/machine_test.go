@@ -394,6 +394,8 @@ func TestCloudFailures(t *testing.T) {
 		back  State
 	}{
 		{"unknown company", StateCompanyLookup, wireErr(wire.ErrUnknownCompany, nil), "Unknown company", "No company has the ID 482913", StateCompanyEntry, StateCompanyEntry},
+		{"company ID malformed", StateCompanyLookup, wireErr(wire.ErrBadRequest, func(e *wire.Error) { e.Message = "company_id: want 4 to 12 digits\x00" }), "Invalid company ID", "want 4 to 12 digits.", StateCompanyEntry, StateCompanyEntry},
+		{"bad request elsewhere", StateCodeRequest, wireErr(wire.ErrBadRequest, nil), "Cloud error", "bad_request", StateCodeRequest, StateCompanyConfirm},
 		{"no admins", StateCodeRequest, wireErr(wire.ErrNoAdmins, nil), "No admin email", "administrator email", StateCodeRequest, StateCompanyConfirm},
 		{"rate limited", StateCompanyLookup, wireErr(wire.ErrRateLimited, func(e *wire.Error) { e.RetryAfter = 300 }), "Too many tries", "Wait 5 minutes", StateCompanyLookup, StateCompanyEntry},
 		{"unreachable", StateCodeRequest, fmt.Errorf("x: %w", errors.Join(cloudapi.ErrUnreachable, errors.New("refused"))), "Cloud unreachable", "59777", StateCodeRequest, StateCompanyConfirm},

@@ -78,6 +78,14 @@ func (mc Machine) problemFor(m Model, err error, step State) Problem {
 			return with(Problem{Enter: StateCompanyEntry, Back: StateCompanyEntry, Keys: "Enter=edit"}, "Unknown company",
 				"No company has the ID "+m.CompanyID+".",
 				"Check the company ID with your administrator.")
+		case wire.ErrBadRequest:
+			if step == StateCompanyLookup {
+				// The cloud checks the ID's form (its length); its message
+				// says what it wants.
+				return with(Problem{Enter: StateCompanyEntry, Back: StateCompanyEntry, Keys: "Enter=edit"}, "Invalid company ID",
+					"The cloud refused the ID "+m.CompanyID+": "+printable(we.Message, 80)+".",
+					"Check the company ID with your administrator.")
+			}
 		case wire.ErrNoAdmins:
 			return with(Problem{Enter: StateCodeRequest, Back: StateCompanyConfirm, Keys: "Enter=retry"}, "No admin email",
 				"The code goes only to administrator emails, and "+m.Company.Name+" has none on file.",
@@ -130,4 +138,19 @@ func (mc Machine) problemFor(m Model, err error, step State) Problem {
 			"Try again; if it repeats, call support.")
 	}
 	return with(retry, "Setup failed", "Something went wrong.", "Try again.")
+}
+
+// printable keeps a cloud message fit for a character display: ASCII
+// letters, digits and punctuation, at most n characters.
+func printable(s string, n int) string {
+	out := make([]rune, 0, len(s))
+	for _, r := range s {
+		if r >= ' ' && r < 0x7f {
+			out = append(out, r)
+		}
+		if len(out) == n {
+			break
+		}
+	}
+	return string(out)
 }

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"crypto/x509"
+	"encoding/json"
 	"encoding/pem"
 	"errors"
 	"log/slog"
@@ -347,4 +348,22 @@ func TestRunNeedsItsParts(t *testing.T) {
 		t.Fatal("Run without parts")
 	}
 	_ = errors.New
+}
+
+func FuzzDecodeProgress(f *testing.F) {
+	good, _ := json.Marshal(progress{Version: 1, State: "code_entry", CompanyID: acme.CompanyID, Company: &acme,
+		Session: &savedSession{ID: "s", ExpiresAt: t0, ResendAfter: t0}})
+	f.Add(good)
+	f.Add([]byte(`{"version":1,"state":"company_confirm","company_id":"1","company":{"company_id":"1","name":"A"}}`))
+	f.Add([]byte(`{"version":1,"state":"activating"}`))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		p, err := decodeProgress(b)
+		if err != nil {
+			return
+		}
+		m := p.apply(Model{State: StateNetCheck, Seq: 1})
+		if m.Company.Name == "" || (p.State == "code_entry" && m.Session.ID == "") {
+			t.Fatalf("accepted %+v", p)
+		}
+	})
 }
