@@ -167,7 +167,7 @@ func (a *Agent) Run(ctx context.Context) error {
 		}()
 	}
 
-	if err := a.onboard(ctx, keys); err != nil || ctx.Err() != nil {
+	if err := a.onboard(ctx, keys, badges); err != nil || ctx.Err() != nil {
 		a.setState(StateStopping, "shutdown")
 		return err
 	}

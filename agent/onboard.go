@@ -91,7 +91,7 @@ func (a *Agent) adopt(id *identity.Identity) {
 // runs onboarding on the keypad and display until the clock is activated.
 // It returns nil when ctx ends first (the progress is kept for the next
 // start) and an error only for a setup that cannot work (an unreadable CA).
-func (a *Agent) onboard(ctx context.Context, keys <-chan hal.KeyEvent) error {
+func (a *Agent) onboard(ctx context.Context, keys <-chan hal.KeyEvent, badges <-chan hal.BadgeEvent) error {
 	store := a.IdentityStore()
 	id, err := store.Load()
 	switch {
@@ -112,7 +112,25 @@ func (a *Agent) onboard(ctx context.Context, keys <-chan hal.KeyEvent) error {
 		return err
 	}
 	a.setState(StateOnboarding, "cloud configured, no identity")
+	// A badge swiped during onboarding is no punch: it is read and dropped
+	// here, not left to be taken as one after activation.
+	octx, stop := context.WithCancel(ctx)
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		for {
+			select {
+			case <-badges:
+				a.log.Info("badge ignored: the clock is being onboarded")
+			case <-octx.Done():
+				return
+			}
+		}
+	}()
 	id, err = onboarding.Run(ctx, opts)
+	stop()
+	wg.Wait()
 	if c, ok := opts.Cloud.(interface{ Close() }); ok {
 		c.Close()
 	}

@@ -142,7 +142,7 @@ func startOnboardRig(t *testing.T, cloud *httpCloud, dir string) *onboardRig {
 		t.Fatal(err)
 	}
 	logs := &syncBuf{}
-	a, err := New(cfg, Hardware{Model: "sim", Keypad: b.Keypad(), Display: b.Display(), Indicator: b.Indicator(), Network: []string{"eth0", "wlan0"}, WiFi: []string{"wlan0"}},
+	a, err := New(cfg, Hardware{Model: "sim", Keypad: b.Keypad(), Display: b.Display(), Indicator: b.Indicator(), Badges: []hal.BadgeReader{b.BadgeReader()}, Network: []string{"eth0", "wlan0"}, WiFi: []string{"wlan0"}},
 		Options{Clock: clock.Real{}, Logger: slog.New(slog.NewTextHandler(logs, nil)), ClockSynced: func() bool { return true }, NetworkIface: func() string { return "eth0" }})
 	if err != nil {
 		t.Fatal(err)
@@ -180,6 +180,8 @@ func TestOnboardingThenIdle(t *testing.T) {
 	if st := r.agent.Status(); st.State != StateOnboarding || st.Onboarding != "company_entry" || st.DeviceID != "" || st.Cloud != "offline" {
 		t.Fatalf("status while onboarding: %+v", st)
 	}
+	r.board.Swipe("10001") // no punch while onboarding
+	await.True(t, 5*time.Second, func() bool { return strings.Contains(r.logs.String(), "badge ignored") }, "badge not dropped")
 	r.typ("999")
 	r.press(hal.KeyEnter)
 	r.waitScreen("Unknown company")
