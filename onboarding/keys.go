@@ -162,16 +162,11 @@ func (mc Machine) codeKey(m Model, k hal.Key, now time.Time) (Model, string) {
 	return m, ""
 }
 
-// resend asks for a new code, unless the cloud's 60 s have not passed: then
-// it says how long to wait and stays.
+// resend asks the cloud for a new code. The cloud keeps the time between
+// codes (60 s) and answers too early with how long to wait, which the code
+// screen then shows: it is the one clock that counts, even on a device
+// whose own time is unknown.
 func (mc Machine) resend(m Model, now time.Time) (Model, string) {
-	if m.Session.ID != "" && now.Before(m.Session.ResendAt) {
-		m.Note = "New code in " + strconv.Itoa(ceilSeconds(m.Session.ResendAt.Sub(now))) + "s"
-		if m.State != StateCodeEntry {
-			return m.enter(StateCodeEntry), "resend too soon"
-		}
-		return m, ""
-	}
 	m.Resend = m.Session.ID != ""
 	m.Code, m.Note = "", ""
 	return m.enter(StateCodeRequest), "new code asked for"

@@ -63,7 +63,6 @@ func (mc Machine) netChecked(m Model, r netcheck.Report, now time.Time) (Model, 
 		}
 		if ok {
 			m.Session.Expires = now.Add(m.Session.ExpiresAt.Sub(cloudNow))
-			m.Session.ResendAt = now.Add(m.Session.ResendAfter.Sub(cloudNow))
 			m.Session.SentAt = now.Add(-helpAfter) // the help is no news after a reboot
 			m.HelpShown = true
 		}
@@ -118,7 +117,6 @@ func (mc Machine) codeSent(m Model, ev CodeSent, now time.Time) (Model, string) 
 		var we *wire.Error
 		if errors.As(ev.Err, &we) && we.Code == wire.ErrResendTooSoon && m.sessionValid(now) {
 			wait := time.Duration(max(we.RetryAfter, 1)) * time.Second
-			m.Session.ResendAt = now.Add(wait)
 			m.Note = "New code in " + strconv.Itoa(ceilSeconds(wait)) + "s"
 			return m.enter(StateCodeEntry), "resend too soon"
 		}
@@ -126,8 +124,8 @@ func (mc Machine) codeSent(m Model, ev CodeSent, now time.Time) (Model, string) 
 	}
 	s := ev.Sent
 	m.Session = Session{
-		ID: s.SessionID, Recipients: s.Recipients, ExpiresAt: s.ExpiresAt, ResendAfter: s.ResendAfter,
-		SentAt: now, Expires: now.Add(s.ExpiresAt.Sub(s.ServerTime)), ResendAt: now.Add(s.ResendAfter.Sub(s.ServerTime)),
+		ID: s.SessionID, Recipients: s.Recipients, ExpiresAt: s.ExpiresAt,
+		SentAt: now, Expires: now.Add(s.ExpiresAt.Sub(s.ServerTime)),
 	}
 	m.Code, m.HelpShown = "", false
 	m.Note = ""

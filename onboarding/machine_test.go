@@ -288,22 +288,24 @@ func TestCodeEntryRules(t *testing.T) {
 	}
 }
 
-// TestResend: F1 asks for a new code once the cloud's 60 s have passed;
-// before that the screen says how long to wait.
+// TestResend: F1 asks the cloud for a new code; too early, the cloud says
+// how long to wait and the code screen shows it.
 func TestResend(t *testing.T) {
 	m := atCodeEntry()
-	m = run(mc20, m, t0.Add(20*time.Second), KeyPress{Key: hal.KeyF1})
-	if m.State != StateCodeEntry || !strings.Contains(screenText(mc20, m, t0.Add(20*time.Second)), "New code in 40s") {
-		t.Fatalf("early resend: %s %q", m.State, screenText(mc20, m, t0))
+	m = run(mc20, m, t0.Add(20*time.Second), seq(digits("12"), keys(hal.KeyF1))...)
+	if m.State != StateCodeRequest || !m.Resend || m.Session.ID != "sess-1" || m.Code != "" {
+		t.Fatalf("resend: %s %v %q %q", m.State, m.Resend, m.Session.ID, m.Code)
 	}
-	m = run(mc20, m, t0.Add(61*time.Second), KeyPress{Key: hal.KeyF1})
-	if m.State != StateCodeRequest || !m.Resend || m.Session.ID != "sess-1" {
-		t.Fatalf("resend: %s %v %q", m.State, m.Resend, m.Session.ID)
-	}
-	// The cloud still says too soon (its clock is ahead): back to the code.
-	m2 := run(mc20, m, t0.Add(61*time.Second), CodeSent{Err: wireErr(wire.ErrResendTooSoon, func(e *wire.Error) { e.RetryAfter = 5 })})
-	if m2.State != StateCodeEntry || !strings.Contains(screenText(mc20, m2, t0), "New code in 5s") {
+	m2 := run(mc20, m, t0.Add(20*time.Second), CodeSent{Err: wireErr(wire.ErrResendTooSoon, func(e *wire.Error) { e.RetryAfter = 40 })})
+	if m2.State != StateCodeEntry || !strings.Contains(screenText(mc20, m2, t0), "New code in 40s") || m2.Session.ID != "sess-1" {
 		t.Fatalf("resend_too_soon: %s %q", m2.State, screenText(mc20, m2, t0))
+	}
+	if s := screenText(mc16, m2, t0); !strings.Contains(s, "New code in 40s") {
+		t.Fatalf("16x2: %q", s)
+	}
+	m = run(mc20, m2, t0.Add(61*time.Second), KeyPress{Key: hal.KeyF1})
+	if m.State != StateCodeRequest {
+		t.Fatalf("second resend: %s", m.State)
 	}
 	// A new code: new deadlines.
 	next := sent(time.Minute)
@@ -446,7 +448,7 @@ func TestCloudFailures(t *testing.T) {
 // at the code while it is valid, else at the company confirm.
 func TestResume(t *testing.T) {
 	saved := progress{Version: 1, State: "code_entry", CompanyID: acme.CompanyID, Company: &acme,
-		Session: &savedSession{ID: "sess-1", Recipients: 1, ExpiresAt: t0.Add(10 * time.Minute), ResendAfter: t0.Add(time.Minute)}}
+		Session: &savedSession{ID: "sess-1", Recipients: 1, ExpiresAt: t0.Add(10 * time.Minute)}}
 	withTime := func(cloud, local time.Time) NetChecked {
 		r := reportWith(okSteps...)
 		r.CloudTime, r.LocalTime = cloud, local

@@ -37,10 +37,8 @@ type Session struct {
 	ID          string
 	Recipients  int
 	ExpiresAt   time.Time // cloud time
-	ResendAfter time.Time // cloud time
 	SentAt      time.Time // device clock when the answer came
 	Expires     time.Time // device clock
-	ResendAt    time.Time // device clock
 }
 
 // Model is everything the screens and the next step depend on. The typed

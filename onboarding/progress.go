@@ -29,7 +29,6 @@ type savedSession struct {
 	ID          string    `json:"id"`
 	Recipients  int       `json:"recipients"`
 	ExpiresAt   time.Time `json:"expires_at"`   // cloud time
-	ResendAfter time.Time `json:"resend_after"` // cloud time
 }
 
 // snapshot is what of the model survives a reboot; nil when nothing does
@@ -44,7 +43,7 @@ func snapshot(m Model, now time.Time) *progress {
 	// has told the cloud's time: keep it until then.
 	if s := m.Session; s.ID != "" && (s.Expires.IsZero() || now.Before(s.Expires)) {
 		p.State = StateCodeEntry.String()
-		p.Session = &savedSession{ID: s.ID, Recipients: s.Recipients, ExpiresAt: s.ExpiresAt, ResendAfter: s.ResendAfter}
+		p.Session = &savedSession{ID: s.ID, Recipients: s.Recipients, ExpiresAt: s.ExpiresAt}
 	}
 	return p
 }
@@ -88,7 +87,7 @@ func (p progress) apply(m Model) Model {
 	m.CompanyID = p.CompanyID
 	m.Company = *p.Company
 	if p.Session != nil {
-		m.Session = Session{ID: p.Session.ID, Recipients: p.Session.Recipients, ExpiresAt: p.Session.ExpiresAt, ResendAfter: p.Session.ResendAfter}
+		m.Session = Session{ID: p.Session.ID, Recipients: p.Session.Recipients, ExpiresAt: p.Session.ExpiresAt}
 	}
 	return m
 }

@@ -352,7 +352,7 @@ func TestRunNeedsItsParts(t *testing.T) {
 
 func FuzzDecodeProgress(f *testing.F) {
 	good, _ := json.Marshal(progress{Version: 1, State: "code_entry", CompanyID: acme.CompanyID, Company: &acme,
-		Session: &savedSession{ID: "s", ExpiresAt: t0, ResendAfter: t0}})
+		Session: &savedSession{ID: "s", ExpiresAt: t0}})
 	f.Add(good)
 	f.Add([]byte(`{"version":1,"state":"company_confirm","company_id":"1","company":{"company_id":"1","name":"A"}}`))
 	f.Add([]byte(`{"version":1,"state":"activating"}`))

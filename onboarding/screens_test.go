@@ -65,7 +65,8 @@ func screenFixtures() []struct {
 	add("code_request", Model{State: StateCodeRequest, Company: acme}, t0)
 	add("code_entry", run(mc20, code, t0.Add(12*time.Second), digits("123")...), t0.Add(12*time.Second))
 	add("code_entry wrong", run(mc20, code, t0, seq(digits("123456"), keys(hal.KeyEnter), []Event{Activated{Err: &wire.Error{Code: wire.ErrWrongCode, TriesLeft: 4}}})...), t0.Add(20*time.Second))
-	add("code_entry resend wait", run(mc20, code, t0.Add(20*time.Second), KeyPress{Key: hal.KeyF1}), t0.Add(20*time.Second))
+	add("code_entry resend wait", run(mc20, code, t0.Add(20*time.Second), KeyPress{Key: hal.KeyF1},
+		CodeSent{Err: &wire.Error{Code: wire.ErrResendTooSoon, RetryAfter: 40}}), t0.Add(20*time.Second))
 	help := run(mc20, code, t0.Add(time.Minute), Tick{})
 	add("code_help", help, t0.Add(time.Minute))
 	help.Page = 3
