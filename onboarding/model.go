@@ -34,11 +34,11 @@ type Machine struct {
 // reboot; the device-clock deadlines are what the countdown uses, so a
 // clock whose own time is unknown still counts right.
 type Session struct {
-	ID          string
-	Recipients  int
-	ExpiresAt   time.Time // cloud time
-	SentAt      time.Time // device clock when the answer came
-	Expires     time.Time // device clock
+	ID         string
+	Recipients int
+	ExpiresAt  time.Time // cloud time
+	SentAt     time.Time // device clock when the answer came
+	Expires    time.Time // device clock
 }
 
 // Model is everything the screens and the next step depend on. The typed

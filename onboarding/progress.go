@@ -26,9 +26,9 @@ type progress struct {
 }
 
 type savedSession struct {
-	ID          string    `json:"id"`
-	Recipients  int       `json:"recipients"`
-	ExpiresAt   time.Time `json:"expires_at"`   // cloud time
+	ID         string    `json:"id"`
+	Recipients int       `json:"recipients"`
+	ExpiresAt  time.Time `json:"expires_at"` // cloud time
 }
 
 // snapshot is what of the model survives a reboot; nil when nothing does
