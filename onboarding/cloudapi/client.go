@@ -162,8 +162,9 @@ func (c *Client) Activate(ctx context.Context, req wire.ActivateRequest) (wire.A
 	return DecodeActivate(body)
 }
 
-// post sends a JSON request and returns a 2xx body and the Date header's
-// time (the device's clock when the header is missing or bad).
+// post sends a JSON request and returns a 2xx body and the cloud's time
+// from the Date header (the device's clock when the header is missing or
+// bad).
 func (c *Client) post(ctx context.Context, path string, in any) ([]byte, time.Time, error) {
 	b, err := json.Marshal(in)
 	if err != nil {
@@ -195,9 +196,12 @@ func (c *Client) post(ctx context.Context, path string, in any) ([]byte, time.Ti
 	}
 	date, err := netcheck.ParseDate(resp.Header.Get("Date"))
 	if err != nil {
-		date = c.clk.Now()
+		return body, c.clk.Now(), nil
 	}
-	return body, date, nil
+	// The Date header counts whole seconds: the cloud's time was within the
+	// second after it. Take the second's end, so a countdown never promises
+	// more time than the cloud gives.
+	return body, date.Add(time.Second), nil
 }
 
 // classify names a transport failure.

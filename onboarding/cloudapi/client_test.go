@@ -115,7 +115,7 @@ func TestRequestCodeCarriesServerTime(t *testing.T) {
 	if err != nil || got.SessionID != "s-1" || got.Recipients != 2 {
 		t.Fatalf("RequestCode = %+v %v", got, err)
 	}
-	if got.ExpiresAt.Sub(got.ServerTime) != 10*time.Minute {
+	if got.ExpiresAt.Sub(got.ServerTime) != 10*time.Minute-time.Second {
 		t.Fatalf("server time %v, expires %v", got.ServerTime, got.ExpiresAt)
 	}
 }

@@ -229,7 +229,7 @@ func (c *Checker) dns(ctx context.Context, r *Report) StepResult {
 	}
 	var s []string
 	for _, a := range addrs {
-		s = append(s, a.String())
+		s = append(s, a.Unmap().String())
 	}
 	return StepResult{Outcome: OK, Detail: c.Target.Host + " is " + strings.Join(s, ", ")}
 }
