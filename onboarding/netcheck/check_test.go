@@ -395,3 +395,15 @@ func FuzzParsePorts(f *testing.F) {
 		}
 	})
 }
+
+func FuzzParseDate(f *testing.F) {
+	f.Add("Sun, 22 Nov 2026 09:41:00 GMT")
+	f.Add("Thu, 01 Jan 1970 00:00:00 GMT")
+	f.Add("Sunday, 22-Nov-26 09:41:00 GMT")
+	f.Fuzz(func(t *testing.T, s string) {
+		d, err := ParseDate(s)
+		if err == nil && !clock.IsSet(d) {
+			t.Fatalf("accepted %q as %v", s, d)
+		}
+	})
+}
