@@ -21,17 +21,19 @@ const maxIter = 5_000_000
 
 // HashPasscode hashes a technician passcode for storage:
 // "pbkdf2-sha256$ITER$SALT$HASH" (base64, no padding).
-func HashPasscode(passcode string) (string, error) {
+func HashPasscode(passcode string) (string, error) { return hashAt(passcode, passcodeIter) }
+
+func hashAt(passcode string, iter int) (string, error) {
 	salt := make([]byte, 16)
 	if _, err := rand.Read(salt); err != nil {
 		return "", fmt.Errorf("passcode: %w", err)
 	}
-	sum, err := pbkdf2.Key(sha256.New, passcode, salt, passcodeIter, 32)
+	sum, err := pbkdf2.Key(sha256.New, passcode, salt, iter, 32)
 	if err != nil {
 		return "", fmt.Errorf("passcode: %w", err)
 	}
 	b64 := base64.RawStdEncoding
-	return "pbkdf2-sha256$" + strconv.Itoa(passcodeIter) + "$" + b64.EncodeToString(salt) + "$" + b64.EncodeToString(sum), nil
+	return "pbkdf2-sha256$" + strconv.Itoa(iter) + "$" + b64.EncodeToString(salt) + "$" + b64.EncodeToString(sum), nil
 }
 
 // VerifyPasscode reports whether passcode matches a HashPasscode string. A

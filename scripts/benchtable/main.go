@@ -32,6 +32,9 @@ var rows = []row{
 	{what: "stripped agent binary, linux/arm GOARM=6", bench: "BenchmarkBinarySize/armv6", unit: "bytes", show: "MiB", scale: 1.0 / (1 << 20), op: "<=", target: 10},
 	{what: "stripped agent binary, linux/arm GOARM=7", bench: "BenchmarkBinarySize/armv7", unit: "bytes", show: "MiB", scale: 1.0 / (1 << 20), op: "<=", target: 10},
 	{what: "stripped agent binary, linux/arm64", bench: "BenchmarkBinarySize/arm64", unit: "bytes", show: "MiB", scale: 1.0 / (1 << 20), op: "<=", target: 10},
+	{what: "start to idle screen, onboarded clock (p50)", bench: "BenchmarkStartToIdleOnboarded", unit: "p50-ms", show: "ms", scale: 1},
+	{what: "start to idle screen, onboarded clock (p99)", bench: "BenchmarkStartToIdleOnboarded", unit: "p99-ms", show: "ms", scale: 1, op: "<=", target: 500},
+	{what: "activation on the clock: key, CSR, passcode hash, identity files", bench: "BenchmarkActivationSave", unit: "ns/op", show: "ms", scale: 1e-6},
 }
 
 var suffix = regexp.MustCompile(`-\d+$`)
