@@ -32,7 +32,7 @@ func BenchmarkActivationSave(b *testing.B) {
 		if err != nil {
 			b.Fatal(err)
 		}
-		hash, err := hashAt("123456", 20_000)
+		hash, err := hashAt("123456", 10)
 		if err != nil {
 			b.Fatal(err)
 		}

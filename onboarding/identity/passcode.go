@@ -1,58 +1,41 @@
 package identity
 
 import (
-	"crypto/pbkdf2"
-	"crypto/rand"
-	"crypto/sha256"
-	"crypto/subtle"
-	"encoding/base64"
+	"errors"
 	"fmt"
-	"strconv"
-	"strings"
+
+	"golang.org/x/crypto/bcrypt"
 )
 
-// passcodeIter is the PBKDF2 work factor: under a second on a Raspberry
-// Pi Zero class CPU, which a console login can afford. The hash records it,
-// so raising it later keeps old hashes valid. Tests lower it.
-var passcodeIter = 20_000
+// The technician passcode is kept as a bcrypt hash ("$2a$10$..."): the
+// format the serial console checks (agent/console/passcode), salted and
+// slow, and small in memory where the clock has little.
+var passcodeCost = 10 // about 50 ms on a desktop core, under a second on a Pi Zero; tests lower it
 
-// maxIter bounds the work a (damaged) stored hash can ask for.
-const maxIter = 5_000_000
+// maxCost bounds the work a (damaged) stored hash can ask of a slow clock.
+const maxCost = 13
 
-// HashPasscode hashes a technician passcode for storage:
-// "pbkdf2-sha256$ITER$SALT$HASH" (base64, no padding).
-func HashPasscode(passcode string) (string, error) { return hashAt(passcode, passcodeIter) }
+// HashPasscode hashes a technician passcode for storage.
+func HashPasscode(passcode string) (string, error) { return hashAt(passcode, passcodeCost) }
 
-func hashAt(passcode string, iter int) (string, error) {
-	salt := make([]byte, 16)
-	if _, err := rand.Read(salt); err != nil {
-		return "", fmt.Errorf("passcode: %w", err)
+func hashAt(passcode string, cost int) (string, error) {
+	if passcode == "" || len(passcode) > 72 {
+		return "", errors.New("passcode: want 1 to 72 bytes")
 	}
-	sum, err := pbkdf2.Key(sha256.New, passcode, salt, iter, 32)
+	h, err := bcrypt.GenerateFromPassword([]byte(passcode), cost)
 	if err != nil {
 		return "", fmt.Errorf("passcode: %w", err)
 	}
-	b64 := base64.RawStdEncoding
-	return "pbkdf2-sha256$" + strconv.Itoa(iter) + "$" + b64.EncodeToString(salt) + "$" + b64.EncodeToString(sum), nil
+	return string(h), nil
 }
 
-// VerifyPasscode reports whether passcode matches a HashPasscode string. A
-// malformed hash matches nothing.
+// VerifyPasscode reports whether passcode matches a HashPasscode hash. A
+// malformed hash, or one asking for more work than the clock allows,
+// matches nothing.
 func VerifyPasscode(hash, passcode string) bool {
-	parts := strings.Split(hash, "$")
-	if len(parts) != 4 || parts[0] != "pbkdf2-sha256" {
+	cost, err := bcrypt.Cost([]byte(hash))
+	if err != nil || cost > maxCost {
 		return false
 	}
-	iter, err := strconv.Atoi(parts[1])
-	if err != nil || iter < 1 || iter > maxIter {
-		return false
-	}
-	b64 := base64.RawStdEncoding
-	salt, err1 := b64.DecodeString(parts[2])
-	want, err2 := b64.DecodeString(parts[3])
-	if err1 != nil || err2 != nil || len(salt) < 8 || len(want) != 32 {
-		return false
-	}
-	got, err := pbkdf2.Key(sha256.New, passcode, salt, iter, 32)
-	return err == nil && subtle.ConstantTimeCompare(got, want) == 1
+	return bcrypt.CompareHashAndPassword([]byte(hash), []byte(passcode)) == nil
 }
