@@ -144,22 +144,41 @@ func (a *Agent) onboard(ctx context.Context, keys <-chan hal.KeyEvent, badges <-
 	return nil
 }
 
-func (a *Agent) onboardingOptions(store *identity.Store, keys <-chan hal.KeyEvent) (onboarding.Options, error) {
-	o := a.ob.opts
+// cloudTarget is the cloud's host, ports and CA as the config names them.
+func (a *Agent) cloudTarget() (netcheck.Target, error) {
 	u, err := url.Parse(a.cfg.CloudURL)
-	if err != nil {
-		return onboarding.Options{}, fmt.Errorf("agent: cloud_url: %w", err)
+	if err != nil || u.Hostname() == "" {
+		return netcheck.Target{}, fmt.Errorf("agent: cloud_url %q: no host", a.cfg.CloudURL)
 	}
-	var pool *x509.CertPool
+	t := netcheck.Target{Host: u.Hostname(), Ports: a.cfg.CloudPortsFor()}
 	if a.cfg.CloudCA != "" {
 		b, err := os.ReadFile(a.cfg.CloudCA)
 		if err != nil {
-			return onboarding.Options{}, fmt.Errorf("agent: cloud_ca: %w", err)
+			return netcheck.Target{}, fmt.Errorf("agent: cloud_ca: %w", err)
 		}
-		pool = x509.NewCertPool()
-		if !pool.AppendCertsFromPEM(b) {
-			return onboarding.Options{}, fmt.Errorf("agent: cloud_ca %s: no PEM certificate in it", a.cfg.CloudCA)
+		t.CA = x509.NewCertPool()
+		if !t.CA.AppendCertsFromPEM(b) {
+			return netcheck.Target{}, fmt.Errorf("agent: cloud_ca %s: no PEM certificate in it", a.cfg.CloudCA)
 		}
+	}
+	return t, nil
+}
+
+// checker is the network check of this model against the cloud.
+func (a *Agent) checker(target netcheck.Target) *netcheck.Checker {
+	o := a.ob.opts
+	var ifaces []netcheck.Iface
+	for _, n := range a.hw.Network {
+		ifaces = append(ifaces, netcheck.Iface{Name: n, WiFi: slices.Contains(a.hw.WiFi, n)})
+	}
+	return &netcheck.Checker{Links: o.Links, Net: o.Net, Ifaces: ifaces, Timeouts: o.NetTimeouts, Clock: a.clk, Target: target}
+}
+
+func (a *Agent) onboardingOptions(store *identity.Store, keys <-chan hal.KeyEvent) (onboarding.Options, error) {
+	o := a.ob.opts
+	target, err := a.cloudTarget()
+	if err != nil {
+		return onboarding.Options{}, err
 	}
 	serial := o.Serial
 	if serial == nil {
@@ -169,12 +188,7 @@ func (a *Agent) onboardingOptions(store *identity.Store, keys <-chan hal.KeyEven
 	if err != nil {
 		return onboarding.Options{}, fmt.Errorf("agent: %w", err)
 	}
-	var ifaces []netcheck.Iface
-	for _, n := range a.hw.Network {
-		ifaces = append(ifaces, netcheck.Iface{Name: n, WiFi: slices.Contains(a.hw.WiFi, n)})
-	}
-	ports := a.cfg.CloudPortsFor()
-	cc := cloudapi.Config{BaseURL: a.cfg.CloudURL, CA: pool, Timeout: o.CloudTimeout, Clock: a.clk}
+	cc := cloudapi.Config{BaseURL: a.cfg.CloudURL, CA: target.CA, Timeout: o.CloudTimeout, Clock: a.clk}
 	if o.Net != nil {
 		cc.Dial = o.Net.DialContext
 	}
@@ -184,15 +198,12 @@ func (a *Agent) onboardingOptions(store *identity.Store, keys <-chan hal.KeyEven
 	}
 	return onboarding.Options{
 		Keys: keys, Display: a.hw.Display, Indicator: a.hw.Indicator, Clock: a.clk, Logger: a.log,
-		Net: &netcheck.Checker{
-			Links: o.Links, Net: o.Net, Ifaces: ifaces, Timeouts: o.NetTimeouts, Clock: a.clk,
-			Target: netcheck.Target{Host: u.Hostname(), Ports: ports, CA: pool},
-		},
+		Net:      a.checker(target),
 		Cloud:    client,
 		Store:    store,
 		Device:   wire.Device{Serial: sn, Model: a.hw.Model, Firmware: a.cfg.Version},
 		CloudURL: a.cfg.CloudURL,
-		Ports:    ports,
+		Ports:    target.Ports,
 		StateDir: a.cfg.StateDir,
 		OnState: func(s onboarding.State) {
 			a.ob.mu.Lock()

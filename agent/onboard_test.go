@@ -125,8 +125,12 @@ type onboardLog struct {
 	b  strings.Builder
 }
 
-func (s *onboardLog) Write(p []byte) (int, error) { s.mu.Lock(); defer s.mu.Unlock(); return s.b.Write(p) }
-func (s *onboardLog) String() string              { s.mu.Lock(); defer s.mu.Unlock(); return s.b.String() }
+func (s *onboardLog) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+func (s *onboardLog) String() string { s.mu.Lock(); defer s.mu.Unlock(); return s.b.String() }
 
 func startOnboardRig(t *testing.T, cloud *httpCloud, dir string) *onboardRig {
 	t.Helper()
@@ -268,5 +272,54 @@ func TestCloudPortsConfig(t *testing.T) {
 	c.CloudPorts.MQTT = 0
 	if err := c.Validate(); err == nil || !strings.Contains(err.Error(), "cloud_ports") {
 		t.Fatalf("port 0: %v", err)
+	}
+}
+
+// TestIdentityAPIs: the passcode hash for the console, the network check on
+// demand, and erasing the identity.
+func TestIdentityAPIs(t *testing.T) {
+	cloud := newHTTPCloud(t)
+	dir := t.TempDir()
+	r := startOnboardRig(t, cloud, dir)
+	if h, err := r.agent.PasscodeHash(); h != "" || err != nil {
+		t.Fatalf("hash before onboarding: %q %v", h, err)
+	}
+	var out strings.Builder
+	if err := r.agent.NetCheck(context.Background(), &out); err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"interface: sim", "link: skipped", "tcp: ok", "tls: ok", "result: the network is fine"} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("netcheck output lacks %q:\n%s", want, out.String())
+		}
+	}
+	r.waitScreen("Company ID")
+	r.typ("482913")
+	r.press(hal.KeyEnter)
+	r.waitScreen("Acme")
+	r.press(hal.KeyEnter)
+	r.waitScreen("Expires in")
+	r.typ("739164")
+	r.press(hal.KeyEnter)
+	r.waitScreen("Local time")
+	r.press(hal.KeyEnter)
+	r.waitScreen("Badge or PIN")
+	h, err := r.agent.PasscodeHash()
+	if err != nil || !strings.HasPrefix(h, "$2") {
+		t.Fatalf("hash %q %v, want bcrypt", h, err)
+	}
+	if err := r.agent.EraseIdentity(); err != nil {
+		t.Fatal(err)
+	}
+	if st := r.agent.Status(); st.DeviceID != "" {
+		t.Fatalf("device ID after erase: %+v", st)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "identity")); !os.IsNotExist(err) {
+		t.Fatalf("identity files left: %v", err)
+	}
+	// No cloud, nothing to check.
+	a, _ := New(DefaultConfig(), Hardware{Model: "sim", Keypad: r.board.Keypad(), Display: r.board.Display(), Indicator: r.board.Indicator()}, Options{})
+	if err := a.NetCheck(context.Background(), &out); err == nil {
+		t.Fatal("netcheck without a cloud")
 	}
 }
