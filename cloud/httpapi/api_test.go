@@ -56,7 +56,7 @@ func (r *recorder) all() []mail.Message {
 }
 
 type env struct {
-	t     *testing.T
+	t     testing.TB
 	srv   *httptest.Server
 	plain *httptest.Server
 	clk   *clock.Fake
@@ -65,7 +65,10 @@ type env struct {
 	dev   wire.Device
 }
 
-func newEnv(t *testing.T) *env {
+func newEnv(t testing.TB) *env { return newEnvWith(t, nil) }
+
+// newEnvWith lets a benchmark loosen the onboarding rules (rate limits).
+func newEnvWith(t testing.TB, mod func(*onboard.Config)) *env {
 	t.Helper()
 	dir := t.TempDir()
 	db, err := boltstore.Open(filepath.Join(dir, "cloud.db"))
@@ -91,6 +94,9 @@ func newEnv(t *testing.T) *env {
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
 	cfg := onboard.DefaultConfig()
 	cfg.MQTT = wire.Endpoints{TLS: "localhost:19777", WebSocket: "wss://localhost:19778/mqtt"}
+	if mod != nil {
+		mod(&cfg)
+	}
 	svc, err := onboard.New(cfg, onboard.Deps{Store: db, CA: ca, Mailer: e.mails, Clock: e.clk, Log: log})
 	if err != nil {
 		t.Fatal(err)
@@ -114,7 +120,7 @@ func (e *env) call(path string, v, out any) (int, *wire.Error) {
 	return decodeResp(e.t, resp, out)
 }
 
-func decodeResp(t *testing.T, resp *http.Response, out any) (int, *wire.Error) {
+func decodeResp(t testing.TB, resp *http.Response, out any) (int, *wire.Error) {
 	t.Helper()
 	defer resp.Body.Close()
 	body, _ := io.ReadAll(resp.Body)
@@ -173,7 +179,7 @@ func (e *env) activate(session, code, csr string) (wire.ActivateResponse, *wire.
 	return resp, we
 }
 
-func newCSR(t *testing.T) string {
+func newCSR(t testing.TB) string {
 	k, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	der, _ := x509.CreateCertificateRequest(rand.Reader, &x509.CertificateRequest{}, k)
 	return string(pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE REQUEST", Bytes: der}))

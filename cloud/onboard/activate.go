@@ -71,6 +71,9 @@ func (s *Service) Activate(ctx context.Context, source string, req wire.Activate
 			// code approves it again.
 			reused = true
 		case errors.Is(err, store.ErrNotFound):
+			if _, err := tx.Device(newID); err == nil {
+				return fmt.Errorf("device ID %s already taken; try again", newID) // 1 in 2^64
+			}
 			dev = store.Device{ID: newID, CompanyID: company.ID, Serial: serial,
 				Nickname: defaultNickname(req.Device.Model, serial)}
 		default:

@@ -35,6 +35,8 @@ var rows = []row{
 	{what: "start to idle screen, onboarded clock (p50)", bench: "BenchmarkStartToIdleOnboarded", unit: "p50-ms", show: "ms", scale: 1},
 	{what: "start to idle screen, onboarded clock (p99)", bench: "BenchmarkStartToIdleOnboarded", unit: "p99-ms", show: "ms", scale: 1, op: "<=", target: 500},
 	{what: "activation on the clock: key, CSR, passcode hash, identity files", bench: "BenchmarkActivationSave", unit: "ns/op", show: "ms", scale: 1e-6},
+	{what: "cloud: activation through the API handler (p50)", bench: "BenchmarkActivation", unit: "p50-ms", show: "ms", scale: 1},
+	{what: "cloud: activation through the API handler (p99)", bench: "BenchmarkActivation", unit: "p99-ms", show: "ms", scale: 1},
 }
 
 var suffix = regexp.MustCompile(`-\d+$`)
