@@ -83,6 +83,8 @@ company=$(sed -n 's/^demo company ID: //p' "$out")
 echo "Cloud (dev mode) at https://localhost:$https; its output: $out"
 echo "demo company ID: $company"
 
+# The clock's network check tries the dev cloud's four ports, not 80/443/59777/59778.
+clock+=(--cloud-ports "${CLOUD_HTTP_PORT:-18080},$https,${CLOUD_MQTT_PORT:-19777},${CLOUD_MQTT_WS_PORT:-19778}")
 clock+=(--cloud "https://localhost:$https" --cloud-ca "$run/cloud/ca.pem" "$@")
 
 have_tmux=""
