@@ -303,6 +303,11 @@ func (r *runner) activate(ctx context.Context, m Model) (*identity.Identity, err
 		ActivatedAt: resp.ActivatedAt, PasscodeHash: hash,
 		Key: key, Cert: cert, CertPEM: []byte(resp.Certificate), CAPEM: []byte(resp.CA),
 	}
+	// A certificate for another key or device is the cloud's mistake, not
+	// the clock's storage.
+	if err := id.Check(); err != nil {
+		return nil, fmt.Errorf("%w: %w", cloudapi.ErrBadResponse, err)
+	}
 	if err := r.o.Store.Save(id); err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrSave, err)
 	}

@@ -343,6 +343,58 @@ func TestRunNetworkProblemAndHelp(t *testing.T) {
 	}
 }
 
+// foreignCertCloud signs a certificate for a key that is not the clock's.
+type foreignCertCloud struct{ *fakeCloud }
+
+func (f foreignCertCloud) Activate(ctx context.Context, req wire.ActivateRequest) (wire.ActivateResponse, error) {
+	other := identity.NewStore(f.t.TempDir())
+	k, _ := other.Key()
+	csrPEM, _ := identity.NewCSR(k, "x")
+	req.CSR = string(csrPEM)
+	return f.fakeCloud.Activate(ctx, req)
+}
+
+func TestRunRefusesAForeignCertificate(t *testing.T) {
+	clk := clock.NewFake(t0)
+	dir := t.TempDir()
+	b, _ := sim.New(&sim.Opts{Cols: 20, Rows: 4, Now: clk.Now})
+	defer b.Halt()
+	keys := make(chan hal.KeyEvent)
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		Run(ctx, Options{Keys: keys, Display: b.Display(), Clock: clk, Net: fakeCheck{reportWith(okSteps...)},
+			Cloud: foreignCertCloud{newCloud(t, clk)}, Store: identity.NewStore(dir), StateDir: dir,
+			Device: wire.Device{Serial: "TC1"}, Ports: netcheck.DefaultPorts})
+	}()
+	defer func() { cancel(); <-done }()
+	wait := func(s string) {
+		await.True(t, 5*time.Second, func() bool { return strings.Contains(strings.Join(b.Screen(), "\n"), s) }, "no %q: %q", s, b.Screen())
+	}
+	press := func(ks ...hal.Key) {
+		for _, k := range ks {
+			keys <- hal.KeyEvent{Key: k}
+		}
+	}
+	wait("Company ID")
+	for _, c := range "482913" {
+		press(hal.Key(c - '0'))
+	}
+	press(hal.KeyEnter)
+	wait("Acme")
+	press(hal.KeyEnter)
+	wait("Expires in")
+	for _, c := range theCode {
+		press(hal.Key(c - '0'))
+	}
+	press(hal.KeyEnter)
+	wait("Bad cloud answer")
+	if _, err := identity.NewStore(dir).Load(); !errors.Is(err, identity.ErrNotOnboarded) {
+		t.Fatalf("a foreign certificate was saved: %v", err)
+	}
+}
+
 func TestRunNeedsItsParts(t *testing.T) {
 	if _, err := Run(context.Background(), Options{}); err == nil {
 		t.Fatal("Run without parts")

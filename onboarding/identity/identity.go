@@ -112,9 +112,9 @@ func (id *Identity) Location() *time.Location {
 	return time.UTC
 }
 
-// check verifies the identity is whole: a device ID, a certificate for the
+// Check verifies the identity is whole: a device ID, a certificate for the
 // device key whose CN is the device ID, a CA.
-func (id *Identity) check() error {
+func (id *Identity) Check() error {
 	switch {
 	case id.DeviceID == "":
 		return errors.New("no device ID")

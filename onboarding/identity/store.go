@@ -131,7 +131,7 @@ func (s *Store) Load() (*Identity, error) {
 		ActivatedAt: m.ActivatedAt, PasscodeHash: m.PasscodeHash,
 		Key: key, Cert: cert, CertPEM: files[certFile], CAPEM: files[caFile],
 	}
-	if err := id.check(); err != nil {
+	if err := id.Check(); err != nil {
 		return nil, torn("%v", err)
 	}
 	return id, nil
@@ -169,7 +169,7 @@ func (s *Store) Key() (*ecdsa.PrivateKey, error) {
 // id.Key must be the key Key returned. Saving again (a new timezone or
 // nickname) rewrites the files the same way.
 func (s *Store) Save(id *Identity) error {
-	if err := id.check(); err != nil {
+	if err := id.Check(); err != nil {
 		return fmt.Errorf("identity: save: %w", err)
 	}
 	s.mu.Lock()
