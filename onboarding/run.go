@@ -212,7 +212,7 @@ func (r *runner) run(ctx context.Context) (*identity.Identity, error) {
 		var why string
 		m, why = r.mc.Next(m, ev, r.clk.Now())
 		if m.State != prev {
-			r.log.Info("onboarding state change", "from", prev.String(), "to", m.State.String(), "reason", why)
+			r.log.Info(fmt.Sprintf("onboarding %s -> %s (%s)", prev, m.State, why), "from", prev.String(), "to", m.State.String(), "reason", why)
 			r.notify(m.State)
 			r.signal(ctx, m.State)
 		}
