@@ -33,6 +33,8 @@ type Options struct {
 	// reads the kernel's boot ID and CLOCK_BOOTTIME.
 	BootID    func() string
 	SinceBoot func() time.Duration
+	// Onboard are onboarding's system facts (see onboard.go).
+	Onboard OnboardOptions
 }
 
 // Agent is the running clock.
@@ -56,6 +58,8 @@ type Agent struct {
 	// Owned by the punch loop goroutine.
 	fillWarned  bool
 	lastCompact time.Time
+
+	ob onboarder // the identity and onboarding (onboard.go)
 
 	mu    sync.Mutex
 	state State // guarded by mu
@@ -116,6 +120,7 @@ func New(cfg Config, hw Hardware, o Options) (*Agent, error) {
 		sinceBoot:    o.SinceBoot,
 		disable:      make(chan bool, 4),
 		beeps:        make(chan hal.Pattern, 4),
+		ob:           onboarder{opts: o.Onboard},
 	}, nil
 }
 
@@ -141,6 +146,7 @@ func (a *Agent) Status() Status {
 		s.Pending = d.journal.Pending()
 		s.LastUsedBy = d.journal.LastUsedBy()
 	}
+	a.ob.fill(&s)
 	return s
 }
 

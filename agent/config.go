@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"net/url"
 	"time"
+
+	"timeclock/onboarding/netcheck"
 )
 
 // Config is everything the agent is told at start. Flags and the config file
@@ -17,6 +19,9 @@ type Config struct {
 	// CloudCA is a PEM file with the CA to trust for the cloud; empty trusts
 	// the system roots.
 	CloudCA string `json:"cloud_ca"`
+	// CloudPorts are the cloud's HTTP, HTTPS, MQTT and MQTT-over-WebSocket
+	// ports the network check tries (a port in CloudURL wins for HTTPS).
+	CloudPorts netcheck.Ports `json:"cloud_ports"`
 	// RosterFile is a JSON roster imported at start (standalone and demo use).
 	RosterFile string `json:"roster_file"`
 	// Timezone is the IANA zone the clock shows until the cloud sets one.
@@ -45,6 +50,7 @@ type Config struct {
 func DefaultConfig() Config {
 	return Config{
 		StateDir:     "/var/lib/timeclock",
+		CloudPorts:   DefaultCloudPorts,
 		Timezone:     "UTC",
 		IdleTimeout:  Duration(10 * time.Second),
 		FeedbackTime: Duration(2 * time.Second),
@@ -73,6 +79,9 @@ func (c Config) Validate() error {
 		case u.Host == "":
 			errs = append(errs, fmt.Errorf("cloud_url: %q has no host", c.CloudURL))
 		}
+	}
+	if err := c.validateCloudPorts(); err != nil {
+		errs = append(errs, err)
 	}
 	if _, err := time.LoadLocation(c.Timezone); err != nil {
 		errs = append(errs, fmt.Errorf("timezone: %w", err))

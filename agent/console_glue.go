@@ -161,10 +161,9 @@ func (c *consoleAgent) Sync(ctx context.Context, out io.Writer) error {
 	return console.Missing("the cloud sync")
 }
 
-// NetCheck: FILL IN when the network check (branch onboard) merges: run
-// it and write one line per step to out.
+// NetCheck runs the onboarding network check and writes one line per step.
 func (c *consoleAgent) NetCheck(ctx context.Context, out io.Writer) error {
-	return console.Missing("the network check")
+	return c.a.NetCheck(ctx, out)
 }
 
 func (c *consoleAgent) Reboot(ctx context.Context) error {
@@ -187,17 +186,24 @@ func (c *consoleAgent) FactoryReset(ctx context.Context) error {
 	return nil
 }
 
-// Onboard: FILL IN when onboarding (branch onboard) merges: forget the
-// identity and start the onboarding screens.
+// Onboard forgets the identity and restarts the clock, which then starts
+// at the onboarding screens. Pending punches stay in the journal and are
+// sent once the clock is onboarded again.
 func (c *consoleAgent) Onboard(ctx context.Context) error {
 	if c.a.cfg.CloudURL == "" {
 		return errors.New("no cloud configured (--cloud): there is nothing to onboard to")
 	}
-	return console.Missing("onboarding")
+	if err := c.a.EraseIdentity(); err != nil {
+		return fmt.Errorf("onboard: %w", err)
+	}
+	if err := c.sys.Reboot(); err != nil {
+		return fmt.Errorf("onboard: the identity is erased; restart the clock to onboard (reboot failed: %w)", err)
+	}
+	return nil
 }
 
-// PasscodeHash: FILL IN when the identity (branch onboard) merges: return
-// the technician passcode hash stored with it under STATE_DIR/identity/.
+// PasscodeHash is the technician passcode hash set at activation; "" when
+// the clock is not onboarded (the config file's hash applies then).
 func (c *consoleAgent) PasscodeHash() (string, error) {
-	return "", console.Missing("the device identity")
+	return c.a.PasscodeHash()
 }

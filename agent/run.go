@@ -49,6 +49,10 @@ func (a *Agent) Run(ctx context.Context) error {
 		a.buzzer(ctx)
 	}()
 
+	if err := a.onboard(ctx, in.keys, in.badges); err != nil || ctx.Err() != nil {
+		a.setState(StateStopping, "shutdown")
+		return err
+	}
 	a.log.Info("idle", "model", a.hw.Model, "display", a.hw.Display.String(), "startup", a.clk.Now().Sub(a.start).String())
 	return a.punchLoop(ctx, d, in)
 }
