@@ -5,4 +5,7 @@ go 1.25.0
 require (
 	golang.org/x/sys v0.45.0
 	golang.org/x/term v0.36.0
+	periph.io/x/conn/v3 v3.7.3
 )
+
+require github.com/jonboulle/clockwork v0.5.0 // indirect
