@@ -76,7 +76,7 @@ func New(rows, cols []gpio.PinIO, opts *Opts) (*Dev, error) {
 	}
 	d := &Dev{
 		rows: rows, cols: cols, opts: o,
-		keys: make(chan hal.KeyEvent, o.Queue),
+		keys:   make(chan hal.KeyEvent, o.Queue),
 		wake:   make(chan struct{}, 1),
 		done:   make(chan struct{}),
 		halted: make(chan struct{}),
