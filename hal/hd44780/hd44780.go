@@ -56,7 +56,7 @@ type Dev struct {
 	dev        i2c.Dev
 	cols, rows int
 	rowAddr    []int
-	order      []int // rows by DDRAM address
+	order      []int               // rows by DDRAM address
 	sleep      func(time.Duration) // hardware delays; tests replace it
 
 	mu     sync.Mutex

@@ -2,8 +2,8 @@ package hd44780
 
 import (
 	"errors"
-	"fmt"
 	"flag"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
