@@ -10,5 +10,6 @@ require (
 
 require (
 	github.com/jonboulle/clockwork v0.5.0 // indirect
+	go.bug.st/serial v1.8.0 // indirect
 	periph.io/x/devices/v3 v3.7.4 // indirect
 )

@@ -124,7 +124,7 @@ func Open(path string) (*os.File, error) {
 		f.Close()
 		hint := ""
 		switch gerr {
-		case unix.ENOTTY, unix.EINVAL:
+		case unix.ENOTTY, unix.EINVAL, unix.ENOSYS: // ENOSYS: under qemu-user
 			hint = " (not an input device)"
 		case unix.EBUSY:
 			hint = " (another program has grabbed it)"
