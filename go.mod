@@ -3,13 +3,11 @@ module timeclock
 go 1.25.0
 
 require (
+	go.bug.st/serial v1.8.0
 	golang.org/x/sys v0.45.0
 	golang.org/x/term v0.36.0
 	periph.io/x/conn/v3 v3.7.3
+	periph.io/x/devices/v3 v3.7.4
 )
 
-require (
-	github.com/jonboulle/clockwork v0.5.0 // indirect
-	go.bug.st/serial v1.8.0 // indirect
-	periph.io/x/devices/v3 v3.7.4 // indirect
-)
+require github.com/jonboulle/clockwork v0.5.0 // indirect
