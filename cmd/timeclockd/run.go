@@ -93,7 +93,7 @@ func run(ctx context.Context, fl *flags) error {
 		return fmt.Errorf("--console %s: the serial console is not in this build yet", fc.Console)
 	}
 
-	set, err := board.Open(model, board.Opts{})
+	set, err := board.Open(model, board.Opts{Logger: log})
 	if err != nil {
 		return err
 	}
