@@ -4,6 +4,7 @@ go 1.25.0
 
 require (
 	go.bug.st/serial v1.8.0
+	golang.org/x/crypto v0.43.0
 	golang.org/x/sys v0.45.0
 	golang.org/x/term v0.36.0
 	periph.io/x/conn/v3 v3.7.3

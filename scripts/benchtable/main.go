@@ -32,6 +32,7 @@ var rows = []row{
 	{what: "stripped agent binary, linux/arm GOARM=6", bench: "BenchmarkBinarySize/armv6", unit: "bytes", show: "MiB", scale: 1.0 / (1 << 20), op: "<=", target: 10},
 	{what: "stripped agent binary, linux/arm GOARM=7", bench: "BenchmarkBinarySize/armv7", unit: "bytes", show: "MiB", scale: 1.0 / (1 << 20), op: "<=", target: 10},
 	{what: "stripped agent binary, linux/arm64", bench: "BenchmarkBinarySize/arm64", unit: "bytes", show: "MiB", scale: 1.0 / (1 << 20), op: "<=", target: 10},
+	{what: "console passcode check, bcrypt cost 10 (CPU per login attempt)", bench: "BenchmarkVerify", unit: "ms/check", show: "ms", scale: 1},
 	{what: "20x4 LCD: I2C bytes for a full-screen update", bench: "BenchmarkLCDBytes", unit: "bytes/full", show: "bytes", scale: 1},
 	{what: "20x4 LCD: I2C bytes for a one-line change", bench: "BenchmarkLCDBytes", unit: "bytes/line", show: "bytes", scale: 1, op: "<=", target: 100},
 	{what: "20x4 LCD: I2C bytes for the idle screen's minute tick", bench: "BenchmarkLCDBytes", unit: "bytes/tick", show: "bytes", scale: 1, op: "<=", target: 16},
