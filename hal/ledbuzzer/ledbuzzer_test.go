@@ -65,7 +65,7 @@ func TestSuite(t *testing.T) {
 	haltest.Indicator(t, func(t *testing.T) haltest.IndicatorHarness {
 		// An error pattern long enough for the suite to cancel it midway.
 		o := short
-		o.Error = []time.Duration{300 * time.Millisecond}
+		o.Error = []time.Duration{time.Second}
 		r := newRig(t, &o)
 		return haltest.IndicatorHarness{
 			Dev: r.d,

@@ -117,7 +117,7 @@ func TestFormatsOverGPIO(t *testing.T) {
 func TestTimeoutEndsFrames(t *testing.T) {
 	// The real inter-bit timeout, long enough that a loaded machine never
 	// splits a frame, ends each of two frames sent back to back.
-	r := newRig(t, &Opts{Timeout: 150 * time.Millisecond})
+	r := newRig(t, &Opts{Timeout: 400 * time.Millisecond})
 	for _, cn := range []uint64{111, 222} {
 		f, _ := Encode(26, 9, cn)
 		r.send(t, f)
