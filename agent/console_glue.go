@@ -13,6 +13,7 @@ import (
 
 	"timeclock/agent/console"
 	"timeclock/agent/console/hwtap"
+	"timeclock/agent/journal"
 	"timeclock/agent/logring"
 	"timeclock/clock"
 	"timeclock/hal"
@@ -101,16 +102,56 @@ func (c *consoleAgent) Config() []console.Field {
 	return append(out, console.Field{Key: "version", Value: c.a.cfg.Version})
 }
 
-// Punches: FILL IN when the punch journal (branch punch) merges: list
-// pending punches oldest first or recent ones newest first, one line each.
+// Punches lists pending punches oldest first, or recent ones (pending and
+// synced) newest first, one line each.
 func (c *consoleAgent) Punches(ctx context.Context, which console.PunchList, n int) ([]string, error) {
-	return nil, console.Missing("the punch journal")
+	j := c.a.Journal()
+	if j == nil {
+		return nil, errors.New("the punch journal is not open yet")
+	}
+	var ps []journal.Punch
+	var err error
+	if which == console.Pending {
+		ps, err = j.PendingAfter(0, n)
+	} else {
+		ps, err = j.Recent(n)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("punches: %w", err)
+	}
+	lines := make([]string, 0, len(ps))
+	for _, p := range ps {
+		lines = append(lines, punchLine(p, c.a.loc))
+	}
+	return lines, nil
 }
 
-// PendingPunches is the status' pending count, which is 0 while no journal
-// is in the build. FILL IN with the journal's own count if Status does not
-// carry it once branch punch merges.
-func (c *consoleAgent) PendingPunches() (int, error) { return c.a.Status().Pending, nil }
+// punchLine is one punch as the technician reads it.
+func punchLine(p journal.Punch, loc *time.Location) string {
+	l := fmt.Sprintf("#%d %s %-5s %s %s", p.Seq, p.Time.In(loc).Format("2006-01-02 15:04:05"), p.Kind, p.Who(), p.State)
+	if p.Name != "" {
+		l += " (" + p.Name + ")"
+	}
+	if p.Department != "" {
+		l += " dept=" + p.Department
+	}
+	if !p.ClockSynced {
+		l += " clock-unset"
+	}
+	if p.Corrected {
+		l += " corrected"
+	}
+	return l
+}
+
+// PendingPunches is the journal's pending count.
+func (c *consoleAgent) PendingPunches() (int, error) {
+	j := c.a.Journal()
+	if j == nil {
+		return 0, errors.New("the punch journal is not open yet")
+	}
+	return j.Pending(), nil
+}
 
 // Sync: FILL IN when the MQTT sync merges: connect now, send, report.
 func (c *consoleAgent) Sync(ctx context.Context, out io.Writer) error {
