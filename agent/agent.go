@@ -179,6 +179,12 @@ func (a *Agent) readLoop(ctx context.Context, d hal.Device, read func(context.Co
 			continue
 		case ctx.Err() != nil, errors.Is(err, hal.ErrHalted):
 			return
+		case errors.Is(err, hal.ErrBadFrame):
+			// A garbled read (bad parity or checksum, a partial frame) is
+			// the card or the swipe, not the reader: report it, read on.
+			a.log.Warn("badge frame rejected", "device", d.String(), "err", err)
+			backoff = 100 * time.Millisecond
+			continue
 		}
 		a.log.Warn("input device error", "device", d.String(), "err", err, "retry_in", backoff.String())
 		t := a.clk.NewTimer(backoff)

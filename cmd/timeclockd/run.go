@@ -123,7 +123,7 @@ func run(ctx context.Context, fl *flags) error {
 		log.Warn("factory reset: the state directory was erased", "dir", fc.StateDir)
 	}
 
-	set, err := board.Open(model, board.Opts{})
+	set, err := board.Open(model, board.Opts{Logger: log})
 	if err != nil {
 		return err
 	}

@@ -43,6 +43,11 @@ var rows = []row{
 	{what: "cloud: activation through the API handler (p50)", bench: "BenchmarkActivation", unit: "p50-ms", show: "ms", scale: 1},
 	{what: "cloud: activation through the API handler (p99)", bench: "BenchmarkActivation", unit: "p99-ms", show: "ms", scale: 1},
 	{what: "console passcode check, bcrypt cost 10 (CPU per login attempt)", bench: "BenchmarkVerify", unit: "ms/check", show: "ms", scale: 1},
+	{what: "20x4 LCD: I2C bytes for a full-screen update", bench: "BenchmarkLCDBytes", unit: "bytes/full", show: "bytes", scale: 1},
+	{what: "20x4 LCD: I2C bytes for a one-line change", bench: "BenchmarkLCDBytes", unit: "bytes/line", show: "bytes", scale: 1, op: "<=", target: 100},
+	{what: "20x4 LCD: I2C bytes for the idle screen's minute tick", bench: "BenchmarkLCDBytes", unit: "bytes/tick", show: "bytes", scale: 1, op: "<=", target: 16},
+	{what: "matrix keypad idle: CPU of the whole test process", bench: "BenchmarkKeypadIdleCPU", unit: "cpu-%", show: "% of a core", scale: 1, op: "<=", target: 1},
+	{what: "matrix keypad idle: matrix scans", bench: "BenchmarkKeypadIdleCPU", unit: "scans/s", show: "/s", scale: 1, op: "<=", target: 0},
 }
 
 var suffix = regexp.MustCompile(`-\d+$`)
