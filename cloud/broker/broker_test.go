@@ -251,7 +251,7 @@ func TestKickDisconnects(t *testing.T) {
 	p := newPKI(t)
 	b, al := startBroker(t, p)
 	lost := make(chan struct{}, 1)
-	o := paho.NewClientOptions().AddBroker("tls://"+b.TLSAddr()).SetClientID("dev-k").
+	o := paho.NewClientOptions().AddBroker("tls://" + b.TLSAddr()).SetClientID("dev-k").
 		SetTLSConfig(&tls.Config{RootCAs: p.pool, Certificates: []tls.Certificate{p.issue(t, "dev-k", x509.ExtKeyUsageClientAuth)}, ServerName: "localhost"}).
 		SetAutoReconnect(false).SetConnectionLostHandler(func(paho.Client, error) { lost <- struct{}{} })
 	c := paho.NewClient(o)

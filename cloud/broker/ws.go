@@ -156,4 +156,4 @@ func (w *wsConn) SetWriteDeadline(t time.Time) error {
 	defer w.wmu.Unlock()
 	return w.c.SetWriteDeadline(t)
 }
-func (w *wsConn) Close() error                       { return w.c.Close() }
+func (w *wsConn) Close() error { return w.c.Close() }
