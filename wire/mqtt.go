@@ -139,11 +139,10 @@ type CommandResult struct {
 
 // Limits on what decoders accept.
 const (
-	MaxBatch       = 2000    // punches in one batch
-	MaxPayload     = 1 << 20 // bytes of one message
-	maxIDLen       = 64
+	MaxBatch    = 2000    // punches in one batch
+	MaxPayload  = 1 << 20 // bytes of one message
+	maxIDLen    = 64
 	maxFieldLen    = 128
-	maxRosterBytes = MaxPayload
 )
 
 // ErrPayload wraps every decoding failure.
