@@ -142,7 +142,7 @@ const (
 	MaxBatch    = 2000    // punches in one batch
 	MaxPayload  = 1 << 20 // bytes of one message
 	maxIDLen    = 64
-	maxFieldLen    = 128
+	maxFieldLen = 128
 )
 
 // ErrPayload wraps every decoding failure.
