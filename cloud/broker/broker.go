@@ -29,9 +29,10 @@ type Config struct {
 	Certificate tls.Certificate
 	// ClientCAs verifies device certificates.
 	ClientCAs *x509.CertPool
-	// Allowed reports whether a device may connect now: approved, or
-	// disabled with its one last transmission still to come.
-	Allowed func(deviceID string) bool
+	// Allowed reports whether a device may connect now with the certificate
+	// of this serial (lower-case hex): approved, or disabled with its one
+	// last transmission still to come, and the certificate its newest.
+	Allowed func(deviceID, certSerial string) bool
 	Logger  *slog.Logger
 }
 
@@ -139,23 +140,25 @@ func (b *Broker) Connected(deviceID string) bool {
 	return ok && !cl.Closed()
 }
 
-// certCN is the verified client certificate's CN, or "".
-func certCN(c net.Conn) string {
+// certIdentity is the verified client certificate's CN and serial (hex,
+// as pki writes it), or "".
+func certIdentity(c net.Conn) (cn, serial string) {
 	s, ok := c.(interface{ ConnectionState() tls.ConnectionState })
 	if !ok {
-		return ""
+		return "", ""
 	}
 	st := s.ConnectionState()
 	if len(st.VerifiedChains) == 0 || len(st.PeerCertificates) == 0 {
-		return ""
+		return "", ""
 	}
-	return st.PeerCertificates[0].Subject.CommonName
+	leaf := st.PeerCertificates[0]
+	return leaf.Subject.CommonName, fmt.Sprintf("%x", leaf.SerialNumber)
 }
 
 // aclHook authenticates devices by certificate and keeps each to its topics.
 type aclHook struct {
 	mqtt.HookBase
-	allowed func(string) bool
+	allowed func(deviceID, serial string) bool
 	log     *slog.Logger
 }
 
@@ -171,7 +174,7 @@ func (h *aclHook) OnConnectAuthenticate(cl *mqtt.Client, _ packets.Packet) bool 
 	if cl.Net.Inline {
 		return true
 	}
-	cn := certCN(cl.Net.Conn)
+	cn, serial := certIdentity(cl.Net.Conn)
 	switch {
 	case cn == "":
 		h.log.Warn("mqtt refused: no verified client certificate", "remote", cl.Net.Remote)
@@ -179,8 +182,8 @@ func (h *aclHook) OnConnectAuthenticate(cl *mqtt.Client, _ packets.Packet) bool 
 	case cn != cl.ID:
 		h.log.Warn("mqtt refused: client ID is not the certificate's device", "cn", cn, "client_id", cl.ID)
 		return false
-	case !h.allowed(cn):
-		h.log.Warn("mqtt refused: device not allowed", "device", cn)
+	case !h.allowed(cn, serial):
+		h.log.Warn("mqtt refused: device not allowed (unknown, disabled, or an old certificate)", "device", cn, "cert_serial", serial)
 		return false
 	}
 	return true
