@@ -35,9 +35,9 @@ type Device struct {
 	nonce string
 
 	mu       sync.Mutex
-	client   paho.Client          // guarded by mu
-	seq      uint64               // guarded by mu; last punch sequence number
-	batch    uint64               // guarded by mu
+	client   paho.Client           // guarded by mu
+	seq      uint64                // guarded by mu; last punch sequence number
+	batch    uint64                // guarded by mu
 	pending  map[string]wire.Punch // guarded by mu; until an ack names it
 	sentAt   map[string]time.Time  // guarded by mu
 	acked    map[string]int        // guarded by mu; acks naming each ID
