@@ -5,6 +5,7 @@
 package broker
 
 import (
+	"context"
 	"crypto/tls"
 	"crypto/x509"
 	"errors"
@@ -133,6 +134,17 @@ func (b *Broker) Kick(deviceID string) {
 		b.srv.DisconnectClient(cl, packets.ErrNotAuthorized)
 	}
 }
+
+// Refuse disconnects a disabled device's session; its certificate is
+// refused from now on by the Allowed function (the registry).
+func (b *Broker) Refuse(_ context.Context, deviceID string) error {
+	b.Kick(deviceID)
+	b.log.Info("broker: device refused and its session closed", "device", deviceID)
+	return nil
+}
+
+// Changed needs nothing here: Allowed reads the registry at every CONNECT.
+func (b *Broker) Changed(context.Context) error { return nil }
 
 // Connected reports whether a device has a live session.
 func (b *Broker) Connected(deviceID string) bool {
