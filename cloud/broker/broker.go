@@ -16,7 +16,6 @@ import (
 	"sync"
 
 	mqtt "github.com/mochi-mqtt/server/v2"
-	"github.com/mochi-mqtt/server/v2/listeners"
 	"github.com/mochi-mqtt/server/v2/packets"
 
 	"timeclock/wire"
@@ -26,6 +25,9 @@ import (
 type Config struct {
 	// TLSAddr and WSAddr are listen addresses ("" disables one).
 	TLSAddr, WSAddr string
+	// TLSListener and WSListener, when set, are used instead of listening
+	// on the addresses (the caller listened first to name a busy port).
+	TLSListener, WSListener net.Listener
 	// Certificate is the broker's server certificate.
 	Certificate tls.Certificate
 	// ClientCAs verifies device certificates.
@@ -74,22 +76,34 @@ func Start(cfg Config) (*Broker, error) {
 	if err := srv.AddHook(&aclHook{allowed: cfg.Allowed, log: cfg.Logger}, nil); err != nil {
 		return nil, fmt.Errorf("broker: %w", err)
 	}
-	if cfg.TLSAddr != "" {
-		l := listeners.NewTCP(listeners.Config{Type: listeners.TypeTCP, ID: "mqtts", Address: cfg.TLSAddr, TLSConfig: tcfg})
+	tln, wln := cfg.TLSListener, cfg.WSListener
+	for _, l := range []struct {
+		ln   *net.Listener
+		addr string
+	}{{&tln, cfg.TLSAddr}, {&wln, cfg.WSAddr}} {
+		if *l.ln != nil || l.addr == "" {
+			continue
+		}
+		ln, err := net.Listen("tcp", l.addr)
+		if err != nil {
+			if tln != nil && tln != cfg.TLSListener {
+				tln.Close()
+			}
+			return nil, fmt.Errorf("broker: listen %s: %w", l.addr, err)
+		}
+		*l.ln = ln
+	}
+	if tln != nil {
+		l := newTLSListener("mqtts", tln, tcfg)
 		if err := srv.AddListener(l); err != nil {
-			return nil, fmt.Errorf("broker: listen %s: %w", cfg.TLSAddr, err)
+			return nil, fmt.Errorf("broker: %w", err)
 		}
 		b.tlsAddr = l.Address()
 	}
-	if cfg.WSAddr != "" {
-		ln, err := net.Listen("tcp", cfg.WSAddr)
-		if err != nil {
-			srv.Close()
-			return nil, fmt.Errorf("broker: listen %s: %w", cfg.WSAddr, err)
-		}
-		l := newWSListener("wss", ln, tcfg)
+	if wln != nil {
+		l := newWSListener("wss", wln, tcfg)
 		if err := srv.AddListener(l); err != nil {
-			ln.Close()
+			wln.Close()
 			srv.Close()
 			return nil, fmt.Errorf("broker: %w", err)
 		}
