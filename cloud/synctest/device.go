@@ -19,6 +19,7 @@ import (
 
 	paho "github.com/eclipse/paho.mqtt.golang"
 
+	"timeclock/cloud/bus"
 	"timeclock/wire"
 )
 
@@ -66,6 +67,7 @@ func (d *Device) options(url string, auto bool) *paho.ClientOptions {
 	will, _ := json.Marshal(wire.Status{DeviceID: d.ID, Online: false})
 	return paho.NewClientOptions().AddBroker(url).SetClientID(d.ID).SetTLSConfig(d.tls).
 		SetCleanSession(false).SetResumeSubs(false).SetProtocolVersion(4).
+		SetStore(bus.NoStore{}). // the pending map is the outbox; see bus.NoStore
 		SetBinaryWill(wire.Topic(d.ID, wire.TopicStatus), will, 1, true).
 		SetAutoReconnect(auto).SetConnectRetry(auto).
 		SetConnectRetryInterval(100 * time.Millisecond).SetMaxReconnectInterval(500 * time.Millisecond).
@@ -137,17 +139,25 @@ func (d *Device) Connects() int {
 }
 
 func (d *Device) onConnect(c paho.Client) {
+	d.mu.Lock()
+	d.connects++
+	d.mu.Unlock()
+	// Subscribe on every connection: the broker may have lost the session.
+	// A subscription that fails is tried again while the connection lasts.
 	for _, s := range []struct {
 		topic string
 		h     paho.MessageHandler
 	}{{wire.Topic(d.ID, wire.TopicAck), d.onAck}, {wire.Topic(d.ID, wire.TopicCmd), d.onCommand}} {
-		if tok := c.Subscribe(s.topic, 1, s.h); tok.WaitTimeout(10*time.Second) && tok.Error() != nil {
-			return
+		for {
+			tok := c.Subscribe(s.topic, 1, s.h)
+			if tok.WaitTimeout(10*time.Second) && tok.Error() == nil {
+				break
+			}
+			if !c.IsConnectionOpen() {
+				return // the next connection subscribes
+			}
 		}
 	}
-	d.mu.Lock()
-	d.connects++
-	d.mu.Unlock()
 	d.readyOnce.Do(func() { close(d.ready) })
 	d.publishStatus(c, true)
 	d.sendPending(c, true)
@@ -354,4 +364,12 @@ func (d *Device) Publish(topic string, payload []byte, retain bool) error {
 		return errors.New("publish: no PUBACK in 10 s")
 	}
 	return tok.Error()
+}
+
+// Send publishes raw bytes (QoS 1) without waiting: for what the broker
+// may refuse by closing the connection.
+func (d *Device) Send(topic string, payload []byte) {
+	if c := d.cli(); c != nil {
+		c.Publish(topic, 1, false, payload)
+	}
 }
