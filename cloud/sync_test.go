@@ -138,10 +138,7 @@ func lastTransmission(t *testing.T, d *synctest.Device, pending int) chan wire.C
 		got <- c
 		d.SetFinal(true)
 		d.Punch(pending, "E102")
-		deadline := time.Now().Add(20 * time.Second)
-		for d.Pending() > 0 && time.Now().Before(deadline) {
-			time.Sleep(10 * time.Millisecond) // the clock's own wait for its acks
-		}
+		d.WaitAcked(20 * time.Second)
 		d.Answer(wire.CommandResult{ID: c.ID, OK: true, FinalSeq: d.HighSeq()})
 	})
 	return got

@@ -47,6 +47,7 @@ type Device struct {
 	final    bool                  // guarded by mu; batches carry Final
 	connects int                   // guarded by mu
 	onCmd    func(wire.Command)    // guarded by mu
+	acked1   chan struct{}         // guarded by mu; closed and replaced at every ack
 
 	ready     chan struct{} // closed after the first onConnect
 	readyOnce sync.Once
@@ -60,7 +61,7 @@ func NewDevice(id string, cfg *tls.Config) *Device {
 	n := make([]byte, 8)
 	rand.Read(n)
 	return &Device{ID: id, tls: cfg, nonce: hex.EncodeToString(n), ResendAfter: time.Second, BatchSize: 200,
-		pending: map[string]wire.Punch{}, sentAt: map[string]time.Time{}, acked: map[string]int{}, stop: make(chan struct{}), ready: make(chan struct{})}
+		pending: map[string]wire.Punch{}, sentAt: map[string]time.Time{}, acked: map[string]int{}, stop: make(chan struct{}), ready: make(chan struct{}), acked1: make(chan struct{})}
 }
 
 func (d *Device) options(url string, auto bool) *paho.ClientOptions {
@@ -247,6 +248,28 @@ func (d *Device) onAck(_ paho.Client, m paho.Message) {
 		delete(d.pending, id)
 		delete(d.sentAt, id)
 		d.acked[id]++
+	}
+	close(d.acked1)
+	d.acked1 = make(chan struct{})
+}
+
+// WaitAcked waits until nothing is pending (a clock waiting for the acks
+// of its last transmission) and reports whether that happened in time.
+func (d *Device) WaitAcked(timeout time.Duration) bool {
+	deadline := time.NewTimer(timeout)
+	defer deadline.Stop()
+	for {
+		d.mu.Lock()
+		n, next := len(d.pending), d.acked1
+		d.mu.Unlock()
+		if n == 0 {
+			return true
+		}
+		select {
+		case <-next:
+		case <-deadline.C:
+			return false
+		}
 	}
 }
 
