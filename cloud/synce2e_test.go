@@ -47,7 +47,7 @@ func (l *lockedBuf) String() string {
 
 // cloudEnv is a running cloud and, for "mosquitto", its broker.
 type cloudEnv struct {
-	t      *testing.T
+	t      testing.TB
 	kind   string
 	dir    string
 	cfg    Config
@@ -60,7 +60,7 @@ type cloudEnv struct {
 	done   chan error
 }
 
-func startCloud(t *testing.T, kind string) *cloudEnv {
+func startCloud(t testing.TB, kind string) *cloudEnv {
 	t.Helper()
 	c := &cloudEnv{t: t, kind: kind, dir: t.TempDir(), out: &lockedBuf{}, log: &lockedBuf{}}
 	c.cfg = DefaultConfig(true)

@@ -39,6 +39,13 @@ var rows = []row{
 	{what: "stripped agent binary, linux/arm64", bench: "BenchmarkBinarySize/arm64", unit: "bytes", show: "MiB", scale: 1.0 / (1 << 20), op: "<=", target: 10},
 	{what: "cloud: activation through the API handler (p50)", bench: "BenchmarkActivation", unit: "p50-ms", show: "ms", scale: 1},
 	{what: "cloud: activation through the API handler (p99)", bench: "BenchmarkActivation", unit: "p99-ms", show: "ms", scale: 1},
+	{what: "cloud: punch from an online simulated clock until its ack is back, embedded broker (p50)", bench: "BenchmarkCloudPunchAcked/embedded", unit: "p50-ms", show: "ms", scale: 1},
+	{what: "cloud: punch from an online simulated clock until its ack is back, embedded broker (p99)", bench: "BenchmarkCloudPunchAcked/embedded", unit: "p99-ms", show: "ms", scale: 1, op: "<=", target: 1000},
+	{what: "cloud: punch from an online simulated clock until its ack is back, Mosquitto (p50)", bench: "BenchmarkCloudPunchAcked/mosquitto", unit: "p50-ms", show: "ms", scale: 1},
+	{what: "cloud: punch from an online simulated clock until its ack is back, Mosquitto (p99)", bench: "BenchmarkCloudPunchAcked/mosquitto", unit: "p99-ms", show: "ms", scale: 1, op: "<=", target: 1000},
+	{what: "cloud: ingest of 100,000 punches buffered on a simulated clock, through Mosquitto, stored and acked", bench: "BenchmarkCloudIngestMosquitto", unit: "punches/s", show: "/s", scale: 1, op: ">=", target: 20000},
+	{what: "cloud: raw QoS 1 publish of the same 500-punch batches to Mosquitto (baseline, same run)", bench: "BenchmarkCloudIngestMosquitto", unit: "raw-punches/s", show: "/s", scale: 1},
+	{what: "cloud: ingest / raw publish baseline", bench: "BenchmarkCloudIngestMosquitto", unit: "ratio", show: "x", scale: 1},
 	{what: "console passcode check, bcrypt cost 10 (CPU per login attempt)", bench: "BenchmarkVerify", unit: "ms/check", show: "ms", scale: 1},
 }
 
