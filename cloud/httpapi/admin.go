@@ -92,7 +92,7 @@ func (a *api) listDevices(ctx context.Context, company string) (DeviceList, erro
 		for _, d := range ds {
 			row := DeviceRow{Nickname: d.Nickname, LastUsedBy: d.LastUsedBy, Type: d.Model, Version: d.Firmware,
 				ID: d.ID, LastCheckedIn: d.LastCheckedIn, Serial: d.Serial, ActivatedAt: d.ActivatedAt}
-			if d.Status == store.DeviceDisabled {
+			if d.Status.Disabled() {
 				row.DisabledDate, row.DisabledBy = d.DisabledAt, d.DisabledBy
 				list.Disabled = append(list.Disabled, row)
 			} else {
