@@ -166,7 +166,7 @@ func connect(ctx context.Context, o sessionOpts) (*conn, error) {
 		SetKeepAlive(o.keepAlive).
 		SetPingTimeout(min(o.keepAlive, 10*time.Second)).
 		SetConnectTimeout(o.dialer.timeout).
-		SetWriteTimeout(2 * o.dialer.timeout).
+		SetWriteTimeout(2*o.dialer.timeout).
 		SetTLSConfig(o.dialer.tls).
 		SetCustomOpenConnectionFn(o.dialer.open).
 		SetBinaryWill(willTopic(o.clientID), o.will, 1, true).
