@@ -157,6 +157,7 @@ func connect(ctx context.Context, o sessionOpts) (*conn, error) {
 	opts := mqtt.NewClientOptions().
 		AddBroker(o.url).
 		SetClientID(o.clientID).
+		SetProtocolVersion(4). // MQTT 3.1.1 only: no second attempt as 3.1 after a refusal
 		SetCleanSession(false). // the broker keeps acks and commands while the clock is away
 		SetStore(mqtt.NewMemoryStore()).
 		SetAutoReconnect(false).
