@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"timeclock/internal/await"
+	"timeclock/internal/fakecloud"
 	"timeclock/wire"
 )
 
@@ -15,10 +16,8 @@ func disableCmd(id string) wire.Command {
 
 // finalOf returns the punches the cloud got in Final batches and whether
 // any Final batch came.
-func finalOf(fc *fakeCloud) (n int, any bool) {
-	fc.mu.Lock()
-	defer fc.mu.Unlock()
-	for _, b := range fc.batches {
+func finalOf(fc *fakecloud.Cloud) (n int, any bool) {
+	for _, b := range fc.Batches() {
 		if b.Final {
 			any = true
 			n += len(b.Punches)
@@ -35,27 +34,23 @@ func TestDisable(t *testing.T) {
 	for _, offline := range []bool{false, true} {
 		name := map[bool]string{false: "online", true: "offline"}[offline]
 		t.Run(name, func(t *testing.T) {
-			fc := newFakeCloud(t)
+			fc := fakecloud.New(t)
 			c := newClock(t, fc, "dev-dis-"+name)
 			ps := c.punch(1700)
 			cfg := testConfig()
 			cfg.AckTimeout = 300 * time.Millisecond // the acks held back below are asked for again soon
 			if offline {
-				fc.command(c.id.DeviceID, disableCmd("d1"), true)
+				fc.Command(c.id.DeviceID, disableCmd("d1"), true)
 				c.start(cfg)
 			} else {
-				fc.mu.Lock()
-				fc.noAck = true // the backlog is out, not yet acknowledged, when the disable comes
-				fc.mu.Unlock()
+				fc.HoldAcks(true) // the backlog is out, not yet acknowledged, when the disable comes
 				c.start(cfg)
-				await.True(t, wait, func() bool { return fc.stored() == 1700 }, "backlog not sent")
-				fc.mu.Lock()
-				fc.noAck = false
-				fc.mu.Unlock()
-				fc.command(c.id.DeviceID, disableCmd("d1"), true)
+				await.True(t, wait, func() bool { return fc.Stored() == 1700 }, "backlog not sent")
+				fc.HoldAcks(false)
+				fc.Command(c.id.DeviceID, disableCmd("d1"), true)
 				c.punch(0)
 			}
-			r := c.waitResult(fc, "d1")
+			r := fc.WaitResult(t, "d1")
 			if !r.OK || r.FinalSeq != ps[len(ps)-1].Seq {
 				t.Fatalf("result %+v, want OK with final seq %d", r, ps[len(ps)-1].Seq)
 			}
@@ -72,13 +67,13 @@ func TestDisable(t *testing.T) {
 			if d.disabling == nil || d.disabling.ID != "d1" || !d.finished || d.finalSeq != r.FinalSeq {
 				t.Errorf("device: disabling %+v finished %v final %d", d.disabling, d.finished, d.finalSeq)
 			}
-			if c.j.Pending() != 0 || fc.stored() != 1700 {
-				t.Errorf("pending %d, cloud %d", c.j.Pending(), fc.stored())
+			if c.j.Pending() != 0 || fc.Stored() != 1700 {
+				t.Errorf("pending %d, cloud %d", c.j.Pending(), fc.Stored())
 			}
 			if _, any := finalOf(fc); !any {
 				t.Error("no batch marked Final")
 			}
-			if st, _ := fc.lastStatus(); st.Online {
+			if st, _ := fc.LastStatus(); st.Online {
 				t.Errorf("last check-in %+v, want offline", st)
 			}
 		})
@@ -89,12 +84,12 @@ func TestDisable(t *testing.T) {
 // transmission resumes it at the next start (no command needed: the disable
 // was persisted), and a Final batch goes even with nothing left to send.
 func TestDisableResumes(t *testing.T) {
-	fc := newFakeCloud(t)
+	fc := fakecloud.New(t)
 	c := newClock(t, fc, "dev-resume")
 	c.punch(3)
 	cmd := disableCmd("d2")
 	c.start(testConfig(), func(o *Options) { o.Disabling = &cmd })
-	r := c.waitResult(fc, "d2")
+	r := fc.WaitResult(t, "d2")
 	if !r.OK || r.FinalSeq != 3 {
 		t.Fatalf("result %+v", r)
 	}
@@ -102,11 +97,11 @@ func TestDisableResumes(t *testing.T) {
 		t.Errorf("final batches carried %d punches (any %v), want 3", n, any)
 	}
 	// A clock with nothing pending still sends an (empty) Final batch.
-	fc2 := newFakeCloud(t)
+	fc2 := fakecloud.New(t)
 	c2 := newClock(t, fc2, "dev-empty")
-	fc2.command("dev-empty", disableCmd("d3"), true)
+	fc2.Command("dev-empty", disableCmd("d3"), true)
 	c2.start(testConfig())
-	if r := c2.waitResult(fc2, "d3"); !r.OK || r.FinalSeq != 0 {
+	if r := fc2.WaitResult(t, "d3"); !r.OK || r.FinalSeq != 0 {
 		t.Fatalf("empty clock's result %+v", r)
 	}
 	if _, any := finalOf(fc2); !any {
@@ -118,11 +113,9 @@ func TestDisableResumes(t *testing.T) {
 // certificate, but the clock stopped before erasing its credentials; the
 // next start finds itself refused and finishes the disable.
 func TestRefusedWhileDisabling(t *testing.T) {
-	fc := newFakeCloud(t)
+	fc := fakecloud.New(t)
 	c := newClock(t, fc, "dev-refused")
-	fc.mu.Lock()
-	fc.refused["dev-refused"] = true
-	fc.mu.Unlock()
+	fc.Refuse("dev-refused", true)
 	cmd := disableCmd("d4")
 	c.start(testConfig(), func(o *Options) { o.Disabling = &cmd })
 	select {
@@ -143,11 +136,9 @@ func TestRefusedWhileDisabling(t *testing.T) {
 // disabled) keeps its punches and backs off; it does not fall back to the
 // WebSocket for a refusal.
 func TestRefusedClockKeepsTrying(t *testing.T) {
-	fc := newFakeCloud(t)
+	fc := fakecloud.New(t)
 	c := newClock(t, fc, "dev-no")
-	fc.mu.Lock()
-	fc.refused["dev-no"] = true
-	fc.mu.Unlock()
+	fc.Refuse("dev-no", true)
 	c.punch(2)
 	c.start(testConfig())
 	await.True(t, wait, func() bool { return countLog(c, "refused by the cloud") >= 3 }, "no retries after a refusal")
@@ -157,8 +148,6 @@ func TestRefusedClockKeepsTrying(t *testing.T) {
 	if countLog(c, "mqtt transport") != 0 {
 		t.Error("a refusal moved the clock to the WebSocket")
 	}
-	fc.mu.Lock()
-	fc.refused["dev-no"] = false
-	fc.mu.Unlock()
+	fc.Refuse("dev-no", false)
 	c.waitDrained(fc, 2)
 }

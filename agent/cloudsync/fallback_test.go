@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"timeclock/internal/await"
+	"timeclock/internal/fakecloud"
 )
 
 // TestWebSocketFallback: when 59777 cannot be reached the clock syncs over
@@ -13,13 +14,13 @@ import (
 func TestWebSocketFallback(t *testing.T) {
 	for _, tc := range []struct {
 		name string
-		tls  func(t *testing.T, fc *fakeCloud) string
+		tls  func(t *testing.T, fc *fakecloud.Cloud) string
 	}{
-		{"nothing listening", func(t *testing.T, fc *fakeCloud) string { return closedPort(t) }},
-		{"packets swallowed", func(t *testing.T, fc *fakeCloud) string { return newGate(t, fc.tlsAddr).addr() }},
+		{"nothing listening", func(t *testing.T, fc *fakecloud.Cloud) string { return closedPort(t) }},
+		{"packets swallowed", func(t *testing.T, fc *fakecloud.Cloud) string { return newGate(t, fc.TLSAddr()).addr() }},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			fc := newFakeCloud(t)
+			fc := fakecloud.New(t)
 			c := newClock(t, fc, "dev-fb")
 			c.id.MQTT.TLS = tc.tls(t, fc)
 			cfg := testConfig()
@@ -32,7 +33,7 @@ func TestWebSocketFallback(t *testing.T) {
 			}
 			// The broker restarts: the clock comes back over the WebSocket
 			// first, without waiting on 59777 again.
-			fc.restart()
+			fc.Restart()
 			c.punch(1)
 			c.waitDrained(fc, 6)
 			if !strings.Contains(c.logs.String(), "mqtt transport tls -> wss") {
@@ -48,9 +49,9 @@ func TestWebSocketFallback(t *testing.T) {
 // TestBackToTLS: on the WebSocket, the clock probes 59777 now and then and
 // moves back once it answers.
 func TestBackToTLS(t *testing.T) {
-	fc := newFakeCloud(t)
+	fc := fakecloud.New(t)
 	c := newClock(t, fc, "dev-back")
-	g := newGate(t, fc.tlsAddr)
+	g := newGate(t, fc.TLSAddr())
 	c.id.MQTT.TLS = g.addr()
 	cfg := testConfig()
 	cfg.ConnectTimeout = 500 * time.Millisecond

@@ -3,10 +3,7 @@ package cloudsync
 import (
 	"bytes"
 	"context"
-	"crypto/tls"
-	"crypto/x509"
 	"encoding/json"
-	"encoding/pem"
 	"errors"
 	"io"
 	"log/slog"
@@ -21,193 +18,13 @@ import (
 	"timeclock/agent/journal"
 	"timeclock/agent/roster"
 	"timeclock/agent/store"
-	"timeclock/cloud/broker"
 	"timeclock/internal/await"
-	"timeclock/internal/testpki"
+	"timeclock/internal/fakecloud"
 	"timeclock/onboarding/identity"
 	"timeclock/wire"
 )
 
 const wait = 20 * time.Second
-
-// fakeCloud is the embedded broker with a minimal ingest: it keeps every
-// punch by ID (a resend changes nothing, as the real cloud's store) and
-// acks each batch with the IDs it stored.
-type fakeCloud struct {
-	t       *testing.T
-	ca      *testpki.CA
-	cert    tls.Certificate
-	tlsAddr string
-	wsAddr  string
-
-	mu       sync.Mutex
-	b        *broker.Broker
-	refused  map[string]bool
-	punches  map[string]wire.Punch // by ID
-	received int                   // punches received, resends included
-	batches  []wire.PunchBatch
-	statuses []wire.Status
-	results  []wire.CommandResult
-	noAck    bool // store, but do not answer
-}
-
-func newFakeCloud(t *testing.T) *fakeCloud {
-	t.Helper()
-	ca := testpki.NewCA(t, "cloud CA")
-	fc := &fakeCloud{t: t, ca: ca, cert: ca.Server(t, "localhost", "127.0.0.1"),
-		refused: map[string]bool{}, punches: map[string]wire.Punch{}}
-	fc.start("127.0.0.1:0", "127.0.0.1:0")
-	t.Cleanup(fc.stop)
-	return fc
-}
-
-func (fc *fakeCloud) start(tlsAddr, wsAddr string) {
-	fc.t.Helper()
-	var b *broker.Broker
-	var err error
-	// A restart takes the same ports; the old listeners may take a moment
-	// to let go of them.
-	await.True(fc.t, wait, func() bool {
-		b, err = broker.Start(broker.Config{TLSAddr: tlsAddr, WSAddr: wsAddr, Certificate: fc.cert, ClientCAs: fc.ca.Pool(), Allowed: fc.allowed})
-		return err == nil
-	}, "broker start: %v", err)
-	fc.mu.Lock()
-	fc.b, fc.tlsAddr, fc.wsAddr = b, b.TLSAddr(), b.WSAddr()
-	fc.mu.Unlock()
-	must(fc.t, b.Subscribe(wire.TopicPrefix+"+/"+wire.TopicPunches, fc.onPunches))
-	must(fc.t, b.Subscribe(wire.TopicPrefix+"+/"+wire.TopicStatus, func(_ string, p []byte) {
-		st, err := wire.DecodeStatus(p)
-		if err != nil {
-			fc.t.Errorf("bad status: %v", err)
-			return
-		}
-		fc.mu.Lock()
-		fc.statuses = append(fc.statuses, st)
-		fc.mu.Unlock()
-	}))
-	must(fc.t, b.Subscribe(wire.TopicPrefix+"+/"+wire.TopicCmdResult, func(_ string, p []byte) {
-		r, err := wire.DecodeCommandResult(p)
-		if err != nil {
-			fc.t.Errorf("bad command result: %v", err)
-			return
-		}
-		fc.mu.Lock()
-		fc.results = append(fc.results, r)
-		fc.mu.Unlock()
-	}))
-}
-
-func (fc *fakeCloud) stop() {
-	fc.mu.Lock()
-	b := fc.b
-	fc.b = nil
-	fc.mu.Unlock()
-	if b != nil {
-		b.Close()
-	}
-}
-
-// restart stops the broker (every session and retained message goes) and
-// starts it again on the same ports.
-func (fc *fakeCloud) restart() {
-	fc.stop()
-	fc.start(fc.tlsAddr, fc.wsAddr)
-}
-
-func (fc *fakeCloud) allowed(id string) bool {
-	fc.mu.Lock()
-	defer fc.mu.Unlock()
-	return !fc.refused[id]
-}
-
-func (fc *fakeCloud) onPunches(topic string, payload []byte) {
-	dev, _, _ := wire.SplitTopic(topic)
-	pb, err := wire.DecodePunchBatch(payload)
-	if err != nil {
-		fc.t.Errorf("bad batch: %v", err)
-		return
-	}
-	fc.mu.Lock()
-	ack := wire.Ack{Batch: pb.Batch, IDs: []string{}}
-	for _, p := range pb.Punches {
-		fc.punches[p.ID] = p
-		ack.IDs = append(ack.IDs, p.ID)
-		ack.HighSeq = max(ack.HighSeq, p.Seq)
-	}
-	fc.received += len(pb.Punches)
-	fc.batches = append(fc.batches, pb)
-	b, noAck := fc.b, fc.noAck
-	fc.mu.Unlock()
-	if noAck || b == nil {
-		return
-	}
-	b.Publish(wire.Topic(dev, wire.TopicAck), mustJSON(ack), false)
-}
-
-func (fc *fakeCloud) command(dev string, c wire.Command, retain bool) {
-	fc.t.Helper()
-	fc.mu.Lock()
-	b := fc.b
-	fc.mu.Unlock()
-	must(fc.t, b.Publish(wire.Topic(dev, wire.TopicCmd), mustJSON(c), retain))
-}
-
-func (fc *fakeCloud) raw(dev, suffix string, payload []byte) {
-	fc.t.Helper()
-	fc.mu.Lock()
-	b := fc.b
-	fc.mu.Unlock()
-	must(fc.t, b.Publish(wire.Topic(dev, suffix), payload, false))
-}
-
-func (fc *fakeCloud) stored() int {
-	fc.mu.Lock()
-	defer fc.mu.Unlock()
-	return len(fc.punches)
-}
-
-func (fc *fakeCloud) result(id string) (wire.CommandResult, bool) {
-	fc.mu.Lock()
-	defer fc.mu.Unlock()
-	for i := len(fc.results) - 1; i >= 0; i-- {
-		if fc.results[i].ID == id {
-			return fc.results[i], true
-		}
-	}
-	return wire.CommandResult{}, false
-}
-
-func (fc *fakeCloud) resultCount(id string) int {
-	fc.mu.Lock()
-	defer fc.mu.Unlock()
-	n := 0
-	for _, r := range fc.results {
-		if r.ID == id {
-			n++
-		}
-	}
-	return n
-}
-
-func (fc *fakeCloud) lastStatus() (wire.Status, bool) {
-	fc.mu.Lock()
-	defer fc.mu.Unlock()
-	if len(fc.statuses) == 0 {
-		return wire.Status{}, false
-	}
-	return fc.statuses[len(fc.statuses)-1], true
-}
-
-func (fc *fakeCloud) endpoints() wire.Endpoints {
-	return wire.Endpoints{TLS: fc.tlsAddr, WebSocket: "wss://" + fc.wsAddr + "/mqtt"}
-}
-
-func must(t *testing.T, err error) {
-	t.Helper()
-	if err != nil {
-		t.Fatal(err)
-	}
-}
 
 // fakeDevice records what the sync asked of the clock.
 type fakeDevice struct {
@@ -321,7 +138,7 @@ func testConfig() Config {
 }
 
 // newClock makes a clock onboarded to fc with device ID dev.
-func newClock(t *testing.T, fc *fakeCloud, dev string) *clockRig {
+func newClock(t *testing.T, fc *fakecloud.Cloud, dev string) *clockRig {
 	t.Helper()
 	dir := t.TempDir()
 	st, err := store.Open(dir, store.Options{})
@@ -331,18 +148,7 @@ func newClock(t *testing.T, fc *fakeCloud, dev string) *clockRig {
 	book, err := roster.Open(st)
 	must(t, err)
 	t.Cleanup(func() { j.Close(); st.Close() })
-	ids := identity.NewStore(dir)
-	key, err := ids.Key()
-	must(t, err)
-	csrPEM, err := identity.NewCSR(key, "SN-"+dev)
-	must(t, err)
-	blk, _ := pem.Decode(csrPEM)
-	csr, err := x509.ParseCertificateRequest(blk.Bytes)
-	must(t, err)
-	certPEM := fc.ca.SignCSR(t, csr, dev)
-	cert, err := identity.ParseCertificate(certPEM)
-	must(t, err)
-	id := &identity.Identity{DeviceID: dev, Key: key, Cert: cert, CertPEM: certPEM, CAPEM: fc.ca.PEM(), MQTT: fc.endpoints(), Nickname: "Front door", Timezone: "UTC"}
+	id := fc.Onboard(t, dir, dev)
 	return &clockRig{t: t, dir: dir, st: st, j: j, book: book, id: id, dev: &fakeDevice{nickname: "Front door"},
 		punched: make(chan struct{}, 1), logs: &syncBuf{}}
 }
@@ -416,15 +222,10 @@ func (c *clockRig) waitOnline() {
 	await.True(c.t, wait, c.s.Online, "the clock never came online")
 }
 
-func (c *clockRig) waitDrained(fc *fakeCloud, n int) {
+func (c *clockRig) waitDrained(fc *fakecloud.Cloud, n int) {
 	c.t.Helper()
-	await.True(c.t, wait, func() bool { return c.j.Pending() == 0 && fc.stored() >= n },
-		"pending %d, cloud stored %d of %d", c.j.Pending(), fc.stored(), n)
-}
-
-func (c *clockRig) waitResult(fc *fakeCloud, id string) wire.CommandResult {
-	c.t.Helper()
-	return await.Value(c.t, wait, func() (wire.CommandResult, bool) { return fc.result(id) }, "no result for command %s", id)
+	await.True(c.t, wait, func() bool { return c.j.Pending() == 0 && fc.Stored() >= n },
+		"pending %d, cloud stored %d of %d", c.j.Pending(), fc.Stored(), n)
 }
 
 // closedPort is a loopback port nothing listens on.
@@ -524,3 +325,10 @@ func (g *gate) serve() {
 }
 
 func countLog(c *clockRig, text string) int { return strings.Count(c.logs.String(), text) }
+
+func must(t testing.TB, err error) {
+	t.Helper()
+	if err != nil {
+		t.Fatal(err)
+	}
+}
