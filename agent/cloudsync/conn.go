@@ -157,8 +157,11 @@ func connect(ctx context.Context, o sessionOpts) (*conn, error) {
 	opts := mqtt.NewClientOptions().
 		AddBroker(o.url).
 		SetClientID(o.clientID).
-		SetProtocolVersion(4). // MQTT 3.1.1 only: no second attempt as 3.1 after a refusal
-		SetCleanSession(false). // the broker keeps acks and commands while the clock is away
+		// MQTT 3.1.1 only: no second attempt as 3.1 after a refusal.
+		SetProtocolVersion(4).
+		// A persistent session: the broker keeps acks and commands while
+		// the clock is away.
+		SetCleanSession(false).
 		SetStore(mqtt.NewMemoryStore()).
 		SetAutoReconnect(false).
 		SetConnectRetry(false).

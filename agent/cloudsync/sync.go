@@ -229,11 +229,16 @@ func (s *Syncer) Run(ctx context.Context) error {
 			if errors.Is(err, errRefused) && s.disabling != nil {
 				return s.refusedWhileDisabling(err)
 			}
-			lvl := slog.LevelWarn
-			if errors.Is(err, errRefused) {
+			// The first failure in a row is worth a warning; the rest
+			// of a long outage only at debug, with the count.
+			lvl := slog.LevelDebug
+			switch {
+			case errors.Is(err, errRefused):
 				lvl = slog.LevelError
+			case s.bo.n == 0:
+				lvl = slog.LevelWarn
 			}
-			s.log.Log(ctx, lvl, "cloud unreachable", "err", err)
+			s.log.Log(ctx, lvl, "cloud unreachable", "attempt", s.bo.n+1, "err", err)
 		}
 		s.reply(err)
 		if !s.pause(ctx, s.bo.next()) {

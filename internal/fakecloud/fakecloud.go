@@ -41,6 +41,12 @@ type Cloud struct {
 	statuses []wire.Status
 	results  []wire.CommandResult
 	noAck    bool
+	held     []heldAck // acks not sent while noAck
+}
+
+type heldAck struct {
+	dev string
+	ack wire.Ack
 }
 
 // New starts a cloud on free loopback ports; it stops when the test ends.
@@ -141,11 +147,22 @@ func (c *Cloud) Refuse(dev string, refuse bool) {
 	c.mu.Unlock()
 }
 
-// HoldAcks stops (or resumes) acknowledging batches; they are still stored.
+// HoldAcks stops acknowledging batches (they are still stored), or
+// resumes and sends the acks held back.
 func (c *Cloud) HoldAcks(hold bool) {
 	c.mu.Lock()
 	c.noAck = hold
+	held, b := c.held, c.b
+	if !hold {
+		c.held = nil
+	}
 	c.mu.Unlock()
+	if hold || b == nil {
+		return
+	}
+	for _, h := range held {
+		b.Publish(wire.Topic(h.dev, wire.TopicAck), mustJSON(h.ack), false)
+	}
 }
 
 func (c *Cloud) onPunches(topic string, payload []byte) {
@@ -165,6 +182,9 @@ func (c *Cloud) onPunches(topic string, payload []byte) {
 	c.received += len(pb.Punches)
 	c.batches = append(c.batches, pb)
 	b, noAck := c.b, c.noAck
+	if noAck {
+		c.held = append(c.held, heldAck{dev: dev, ack: ack})
+	}
 	c.mu.Unlock()
 	if noAck || b == nil {
 		return
