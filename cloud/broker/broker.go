@@ -5,6 +5,7 @@
 package broker
 
 import (
+	"context"
 	"crypto/tls"
 	"crypto/x509"
 	"errors"
@@ -15,7 +16,6 @@ import (
 	"sync"
 
 	mqtt "github.com/mochi-mqtt/server/v2"
-	"github.com/mochi-mqtt/server/v2/listeners"
 	"github.com/mochi-mqtt/server/v2/packets"
 
 	"timeclock/wire"
@@ -25,13 +25,17 @@ import (
 type Config struct {
 	// TLSAddr and WSAddr are listen addresses ("" disables one).
 	TLSAddr, WSAddr string
+	// TLSListener and WSListener, when set, are used instead of listening
+	// on the addresses (the caller listened first to name a busy port).
+	TLSListener, WSListener net.Listener
 	// Certificate is the broker's server certificate.
 	Certificate tls.Certificate
 	// ClientCAs verifies device certificates.
 	ClientCAs *x509.CertPool
-	// Allowed reports whether a device may connect now: approved, or
-	// disabled with its one last transmission still to come.
-	Allowed func(deviceID string) bool
+	// Allowed reports whether a device may connect now with the certificate
+	// of this serial (lower-case hex): approved, or disabled with its one
+	// last transmission still to come, and the certificate its newest.
+	Allowed func(deviceID, certSerial string) bool
 	Logger  *slog.Logger
 }
 
@@ -72,22 +76,34 @@ func Start(cfg Config) (*Broker, error) {
 	if err := srv.AddHook(&aclHook{allowed: cfg.Allowed, log: cfg.Logger}, nil); err != nil {
 		return nil, fmt.Errorf("broker: %w", err)
 	}
-	if cfg.TLSAddr != "" {
-		l := listeners.NewTCP(listeners.Config{Type: listeners.TypeTCP, ID: "mqtts", Address: cfg.TLSAddr, TLSConfig: tcfg})
+	tln, wln := cfg.TLSListener, cfg.WSListener
+	for _, l := range []struct {
+		ln   *net.Listener
+		addr string
+	}{{&tln, cfg.TLSAddr}, {&wln, cfg.WSAddr}} {
+		if *l.ln != nil || l.addr == "" {
+			continue
+		}
+		ln, err := net.Listen("tcp", l.addr)
+		if err != nil {
+			if tln != nil && tln != cfg.TLSListener {
+				tln.Close()
+			}
+			return nil, fmt.Errorf("broker: listen %s: %w", l.addr, err)
+		}
+		*l.ln = ln
+	}
+	if tln != nil {
+		l := newTLSListener("mqtts", tln, tcfg)
 		if err := srv.AddListener(l); err != nil {
-			return nil, fmt.Errorf("broker: listen %s: %w", cfg.TLSAddr, err)
+			return nil, fmt.Errorf("broker: %w", err)
 		}
 		b.tlsAddr = l.Address()
 	}
-	if cfg.WSAddr != "" {
-		ln, err := net.Listen("tcp", cfg.WSAddr)
-		if err != nil {
-			srv.Close()
-			return nil, fmt.Errorf("broker: listen %s: %w", cfg.WSAddr, err)
-		}
-		l := newWSListener("wss", ln, tcfg)
+	if wln != nil {
+		l := newWSListener("wss", wln, tcfg)
 		if err := srv.AddListener(l); err != nil {
-			ln.Close()
+			wln.Close()
 			srv.Close()
 			return nil, fmt.Errorf("broker: %w", err)
 		}
@@ -133,29 +149,42 @@ func (b *Broker) Kick(deviceID string) {
 	}
 }
 
+// Refuse disconnects a disabled device's session; its certificate is
+// refused from now on by the Allowed function (the registry).
+func (b *Broker) Refuse(_ context.Context, deviceID string) error {
+	b.Kick(deviceID)
+	b.log.Info("broker: device refused and its session closed", "device", deviceID)
+	return nil
+}
+
+// Changed needs nothing here: Allowed reads the registry at every CONNECT.
+func (b *Broker) Changed(context.Context) error { return nil }
+
 // Connected reports whether a device has a live session.
 func (b *Broker) Connected(deviceID string) bool {
 	cl, ok := b.srv.Clients.Get(deviceID)
 	return ok && !cl.Closed()
 }
 
-// certCN is the verified client certificate's CN, or "".
-func certCN(c net.Conn) string {
+// certIdentity is the verified client certificate's CN and serial (hex,
+// as pki writes it), or "".
+func certIdentity(c net.Conn) (cn, serial string) {
 	s, ok := c.(interface{ ConnectionState() tls.ConnectionState })
 	if !ok {
-		return ""
+		return "", ""
 	}
 	st := s.ConnectionState()
 	if len(st.VerifiedChains) == 0 || len(st.PeerCertificates) == 0 {
-		return ""
+		return "", ""
 	}
-	return st.PeerCertificates[0].Subject.CommonName
+	leaf := st.PeerCertificates[0]
+	return leaf.Subject.CommonName, fmt.Sprintf("%x", leaf.SerialNumber)
 }
 
 // aclHook authenticates devices by certificate and keeps each to its topics.
 type aclHook struct {
 	mqtt.HookBase
-	allowed func(string) bool
+	allowed func(deviceID, serial string) bool
 	log     *slog.Logger
 }
 
@@ -171,7 +200,7 @@ func (h *aclHook) OnConnectAuthenticate(cl *mqtt.Client, _ packets.Packet) bool 
 	if cl.Net.Inline {
 		return true
 	}
-	cn := certCN(cl.Net.Conn)
+	cn, serial := certIdentity(cl.Net.Conn)
 	switch {
 	case cn == "":
 		h.log.Warn("mqtt refused: no verified client certificate", "remote", cl.Net.Remote)
@@ -179,8 +208,8 @@ func (h *aclHook) OnConnectAuthenticate(cl *mqtt.Client, _ packets.Packet) bool 
 	case cn != cl.ID:
 		h.log.Warn("mqtt refused: client ID is not the certificate's device", "cn", cn, "client_id", cl.ID)
 		return false
-	case !h.allowed(cn):
-		h.log.Warn("mqtt refused: device not allowed", "device", cn)
+	case !h.allowed(cn, serial):
+		h.log.Warn("mqtt refused: device not allowed (unknown, disabled, or an old certificate)", "device", cn, "cert_serial", serial)
 		return false
 	}
 	return true

@@ -7,6 +7,7 @@ import (
 	"crypto/tls"
 	"crypto/x509"
 	"crypto/x509/pkix"
+	"fmt"
 	"math/big"
 	"net"
 	"strings"
@@ -66,13 +67,13 @@ func (p *testPKI) issue(t *testing.T, cn string, eku x509.ExtKeyUsage) tls.Certi
 
 type allowList struct {
 	mu      sync.Mutex
-	refused map[string]bool
+	refused map[string]bool // device IDs and certificate serials
 }
 
-func (a *allowList) allowed(id string) bool {
+func (a *allowList) allowed(id, serial string) bool {
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	return !a.refused[id]
+	return !a.refused[id] && !a.refused[serial]
 }
 
 func (a *allowList) refuse(id string) {
@@ -244,6 +245,20 @@ func TestRefusedConnections(t *testing.T) {
 				t.Fatal("connection accepted")
 			}
 		})
+	}
+}
+
+func TestOldCertificateOfADeviceRefused(t *testing.T) {
+	p := newPKI(t)
+	b, al := startBroker(t, p)
+	old := p.issue(t, "dev-r", x509.ExtKeyUsageClientAuth)
+	leaf, _ := x509.ParseCertificate(old.Certificate[0])
+	al.refuse(fmt.Sprintf("%x", leaf.SerialNumber))
+	if _, err := connect(t, p, "tls://"+b.TLSAddr(), "dev-r", old); err == nil {
+		t.Fatal("the refused certificate connected")
+	}
+	if _, err := connect(t, p, "tls://"+b.TLSAddr(), "dev-r", p.issue(t, "dev-r", x509.ExtKeyUsageClientAuth)); err != nil {
+		t.Fatalf("the device's new certificate: %v", err)
 	}
 }
 
