@@ -67,7 +67,7 @@ func (c *Cloud) start(tlsAddr, wsAddr string) {
 	// A restart takes the same ports; the old listeners may take a moment
 	// to let go of them.
 	await.True(c.t, wait, func() bool {
-		b, err = broker.Start(broker.Config{TLSAddr: tlsAddr, WSAddr: wsAddr, Certificate: c.cert, ClientCAs: c.CA.Pool(), Allowed: c.allowed})
+		b, err = broker.Start(broker.Config{TLSAddr: tlsAddr, WSAddr: wsAddr, Certificate: c.cert, ClientCAs: c.CA.Pool(), Allowed: func(dev, _ string) bool { return c.allowed(dev) }})
 		return err == nil
 	}, "broker start: %v", err)
 	c.mu.Lock()
