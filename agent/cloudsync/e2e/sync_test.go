@@ -5,11 +5,16 @@
 package e2e
 
 import (
+	"crypto/tls"
+	"crypto/x509"
 	"fmt"
 	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
+
+	paho "github.com/eclipse/paho.mqtt.golang"
 
 	"timeclock/agent/journal"
 	"timeclock/agent/store"
@@ -204,5 +209,137 @@ func TestWebSocketWhen59777Blocked(t *testing.T) {
 	}
 	if hole.Accepted() == 0 {
 		t.Error("the clock never tried 59777")
+	}
+}
+
+// oldCert reads the clock's client certificate and key while it has them.
+func oldCert(t *testing.T, dir string) tls.Certificate {
+	t.Helper()
+	cert, err := os.ReadFile(filepath.Join(dir, "identity", "cert.pem"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	key, err := os.ReadFile(filepath.Join(dir, "identity", "key.pem"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := tls.X509KeyPair(cert, key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
+// connectAs tries an MQTT session over TLS with a certificate, as the
+// device, and returns the error.
+func connectAs(t *testing.T, c *e2e.Cloud, dev string, cert tls.Certificate) error {
+	t.Helper()
+	pem, err := os.ReadFile(c.CAFile())
+	if err != nil {
+		t.Fatal(err)
+	}
+	roots := x509.NewCertPool()
+	roots.AppendCertsFromPEM(pem)
+	o := paho.NewClientOptions().AddBroker(fmt.Sprintf("mqtts://localhost:%d", c.Ports.MQTT)).SetClientID(dev).
+		SetTLSConfig(&tls.Config{RootCAs: roots, Certificates: []tls.Certificate{cert}}).SetProtocolVersion(4).
+		SetAutoReconnect(false).SetConnectRetry(false).SetConnectTimeout(10 * time.Second)
+	cl := paho.NewClient(o)
+	tok := cl.Connect()
+	tok.Wait()
+	if tok.Error() == nil {
+		cl.Disconnect(0)
+	}
+	return tok.Error()
+}
+
+// TestDisable: disabled while online, or while offline with punches
+// waiting, the clock sends its last transmission, the cloud records it
+// (its final sequence number), the clock erases
+// its credentials and says "Disabled by administrator", refuses punches,
+// stays disabled across a restart, and the cloud refuses its old
+// certificate. F4 sets it up again.
+func TestDisable(t *testing.T) {
+	for _, b := range brokers {
+		for _, offline := range []bool{false, true} {
+			name := b + "/online"
+			if offline {
+				name = b + "/offline"
+			}
+			t.Run(name, func(t *testing.T) {
+				c := startCloud(t, b)
+				k, id := onboarded(t, c)
+				k.Wait("Online")
+				swipe(k, "10002", "Grace Hopper")
+				cert := oldCert(t, k.Dir)
+				if offline {
+					k.Stop(t) // the clock is away ...
+					// ... and took punches while it could not reach the cloud.
+					prefill(t, k.Dir, 500)
+					var d e2e.Device
+					if st := c.API(t, "POST", "/api/v1/devices/"+id+"/disable", struct{}{}, &d); st != 200 || d.Status != "disabling" {
+						t.Fatalf("disable: %d %+v", st, d)
+					}
+					k = e2e.StartClock(t, k.Dir, c, nil)
+				} else {
+					swipe(k, "10003", "Alan Turing")
+					if st := c.API(t, "POST", "/api/v1/devices/"+id+"/disable", struct{}{}, nil); st != 200 {
+						t.Fatalf("disable: %d", st)
+					}
+				}
+				want := 2
+				if offline {
+					want = 501
+				}
+				k.Wait("Disabled by")
+				scr := k.Wait("F4: set up again")
+				if !strings.Contains(scr, "administrator") {
+					t.Errorf("screen:\n%s", scr)
+				}
+				d := await.Value(t, wait, func() (e2e.Device, bool) { d := c.Device(t, id); return d, d.Status == "disabled" }, "the cloud never saw the disable complete")
+				if d.LastTransmission != "received" || d.FinalSeq != uint64(want) {
+					t.Errorf("device row %+v, want the last transmission received with final seq %d", d, want)
+				}
+				cloudHas(t, c, id, want)
+				// The credentials are gone from the clock; the cloud refuses them.
+				if _, err := os.Stat(filepath.Join(k.Dir, "identity")); !os.IsNotExist(err) {
+					t.Errorf("identity still on the clock: %v", err)
+				}
+				if err := connectAs(t, c, id, cert); err == nil {
+					t.Error("the cloud accepts the disabled clock's certificate")
+				} else if !strings.Contains(err.Error(), "not Authorized") && !strings.Contains(err.Error(), "certificate") {
+					t.Errorf("old certificate: %v, want a refusal", err)
+				}
+				// Punches are refused.
+				k.Sim.OK("badge 10002")
+				await.True(t, wait, func() bool { return k.Sim.OK("leds")["red"] == true }, "no red LED for a refused punch")
+				st := k.Status()
+				if st["state"] != "disabled" || st["pending"] != 0.0 {
+					t.Errorf("status %v", st)
+				}
+				// Still disabled after a restart.
+				k.Stop(t)
+				k = e2e.StartClock(t, k.Dir, c, nil)
+				k.Wait("F4: set up again")
+				if offline {
+					// The installer sets it up again: a new device.
+					k.Keys("f4")
+					k.Wait("Set up again?")
+					k.Keys("enter")
+					// (The cloud knows the clock by its serial: it is
+					// approved again under its device ID.)
+					id2 := k.Onboard(t, c)
+					await.True(t, wait, func() bool { d := c.Device(t, id2); return d.RosterVersion > 0 && d.Status == "approved" },
+						"not approved with a roster after onboarding again: %+v", c.Device(t, id2))
+					k.Wait("Online")
+					swipe(k, "10004", "Katherine Johnson")
+					if id2 == id {
+						want++
+					} else {
+						want = 1
+					}
+					cloudHas(t, c, id2, want)
+				}
+			})
+		}
 	}
 }
