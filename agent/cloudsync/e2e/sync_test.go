@@ -57,7 +57,7 @@ func swipe(k *e2e.Clock, badge, name string) {
 func cloudHas(t *testing.T, c *e2e.Cloud, dev string, n int) []e2e.Punch {
 	t.Helper()
 	var ps []e2e.Punch
-	await.True(t, wait, func() bool { ps = c.Punches(t, dev); return len(ps) >= n }, "the cloud has %d punches of %s, want %d", len(ps), dev, n)
+	await.True(t, wait, func() bool { ps = c.Punches(t, dev); return len(ps) >= n }, "the cloud never had %d punches of %s", n, dev)
 	if len(ps) != n {
 		t.Fatalf("the cloud has %d punches, want %d", len(ps), n)
 	}
@@ -341,5 +341,60 @@ func TestDisable(t *testing.T) {
 				}
 			})
 		}
+	}
+}
+
+// TestCloudCommands: rename, timezone and a roster change made through the
+// cloud's admin API reach the clock.
+func TestCloudCommands(t *testing.T) {
+	c := startCloud(t, "embedded")
+	k, id := onboarded(t, c)
+	k.Wait("Online")
+	if st := c.API(t, "POST", "/api/v1/devices/"+id+"/rename", map[string]string{"nickname": "Loading dock"}, nil); st != 200 {
+		t.Fatalf("rename: %d", st)
+	}
+	if st := c.API(t, "POST", "/api/v1/devices/"+id+"/commands", map[string]string{"type": "timezone", "timezone": "Asia/Kolkata"}, nil); st != 202 {
+		t.Fatalf("timezone: %d", st)
+	}
+	await.True(t, wait, func() bool {
+		st := k.Status()
+		return st["nickname"] == "Loading dock" && st["timezone"] == "Asia/Kolkata"
+	}, "status %v", k.Status())
+	// The idle screen shows Kolkata time (UTC+5:30, so the minutes differ
+	// from Chicago's and from UTC's).
+	kol, _ := time.LoadLocation("Asia/Kolkata")
+	await.True(t, wait, func() bool {
+		scr := k.Sim.Screen()
+		return strings.Contains(scr, time.Now().In(kol).Format("15:04"))
+	}, "the screen does not show Kolkata time:\n%s", k.Sim.Screen())
+	await.True(t, wait, func() bool { return c.Device(t, id).Nickname == "Loading dock" }, "the cloud's list keeps the old nickname")
+
+	before := c.Device(t, id).RosterVersion
+	var out map[string]any
+	if st := c.API(t, "PATCH", "/api/v1/roster", map[string]any{"upsert": []map[string]any{
+		{"id": "E200", "name": "Marie Curie", "badges": []string{"30001"}, "pin": "9876"}}}, &out); st != 200 {
+		t.Fatalf("roster: %d %v", st, out)
+	}
+	await.True(t, wait, func() bool { return c.Device(t, id).RosterVersion > before }, "the roster change never reached the clock")
+	swipe(k, "30001", "Marie Curie")
+	// Her PIN (hashed by the cloud with the roster's salt) is hers too:
+	// within the duplicate window it finds her and records nothing.
+	k.Type("9876")
+	k.Keys("enter")
+	k.Wait("Already punched")
+	k.Wait("Marie Curie")
+	cloudHas(t, c, id, 1)
+	// A reboot through the cloud: the clock answers, restarts itself (the
+	// sim board execs itself) and comes back online, once.
+	if st := c.API(t, "POST", "/api/v1/devices/"+id+"/commands", map[string]string{"type": "reboot"}, nil); st != 202 {
+		t.Fatalf("reboot: %d", st)
+	}
+	await.True(t, wait, func() bool { return strings.Count(k.Log(), "rebooting at the cloud's request") == 1 }, "no reboot")
+	k.Sim = daemontest.DialSim(t, k.Dir+"/sim.sock", wait)
+	k.Wait("Online")
+	swipe(k, "10002", "Grace Hopper")
+	cloudHas(t, c, id, 2)
+	if n := strings.Count(k.Log(), "rebooting at the cloud's request"); n != 1 {
+		t.Errorf("rebooted %d times", n)
 	}
 }
