@@ -146,7 +146,6 @@ func TestOfflineAndBrokerRestarts(t *testing.T) {
 			k.Stop(t)
 			const n = 12000
 			prefill(t, k.Dir, n)
-			t0 := time.Now()
 			k = e2e.StartClock(t, k.Dir, c, nil)
 			restarts := 0
 			for i := 0; i < 3; i++ {
@@ -158,18 +157,13 @@ func TestOfflineAndBrokerRestarts(t *testing.T) {
 				if got >= n+2 {
 					break
 				}
-				t.Logf("%v: %d stored; restarting", time.Since(t0), got)
 				c.RestartBroker(t)
-				t.Logf("%v: restarted", time.Since(t0))
 				restarts++
 			}
 			if restarts == 0 {
 				t.Fatal("the backlog drained before the broker could be restarted once")
 			}
-			await.True(t, wait, func() bool { return c.Device(t, id).Punches >= n+2 }, "not all stored")
-			t.Logf("%v: all stored", time.Since(t0))
 			ps := cloudHas(t, c, id, n+2)
-			t.Logf("%v: listed", time.Since(t0))
 			seen := map[uint64]bool{}
 			for _, p := range ps {
 				if seen[p.Seq] {
@@ -306,7 +300,10 @@ func TestDisable(t *testing.T) {
 				}
 				if err := connectAs(t, c, id, cert); err == nil {
 					t.Error("the cloud accepts the disabled clock's certificate")
-				} else if !strings.Contains(err.Error(), "not Authorized") && !strings.Contains(err.Error(), "certificate") {
+				} else if e := err.Error(); !strings.Contains(e, "not Authorized") && !strings.Contains(e, "certificate") &&
+					!strings.Contains(e, "reset by peer") && !strings.Contains(e, "EOF") {
+					// (Mosquitto, finding the certificate in its CRL, drops
+					// the connection after the handshake: a reset or EOF.)
 					t.Errorf("old certificate: %v, want a refusal", err)
 				}
 				// Punches are refused.
@@ -390,6 +387,8 @@ func TestCloudCommands(t *testing.T) {
 		t.Fatalf("reboot: %d", st)
 	}
 	await.True(t, wait, func() bool { return strings.Count(k.Log(), "rebooting at the cloud's request") == 1 }, "no reboot")
+	// The sim clock execs itself: its control socket comes back.
+	await.True(t, wait, func() bool { return strings.Count(k.Log(), "sim control socket") == 2 }, "the clock did not start again")
 	k.Sim = daemontest.DialSim(t, k.Dir+"/sim.sock", wait)
 	k.Wait("Online")
 	swipe(k, "10002", "Grace Hopper")
