@@ -43,7 +43,7 @@ type Config struct {
 // DefaultConfig is the clock's production tuning.
 func DefaultConfig() Config {
 	return Config{
-		BatchSize:      1000,
+		BatchSize:      2000,
 		InFlight:       8,
 		AckTimeout:     60 * time.Second,
 		CheckinEvery:   60 * time.Second,

@@ -1,6 +1,8 @@
 package cloudsync
 
 import (
+	"encoding/json"
+
 	"timeclock/agent/journal"
 	"timeclock/wire"
 )
@@ -33,6 +35,20 @@ func batchPunches(ps []journal.Punch) []wire.Punch {
 	out := make([]wire.Punch, len(ps))
 	for i, p := range ps {
 		out[i] = wirePunch(p)
+	}
+	return out
+}
+
+// EncodeBatch is a punches message as the clock publishes it (the
+// benchmarks publish the same bytes for their raw baseline).
+func EncodeBatch(batch uint64, ps []journal.Punch, final bool) []byte {
+	return encodeBatch(wire.PunchBatch{Batch: batch, Punches: batchPunches(ps), Final: final})
+}
+
+func encodeBatch(b wire.PunchBatch) []byte {
+	out, err := json.Marshal(b)
+	if err != nil {
+		panic("cloudsync: encoding a punch batch: " + err.Error()) // our own wire types always encode
 	}
 	return out
 }

@@ -176,7 +176,7 @@ func (s *Syncer) atEnd(ps []journal.Punch) bool {
 // settles it.
 func (s *Syncer) send(c *conn, out *outbox, ps []wire.Punch, final bool) {
 	b := out.add(ps, final, s.clk.Now())
-	c.publish(wire.Topic(s.o.Identity.DeviceID, wire.TopicPunches), mustJSON(b), false)
+	c.publish(wire.Topic(s.o.Identity.DeviceID, wire.TopicPunches), encodeBatch(b), false)
 	s.sent.Add(int64(len(ps)))
 	if final {
 		s.finalSent += len(ps)
