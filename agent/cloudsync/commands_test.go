@@ -2,6 +2,7 @@ package cloudsync
 
 import (
 	"bytes"
+	"encoding/base64"
 	"encoding/json"
 	"strings"
 	"testing"
@@ -124,6 +125,14 @@ func TestCommands(t *testing.T) {
 	}
 	if _, ok := fc.Result("m2"); ok {
 		t.Error("a truncated command was answered by an ID it could not have read")
+	}
+
+	// Nothing secret reaches the log: no PIN hash of a pushed roster, no
+	// part of the clock's key.
+	for _, secret := range []string{base64.StdEncoding.EncodeToString(roster.HashPIN(salt, "1234")), "PRIVATE KEY", c.id.Key.D.String()} {
+		if strings.Contains(c.logs.String(), secret) {
+			t.Errorf("the sync log holds a secret (%.12s...)", secret)
+		}
 	}
 
 	// A failure the clock meets is an error result too.

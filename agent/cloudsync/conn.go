@@ -112,15 +112,15 @@ func brokerURL(ep wire.Endpoints, t transport) (string, error) {
 }
 
 // open is paho's connection opener: TLS on our own dial (so a filtered
-// port costs the connect timeout, not the system's minutes), or paho's
-// WebSocket with the same TLS config.
-func (d dialer) open(uri *url.URL, _ mqtt.ClientOptions) (net.Conn, error) {
+// port costs the connect timeout, not the system's minutes, and a stop
+// cuts it short), or paho's WebSocket with the same TLS config.
+func (d dialer) open(ctx context.Context, uri *url.URL) (net.Conn, error) {
 	tc := d.tls.Clone()
 	tc.ServerName = uri.Hostname()
 	if uri.Scheme == "wss" {
 		return mqtt.NewWebsocket(uri.String(), tc, d.timeout, nil, nil)
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), d.timeout)
+	ctx, cancel := context.WithTimeout(ctx, d.timeout)
 	defer cancel()
 	dial := d.dial
 	if dial == nil {
@@ -172,7 +172,7 @@ func connect(ctx context.Context, o sessionOpts) (*conn, error) {
 		SetConnectTimeout(o.dialer.timeout).
 		SetWriteTimeout(2*o.dialer.timeout).
 		SetTLSConfig(o.dialer.tls).
-		SetCustomOpenConnectionFn(o.dialer.open).
+		SetCustomOpenConnectionFn(func(u *url.URL, _ mqtt.ClientOptions) (net.Conn, error) { return o.dialer.open(ctx, u) }).
 		SetBinaryWill(willTopic(o.clientID), o.will, 1, true).
 		SetDefaultPublishHandler(func(_ mqtt.Client, m mqtt.Message) {
 			c.push(inbound{topic: m.Topic(), payload: m.Payload()})

@@ -205,6 +205,8 @@ func (s *Syncer) inbound(ctx context.Context, c *conn, out *outbox, m inbound) e
 	case ok && suffix == wire.TopicAck:
 		s.onAck(c, out, m.payload)
 		return nil
+	case ok && suffix == wire.TopicCmd && len(m.payload) == 0:
+		return nil // the cloud cleared the retained command
 	case ok && suffix == wire.TopicCmd:
 		return s.onCommand(ctx, c, out, m.payload)
 	}

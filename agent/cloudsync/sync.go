@@ -209,8 +209,7 @@ func (s *Syncer) Run(ctx context.Context) error {
 			return nil
 		}
 		if err == nil {
-			s.bo.reset()
-			err = s.session(ctx, c)
+			err = s.session(ctx, c) // resets the backoff once subscribed
 			c.close()
 			switch {
 			case errors.Is(err, ErrDisabled):
