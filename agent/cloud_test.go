@@ -272,3 +272,25 @@ func TestConsoleSync(t *testing.T) {
 		t.Errorf("second sync: %v\n%s", err, out.String())
 	}
 }
+
+// TestCloudRefusedOnScreen: a clock whose certificate the cloud refuses
+// says so on its idle screen, keeps its punches, and comes back when the
+// cloud takes it again.
+func TestCloudRefusedOnScreen(t *testing.T) {
+	fc := fakecloud.New(t)
+	dir := t.TempDir()
+	fc.Onboard(t, dir, "dev-ref")
+	fc.Refuse("dev-ref", true)
+	r := cloudRig(t, fc, dir)
+	r.waitScreen("Cloud refused")
+	r.badge("10002")
+	r.waitScreen("Grace Hopper")
+	r.idle()
+	r.waitScreen("1 pending")
+	if st := r.status(); st.Cloud != "offline" {
+		t.Errorf("status cloud=%s", st.Cloud)
+	}
+	fc.Refuse("dev-ref", false)
+	await.True(t, wait, func() bool { return fc.Stored() == 1 }, "the punch never went up")
+	r.waitScreen("Online")
+}

@@ -411,7 +411,11 @@ func (a *Agent) render(d *durable, s session) {
 
 func (a *Agent) idleView(d *durable, cols int) idleView {
 	st := a.Status()
-	return idleView{Cloud: st.Cloud, Pending: st.Pending, Notices: notices(d, cols)}
+	v := idleView{Cloud: st.Cloud, Pending: st.Pending, Notices: notices(d, cols)}
+	if s := a.syncer.Load(); s != nil && s.Refused() {
+		v.Cloud = "refused"
+	}
+	return v
 }
 
 func (a *Agent) disabledView(d *durable) disabledView {

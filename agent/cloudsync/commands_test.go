@@ -91,7 +91,7 @@ func TestCommands(t *testing.T) {
 		{"bad1", rosterBody(t, wire.Roster{Version: 6, Full: true, Salt: salt, Employees: []wire.RosterEmployee{
 			emp("E1", "Ada", "10001", ""), emp("E9", "Bad", "12ab", "")}}), "badges[0]: must be digits only"},
 		{"bad2", rosterBody(t, wire.Roster{Version: 7, BaseVersion: 3, Salt: salt}), "from version 3, the clock has version 5"},
-		{"bad3", rosterBody(t, wire.Roster{Version: 2, Full: true, Salt: salt, Employees: []wire.RosterEmployee{emp("E1", "Ada", "1", "")}}), "older"},
+		{"bad3", rosterBody(t, wire.Roster{Version: 6, BaseVersion: 5, Salt: bytes.Repeat([]byte{8}, 16)}), "another roster"},
 		{"bad4", json.RawMessage(`{"version":8,"full":true,"salt":"AAAA","employees":[]}`), "salt"},
 		{"bad5", rosterBody(t, wire.Roster{Version: 8, Full: true, Salt: salt, Employees: []wire.RosterEmployee{
 			emp("E1", "Ada", "10001", "1111"), emp("E2", "Grace", "10001", "")}}), "already belongs"},
@@ -104,6 +104,15 @@ func TestCommands(t *testing.T) {
 	}
 	if cur := c.book.Current(); cur.Version() != 5 || cur.Len() != 2 {
 		t.Errorf("a refused roster changed the roster: version %d, %d employees", cur.Version(), cur.Len())
+	}
+	// A full roster replaces the roster whatever its version.
+	fc.Command("dev-cmd", cmd(wire.Command{ID: "r3", Type: wire.CmdRoster, Roster: rosterBody(t, wire.Roster{
+		Version: 1, Full: true, Salt: salt, Employees: []wire.RosterEmployee{emp("E7", "Katherine", "10004", "")}})}), false)
+	if r := fc.WaitResult(t, "r3"); !r.OK {
+		t.Fatalf("full roster of a lower version: %+v", r)
+	}
+	if cur := c.book.Current(); cur.Version() != 1 || cur.Len() != 1 {
+		t.Errorf("after a full roster: version %d, %d employees", cur.Version(), cur.Len())
 	}
 
 	// Malformed and unknown commands get error results; one without an ID

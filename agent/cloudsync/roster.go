@@ -26,17 +26,12 @@ func decodeRoster(body []byte, cur *roster.Roster) (*roster.Roster, error) {
 // applyRoster builds the roster w makes of cur: a full roster replaces it,
 // a delta changes it and must start from exactly cur's version and salt.
 func applyRoster(cur *roster.Roster, w wire.Roster) (*roster.Roster, error) {
-	sameSalt := bytes.Equal(cur.Salt(), w.Salt)
 	if w.Full {
-		// A roster of the same lineage (salt) never goes back in version;
-		// another salt is another source (a roster file, another company),
-		// which the cloud's roster replaces.
-		if sameSalt && w.Version < cur.Version() {
-			return nil, fmt.Errorf("roster version %d is older than the clock's version %d", w.Version, cur.Version())
-		}
+		// The cloud's full roster replaces whatever the clock has (a
+		// roster file included), whatever its version (docs/protocol.md).
 		return roster.New(w.Version, w.Salt, employees(w.Employees))
 	}
-	if !sameSalt {
+	if !bytes.Equal(cur.Salt(), w.Salt) {
 		return nil, fmt.Errorf("%w: the clock has another roster (salt differs); send a full roster", ErrRosterBase)
 	}
 	if cur.Version() != w.BaseVersion {

@@ -134,9 +134,9 @@ func (s *Syncer) settle(ctx context.Context, c *conn, out *outbox, statusDue, ac
 }
 
 // fill sends batches of pending punches past the cursor while fewer than
-// InFlight batches are out. While the clock is being disabled, the batch
-// that reaches the end of the journal is marked Final (an empty Final batch
-// when everything was out already).
+// InFlight batches are out. While the clock is being disabled every batch
+// is the last transmission (marked Final); when everything was out already
+// an empty Final batch says the transmission is complete.
 func (s *Syncer) fill(c *conn, out *outbox) {
 	for len(out.flights) < s.cfg.InFlight {
 		ps, err := s.o.Journal.PendingAfter(out.cursor, s.cfg.BatchSize)
@@ -144,32 +144,15 @@ func (s *Syncer) fill(c *conn, out *outbox) {
 			s.log.Error("reading pending punches", "err", err)
 			return
 		}
-		final := false
-		if s.disabling != nil && !s.finalAcked {
-			switch {
-			case len(ps) == 0 && !out.finalOut():
-				final = true
-			case len(ps) > 0:
-				final = s.atEnd(ps)
+		final := s.disabling != nil
+		if len(ps) == 0 {
+			if final && !s.finalAcked && !out.finalOut() {
+				s.send(c, out, nil, true)
 			}
-		}
-		if len(ps) == 0 && !final {
 			return
 		}
 		s.send(c, out, batchPunches(ps), final)
-		if final {
-			return
-		}
 	}
-}
-
-// atEnd reports whether ps ends the pending punches.
-func (s *Syncer) atEnd(ps []journal.Punch) bool {
-	if len(ps) < s.cfg.BatchSize {
-		return true
-	}
-	more, err := s.o.Journal.PendingAfter(ps[len(ps)-1].Seq, 1)
-	return err == nil && len(more) == 0
 }
 
 // send publishes one batch; the cloud's ack, not the broker's PUBACK,
@@ -190,6 +173,7 @@ func (s *Syncer) resend(c *conn, out *outbox) {
 	if len(ps) == 0 && !final {
 		return
 	}
+	final = final || s.disabling != nil
 	s.log.Warn("the cloud did not acknowledge punches in time; sending them again", "punches", len(ps), "after", s.cfg.AckTimeout.String())
 	for len(ps) > s.cfg.BatchSize {
 		s.send(c, out, ps[:s.cfg.BatchSize], false)

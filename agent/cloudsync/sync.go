@@ -107,6 +107,7 @@ type Syncer struct {
 	lastPubAt  time.Time
 
 	online  atomic.Bool
+	refused atomic.Bool // the last attempt was refused by the cloud
 	linkVia atomic.Pointer[string] // "tls 127.0.0.1:59777" while online
 	sent    atomic.Int64           // punches published (resends counted)
 	acked   atomic.Int64           // punches the cloud's acks moved to synced
@@ -164,6 +165,10 @@ func New(o Options) (*Syncer, error) {
 
 // Online reports whether the clock has a live session with the cloud.
 func (s *Syncer) Online() bool { return s.online.Load() }
+
+// Refused reports whether the cloud refused the clock at its last attempt
+// (its certificate is no longer good: the idle screen says so).
+func (s *Syncer) Refused() bool { return s.refused.Load() }
 
 // Link names the transport and address while online ("" offline).
 func (s *Syncer) Link() string {
@@ -230,6 +235,9 @@ func (s *Syncer) Run(ctx context.Context) error {
 				// drops a revoked certificate's connection), after the
 				// cloud had the result: the disable is over.
 				return s.refusedWhileDisabling(err)
+			}
+			if s.refused.Swap(errors.Is(err, errRefused)) != errors.Is(err, errRefused) {
+				s.o.Device.Changed()
 			}
 			// The first failure in a row is worth a warning; the rest
 			// of a long outage only at debug, with the count.
@@ -326,6 +334,7 @@ func (s *Syncer) refusedWhileDisabling(err error) error {
 }
 
 func (s *Syncer) setOnline(c *conn) {
+	s.refused.Store(false)
 	link := c.via.String() + " " + c.addr
 	s.linkVia.Store(&link)
 	if !s.online.Swap(true) {
