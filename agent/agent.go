@@ -65,8 +65,9 @@ type Agent struct {
 	punched chan struct{}           // the punch loop -> the sync: a punch is in the journal
 	redraw  chan struct{}           // the sync -> the punch loop: connection, pending or phase changed
 
-	syncer atomic.Pointer[cloudsync.Syncer] // while the sync runs
-	phase  atomic.Uint32                    // disablePhase, mirrored from the state file
+	syncer   atomic.Pointer[cloudsync.Syncer] // while the sync runs
+	idUpdate sync.Mutex                       // serialises identity updates from the cloud
+	phase    atomic.Uint32                    // disablePhase, mirrored from the state file
 
 	// Owned by the punch loop goroutine.
 	fillWarned  bool

@@ -119,18 +119,25 @@ func (s *syncDevice) Facts() cloudsync.Facts {
 }
 
 // updateIdentity saves a changed copy of the identity and makes it current.
+// The save (fsynced files) happens outside the identity's lock, which the
+// punch loop's screen takes for the status.
 func (a *Agent) updateIdentity(change func(*identity.Identity)) error {
-	a.ob.mu.Lock()
-	defer a.ob.mu.Unlock()
-	if a.ob.id == nil {
+	a.idUpdate.Lock() // one update at a time
+	defer a.idUpdate.Unlock()
+	cur := a.Identity()
+	if cur == nil {
 		return errors.New("the clock is not onboarded")
 	}
-	cp := *a.ob.id
+	cp := *cur
 	change(&cp)
 	if err := a.IdentityStore().Save(&cp); err != nil {
 		return err
 	}
-	a.ob.id = &cp
+	a.ob.mu.Lock()
+	if a.ob.id == cur { // not erased or replaced meanwhile
+		a.ob.id = &cp
+	}
+	a.ob.mu.Unlock()
 	return nil
 }
 
