@@ -8,6 +8,7 @@ import (
 	"sync"
 	"time"
 
+	"timeclock/agent/cloudsync/mqttlink"
 	"timeclock/agent/journal"
 	"timeclock/clock"
 	"timeclock/wire"
@@ -18,9 +19,9 @@ var errSwitch = errors.New("the TLS port answers again")
 
 // session runs one connection: it sends the pending punches, takes acks
 // and commands, checks in, and returns when the connection ends.
-func (s *Syncer) session(ctx context.Context, c *conn) error {
+func (s *Syncer) session(ctx context.Context, c *mqttlink.Conn) error {
 	id := s.o.Identity.DeviceID
-	if err := c.subscribe(ctx, wire.Topic(id, wire.TopicAck), wire.Topic(id, wire.TopicCmd)); err != nil {
+	if err := c.Subscribe(ctx, wire.Topic(id, wire.TopicAck), wire.Topic(id, wire.TopicCmd)); err != nil {
 		return err
 	}
 	s.setOnline(c)
@@ -37,7 +38,7 @@ func (s *Syncer) session(ctx context.Context, c *conn) error {
 	// Over the WebSocket fallback, the TLS port is probed now and then.
 	var retryT clock.Timer
 	var retry <-chan time.Time
-	if c.via != overTLS {
+	if c.Via() != mqttlink.TLS {
 		retryT = s.clk.NewTimer(s.cfg.RetryPreferred)
 		defer retryT.Stop()
 		retry = retryT.C()
@@ -58,10 +59,10 @@ func (s *Syncer) session(ctx context.Context, c *conn) error {
 		case <-ctx.Done():
 			s.goodbye(c)
 			return ctx.Err()
-		case <-c.lost:
-			return fmt.Errorf("%w: %v", errLost, c.lostErr)
-		case <-c.ready:
-			for _, m := range c.take() {
+		case <-c.Lost():
+			return fmt.Errorf("%w: %v", mqttlink.ErrLost, c.LostErr())
+		case <-c.Ready():
+			for _, m := range c.Take() {
 				if err := s.inbound(ctx, c, out, m); err != nil {
 					return err
 				}
@@ -89,7 +90,7 @@ func (s *Syncer) session(ctx context.Context, c *conn) error {
 			if err == nil {
 				s.log.Info("the MQTT TLS port answers again; moving back from the WebSocket")
 				s.goodbye(c)
-				s.via = overTLS
+				s.via = mqttlink.TLS
 				return errSwitch
 			}
 			s.log.Debug("the MQTT TLS port still does not answer", "err", err)
@@ -109,7 +110,7 @@ func stoppedTimer(clk clock.Clock) clock.Timer {
 // transmission is acknowledged, answers SyncNow once nothing is pending,
 // publishes a changed status (at most every StatusGap) and arms the ack
 // timer for the oldest batch out.
-func (s *Syncer) settle(ctx context.Context, c *conn, out *outbox, statusDue, ackDue clock.Timer) error {
+func (s *Syncer) settle(ctx context.Context, c *mqttlink.Conn, out *outbox, statusDue, ackDue clock.Timer) error {
 	idle := len(out.flights) == 0 && s.o.Journal.Pending() == 0
 	if s.disabling != nil && s.finalAcked && idle {
 		return s.completeDisable(ctx, c)
@@ -137,7 +138,7 @@ func (s *Syncer) settle(ctx context.Context, c *conn, out *outbox, statusDue, ac
 // InFlight batches are out. While the clock is being disabled every batch
 // is the last transmission (marked Final); when everything was out already
 // an empty Final batch says the transmission is complete.
-func (s *Syncer) fill(c *conn, out *outbox) {
+func (s *Syncer) fill(c *mqttlink.Conn, out *outbox) {
 	for len(out.flights) < s.cfg.InFlight {
 		ps, err := s.o.Journal.PendingAfter(out.cursor, s.cfg.BatchSize)
 		if err != nil {
@@ -157,9 +158,9 @@ func (s *Syncer) fill(c *conn, out *outbox) {
 
 // send publishes one batch; the cloud's ack, not the broker's PUBACK,
 // settles it.
-func (s *Syncer) send(c *conn, out *outbox, ps []wire.Punch, final bool) {
+func (s *Syncer) send(c *mqttlink.Conn, out *outbox, ps []wire.Punch, final bool) {
 	b := out.add(ps, final, s.clk.Now())
-	c.publish(wire.Topic(s.o.Identity.DeviceID, wire.TopicPunches), encodeBatch(b), false)
+	c.Publish(wire.Topic(s.o.Identity.DeviceID, wire.TopicPunches), encodeBatch(b), false)
 	s.sent.Add(int64(len(ps)))
 	if final {
 		s.finalSent += len(ps)
@@ -168,7 +169,7 @@ func (s *Syncer) send(c *conn, out *outbox, ps []wire.Punch, final bool) {
 }
 
 // resend sends again what the cloud has not acknowledged in AckTimeout.
-func (s *Syncer) resend(c *conn, out *outbox) {
+func (s *Syncer) resend(c *mqttlink.Conn, out *outbox) {
 	ps, final := out.expired(s.clk.Now().Add(-s.cfg.AckTimeout))
 	if len(ps) == 0 && !final {
 		return
@@ -183,24 +184,24 @@ func (s *Syncer) resend(c *conn, out *outbox) {
 }
 
 // inbound handles one message from the broker.
-func (s *Syncer) inbound(ctx context.Context, c *conn, out *outbox, m inbound) error {
-	_, suffix, ok := wire.SplitTopic(m.topic)
+func (s *Syncer) inbound(ctx context.Context, c *mqttlink.Conn, out *outbox, m mqttlink.Message) error {
+	_, suffix, ok := wire.SplitTopic(m.Topic)
 	switch {
 	case ok && suffix == wire.TopicAck:
-		s.onAck(c, out, m.payload)
+		s.onAck(c, out, m.Payload)
 		return nil
-	case ok && suffix == wire.TopicCmd && len(m.payload) == 0:
+	case ok && suffix == wire.TopicCmd && len(m.Payload) == 0:
 		return nil // the cloud cleared the retained command
 	case ok && suffix == wire.TopicCmd:
-		return s.onCommand(ctx, c, out, m.payload)
+		return s.onCommand(ctx, c, out, m.Payload)
 	}
-	s.log.Warn("message on an unexpected topic ignored", "topic", m.topic, "bytes", len(m.payload))
+	s.log.Warn("message on an unexpected topic ignored", "topic", m.Topic, "bytes", len(m.Payload))
 	return nil
 }
 
 // onAck moves the punches an ack names to synced. Only then do they leave
 // the outbox; an ack that cannot be stored leaves them to be sent again.
-func (s *Syncer) onAck(c *conn, out *outbox, payload []byte) {
+func (s *Syncer) onAck(c *mqttlink.Conn, out *outbox, payload []byte) {
 	a, err := wire.DecodeAck(payload)
 	if err != nil {
 		s.log.Warn("ack rejected", "err", err)
@@ -234,19 +235,19 @@ func (s *Syncer) onAck(c *conn, out *outbox, payload []byte) {
 
 // publishWait publishes at QoS 1 and waits for the broker's PUBACK (at most
 // the connect timeout).
-func (s *Syncer) publishWait(ctx context.Context, c *conn, topic string, v any, retain bool) error {
+func (s *Syncer) publishWait(ctx context.Context, c *mqttlink.Conn, topic string, v any, retain bool) error {
 	ctx, cancel := context.WithTimeout(ctx, s.cfg.ConnectTimeout)
 	defer cancel()
-	return c.wait(ctx, c.publish(topic, mustJSON(v), retain))
+	return c.Wait(ctx, c.Publish(topic, mustJSON(v), retain))
 }
 
 // goodbye marks the clock offline (retained) before a clean disconnect,
 // which sends no will.
-func (s *Syncer) goodbye(c *conn) {
+func (s *Syncer) goodbye(c *mqttlink.Conn) {
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
 	defer cancel()
 	st := s.status(false)
-	if err := c.wait(ctx, c.publish(wire.Topic(s.o.Identity.DeviceID, wire.TopicStatus), mustJSON(st), true)); err != nil {
+	if err := c.Wait(ctx, c.Publish(wire.Topic(s.o.Identity.DeviceID, wire.TopicStatus), mustJSON(st), true)); err != nil {
 		s.log.Debug("offline status not delivered", "err", err)
 	}
 }

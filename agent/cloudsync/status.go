@@ -4,6 +4,7 @@ import (
 	"context"
 	"time"
 
+	"timeclock/agent/cloudsync/mqttlink"
 	"timeclock/wire"
 )
 
@@ -41,17 +42,20 @@ func sameStatus(a, b wire.Status) bool {
 
 // publishStatus checks in (retained). force publishes even when nothing
 // changed: the periodic check-in and the first one of a connection.
-func (s *Syncer) publishStatus(c *conn, force bool) {
+func (s *Syncer) publishStatus(c *mqttlink.Conn, force bool) {
 	st := s.status(true)
 	if !force && sameStatus(st, s.lastStatus) {
 		return
 	}
-	c.publish(wire.Topic(s.o.Identity.DeviceID, wire.TopicStatus), mustJSON(st), true)
+	c.Publish(wire.Topic(s.o.Identity.DeviceID, wire.TopicStatus), mustJSON(st), true)
 	s.lastStatus, s.lastPubAt = st, s.clk.Now()
 }
 
 // probeTLS is the TLS port's probe while the clock is on the WebSocket.
 func (s *Syncer) probeTLS(ctx context.Context) error {
-	d := dialer{tls: s.tls, timeout: s.cfg.ConnectTimeout, dial: s.o.Dial}
-	return d.probe(ctx, s.o.Identity.MQTT, overTLS)
+	return s.dialer().Probe(ctx, s.o.Identity.MQTT, mqttlink.TLS)
+}
+
+func (s *Syncer) dialer() mqttlink.Dialer {
+	return mqttlink.Dialer{TLS: s.tls, Timeout: s.cfg.ConnectTimeout, Dial: s.o.Dial}
 }

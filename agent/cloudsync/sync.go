@@ -21,6 +21,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"timeclock/agent/cloudsync/mqttlink"
 	"timeclock/agent/journal"
 	"timeclock/agent/roster"
 	"timeclock/agent/store"
@@ -97,7 +98,7 @@ type Syncer struct {
 
 	// Owned by Run's goroutine.
 	bo         backoff
-	via        transport // tried first: the one that worked last
+	via        mqttlink.Transport // tried first: the one that worked last
 	disabling  *wire.Command
 	finalAcked bool
 	finalSent  int
@@ -107,7 +108,7 @@ type Syncer struct {
 	lastPubAt  time.Time
 
 	online  atomic.Bool
-	refused atomic.Bool // the last attempt was refused by the cloud
+	refused atomic.Bool            // the last attempt was refused by the cloud
 	linkVia atomic.Pointer[string] // "tls 127.0.0.1:59777" while online
 	sent    atomic.Int64           // punches published (resends counted)
 	acked   atomic.Int64           // punches the cloud's acks moved to synced
@@ -137,8 +138,8 @@ func New(o Options) (*Syncer, error) {
 	if err != nil {
 		return nil, fmt.Errorf("cloudsync: %w", err)
 	}
-	_, errTLS := brokerURL(o.Identity.MQTT, overTLS)
-	_, errWSS := brokerURL(o.Identity.MQTT, overWSS)
+	_, errTLS := mqttlink.BrokerURL(o.Identity.MQTT, mqttlink.TLS)
+	_, errWSS := mqttlink.BrokerURL(o.Identity.MQTT, mqttlink.WSS)
 	if errTLS != nil && errWSS != nil {
 		return nil, fmt.Errorf("cloudsync: identity: %w; %w", errTLS, errWSS)
 	}
@@ -158,7 +159,7 @@ func New(o Options) (*Syncer, error) {
 		batchBase: uint64(o.Clock.Now().UnixNano()),
 	}
 	if errTLS != nil {
-		s.via = overWSS
+		s.via = mqttlink.WSS
 	}
 	return s, nil
 }
@@ -215,7 +216,7 @@ func (s *Syncer) Run(ctx context.Context) error {
 		}
 		if err == nil {
 			err = s.session(ctx, c) // resets the backoff once subscribed
-			c.close()
+			c.Close()
 			switch {
 			case errors.Is(err, ErrDisabled):
 				s.setOffline("disabled")
@@ -230,20 +231,20 @@ func (s *Syncer) Run(ctx context.Context) error {
 			}
 			s.setOffline(err.Error())
 		} else {
-			if s.disabling != nil && (errors.Is(err, errRefused) || s.handled.delivered(s.disabling.ID)) {
+			if s.disabling != nil && (errors.Is(err, mqttlink.ErrRefused) || s.handled.delivered(s.disabling.ID)) {
 				// Refused (not every broker says so plainly: Mosquitto
 				// drops a revoked certificate's connection), after the
 				// cloud had the result: the disable is over.
 				return s.refusedWhileDisabling(err)
 			}
-			if s.refused.Swap(errors.Is(err, errRefused)) != errors.Is(err, errRefused) {
+			if s.refused.Swap(errors.Is(err, mqttlink.ErrRefused)) != errors.Is(err, mqttlink.ErrRefused) {
 				s.o.Device.Changed()
 			}
 			// The first failure in a row is worth a warning; the rest
 			// of a long outage only at debug, with the count.
 			lvl := slog.LevelDebug
 			switch {
-			case errors.Is(err, errRefused):
+			case errors.Is(err, mqttlink.ErrRefused):
 				lvl = slog.LevelError
 			case s.bo.n == 0:
 				lvl = slog.LevelWarn
@@ -284,21 +285,22 @@ func (s *Syncer) reply(err error) {
 // connect tries the transport that worked last, then the other. A refusal
 // (the cloud answered and said no) is not a network problem: the other
 // port would say the same.
-func (s *Syncer) connect(ctx context.Context) (*conn, error) {
+func (s *Syncer) connect(ctx context.Context) (*mqttlink.Conn, error) {
 	var errs []error
-	for _, via := range []transport{s.via, s.via.other()} {
-		u, err := brokerURL(s.o.Identity.MQTT, via)
+	for _, via := range []mqttlink.Transport{s.via, s.via.Other()} {
+		u, err := mqttlink.BrokerURL(s.o.Identity.MQTT, via)
 		if err != nil {
 			errs = append(errs, err)
 			continue
 		}
-		c, err := connect(ctx, sessionOpts{
-			clientID:  s.o.Identity.DeviceID,
-			url:       u,
-			via:       via,
-			dialer:    dialer{tls: s.tls, timeout: s.cfg.ConnectTimeout, dial: s.o.Dial},
-			keepAlive: s.cfg.KeepAlive,
-			will:      mustJSON(s.status(false)),
+		c, err := mqttlink.Connect(ctx, mqttlink.Options{
+			ClientID:  s.o.Identity.DeviceID,
+			URL:       u,
+			Via:       via,
+			Dialer:    s.dialer(),
+			KeepAlive: s.cfg.KeepAlive,
+			WillTopic: wire.Topic(s.o.Identity.DeviceID, wire.TopicStatus),
+			Will:      mustJSON(s.status(false)),
 		})
 		if err == nil {
 			if via != s.via {
@@ -308,7 +310,7 @@ func (s *Syncer) connect(ctx context.Context) (*conn, error) {
 			return c, nil
 		}
 		errs = append(errs, fmt.Errorf("%s %s: %w", via, hostOf(u), err))
-		if errors.Is(err, errRefused) || ctx.Err() != nil {
+		if errors.Is(err, mqttlink.ErrRefused) || ctx.Err() != nil {
 			break
 		}
 	}
@@ -333,12 +335,12 @@ func (s *Syncer) refusedWhileDisabling(err error) error {
 	return ErrDisabled
 }
 
-func (s *Syncer) setOnline(c *conn) {
+func (s *Syncer) setOnline(c *mqttlink.Conn) {
 	s.refused.Store(false)
-	link := c.via.String() + " " + c.addr
+	link := c.Via().String() + " " + c.Addr()
 	s.linkVia.Store(&link)
 	if !s.online.Swap(true) {
-		s.log.Info(fmt.Sprintf("cloud offline -> online (connected over %s)", link), "from", "offline", "to", "online", "via", c.via.String())
+		s.log.Info(fmt.Sprintf("cloud offline -> online (connected over %s)", link), "from", "offline", "to", "online", "via", c.Via().String())
 		s.o.Device.Changed()
 	}
 }
