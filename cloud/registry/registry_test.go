@@ -62,7 +62,7 @@ func (w *syncWriter) Write(p []byte) (int, error) {
 	return w.b.Write(p)
 }
 
-func setup(t *testing.T) *fixture {
+func setup(t testing.TB) *fixture {
 	t.Helper()
 	st, err := boltstore.Open(filepath.Join(t.TempDir(), "cloud.db"))
 	if err != nil {
@@ -84,14 +84,14 @@ func setup(t *testing.T) *fixture {
 	return f
 }
 
-func (f *fixture) put(t *testing.T, d store.Device) {
+func (f *fixture) put(t testing.TB, d store.Device) {
 	t.Helper()
 	if err := f.st.Update(context.Background(), func(tx store.Tx) error { return tx.PutDevice(d) }); err != nil {
 		t.Fatal(err)
 	}
 }
 
-func (f *fixture) dev(t *testing.T, id string) store.Device {
+func (f *fixture) dev(t testing.TB, id string) store.Device {
 	t.Helper()
 	var d store.Device
 	f.st.View(context.Background(), func(tx store.Tx) (err error) { d, err = tx.Device(id); return err })
@@ -389,4 +389,21 @@ func TestActivatedDropsTheOldIdentitysCommands(t *testing.T) {
 	if f.gate.changed != 1 || !f.reg.Allowed("d1", "ef56") || f.reg.Allowed("d1", "ab12") {
 		t.Fatal("the gate or Allowed is wrong after onboarding again")
 	}
+}
+
+// Whatever a clock sends on status and cmd/result, the registry neither
+// panics nor changes another device.
+func FuzzHandlers(f *testing.F) {
+	for _, s := range []string{`{"device_id":"d1","online":true,"nickname":"X"}`, `{"id":"c1","ok":true,"final_seq":3}`,
+		`{"device_id":"d2","online":true}`, `{`, ``, `null`, `{"id":"` + strings.Repeat("a", 70) + `"}`} {
+		f.Add([]byte(s))
+	}
+	fx := setup(f)
+	f.Fuzz(func(t *testing.T, b []byte) {
+		fx.bus.Deliver(wire.Topic("d1", wire.TopicStatus), b)
+		fx.bus.Deliver(wire.Topic("d1", wire.TopicCmdResult), b)
+		if d := fx.dev(t, "d2"); d.Online || d.Status != store.DeviceApproved {
+			t.Fatalf("d2 changed: %+v", d)
+		}
+	})
 }
