@@ -42,6 +42,16 @@ type Config struct {
 	// RecordUnknownBadges records a swipe of an unknown badge as an
 	// unassigned punch (the office can assign it later).
 	RecordUnknownBadges bool `json:"record_unknown_badges"`
+	// SyncBackoffMin and SyncBackoffMax bound the wait before reconnecting
+	// to the cloud: exponential from min, capped at max, with full jitter.
+	SyncBackoffMin Duration `json:"sync_backoff_min"`
+	SyncBackoffMax Duration `json:"sync_backoff_max"`
+	// SyncConnectTimeout bounds one connection attempt to the broker; a
+	// filtered 59777 costs this long before the WebSocket on 59778.
+	SyncConnectTimeout Duration `json:"sync_connect_timeout"`
+	// CheckinInterval is how often the clock checks in (status) with the
+	// cloud; a change is reported at once.
+	CheckinInterval Duration `json:"checkin_interval"`
 	// Version is the firmware version reported in status.
 	Version string `json:"-"`
 }
@@ -59,6 +69,10 @@ func DefaultConfig() Config {
 		Capacity:            200_000,
 		RetentionDays:       30,
 		RecordUnknownBadges: true,
+		SyncBackoffMin:      Duration(time.Second),
+		SyncBackoffMax:      Duration(5 * time.Minute),
+		SyncConnectTimeout:  Duration(15 * time.Second),
+		CheckinInterval:     Duration(60 * time.Second),
 		Version:             "dev",
 	}
 }
@@ -100,6 +114,15 @@ func (c Config) Validate() error {
 	}
 	if c.RetentionDays < 1 || c.RetentionDays > 3650 {
 		errs = append(errs, fmt.Errorf("retention_days: %d out of range (1-3650)", c.RetentionDays))
+	}
+	if c.SyncBackoffMin.D() < 10*time.Millisecond || c.SyncBackoffMax.D() < c.SyncBackoffMin.D() || c.SyncBackoffMax.D() > 24*time.Hour {
+		errs = append(errs, fmt.Errorf("sync_backoff_min, sync_backoff_max: %v, %v out of range (10ms <= min <= max <= 24h)", c.SyncBackoffMin.D(), c.SyncBackoffMax.D()))
+	}
+	if c.SyncConnectTimeout.D() < 100*time.Millisecond || c.SyncConnectTimeout.D() > 5*time.Minute {
+		errs = append(errs, fmt.Errorf("sync_connect_timeout: %v out of range (100ms-5m)", c.SyncConnectTimeout.D()))
+	}
+	if c.CheckinInterval.D() < time.Second || c.CheckinInterval.D() > 24*time.Hour {
+		errs = append(errs, fmt.Errorf("checkin_interval: %v out of range (1s-24h)", c.CheckinInterval.D()))
 	}
 	return errors.Join(errs...)
 }

@@ -5,6 +5,7 @@ import (
 	"crypto/x509"
 	"errors"
 	"fmt"
+	"net"
 	"net/url"
 	"os"
 	"slices"
@@ -78,12 +79,11 @@ func (a *Agent) IdentityStore() *identity.Store {
 }
 
 // adopt makes id the clock's identity: its timezone is the clock's from now.
-// Called from Run's goroutine before the idle screen, so a.loc needs no lock.
 func (a *Agent) adopt(id *identity.Identity) {
 	a.ob.mu.Lock()
 	a.ob.id, a.ob.step = id, ""
 	a.ob.mu.Unlock()
-	a.loc = id.Location()
+	a.loc.Store(id.Location())
 	a.log.Info("identity", "identity", id)
 }
 
@@ -93,11 +93,20 @@ func (a *Agent) adopt(id *identity.Identity) {
 // start) and an error only for a setup that cannot work (an unreadable CA).
 func (a *Agent) onboard(ctx context.Context, keys <-chan hal.KeyEvent, badges <-chan hal.BadgeEvent) error {
 	store := a.IdentityStore()
+	if done, err := a.resumeDisable(); done || err != nil {
+		return err
+	}
 	id, err := store.Load()
 	switch {
 	case err == nil:
 		a.adopt(id)
 		return nil
+	case errors.Is(err, identity.ErrNotOnboarded) && a.disablePhase() == disabling:
+		// Disabled, and the credentials already erased: the last
+		// transmission was over when the clock stopped.
+		r, _ := a.dur.Load().loadDisabled()
+		r.Phase = disabledDone.String()
+		return a.setPhase(a.dur.Load(), &r, "credentials already erased")
 	case errors.Is(err, identity.ErrTorn):
 		to, serr := store.SetAside(a.clk.Now())
 		a.log.Error("identity damaged: set aside, the clock is not onboarded", "err", err, "moved_to", to, "set_aside_err", serr)
@@ -144,6 +153,34 @@ func (a *Agent) onboard(ctx context.Context, keys <-chan hal.KeyEvent, badges <-
 	return nil
 }
 
+// resumeDisable loads the persisted disable. A disabled clock does not
+// onboard by itself: it shows "Disabled by administrator" until the
+// installer asks (F4 on the screen, or the console's onboard). It reports
+// whether the clock is disabled.
+func (a *Agent) resumeDisable() (bool, error) {
+	d := a.dur.Load()
+	r, ok := d.loadDisabled()
+	if !ok {
+		a.phase.Store(uint32(enabled))
+		return false, nil
+	}
+	a.phase.Store(uint32(r.phase()))
+	if r.phase() != disabledDone {
+		return false, nil
+	}
+	// The record is written before the erase; credentials left by an
+	// erase cut short go now.
+	if _, err := a.IdentityStore().Load(); err == nil {
+		a.log.Warn("erasing the credentials a disable left behind")
+		if err := a.EraseIdentity(); err != nil {
+			return true, err
+		}
+	}
+	a.log.Warn("disabled by the administrator: punches are refused until the clock is set up again (F4 on its screen, or the console's onboard)",
+		"by", r.By, "disabled_at", r.At.Format(time.RFC3339), "final_seq", r.FinalSeq)
+	return true, nil
+}
+
 // cloudTarget is the cloud's host, ports and CA as the config names them.
 func (a *Agent) cloudTarget() (netcheck.Target, error) {
 	u, err := url.Parse(a.cfg.CloudURL)
@@ -162,6 +199,15 @@ func (a *Agent) cloudTarget() (netcheck.Target, error) {
 		}
 	}
 	return t, nil
+}
+
+// dialContext is the injected dial for the sync's TLS port (nil: the
+// system's).
+func (o OnboardOptions) dialContext() func(ctx context.Context, network, addr string) (net.Conn, error) {
+	if o.Net == nil {
+		return nil
+	}
+	return o.Net.DialContext
 }
 
 // checker is the network check of this model against the cloud.

@@ -28,7 +28,7 @@ func spread(left, right string, cols int) string {
 
 // idleView is what the idle screen shows besides the time.
 type idleView struct {
-	Cloud   string // "standalone", "online", "offline"
+	Cloud   string // "standalone", "online", "offline", "refused"
 	Pending int
 	// Notices are lines that need attention (storage recovered, storage
 	// filling up), already fitted to the display's width.
@@ -55,6 +55,11 @@ func idleScreen(now time.Time, cols, rows int, v idleView) []string {
 		mark = "Online"
 	case "offline":
 		mark = "Offline"
+	case "refused":
+		// The cloud refuses this clock's certificate: punches are kept,
+		// and service must look (disabled without its last transmission,
+		// or onboarded again elsewhere).
+		mark = "Cloud refused"
 	}
 	// Between the date line and the status line: the notices, then the
 	// prompt when there is room for it. The pending count goes beside the

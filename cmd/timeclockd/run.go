@@ -152,18 +152,18 @@ func run(ctx context.Context, fl *flags) error {
 		tap = hwtap.New() // the console's hardware checks borrow the devices through it
 		hw = hw.Tapped(tap)
 	}
-	a, err := agent.New(fc.Config, hw, agent.Options{Logger: log, Start: start, Onboard: onboardOptions(set.Sim != nil, fc.StateDir)})
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	sys := &system{stop: cancel, sim: set.Sim != nil}
+	a, err := agent.New(fc.Config, hw, agent.Options{Logger: log, Start: start, Onboard: onboardOptions(set.Sim != nil, fc.StateDir), System: sys})
 	if err != nil {
 		return err
 	}
 
-	ctx, cancel := context.WithCancel(ctx)
-	defer cancel()
 	var wg sync.WaitGroup
 	defer wg.Wait()
 	defer cancel()
 	errc := make(chan error, 3)
-	sys := &system{stop: cancel, sim: set.Sim != nil}
 	if fc.Console != "" {
 		if err := startConsole(ctx, &wg, fc, fl.consoleNoLogin, a, tap, ring, log, sys); err != nil {
 			return err

@@ -55,6 +55,11 @@ var rows = []row{
 	{what: "20x4 LCD: I2C bytes for the idle screen's minute tick", bench: "BenchmarkLCDBytes", unit: "bytes/tick", show: "bytes", scale: 1, op: "<=", target: 16},
 	{what: "matrix keypad idle: CPU of the whole test process", bench: "BenchmarkKeypadIdleCPU", unit: "cpu-%", show: "% of a core", scale: 1, op: "<=", target: 1},
 	{what: "matrix keypad idle: matrix scans", bench: "BenchmarkKeypadIdleCPU", unit: "scans/s", show: "/s", scale: 1, op: "<=", target: 0},
+	{what: "punch seen by the cloud while online: badge on the sim socket -> cloud API (p50)", bench: "BenchmarkPunchToCloud", unit: "p50-ms", show: "ms", scale: 1},
+	{what: "punch seen by the cloud while online: badge on the sim socket -> cloud API (p99)", bench: "BenchmarkPunchToCloud", unit: "p99-ms", show: "ms", scale: 1, op: "<=", target: 1000},
+	{what: "drain of 100,000 buffered punches to Mosquitto, cloud stores and acks", bench: "BenchmarkDrain100k", unit: "punches/s", show: "/s", scale: 1, op: ">=", target: 20000},
+	{what: "raw QoS 1 publish of the same batches to the same Mosquitto (baseline)", bench: "BenchmarkDrain100k", unit: "baseline-punches/s", show: "/s", scale: 1},
+	{what: "drain / raw publish baseline, same run", bench: "BenchmarkDrain100k", unit: "ratio", show: "x", scale: 1, op: ">=", target: 0.5},
 }
 
 var suffix = regexp.MustCompile(`-\d+$`)

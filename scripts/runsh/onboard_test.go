@@ -45,8 +45,10 @@ func TestMakeRunOnboards(t *testing.T) {
 	sim.WaitScreen("Local time", 30*time.Second)
 	sim.OK("key enter")
 	sim.WaitScreen("Badge or PIN", 30*time.Second)
+	// Onboarded, the clock syncs with make run's cloud.
+	sim.WaitScreen("Online", 30*time.Second)
 	st := sim.OK("status")
-	if id, _ := st["device_id"].(string); id == "" || id == "none" || st["cloud"] != "offline" {
+	if id, _ := st["device_id"].(string); id == "" || id == "none" || st["cloud"] != "online" {
 		t.Fatalf("status after make run onboarding: %v", st)
 	}
 	if scr := s.WaitFor("Badge or PIN", 30*time.Second); !strings.Contains(scr, "timeclock simulator") {

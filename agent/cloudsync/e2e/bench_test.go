@@ -1,0 +1,218 @@
+package e2e
+
+import (
+	"crypto/tls"
+	"crypto/x509"
+	"fmt"
+	"os"
+	"strings"
+	"testing"
+	"time"
+
+	paho "github.com/eclipse/paho.mqtt.golang"
+
+	"timeclock/agent/cloudsync"
+	"timeclock/agent/journal"
+	"timeclock/agent/store"
+	"timeclock/cloud/pki"
+	"timeclock/internal/e2e"
+	"timeclock/internal/latency"
+	"timeclock/wire"
+)
+
+// benchClock is the clock config of the benchmarks: every badge is a punch
+// (no duplicate window), feedback short, the production sync tuning.
+var benchClock = map[string]any{"duplicate_window": "0s", "feedback_time": "100ms"}
+
+// BenchmarkPunchToCloud measures a punch on an online clock until the
+// cloud has it: from "badge N" on the sim control socket of a real
+// timeclockd to the cloud's admin API (GET /api/v1/devices/{id}, polled
+// every millisecond) counting it stored. The clock records the punch
+// (fsync), signals the sync, which publishes it at once; the cloud's
+// embedded broker hands it to the ingest, which stores it (fsync). Each
+// iteration is 10 punches.
+func BenchmarkPunchToCloud(b *testing.B) {
+	c := e2e.StartCloud(b, e2e.CloudOptions{})
+	k := e2e.StartClock(b, b.TempDir(), c, benchClock, "--log-level", "warn")
+	id := k.Onboard(b, c)
+	for c.Device(b, id).RosterVersion == 0 {
+		time.Sleep(time.Millisecond) // a benchmark's setup; tests wait with await
+	}
+	k.Wait("Online")
+	badges := []string{"10002", "10003", "10004"}
+	var rec latency.Recorder
+	stored := c.Device(b, id).Punches
+	n := 0
+	for b.Loop() {
+		for range 10 {
+			start := time.Now()
+			k.Sim.OK("badge %s", badges[n%len(badges)])
+			n++
+			deadline := start.Add(e2e.Wait)
+			for c.Device(b, id).Punches <= stored {
+				if time.Now().After(deadline) {
+					b.Fatalf("punch %d never reached the cloud", n)
+				}
+				time.Sleep(time.Millisecond)
+			}
+			rec.Add(time.Since(start))
+			stored++
+		}
+	}
+	rec.Report(b)
+}
+
+// BenchmarkDrain100k measures a clock with 100,000 punches buffered
+// draining them to a real Mosquitto, with the cloud (--mqtt-broker) storing
+// each batch and acknowledging it by ID: from the start of the timeclockd
+// process to its status showing nothing pending (every punch acknowledged
+// and moved to synced, fsynced). The baseline, measured in the same run on
+// the same Mosquitto, is a paho client publishing the same bytes (the
+// clock's own batch encoding, the same batch size) at QoS 1 and waiting
+// for every PUBACK: no cloud, no acks, no journal. One drain per run: the
+// loop's other iterations are empty (a drain of 100,000 is the unit).
+func BenchmarkDrain100k(b *testing.B) {
+	const n = 100_000
+	c := e2e.StartCloud(b, e2e.CloudOptions{Mosquitto: true})
+	dir := b.TempDir()
+	k := e2e.StartClock(b, dir, c, benchClock, "--log-level", "warn")
+	id := k.Onboard(b, c)
+	k.Wait("Online")
+	k.Stop(b)
+	prefillBench(b, dir, n)
+	payloads := batchPayloads(b, dir, cloudsync.DefaultConfig().BatchSize)
+
+	var rate, base float64
+	done := false
+	for b.Loop() {
+		if done {
+			continue
+		}
+		done = true
+		base = float64(n) / baseline(b, c, payloads).Seconds()
+		// The cloud reads the baseline's batches too (and refuses them);
+		// the drain starts once it is through with them.
+		for strings.Count(c.Log(), "device=bench-baseline") < len(payloads) {
+			time.Sleep(10 * time.Millisecond)
+		}
+		start := time.Now()
+		k = e2e.StartClock(b, dir, c, benchClock, "--log-level", "warn")
+		for {
+			// (Before the journal is open, status says pending 0 too.)
+			if st, err := k.Sim.Try("status"); err == nil && st["state"] == "idle" && st["pending"] == 0.0 {
+				break
+			}
+			if time.Since(start) > 5*time.Minute {
+				b.Fatalf("the drain did not end: %v", k.Status())
+			}
+			time.Sleep(time.Millisecond)
+		}
+		rate = float64(n) / time.Since(start).Seconds()
+	}
+	if got := c.Device(b, id).Punches; got < n {
+		b.Fatalf("the cloud stored %d punches, want %d", got, n)
+	}
+	b.ReportMetric(rate, "punches/s")
+	b.ReportMetric(base, "baseline-punches/s")
+	b.ReportMetric(rate/base, "ratio")
+}
+
+// prefillBench puts n punches in a stopped clock's journal.
+func prefillBench(b *testing.B, dir string, n int) {
+	b.Helper()
+	st, err := store.Open(dir, store.Options{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer st.Close()
+	j, err := journal.Open(st, journal.Options{Capacity: 2 * n})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer j.Close()
+	t0 := time.Now().Add(-24 * time.Hour).UTC()
+	for i := 0; i < n; i += 1000 {
+		ps := make([]journal.Punch, min(1000, n-i))
+		for k := range ps {
+			ps[k] = journal.Punch{Employee: fmt.Sprintf("E%d", 100+(i+k)%5), Name: "Worker Name", Kind: journal.KindIn,
+				Department: "Assembly", Time: t0.Add(time.Duration(i+k) * time.Second), TZ: "America/Chicago", TZOffset: -6 * 3600, ClockSynced: true}
+		}
+		if _, err := j.AppendBatch(ps); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// batchPayloads encodes the pending punches as the clock sends them.
+func batchPayloads(b *testing.B, dir string, size int) [][]byte {
+	b.Helper()
+	st, err := store.Open(dir, store.Options{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer st.Close()
+	j, err := journal.Open(st, journal.Options{Capacity: 1_000_000})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer j.Close()
+	var out [][]byte
+	var after uint64
+	for {
+		ps, err := j.PendingAfter(after, size)
+		if err != nil {
+			b.Fatal(err)
+		}
+		if len(ps) == 0 {
+			return out
+		}
+		out = append(out, cloudsync.EncodeBatch(uint64(len(out)+1), ps, false))
+		after = ps[len(ps)-1].Seq
+	}
+}
+
+// baseline publishes the payloads at QoS 1 to the cloud's Mosquitto and
+// returns the time until the last PUBACK. It is a client of its own
+// ("bench-baseline", a certificate from the cloud's CA): Mosquitto's ACL
+// lets such a client write only to its own punches topic, which the cloud
+// reads and refuses (no such clock); no ack, no store.
+func baseline(b *testing.B, c *e2e.Cloud, payloads [][]byte) time.Duration {
+	b.Helper()
+	ca, err := pki.Load(c.Dir)
+	if err != nil {
+		b.Fatal(err)
+	}
+	certPEM, keyPEM, err := ca.IssueClient("bench-baseline", time.Now())
+	if err != nil {
+		b.Fatal(err)
+	}
+	cert, err := tls.X509KeyPair(certPEM, keyPEM)
+	if err != nil {
+		b.Fatal(err)
+	}
+	pem, err := os.ReadFile(c.CAFile())
+	if err != nil {
+		b.Fatal(err)
+	}
+	roots := x509.NewCertPool()
+	roots.AppendCertsFromPEM(pem)
+	o := paho.NewClientOptions().AddBroker(fmt.Sprintf("mqtts://localhost:%d", c.Ports.MQTT)).SetClientID("bench-baseline").
+		SetTLSConfig(&tls.Config{RootCAs: roots, Certificates: []tls.Certificate{cert}}).SetProtocolVersion(4).
+		SetAutoReconnect(false).SetConnectTimeout(10 * time.Second).SetStore(paho.NewMemoryStore())
+	cl := paho.NewClient(o)
+	if tok := cl.Connect(); tok.Wait() && tok.Error() != nil {
+		b.Fatal(tok.Error())
+	}
+	defer cl.Disconnect(100)
+	start := time.Now()
+	toks := make([]paho.Token, len(payloads))
+	for i, p := range payloads {
+		toks[i] = cl.Publish(wire.Topic("bench-baseline", wire.TopicPunches), 1, false, p)
+	}
+	for _, t := range toks {
+		if t.Wait(); t.Error() != nil {
+			b.Fatal(t.Error())
+		}
+	}
+	return time.Since(start)
+}
