@@ -5,7 +5,7 @@ GO ?= go
 VERSION ?= $(shell git describe --always --dirty 2>/dev/null || echo dev)
 LDFLAGS := -X main.version=$(VERSION)
 
-.PHONY: all build cross test test-unit test-arm run bench lint deps-test clean
+.PHONY: all build cross test test-unit test-arm run bench soak lint deps-test clean
 
 all: build
 
@@ -37,6 +37,11 @@ run: build
 
 bench: deps-test
 	GO=$(GO) scripts/bench.sh
+
+# soak: the crash-safety test with 1,000 SIGKILLs of a real timeclockd
+# (make test runs it with 30).
+soak:
+	TIMECLOCK_CRASH_KILLS=$${KILLS:-1000} $(GO) test -race -count=1 -timeout 60m -run '^TestCrashSafety$$' -v ./cmd/timeclockd/
 
 clean:
 	rm -rf bin dist run

@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"log/slog"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"timeclock/clock"
@@ -28,6 +29,10 @@ type Options struct {
 	// Start is when the process started, for the start-up time in the log;
 	// zero means now.
 	Start time.Time
+	// BootID and SinceBoot stamp punches taken on an unset clock; nil
+	// reads the kernel's boot ID and CLOCK_BOOTTIME.
+	BootID    func() string
+	SinceBoot func() time.Duration
 }
 
 // Agent is the running clock.
@@ -41,6 +46,16 @@ type Agent struct {
 
 	clockSynced  func() bool
 	networkIface func() string
+	bootID       string
+	sinceBoot    func() time.Duration
+
+	disable chan bool               // SetDisabled -> the punch loop
+	beeps   chan hal.Pattern        // the punch loop -> the buzzer goroutine
+	dur     atomic.Pointer[durable] // the open state file, while Run runs
+
+	// Owned by the punch loop goroutine.
+	fillWarned  bool
+	lastCompact time.Time
 
 	mu    sync.Mutex
 	state State // guarded by mu
@@ -72,6 +87,18 @@ func New(cfg Config, hw Hardware, o Options) (*Agent, error) {
 	if o.Start.IsZero() {
 		o.Start = o.Clock.Now()
 	}
+	if o.BootID == nil {
+		o.BootID = func() string {
+			id, _ := clock.BootID()
+			return id
+		}
+	}
+	if o.SinceBoot == nil {
+		o.SinceBoot = func() time.Duration {
+			d, _ := clock.SinceBoot()
+			return d
+		}
+	}
 	loc, err := time.LoadLocation(cfg.Timezone)
 	if err != nil {
 		return nil, fmt.Errorf("agent: timezone: %w", err)
@@ -85,6 +112,10 @@ func New(cfg Config, hw Hardware, o Options) (*Agent, error) {
 		start:        o.Start,
 		clockSynced:  o.ClockSynced,
 		networkIface: o.NetworkIface,
+		bootID:       o.BootID(),
+		sinceBoot:    o.SinceBoot,
+		disable:      make(chan bool, 4),
+		beeps:        make(chan hal.Pattern, 4),
 	}, nil
 }
 
@@ -97,7 +128,7 @@ func (a *Agent) Status() Status {
 	if a.cfg.CloudURL != "" {
 		cloud = "offline"
 	}
-	return Status{
+	s := Status{
 		State:   st,
 		Model:   a.hw.Model,
 		Version: a.cfg.Version,
@@ -106,80 +137,28 @@ func (a *Agent) Status() Status {
 		Network: a.networkIface(),
 		Uptime:  a.clk.Now().Sub(a.start),
 	}
+	if d := a.dur.Load(); d != nil {
+		s.Pending = d.journal.Pending()
+		s.LastUsedBy = d.journal.LastUsedBy()
+	}
+	return s
 }
 
+// setState logs every change as "from -> to (reason)".
 func (a *Agent) setState(to State, reason string) {
 	a.mu.Lock()
 	from := a.state
 	a.state = to
 	a.mu.Unlock()
 	if from != to {
-		a.log.Info("state change", "from", from.String(), "to", to.String(), "reason", reason)
+		a.log.Info(fmt.Sprintf("state %s -> %s (%s)", from, to, reason), "from", from.String(), "to", to.String(), "reason", reason)
 	}
 }
 
-// Run shows the idle screen and handles input until ctx is done. It returns
-// nil on a clean shutdown. The caller halts the devices afterwards.
-func (a *Agent) Run(ctx context.Context) error {
-	ctx, cancel := context.WithCancel(ctx)
-	defer cancel()
-
-	keys := make(chan hal.KeyEvent)
-	badges := make(chan hal.BadgeEvent)
-	var wg sync.WaitGroup
-	defer wg.Wait()
-	defer cancel() // runs before wg.Wait: readers stop, then we wait
-	wg.Add(1)
-	go func() {
-		defer wg.Done()
-		a.readLoop(ctx, a.hw.Keypad, func(ctx context.Context) error {
-			ev, err := a.hw.Keypad.ReadKey(ctx)
-			if err == nil {
-				select {
-				case keys <- ev:
-				case <-ctx.Done():
-				}
-			}
-			return err
-		})
-	}()
-	for _, r := range a.hw.Badges {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			a.readLoop(ctx, r, func(ctx context.Context) error {
-				ev, err := r.ReadBadge(ctx)
-				if err == nil {
-					select {
-					case badges <- ev:
-					case <-ctx.Done():
-					}
-				}
-				return err
-			})
-		}()
-	}
-
-	a.setState(StateIdle, "started")
-	a.log.Info("idle", "model", a.hw.Model, "display", a.hw.Display.String(), "startup", a.clk.Now().Sub(a.start).String())
-	a.showIdle()
-	tick := a.clk.NewTimer(a.untilNextMinute())
-	defer tick.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			a.setState(StateStopping, "shutdown")
-			return nil
-		case ev := <-keys:
-			a.log.Debug("key", "key", ev.Key.String())
-		case ev := <-badges:
-			a.log.Info("badge read", "badge", ev.String())
-		case <-tick.C():
-			a.showIdle()
-			tick.Reset(a.untilNextMinute())
-		}
-	}
-}
+// SetDisabled puts the clock in (or out of) "Disabled by administrator":
+// punches are refused until it is enabled again. The sync sets it; call it
+// while Run runs (it waits for the punch loop when four calls are queued).
+func (a *Agent) SetDisabled(on bool) { a.disable <- on }
 
 // readLoop calls read until ctx is done or the device is halted. Other
 // errors (a reader unplugged, a bus glitch) are logged and retried with a
@@ -205,17 +184,6 @@ func (a *Agent) readLoop(ctx context.Context, d hal.Device, read func(context.Co
 		}
 		backoff = min(2*backoff, 10*time.Second)
 	}
-}
-
-func (a *Agent) untilNextMinute() time.Duration {
-	now := a.clk.Now()
-	return now.Truncate(time.Minute).Add(time.Minute).Sub(now)
-}
-
-func (a *Agent) showIdle() {
-	cols, rows := a.hw.Display.Size()
-	st := a.Status()
-	a.show(idleScreen(a.clk.Now().In(a.loc), cols, rows, idleView{Cloud: st.Cloud, Pending: st.Pending}))
 }
 
 // show puts a screen up. A display error is logged, not fatal: a clock with

@@ -1,13 +1,16 @@
 package agent
 
 import (
+	"bytes"
 	"context"
+	"log/slog"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
 	"timeclock/clock"
+	"timeclock/hal"
 	"timeclock/hal/sim"
 	"timeclock/internal/await"
 )
@@ -18,32 +21,72 @@ type rig struct {
 	board *sim.Board
 	clk   *clock.Fake
 	agent *Agent
+	log   *syncBuf
 	stop  func() error
 }
 
+type syncBuf struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuf) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuf) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+var rigStart = time.Date(2026, 11, 23, 8, 59, 30, 0, time.UTC)
+
+// newRig runs an agent in a fresh state directory (cfg.StateDir is
+// replaced) and stops it when the test ends.
 func newRig(t *testing.T, cfg Config, cols, rows int) *rig {
 	t.Helper()
-	clk := clock.NewFake(time.Date(2026, 11, 23, 8, 59, 30, 0, time.UTC))
+	cfg.StateDir = t.TempDir()
+	return startRig(t, cfg, cols, rows, clock.NewFake(rigStart))
+}
+
+// startRig runs an agent on cfg as given, with clk.
+func startRig(t *testing.T, cfg Config, cols, rows int, clk *clock.Fake) *rig {
+	t.Helper()
 	b, err := sim.New(&sim.Opts{Cols: cols, Rows: rows, Now: clk.Now})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if cfg.StateDir == "" {
-		cfg.StateDir = t.TempDir()
-	}
+	logs := &syncBuf{}
+	boot := clk.Now().Add(-time.Hour) // CLOCK_BOOTTIME: an hour since boot
 	a, err := New(cfg, Hardware{
 		Model: "sim", Keypad: b.Keypad(), Display: b.Display(),
-		Badges: nil, Indicator: b.Indicator(), Network: []string{"eth0"},
-	}, Options{Clock: clk, ClockSynced: func() bool { return true }, NetworkIface: func() string { return "eth0" }})
+		Badges: []hal.BadgeReader{b.BadgeReader()}, Indicator: b.Indicator(), Network: []string{"eth0"},
+	}, Options{
+		Clock: clk, ClockSynced: func() bool { return true }, NetworkIface: func() string { return "eth0" },
+		Logger:    slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
+		BootID:    func() string { return "boot-1" },
+		SinceBoot: func() time.Duration { return clk.Now().Sub(boot) },
+	})
 	if err != nil {
 		t.Fatal(err)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() { done <- a.Run(ctx) }()
-	r := &rig{t: t, board: b, clk: clk, agent: a}
+	r := &rig{t: t, board: b, clk: clk, agent: a, log: logs}
 	r.stop = sync.OnceValue(func() error { cancel(); return <-done })
-	t.Cleanup(func() { r.stop(); b.Halt() })
+	t.Cleanup(func() {
+		if err := r.stop(); err != nil {
+			t.Errorf("Run: %v", err)
+		}
+		b.Halt()
+		if t.Failed() {
+			t.Logf("agent log:\n%s", logs.String())
+		}
+	})
 	return r
 }
 
@@ -112,6 +155,9 @@ func TestConfigValidate(t *testing.T) {
 		{"hostless cloud", func(c *Config) { c.CloudURL = "https://" }, "no host"},
 		{"bad zone", func(c *Config) { c.Timezone = "Mars/Olympus" }, "timezone"},
 		{"short idle", func(c *Config) { c.IdleTimeout = Duration(time.Millisecond) }, "idle_timeout"},
+		{"negative window", func(c *Config) { c.DuplicateWindow = Duration(-time.Second) }, "duplicate_window"},
+		{"tiny capacity", func(c *Config) { c.Capacity = 5 }, "capacity"},
+		{"no retention", func(c *Config) { c.RetentionDays = 0 }, "retention_days"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			c := DefaultConfig()

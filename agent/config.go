@@ -25,6 +25,18 @@ type Config struct {
 	IdleTimeout Duration `json:"idle_timeout"`
 	// FeedbackTime is how long a punch result stays on screen.
 	FeedbackTime Duration `json:"feedback_time"`
+	// DuplicateWindow: the same employee again within it gets "Already
+	// punched" and nothing is recorded. 0 turns the check off.
+	DuplicateWindow Duration `json:"duplicate_window"`
+	// Capacity is how many punches may wait for the cloud; the clock warns
+	// from 80 % and refuses punches (never dropping old ones) at 100 %.
+	Capacity int `json:"capacity"`
+	// RetentionDays is how long punches the cloud acknowledged are kept on
+	// the clock for the technician.
+	RetentionDays int `json:"retention_days"`
+	// RecordUnknownBadges records a swipe of an unknown badge as an
+	// unassigned punch (the office can assign it later).
+	RecordUnknownBadges bool `json:"record_unknown_badges"`
 	// Version is the firmware version reported in status.
 	Version string `json:"-"`
 }
@@ -36,7 +48,12 @@ func DefaultConfig() Config {
 		Timezone:     "UTC",
 		IdleTimeout:  Duration(10 * time.Second),
 		FeedbackTime: Duration(2 * time.Second),
-		Version:      "dev",
+
+		DuplicateWindow:     Duration(60 * time.Second),
+		Capacity:            200_000,
+		RetentionDays:       30,
+		RecordUnknownBadges: true,
+		Version:             "dev",
 	}
 }
 
@@ -65,6 +82,15 @@ func (c Config) Validate() error {
 	}
 	if c.FeedbackTime.D() < 100*time.Millisecond || c.FeedbackTime.D() > time.Minute {
 		errs = append(errs, fmt.Errorf("feedback_time: %v out of range (100ms-1m)", c.FeedbackTime.D()))
+	}
+	if c.DuplicateWindow.D() < 0 || c.DuplicateWindow.D() > 24*time.Hour {
+		errs = append(errs, fmt.Errorf("duplicate_window: %v out of range (0-24h)", c.DuplicateWindow.D()))
+	}
+	if c.Capacity < 100 || c.Capacity > 2_000_000 {
+		errs = append(errs, fmt.Errorf("capacity: %d out of range (100-2000000)", c.Capacity))
+	}
+	if c.RetentionDays < 1 || c.RetentionDays > 3650 {
+		errs = append(errs, fmt.Errorf("retention_days: %d out of range (1-3650)", c.RetentionDays))
 	}
 	return errors.Join(errs...)
 }

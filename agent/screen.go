@@ -30,13 +30,23 @@ func spread(left, right string, cols int) string {
 type idleView struct {
 	Cloud   string // "standalone", "online", "offline"
 	Pending int
+	// Notices are lines that need attention (storage recovered, storage
+	// filling up), already fitted to the display's width.
+	Notices []string
 }
+
+// noticeEvery is how long a 2-line display shows the notices, then the
+// normal idle screen, in turn.
+const noticeEvery = 4 * time.Second
 
 // idleScreen renders the idle screen: the local date and time, "Badge or
 // PIN", and on 4-line displays the connection mark and pending count.
 func idleScreen(now time.Time, cols, rows int, v idleView) []string {
 	prompt := center("Badge or PIN", cols)
 	if rows < 4 {
+		if len(v.Notices) > 0 && (now.Unix()/int64(noticeEvery/time.Second))%2 == 1 {
+			return fitRows(rows, v.Notices...)
+		}
 		return []string{dateTime(now, cols), prompt}
 	}
 	mark := "Not connected"
@@ -46,12 +56,33 @@ func idleScreen(now time.Time, cols, rows int, v idleView) []string {
 	case "offline":
 		mark = "Offline"
 	}
-	return []string{
-		dateTime(now, cols),
-		"",
-		prompt,
-		spread(mark, pendingText(v.Pending), cols),
+	// Between the date line and the status line: the notices, then the
+	// prompt when there is room for it. The pending count goes beside the
+	// connection mark, or above the prompt when the two do not fit a line.
+	pending := pendingText(v.Pending)
+	status := spread(mark, pending, cols)
+	body := rows - 2
+	mid := []string{"", prompt}
+	if len([]rune(mark))+1+len(pending) > cols {
+		mid[0] = center(pending, cols)
+		status = mark
 	}
+	if n := len(v.Notices); n > 0 {
+		mid = append([]string(nil), v.Notices...)
+		if n < body {
+			mid = append(mid, prompt)
+		}
+		status = spread(mark, strconv.Itoa(v.Pending), cols)
+		if v.Pending == 0 {
+			status = mark
+		}
+	}
+	mid = fitRows(body, mid...)
+	lines := append([]string{dateTime(now, cols)}, mid...)
+	for len(lines) < rows-1 {
+		lines = append(lines, "")
+	}
+	return append(lines, status)
 }
 
 // dateTime is the idle screen's first line: the date, with the year when it

@@ -7,12 +7,17 @@ type State uint8
 
 // The agent's states. They are reported and persisted by name.
 const (
-	StateStarting State = iota
-	StateIdle
+	StateStarting   State = iota
+	StateIdle             // the idle screen: date, time, "Badge or PIN"
+	StateEntry            // a PIN is being typed or a punch key was pressed
+	StateDepartment       // the employee picks one of their departments
+	StateBusy             // looking up or recording a punch (a few ms)
+	StateFeedback         // a punch result is on screen
+	StateDisabled         // disabled by the administrator: punches refused
 	StateStopping
 )
 
-var stateNames = [...]string{"starting", "idle", "stopping"}
+var stateNames = [...]string{"starting", "idle", "entry", "department", "busy", "feedback", "disabled", "stopping"}
 
 func (s State) String() string {
 	if int(s) < len(stateNames) {

@@ -60,3 +60,17 @@ func TestIsSet(t *testing.T) {
 		t.Error("2026 taken as unset")
 	}
 }
+
+func TestBootIDAndSinceBoot(t *testing.T) {
+	id, err := BootID()
+	if err != nil || len(id) != 36 {
+		t.Fatalf("BootID = %q, %v", id, err)
+	}
+	a, err := SinceBoot()
+	if err != nil || a <= 0 {
+		t.Fatalf("SinceBoot = %v, %v", a, err)
+	}
+	if b, _ := SinceBoot(); b < a {
+		t.Fatalf("SinceBoot went back: %v then %v", a, b)
+	}
+}

@@ -26,7 +26,7 @@ test)
 	need gcc gcc # go test -race needs cgo
 	;;
 run)
-	:
+	need tmux tmux # make run: clock and cloud output side by side (optional)
 	;;
 *)
 	echo "deps.sh: unknown set $1 (test or run)" >&2

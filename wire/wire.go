@@ -36,4 +36,7 @@ const (
 	ErrBadCSR         ErrorCode = "bad_csr"         // CSR unparsable, bad signature, not ECDSA P-256
 	ErrDisabled       ErrorCode = "device_disabled" // the device was disabled by an administrator
 	ErrInternal       ErrorCode = "internal"
+	ErrUnauthorized   ErrorCode = "unauthorized"    // admin API: missing or wrong bearer token
+	ErrNotFound       ErrorCode = "not_found"       // no such path or record
+	ErrNotImplemented ErrorCode = "not_implemented" // a known path whose feature is not in this build
 )

@@ -23,6 +23,9 @@ type flags struct {
 	logFile    string
 	level      slog.Level
 	set        map[string]bool // flags given explicitly
+
+	hashPasscode   bool // print a console passcode hash and exit
+	consoleNoLogin bool // open console sessions without a passcode (sim only)
 }
 
 func parseFlags(args []string) (*flags, error) {
@@ -39,8 +42,10 @@ func parseFlags(args []string) (*flags, error) {
 	fs.StringVar(&f.rosterFile, "roster-file", "", "JSON roster to import at start")
 	fs.StringVar(&f.simSocket, "sim-socket", "", "sim board control socket (default STATE_DIR/sim.sock)")
 	fs.StringVar(&f.console, "console", "", "serial console device, or stdio")
+	fs.BoolVar(&f.hashPasscode, "hash-passcode", false, "read a technician passcode on stdin, print its hash for console_passcode_hash, and exit")
+	fs.BoolVar(&f.consoleNoLogin, "console-no-login", false, "open console sessions without a passcode (development, sim board only)")
 	fs.StringVar(&f.logLevel, "log-level", "info", "debug, info, warn or error")
-	fs.StringVar(&f.logFile, "log-file", "", "log to this file (default stderr; STATE_DIR/timeclockd.log while the sim TUI runs)")
+	fs.StringVar(&f.logFile, "log-file", "", "log to this file (default stderr; STATE_DIR/timeclockd.log while the sim TUI or a stdio console has the terminal)")
 	fs.Usage = func() {
 		w := fs.Output()
 		if w == io.Discard {

@@ -14,6 +14,8 @@ import (
 	"time"
 
 	"timeclock/agent"
+	"timeclock/agent/console/hwtap"
+	"timeclock/agent/logring"
 	"timeclock/board"
 	"timeclock/hal/sim"
 )
@@ -22,6 +24,7 @@ import (
 // main makes.
 type fileConfig struct {
 	agent.Config
+	consoleFile
 	Board     string `json:"board"`
 	BoardFile string `json:"board_file"`
 	Console   string `json:"console"`
@@ -58,6 +61,9 @@ func loadConfig(fl *flags) (fileConfig, error) {
 	if err := fc.Config.Validate(); err != nil {
 		return fc, fmt.Errorf("config: %w", err)
 	}
+	if err := fc.consoleFile.config(false).Validate(); err != nil {
+		return fc, fmt.Errorf("config: %w", err)
+	}
 	return fc, nil
 }
 
@@ -80,17 +86,33 @@ func run(ctx context.Context, fl *flags) error {
 	if err := os.MkdirAll(fc.StateDir, 0o700); err != nil {
 		return fmt.Errorf("state dir: %w", err)
 	}
-	useTUI := model.Display.Driver == "sim" && sim.IsTerminal(os.Stdin)
+	if fl.consoleNoLogin && (fc.Console == "" || model.Display.Driver != "sim") {
+		return &usageError{"--console-no-login is for a --console on the simulated board only"}
+	}
+	// A stdio console on a terminal takes the keyboard from the sim TUI.
+	stdioTerm := fc.Console == "stdio" && sim.IsTerminal(os.Stdin)
+	useTUI := model.Display.Driver == "sim" && sim.IsTerminal(os.Stdin) && !stdioTerm
+	logPath := fl.logFile
+	if logPath == "" && (useTUI || stdioTerm) {
+		logPath = filepath.Join(fc.StateDir, "timeclockd.log")
+	}
+	erased, err := agent.FinishFactoryReset(fc.StateDir, logPath, fl.config, fc.RosterFile, fc.CloudCA, fc.BoardFile)
+	if err != nil {
+		return err
+	}
 
-	logOut, closeLog, err := openLog(fl.logFile, fc.StateDir, useTUI)
+	logOut, closeLog, err := openLog(logPath, fc.StateDir, false)
 	if err != nil {
 		return err
 	}
 	defer closeLog()
-	log := slog.New(slog.NewTextHandler(logOut, &slog.HandlerOptions{Level: fl.level}))
-
-	if fc.Console != "" {
-		return fmt.Errorf("--console %s: the serial console is not in this build yet", fc.Console)
+	ring := logring.New(500)
+	log := slog.New(logring.Tee(
+		slog.NewTextHandler(logOut, &slog.HandlerOptions{Level: fl.level, ReplaceAttr: logring.Redact}),
+		ring.Handler(fl.level),
+	))
+	if erased {
+		log.Warn("factory reset: the state directory was erased", "dir", fc.StateDir)
 	}
 
 	set, err := board.Open(model, board.Opts{})
@@ -108,14 +130,20 @@ func run(ctx context.Context, fl *flags) error {
 	for _, n := range model.Network {
 		ifaces = append(ifaces, n.Name)
 	}
-	a, err := agent.New(fc.Config, agent.Hardware{
+	hw := agent.Hardware{
 		Model:     model.Name,
 		Keypad:    set.Keypad,
 		Display:   set.Display,
 		Badges:    set.Badges,
 		Indicator: set.Indicator,
 		Network:   ifaces,
-	}, agent.Options{Logger: log, Start: start})
+	}
+	var tap *hwtap.Tap
+	if fc.Console != "" {
+		tap = hwtap.New() // the console's hardware checks borrow the devices through it
+		hw = hw.Tapped(tap)
+	}
+	a, err := agent.New(fc.Config, hw, agent.Options{Logger: log, Start: start})
 	if err != nil {
 		return err
 	}
@@ -126,6 +154,12 @@ func run(ctx context.Context, fl *flags) error {
 	defer wg.Wait()
 	defer cancel()
 	errc := make(chan error, 3)
+	sys := &system{stop: cancel, sim: set.Sim != nil}
+	if fc.Console != "" {
+		if err := startConsole(ctx, &wg, fc, fl.consoleNoLogin, a, tap, ring, log, sys); err != nil {
+			return err
+		}
+	}
 
 	if set.Sim != nil {
 		set.Sim.SetStatus(func() map[string]any { return a.Status().Map() })
@@ -181,6 +215,10 @@ func run(ctx context.Context, fl *flags) error {
 	case err := <-errc:
 		return err
 	default:
+	}
+	if sys.requested.Load() {
+		log.Info("stopped for a reboot")
+		return &rebootRequest{sim: sys.sim}
 	}
 	log.Info("stopped")
 	return nil

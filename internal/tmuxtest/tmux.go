@@ -100,3 +100,10 @@ func (s *Session) Dead() bool {
 	s.t.Helper()
 	return strings.TrimSpace(s.run("display-message", "-p", "-t", "0", "#{pane_dead}")) == "1"
 }
+
+// Kill ends the tmux server now, as closing the terminal would: the
+// programs in its panes get SIGHUP.
+func (s *Session) Kill() {
+	s.t.Helper()
+	exec.Command(s.tmux, "-S", s.sock, "kill-server").Run()
+}

@@ -29,9 +29,17 @@ type row struct {
 var rows = []row{
 	{what: "start to idle screen, sim board (p50)", bench: "BenchmarkStartToIdle", unit: "p50-ms", show: "ms", scale: 1},
 	{what: "start to idle screen, sim board (p99)", bench: "BenchmarkStartToIdle", unit: "p99-ms", show: "ms", scale: 1, op: "<=", target: 500},
+	{what: "badge -> durable punch -> feedback screen, sim board (p50)", bench: "BenchmarkBadgeToFeedback", unit: "p50-ms", show: "ms", scale: 1},
+	{what: "badge -> durable punch -> feedback screen, sim board (p99)", bench: "BenchmarkBadgeToFeedback", unit: "p99-ms", show: "ms", scale: 1, op: "<=", target: 25},
+	{what: "durable punches, burst of 2,000 from 64 goroutines (group commit)", bench: "BenchmarkAppendBurst", unit: "punches/s", show: "/s", scale: 1, op: ">=", target: 2000},
+	{what: "state file with 200,000 pending punches", bench: "BenchmarkPending200k", unit: "state-MiB", show: "MiB", scale: 1, op: "<=", target: 64},
+	{what: "agent RSS with 200,000 pending punches", bench: "BenchmarkPending200k", unit: "rss-MiB", show: "MiB", scale: 1, op: "<=", target: 30},
 	{what: "stripped agent binary, linux/arm GOARM=6", bench: "BenchmarkBinarySize/armv6", unit: "bytes", show: "MiB", scale: 1.0 / (1 << 20), op: "<=", target: 10},
 	{what: "stripped agent binary, linux/arm GOARM=7", bench: "BenchmarkBinarySize/armv7", unit: "bytes", show: "MiB", scale: 1.0 / (1 << 20), op: "<=", target: 10},
 	{what: "stripped agent binary, linux/arm64", bench: "BenchmarkBinarySize/arm64", unit: "bytes", show: "MiB", scale: 1.0 / (1 << 20), op: "<=", target: 10},
+	{what: "cloud: activation through the API handler (p50)", bench: "BenchmarkActivation", unit: "p50-ms", show: "ms", scale: 1},
+	{what: "cloud: activation through the API handler (p99)", bench: "BenchmarkActivation", unit: "p99-ms", show: "ms", scale: 1},
+	{what: "console passcode check, bcrypt cost 10 (CPU per login attempt)", bench: "BenchmarkVerify", unit: "ms/check", show: "ms", scale: 1},
 }
 
 var suffix = regexp.MustCompile(`-\d+$`)

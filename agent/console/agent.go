@@ -1,0 +1,120 @@
+package console
+
+import (
+	"context"
+	"errors"
+	"io"
+
+	"timeclock/agent/console/hwtap"
+)
+
+// Field is one key=value line of the status, time or config output.
+type Field struct{ Key, Value string }
+
+// Agent is what the console asks of the running clock. The agent implements
+// it in agent/console_glue.go; a subsystem this build lacks answers with
+// Missing, which the console prints as it is ("punches: the punch journal
+// is not in this build yet").
+type Agent interface {
+	Reporter
+	PunchLister
+	Syncer
+	NetChecker
+	Maintainer
+	PasscodeSource
+}
+
+// Reporter describes the clock.
+type Reporter interface {
+	// Status is the status as ordered key=value pairs, starting with state,
+	// pending, synced and network (agent.Status().Fields()).
+	Status() []Field
+	// Time describes the clock's time: local time, zone, UTC, whether it is
+	// synced.
+	Time() []Field
+	// Config is the running configuration with secrets left out.
+	Config() []Field
+}
+
+// PunchLister reads the punch journal.
+type PunchLister interface {
+	// Punches returns at most n punches, one line each: the pending ones
+	// oldest first (which == Pending) or the most recent ones newest first
+	// (which == Recent).
+	Punches(ctx context.Context, which PunchList, n int) ([]string, error)
+	// PendingPunches counts the punches the cloud has not acknowledged.
+	PendingPunches() (int, error)
+}
+
+// PunchList says which punches to list.
+type PunchList string
+
+// The lists "punches" shows.
+const (
+	Pending PunchList = "pending"
+	Recent  PunchList = "recent"
+)
+
+// Syncer drives the cloud sync.
+type Syncer interface {
+	// Sync connects now and sends what is pending, writing progress lines
+	// to out, until done or ctx is cancelled (Ctrl-C).
+	Sync(ctx context.Context, out io.Writer) error
+}
+
+// NetChecker runs the network check.
+type NetChecker interface {
+	// NetCheck runs the LAN-first network check, one line per step (link,
+	// address, route, DNS, each port, TLS), until done or ctx is cancelled.
+	NetCheck(ctx context.Context, out io.Writer) error
+}
+
+// Maintainer restarts and resets the clock. The console has asked the
+// technician to confirm before it calls these.
+type Maintainer interface {
+	// Reboot restarts the clock.
+	Reboot(ctx context.Context) error
+	// FactoryReset erases the clock's durable state (punches, roster,
+	// identity) and restarts it.
+	FactoryReset(ctx context.Context) error
+	// Onboard starts onboarding again on the clock's screen.
+	Onboard(ctx context.Context) error
+}
+
+// PasscodeSource reads the technician passcode hash set at activation.
+type PasscodeSource interface {
+	// PasscodeHash returns the hash kept with the device identity, or ""
+	// when there is none (not activated yet).
+	PasscodeHash() (string, error)
+}
+
+// Logs is the ring of recent log lines (agent/logring.Ring).
+type Logs interface {
+	// Tail returns the last n lines, oldest first.
+	Tail(n int) []string
+	// Cap is how many lines are kept.
+	Cap() int
+}
+
+// Bench lends the clock's devices to the hardware checks
+// (agent/console/hwtap.Tap).
+type Bench interface {
+	Borrow() (hwtap.Lent, func(), error)
+}
+
+// NotInBuild is the error of a command whose subsystem this build lacks.
+type NotInBuild struct {
+	// What names the subsystem: "the punch journal".
+	What string
+}
+
+func (e *NotInBuild) Error() string { return e.What + " is not in this build yet" }
+
+// Missing returns a NotInBuild error for the subsystem what.
+func Missing(what string) error { return &NotInBuild{What: what} }
+
+// IsMissing reports whether err says a subsystem is not in this build.
+func IsMissing(err error) bool {
+	var nib *NotInBuild
+	return errors.As(err, &nib)
+}

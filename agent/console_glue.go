@@ -1,0 +1,203 @@
+package agent
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net/url"
+	"reflect"
+	"strconv"
+	"strings"
+	"time"
+
+	"timeclock/agent/console"
+	"timeclock/agent/console/hwtap"
+	"timeclock/agent/journal"
+	"timeclock/agent/logring"
+	"timeclock/clock"
+	"timeclock/hal"
+)
+
+// This file is the agent as the serial console sees it (console.Agent).
+// Methods whose subsystem is not in this build answer console.Missing;
+// each says which branch fills it in.
+
+// System is what the agent asks of the operating system.
+type System interface {
+	// Reboot restarts the clock. cmd/timeclockd stops the agent cleanly
+	// first; on the simulated board the process starts itself again.
+	Reboot() error
+}
+
+// Console returns the agent as the serial console sees it; sys reboots.
+func (a *Agent) Console(sys System) console.Agent { return &consoleAgent{a: a, sys: sys} }
+
+// Tapped returns the hardware with its devices wrapped by t, so the
+// console's hardware checks can borrow them from the punch flow.
+func (h Hardware) Tapped(t *hwtap.Tap) Hardware {
+	h.Keypad = t.Keypad(h.Keypad)
+	h.Display = t.Display(h.Display)
+	h.Indicator = t.Indicator(h.Indicator)
+	badges := make([]hal.BadgeReader, len(h.Badges))
+	for i, r := range h.Badges {
+		badges[i] = t.BadgeReader(r)
+	}
+	h.Badges = badges
+	return h
+}
+
+type consoleAgent struct {
+	a   *Agent
+	sys System
+}
+
+var _ console.Agent = (*consoleAgent)(nil)
+
+func (c *consoleAgent) Status() []console.Field {
+	var out []console.Field
+	for _, f := range c.a.Status().Fields() {
+		out = append(out, console.Field{Key: f.Key, Value: f.Value})
+	}
+	return out
+}
+
+func (c *consoleAgent) Time() []console.Field {
+	now := c.a.clk.Now()
+	return []console.Field{
+		{Key: "local", Value: now.In(c.a.loc).Format("Mon 2006-01-02 15:04:05 MST")},
+		{Key: "zone", Value: c.a.loc.String()},
+		{Key: "utc", Value: now.UTC().Format(time.RFC3339)},
+		{Key: "synced", Value: strconv.FormatBool(c.a.clockSynced())},
+		{Key: "set", Value: strconv.FormatBool(clock.IsSet(now))},
+		{Key: "uptime", Value: now.Sub(c.a.start).Truncate(time.Second).String()},
+	}
+}
+
+// Config lists every Config field by its JSON name. Secret-looking keys
+// and passwords inside URLs are never shown.
+func (c *consoleAgent) Config() []console.Field {
+	v := reflect.ValueOf(c.a.cfg)
+	var out []console.Field
+	for i := 0; i < v.NumField(); i++ {
+		name, _, _ := strings.Cut(v.Type().Field(i).Tag.Get("json"), ",")
+		if name == "" || name == "-" {
+			continue
+		}
+		val := fmt.Sprint(v.Field(i).Interface())
+		if d, ok := v.Field(i).Interface().(Duration); ok {
+			val = d.D().String()
+		}
+		switch {
+		case logring.IsSecretKey(name):
+			val = logring.Redacted
+		case strings.Contains(val, "://"):
+			if u, err := url.Parse(val); err == nil && u.User != nil {
+				u.User = url.User(logring.Redacted)
+				val = u.String()
+			}
+		}
+		out = append(out, console.Field{Key: name, Value: val})
+	}
+	return append(out, console.Field{Key: "version", Value: c.a.cfg.Version})
+}
+
+// Punches lists pending punches oldest first, or recent ones (pending and
+// synced) newest first, one line each.
+func (c *consoleAgent) Punches(ctx context.Context, which console.PunchList, n int) ([]string, error) {
+	j := c.a.Journal()
+	if j == nil {
+		return nil, errors.New("the punch journal is not open yet")
+	}
+	var ps []journal.Punch
+	var err error
+	if which == console.Pending {
+		ps, err = j.PendingAfter(0, n)
+	} else {
+		ps, err = j.Recent(n)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("punches: %w", err)
+	}
+	lines := make([]string, 0, len(ps))
+	for _, p := range ps {
+		lines = append(lines, punchLine(p, c.a.loc))
+	}
+	return lines, nil
+}
+
+// punchLine is one punch as the technician reads it.
+func punchLine(p journal.Punch, loc *time.Location) string {
+	l := fmt.Sprintf("#%d %s %-5s %s %s", p.Seq, p.Time.In(loc).Format("2006-01-02 15:04:05"), p.Kind, p.Who(), p.State)
+	if p.Name != "" {
+		l += " (" + p.Name + ")"
+	}
+	if p.Department != "" {
+		l += " dept=" + p.Department
+	}
+	if !p.ClockSynced {
+		l += " clock-unset"
+	}
+	if p.Corrected {
+		l += " corrected"
+	}
+	return l
+}
+
+// PendingPunches is the journal's pending count.
+func (c *consoleAgent) PendingPunches() (int, error) {
+	j := c.a.Journal()
+	if j == nil {
+		return 0, errors.New("the punch journal is not open yet")
+	}
+	return j.Pending(), nil
+}
+
+// Sync: FILL IN when the MQTT sync merges: connect now, send, report.
+func (c *consoleAgent) Sync(ctx context.Context, out io.Writer) error {
+	if c.a.cfg.CloudURL == "" {
+		return errors.New("no cloud configured (--cloud): the clock runs standalone and keeps its punches")
+	}
+	return console.Missing("the cloud sync")
+}
+
+// NetCheck: FILL IN when the network check (branch onboard) merges: run
+// it and write one line per step to out.
+func (c *consoleAgent) NetCheck(ctx context.Context, out io.Writer) error {
+	return console.Missing("the network check")
+}
+
+func (c *consoleAgent) Reboot(ctx context.Context) error {
+	if err := c.sys.Reboot(); err != nil {
+		return fmt.Errorf("reboot: %w", err)
+	}
+	return nil
+}
+
+// FactoryReset leaves a marker in the state directory and reboots; the
+// next start erases the state before anything opens it (FinishFactoryReset).
+func (c *consoleAgent) FactoryReset(ctx context.Context) error {
+	if err := RequestFactoryReset(c.a.cfg.StateDir, c.a.clk.Now()); err != nil {
+		return err
+	}
+	c.a.log.Warn("factory reset requested; erasing the state at restart")
+	if err := c.sys.Reboot(); err != nil {
+		return fmt.Errorf("factory reset: the state is erased at the next start; reboot failed: %w", err)
+	}
+	return nil
+}
+
+// Onboard: FILL IN when onboarding (branch onboard) merges: forget the
+// identity and start the onboarding screens.
+func (c *consoleAgent) Onboard(ctx context.Context) error {
+	if c.a.cfg.CloudURL == "" {
+		return errors.New("no cloud configured (--cloud): there is nothing to onboard to")
+	}
+	return console.Missing("onboarding")
+}
+
+// PasscodeHash: FILL IN when the identity (branch onboard) merges: return
+// the technician passcode hash stored with it under STATE_DIR/identity/.
+func (c *consoleAgent) PasscodeHash() (string, error) {
+	return "", console.Missing("the device identity")
+}

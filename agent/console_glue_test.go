@@ -1,0 +1,189 @@
+package agent
+
+import (
+	"bytes"
+	"context"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"timeclock/agent/console"
+	"timeclock/agent/console/hwtap"
+	"timeclock/clock"
+	"timeclock/hal"
+	"timeclock/hal/sim"
+	"timeclock/internal/await"
+)
+
+type fakeSystem struct {
+	mu      sync.Mutex
+	reboots int
+}
+
+func (f *fakeSystem) Reboot() error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.reboots++
+	return nil
+}
+
+func fields(fs []console.Field) map[string]string {
+	m := map[string]string{}
+	for _, f := range fs {
+		m[f.Key] = f.Value
+	}
+	return m
+}
+
+func TestConsoleAgent(t *testing.T) {
+	cfg := DefaultConfig()
+	cfg.Timezone = "America/New_York"
+	cfg.CloudURL = "https://tech:hunter2@cloud.example"
+	cfg.StateDir = t.TempDir()
+	r := newRig(t, cfg, 20, 4)
+	r.waitScreen("Badge or PIN")
+	sys := &fakeSystem{}
+	ca := r.agent.Console(sys)
+
+	st := ca.Status()
+	if st[0] != (console.Field{Key: "state", Value: "idle"}) || fields(st)["network"] != "eth0" {
+		t.Errorf("status %v", st)
+	}
+	tm := fields(ca.Time())
+	if tm["local"] != "Mon 2026-11-23 03:59:30 EST" || tm["zone"] != "America/New_York" || tm["utc"] != "2026-11-23T08:59:30Z" || tm["synced"] != "true" || tm["set"] != "true" {
+		t.Errorf("time %v", tm)
+	}
+	cf := fields(ca.Config())
+	if cf["timezone"] != "America/New_York" || cf["idle_timeout"] != "10s" || cf["state_dir"] == "" || cf["version"] != "dev" {
+		t.Errorf("config %v", cf)
+	}
+	if strings.Contains(cf["cloud_url"], "hunter2") || !strings.Contains(cf["cloud_url"], "cloud.example") {
+		t.Errorf("cloud_url shown as %q", cf["cloud_url"])
+	}
+
+	ctx := context.Background()
+	var out bytes.Buffer
+	for name, err := range map[string]error{
+		"the cloud sync":      ca.Sync(ctx, &out),
+		"the network check":   ca.NetCheck(ctx, &out),
+		"onboarding":          ca.Onboard(ctx),
+		"the device identity": func() error { _, err := ca.PasscodeHash(); return err }(),
+	} {
+		if !console.IsMissing(err) || !strings.Contains(err.Error(), name+" is not in this build yet") {
+			t.Errorf("%s: %v", name, err)
+		}
+	}
+	if n, err := ca.PendingPunches(); n != 0 || err != nil {
+		t.Errorf("pending %d %v", n, err)
+	}
+	if ls, err := ca.Punches(ctx, console.Pending, 5); len(ls) != 0 || err != nil {
+		t.Errorf("punches pending on a fresh clock: %q %v", ls, err)
+	}
+	if err := ca.Reboot(ctx); err != nil || sys.reboots != 1 {
+		t.Errorf("reboot: %v, %d", err, sys.reboots)
+	}
+	if err := ca.FactoryReset(ctx); err != nil || sys.reboots != 2 {
+		t.Errorf("factory reset: %v, %d reboots", err, sys.reboots)
+	}
+	if _, err := os.Stat(filepath.Join(r.agent.cfg.StateDir, factoryResetMarker)); err != nil {
+		t.Errorf("no factory reset marker: %v", err)
+	}
+}
+
+func TestStandaloneSyncAndOnboard(t *testing.T) {
+	r := newRig(t, DefaultConfig(), 20, 4)
+	ca := r.agent.Console(&fakeSystem{})
+	if err := ca.Sync(context.Background(), &bytes.Buffer{}); err == nil || !strings.Contains(err.Error(), "no cloud configured") {
+		t.Errorf("sync standalone: %v", err)
+	}
+	if err := ca.Onboard(context.Background()); err == nil || !strings.Contains(err.Error(), "no cloud configured") {
+		t.Errorf("onboard standalone: %v", err)
+	}
+}
+
+func TestFactoryResetErasesAtStart(t *testing.T) {
+	dir := t.TempDir()
+	for _, f := range []string{"journal.db", "identity/key.pem", "timeclockd.log", "conf/clock.json"} {
+		os.MkdirAll(filepath.Dir(filepath.Join(dir, f)), 0o700)
+		os.WriteFile(filepath.Join(dir, f), []byte("x"), 0o600)
+	}
+	if done, err := FinishFactoryReset(dir); done || err != nil {
+		t.Fatalf("erased without a request: %v %v", done, err)
+	}
+	if err := RequestFactoryReset(dir, time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	done, err := FinishFactoryReset(dir, filepath.Join(dir, "timeclockd.log"), filepath.Join(dir, "conf", "clock.json"), "/etc/elsewhere.json", "")
+	if !done || err != nil {
+		t.Fatalf("FinishFactoryReset = %v, %v", done, err)
+	}
+	var left []string
+	entries, _ := os.ReadDir(dir)
+	for _, e := range entries {
+		left = append(left, e.Name())
+	}
+	if strings.Join(left, ",") != "conf,timeclockd.log" {
+		t.Fatalf("left after the reset: %v", left)
+	}
+	if done, _ := FinishFactoryReset(dir); done {
+		t.Fatal("erased twice for one request")
+	}
+}
+
+// While the console borrows the devices, the punch flow in Run sees no key
+// presses; afterwards it does again.
+func TestTappedHardwareDivertsTheRunLoop(t *testing.T) {
+	clk := clock.NewFake(time.Date(2026, 11, 23, 8, 59, 30, 0, time.UTC))
+	b, _ := sim.New(&sim.Opts{Cols: 20, Rows: 4, Now: clk.Now})
+	defer b.Halt()
+	var logs syncBuf
+	tap := hwtap.New()
+	hw := Hardware{Model: "sim", Keypad: b.Keypad(), Display: b.Display(), Badges: []hal.BadgeReader{b.BadgeReader()}, Indicator: b.Indicator()}.Tapped(tap)
+	cfg := DefaultConfig()
+	cfg.StateDir = t.TempDir()
+	a, err := New(cfg, hw, Options{Clock: clk, ClockSynced: func() bool { return true }, NetworkIface: func() string { return "eth0" },
+		Logger: slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- a.Run(ctx) }()
+	defer func() { cancel(); <-done }()
+	await.True(t, 5*time.Second, func() bool { return strings.Contains(strings.Join(b.Screen(), "\n"), "Badge or PIN") }, "no idle screen")
+
+	lent, release, err := tap.Borrow()
+	if err != nil {
+		t.Fatal(err)
+	}
+	b.Press(hal.Key3)
+	select {
+	case ev := <-lent.Keys:
+		if ev.Key != hal.Key3 {
+			t.Fatalf("lent key %v", ev.Key)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("the borrower never got the key")
+	}
+	b.Swipe("10001")
+	select {
+	case <-lent.Badges:
+	case <-time.After(5 * time.Second):
+		t.Fatal("the borrower never got the badge")
+	}
+	release()
+	// After release the punch flow takes keys again: one masked PIN digit.
+	// Had the lent key 3 reached it too, the mask would show two.
+	b.Press(hal.Key4)
+	await.True(t, 5*time.Second, func() bool { return a.Status().State.String() == "entry" }, "the agent never saw the key after release")
+	if scr := strings.Join(b.Screen(), "\n"); strings.Count(scr, "*") != 1 {
+		t.Fatalf("PIN entry shows %d digits, want 1 (lent input leaked?):\n%s", strings.Count(scr, "*"), scr)
+	}
+	if n := a.Status().Pending; n != 0 {
+		t.Fatalf("the lent badge was punched: %d pending", n)
+	}
+}

@@ -1,0 +1,248 @@
+package journal
+
+import (
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"time"
+)
+
+// The record encoding, version 1: compact, because 200,000 pending punches
+// must fit the state file's budget.
+//
+//	byte     version (1)
+//	byte     flags: bits 0-2 kind, 3 clock synced, 4 corrected, 5 synced state, 6 has boot
+//	uvarint  seq
+//	varint   time, unix ms
+//	varint   tz offset, seconds
+//	string   tz, employee, name, badge, department  (uvarint length + bytes)
+//	if boot:   string boot ID, uvarint since boot in ms
+//	if synced: varint synced-at, unix ms
+const recordVersion = 1
+
+const (
+	flagKindMask   = 0x07
+	flagClockSync  = 1 << 3
+	flagCorrected  = 1 << 4
+	flagSynced     = 1 << 5
+	flagBoot       = 1 << 6
+	flagsKnown     = 0x7f
+	maxStringBytes = 256
+)
+
+// errRecord is wrapped by every decoding error.
+var errRecord = errors.New("journal: bad record")
+
+func appendString(b []byte, s string) []byte {
+	b = binary.AppendUvarint(b, uint64(len(s)))
+	return append(b, s...)
+}
+
+// encode writes p (its ID is not stored: it is the file's nonce and Seq).
+func encode(p Punch) ([]byte, error) {
+	if !p.Kind.Valid() {
+		return nil, fmt.Errorf("journal: punch kind %v", p.Kind)
+	}
+	for _, s := range []string{p.TZ, p.Employee, p.Name, p.Badge, p.Department, p.BootID} {
+		if len(s) > maxStringBytes {
+			return nil, fmt.Errorf("journal: field of %d bytes (at most %d)", len(s), maxStringBytes)
+		}
+	}
+	// Refuse what decode would refuse: a record written must read back.
+	if ms := p.Time.UnixMilli(); ms > maxMillis || ms < -maxMillis {
+		return nil, fmt.Errorf("journal: time %v out of range", p.Time)
+	}
+	if p.SinceBoot < 0 || (p.BootID == "" && p.SinceBoot != 0) {
+		return nil, fmt.Errorf("journal: since-boot %v without a boot ID or negative", p.SinceBoot)
+	}
+	if p.TZOffset > 18*3600 || p.TZOffset < -18*3600 {
+		return nil, fmt.Errorf("journal: tz offset %d out of range", p.TZOffset)
+	}
+	flags := byte(p.Kind)
+	if p.ClockSynced {
+		flags |= flagClockSync
+	}
+	if p.Corrected {
+		flags |= flagCorrected
+	}
+	if p.State == StateSynced {
+		flags |= flagSynced
+	}
+	boot := p.BootID != ""
+	if boot {
+		flags |= flagBoot
+	}
+	b := make([]byte, 0, 64)
+	b = append(b, recordVersion, flags)
+	b = binary.AppendUvarint(b, p.Seq)
+	b = binary.AppendVarint(b, p.Time.UnixMilli())
+	b = binary.AppendVarint(b, int64(p.TZOffset))
+	for _, s := range []string{p.TZ, p.Employee, p.Name, p.Badge, p.Department} {
+		b = appendString(b, s)
+	}
+	if boot {
+		b = appendString(b, p.BootID)
+		b = binary.AppendUvarint(b, uint64(p.SinceBoot.Milliseconds()))
+	}
+	if p.State == StateSynced {
+		b = binary.AppendVarint(b, p.SyncedAt.UnixMilli())
+	}
+	return b, nil
+}
+
+// reader decodes the fields in order, remembering the first error.
+type reader struct {
+	b   []byte
+	err error
+}
+
+func (r *reader) fail(what string) {
+	if r.err == nil {
+		r.err = fmt.Errorf("%w: %s", errRecord, what)
+	}
+}
+
+func (r *reader) uvarint(what string) uint64 {
+	v, n := binary.Uvarint(r.b)
+	if n <= 0 {
+		r.fail(what)
+		return 0
+	}
+	r.b = r.b[n:]
+	return v
+}
+
+func (r *reader) varint(what string) int64 {
+	v, n := binary.Varint(r.b)
+	if n <= 0 {
+		r.fail(what)
+		return 0
+	}
+	r.b = r.b[n:]
+	return v
+}
+
+func (r *reader) str(what string) string {
+	n := r.uvarint(what)
+	if r.err != nil {
+		return ""
+	}
+	if n > maxStringBytes || n > uint64(len(r.b)) {
+		r.fail(what + " length")
+		return ""
+	}
+	s := string(r.b[:n])
+	r.b = r.b[n:]
+	return s
+}
+
+// maxMillis bounds times to what time.UnixMilli round-trips (year ±292M).
+const maxMillis = 1 << 62
+
+func millis(r *reader, what string) time.Time {
+	v := r.varint(what)
+	if v > maxMillis || v < -maxMillis {
+		r.fail(what + " out of range")
+		return time.Time{}
+	}
+	return time.UnixMilli(v).UTC()
+}
+
+// decode reads a record written by encode. Any damage is an error, never a
+// panic or a half-filled punch.
+func decode(b []byte) (Punch, error) {
+	var p Punch
+	if len(b) < 2 || b[0] != recordVersion {
+		return p, fmt.Errorf("%w: version", errRecord)
+	}
+	flags := b[1]
+	if flags&^flagsKnown != 0 {
+		return p, fmt.Errorf("%w: flags %#x", errRecord, flags)
+	}
+	p.Kind = Kind(flags & flagKindMask)
+	if !p.Kind.Valid() {
+		return Punch{}, fmt.Errorf("%w: kind %d", errRecord, p.Kind)
+	}
+	p.ClockSynced = flags&flagClockSync != 0
+	p.Corrected = flags&flagCorrected != 0
+	p.State = StatePending
+	r := &reader{b: b[2:]}
+	p.Seq = r.uvarint("seq")
+	p.Time = millis(r, "time")
+	off := r.varint("tz offset")
+	if off > 18*3600 || off < -18*3600 {
+		r.fail("tz offset out of range")
+	}
+	p.TZOffset = int(off)
+	p.TZ = r.str("tz")
+	p.Employee = r.str("employee")
+	p.Name = r.str("name")
+	p.Badge = r.str("badge")
+	p.Department = r.str("department")
+	if flags&flagBoot != 0 {
+		p.BootID = r.str("boot id")
+		if p.BootID == "" {
+			r.fail("empty boot id")
+		}
+		ms := r.uvarint("since boot")
+		if ms > maxMillis/1_000_000 {
+			r.fail("since boot out of range")
+		}
+		p.SinceBoot = time.Duration(ms) * time.Millisecond
+	}
+	if flags&flagSynced != 0 {
+		p.State = StateSynced
+		p.SyncedAt = millis(r, "synced at")
+	}
+	if r.err == nil && len(r.b) != 0 {
+		r.fail(fmt.Sprintf("%d trailing bytes", len(r.b)))
+	}
+	if r.err != nil {
+		return Punch{}, r.err
+	}
+	return p, nil
+}
+
+// last is what the journal keeps per subject (employee or raw badge) to
+// infer IN/OUT and spot duplicates without scanning punches.
+//
+//	uvarint seq, byte kind, varint time (unix ms), string department
+type last struct {
+	Seq        uint64
+	Kind       Kind
+	Time       time.Time
+	Department string
+}
+
+func encodeLast(l last) []byte {
+	b := binary.AppendUvarint(nil, l.Seq)
+	b = append(b, byte(l.Kind))
+	b = binary.AppendVarint(b, l.Time.UnixMilli())
+	return appendString(b, l.Department)
+}
+
+func decodeLast(b []byte) (last, error) {
+	var l last
+	r := &reader{b: b}
+	l.Seq = r.uvarint("seq")
+	if r.err == nil {
+		if len(r.b) == 0 {
+			r.fail("kind")
+		} else {
+			l.Kind = Kind(r.b[0])
+			r.b = r.b[1:]
+			if !l.Kind.Valid() {
+				r.fail("kind")
+			}
+		}
+	}
+	l.Time = millis(r, "time")
+	l.Department = r.str("department")
+	if r.err == nil && len(r.b) != 0 {
+		r.fail("trailing bytes")
+	}
+	if r.err != nil {
+		return last{}, r.err
+	}
+	return l, nil
+}

@@ -1,0 +1,141 @@
+package roster
+
+import (
+	"bytes"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"sync/atomic"
+
+	bolt "go.etcd.io/bbolt"
+
+	"timeclock/agent/store"
+)
+
+// Book is the roster kept in the state file, and the current one in memory
+// for lookups that never touch the disk.
+type Book struct {
+	db  *bolt.DB
+	cur atomic.Pointer[Roster]
+}
+
+// Open loads the stored roster (an empty one with a fresh salt if none).
+func Open(st *store.Store) (*Book, error) {
+	b := &Book{db: st.DB()}
+	var r *Roster
+	err := b.db.View(func(tx *bolt.Tx) error {
+		hdr := tx.Bucket(store.BucketRoster)
+		ver, _ := store.Uint(hdr.Get(store.KeyRosterVersion))
+		salt := bytes.Clone(hdr.Get(store.KeyRosterSalt))
+		if salt == nil {
+			salt = make([]byte, saltLen)
+			rand.Read(salt)
+		}
+		var emps []Employee
+		err := tx.Bucket(store.BucketRosterEmployees).ForEach(func(k, v []byte) error {
+			var e Employee
+			if err := json.Unmarshal(v, &e); err != nil {
+				return fmt.Errorf("employee %q: %w", k, err)
+			}
+			emps = append(emps, e)
+			return nil
+		})
+		if err != nil {
+			return err
+		}
+		r, err = New(ver, salt, emps)
+		return err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("roster: load: %w", err)
+	}
+	b.cur.Store(r)
+	return b, nil
+}
+
+// Current is the roster in force. It is immutable; hold it for a lookup.
+func (b *Book) Current() *Roster { return b.cur.Load() }
+
+// Replace stores r in place of the whole roster, in one transaction, and
+// makes it current. source is the hash of the file it came from (nil for
+// none), so an unchanged file is not imported again.
+func (b *Book) Replace(r *Roster, source []byte) error {
+	err := b.db.Update(func(tx *bolt.Tx) error {
+		if err := tx.DeleteBucket(store.BucketRosterEmployees); err != nil {
+			return err
+		}
+		eb, err := tx.CreateBucket(store.BucketRosterEmployees)
+		if err != nil {
+			return err
+		}
+		for _, e := range r.employees {
+			v, err := json.Marshal(e)
+			if err != nil {
+				return err
+			}
+			if err := eb.Put([]byte(e.ID), v); err != nil {
+				return err
+			}
+		}
+		hdr := tx.Bucket(store.BucketRoster)
+		if err := hdr.Put(store.KeyRosterVersion, store.PutUint(r.version)); err != nil {
+			return err
+		}
+		if err := hdr.Put(store.KeyRosterSalt, r.salt); err != nil {
+			return err
+		}
+		if source == nil {
+			return hdr.Delete(store.KeyRosterSource)
+		}
+		return hdr.Put(store.KeyRosterSource, source)
+	})
+	if err != nil {
+		return fmt.Errorf("roster: replace: %w", err)
+	}
+	b.cur.Store(r)
+	return nil
+}
+
+// ErrOlder refuses a roster older than the stored one.
+var ErrOlder = errors.New("roster: older than the stored roster")
+
+// ImportResult says what ImportFile did.
+type ImportResult struct {
+	Unchanged bool // the same file was imported before
+	Version   uint64
+	Employees int
+}
+
+// ImportFile replaces the roster with a roster file. A bad file is rejected
+// whole (a *FileError naming line and field) and the stored roster stays; so
+// does a file older than the stored roster (ErrOlder).
+func (b *Book) ImportFile(path string) (ImportResult, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return ImportResult{}, fmt.Errorf("roster file: %w", err)
+	}
+	sum := sha256.Sum256(data)
+	var stored []byte
+	b.db.View(func(tx *bolt.Tx) error {
+		stored = bytes.Clone(tx.Bucket(store.BucketRoster).Get(store.KeyRosterSource))
+		return nil
+	})
+	cur := b.Current()
+	if bytes.Equal(stored, sum[:]) {
+		return ImportResult{Unchanged: true, Version: cur.version, Employees: cur.Len()}, nil
+	}
+	r, err := ParseFile(bytes.NewReader(data))
+	if err != nil {
+		return ImportResult{}, fmt.Errorf("%s: %w", path, err)
+	}
+	if r.version < cur.version {
+		return ImportResult{}, fmt.Errorf("%s: version %d: %w (version %d)", path, r.version, ErrOlder, cur.version)
+	}
+	if err := b.Replace(r, sum[:]); err != nil {
+		return ImportResult{}, err
+	}
+	return ImportResult{Version: r.version, Employees: r.Len()}, nil
+}

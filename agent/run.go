@@ -1,0 +1,396 @@
+package agent
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"time"
+
+	"timeclock/agent/journal"
+	"timeclock/agent/roster"
+	"timeclock/clock"
+	"timeclock/hal"
+)
+
+// inputs are the devices' events, read by goroutines Run owns.
+type inputs struct {
+	keys   <-chan hal.KeyEvent
+	badges <-chan hal.BadgeEvent
+}
+
+// Run opens the durable state, then runs the clock's screens until ctx is
+// done. It returns nil on a clean shutdown; the caller halts the devices.
+//
+// Modes slot in here: the punch loop is the clock's normal mode; onboarding
+// (a cloud configured, no identity yet) runs before it on the same inputs.
+func (a *Agent) Run(ctx context.Context) error {
+	d, err := a.openDurable()
+	if err != nil {
+		return err
+	}
+	a.dur.Store(d)
+	defer func() {
+		a.dur.Store(nil)
+		if err := d.close(); err != nil {
+			a.log.Error("closing state", "err", err)
+		}
+	}()
+
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	var wg sync.WaitGroup
+	defer wg.Wait()
+	defer cancel() // runs before wg.Wait: readers stop, then we wait
+	in := a.startInputs(ctx, &wg)
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		a.buzzer(ctx)
+	}()
+
+	a.log.Info("idle", "model", a.hw.Model, "display", a.hw.Display.String(), "startup", a.clk.Now().Sub(a.start).String())
+	return a.punchLoop(ctx, d, in)
+}
+
+// startInputs starts one reader goroutine per input device.
+func (a *Agent) startInputs(ctx context.Context, wg *sync.WaitGroup) inputs {
+	keys := make(chan hal.KeyEvent)
+	badges := make(chan hal.BadgeEvent)
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		a.readLoop(ctx, a.hw.Keypad, func(ctx context.Context) error {
+			ev, err := a.hw.Keypad.ReadKey(ctx)
+			if err == nil {
+				select {
+				case keys <- ev:
+				case <-ctx.Done():
+				}
+			}
+			return err
+		})
+	}()
+	for _, r := range a.hw.Badges {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			a.readLoop(ctx, r, func(ctx context.Context) error {
+				ev, err := r.ReadBadge(ctx)
+				if err == nil {
+					select {
+					case badges <- ev:
+					case <-ctx.Done():
+					}
+				}
+				return err
+			})
+		}()
+	}
+	return inputs{keys: keys, badges: badges}
+}
+
+// punchLoop is the clock's normal mode: idle screen, badge and PIN punches.
+func (a *Agent) punchLoop(ctx context.Context, d *durable, in inputs) error {
+	s := idle()
+	a.setState(StateIdle, "started")
+	a.maintain(d)
+	timer := a.clk.NewTimer(a.timerFor(d, s))
+	defer timer.Stop()
+	a.render(d, s)
+	for {
+		var ev event
+		var why string
+		select {
+		case <-ctx.Done():
+			a.setState(StateStopping, "shutdown")
+			return nil
+		case k := <-in.keys:
+			ev, why = keyPressed{k.Key}, "key "+keyName(k.Key)
+		case b := <-in.badges:
+			a.log.Info("badge read", "badge", b.String())
+			ev, why = badgeRead{b.Number}, "badge"
+		case on := <-a.disable:
+			ev, why = setDisabled{on}, "administrator"
+		case <-timer.C():
+			ev, why = tick{}, "timeout"
+			if s.state == StateIdle {
+				a.maintain(d)
+			}
+		}
+		s = a.step(ctx, d, s, ev, why)
+		// The timer is armed before the screen changes, so whoever sees
+		// the screen may move a fake clock past its deadline.
+		timer.Reset(a.timerFor(d, s))
+		a.render(d, s)
+	}
+}
+
+// keyName names a key for the log; digits are not named, they may be a PIN.
+func keyName(k hal.Key) string {
+	if _, ok := k.Digit(); ok {
+		return "digit"
+	}
+	return k.String()
+}
+
+// step feeds an event to next and performs the effects, whose results are
+// events fed back in turn, until the flow rests.
+func (a *Agent) step(ctx context.Context, d *durable, s session, ev event, why string) session {
+	for ev != nil {
+		prev := s.state
+		var effs []effect
+		s, effs = next(s, ev, a.facts())
+		if s.state != prev {
+			a.log.Debug("flow", "from", prev.String(), "to", s.state.String(), "reason", why)
+		}
+		ev = nil
+		for _, e := range effs {
+			if out := a.perform(ctx, d, e); out != nil {
+				ev, why = out, reasonOf(out)
+			}
+		}
+	}
+	a.setState(s.state, why)
+	return s
+}
+
+func reasonOf(ev event) string {
+	switch ev := ev.(type) {
+	case identified:
+		switch {
+		case !ev.p.Found && ev.p.ViaPIN:
+			return "unknown PIN"
+		case !ev.p.Found:
+			return "unknown badge"
+		case !ev.p.Active:
+			return "not active"
+		}
+		return "identified"
+	case recorded:
+		return "punch recorded"
+	case recordFailed:
+		if ev.full {
+			return "storage full"
+		}
+		return "storage error"
+	}
+	return "event"
+}
+
+func (a *Agent) facts() facts {
+	return facts{
+		now:           a.clk.Now(),
+		idleTimeout:   a.cfg.IdleTimeout.D(),
+		feedbackTime:  a.cfg.FeedbackTime.D(),
+		dupWindow:     a.cfg.DuplicateWindow.D(),
+		recordUnknown: a.cfg.RecordUnknownBadges,
+	}
+}
+
+// perform carries out one effect; lookups and records answer with an event.
+func (a *Agent) perform(ctx context.Context, d *durable, e effect) event {
+	switch e := e.(type) {
+	case lookup:
+		return a.lookup(d, e)
+	case record:
+		return a.record(d, e.punch)
+	case signal:
+		a.setLEDs(e.ok, !e.ok)
+		p := hal.PatternOK
+		if !e.ok {
+			p = hal.PatternError
+		}
+		select {
+		case a.beeps <- p:
+		default: // the buzzer is behind; a missed beep beats a stalled screen
+		}
+	case ledsOff:
+		a.setLEDs(false, false)
+	}
+	return nil
+}
+
+func (a *Agent) setLEDs(green, red bool) {
+	for _, l := range []struct {
+		led hal.LED
+		on  bool
+	}{{hal.LEDGreen, green}, {hal.LEDRed, red}} {
+		if err := a.hw.Indicator.SetLED(l.led, l.on); err != nil {
+			a.log.Error("indicator", "led", l.led.String(), "err", err)
+		}
+	}
+}
+
+// buzzer sounds patterns one after another, off the punch loop, because a
+// real beep takes longer than a screen update.
+func (a *Agent) buzzer(ctx context.Context) {
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case p := <-a.beeps:
+			if err := a.hw.Indicator.Beep(ctx, p); err != nil && ctx.Err() == nil {
+				a.log.Error("buzzer", "err", err)
+			}
+		}
+	}
+}
+
+// lookup finds who swiped or typed, and their last punch.
+func (a *Agent) lookup(d *durable, e lookup) event {
+	r := d.roster.Current()
+	p := person{ViaPIN: e.pin != ""}
+	if !p.ViaPIN {
+		// Unknown badges are recorded (and deduplicated) by their number
+		// as the roster would match it: "0099" and "99" are one badge.
+		p.Badge = e.badge
+		if n, err := roster.NormalizeBadge(e.badge); err == nil {
+			p.Badge = n
+		}
+	}
+	var last journal.Last
+	var ok bool
+	var err error
+	if p.ViaPIN {
+		emp, found := r.ByPIN(e.pin)
+		if found {
+			p.Found, p.Employee, p.Name, p.Departments, p.Active = true, emp.ID, emp.Name, emp.Departments, emp.Active
+		} else {
+			a.log.Info("unknown PIN") // the digits are never logged
+		}
+	} else {
+		emp, found := r.ByBadge(e.badge)
+		if found {
+			p.Found, p.Employee, p.Name, p.Departments, p.Active = true, emp.ID, emp.Name, emp.Departments, emp.Active
+		} else {
+			a.log.Info("unknown badge", "badge", p.Badge)
+		}
+	}
+	switch {
+	case p.Found:
+		last, ok, err = d.journal.LastOf(p.Employee)
+	case !p.ViaPIN:
+		last, ok, err = d.journal.LastOfBadge(p.Badge)
+	}
+	if err != nil {
+		a.log.Error("last punch unreadable; inferring IN", "who", p.Employee, "err", err)
+	}
+	if ok {
+		p.Last = &last
+	}
+	return identified{p: p}
+}
+
+// record stamps the punch with the time and the clock's state and appends
+// it durably. Only after Append returns does the screen say accepted.
+func (a *Agent) record(d *durable, p journal.Punch) event {
+	now := a.clk.Now()
+	p.Time = now
+	p.TZ = a.loc.String()
+	_, p.TZOffset = now.In(a.loc).Zone()
+	p.ClockSynced = clock.IsSet(now)
+	if !p.ClockSynced {
+		p.BootID, p.SinceBoot = a.bootID, a.sinceBoot()
+	} else {
+		a.correctClock(d, now)
+	}
+	out, err := d.journal.Append(p)
+	switch {
+	case errors.Is(err, journal.ErrFull):
+		a.log.Error("STORAGE FULL: punch refused, nothing overwritten; call service",
+			"who", p.Who(), "kind", p.Kind.String(), "pending", d.journal.Pending(), "capacity", d.journal.Capacity())
+		return recordFailed{full: true}
+	case err != nil:
+		a.log.Error("punch NOT recorded", "who", p.Who(), "kind", p.Kind.String(), "err", err)
+		return recordFailed{}
+	}
+	a.log.Info("punch recorded", "seq", out.Seq, "id", out.ID.String(), "kind", out.Kind.String(),
+		"who", out.Who(), "department", out.Department, "clock_synced", out.ClockSynced)
+	a.checkFill(d)
+	return recorded{punch: out}
+}
+
+// checkFill logs once when the journal crosses the warning level.
+func (a *Agent) checkFill(d *durable) {
+	fill := d.journal.Fill()
+	switch {
+	case fill >= journal.WarnFill && !a.fillWarned:
+		a.fillWarned = true
+		a.log.Warn(fmt.Sprintf("storage %d%% full: punches are not reaching the cloud", int(fill*100)),
+			"pending", d.journal.Pending(), "capacity", d.journal.Capacity())
+	case fill < journal.WarnFill:
+		a.fillWarned = false
+	}
+}
+
+// maintain runs the idle-time housekeeping: clock correction once the clock
+// is set, daily compaction of old synced punches, the storage warning.
+func (a *Agent) maintain(d *durable) {
+	now := a.clk.Now()
+	a.correctClock(d, now)
+	if a.lastCompact.IsZero() || now.Sub(a.lastCompact) >= 24*time.Hour || now.Before(a.lastCompact) {
+		a.lastCompact = now
+		if _, err := d.journal.Compact(now); err != nil {
+			a.log.Error("compaction", "err", err)
+		}
+	}
+	a.checkFill(d)
+}
+
+func (a *Agent) correctClock(d *durable, now time.Time) {
+	if d.journal.UnsetClock() == 0 || !clock.IsSet(now) {
+		return
+	}
+	if _, err := d.journal.CorrectClock(a.bootID, now, a.sinceBoot()); err != nil {
+		a.log.Error("clock correction", "err", err)
+	}
+}
+
+// render shows the session's screen.
+func (a *Agent) render(d *durable, s session) {
+	cols, rows := a.hw.Display.Size()
+	lines := screen(s, viewFacts{now: a.clk.Now().In(a.loc), cols: cols, rows: rows, idle: a.idleView(d, cols)})
+	if lines != nil {
+		a.show(lines)
+	}
+}
+
+func (a *Agent) idleView(d *durable, cols int) idleView {
+	st := a.Status()
+	return idleView{Cloud: st.Cloud, Pending: st.Pending, Notices: notices(d, cols)}
+}
+
+// notices are the idle screen's warnings, fitted to cols.
+func notices(d *durable, cols int) []string {
+	var n []string
+	if d.recovered.Load() {
+		if cols >= 18 {
+			n = append(n, "Storage recovered,", "call service")
+		} else {
+			n = append(n, "Data recovered,", "call service")
+		}
+	}
+	switch fill := d.journal.Fill(); {
+	case fill >= 1:
+		n = append(n, "Storage FULL,", "call service")
+	case fill >= journal.WarnFill:
+		n = append(n, fmt.Sprintf("Storage %d%% full", int(fill*100)))
+	}
+	return n
+}
+
+// timerFor is when the loop next needs to wake: the state's deadline, or
+// the next minute for the idle clock (or the next notice swap on 2 lines).
+func (a *Agent) timerFor(d *durable, s session) time.Duration {
+	now := a.clk.Now()
+	if !s.deadline.IsZero() {
+		return max(s.deadline.Sub(now), 0)
+	}
+	wait := now.Truncate(time.Minute).Add(time.Minute).Sub(now)
+	cols, rows := a.hw.Display.Size()
+	if rows < 4 && len(notices(d, cols)) > 0 {
+		wait = min(wait, now.Truncate(noticeEvery).Add(noticeEvery).Sub(now))
+	}
+	return wait
+}

@@ -1,0 +1,69 @@
+package store
+
+// Every bucket and key in the state file is listed here and only here, so a
+// technician (or a migration) can see the whole layout at a glance. Integers
+// are 8-byte big-endian unless a line says otherwise.
+//
+//	meta/                       the file's own facts
+//	  schema                    uint64 layout version (SchemaVersion)
+//	  created                   int64 unix ms when this file was started
+//	  nonce                     8 random bytes: the first half of every punch ID of this file
+//	  last_seq                  uint64 the highest punch sequence number handed out
+//	  pending                   uint64 how many punches are pending (so status never scans)
+//	  unset_clock               uint64 how many punches wait for a clock correction
+//	  last_used_by              UTF-8 name of the employee who punched last
+//	  recovered                 JSON Notice: a damaged file was set aside when this one started
+//	punches_pending/            seq -> record (journal encoding) not yet acknowledged by the cloud
+//	punches_synced/             seq -> record acknowledged by the cloud, kept for the technician
+//	unset_clock/                seq -> boot ID (16 bytes) of punches taken before the clock was set
+//	last_punch/                 subject -> last punch of that subject (journal's "last" encoding);
+//	                            subject is "e:" + employee ID, or "b:" + raw badge number
+//	roster/                     the roster's header
+//	  version                   uint64 roster version
+//	  salt                      bytes: the PIN hash key of this roster
+//	  source_sha256             32 bytes: hash of the roster file last imported (skip unchanged files)
+//	roster_employees/           employee ID -> employee (roster's JSON encoding, PIN as salted hash)
+var (
+	BucketMeta            = []byte("meta")
+	BucketPunchesPending  = []byte("punches_pending")
+	BucketPunchesSynced   = []byte("punches_synced")
+	BucketUnsetClock      = []byte("unset_clock")
+	BucketLastPunch       = []byte("last_punch")
+	BucketRoster          = []byte("roster")
+	BucketRosterEmployees = []byte("roster_employees")
+)
+
+// Keys of BucketMeta.
+var (
+	KeySchema     = []byte("schema")
+	KeyCreated    = []byte("created")
+	KeyNonce      = []byte("nonce")
+	KeyLastSeq    = []byte("last_seq")
+	KeyPending    = []byte("pending")
+	KeyUnsetClock = []byte("unset_clock")
+	KeyLastUsedBy = []byte("last_used_by")
+	KeyRecovered  = []byte("recovered")
+)
+
+// Keys of BucketRoster.
+var (
+	KeyRosterVersion = []byte("version")
+	KeyRosterSalt    = []byte("salt")
+	KeyRosterSource  = []byte("source_sha256")
+)
+
+// Prefixes of BucketLastPunch subjects.
+const (
+	SubjectEmployee = "e:"
+	SubjectBadge    = "b:"
+)
+
+// SchemaVersion is the layout above. A file with another version is not
+// guessed at: it is set aside like a damaged one.
+const SchemaVersion = 1
+
+// buckets are created in every new file.
+var buckets = [][]byte{
+	BucketMeta, BucketPunchesPending, BucketPunchesSynced, BucketUnsetClock,
+	BucketLastPunch, BucketRoster, BucketRosterEmployees,
+}

@@ -1,0 +1,201 @@
+package store
+
+import (
+	"bytes"
+	"errors"
+	"log/slog"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	bolt "go.etcd.io/bbolt"
+
+	"timeclock/clock"
+)
+
+var t0 = time.Date(2026, 11, 23, 9, 0, 0, 0, time.UTC)
+
+// fill makes a sound state file with enough data to span many pages.
+func fill(t *testing.T, dir string) string {
+	t.Helper()
+	s, err := Open(dir, Options{Clock: clock.NewFake(t0)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = s.DB().Update(func(tx *bolt.Tx) error {
+		b := tx.Bucket(BucketPunchesPending)
+		for i := range 3000 {
+			if err := b.Put(PutUint(uint64(i)), bytes.Repeat([]byte{byte(i)}, 60)); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.Close()
+	return filepath.Join(dir, FileName)
+}
+
+func TestOpenFreshAndReopen(t *testing.T) {
+	dir := t.TempDir()
+	path := fill(t, dir)
+	fi, err := os.Stat(path)
+	if err != nil || fi.Mode().Perm() != 0o600 {
+		t.Fatalf("state file %v mode %v, want 0600", err, fi.Mode())
+	}
+	s, err := Open(dir, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	if _, ok := s.Notice(); ok {
+		t.Error("a sound file got a recovery notice")
+	}
+	if err := s.Check(); err != nil {
+		t.Errorf("Check on a sound file: %v", err)
+	}
+	s.DB().View(func(tx *bolt.Tx) error {
+		if v := tx.Bucket(BucketPunchesPending).Get(PutUint(2999)); len(v) != 60 {
+			t.Errorf("data lost across reopen: %x", v)
+		}
+		return nil
+	})
+}
+
+func TestDamagedFilesAreSetAside(t *testing.T) {
+	for _, tc := range []struct {
+		name   string
+		damage func(t *testing.T, path string)
+		reason string
+	}{
+		{"truncated", func(t *testing.T, path string) {
+			fi, _ := os.Stat(path)
+			os.Truncate(path, fi.Size()/2)
+		}, "truncated"},
+		{"truncated to one page", func(t *testing.T, path string) { os.Truncate(path, 4096) }, ""},
+		{"zeroed", func(t *testing.T, path string) {
+			fi, _ := os.Stat(path)
+			os.WriteFile(path, make([]byte, fi.Size()), 0o600)
+		}, "no valid meta"},
+		{"garbage", func(t *testing.T, path string) {
+			b := make([]byte, 64<<10)
+			r := rand.New(rand.NewPCG(1, 2))
+			for i := range b {
+				b[i] = byte(r.Uint32())
+			}
+			os.WriteFile(path, b, 0o600)
+		}, "no valid meta"},
+		{"short garbage", func(t *testing.T, path string) { os.WriteFile(path, []byte("hello"), 0o600) }, "no valid meta"},
+		{"someone else's bbolt file", func(t *testing.T, path string) {
+			os.Remove(path)
+			db, err := bolt.Open(path, 0o600, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			db.Update(func(tx *bolt.Tx) error { _, err := tx.CreateBucket([]byte("other")); return err })
+			db.Close()
+		}, "no meta bucket"},
+		{"future schema", func(t *testing.T, path string) {
+			db, _ := bolt.Open(path, 0o600, nil)
+			db.Update(func(tx *bolt.Tx) error { return tx.Bucket(BucketMeta).Put(KeySchema, PutUint(99)) })
+			db.Close()
+		}, "schema"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			dir := t.TempDir()
+			path := fill(t, dir)
+			tc.damage(t, path)
+			var logBuf bytes.Buffer
+			log := slog.New(slog.NewTextHandler(&logBuf, nil))
+			s, err := Open(dir, Options{Logger: log, Clock: clock.NewFake(t0)})
+			if err != nil {
+				t.Fatalf("Open of a damaged file failed instead of recovering: %v", err)
+			}
+			n, ok := s.Notice()
+			if !ok || !strings.Contains(n.Reason, tc.reason) || n.Aside != "state.db.damaged-20261123T090000Z" {
+				t.Errorf("notice %+v %v, want reason with %q", n, ok, tc.reason)
+			}
+			if _, err := os.Stat(filepath.Join(dir, n.Aside)); err != nil {
+				t.Errorf("damaged file not kept aside: %v", err)
+			}
+			if !strings.Contains(logBuf.String(), "storage recovered") {
+				t.Errorf("recovery not logged:\n%s", logBuf.String())
+			}
+			// After a recovery the sequence starts above any old number.
+			s.DB().View(func(tx *bolt.Tx) error {
+				seq, _ := Uint(tx.Bucket(BucketMeta).Get(KeyLastSeq))
+				if seq != uint64(t0.UnixMilli()) {
+					t.Errorf("last_seq after recovery = %d", seq)
+				}
+				return nil
+			})
+			s.Close()
+			// The next start opens the fresh file normally: no loop, notice kept.
+			s2, err := Open(dir, Options{Clock: clock.NewFake(t0.Add(time.Minute))})
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer s2.Close()
+			if _, ok := s2.Notice(); !ok {
+				t.Error("notice lost on restart")
+			}
+			ents, _ := os.ReadDir(dir)
+			if len(ents) != 2 {
+				t.Errorf("dir has %d entries, want state.db and one aside file", len(ents))
+			}
+			if err := s2.ClearNotice(); err != nil {
+				t.Fatal(err)
+			}
+			if _, ok := s2.Notice(); ok {
+				t.Error("notice survived ClearNotice")
+			}
+		})
+	}
+}
+
+func TestEmptyFileIsNew(t *testing.T) {
+	dir := t.TempDir()
+	os.WriteFile(filepath.Join(dir, FileName), nil, 0o600)
+	s, err := Open(dir, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	if _, ok := s.Notice(); ok {
+		t.Error("an empty (never written) file was treated as damaged")
+	}
+}
+
+func TestLockedFileIsNotDamaged(t *testing.T) {
+	dir := t.TempDir()
+	s, err := Open(dir, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	_, err = Open(dir, Options{LockTimeout: 50 * time.Millisecond})
+	if !errors.Is(err, ErrLocked) {
+		t.Fatalf("second Open = %v, want ErrLocked", err)
+	}
+	ents, _ := os.ReadDir(dir)
+	if len(ents) != 1 {
+		t.Errorf("a locked file was moved aside")
+	}
+}
+
+func TestUnwritableDirFails(t *testing.T) {
+	if os.Geteuid() == 0 {
+		t.Skip("root writes anywhere")
+	}
+	dir := t.TempDir()
+	os.Chmod(dir, 0o500)
+	defer os.Chmod(dir, 0o700)
+	if _, err := Open(dir, Options{}); err == nil {
+		t.Fatal("Open in a read-only directory succeeded")
+	}
+}

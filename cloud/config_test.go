@@ -1,0 +1,68 @@
+package cloud
+
+import (
+	"log/slog"
+	"strings"
+	"testing"
+
+	cmail "timeclock/cloud/mail"
+)
+
+func TestConfigValidate(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		mod  func(*Config)
+		dev  bool
+		want string // "" valid
+	}{
+		{"dev defaults", func(*Config) {}, true, ""},
+		{"production needs smtp", func(*Config) {}, false, "smtp-host"},
+		{"production with smtp", func(c *Config) { c.SMTP.Host = "smtp.example.com" }, false, ""},
+		{"smtp user without password", func(c *Config) { c.SMTP.Host, c.SMTP.User = "smtp.example.com", "u" }, false, "password"},
+		{"smtp user with password", func(c *Config) {
+			c.SMTP.Host, c.SMTP.User, c.SMTP.Password = "smtp.example.com", "u", cmail.Secret("p")
+		}, false, ""},
+		{"bad address", func(c *Config) { c.HTTPSAddr = "443" }, true, "https"},
+		{"bad port", func(c *Config) { c.MQTTAddr = ":99999" }, true, "mqtt"},
+		{"no data dir", func(c *Config) { c.DataDir = "" }, true, "data"},
+		{"no public host", func(c *Config) { c.PublicHost = "" }, true, "public-host"},
+		{"bad from", func(c *Config) { c.MailFrom = "not an address" }, true, "mail-from"},
+		{"demo company outside dev", func(c *Config) { c.SMTP.Host, c.DemoCompanyID = "smtp.example.com", "123456" }, false, "only with --dev"},
+		{"demo company letters", func(c *Config) { c.DemoCompanyID = "12ab34" }, true, "4 to 12 digits"},
+		{"demo company ok", func(c *Config) { c.DemoCompanyID = "123456" }, true, ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			c := DefaultConfig(tc.dev)
+			tc.mod(&c)
+			err := c.Validate()
+			switch {
+			case tc.want == "" && err != nil:
+				t.Fatalf("refused: %v", err)
+			case tc.want != "" && (err == nil || !strings.Contains(err.Error(), tc.want)):
+				t.Fatalf("err %v, want one mentioning %q", err, tc.want)
+			}
+		})
+	}
+}
+
+func TestDefaultPorts(t *testing.T) {
+	p, d := DefaultConfig(false), DefaultConfig(true)
+	if p.HTTPAddr != ":80" || p.HTTPSAddr != ":443" || p.MQTTAddr != ":59777" || p.MQTTWSAddr != ":59778" {
+		t.Errorf("production ports %+v", p)
+	}
+	if d.HTTPAddr != "127.0.0.1:18080" || d.HTTPSAddr != "127.0.0.1:18443" || d.MQTTAddr != "127.0.0.1:19777" || d.MQTTWSAddr != "127.0.0.1:19778" {
+		t.Errorf("dev ports %+v", d)
+	}
+}
+
+func TestServerErrorsHandshakeNoiseIsDebug(t *testing.T) {
+	var b strings.Builder
+	log := slog.New(slog.NewTextHandler(&b, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	w := serverErrors{log}
+	w.Write([]byte("http: TLS handshake error from 127.0.0.1:5000: EOF\n"))
+	w.Write([]byte("http: Accept error: too many open files\n"))
+	out := b.String()
+	if !strings.Contains(out, `level=DEBUG msg="http: TLS handshake error`) || !strings.Contains(out, `level=WARN msg="http: Accept error`) {
+		t.Fatalf("levels:\n%s", out)
+	}
+}

@@ -1,0 +1,94 @@
+package cloud
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"timeclock/cloud/store"
+	"timeclock/cloud/store/boltstore"
+)
+
+func TestSeedDevIsStable(t *testing.T) {
+	dir := t.TempDir()
+	now := time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC)
+	db, err := boltstore.Open(filepath.Join(dir, StoreFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	first, err := seedDev(ctx, db, dir, "", now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(first.CompanyID) != 6 || first.CompanyID[0] == '0' || len(first.AdminToken) < 30 {
+		t.Fatalf("seed %+v", first)
+	}
+	again, err := seedDev(ctx, db, dir, "999999", now)
+	if err != nil || again != first {
+		t.Fatalf("second seed %+v, %v; want %+v", again, err, first)
+	}
+	db.View(ctx, func(tx store.Tx) error {
+		users, _ := tx.Users(first.CompanyID)
+		admins := 0
+		for _, u := range users {
+			if u.Administrator {
+				admins++
+			}
+		}
+		if len(users) != 2 || admins != 1 {
+			t.Errorf("demo users %+v: want one administrator and one other", users)
+		}
+		if tk, err := tx.AdminToken(store.TokenHash(first.AdminToken)); err != nil || tk.CompanyID != first.CompanyID {
+			t.Errorf("admin token: %+v %v", tk, err)
+		}
+		return nil
+	})
+	db.Close()
+	if st, _ := os.Stat(filepath.Join(dir, DevFile)); st.Mode().Perm() != 0o600 {
+		t.Errorf("%s mode %v", DevFile, st.Mode())
+	}
+
+	// A store removed while dev.json stayed is seeded again with the same ID.
+	os.Remove(filepath.Join(dir, StoreFile))
+	db, _ = boltstore.Open(filepath.Join(dir, StoreFile))
+	defer db.Close()
+	if _, err := seedDev(ctx, db, dir, "", now); err != nil {
+		t.Fatal(err)
+	}
+	db.View(ctx, func(tx store.Tx) error {
+		if _, err := tx.Company(first.CompanyID); err != nil {
+			t.Errorf("company not re-seeded: %v", err)
+		}
+		return nil
+	})
+
+	os.WriteFile(filepath.Join(dir, DevFile), []byte("{"), 0o600)
+	if _, err := seedDev(ctx, db, dir, "", now); err == nil {
+		t.Fatal("a damaged dev.json was accepted")
+	}
+}
+
+func TestSeedDevWantedID(t *testing.T) {
+	dir := t.TempDir()
+	db, _ := boltstore.Open(filepath.Join(dir, StoreFile))
+	defer db.Close()
+	ds, err := seedDev(context.Background(), db, dir, "4242", time.Now())
+	if err != nil || ds.CompanyID != "4242" {
+		t.Fatalf("%+v %v", ds, err)
+	}
+}
+
+func TestOffsetClockOnlyMovesForward(t *testing.T) {
+	c := &offsetClock{}
+	before := c.Now()
+	after := c.Advance(10 * time.Minute)
+	if d := after.Sub(before); d < 10*time.Minute || d > 11*time.Minute {
+		t.Fatalf("advanced by %v", d)
+	}
+	if c.Now().Before(after) {
+		t.Fatal("clock went back")
+	}
+}

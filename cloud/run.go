@@ -1,0 +1,287 @@
+package cloud
+
+import (
+	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"errors"
+	"fmt"
+	"io"
+	stdlog "log"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"timeclock/clock"
+	"timeclock/cloud/httpapi"
+	cmail "timeclock/cloud/mail"
+	"timeclock/cloud/onboard"
+	"timeclock/cloud/pki"
+	"timeclock/cloud/store/boltstore"
+	"timeclock/wire"
+)
+
+// Options are the cloud's injected surroundings.
+type Options struct {
+	Log *slog.Logger
+	// Clock is the time source; nil is the real clock (in dev mode, one the
+	// admin API can move forward).
+	Clock clock.Clock
+	// Out receives what a person at the terminal reads: the dev banner
+	// (demo company ID, admin token), the listen addresses and, in dev
+	// mode, every mail. Never the structured log.
+	Out io.Writer
+}
+
+// StoreFile is the bbolt file in the data directory.
+const StoreFile = "cloud.db"
+
+// Run runs the cloud until ctx ends.
+func Run(ctx context.Context, cfg Config, o Options) error {
+	if err := cfg.Validate(); err != nil {
+		return err
+	}
+	log := o.Log
+	var devClock *offsetClock
+	clk := o.Clock
+	if clk == nil {
+		if cfg.Dev {
+			devClock = &offsetClock{}
+			clk = devClock
+		} else {
+			clk = clock.Real{}
+		}
+	}
+	out := o.Out
+	if out == nil {
+		out = io.Discard
+	}
+	if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
+		return fmt.Errorf("data dir: %w", err)
+	}
+	db, err := boltstore.Open(filepath.Join(cfg.DataDir, StoreFile))
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+
+	caName := "timeclock cloud CA"
+	if cfg.Dev {
+		caName = "timeclock dev CA (not for production)"
+	}
+	ca, created, err := pki.LoadOrCreate(cfg.DataDir, caName, cfg.Dev || cfg.CreateCA, clk.Now())
+	if errors.Is(err, pki.ErrNoCA) {
+		return fmt.Errorf("%w: put ca.pem and ca-key.pem in %s, or start once with --create-ca", err, cfg.DataDir)
+	}
+	if err != nil {
+		return err
+	}
+	if created {
+		log.Info("ca none -> created (first start)", "file", filepath.Join(cfg.DataDir, pki.CAFile))
+	}
+	hosts := []string{"localhost", "127.0.0.1", "::1"}
+	if h := cfg.PublicHost; h != "localhost" && h != "127.0.0.1" && h != "::1" {
+		hosts = append([]string{h}, hosts...)
+	}
+	serverCert, err := ca.ServerCert(cfg.DataDir, hosts, clk.Now())
+	if err != nil {
+		return err
+	}
+	// Each server gets a Clone: http.Server adds its protocols to the one
+	// it is given.
+	tlsCfg := &tls.Config{Certificates: []tls.Certificate{serverCert}, MinVersion: tls.VersionTLS12}
+
+	mailer, err := newMailer(cfg, out)
+	if err != nil {
+		return err
+	}
+
+	// Listen first: the MQTT endpoints handed to clocks carry the real ports.
+	lns := map[string]net.Listener{}
+	defer func() {
+		for _, ln := range lns {
+			ln.Close()
+		}
+	}()
+	for _, l := range []struct{ name, addr string }{
+		{"http", cfg.HTTPAddr}, {"https", cfg.HTTPSAddr}, {"mqtt", cfg.MQTTAddr}, {"mqtt-ws", cfg.MQTTWSAddr},
+	} {
+		ln, err := net.Listen("tcp", l.addr)
+		if err != nil {
+			return fmt.Errorf("--%s %s: %w", l.name, l.addr, err)
+		}
+		lns[l.name] = ln
+	}
+	port := func(name string) string { return strconv.Itoa(lns[name].Addr().(*net.TCPAddr).Port) }
+
+	ocfg := onboard.DefaultConfig()
+	ocfg.MQTT = wire.Endpoints{
+		TLS:       net.JoinHostPort(cfg.PublicHost, port("mqtt")),
+		WebSocket: "wss://" + net.JoinHostPort(cfg.PublicHost, port("mqtt-ws")) + "/mqtt",
+	}
+	ocfg.MailFrom = cfg.MailFrom
+	if ocfg.MailFrom == "" {
+		ocfg.MailFrom = "Timeclock Cloud <noreply@" + mailDomain(cfg.PublicHost) + ">"
+	}
+	svc, err := onboard.New(ocfg, onboard.Deps{Store: db, CA: ca, Mailer: mailer, Clock: clk, Log: log})
+	if err != nil {
+		return err
+	}
+
+	if cfg.Dev {
+		ds, err := seedDev(ctx, db, cfg.DataDir, cfg.DemoCompanyID, clk.Now())
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(out, "timeclock-cloud dev mode (not for production); data in %s\n", cfg.DataDir)
+		fmt.Fprintf(out, "CA for clocks: %s\n", filepath.Join(cfg.DataDir, pki.CAFile))
+		fmt.Fprintf(out, "demo company: %s, %s; administrator %s, non-administrator %s\n",
+			DemoCompanyName, DemoTimezone, DemoAdminEmail, DemoUserEmail)
+		fmt.Fprintf(out, "demo company ID: %s\n", ds.CompanyID)
+		fmt.Fprintf(out, "admin token: %s\n", ds.AdminToken)
+		fmt.Fprintf(out, "mail goes to %s and is printed below as DEV MAIL\n", filepath.Join(cfg.DataDir, "outbox"))
+	}
+
+	errLog := stdlog.New(serverErrors{log}, "", 0)
+	deps := httpapi.Deps{Onboarding: svc, Store: db, Clock: clk, Log: log}
+	if devClock != nil {
+		deps.DevClock = devClock
+	}
+	servers := []struct {
+		name string
+		srv  *http.Server
+		tls  bool
+	}{
+		{"http", &http.Server{Handler: httpapi.NewPlain(clk, log)}, false},
+		{"https", &http.Server{Handler: httpapi.NewAPI(deps), TLSConfig: tlsCfg.Clone()}, true},
+		{"mqtt-ws", &http.Server{Handler: mqttWSHandler(), TLSConfig: tlsCfg.Clone()}, true},
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	var wg sync.WaitGroup
+	errc := make(chan error, len(servers)+1)
+	for _, s := range servers {
+		s.srv.ErrorLog = errLog
+		s.srv.ReadHeaderTimeout = 10 * time.Second
+		s.srv.ReadTimeout = 30 * time.Second
+		s.srv.WriteTimeout = 30 * time.Second
+		s.srv.IdleTimeout = 2 * time.Minute
+		ln := lns[s.name]
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			var err error
+			if s.tls {
+				err = s.srv.ServeTLS(ln, "", "")
+			} else {
+				err = s.srv.Serve(ln)
+			}
+			if err != nil && !isClosed(err) {
+				errc <- fmt.Errorf("%s: %w", s.name, err)
+			}
+		}()
+	}
+	wg.Add(2)
+	go func() {
+		defer wg.Done()
+		serveMQTTTLS(ctx, lns["mqtt"], tlsCfg.Clone(), log)
+	}()
+	go func() {
+		defer wg.Done()
+		if err := svc.Run(ctx); err != nil {
+			errc <- err
+		}
+	}()
+	for _, name := range []string{"http", "https", "mqtt", "mqtt-ws"} {
+		fmt.Fprintf(out, "listening %s %s\n", name, lns[name].Addr())
+	}
+	fmt.Fprintf(out, "mqtt endpoints for clocks: %s and %s (broker not in this build)\n", ocfg.MQTT.TLS, ocfg.MQTT.WebSocket)
+	fmt.Fprintln(out, "ready")
+	log.Info("cloud starting -> serving", "dev", cfg.Dev, "data", cfg.DataDir, "https", lns["https"].Addr().String())
+
+	var runErr error
+	select {
+	case <-ctx.Done():
+	case runErr = <-errc:
+	}
+	log.Info("cloud serving -> stopping", "reason", reason(ctx, runErr))
+	cancel()
+	shut, done := context.WithTimeout(context.Background(), 5*time.Second)
+	defer done()
+	for _, s := range servers {
+		s.srv.Shutdown(shut)
+	}
+	wg.Wait()
+	return runErr
+}
+
+// serverErrors takes net/http's server error log. A clock's network check
+// opens TCP to 443 and closes without a handshake, every time; those are
+// debug, the rest stay warnings.
+type serverErrors struct{ log *slog.Logger }
+
+func (s serverErrors) Write(p []byte) (int, error) {
+	msg := strings.TrimSpace(string(p))
+	if strings.Contains(msg, "TLS handshake error") {
+		s.log.Debug(msg)
+	} else {
+		s.log.Warn(msg)
+	}
+	return len(p), nil
+}
+
+func reason(ctx context.Context, err error) string {
+	if err != nil {
+		return err.Error()
+	}
+	return context.Cause(ctx).Error()
+}
+
+// mailDomain is the From domain when none is configured.
+func mailDomain(host string) string {
+	if net.ParseIP(host) != nil {
+		return "localhost"
+	}
+	return host
+}
+
+func newMailer(cfg Config, out io.Writer) (cmail.Mailer, error) {
+	var ms cmail.Tee
+	if cfg.SMTP.Host != "" {
+		sc := cfg.SMTP
+		if cfg.SMTPCAFile != "" {
+			b, err := os.ReadFile(cfg.SMTPCAFile)
+			if err != nil {
+				return nil, fmt.Errorf("smtp-ca: %w", err)
+			}
+			pool := x509.NewCertPool()
+			if !pool.AppendCertsFromPEM(b) {
+				return nil, fmt.Errorf("smtp-ca: %s holds no PEM certificate", cfg.SMTPCAFile)
+			}
+			sc.RootCAs = pool
+		}
+		sc.HelloName = cfg.PublicHost
+		m, err := cmail.NewSMTP(sc)
+		if err != nil {
+			return nil, err
+		}
+		ms = append(ms, m)
+	}
+	if cfg.Dev {
+		o, err := cmail.NewOutbox(filepath.Join(cfg.DataDir, "outbox"), out)
+		if err != nil {
+			return nil, err
+		}
+		ms = append(ms, o)
+	}
+	if len(ms) == 1 {
+		return ms[0], nil
+	}
+	return ms, nil
+}

@@ -1,0 +1,38 @@
+package boltstore
+
+// Every bucket and key of the cloud's bbolt file. Values are JSON of the
+// store package's types; states inside them are persisted by name.
+//
+//	meta            "schema" -> "1"
+//	companies       company ID -> Company
+//	users           company ID NUL lower-case email -> User
+//	sessions        session ID -> Session
+//	session_by_clock  company ID NUL serial -> session ID (the newest)
+//	devices         device ID -> Device
+//	device_by_serial  company ID NUL serial -> device ID
+//	admin_tokens    TokenHash(token) -> AdminToken
+var (
+	bucketMeta           = []byte("meta")
+	bucketCompanies      = []byte("companies")
+	bucketUsers          = []byte("users")
+	bucketSessions       = []byte("sessions")
+	bucketSessionByClock = []byte("session_by_clock")
+	bucketDevices        = []byte("devices")
+	bucketDeviceBySerial = []byte("device_by_serial")
+	bucketAdminTokens    = []byte("admin_tokens")
+
+	allBuckets = [][]byte{bucketMeta, bucketCompanies, bucketUsers, bucketSessions,
+		bucketSessionByClock, bucketDevices, bucketDeviceBySerial, bucketAdminTokens}
+
+	keySchema = []byte("schema")
+)
+
+// schemaVersion is bumped when a stored layout changes incompatibly.
+const schemaVersion = "1"
+
+// pair joins two key parts; NUL cannot occur in IDs, emails or serials
+// (the API refuses control characters).
+func pair(a, b string) []byte { return []byte(a + "\x00" + b) }
+
+// prefix is the key prefix of everything under a.
+func prefix(a string) []byte { return []byte(a + "\x00") }

@@ -1,0 +1,57 @@
+// Package store is the cloud's durable data behind a small interface: the
+// embedded bbolt store (boltstore) is the default, and a PostgreSQL store can
+// follow by passing the shared behaviour suite in storetest.
+//
+// Work happens in transactions: View for reads, Update for a read-modify-
+// write that either commits whole or not at all. An Update function may be
+// run again by stores that retry on conflict, so it must have no side
+// effects outside the Tx.
+package store
+
+import (
+	"context"
+	"errors"
+)
+
+// ErrNotFound is returned by lookups of a record that does not exist.
+var ErrNotFound = errors.New("not found")
+
+// Store opens transactions.
+type Store interface {
+	// View runs fn in a read-only transaction.
+	View(ctx context.Context, fn func(Tx) error) error
+	// Update runs fn in a read-write transaction, committed (and synced to
+	// disk) only when fn returns nil.
+	Update(ctx context.Context, fn func(Tx) error) error
+	Close() error
+}
+
+// Tx reads and writes records inside one transaction. Puts replace the
+// whole record. Writes inside a View fail.
+type Tx interface {
+	Company(id string) (Company, error)
+	PutCompany(Company) error
+
+	// Users lists a company's users, ordered by email.
+	Users(companyID string) ([]User, error)
+	PutUser(User) error
+
+	Session(id string) (Session, error)
+	// SessionFor returns the newest session of a clock (by serial) with a
+	// company: there is at most one live code per clock.
+	SessionFor(companyID, serial string) (Session, error)
+	PutSession(Session) error
+	// DeleteSessionsExpiredBefore removes sessions whose code expired
+	// before t and returns how many.
+	DeleteSessionsExpiredBefore(t Time) (int, error)
+
+	Device(id string) (Device, error)
+	DeviceBySerial(companyID, serial string) (Device, error)
+	// Devices lists a company's devices, ordered by ID.
+	Devices(companyID string) ([]Device, error)
+	PutDevice(Device) error
+
+	// AdminToken looks up an admin API token by its hash (TokenHash).
+	AdminToken(hash string) (AdminToken, error)
+	PutAdminToken(AdminToken) error
+}

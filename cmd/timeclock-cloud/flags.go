@@ -1,0 +1,92 @@
+package main
+
+import (
+	"flag"
+	"io"
+	"log/slog"
+	"os"
+)
+
+// flags are the command line; set says which were given, so the dev and
+// production defaults can differ.
+type flags struct {
+	version      bool
+	dev          bool
+	data         string
+	http         string
+	https        string
+	mqtt         string
+	mqttWS       string
+	publicHost   string
+	createCA     bool
+	smtpHost     string
+	smtpPort     int
+	smtpTLS      string
+	smtpUser     string
+	smtpPassFile string
+	smtpCA       string
+	mailFrom     string
+	demoCompany  string
+	logLevel     string
+	logFile      string
+	level        slog.Level
+	set          map[string]bool
+}
+
+// PasswordEnv holds the SMTP password when no --smtp-password-file is
+// given. There is deliberately no password flag: flags show in ps.
+const PasswordEnv = "TIMECLOCK_SMTP_PASSWORD"
+
+func parseFlags(args []string) (*flags, error) {
+	var f flags
+	fs := flag.NewFlagSet("timeclock-cloud", flag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	fs.BoolVar(&f.version, "version", false, "print the version and exit")
+	fs.BoolVar(&f.dev, "dev", false, "dev mode: dev CA, demo company, mail to DATA/outbox and the output, high loopback ports")
+	fs.StringVar(&f.data, "data", "", "data directory (default /var/lib/timeclock-cloud; --dev: run/cloud)")
+	fs.StringVar(&f.http, "http", "", "plain HTTP listen address: reachability and time (default :80; --dev: 127.0.0.1:18080)")
+	fs.StringVar(&f.https, "https", "", "HTTPS API listen address (default :443; --dev: 127.0.0.1:18443)")
+	fs.StringVar(&f.mqtt, "mqtt", "", "MQTT over TLS listen address (default :59777; --dev: 127.0.0.1:19777)")
+	fs.StringVar(&f.mqttWS, "mqtt-ws", "", "MQTT over secure WebSocket listen address (default :59778; --dev: 127.0.0.1:19778)")
+	fs.StringVar(&f.publicHost, "public-host", "localhost", "host name clocks use for this cloud (server certificate, MQTT endpoints)")
+	fs.BoolVar(&f.createCA, "create-ca", false, "create a CA in the data directory if there is none (--dev implies it)")
+	fs.StringVar(&f.smtpHost, "smtp-host", "", "SMTP server for the code mails (required without --dev)")
+	fs.IntVar(&f.smtpPort, "smtp-port", 587, "SMTP port")
+	fs.StringVar(&f.smtpTLS, "smtp-tls", "starttls", "SMTP security: starttls, tls (implicit, port 465) or none")
+	fs.StringVar(&f.smtpUser, "smtp-user", "", "SMTP AUTH PLAIN user; the password comes from --smtp-password-file or $"+PasswordEnv)
+	fs.StringVar(&f.smtpPassFile, "smtp-password-file", "", "file holding the SMTP password")
+	fs.StringVar(&f.smtpCA, "smtp-ca", "", "PEM file of CAs to trust for the SMTP server (default: system roots)")
+	fs.StringVar(&f.mailFrom, "mail-from", "", `From address of the mails (default "Timeclock Cloud <noreply@PUBLIC-HOST>")`)
+	fs.StringVar(&f.demoCompany, "demo-company", "", "--dev: the demo company's ID on first start (default random, 6 digits)")
+	fs.StringVar(&f.logLevel, "log-level", "info", "debug, info, warn or error")
+	fs.StringVar(&f.logFile, "log-file", "", "write the log to this file (default stderr)")
+	fs.Usage = func() {
+		w := fs.Output()
+		if w == io.Discard {
+			w = os.Stderr
+		}
+		fs.SetOutput(w)
+		io.WriteString(w, "usage: timeclock-cloud [flags]\n")
+		fs.PrintDefaults()
+	}
+	if err := fs.Parse(args); err != nil {
+		if err == flag.ErrHelp {
+			fs.SetOutput(os.Stdout)
+			fs.Usage()
+		}
+		return nil, err
+	}
+	if fs.NArg() > 0 {
+		return nil, &usageError{"unexpected argument " + fs.Arg(0)}
+	}
+	if err := f.level.UnmarshalText([]byte(f.logLevel)); err != nil {
+		return nil, &usageError{"--log-level " + f.logLevel + ": want debug, info, warn or error"}
+	}
+	f.set = map[string]bool{}
+	fs.Visit(func(fl *flag.Flag) { f.set[fl.Name] = true })
+	return &f, nil
+}
+
+type usageError struct{ msg string }
+
+func (e *usageError) Error() string { return e.msg + " (see timeclock-cloud -h)" }

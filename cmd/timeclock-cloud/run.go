@@ -1,0 +1,64 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"strings"
+
+	"timeclock/cloud"
+	"timeclock/cloud/mail"
+)
+
+func config(fl *flags) (cloud.Config, error) {
+	c := cloud.DefaultConfig(fl.dev)
+	over := func(name string, dst *string, v string) {
+		if fl.set[name] {
+			*dst = v
+		}
+	}
+	over("data", &c.DataDir, fl.data)
+	over("http", &c.HTTPAddr, fl.http)
+	over("https", &c.HTTPSAddr, fl.https)
+	over("mqtt", &c.MQTTAddr, fl.mqtt)
+	over("mqtt-ws", &c.MQTTWSAddr, fl.mqttWS)
+	c.PublicHost = fl.publicHost
+	c.CreateCA = fl.createCA
+	c.SMTP = mail.SMTPConfig{Host: fl.smtpHost, Port: fl.smtpPort, TLS: mail.TLSMode(fl.smtpTLS), User: fl.smtpUser}
+	c.SMTPCAFile = fl.smtpCA
+	c.MailFrom = fl.mailFrom
+	c.DemoCompanyID = fl.demoCompany
+	if fl.smtpUser != "" {
+		switch {
+		case fl.smtpPassFile != "":
+			b, err := os.ReadFile(fl.smtpPassFile)
+			if err != nil {
+				return c, fmt.Errorf("smtp-password-file: %w", err)
+			}
+			c.SMTP.Password = mail.Secret(strings.TrimRight(string(b), "\r\n"))
+		default:
+			c.SMTP.Password = mail.Secret(os.Getenv(PasswordEnv))
+		}
+	}
+	return c, c.Validate()
+}
+
+func run(ctx context.Context, fl *flags) error {
+	cfg, err := config(fl)
+	if err != nil {
+		return err
+	}
+	var logOut io.Writer = os.Stderr
+	if fl.logFile != "" {
+		f, err := os.OpenFile(fl.logFile, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o600)
+		if err != nil {
+			return fmt.Errorf("log file: %w", err)
+		}
+		defer f.Close()
+		logOut = f
+	}
+	log := slog.New(slog.NewTextHandler(logOut, &slog.HandlerOptions{Level: fl.level}))
+	return cloud.Run(ctx, cfg, cloud.Options{Log: log, Out: os.Stdout})
+}
