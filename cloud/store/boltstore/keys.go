@@ -11,6 +11,13 @@ package boltstore
 //	devices         device ID -> Device
 //	device_by_serial  company ID NUL serial -> device ID
 //	admin_tokens    TokenHash(token) -> AdminToken
+//	user_by_email   lower-case email NUL company ID -> "" (logins across companies)
+//	setup_secrets   company ID -> the setup code's secret (raw bytes)
+//	roles           company ID NUL role ID -> Role
+//	logins          TokenHash(cookie) -> LoginSession
+//	mobile_installs       install ID (the cloud's) -> MobileInstall
+//	mobile_by_app         company ID NUL the app's install ID -> install ID
+//	mobile_by_token       TokenHash(install token) -> install ID
 var (
 	bucketMeta           = []byte("meta")
 	bucketCompanies      = []byte("companies")
@@ -21,8 +28,18 @@ var (
 	bucketDeviceBySerial = []byte("device_by_serial")
 	bucketAdminTokens    = []byte("admin_tokens")
 
+	bucketUserByEmail    = []byte("user_by_email")
+	bucketSetupSecrets   = []byte("setup_secrets")
+	bucketRoles          = []byte("roles")
+	bucketLogins         = []byte("logins")
+	bucketMobileInstalls = []byte("mobile_installs")
+	bucketMobileByApp    = []byte("mobile_by_app")
+	bucketMobileByToken  = []byte("mobile_by_token")
+
 	allBuckets = [][]byte{bucketMeta, bucketCompanies, bucketUsers, bucketSessions,
-		bucketSessionByClock, bucketDevices, bucketDeviceBySerial, bucketAdminTokens}
+		bucketSessionByClock, bucketDevices, bucketDeviceBySerial, bucketAdminTokens,
+		bucketUserByEmail, bucketSetupSecrets, bucketRoles, bucketLogins,
+		bucketMobileInstalls, bucketMobileByApp, bucketMobileByToken}
 
 	keySchema = []byte("schema")
 )
