@@ -72,7 +72,12 @@ func (a *api) admin(method string, h func(http.ResponseWriter, *http.Request, wh
 			writeErr(w, r, a.Log, err)
 			return
 		}
-		h(w, r, who{CompanyID: t.CompanyID, Email: t.UserEmail})
+		u := who{CompanyID: t.CompanyID, Email: t.UserEmail}
+		if e := a.authorize(r, u); e != nil {
+			writeAPIError(w, e)
+			return
+		}
+		h(w, r, u)
 	})
 }
 
