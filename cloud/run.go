@@ -23,6 +23,7 @@ import (
 	cmail "timeclock/cloud/mail"
 	"timeclock/cloud/onboard"
 	"timeclock/cloud/pki"
+	"timeclock/cloud/roles"
 	"timeclock/cloud/store/boltstore"
 	"timeclock/wire"
 )
@@ -134,6 +135,11 @@ func Run(ctx context.Context, cfg Config, o Options) error {
 		return err
 	}
 
+	adm, err := newAdminSide(cfg, db, clk, log, out, nil)
+	if err != nil {
+		return err
+	}
+
 	if cfg.Dev {
 		ds, err := seedDev(ctx, db, cfg.DataDir, cfg.DemoCompanyID, clk.Now())
 		if err != nil {
@@ -145,11 +151,20 @@ func Run(ctx context.Context, cfg Config, o Options) error {
 			DemoCompanyName, DemoTimezone, DemoAdminEmail, DemoUserEmail)
 		fmt.Fprintf(out, "demo company ID: %s\n", ds.CompanyID)
 		fmt.Fprintf(out, "admin token: %s\n", ds.AdminToken)
+		dl, err := seedDevLogins(ctx, db, cfg.DataDir, ds.CompanyID, clk.Now())
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(out, "admin pages: https://%s/admin/\n", net.JoinHostPort(cfg.PublicHost, port("https")))
+		fmt.Fprintf(out, "admin login: %s / %s\n", DemoAdminEmail, dl.AdminPassword)
+		fmt.Fprintf(out, "user login: %s / %s (not an administrator; security role %s)\n", DemoUserEmail, dl.UserPassword, DemoRoleName)
+		fmt.Fprintf(out, "text messages go to %s and are printed below as DEV SMS\n", filepath.Join(cfg.DataDir, "sms-outbox"))
 		fmt.Fprintf(out, "mail goes to %s and is printed below as DEV MAIL\n", filepath.Join(cfg.DataDir, "outbox"))
 	}
 
 	errLog := stdlog.New(serverErrors{log}, "", 0)
-	deps := httpapi.Deps{Onboarding: svc, Store: db, Clock: clk, Log: log}
+	deps := httpapi.Deps{Onboarding: svc, Store: db, Clock: clk, Log: log,
+		Mobile: adm.mobile, Authorize: roles.Checker{Store: db}}
 	if devClock != nil {
 		deps.DevClock = devClock
 	}
@@ -159,7 +174,7 @@ func Run(ctx context.Context, cfg Config, o Options) error {
 		tls  bool
 	}{
 		{"http", &http.Server{Handler: httpapi.NewPlain(clk, log)}, false},
-		{"https", &http.Server{Handler: httpapi.NewAPI(deps), TLSConfig: tlsCfg.Clone()}, true},
+		{"https", &http.Server{Handler: withAdminPages(httpapi.NewAPI(deps), adm.pages), TLSConfig: tlsCfg.Clone()}, true},
 		{"mqtt-ws", &http.Server{Handler: mqttWSHandler(), TLSConfig: tlsCfg.Clone()}, true},
 	}
 	ctx, cancel := context.WithCancel(ctx)

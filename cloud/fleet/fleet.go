@@ -107,8 +107,10 @@ func (f *Fleet) List(ctx context.Context, companyID string) (List, error) {
 	return list, nil
 }
 
+// add files a row by status: anything not approved (disabled, or on its
+// way there) is listed with the disabled devices.
 func (l *List) add(s store.DeviceStatus, r Row) {
-	if s == store.DeviceDisabled {
+	if s != store.DeviceApproved {
 		l.Disabled = append(l.Disabled, r)
 	} else {
 		r.DisabledDate, r.DisabledBy = time.Time{}, ""
