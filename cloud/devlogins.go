@@ -33,15 +33,17 @@ type devLogins struct {
 	UserPassword  string `json:"user_password"`
 }
 
-// devLoginCost is bcrypt's work factor for the demo users: lower than
-// production's so dev starts stay quick; the passwords are random anyway.
-const devLoginCost = bcrypt.DefaultCost
+// devLoginCost is bcrypt's work factor for the demo users: the lowest,
+// so dev starts stay quick (bcrypt is slow on purpose, and very slow under
+// the race detector). It protects nothing here: the passwords are random
+// and sit in DevLoginsFile beside the store.
+const devLoginCost = bcrypt.MinCost
 
 // seedDevLogins gives the demo administrator and non-administrator a
 // password for the admin pages (random on the first start, kept in
 // DevLoginsFile) and the non-administrator the demo role, unless an
 // administrator already gave them another.
-func seedDevLogins(ctx context.Context, st store.Store, dir, companyID string, now store.Time) (devLogins, error) {
+func seedDevLogins(ctx context.Context, st store.Store, dir, companyID string, now store.Time, cost int) (devLogins, error) {
 	var dl devLogins
 	path := filepath.Join(dir, DevLoginsFile)
 	b, err := os.ReadFile(path)
@@ -79,7 +81,7 @@ func seedDevLogins(ctx context.Context, st store.Store, dir, companyID string, n
 		if bcrypt.CompareHashAndPassword([]byte(users[i].PasswordHash), []byte(pw)) == nil {
 			continue
 		}
-		if users[i].PasswordHash, err = login.HashPassword(pw, devLoginCost); err != nil {
+		if users[i].PasswordHash, err = login.HashPassword(pw, cost); err != nil {
 			return dl, fmt.Errorf("dev logins: %w", err)
 		}
 	}

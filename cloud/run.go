@@ -151,7 +151,7 @@ func Run(ctx context.Context, cfg Config, o Options) error {
 			DemoCompanyName, DemoTimezone, DemoAdminEmail, DemoUserEmail)
 		fmt.Fprintf(out, "demo company ID: %s\n", ds.CompanyID)
 		fmt.Fprintf(out, "admin token: %s\n", ds.AdminToken)
-		dl, err := seedDevLogins(ctx, db, cfg.DataDir, ds.CompanyID, clk.Now())
+		dl, err := seedDevLogins(ctx, db, cfg.DataDir, ds.CompanyID, clk.Now(), devLoginCost)
 		if err != nil {
 			return err
 		}

@@ -12,6 +12,7 @@ import (
 	"fmt"
 	"log/slog"
 	"strings"
+	"sync"
 	"time"
 
 	"golang.org/x/crypto/bcrypt"
@@ -96,9 +97,12 @@ type Service struct {
 	log   *slog.Logger
 
 	bySource, byAccount *ratelimit.Limiter
+
 	// dummy is a hash to compare against for unknown emails, so they take
-	// as long as known ones.
-	dummy []byte
+	// as long as known ones. Made on first need: bcrypt at cost 12 takes a
+	// while, and a start should not wait for it.
+	dummyOnce sync.Once
+	dummy     []byte
 }
 
 // New returns the service.
@@ -106,17 +110,21 @@ func New(cfg Config, st store.Store, clk clock.Clock, log *slog.Logger) (*Servic
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
-	r := make([]byte, 16)
-	rand.Read(r)
-	dummy, err := bcrypt.GenerateFromPassword([]byte(base64.RawStdEncoding.EncodeToString(r)), cfg.BcryptCost)
-	if err != nil {
-		return nil, fmt.Errorf("login: %w", err)
-	}
 	return &Service{cfg: cfg, store: st, clk: clk, log: log,
 		bySource:  ratelimit.New(clk, cfg.SourceFailures),
 		byAccount: ratelimit.New(clk, cfg.AccountFailures),
-		dummy:     dummy,
 	}, nil
+}
+
+// burn spends the time a password check takes, for a login that has no
+// hash to check against.
+func (s *Service) burn(password string) {
+	s.dummyOnce.Do(func() {
+		r := make([]byte, 16)
+		rand.Read(r)
+		s.dummy, _ = bcrypt.GenerateFromPassword([]byte(base64.RawStdEncoding.EncodeToString(r)), s.cfg.BcryptCost)
+	})
+	bcrypt.CompareHashAndPassword(s.dummy, []byte(password))
 }
 
 // Password rules: long enough to resist guessing, short enough for bcrypt
@@ -170,9 +178,9 @@ func (s *Service) Login(ctx context.Context, source, email, companyID, password 
 	}
 	var match []store.User
 	if len(password) > MaxPassword || password == "" {
-		bcrypt.CompareHashAndPassword(s.dummy, []byte("x"))
+		s.burn("x")
 	} else if len(cands) == 0 {
-		bcrypt.CompareHashAndPassword(s.dummy, []byte(password))
+		s.burn(password)
 	}
 	for _, u := range cands {
 		if len(password) <= MaxPassword && bcrypt.CompareHashAndPassword([]byte(u.PasswordHash), []byte(password)) == nil {
