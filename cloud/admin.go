@@ -1,6 +1,7 @@
 package cloud
 
 import (
+	"context"
 	"io"
 	"log/slog"
 	"net/http"
@@ -11,6 +12,7 @@ import (
 	"timeclock/cloud/fleet"
 	"timeclock/cloud/login"
 	"timeclock/cloud/mobile"
+	"timeclock/cloud/registry"
 	"timeclock/cloud/sms"
 	"timeclock/cloud/store"
 	"timeclock/cloud/web"
@@ -87,4 +89,13 @@ func withAdminPages(api, pages http.Handler) http.Handler {
 		}
 		api.ServeHTTP(w, r)
 	})
+}
+
+// registryDisabler is the sync registry's disable as the fleet wants it:
+// the clock's one last transmission is awaited (not "now").
+type registryDisabler struct{ reg *registry.Registry }
+
+func (r registryDisabler) Disable(ctx context.Context, companyID, deviceID, by string) error {
+	_, err := r.reg.Disable(ctx, companyID, deviceID, by, false)
+	return err
 }

@@ -8,8 +8,10 @@ import (
 	"fmt"
 	"net"
 	"net/mail"
+	"net/url"
 	"strconv"
 
+	"timeclock/cloud/bus"
 	cmail "timeclock/cloud/mail"
 	"timeclock/cloud/sms"
 )
@@ -58,6 +60,29 @@ type Config struct {
 	// SMS is the HTTP SMS provider that texts the company setup code; an
 	// empty URL means none (dev mode still writes DataDir/sms-outbox).
 	SMS sms.HTTPConfig
+
+	// MQTTBroker is an external broker (mqtts://host:port or
+	// wss://host:port/path) the cloud connects to as a client; empty runs
+	// the embedded broker on MQTTAddr and MQTTWSAddr.
+	MQTTBroker string
+	// MQTTClientCert and MQTTClientKey are the cloud's client certificate
+	// at the external broker; empty: DATA/mqtt-client.pem and
+	// DATA/mqtt-client-key.pem (timeclock-cloud mosquitto-config writes them).
+	MQTTClientCert, MQTTClientKey string
+	// MQTTBrokerCA is a PEM file of CAs for the external broker's server
+	// certificate; empty: the cloud's own CA (mosquitto-config signs the
+	// broker's certificate with it).
+	MQTTBrokerCA string
+	// MosquittoDir is the external Mosquitto's directory (mosquitto-config's
+	// output): the cloud rewrites its acl and crl.pem so disabled clocks are
+	// refused. MosquittoPIDFile is Mosquitto's pid file, sent SIGHUP after
+	// each rewrite.
+	MosquittoDir, MosquittoPIDFile string
+	// DeviceMQTT (host:port) and DeviceMQTTWS (wss:// URL) are the MQTT
+	// endpoints handed to clocks at activation; empty: PublicHost with the
+	// ports of MQTTAddr and MQTTWSAddr (with an external broker: the ports
+	// it listens on, as mosquitto-config was given them).
+	DeviceMQTT, DeviceMQTTWS string
 }
 
 // DefaultConfig returns the defaults for production or dev mode.
@@ -117,10 +142,42 @@ func (c Config) Validate() error {
 	if c.DemoCompanyID != "" && !c.Dev {
 		errs = append(errs, errors.New("demo-company: only with --dev"))
 	}
+	if c.MQTTBroker != "" {
+		if _, err := bus.ParseBrokerURL(c.MQTTBroker); err != nil {
+			errs = append(errs, fmt.Errorf("mqtt-broker: %v", err))
+		}
+		if c.DeviceMQTT == "" && port(c.MQTTAddr) == "0" || c.DeviceMQTTWS == "" && port(c.MQTTWSAddr) == "0" {
+			errs = append(errs, errors.New("mqtt-endpoint: with --mqtt-broker the clocks' endpoints need real ports: give --mqtt and --mqtt-ws (the broker's) or --mqtt-endpoint and --mqtt-ws-endpoint"))
+		}
+	} else {
+		for name, v := range map[string]string{"mqtt-client-cert": c.MQTTClientCert, "mqtt-client-key": c.MQTTClientKey, "mqtt-broker-ca": c.MQTTBrokerCA, "mosquitto-dir": c.MosquittoDir} {
+			if v != "" {
+				errs = append(errs, fmt.Errorf("%s: only with --mqtt-broker", name))
+			}
+		}
+	}
+	if c.MosquittoPIDFile != "" && c.MosquittoDir == "" {
+		errs = append(errs, errors.New("mosquitto-pid: only with --mosquitto-dir"))
+	}
+	if c.DeviceMQTT != "" {
+		if _, p, err := net.SplitHostPort(c.DeviceMQTT); err != nil || p == "0" {
+			errs = append(errs, fmt.Errorf("mqtt-endpoint: %q: want host:port", c.DeviceMQTT))
+		}
+	}
+	if c.DeviceMQTTWS != "" {
+		if u, err := url.Parse(c.DeviceMQTTWS); err != nil || u.Scheme != "wss" || u.Port() == "" {
+			errs = append(errs, fmt.Errorf("mqtt-ws-endpoint: %q: want wss://host:port/path", c.DeviceMQTTWS))
+		}
+	}
 	if c.DemoCompanyID != "" && (len(c.DemoCompanyID) < 4 || len(c.DemoCompanyID) > 12 || !digits(c.DemoCompanyID)) {
 		errs = append(errs, fmt.Errorf("demo-company: %q: want 4 to 12 digits", c.DemoCompanyID))
 	}
 	return errors.Join(errs...)
+}
+
+func port(addr string) string {
+	_, p, _ := net.SplitHostPort(addr)
+	return p
 }
 
 func digits(s string) bool {

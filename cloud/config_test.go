@@ -27,6 +27,16 @@ func TestConfigValidate(t *testing.T) {
 		{"no data dir", func(c *Config) { c.DataDir = "" }, true, "data"},
 		{"no public host", func(c *Config) { c.PublicHost = "" }, true, "public-host"},
 		{"bad from", func(c *Config) { c.MailFrom = "not an address" }, true, "mail-from"},
+		{"external broker", func(c *Config) { c.MQTTBroker = "mqtts://broker.example:59777" }, true, ""},
+		{"external broker, bad scheme", func(c *Config) { c.MQTTBroker = "tcp://broker.example:1883" }, true, "mqtt-broker"},
+		{"external broker, port 0 endpoints", func(c *Config) { c.MQTTBroker, c.MQTTAddr = "mqtts://b:1", "127.0.0.1:0" }, true, "mqtt-endpoint"},
+		{"external broker, endpoints given", func(c *Config) {
+			c.MQTTBroker, c.MQTTAddr, c.MQTTWSAddr = "mqtts://b:1", "127.0.0.1:0", "127.0.0.1:0"
+			c.DeviceMQTT, c.DeviceMQTTWS = "b:59777", "wss://b:59778/mqtt"
+		}, true, ""},
+		{"mosquitto dir without broker", func(c *Config) { c.MosquittoDir = "/x" }, true, "only with --mqtt-broker"},
+		{"pid without dir", func(c *Config) { c.MQTTBroker, c.MosquittoPIDFile = "mqtts://b:1", "/x.pid" }, true, "mosquitto-pid"},
+		{"bad ws endpoint", func(c *Config) { c.DeviceMQTTWS = "https://b/mqtt" }, true, "mqtt-ws-endpoint"},
 		{"demo company outside dev", func(c *Config) { c.SMTP.Host, c.DemoCompanyID = "smtp.example.com", "123456" }, false, "only with --dev"},
 		{"demo company letters", func(c *Config) { c.DemoCompanyID = "12ab34" }, true, "4 to 12 digits"},
 		{"demo company ok", func(c *Config) { c.DemoCompanyID = "123456" }, true, ""},

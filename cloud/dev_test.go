@@ -2,11 +2,14 @@ package cloud
 
 import (
 	"context"
+	"encoding/json"
 	"os"
 	"path/filepath"
+	"slices"
 	"testing"
 	"time"
 
+	"timeclock/cloud/roster"
 	"timeclock/cloud/store"
 	"timeclock/cloud/store/boltstore"
 )
@@ -90,5 +93,52 @@ func TestOffsetClockOnlyMovesForward(t *testing.T) {
 	}
 	if c.Now().Before(after) {
 		t.Fatal("clock went back")
+	}
+}
+
+// The cloud's demo roster is scripts/demo-roster.json: same IDs, names,
+// badges, PINs, departments and active flags.
+func TestDemoRosterIsTheScriptsRoster(t *testing.T) {
+	b, err := os.ReadFile("../scripts/demo-roster.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var file struct {
+		Employees []struct {
+			ID, Name, PIN string
+			Badges        []string
+			Departments   []string
+			Active        *bool
+		}
+	}
+	if err := json.Unmarshal(b, &file); err != nil {
+		t.Fatal(err)
+	}
+	got := demoRoster()
+	if len(got) != len(file.Employees) {
+		t.Fatalf("%d employees, the file has %d", len(got), len(file.Employees))
+	}
+	for i, f := range file.Employees {
+		g := got[i]
+		active := f.Active == nil || *f.Active
+		gActive := g.Active == nil || *g.Active
+		if g.ID != f.ID || g.Name != f.Name || *g.PIN != f.PIN || !slices.Equal(g.Badges, f.Badges) ||
+			!slices.Equal(g.Departments, f.Departments) || gActive != active {
+			t.Errorf("employee %d: cloud %+v, file %+v", i, g, f)
+		}
+	}
+	dir := t.TempDir()
+	db, _ := boltstore.Open(filepath.Join(dir, StoreFile))
+	defer db.Close()
+	ctx := context.Background()
+	now := time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC)
+	for range 2 {
+		if err := seedDemoRoster(ctx, db, "123456", now); err != nil {
+			t.Fatal(err)
+		}
+	}
+	v, err := roster.Get(ctx, db, "123456")
+	if err != nil || v.Version != 1 || len(v.Employees) != 5 {
+		t.Fatalf("seeded roster: %+v %v", v, err)
 	}
 }

@@ -13,7 +13,6 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -23,6 +22,7 @@ import (
 	cmail "timeclock/cloud/mail"
 	"timeclock/cloud/onboard"
 	"timeclock/cloud/pki"
+	"timeclock/cloud/registry"
 	"timeclock/cloud/roles"
 	"timeclock/cloud/store/boltstore"
 	"timeclock/wire"
@@ -38,6 +38,21 @@ type Options struct {
 	// (demo company ID, admin token), the listen addresses and, in dev
 	// mode, every mail. Never the structured log.
 	Out io.Writer
+	// Ready, if set, is called once everything listens.
+	Ready func(Info)
+}
+
+// Info is what a started cloud tells Options.Ready.
+type Info struct {
+	HTTPAddr, HTTPSAddr string
+	// MQTTAddr and MQTTWSAddr are the embedded broker's bound addresses
+	// ("" with an external broker).
+	MQTTAddr, MQTTWSAddr string
+	Endpoints            wire.Endpoints
+	// Dev mode only: the demo company and the admin token.
+	CompanyID, AdminToken string
+	// Registry is the device registry (disable, rename, roster pushes).
+	Registry *registry.Registry
 }
 
 // StoreFile is the bbolt file in the data directory.
@@ -102,49 +117,65 @@ func Run(ctx context.Context, cfg Config, o Options) error {
 	if err != nil {
 		return err
 	}
+	var ds devState
+	if cfg.Dev {
+		if ds, err = seedDev(ctx, db, cfg.DataDir, cfg.DemoCompanyID, clk.Now()); err != nil {
+			return err
+		}
+		if err := seedDemoRoster(ctx, db, ds.CompanyID, clk.Now()); err != nil {
+			return fmt.Errorf("dev seed: roster: %w", err)
+		}
+	}
 
-	// Listen first: the MQTT endpoints handed to clocks carry the real ports.
+	// Listen first, so a busy port is named by its flag and the MQTT
+	// endpoints handed to clocks carry the real ports. With an external
+	// broker the MQTT ports are the broker's, not ours.
 	lns := map[string]net.Listener{}
 	defer func() {
 		for _, ln := range lns {
 			ln.Close()
 		}
 	}()
-	for _, l := range []struct{ name, addr string }{
-		{"http", cfg.HTTPAddr}, {"https", cfg.HTTPSAddr}, {"mqtt", cfg.MQTTAddr}, {"mqtt-ws", cfg.MQTTWSAddr},
-	} {
+	toListen := []struct{ name, addr string }{{"http", cfg.HTTPAddr}, {"https", cfg.HTTPSAddr}}
+	if cfg.MQTTBroker == "" {
+		toListen = append(toListen, struct{ name, addr string }{"mqtt", cfg.MQTTAddr}, struct{ name, addr string }{"mqtt-ws", cfg.MQTTWSAddr})
+	}
+	for _, l := range toListen {
 		ln, err := net.Listen("tcp", l.addr)
 		if err != nil {
 			return fmt.Errorf("--%s %s: %w", l.name, l.addr, err)
 		}
 		lns[l.name] = ln
 	}
-	port := func(name string) string { return strconv.Itoa(lns[name].Addr().(*net.TCPAddr).Port) }
+
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	mq, err := startMQTT(ctx, syncDeps{cfg: cfg, st: db, ca: ca, serverCert: serverCert,
+		tlsLn: lns["mqtt"], wsLn: lns["mqtt-ws"], clk: clk, log: log, out: out})
+	if err != nil {
+		return err
+	}
+	delete(lns, "mqtt") // the broker owns them now
+	delete(lns, "mqtt-ws")
+	defer mq.close()
 
 	ocfg := onboard.DefaultConfig()
-	ocfg.MQTT = wire.Endpoints{
-		TLS:       net.JoinHostPort(cfg.PublicHost, port("mqtt")),
-		WebSocket: "wss://" + net.JoinHostPort(cfg.PublicHost, port("mqtt-ws")) + "/mqtt",
-	}
+	ocfg.MQTT = mq.endpoints
 	ocfg.MailFrom = cfg.MailFrom
 	if ocfg.MailFrom == "" {
 		ocfg.MailFrom = "Timeclock Cloud <noreply@" + mailDomain(cfg.PublicHost) + ">"
 	}
-	svc, err := onboard.New(ocfg, onboard.Deps{Store: db, CA: ca, Mailer: mailer, Clock: clk, Log: log})
+	svc, err := onboard.New(ocfg, onboard.Deps{Store: db, CA: ca, Mailer: mailer, Clock: clk, Log: log, Activated: mq.reg.Activated})
 	if err != nil {
 		return err
 	}
 
-	adm, err := newAdminSide(cfg, db, clk, log, out, nil)
+	adm, err := newAdminSide(cfg, db, clk, log, out, registryDisabler{mq.reg})
 	if err != nil {
 		return err
 	}
 
 	if cfg.Dev {
-		ds, err := seedDev(ctx, db, cfg.DataDir, cfg.DemoCompanyID, clk.Now())
-		if err != nil {
-			return err
-		}
 		fmt.Fprintf(out, "timeclock-cloud dev mode (not for production); data in %s\n", cfg.DataDir)
 		fmt.Fprintf(out, "CA for clocks: %s\n", filepath.Join(cfg.DataDir, pki.CAFile))
 		fmt.Fprintf(out, "demo company: %s, %s; administrator %s, non-administrator %s\n",
@@ -163,7 +194,7 @@ func Run(ctx context.Context, cfg Config, o Options) error {
 	}
 
 	errLog := stdlog.New(serverErrors{log}, "", 0)
-	deps := httpapi.Deps{Onboarding: svc, Store: db, Clock: clk, Log: log,
+	deps := httpapi.Deps{Onboarding: svc, Store: db, Clock: clk, Log: log, Devices: mq.reg,
 		Mobile: adm.mobile, Authorize: roles.Checker{Store: db}}
 	if devClock != nil {
 		deps.DevClock = devClock
@@ -175,10 +206,7 @@ func Run(ctx context.Context, cfg Config, o Options) error {
 	}{
 		{"http", &http.Server{Handler: httpapi.NewPlain(clk, log)}, false},
 		{"https", &http.Server{Handler: withAdminPages(httpapi.NewAPI(deps), adm.pages), TLSConfig: tlsCfg.Clone()}, true},
-		{"mqtt-ws", &http.Server{Handler: mqttWSHandler(), TLSConfig: tlsCfg.Clone()}, true},
 	}
-	ctx, cancel := context.WithCancel(ctx)
-	defer cancel()
 	var wg sync.WaitGroup
 	errc := make(chan error, len(servers)+1)
 	for _, s := range servers {
@@ -202,23 +230,31 @@ func Run(ctx context.Context, cfg Config, o Options) error {
 			}
 		}()
 	}
-	wg.Add(2)
-	go func() {
-		defer wg.Done()
-		serveMQTTTLS(ctx, lns["mqtt"], tlsCfg.Clone(), log)
-	}()
+	wg.Add(1)
 	go func() {
 		defer wg.Done()
 		if err := svc.Run(ctx); err != nil {
 			errc <- err
 		}
 	}()
-	for _, name := range []string{"http", "https", "mqtt", "mqtt-ws"} {
-		fmt.Fprintf(out, "listening %s %s\n", name, lns[name].Addr())
+	fmt.Fprintf(out, "listening http %s\n", lns["http"].Addr())
+	fmt.Fprintf(out, "listening https %s\n", lns["https"].Addr())
+	if mq.embedded != nil {
+		fmt.Fprintf(out, "listening mqtt %s\n", mq.tlsAddr)
+		fmt.Fprintf(out, "listening mqtt-ws %s\n", mq.wsAddr)
+		fmt.Fprintf(out, "mqtt endpoints for clocks: %s and %s (embedded broker)\n", mq.endpoints.TLS, mq.endpoints.WebSocket)
+	} else {
+		fmt.Fprintf(out, "mqtt broker %s\n", cfg.MQTTBroker)
+		fmt.Fprintf(out, "mqtt endpoints for clocks: %s and %s (external broker)\n", mq.endpoints.TLS, mq.endpoints.WebSocket)
 	}
-	fmt.Fprintf(out, "mqtt endpoints for clocks: %s and %s (broker not in this build)\n", ocfg.MQTT.TLS, ocfg.MQTT.WebSocket)
 	fmt.Fprintln(out, "ready")
-	log.Info("cloud starting -> serving", "dev", cfg.Dev, "data", cfg.DataDir, "https", lns["https"].Addr().String())
+	log.Info("cloud starting -> serving", "dev", cfg.Dev, "data", cfg.DataDir, "https", lns["https"].Addr().String(),
+		"mqtt", mq.endpoints.TLS, "external_broker", cfg.MQTTBroker)
+	if o.Ready != nil {
+		o.Ready(Info{HTTPAddr: lns["http"].Addr().String(), HTTPSAddr: lns["https"].Addr().String(),
+			MQTTAddr: mq.tlsAddr, MQTTWSAddr: mq.wsAddr, Endpoints: mq.endpoints,
+			CompanyID: ds.CompanyID, AdminToken: ds.AdminToken, Registry: mq.reg})
+	}
 
 	var runErr error
 	select {
@@ -233,7 +269,12 @@ func Run(ctx context.Context, cfg Config, o Options) error {
 		s.srv.Shutdown(shut)
 	}
 	wg.Wait()
+	mq.close()
 	return runErr
+}
+
+func isClosed(err error) bool {
+	return errors.Is(err, net.ErrClosed) || errors.Is(err, http.ErrServerClosed)
 }
 
 // serverErrors takes net/http's server error log. A clock's network check

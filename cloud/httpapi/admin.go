@@ -18,7 +18,8 @@ type DeviceList struct {
 	Disabled  []DeviceRow `json:"disabled"`
 }
 
-// DeviceRow is one line of the devices page, with the page's columns.
+// DeviceRow is one line of the devices page, with the page's columns and
+// the check-in details behind them.
 type DeviceRow struct {
 	Nickname      string    `json:"nickname"`
 	LastUsedBy    string    `json:"last_used_by"`
@@ -28,9 +29,49 @@ type DeviceRow struct {
 	LastCheckedIn time.Time `json:"last_checked_in,omitzero"`
 	Serial        string    `json:"serial"`
 	ActivatedAt   time.Time `json:"activated_at"`
+	// Status is approved, disabling (waiting for the last transmission) or
+	// disabled.
+	Status      string `json:"status"`
+	Online      bool   `json:"online"`
+	Pending     int    `json:"pending"`              // punches waiting on the clock at its check-in
+	OldestAge   int64  `json:"oldest_pending_age_s"` // seconds
+	ClockSynced bool   `json:"clock_synced"`
+	Interface   string `json:"interface,omitempty"`
+	Punches     uint64 `json:"punches"`  // stored from this clock
+	HighSeq     uint64 `json:"high_seq"` // highest punch sequence number stored
+	// RosterVersion is the roster version the clock confirmed (0: none yet).
+	RosterVersion uint64 `json:"roster_version"`
 	// Disabled devices only:
 	DisabledDate time.Time `json:"disabled_date,omitzero"`
 	DisabledBy   string    `json:"disabled_by,omitempty"`
+	// LastTransmission: "waiting" (disabling), "received" (the clock sent
+	// everything and reported it, FinalSeq being its last acknowledged
+	// punch) or "skipped" (disabled without waiting).
+	LastTransmission string    `json:"last_transmission,omitempty"`
+	FinalSeq         uint64    `json:"final_seq,omitempty"`
+	DisableDoneAt    time.Time `json:"disable_done_at,omitzero"`
+}
+
+// Row is a device as the devices page shows it.
+func Row(d store.Device) DeviceRow {
+	row := DeviceRow{Nickname: d.Nickname, LastUsedBy: d.LastUsedBy, Type: d.Model, Version: d.Firmware,
+		ID: d.ID, LastCheckedIn: d.LastCheckedIn, Serial: d.Serial, ActivatedAt: d.ActivatedAt,
+		Status: d.Status.String(), Online: d.Online, Pending: d.Pending, OldestAge: d.OldestAge,
+		ClockSynced: d.ClockSynced, Interface: d.Interface, Punches: d.Punches, HighSeq: d.HighSeq,
+		RosterVersion: d.RosterVersion}
+	if d.Status.Disabled() {
+		row.DisabledDate, row.DisabledBy = d.DisabledAt, d.DisabledBy
+		row.DisableDoneAt, row.FinalSeq = d.DisableDoneAt, d.FinalSeq
+		switch {
+		case d.Status == store.DeviceDisabling:
+			row.LastTransmission = "waiting"
+		case d.DisableForced:
+			row.LastTransmission = "skipped"
+		default:
+			row.LastTransmission = "received"
+		}
+	}
+	return row
 }
 
 // who is the authenticated caller of the admin API.
@@ -95,28 +136,13 @@ func (a *api) listDevices(ctx context.Context, company string) (DeviceList, erro
 	err := a.Store.View(ctx, func(tx store.Tx) error {
 		ds, err := tx.Devices(company)
 		for _, d := range ds {
-			row := DeviceRow{Nickname: d.Nickname, LastUsedBy: d.LastUsedBy, Type: d.Model, Version: d.Firmware,
-				ID: d.ID, LastCheckedIn: d.LastCheckedIn, Serial: d.Serial, ActivatedAt: d.ActivatedAt}
-			if d.Status == store.DeviceDisabled {
-				row.DisabledDate, row.DisabledBy = d.DisabledAt, d.DisabledBy
-				list.Disabled = append(list.Disabled, row)
+			if d.Status.Disabled() {
+				list.Disabled = append(list.Disabled, Row(d))
 			} else {
-				list.Approved = append(list.Approved, row)
+				list.Approved = append(list.Approved, Row(d))
 			}
 		}
 		return err
 	})
 	return list, err
-}
-
-// disable and punches belong to the sync feature (MQTT); until it is built
-// they say so in the API's own error format.
-func (a *api) disable(w http.ResponseWriter, r *http.Request, _ who) {
-	writeAPIError(w, &wire.Error{Code: wire.ErrNotImplemented,
-		Message: "disabling a device needs the MQTT sync, which is not in this build"})
-}
-
-func (a *api) punches(w http.ResponseWriter, r *http.Request, _ who) {
-	writeAPIError(w, &wire.Error{Code: wire.ErrNotImplemented,
-		Message: "punch ingest needs the MQTT sync, which is not in this build"})
 }

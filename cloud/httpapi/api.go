@@ -31,6 +31,9 @@ type Deps struct {
 	Log        *slog.Logger
 	// DevClock, set in --dev mode only, enables PathDevClock.
 	DevClock DevClock
+	// Devices is the device registry (disable, rename, commands, roster
+	// pushes); nil answers those with not_implemented.
+	Devices Devices
 	// AuthFailures bounds wrong admin tokens per source address; nil uses
 	// 10 at once, then one every 30 s.
 	AuthFailures *ratelimit.Limiter
@@ -56,8 +59,12 @@ func NewAPI(d Deps) http.Handler {
 	mux.Handle(wire.PathCode, post(a.code))
 	mux.Handle(wire.PathActivate, post(a.activate))
 	mux.Handle("/api/v1/devices", a.admin("GET", a.devices))
+	mux.Handle("/api/v1/devices/{id}", a.admin("GET", a.device))
 	mux.Handle("/api/v1/devices/{id}/disable", a.admin("POST", a.disable))
+	mux.Handle("/api/v1/devices/{id}/rename", a.admin("POST", a.rename))
+	mux.Handle("/api/v1/devices/{id}/commands", a.admin("POST", a.command))
 	mux.Handle("/api/v1/punches", a.admin("GET", a.punches))
+	mux.Handle("/api/v1/roster", a.rosterHandler())
 	if d.DevClock != nil {
 		mux.Handle(PathDevClock, a.admin("POST", a.devClock))
 	}

@@ -19,6 +19,7 @@ type Authorizer interface {
 // is never open by mistake.
 var adminPerms = map[string]roles.Permission{
 	"/api/v1/devices":              roles.DevicesView,
+	"/api/v1/devices/{id}":         roles.DevicesView,
 	"/api/v1/devices/{id}/disable": roles.DevicesDisable,
 }
 

@@ -20,15 +20,22 @@ func sprintf(format string, args ...any) string { return fmt.Sprintf(format, arg
 
 // decodeJSON reads one JSON object from r into v. Unknown fields are
 // allowed so newer clocks can talk to this cloud; trailing data is not.
-func decodeJSON(r io.Reader, v any) *wire.Error {
-	b, err := io.ReadAll(io.LimitReader(r, maxBody+1))
+func decodeJSON(r io.Reader, v any) *wire.Error { return decodeJSONWith(r, v, maxBody, false) }
+
+// decodeJSONWith is decodeJSON with a size limit and, for administrators'
+// bodies, unknown fields refused (a misspelt field must not be ignored).
+func decodeJSONWith(r io.Reader, v any, limit int, strict bool) *wire.Error {
+	b, err := io.ReadAll(io.LimitReader(r, int64(limit)+1))
 	if err != nil {
 		return badRequest("reading the body: %v", err)
 	}
-	if len(b) > maxBody {
-		return badRequest("body larger than %d bytes", maxBody)
+	if len(b) > limit {
+		return badRequest("body larger than %d bytes", limit)
 	}
 	dec := json.NewDecoder(bytes.NewReader(b))
+	if strict {
+		dec.DisallowUnknownFields()
+	}
 	if err := dec.Decode(v); err != nil {
 		var se *json.SyntaxError
 		var te *json.UnmarshalTypeError
@@ -41,6 +48,8 @@ func decodeJSON(r io.Reader, v any) *wire.Error {
 			return badRequest("body: want a JSON object")
 		case errors.As(err, &te):
 			return badRequest("field %s: want %s", te.Field, te.Type)
+		case strings.HasPrefix(err.Error(), "json: unknown field "):
+			return badRequest("%s", strings.TrimPrefix(err.Error(), "json: "))
 		}
 		return badRequest("body: %v", err)
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"time"
 
 	"timeclock/cloud/pki"
@@ -83,6 +84,10 @@ func (s *Service) Activate(ctx context.Context, source string, req wire.Activate
 			return err
 		}
 		dev.Model, dev.Firmware = req.Device.Model, req.Device.Firmware
+		if reused && dev.CertSerial != "" && !slices.Contains(dev.RevokedSerials, dev.CertSerial) {
+			// The old certificate is no longer this clock's: refused for good.
+			dev.RevokedSerials = append(dev.RevokedSerials, dev.CertSerial)
+		}
 		dev.Status = store.DeviceApproved
 		dev.ActivatedAt = now
 		dev.DisabledAt, dev.DisabledBy = time.Time{}, ""
@@ -110,6 +115,9 @@ func (s *Service) Activate(ctx context.Context, source string, req wire.Activate
 		"session", before.ID, "device", dev.ID, "company", company.ID, "serial", serial,
 		"model", dev.Model, "again", reused, "cert_serial", cert.Serial)
 
+	if s.Activated != nil {
+		s.Activated(ctx, dev.ID)
+	}
 	s.mailActivated(ctx, company, dev, passcode, now)
 	return wire.ActivateResponse{
 		DeviceID:           dev.ID,

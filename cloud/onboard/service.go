@@ -100,6 +100,10 @@ type Deps struct {
 	Mailer mail.Mailer
 	Clock  clock.Clock
 	Log    *slog.Logger
+	// Activated, if set, is told after a clock was activated (its new
+	// certificate is in the store), before the clock gets its answer: the
+	// device registry drops what was pending for an older identity.
+	Activated func(ctx context.Context, deviceID string)
 }
 
 // Service answers the onboarding API.

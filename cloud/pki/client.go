@@ -1,6 +1,8 @@
 package pki
 
 import (
+	"crypto/ecdsa"
+	"crypto/elliptic"
 	"crypto/rand"
 	"crypto/x509"
 	"crypto/x509/pkix"
@@ -53,4 +55,31 @@ func (ca *CA) SignClient(csr *x509.CertificateRequest, deviceID string, now time
 		Serial: fmt.Sprintf("%x", serial),
 		Cert:   cert,
 	}, nil
+}
+
+// IssueClient makes a key and a client certificate named name for the
+// cloud's own use (its MQTT client at an external broker). Unlike a clock's
+// key, this one is made here: it never leaves the cloud's host.
+func (ca *CA) IssueClient(name string, now time.Time) (certPEM, keyPEM []byte, err error) {
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		return nil, nil, fmt.Errorf("client key: %w", err)
+	}
+	csrDER, err := x509.CreateCertificateRequest(rand.Reader, &x509.CertificateRequest{}, key)
+	if err != nil {
+		return nil, nil, fmt.Errorf("client csr: %w", err)
+	}
+	csr, err := x509.ParseCertificateRequest(csrDER)
+	if err != nil {
+		return nil, nil, fmt.Errorf("client csr: %w", err)
+	}
+	c, err := ca.SignClient(csr, name, now)
+	if err != nil {
+		return nil, nil, err
+	}
+	keyDER, err := x509.MarshalPKCS8PrivateKey(key)
+	if err != nil {
+		return nil, nil, fmt.Errorf("client key: %w", err)
+	}
+	return []byte(c.PEM), pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: keyDER}), nil
 }

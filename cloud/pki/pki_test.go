@@ -6,10 +6,12 @@ import (
 	"crypto/elliptic"
 	"crypto/rand"
 	"crypto/rsa"
+	"crypto/tls"
 	"crypto/x509"
 	"crypto/x509/pkix"
 	"encoding/pem"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -191,4 +193,39 @@ func FuzzParseCSR(f *testing.F) {
 			t.Fatal("accepted a non-ECDSA key")
 		}
 	})
+}
+
+func TestIssueClientAndCRL(t *testing.T) {
+	ca, _ := newCA(t)
+	certPEM, keyPEM, err := ca.IssueClient("timeclock-cloud", now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pair, err := tls.X509KeyPair(certPEM, keyPEM)
+	if err != nil {
+		t.Fatal(err)
+	}
+	leaf, _ := x509.ParseCertificate(pair.Certificate[0])
+	if _, err := leaf.Verify(x509.VerifyOptions{Roots: ca.Pool(), CurrentTime: now, KeyUsages: []x509.ExtKeyUsage{x509.ExtKeyUsageClientAuth}}); err != nil || leaf.Subject.CommonName != "timeclock-cloud" {
+		t.Fatalf("client cert: %v (CN %q)", err, leaf.Subject.CommonName)
+	}
+	serial := fmt.Sprintf("%x", leaf.SerialNumber)
+	crlPEM, err := ca.CRL([]string{serial, "0a"}, now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	blk, _ := pem.Decode(crlPEM)
+	crl, err := x509.ParseRevocationList(blk.Bytes)
+	if err != nil || crl.CheckSignatureFrom(ca.Cert) != nil {
+		t.Fatalf("crl: %v", err)
+	}
+	if len(crl.RevokedCertificateEntries) != 2 || crl.RevokedCertificateEntries[0].SerialNumber.Cmp(leaf.SerialNumber) != 0 {
+		t.Fatalf("crl entries %+v", crl.RevokedCertificateEntries)
+	}
+	if !crl.NextUpdate.After(now.Add(365 * 24 * time.Hour)) {
+		t.Errorf("crl next update %v is soon", crl.NextUpdate)
+	}
+	if _, err := ca.CRL([]string{"xyz"}, now); err == nil {
+		t.Error("a non-hex serial was accepted")
+	}
 }

@@ -49,7 +49,31 @@ type Tx interface {
 	DeviceBySerial(companyID, serial string) (Device, error)
 	// Devices lists a company's devices, ordered by ID.
 	Devices(companyID string) ([]Device, error)
+	// AllDevices lists every company's devices, ordered by ID.
+	AllDevices() ([]Device, error)
 	PutDevice(Device) error
+
+	// PutPunch stores a punch under its device and ID unless one is already
+	// there; added says whether it was new.
+	PutPunch(Punch) (added bool, err error)
+	// Punches lists a device's punches in ID order, those after the ID
+	// after ("" from the first), at most limit.
+	Punches(deviceID, after string, limit int) ([]Punch, error)
+
+	// Commands lists a device's unanswered commands, ordered by ID.
+	Commands(deviceID string) ([]Command, error)
+	PutCommand(Command) error
+	// DeleteCommand removes a command; removing one that is gone is not
+	// an error.
+	DeleteCommand(deviceID, id string) error
+
+	// Roster is a company's roster header.
+	Roster(companyID string) (Roster, error)
+	PutRoster(Roster) error
+	// RosterEmployees lists a company's roster employees ordered by ID,
+	// the removed ones (tombstones) included.
+	RosterEmployees(companyID string) ([]RosterEmployee, error)
+	PutRosterEmployee(RosterEmployee) error
 
 	// AdminToken looks up an admin API token by its hash (TokenHash).
 	AdminToken(hash string) (AdminToken, error)

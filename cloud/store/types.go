@@ -128,21 +128,66 @@ type Device struct {
 	// CertSerial is the hex serial of the client certificate issued last;
 	// older certificates of the same device are no longer its own.
 	CertSerial string `json:"cert_serial"`
+	// RevokedSerials are this device's certificates refused for good: the
+	// one in use when a disable completed, and the ones a new onboarding
+	// replaced. An external broker's CRL is made of them.
+	RevokedSerials []string `json:"revoked_serials,omitempty"`
+
+	// The last check-in (status topic).
+	Online    bool      `json:"online,omitempty"`
+	StatusAt  time.Time `json:"status_at,omitzero"` // when the last status (online or not) came
+	Pending   int       `json:"pending,omitempty"`  // punches waiting on the clock
+	OldestAge int64     `json:"oldest_pending_age_s,omitempty"`
+	// ClockSynced says the clock's time was set at the check-in.
+	ClockSynced bool   `json:"clock_synced,omitempty"`
+	Interface   string `json:"interface,omitempty"` // network interface in use
+
+	// Punches stored from this device.
+	HighSeq     uint64    `json:"high_seq,omitempty"` // highest sequence number stored
+	Punches     uint64    `json:"punches,omitempty"`  // how many
+	LastPunchAt time.Time `json:"last_punch_at,omitzero"`
+
+	// RosterVersion is the roster version the clock confirmed; 0 when
+	// unknown (it gets a full roster). RosterFailed is a version whose full
+	// roster the clock refused, not sent again until the roster changes.
+	RosterVersion uint64 `json:"roster_version,omitempty"`
+	RosterFailed  uint64 `json:"roster_failed,omitempty"`
+
+	// The disable: the command's ID while the clock's last transmission is
+	// awaited, then when it ended and the last sequence number the clock
+	// reported as acknowledged.
+	DisableCmd    string    `json:"disable_cmd,omitempty"`
+	DisableDoneAt time.Time `json:"disable_done_at,omitzero"`
+	FinalSeq      uint64    `json:"final_seq,omitempty"`
+	// DisableForced says the disable ended without the last transmission
+	// (the administrator did not wait for a lost clock).
+	DisableForced bool `json:"disable_forced,omitempty"`
 }
 
-// DeviceStatus is approved or disabled, persisted by name.
+// DeviceStatus is approved, disabling or disabled, persisted by name.
 type DeviceStatus uint8
 
 // The device statuses.
 const (
+	// DeviceApproved: on the company's approved list; its certificate works.
 	DeviceApproved DeviceStatus = iota + 1
+	// DeviceDisabled: disabled and done; its certificate is refused.
 	DeviceDisabled
+	// DeviceDisabling: an administrator disabled it and the cloud waits for
+	// its one last transmission; it is listed with the disabled devices and
+	// its certificate still works until the clock reports the end.
+	DeviceDisabling
 )
 
 var deviceStatusNames = map[DeviceStatus]string{
-	DeviceApproved: "approved",
-	DeviceDisabled: "disabled",
+	DeviceApproved:  "approved",
+	DeviceDisabled:  "disabled",
+	DeviceDisabling: "disabling",
 }
+
+// Disabled reports whether the device is on the disabled list (finished
+// or still waiting for its last transmission).
+func (s DeviceStatus) Disabled() bool { return s == DeviceDisabled || s == DeviceDisabling }
 
 func (s DeviceStatus) String() string {
 	if n, ok := deviceStatusNames[s]; ok {

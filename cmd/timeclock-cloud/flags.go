@@ -33,6 +33,14 @@ type flags struct {
 	smsFrom      string
 	logLevel     string
 	logFile      string
+	mqttBroker   string
+	mqttCert     string
+	mqttKey      string
+	mqttBrokerCA string
+	mosqDir      string
+	mosqPID      string
+	mqttEndpoint string
+	mqttWSEndpt  string
 	level        slog.Level
 	set          map[string]bool
 }
@@ -72,13 +80,21 @@ func parseFlags(args []string) (*flags, error) {
 	fs.StringVar(&f.demoCompany, "demo-company", "", "--dev: the demo company's ID on first start (default random, 6 digits)")
 	fs.StringVar(&f.logLevel, "log-level", "info", "debug, info, warn or error")
 	fs.StringVar(&f.logFile, "log-file", "", "write the log to this file (default stderr)")
+	fs.StringVar(&f.mqttBroker, "mqtt-broker", "", "use an external MQTT broker (mqtts://host:port or wss://host:port/path) instead of the embedded one")
+	fs.StringVar(&f.mqttCert, "mqtt-client-cert", "", "the cloud's client certificate at the external broker (default DATA/mqtt-client.pem)")
+	fs.StringVar(&f.mqttKey, "mqtt-client-key", "", "its key (default DATA/mqtt-client-key.pem)")
+	fs.StringVar(&f.mqttBrokerCA, "mqtt-broker-ca", "", "PEM CAs for the external broker's certificate (default DATA/ca.pem)")
+	fs.StringVar(&f.mosqDir, "mosquitto-dir", "", "the external Mosquitto's directory (from mosquitto-config): its acl and crl.pem are kept in step with disabled clocks")
+	fs.StringVar(&f.mosqPID, "mosquitto-pid", "", "Mosquitto's pid file; sent SIGHUP after the acl or crl.pem changed")
+	fs.StringVar(&f.mqttEndpoint, "mqtt-endpoint", "", "MQTT over TLS endpoint handed to clocks, host:port (default PUBLIC-HOST and the --mqtt port)")
+	fs.StringVar(&f.mqttWSEndpt, "mqtt-ws-endpoint", "", "MQTT over secure WebSocket endpoint handed to clocks, wss://host:port/mqtt (default PUBLIC-HOST and the --mqtt-ws port)")
 	fs.Usage = func() {
 		w := fs.Output()
 		if w == io.Discard {
 			w = os.Stderr
 		}
 		fs.SetOutput(w)
-		io.WriteString(w, "usage: timeclock-cloud [flags]\n")
+		io.WriteString(w, "usage: timeclock-cloud [flags]\n       timeclock-cloud mosquitto-config [flags]   (see timeclock-cloud mosquitto-config -h)\n")
 		fs.PrintDefaults()
 	}
 	if err := fs.Parse(args); err != nil {

@@ -20,6 +20,9 @@ import (
 var version = "dev"
 
 func main() {
+	if len(os.Args) > 1 && os.Args[1] == "mosquitto-config" {
+		os.Exit(mosquittoConfig(os.Args[2:], os.Stdout, os.Stderr))
+	}
 	fl, err := parseFlags(os.Args[1:])
 	if errors.Is(err, flag.ErrHelp) {
 		os.Exit(0)

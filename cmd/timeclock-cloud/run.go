@@ -31,6 +31,10 @@ func config(fl *flags) (cloud.Config, error) {
 	c.SMTPCAFile = fl.smtpCA
 	c.MailFrom = fl.mailFrom
 	c.DemoCompanyID = fl.demoCompany
+	c.MQTTBroker = fl.mqttBroker
+	c.MQTTClientCert, c.MQTTClientKey, c.MQTTBrokerCA = fl.mqttCert, fl.mqttKey, fl.mqttBrokerCA
+	c.MosquittoDir, c.MosquittoPIDFile = fl.mosqDir, fl.mosqPID
+	c.DeviceMQTT, c.DeviceMQTTWS = fl.mqttEndpoint, fl.mqttWSEndpt
 	if fl.smtpUser != "" {
 		switch {
 		case fl.smtpPassFile != "":

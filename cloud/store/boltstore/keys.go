@@ -11,6 +11,10 @@ package boltstore
 //	devices         device ID -> Device
 //	device_by_serial  company ID NUL serial -> device ID
 //	admin_tokens    TokenHash(token) -> AdminToken
+//	punches         device ID NUL punch ID -> Punch
+//	commands        device ID NUL command ID -> Command
+//	rosters         company ID -> Roster (header: version, salt)
+//	roster_employees  company ID NUL employee ID -> RosterEmployee
 //	user_by_email   lower-case email NUL company ID -> "" (logins across companies)
 //	setup_secrets   company ID -> the setup code's secret (raw bytes)
 //	roles           company ID NUL role ID -> Role
@@ -27,6 +31,10 @@ var (
 	bucketDevices        = []byte("devices")
 	bucketDeviceBySerial = []byte("device_by_serial")
 	bucketAdminTokens    = []byte("admin_tokens")
+	bucketPunches        = []byte("punches")
+	bucketCommands       = []byte("commands")
+	bucketRosters        = []byte("rosters")
+	bucketRosterEmps     = []byte("roster_employees")
 
 	bucketUserByEmail    = []byte("user_by_email")
 	bucketSetupSecrets   = []byte("setup_secrets")
@@ -38,6 +46,7 @@ var (
 
 	allBuckets = [][]byte{bucketMeta, bucketCompanies, bucketUsers, bucketSessions,
 		bucketSessionByClock, bucketDevices, bucketDeviceBySerial, bucketAdminTokens,
+		bucketPunches, bucketCommands, bucketRosters, bucketRosterEmps,
 		bucketUserByEmail, bucketSetupSecrets, bucketRoles, bucketLogins,
 		bucketMobileInstalls, bucketMobileByApp, bucketMobileByToken}
 
@@ -45,6 +54,8 @@ var (
 )
 
 // schemaVersion is bumped when a stored layout changes incompatibly.
+// Buckets added later (punches, commands, rosters) are created on open and
+// new record fields are optional, so those did not bump it.
 const schemaVersion = "1"
 
 // pair joins two key parts; NUL cannot occur in IDs, emails or serials

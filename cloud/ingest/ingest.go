@@ -1,0 +1,172 @@
+// Package ingest stores the punches clocks send and acknowledges them: each
+// punch by its device and ID in one transaction (a resend is harmless: the
+// punch is stored once), fsynced, then an ack naming every punch of the
+// batch now stored goes to the clock. A clock drops a punch from its
+// journal only when an ack names it, so a punch is stored exactly once
+// however often the network, the broker or the cloud fails in between.
+package ingest
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"timeclock/clock"
+	"timeclock/cloud/bus"
+	"timeclock/cloud/store"
+	"timeclock/wire"
+)
+
+// Deps are what the ingest works with.
+type Deps struct {
+	Store store.Store
+	Clock clock.Clock
+	Log   *slog.Logger
+	// Stored, if set, is told about every batch stored (the dev output).
+	Stored func(deviceID string, added, resent int)
+}
+
+// Ingest takes punches from the bus.
+type Ingest struct {
+	Deps
+	bus bus.Bus
+	ctx context.Context
+}
+
+// ErrRefused wraps why a batch was not stored: the device is unknown or
+// disabled for good.
+var ErrRefused = errors.New("punches refused")
+
+// Start subscribes to every clock's punches topic.
+func Start(ctx context.Context, b bus.Bus, d Deps) (*Ingest, error) {
+	if d.Store == nil || d.Clock == nil || d.Log == nil {
+		return nil, errors.New("ingest: missing dependency")
+	}
+	in := &Ingest{Deps: d, bus: b, ctx: ctx}
+	if err := b.Subscribe(wire.TopicPrefix+"+/"+wire.TopicPunches, in.handle); err != nil {
+		return nil, fmt.Errorf("ingest: %w", err)
+	}
+	return in, nil
+}
+
+// handle is one punches message. Nothing in it can crash the ingest: a
+// malformed batch is logged (its size and the decoder's reason, never the
+// payload) and dropped, unacknowledged; in a well-formed batch, punches
+// that fail their checks are logged and left unacknowledged while the
+// others are stored, so one bad punch does not hold the rest back.
+func (in *Ingest) handle(topic string, payload []byte) {
+	id, _, _ := wire.SplitTopic(topic)
+	b, err := wire.DecodePunchBatch(payload)
+	if err != nil {
+		var ok bool
+		if b, ok = in.salvage(id, payload); !ok {
+			in.Log.Warn("punch batch dropped", "device", id, "bytes", len(payload), "err", err)
+			return
+		}
+	}
+	ack, added, err := in.StoreBatch(in.ctx, id, b)
+	if err != nil {
+		if errors.Is(err, ErrRefused) {
+			in.Log.Warn("punch batch refused", "device", id, "punches", len(b.Punches), "reason", err.Error())
+		} else {
+			in.Log.Error("punch batch not stored; the clock will send it again", "device", id, "err", err)
+		}
+		return
+	}
+	resent := len(b.Punches) - added
+	in.Log.Info("punches stored", "device", id, "batch", b.Batch, "new", added, "resent", resent, "final", b.Final, "high_seq", ack.HighSeq)
+	if in.Stored != nil {
+		in.Stored(id, added, resent)
+	}
+	p, _ := json.Marshal(ack)
+	ctx, cancel := context.WithTimeout(in.ctx, 10*time.Second)
+	defer cancel()
+	if err := in.bus.Publish(ctx, wire.Topic(id, wire.TopicAck), p, false); err != nil {
+		// Stored all the same; the clock resends and gets the ack then.
+		in.Log.Warn("ack not sent", "device", id, "batch", b.Batch, "err", err)
+	}
+}
+
+// salvage keeps the valid punches of a batch whose JSON is sound but some
+// of whose punches are not.
+func (in *Ingest) salvage(deviceID string, payload []byte) (wire.PunchBatch, bool) {
+	var b wire.PunchBatch
+	if len(payload) > wire.MaxPayload || json.Unmarshal(payload, &b) != nil || len(b.Punches) > wire.MaxBatch {
+		return b, false
+	}
+	good := b.Punches[:0]
+	for i, p := range b.Punches {
+		if err := p.Validate(); err != nil {
+			in.Log.Warn("punch refused: not acknowledged", "device", deviceID, "batch", b.Batch, "index", i, "id", short(p.ID), "err", err)
+			continue
+		}
+		good = append(good, p)
+	}
+	b.Punches = good
+	return b, len(good) > 0
+}
+
+// StoreBatch stores one batch from a device and returns the ack for it and
+// how many punches were new.
+func (in *Ingest) StoreBatch(ctx context.Context, deviceID string, b wire.PunchBatch) (wire.Ack, int, error) {
+	now := in.Clock.Now()
+	ack := wire.Ack{Batch: b.Batch, IDs: make([]string, 0, len(b.Punches))}
+	var added int
+	err := in.Store.Update(ctx, func(tx store.Tx) error {
+		added = 0
+		ack.IDs = ack.IDs[:0]
+		d, err := tx.Device(deviceID)
+		if errors.Is(err, store.ErrNotFound) {
+			return fmt.Errorf("%w: unknown device", ErrRefused)
+		}
+		if err != nil {
+			return err
+		}
+		switch d.Status {
+		case store.DeviceApproved, store.DeviceDisabling: // disabling: its last transmission
+		default:
+			return fmt.Errorf("%w: device is %s", ErrRefused, d.Status)
+		}
+		var last *wire.Punch
+		for i := range b.Punches {
+			p := &b.Punches[i]
+			ok, err := tx.PutPunch(store.Punch{DeviceID: d.ID, CompanyID: d.CompanyID, Punch: *p, ReceivedAt: now, Final: b.Final})
+			if err != nil {
+				return err
+			}
+			ack.IDs = append(ack.IDs, p.ID)
+			if !ok {
+				continue
+			}
+			added++
+			d.Punches++
+			d.HighSeq = max(d.HighSeq, p.Seq)
+			if last == nil || p.Time.After(last.Time) {
+				last = p
+			}
+		}
+		if len(b.Punches) > 0 {
+			d.LastCheckedIn = now // the seed: "synced or last sent in a time record"
+		}
+		if last != nil && !last.Time.Before(d.LastPunchAt) {
+			d.LastPunchAt = last.Time
+			if last.Employee != "" {
+				d.LastUsedBy = last.Employee
+			}
+		}
+		ack.HighSeq = d.HighSeq
+		return tx.PutDevice(d)
+	})
+	return ack, added, err
+}
+
+// short bounds what a log line repeats of a bad field.
+func short(s string) string {
+	if len(s) > 64 {
+		return s[:64] + "..."
+	}
+	return s
+}

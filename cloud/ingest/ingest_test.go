@@ -1,0 +1,206 @@
+package ingest_test
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"log/slog"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"timeclock/clock"
+	"timeclock/cloud/bus/bustest"
+	"timeclock/cloud/ingest"
+	"timeclock/cloud/store"
+	"timeclock/cloud/store/boltstore"
+	"timeclock/wire"
+)
+
+var t0 = time.Date(2026, 11, 22, 9, 0, 0, 0, time.UTC)
+
+type logBuf struct {
+	mu sync.Mutex
+	b  strings.Builder
+}
+
+func (l *logBuf) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *logBuf) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
+}
+
+func setup(t testing.TB) (store.Store, *bustest.Bus, *logBuf) {
+	t.Helper()
+	st, err := boltstore.Open(filepath.Join(t.TempDir(), "cloud.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	st.Update(context.Background(), func(tx store.Tx) error {
+		for _, d := range []store.Device{
+			{ID: "d1", CompanyID: "1", Serial: "S1", Status: store.DeviceApproved},
+			{ID: "d2", CompanyID: "1", Serial: "S2", Status: store.DeviceDisabling},
+			{ID: "d3", CompanyID: "1", Serial: "S3", Status: store.DeviceDisabled},
+		} {
+			if err := tx.PutDevice(d); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	b, lb := &bustest.Bus{}, &logBuf{}
+	if _, err := ingest.Start(context.Background(), b, ingest.Deps{Store: st, Clock: clock.NewFake(t0), Log: slog.New(slog.NewTextHandler(lb, nil))}); err != nil {
+		t.Fatal(err)
+	}
+	return st, b, lb
+}
+
+func punches(from, n int, emp string) []wire.Punch {
+	var ps []wire.Punch
+	for i := from; i < from+n; i++ {
+		ps = append(ps, wire.Punch{ID: fmt.Sprintf("00aa%012x", i), Seq: uint64(i), Employee: emp, Kind: wire.KindIn,
+			Time: t0.Add(time.Duration(i) * time.Minute), TZ: "America/Chicago", TZOffset: -21600, Synced: true})
+	}
+	return ps
+}
+
+func send(b *bustest.Bus, dev string, pb wire.PunchBatch) {
+	p, _ := json.Marshal(pb)
+	b.Deliver(wire.Topic(dev, wire.TopicPunches), p)
+}
+
+func acks(t *testing.T, b *bustest.Bus, dev string) []wire.Ack {
+	t.Helper()
+	var out []wire.Ack
+	for _, m := range b.Published(wire.Topic(dev, wire.TopicAck)) {
+		a, err := wire.DecodeAck(m.Payload)
+		if err != nil {
+			t.Fatalf("the clock cannot decode the ack: %v", err)
+		}
+		out = append(out, a)
+	}
+	return out
+}
+
+func stored(t *testing.T, st store.Store, dev string) []store.Punch {
+	t.Helper()
+	var ps []store.Punch
+	st.View(context.Background(), func(tx store.Tx) (err error) { ps, err = tx.Punches(dev, "", 100000); return err })
+	return ps
+}
+
+func TestStoredOnceAndAcked(t *testing.T) {
+	st, b, lb := setup(t)
+	send(b, "d1", wire.PunchBatch{Batch: 1, Punches: punches(1, 3, "E100")})
+	a := acks(t, b, "d1")
+	if len(a) != 1 || a[0].Batch != 1 || len(a[0].IDs) != 3 || a[0].HighSeq != 3 {
+		t.Fatalf("ack %+v", a)
+	}
+	// The same batch again (the ack was lost), and an overlapping one.
+	send(b, "d1", wire.PunchBatch{Batch: 2, Punches: punches(1, 3, "E100")})
+	send(b, "d1", wire.PunchBatch{Batch: 3, Punches: punches(2, 4, "E101")})
+	a = acks(t, b, "d1")
+	if len(a) != 3 || len(a[1].IDs) != 3 || len(a[2].IDs) != 4 || a[2].HighSeq != 5 {
+		t.Fatalf("acks %+v", a)
+	}
+	ps := stored(t, st, "d1")
+	if len(ps) != 5 {
+		t.Fatalf("stored %d punches, want 5", len(ps))
+	}
+	if ps[1].Employee != "E100" || ps[4].Employee != "E101" || ps[0].CompanyID != "1" || !ps[0].ReceivedAt.Equal(t0) {
+		t.Fatalf("stored %+v", ps)
+	}
+	var d store.Device
+	st.View(context.Background(), func(tx store.Tx) (err error) { d, err = tx.Device("d1"); return err })
+	if d.Punches != 5 || d.HighSeq != 5 || d.LastUsedBy != "E101" || !d.LastCheckedIn.Equal(t0) {
+		t.Fatalf("device after ingest %+v", d)
+	}
+	if !strings.Contains(lb.String(), "new=2 resent=2") {
+		t.Errorf("log does not count resends:\n%s", lb)
+	}
+}
+
+func TestLastTransmissionAndRefusals(t *testing.T) {
+	st, b, lb := setup(t)
+	send(b, "d2", wire.PunchBatch{Batch: 1, Punches: punches(1, 2, "E1"), Final: true})
+	if a := acks(t, b, "d2"); len(a) != 1 || len(a[0].IDs) != 2 {
+		t.Fatalf("a disabling clock's last transmission was not acked: %+v", a)
+	}
+	if ps := stored(t, st, "d2"); len(ps) != 2 || !ps[0].Final {
+		t.Fatalf("final punches %+v", ps)
+	}
+	send(b, "d3", wire.PunchBatch{Batch: 1, Punches: punches(1, 1, "E1")})
+	send(b, "nobody", wire.PunchBatch{Batch: 1, Punches: punches(1, 1, "E1")})
+	if len(acks(t, b, "d3"))+len(acks(t, b, "nobody")) != 0 || len(stored(t, st, "d3"))+len(stored(t, st, "nobody")) != 0 {
+		t.Fatal("punches of a disabled or unknown device were stored or acked")
+	}
+	for _, w := range []string{"device=d3 punches=1 reason=\"punches refused: device is disabled\"", "device=nobody punches=1 reason=\"punches refused: unknown device\""} {
+		if !strings.Contains(lb.String(), w) {
+			t.Errorf("log lacks %q:\n%s", w, lb)
+		}
+	}
+}
+
+func TestMalformedIsDroppedNotFatal(t *testing.T) {
+	st, b, lb := setup(t)
+	for _, p := range [][]byte{nil, []byte(`{`), []byte(`[]`), []byte(`{"punches":[{"id":"x"}]}`), make([]byte, wire.MaxPayload+1)} {
+		b.Deliver(wire.Topic("d1", wire.TopicPunches), p)
+	}
+	if len(acks(t, b, "d1")) != 0 {
+		t.Fatal("a malformed batch was acked")
+	}
+	// One bad punch among good ones: the good ones are stored and acked.
+	ps := punches(1, 3, "E1")
+	ps[1].Kind = "NAP"
+	send(b, "d1", wire.PunchBatch{Batch: 9, Punches: ps})
+	a := acks(t, b, "d1")
+	if len(a) != 1 || len(a[0].IDs) != 2 || a[0].IDs[0] != ps[0].ID || a[0].IDs[1] != ps[2].ID {
+		t.Fatalf("acks %+v", a)
+	}
+	if n := len(stored(t, st, "d1")); n != 2 {
+		t.Fatalf("stored %d", n)
+	}
+	if !strings.Contains(lb.String(), "punch batch dropped") || !strings.Contains(lb.String(), "punch refused: not acknowledged") {
+		t.Errorf("log:\n%s", lb)
+	}
+}
+
+func FuzzIngest(f *testing.F) {
+	good, _ := json.Marshal(wire.PunchBatch{Batch: 1, Punches: punches(1, 2, "E1")})
+	f.Add(good)
+	f.Add([]byte(`{"batch":1,"punches":[{"id":"a","seq":1,"kind":"IN","employee":"E","time":"2026-01-01T00:00:00Z"},{"id":""}]}`))
+	f.Add([]byte(`{"punches":null}`))
+	st, b, _ := setup(f)
+	f.Fuzz(func(t *testing.T, p []byte) {
+		b.Reset()
+		b.Deliver(wire.Topic("d1", wire.TopicPunches), p) // must not panic
+		for _, m := range b.Published(wire.Topic("d1", wire.TopicAck)) {
+			a, err := wire.DecodeAck(m.Payload)
+			if err != nil {
+				t.Fatalf("the ingest sent an ack the clock cannot read: %v", err)
+			}
+			for _, id := range a.IDs {
+				var found bool
+				st.View(context.Background(), func(tx store.Tx) error {
+					ps, _ := tx.Punches("d1", "", 100000)
+					for _, p := range ps {
+						found = found || p.ID == id
+					}
+					return nil
+				})
+				if !found {
+					t.Fatalf("acked %q without storing it", id)
+				}
+			}
+		}
+	})
+}

@@ -1,0 +1,148 @@
+package storetest
+
+import (
+	"encoding/json"
+	"fmt"
+	"reflect"
+	"testing"
+	"time"
+
+	"timeclock/cloud/store"
+	"timeclock/wire"
+)
+
+func allDevicesAndNewFields(t *testing.T, s store.Store) {
+	d := store.Device{ID: "b1", CompanyID: "9", Serial: "S1", Status: store.DeviceDisabling,
+		DisableCmd: "c1", Online: true, StatusAt: t0, Pending: 3, OldestAge: 60, ClockSynced: true,
+		Interface: "eth0", HighSeq: 7, Punches: 7, RosterVersion: 2, RevokedSerials: []string{"0a"}}
+	update(t, s, func(tx store.Tx) error {
+		if err := tx.PutDevice(d); err != nil {
+			return err
+		}
+		return tx.PutDevice(store.Device{ID: "a1", CompanyID: "8", Serial: "S1", Status: store.DeviceApproved})
+	})
+	view(t, s, func(tx store.Tx) error {
+		all, err := tx.AllDevices()
+		if err != nil || len(all) != 2 || all[0].ID != "a1" || !reflect.DeepEqual(all[1], d) {
+			t.Errorf("AllDevices = %+v, %v", all, err)
+		}
+		return nil
+	})
+	if !store.DeviceDisabling.Disabled() || !store.DeviceDisabled.Disabled() || store.DeviceApproved.Disabled() {
+		t.Error("Disabled() is wrong")
+	}
+}
+
+func punch(dev string, seq uint64) store.Punch {
+	return store.Punch{DeviceID: dev, CompanyID: "9", ReceivedAt: t0,
+		Punch: wire.Punch{ID: fmt.Sprintf("%s-%04d", dev, seq), Seq: seq, Employee: "E1", Kind: wire.KindIn,
+			Time: t0.Add(time.Duration(seq) * time.Minute), TZ: "UTC"}}
+}
+
+func punchesOncePerID(t *testing.T, s store.Store) {
+	update(t, s, func(tx store.Tx) error {
+		for seq := uint64(1); seq <= 5; seq++ {
+			for _, dev := range []string{"d1", "d10"} {
+				added, err := tx.PutPunch(punch(dev, seq))
+				if err != nil || !added {
+					return fmt.Errorf("first put %s/%d: added %v, %v", dev, seq, added, err)
+				}
+			}
+		}
+		return nil
+	})
+	update(t, s, func(tx store.Tx) error {
+		again := punch("d1", 3)
+		again.Employee = "someone else"
+		added, err := tx.PutPunch(again)
+		if err != nil || added {
+			t.Errorf("second put of the same ID: added %v, %v", added, err)
+		}
+		return nil
+	})
+	view(t, s, func(tx store.Tx) error {
+		ps, err := tx.Punches("d1", "", 100)
+		if err != nil || len(ps) != 5 {
+			t.Fatalf("Punches(d1) = %d, %v", len(ps), err)
+		}
+		if ps[2].Employee != "E1" || !ps[2].Time.Equal(punch("d1", 3).Time) || ps[2].DeviceID != "d1" {
+			t.Errorf("stored punch %+v: first write must win", ps[2])
+		}
+		page, _ := tx.Punches("d1", ps[1].ID, 2)
+		if len(page) != 2 || page[0].Seq != 3 || page[1].Seq != 4 {
+			t.Errorf("page after %s = %+v", ps[1].ID, page)
+		}
+		if none, _ := tx.Punches("d2", "", 10); len(none) != 0 {
+			t.Errorf("another device's prefix leaked: %d", len(none))
+		}
+		return nil
+	})
+}
+
+func commands(t *testing.T, s store.Store) {
+	c1 := store.Command{DeviceID: "d1", Cmd: wire.Command{ID: "0001", Type: wire.CmdDisable, Issued: t0}, Retained: true, CreatedAt: t0}
+	c2 := store.Command{DeviceID: "d1", Cmd: wire.Command{ID: "0002", Type: wire.CmdRoster, Issued: t0}, RosterVersion: 3, RosterFull: true, CreatedAt: t0}
+	c3 := store.Command{DeviceID: "d11", Cmd: wire.Command{ID: "0003", Type: wire.CmdReboot, Issued: t0}, CreatedAt: t0}
+	update(t, s, func(tx store.Tx) error {
+		for _, c := range []store.Command{c2, c1, c3} {
+			if err := tx.PutCommand(c); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	view(t, s, func(tx store.Tx) error {
+		cs, err := tx.Commands("d1")
+		if err != nil || !reflect.DeepEqual(cs, []store.Command{c1, c2}) {
+			t.Errorf("Commands = %+v, %v", cs, err)
+		}
+		return nil
+	})
+	update(t, s, func(tx store.Tx) error {
+		if err := tx.DeleteCommand("d1", "0001"); err != nil {
+			return err
+		}
+		return tx.DeleteCommand("d1", "gone")
+	})
+	view(t, s, func(tx store.Tx) error {
+		if cs, _ := tx.Commands("d1"); len(cs) != 1 || cs[0].Cmd.ID != "0002" {
+			t.Errorf("after delete: %+v", cs)
+		}
+		return nil
+	})
+}
+
+func rosters(t *testing.T, s store.Store) {
+	r := store.Roster{CompanyID: "9", Version: 2, Salt: []byte("0123456789abcdef"), UpdatedAt: t0, UpdatedBy: "a@x"}
+	emps := []store.RosterEmployee{
+		{CompanyID: "9", ID: "E2", Name: "Bo", Badges: []string{"2"}, Active: true, Version: 2},
+		{CompanyID: "9", ID: "E1", Name: "Al", PINHash: make([]byte, 32), Active: true, Version: 1},
+		{CompanyID: "9", ID: "E3", Version: 2, Removed: true},
+		{CompanyID: "90", ID: "E1", Name: "Other company", Version: 1},
+	}
+	update(t, s, func(tx store.Tx) error {
+		if err := tx.PutRoster(r); err != nil {
+			return err
+		}
+		for _, e := range emps {
+			if err := tx.PutRosterEmployee(e); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	view(t, s, func(tx store.Tx) error {
+		got, err := tx.Roster("9")
+		if err != nil || !reflect.DeepEqual(got, r) {
+			t.Errorf("Roster = %+v, %v", got, err)
+		}
+		_, err = tx.Roster("90")
+		notFound(t, err, "roster never put")
+		es, err := tx.RosterEmployees("9")
+		if want := []store.RosterEmployee{emps[1], emps[0], emps[2]}; err != nil || !reflect.DeepEqual(es, want) {
+			b, _ := json.Marshal(es)
+			t.Errorf("RosterEmployees = %s, %v", b, err)
+		}
+		return nil
+	})
+}

@@ -1,0 +1,63 @@
+package store
+
+import (
+	"time"
+
+	"timeclock/wire"
+)
+
+// Punch is a punch as the cloud stored it: keyed by device and the punch's
+// own ID, so a clock sending it again changes nothing.
+type Punch struct {
+	DeviceID  string `json:"device_id"`
+	CompanyID string `json:"company_id"`
+	wire.Punch
+	ReceivedAt time.Time `json:"received_at"`
+	// Final says it came in the clock's last transmission before disable.
+	Final bool `json:"final,omitempty"`
+}
+
+// Command is a command on its way to a clock: kept until the clock answers
+// it (cmd/result), sent again when the clock comes back online.
+type Command struct {
+	DeviceID string       `json:"device_id"`
+	Cmd      wire.Command `json:"cmd"`
+	// Retained commands (disable) also wait on the broker as the cmd
+	// topic's retained message, for a clock that connects later.
+	Retained bool `json:"retained,omitempty"`
+	// A roster command is rebuilt from the company roster when sent, so the
+	// outbox does not hold the roster per clock: which version, and a full
+	// roster or a delta from RosterBase.
+	RosterVersion uint64    `json:"roster_version,omitempty"`
+	RosterBase    uint64    `json:"roster_base,omitempty"`
+	RosterFull    bool      `json:"roster_full,omitempty"`
+	CreatedAt     time.Time `json:"created_at"`
+	SentAt        time.Time `json:"sent_at,omitzero"`
+	Sends         int       `json:"sends,omitempty"`
+}
+
+// Roster is a company's roster header: its version (bumped by every change)
+// and the salt its PIN hashes are keyed with.
+type Roster struct {
+	CompanyID string    `json:"company_id"`
+	Version   uint64    `json:"version"`
+	Salt      []byte    `json:"salt"`
+	UpdatedAt time.Time `json:"updated_at,omitzero"`
+	UpdatedBy string    `json:"updated_by,omitempty"`
+}
+
+// RosterEmployee is one employee of a company roster. Version is the roster
+// version that last changed it; a removed employee stays as a tombstone
+// (Removed, with the version that removed it) so a delta from any older
+// version can name it.
+type RosterEmployee struct {
+	CompanyID   string   `json:"company_id"`
+	ID          string   `json:"id"`
+	Name        string   `json:"name"`
+	Badges      []string `json:"badges,omitempty"`
+	PINHash     []byte   `json:"pin_hash,omitempty"` // HMAC-SHA256(Roster.Salt, PIN); the PIN is never stored
+	Departments []string `json:"departments,omitempty"`
+	Active      bool     `json:"active"`
+	Version     uint64   `json:"version"`
+	Removed     bool     `json:"removed,omitempty"`
+}

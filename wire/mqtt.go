@@ -1,0 +1,295 @@
+package wire
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+)
+
+// MQTT topics live under TopicPrefix + deviceID + "/". A device may publish
+// and subscribe only under its own prefix; the broker enforces it.
+const TopicPrefix = "tc/v1/"
+
+// Topic suffixes under a device's prefix.
+const (
+	TopicPunches   = "punches"    // up, QoS 1: PunchBatch
+	TopicAck       = "ack"        // down: Ack
+	TopicStatus    = "status"     // up, retained, last will: Status
+	TopicCmd       = "cmd"        // down, retained: Command
+	TopicCmdResult = "cmd/result" // up: CommandResult
+)
+
+// Topic returns the full topic of a device's channel.
+func Topic(deviceID, suffix string) string { return TopicPrefix + deviceID + "/" + suffix }
+
+// SplitTopic returns the device ID and the suffix of a topic under
+// TopicPrefix, or ok=false.
+func SplitTopic(topic string) (deviceID, suffix string, ok bool) {
+	rest, ok := strings.CutPrefix(topic, TopicPrefix)
+	if !ok {
+		return "", "", false
+	}
+	deviceID, suffix, ok = strings.Cut(rest, "/")
+	if !ok || deviceID == "" || suffix == "" {
+		return "", "", false
+	}
+	return deviceID, suffix, true
+}
+
+// PunchKind is what a punch records.
+type PunchKind string
+
+// Punch kinds.
+const (
+	KindIn    PunchKind = "IN"
+	KindOut   PunchKind = "OUT"
+	KindBreak PunchKind = "BREAK"
+	KindLunch PunchKind = "LUNCH"
+)
+
+// Valid reports whether k is one of the four kinds.
+func (k PunchKind) Valid() bool {
+	return k == KindIn || k == KindOut || k == KindBreak || k == KindLunch
+}
+
+// Punch is one punch as it travels to the cloud.
+type Punch struct {
+	ID         string    `json:"id"`  // device-made, unique
+	Seq        uint64    `json:"seq"` // per-device, strictly increasing
+	Employee   string    `json:"employee,omitempty"`
+	Badge      string    `json:"badge,omitempty"` // the raw badge of an unassigned punch
+	Kind       PunchKind `json:"kind"`
+	Department string    `json:"dept,omitempty"`
+	Time       time.Time `json:"time"`      // UTC
+	TZ         string    `json:"tz"`        // IANA name the clock showed
+	TZOffset   int       `json:"tz_offset"` // seconds east of UTC at Time
+	Synced     bool      `json:"synced"`    // the clock was set when punched
+	Corrected  bool      `json:"corrected,omitempty"`
+	BootID     string    `json:"boot_id,omitempty"` // unsynced and not yet corrected
+	MonoNS     int64     `json:"mono_ns,omitempty"` // CLOCK_BOOTTIME at the punch
+}
+
+// PunchBatch is one message on the punches topic.
+type PunchBatch struct {
+	Batch   uint64  `json:"batch"` // per-connection batch number, echoed in the Ack
+	Punches []Punch `json:"punches"`
+	Final   bool    `json:"final,omitempty"` // the last transmission before disable
+}
+
+// Ack is the cloud's answer to a batch: the IDs it stored (durably). A
+// punch leaves the clock's journal only when an Ack names it.
+type Ack struct {
+	Batch uint64   `json:"batch"`
+	IDs   []string `json:"ids"`
+	// HighSeq is the highest sequence number the cloud has stored for the device.
+	HighSeq uint64 `json:"high_seq"`
+}
+
+// Status is the clock's check-in, retained; its last will is the same with
+// Online false.
+type Status struct {
+	DeviceID    string    `json:"device_id"`
+	Online      bool      `json:"online"`
+	Nickname    string    `json:"nickname,omitempty"`
+	Model       string    `json:"model,omitempty"`
+	Firmware    string    `json:"firmware,omitempty"`
+	LastUsedBy  string    `json:"last_used_by,omitempty"`
+	Pending     int       `json:"pending"`
+	OldestAge   int64     `json:"oldest_pending_age_s"` // seconds; 0 when nothing is pending
+	ClockSynced bool      `json:"clock_synced"`
+	Interface   string    `json:"interface,omitempty"`
+	Time        time.Time `json:"time"`
+}
+
+// CommandType names a command.
+type CommandType string
+
+// The commands a cloud sends.
+const (
+	CmdDisable  CommandType = "disable"
+	CmdRename   CommandType = "rename"
+	CmdRoster   CommandType = "roster"
+	CmdTimezone CommandType = "timezone"
+	CmdReboot   CommandType = "reboot"
+)
+
+// Command is one message on the cmd topic.
+type Command struct {
+	ID       string          `json:"id"`
+	Type     CommandType     `json:"type"`
+	Nickname string          `json:"nickname,omitempty"` // rename
+	Timezone string          `json:"timezone,omitempty"` // timezone
+	Roster   json.RawMessage `json:"roster,omitempty"`   // roster: decoded by the clock's roster package
+	By       string          `json:"by,omitempty"`       // who issued it
+	Issued   time.Time       `json:"issued"`
+}
+
+// CommandResult answers a Command.
+type CommandResult struct {
+	ID     string `json:"id"`
+	OK     bool   `json:"ok"`
+	Error  string `json:"error,omitempty"`
+	Detail string `json:"detail,omitempty"`
+	// FinalSeq is set when a disable completed: the last sequence number the
+	// cloud acknowledged before the clock erased its credentials.
+	FinalSeq uint64 `json:"final_seq,omitempty"`
+}
+
+// Limits on what decoders accept.
+const (
+	MaxBatch    = 2000    // punches in one batch
+	MaxPayload  = 1 << 20 // bytes of one message
+	maxIDLen    = 64
+	maxFieldLen = 128
+)
+
+// ErrPayload wraps every decoding failure.
+var ErrPayload = errors.New("bad payload")
+
+func payloadErr(what string, err error) error {
+	return fmt.Errorf("%w: %s: %v", ErrPayload, what, err)
+}
+
+func decode(b []byte, what string, v any) error {
+	if len(b) > MaxPayload {
+		return payloadErr(what, fmt.Errorf("%d bytes, at most %d", len(b), MaxPayload))
+	}
+	if err := json.Unmarshal(b, v); err != nil {
+		return payloadErr(what, err)
+	}
+	return nil
+}
+
+func checkID(what, id string) error {
+	if id == "" || len(id) > maxIDLen {
+		return fmt.Errorf("%s: %d characters, want 1-%d", what, len(id), maxIDLen)
+	}
+	for _, c := range id {
+		if c < '!' || c > '~' || c == '/' || c == '+' || c == '#' {
+			return fmt.Errorf("%s %q: only printable ASCII without / + #", what, id)
+		}
+	}
+	return nil
+}
+
+// Validate checks one punch.
+func (p Punch) Validate() error {
+	if err := checkID("id", p.ID); err != nil {
+		return err
+	}
+	if p.Seq == 0 {
+		return errors.New("seq: 0")
+	}
+	if !p.Kind.Valid() {
+		return fmt.Errorf("kind %q: want IN, OUT, BREAK or LUNCH", p.Kind)
+	}
+	if p.Employee == "" && p.Badge == "" {
+		return errors.New("neither employee nor badge")
+	}
+	if len(p.Employee) > maxFieldLen || len(p.Badge) > maxFieldLen || len(p.Department) > maxFieldLen || len(p.TZ) > maxFieldLen || len(p.BootID) > maxFieldLen {
+		return errors.New("a field is too long")
+	}
+	if p.Time.IsZero() {
+		return errors.New("time: missing")
+	}
+	if p.TZOffset < -18*3600 || p.TZOffset > 18*3600 {
+		return fmt.Errorf("tz_offset %d out of range", p.TZOffset)
+	}
+	return nil
+}
+
+// DecodePunchBatch decodes and checks a punches message.
+func DecodePunchBatch(b []byte) (PunchBatch, error) {
+	var pb PunchBatch
+	if err := decode(b, "punch batch", &pb); err != nil {
+		return pb, err
+	}
+	if len(pb.Punches) > MaxBatch {
+		return pb, payloadErr("punch batch", fmt.Errorf("%d punches, at most %d", len(pb.Punches), MaxBatch))
+	}
+	for i, p := range pb.Punches {
+		if err := p.Validate(); err != nil {
+			return pb, payloadErr(fmt.Sprintf("punch batch: punches[%d]", i), err)
+		}
+	}
+	return pb, nil
+}
+
+// DecodeAck decodes and checks an ack message.
+func DecodeAck(b []byte) (Ack, error) {
+	var a Ack
+	if err := decode(b, "ack", &a); err != nil {
+		return a, err
+	}
+	if len(a.IDs) > MaxBatch {
+		return a, payloadErr("ack", fmt.Errorf("%d ids, at most %d", len(a.IDs), MaxBatch))
+	}
+	for i, id := range a.IDs {
+		if err := checkID("id", id); err != nil {
+			return a, payloadErr(fmt.Sprintf("ack: ids[%d]", i), err)
+		}
+	}
+	return a, nil
+}
+
+// DecodeStatus decodes and checks a status message.
+func DecodeStatus(b []byte) (Status, error) {
+	var s Status
+	if err := decode(b, "status", &s); err != nil {
+		return s, err
+	}
+	if err := checkID("device_id", s.DeviceID); err != nil {
+		return s, payloadErr("status", err)
+	}
+	if s.Pending < 0 || s.OldestAge < 0 {
+		return s, payloadErr("status", errors.New("negative pending or age"))
+	}
+	if len(s.Nickname) > maxFieldLen || len(s.Model) > maxFieldLen || len(s.Firmware) > maxFieldLen || len(s.LastUsedBy) > maxFieldLen || len(s.Interface) > maxFieldLen {
+		return s, payloadErr("status", errors.New("a field is too long"))
+	}
+	return s, nil
+}
+
+// DecodeCommand decodes and checks a command message. An unknown type is
+// an error the clock reports in its CommandResult.
+func DecodeCommand(b []byte) (Command, error) {
+	var c Command
+	if err := decode(b, "command", &c); err != nil {
+		return c, err
+	}
+	if err := checkID("id", c.ID); err != nil {
+		return c, payloadErr("command", err)
+	}
+	switch c.Type {
+	case CmdDisable, CmdReboot:
+	case CmdRename:
+		if n := strings.TrimSpace(c.Nickname); n == "" || len(n) > maxFieldLen {
+			return c, payloadErr("command", errors.New("rename: nickname must be 1-128 characters"))
+		}
+	case CmdTimezone:
+		if _, err := time.LoadLocation(c.Timezone); err != nil || c.Timezone == "" {
+			return c, payloadErr("command", fmt.Errorf("timezone %q: not an IANA zone", c.Timezone))
+		}
+	case CmdRoster:
+		if len(c.Roster) == 0 {
+			return c, payloadErr("command", errors.New("roster: missing"))
+		}
+	default:
+		return c, payloadErr("command", fmt.Errorf("unknown type %q", c.Type))
+	}
+	return c, nil
+}
+
+// DecodeCommandResult decodes and checks a command result.
+func DecodeCommandResult(b []byte) (CommandResult, error) {
+	var r CommandResult
+	if err := decode(b, "command result", &r); err != nil {
+		return r, err
+	}
+	if err := checkID("id", r.ID); err != nil {
+		return r, payloadErr("command result", err)
+	}
+	return r, nil
+}

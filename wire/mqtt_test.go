@@ -1,0 +1,176 @@
+package wire
+
+import (
+	"encoding/json"
+	"errors"
+	"strings"
+	"testing"
+	"time"
+)
+
+func validPunch() Punch {
+	return Punch{ID: "01JD3K0000000000000000000A", Seq: 1, Employee: "E100", Kind: KindIn,
+		Time: time.Date(2026, 11, 22, 8, 0, 0, 0, time.UTC), TZ: "America/Chicago", TZOffset: -6 * 3600, Synced: true}
+}
+
+func TestTopics(t *testing.T) {
+	tp := Topic("dev-1", TopicCmdResult)
+	if tp != "tc/v1/dev-1/cmd/result" {
+		t.Fatalf("Topic = %q", tp)
+	}
+	id, suf, ok := SplitTopic(tp)
+	if !ok || id != "dev-1" || suf != "cmd/result" {
+		t.Fatalf("SplitTopic = %q %q %v", id, suf, ok)
+	}
+	for _, bad := range []string{"tc/v1/", "tc/v1/dev", "other/dev/x", "tc/v1//punches"} {
+		if _, _, ok := SplitTopic(bad); ok {
+			t.Errorf("SplitTopic(%q) accepted", bad)
+		}
+	}
+}
+
+func TestDecodePunchBatch(t *testing.T) {
+	good := PunchBatch{Batch: 3, Punches: []Punch{validPunch()}}
+	b, _ := json.Marshal(good)
+	got, err := DecodePunchBatch(b)
+	if err != nil || got.Batch != 3 || got.Punches[0].Employee != "E100" {
+		t.Fatalf("round trip: %+v, %v", got, err)
+	}
+	for _, tc := range []struct {
+		name string
+		mod  func(*Punch)
+		want string
+	}{
+		{"no id", func(p *Punch) { p.ID = "" }, "id"},
+		{"id with slash", func(p *Punch) { p.ID = "a/b" }, "printable"},
+		{"seq 0", func(p *Punch) { p.Seq = 0 }, "seq"},
+		{"bad kind", func(p *Punch) { p.Kind = "NAP" }, "kind"},
+		{"nobody", func(p *Punch) { p.Employee = "" }, "neither"},
+		{"no time", func(p *Punch) { p.Time = time.Time{} }, "time"},
+		{"offset", func(p *Punch) { p.TZOffset = 100000 }, "tz_offset"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			p := validPunch()
+			tc.mod(&p)
+			b, _ := json.Marshal(PunchBatch{Punches: []Punch{p}})
+			_, err := DecodePunchBatch(b)
+			if !errors.Is(err, ErrPayload) || !strings.Contains(err.Error(), tc.want) {
+				t.Fatalf("err = %v, want ErrPayload mentioning %q", err, tc.want)
+			}
+		})
+	}
+	if _, err := DecodePunchBatch([]byte(`{"punches":`)); !errors.Is(err, ErrPayload) {
+		t.Fatalf("truncated JSON: %v", err)
+	}
+}
+
+func TestDecodeCommand(t *testing.T) {
+	for _, tc := range []struct {
+		body string
+		ok   bool
+	}{
+		{`{"id":"c1","type":"disable"}`, true},
+		{`{"id":"c1","type":"reboot"}`, true},
+		{`{"id":"c1","type":"rename","nickname":"Front door"}`, true},
+		{`{"id":"c1","type":"rename","nickname":"  "}`, false},
+		{`{"id":"c1","type":"timezone","timezone":"Europe/Paris"}`, true},
+		{`{"id":"c1","type":"timezone","timezone":"Mars/Base"}`, false},
+		{`{"id":"c1","type":"roster","roster":{"version":2}}`, true},
+		{`{"id":"c1","type":"roster"}`, false},
+		{`{"id":"c1","type":"selfdestruct"}`, false},
+		{`{"type":"disable"}`, false},
+		{`[]`, false},
+	} {
+		c, err := DecodeCommand([]byte(tc.body))
+		if (err == nil) != tc.ok {
+			t.Errorf("%s: err = %v, want ok=%v", tc.body, err, tc.ok)
+		}
+		if strings.Contains(tc.body, `"id":"c1"`) && c.ID != "c1" {
+			t.Errorf("%s: ID not kept for the error result", tc.body)
+		}
+	}
+}
+
+func TestDecodeAckAndStatus(t *testing.T) {
+	if a, err := DecodeAck([]byte(`{"batch":1,"ids":["a","b"],"high_seq":9}`)); err != nil || len(a.IDs) != 2 || a.HighSeq != 9 {
+		t.Fatalf("ack: %+v %v", a, err)
+	}
+	if _, err := DecodeAck([]byte(`{"ids":[""]}`)); err == nil {
+		t.Fatal("empty id accepted")
+	}
+	if _, err := DecodeStatus([]byte(`{"device_id":"d","pending":-1}`)); err == nil {
+		t.Fatal("negative pending accepted")
+	}
+	if s, err := DecodeStatus([]byte(`{"device_id":"d","online":true,"pending":2}`)); err != nil || !s.Online || s.Pending != 2 {
+		t.Fatalf("status: %+v %v", s, err)
+	}
+	big := make([]byte, MaxPayload+1)
+	if _, err := DecodeStatus(big); !errors.Is(err, ErrPayload) {
+		t.Fatalf("oversized: %v", err)
+	}
+}
+
+func FuzzDecodeCommand(f *testing.F) {
+	for _, s := range []string{`{"id":"c1","type":"disable"}`, `{"id":"c","type":"roster","roster":{}}`, `{"id":"c","type":"timezone","timezone":"UTC"}`, `{`, `null`} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, b []byte) {
+		c, err := DecodeCommand(b)
+		if err != nil {
+			if !errors.Is(err, ErrPayload) {
+				t.Fatalf("error not ErrPayload: %v", err)
+			}
+			return
+		}
+		if checkID("id", c.ID) != nil {
+			t.Fatalf("accepted bad id %q", c.ID)
+		}
+	})
+}
+
+func FuzzDecodeAck(f *testing.F) {
+	for _, s := range []string{`{"batch":1,"ids":["a"],"high_seq":1}`, `{"ids":null}`, `{}`, `x`} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, b []byte) {
+		a, err := DecodeAck(b)
+		if err != nil {
+			return
+		}
+		if len(a.IDs) > MaxBatch {
+			t.Fatal("accepted an oversized ack")
+		}
+		for _, id := range a.IDs {
+			if checkID("id", id) != nil {
+				t.Fatalf("accepted bad id %q", id)
+			}
+		}
+	})
+}
+
+func FuzzDecodePunchBatch(f *testing.F) {
+	b, _ := json.Marshal(PunchBatch{Batch: 1, Punches: []Punch{validPunch()}})
+	f.Add(b)
+	f.Add([]byte(`{"punches":[{}]}`))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		pb, err := DecodePunchBatch(b)
+		if err != nil {
+			return
+		}
+		for _, p := range pb.Punches {
+			if p.Validate() != nil {
+				t.Fatal("accepted an invalid punch")
+			}
+		}
+	})
+}
+
+func FuzzDecodeStatus(f *testing.F) {
+	f.Add([]byte(`{"device_id":"d","online":true}`))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		s, err := DecodeStatus(b)
+		if err == nil && (s.Pending < 0 || checkID("device_id", s.DeviceID) != nil) {
+			t.Fatal("accepted an invalid status")
+		}
+	})
+}
