@@ -48,6 +48,9 @@ type Row struct {
 	LastCheckedIn time.Time // zero: never
 	DisabledDate  time.Time
 	DisabledBy    string
+	// Waiting says the device is disabled but its one last transmission
+	// has not come in yet (a clock that has not been online since).
+	Waiting bool
 }
 
 // List is the two halves of the page.
@@ -87,11 +90,13 @@ func (f *Fleet) List(ctx context.Context, companyID string) (List, error) {
 		}
 		for _, d := range ds {
 			list.add(d.Status, Row{Kind: Clock, Nickname: d.Nickname, LastUsedBy: d.LastUsedBy, Type: d.Model,
-				Version: d.Firmware, ID: d.ID, LastCheckedIn: d.LastCheckedIn, DisabledDate: d.DisabledAt, DisabledBy: d.DisabledBy})
+				Version: d.Firmware, ID: d.ID, LastCheckedIn: d.LastCheckedIn, DisabledDate: d.DisabledAt, DisabledBy: d.DisabledBy,
+				Waiting: d.Status == store.DeviceDisabling})
 		}
 		for _, m := range ms {
 			list.add(m.Status, Row{Kind: Phone, Nickname: m.Nickname, LastUsedBy: m.LastUsedBy, Type: m.Platform.Label(),
-				Version: m.AppVersion, ID: m.ID, LastCheckedIn: m.LastCheckedIn, DisabledDate: m.DisabledAt, DisabledBy: m.DisabledBy})
+				Version: m.AppVersion, ID: m.ID, LastCheckedIn: m.LastCheckedIn, DisabledDate: m.DisabledAt, DisabledBy: m.DisabledBy,
+				Waiting: m.Status == store.DeviceDisabled && !m.FinalSent})
 		}
 		return nil
 	})

@@ -32,6 +32,8 @@ func TestListAndDisable(t *testing.T) {
 			Status: store.DeviceApproved, LastCheckedIn: t0, LastUsedBy: "Bob"})
 		tx.PutDevice(store.Device{ID: "c2", CompanyID: "1", Serial: "S2", Model: "JR2000", Nickname: "Old office",
 			Status: store.DeviceDisabled, DisabledAt: t0, DisabledBy: "amy@x"})
+		tx.PutDevice(store.Device{ID: "c4", CompanyID: "1", Serial: "S4", Model: "BN6500", Nickname: "Lobby",
+			Status: store.DeviceDisabling, DisabledAt: t0.Add(-time.Hour), DisabledBy: "amy@x"})
 		tx.PutDevice(store.Device{ID: "c3", CompanyID: "2", Serial: "S1", Model: "BN6500", Nickname: "Other company", Status: store.DeviceApproved})
 		tx.PutMobileInstall(store.MobileInstall{ID: "p1", CompanyID: "1", InstallID: "i1", Platform: store.PlatformIOS,
 			AppVersion: "3.2.1", Nickname: "dana's iPhone", Status: store.DeviceApproved})
@@ -54,8 +56,11 @@ func TestListAndDisable(t *testing.T) {
 	if got, want := ids(list.Approved), []string{"p1:iPhone (iOS)", "c1:BN6500"}; !reflect.DeepEqual(got, want) {
 		t.Errorf("approved %v, want %v (by nickname, case-insensitive)", got, want)
 	}
-	if got, want := ids(list.Disabled), []string{"p2:Android", "c2:JR2000"}; !reflect.DeepEqual(got, want) {
-		t.Errorf("disabled %v, want %v (newest first)", got, want)
+	if got, want := ids(list.Disabled), []string{"p2:Android", "c2:JR2000", "c4:BN6500"}; !reflect.DeepEqual(got, want) {
+		t.Errorf("disabled %v, want %v (newest first, disabling ones too)", got, want)
+	}
+	if w := []bool{list.Disabled[0].Waiting, list.Disabled[1].Waiting, list.Disabled[2].Waiting}; !reflect.DeepEqual(w, []bool{true, false, true}) {
+		t.Errorf("waiting for the last transmission: %v, want the phone that has not checked in and the disabling clock", w)
 	}
 	if r := list.Approved[1]; r.Version != "1.2.0" || !r.LastCheckedIn.Equal(t0) || r.LastUsedBy != "Bob" || r.Kind != Clock {
 		t.Errorf("clock row %+v", r)

@@ -13,6 +13,9 @@ import (
 type Mobile interface {
 	Enroll(ctx context.Context, source string, req wire.EnrollRequest) (wire.EnrollResponse, error)
 	CheckIn(ctx context.Context, token string, req wire.MobileCheckInRequest) (wire.MobileCheckInResponse, error)
+	// Disable disables the company's copy id; its next check-in is its
+	// last transmission.
+	Disable(ctx context.Context, companyID, id, by string) error
 }
 
 func (a *api) mobileEnroll(w http.ResponseWriter, r *http.Request) {

@@ -369,3 +369,44 @@ func FuzzDecodeCheckInRequest(f *testing.F) {
 		}
 	})
 }
+
+// The admin API lists phones with the clocks and disables them, as the
+// Mobile Devices page does.
+func TestAdminAPIListsAndDisablesPhones(t *testing.T) {
+	e := newMobileEnv(t, t0)
+	e.db.Update(context.Background(), func(tx store.Tx) error {
+		tx.PutUser(store.User{CompanyID: companyID, Email: "ada@acme.example", Administrator: true})
+		tx.PutCompany(store.Company{ID: "7777", Name: "Other", Timezone: "UTC"})
+		tx.PutAdminToken(store.AdminToken{Hash: store.TokenHash("other-token"), CompanyID: "7777", UserEmail: "x@other.example"})
+		return tx.PutAdminToken(store.AdminToken{Hash: store.TokenHash(adminToken), CompanyID: companyID, UserEmail: "ada@acme.example"})
+	})
+	resp, _, we := e.enroll(enrollReq(e.code().Code, "phone-1"))
+	if we != nil {
+		t.Fatal(we)
+	}
+	get := func() DeviceList {
+		req, _ := http.NewRequest("GET", e.srv.URL+"/api/v1/devices", nil)
+		req.Header.Set("Authorization", "Bearer "+adminToken)
+		r, err := e.srv.Client().Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var l DeviceList
+		decodeResp(t, r, &l)
+		return l
+	}
+	if l := get(); len(l.Approved) != 1 || l.Approved[0].ID != resp.ID || l.Approved[0].Type != "iPhone (iOS)" || l.Approved[0].Kind != "phone" {
+		t.Fatalf("list %+v", l)
+	}
+	var row DeviceRow
+	if st, we := e.post("/api/v1/devices/"+resp.ID+"/disable", "other-token", "", &row); st != http.StatusNotFound && st != http.StatusNotImplemented {
+		t.Fatalf("another company disabled the phone: %d %v", st, we)
+	}
+	if st, we := e.post("/api/v1/devices/"+resp.ID+"/disable", adminToken, "", &row); we != nil || row.Status != "disabled" ||
+		row.DisabledBy != "ada@acme.example" || row.LastTransmission != "waiting" {
+		t.Fatalf("disable: %d %v %+v", st, we, row)
+	}
+	if l := get(); len(l.Disabled) != 1 || l.Disabled[0].ID != resp.ID {
+		t.Fatalf("list after disable %+v", l)
+	}
+}

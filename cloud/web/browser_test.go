@@ -130,7 +130,7 @@ func TestBrowserDisableAClock(t *testing.T) {
 		t.Error("the clock is still under Approved Devices")
 	}
 	contains(t, "Disabled Devices", b.text(`#disabled tr[data-id="`+clockID+`"]`),
-		"Yard gate", "BN6500", "Mar 3, 2026 3:32 PM CST", "Dana Admin")
+		"Yard gate", "BN6500", "Mar 3, 2026 3:32 PM CST", "Waiting for its last transmission", "Dana Admin")
 	if calls := e.clocks.all(); len(calls) != 1 || calls[0] != company+"/"+clockID+"/"+admin {
 		t.Fatalf("disable calls %v", calls)
 	}
@@ -203,7 +203,7 @@ func TestBrowserFormWithoutCSRFTokenRefused(t *testing.T) {
 		t.Fatalf("the clock was disabled: %v", calls)
 	}
 	e.db.View(context.Background(), func(tx store.Tx) error {
-		if d, _ := tx.Device(clockID); d.Status != store.DeviceApproved {
+		if d, _ := tx.Device(clockID); d.Status != store.DeviceApproved || !d.DisabledAt.IsZero() {
 			t.Errorf("clock status %v", d.Status)
 		}
 		return nil

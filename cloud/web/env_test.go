@@ -58,8 +58,9 @@ func (s *syncBuffer) String() string {
 	return s.b.String()
 }
 
-// clockDisabler stands in for the sync service in this package's tests:
-// it records the call and marks the clock disabled as the real one does.
+// clockDisabler stands in for the sync registry in this package's tests:
+// it records the call and, as the registry does, puts the clock on the
+// disabled list waiting for its last transmission.
 type clockDisabler struct {
 	db    store.Store
 	clk   clock.Clock
@@ -76,7 +77,7 @@ func (c *clockDisabler) Disable(ctx context.Context, companyID, id, by string) e
 		if err != nil {
 			return err
 		}
-		d.Status, d.DisabledAt, d.DisabledBy = store.DeviceDisabled, c.clk.Now().UTC(), by
+		d.Status, d.DisabledAt, d.DisabledBy = store.DeviceDisabling, c.clk.Now().UTC(), by
 		return tx.PutDevice(d)
 	})
 }
