@@ -186,7 +186,7 @@ func Run(ctx context.Context, cfg Config, o Options) error {
 		if err != nil {
 			return err
 		}
-		fmt.Fprintf(out, "admin pages: https://%s/admin/\n", net.JoinHostPort(cfg.PublicHost, port("https")))
+		fmt.Fprintf(out, "admin pages: https://%s/admin/\n", net.JoinHostPort(cfg.PublicHost, port(lns["https"].Addr().String())))
 		fmt.Fprintf(out, "admin login: %s / %s\n", DemoAdminEmail, dl.AdminPassword)
 		fmt.Fprintf(out, "user login: %s / %s (not an administrator; security role %s)\n", DemoUserEmail, dl.UserPassword, DemoRoleName)
 		fmt.Fprintf(out, "text messages go to %s and are printed below as DEV SMS\n", filepath.Join(cfg.DataDir, "sms-outbox"))
