@@ -13,6 +13,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"timeclock/agent/cloudsync"
 	"timeclock/clock"
 	"timeclock/hal"
 )
@@ -33,6 +34,13 @@ type Options struct {
 	// reads the kernel's boot ID and CLOCK_BOOTTIME.
 	BootID    func() string
 	SinceBoot func() time.Duration
+	// Onboard are onboarding's system facts (see onboard.go).
+	Onboard OnboardOptions
+	// System reboots the clock (the cloud's reboot command); nil refuses
+	// that command.
+	System System
+	// Rand drives the sync's reconnect jitter; nil seeds one.
+	Rand cloudsync.Rand
 }
 
 // Agent is the running clock.
@@ -41,8 +49,10 @@ type Agent struct {
 	hw    Hardware
 	log   *slog.Logger
 	clk   clock.Clock
-	loc   *time.Location
+	loc   atomic.Pointer[time.Location] // the timezone the screens show; the cloud may change it
 	start time.Time
+	sys   System
+	rand  cloudsync.Rand
 
 	clockSynced  func() bool
 	networkIface func() string
@@ -52,10 +62,17 @@ type Agent struct {
 	disable chan bool               // SetDisabled -> the punch loop
 	beeps   chan hal.Pattern        // the punch loop -> the buzzer goroutine
 	dur     atomic.Pointer[durable] // the open state file, while Run runs
+	punched chan struct{}           // the punch loop -> the sync: a punch is in the journal
+	redraw  chan struct{}           // the sync -> the punch loop: connection, pending or phase changed
+
+	syncer atomic.Pointer[cloudsync.Syncer] // while the sync runs
+	phase  atomic.Uint32                    // disablePhase, mirrored from the state file
 
 	// Owned by the punch loop goroutine.
 	fillWarned  bool
 	lastCompact time.Time
+
+	ob onboarder // the identity and onboarding (onboard.go)
 
 	mu    sync.Mutex
 	state State // guarded by mu
@@ -103,21 +120,33 @@ func New(cfg Config, hw Hardware, o Options) (*Agent, error) {
 	if err != nil {
 		return nil, fmt.Errorf("agent: timezone: %w", err)
 	}
-	return &Agent{
+	if o.Rand == nil {
+		o.Rand = newRand()
+	}
+	a := &Agent{
 		cfg:          cfg,
 		hw:           hw,
 		log:          o.Logger,
 		clk:          o.Clock,
-		loc:          loc,
 		start:        o.Start,
+		sys:          o.System,
+		rand:         o.Rand,
 		clockSynced:  o.ClockSynced,
 		networkIface: o.NetworkIface,
 		bootID:       o.BootID(),
 		sinceBoot:    o.SinceBoot,
 		disable:      make(chan bool, 4),
 		beeps:        make(chan hal.Pattern, 4),
-	}, nil
+		punched:      make(chan struct{}, 1),
+		redraw:       make(chan struct{}, 1),
+		ob:           onboarder{opts: o.Onboard},
+	}
+	a.loc.Store(loc)
+	return a, nil
 }
+
+// location is the timezone the clock shows and stamps punches with.
+func (a *Agent) location() *time.Location { return a.loc.Load() }
 
 // Status returns the clock's status; safe to call from any goroutine.
 func (a *Agent) Status() Status {
@@ -127,6 +156,9 @@ func (a *Agent) Status() Status {
 	cloud := "standalone"
 	if a.cfg.CloudURL != "" {
 		cloud = "offline"
+	}
+	if s := a.syncer.Load(); s != nil && s.Online() {
+		cloud = "online"
 	}
 	s := Status{
 		State:   st,
@@ -141,6 +173,7 @@ func (a *Agent) Status() Status {
 		s.Pending = d.journal.Pending()
 		s.LastUsedBy = d.journal.LastUsedBy()
 	}
+	a.ob.fill(&s)
 	return s
 }
 
@@ -173,6 +206,12 @@ func (a *Agent) readLoop(ctx context.Context, d hal.Device, read func(context.Co
 			continue
 		case ctx.Err() != nil, errors.Is(err, hal.ErrHalted):
 			return
+		case errors.Is(err, hal.ErrBadFrame):
+			// A garbled read (bad parity or checksum, a partial frame) is
+			// the card or the swipe, not the reader: report it, read on.
+			a.log.Warn("badge frame rejected", "device", d.String(), "err", err)
+			backoff = 100 * time.Millisecond
+			continue
 		}
 		a.log.Warn("input device error", "device", d.String(), "err", err, "retry_in", backoff.String())
 		t := a.clk.NewTimer(backoff)

@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"net/url"
 	"time"
+
+	"timeclock/onboarding/netcheck"
 )
 
 // Config is everything the agent is told at start. Flags and the config file
@@ -17,6 +19,9 @@ type Config struct {
 	// CloudCA is a PEM file with the CA to trust for the cloud; empty trusts
 	// the system roots.
 	CloudCA string `json:"cloud_ca"`
+	// CloudPorts are the cloud's HTTP, HTTPS, MQTT and MQTT-over-WebSocket
+	// ports the network check tries (a port in CloudURL wins for HTTPS).
+	CloudPorts netcheck.Ports `json:"cloud_ports"`
 	// RosterFile is a JSON roster imported at start (standalone and demo use).
 	RosterFile string `json:"roster_file"`
 	// Timezone is the IANA zone the clock shows until the cloud sets one.
@@ -37,6 +42,16 @@ type Config struct {
 	// RecordUnknownBadges records a swipe of an unknown badge as an
 	// unassigned punch (the office can assign it later).
 	RecordUnknownBadges bool `json:"record_unknown_badges"`
+	// SyncBackoffMin and SyncBackoffMax bound the wait before reconnecting
+	// to the cloud: exponential from min, capped at max, with full jitter.
+	SyncBackoffMin Duration `json:"sync_backoff_min"`
+	SyncBackoffMax Duration `json:"sync_backoff_max"`
+	// SyncConnectTimeout bounds one connection attempt to the broker; a
+	// filtered 59777 costs this long before the WebSocket on 59778.
+	SyncConnectTimeout Duration `json:"sync_connect_timeout"`
+	// CheckinInterval is how often the clock checks in (status) with the
+	// cloud; a change is reported at once.
+	CheckinInterval Duration `json:"checkin_interval"`
 	// Version is the firmware version reported in status.
 	Version string `json:"-"`
 }
@@ -45,6 +60,7 @@ type Config struct {
 func DefaultConfig() Config {
 	return Config{
 		StateDir:     "/var/lib/timeclock",
+		CloudPorts:   DefaultCloudPorts,
 		Timezone:     "UTC",
 		IdleTimeout:  Duration(10 * time.Second),
 		FeedbackTime: Duration(2 * time.Second),
@@ -53,6 +69,10 @@ func DefaultConfig() Config {
 		Capacity:            200_000,
 		RetentionDays:       30,
 		RecordUnknownBadges: true,
+		SyncBackoffMin:      Duration(time.Second),
+		SyncBackoffMax:      Duration(5 * time.Minute),
+		SyncConnectTimeout:  Duration(15 * time.Second),
+		CheckinInterval:     Duration(60 * time.Second),
 		Version:             "dev",
 	}
 }
@@ -74,6 +94,9 @@ func (c Config) Validate() error {
 			errs = append(errs, fmt.Errorf("cloud_url: %q has no host", c.CloudURL))
 		}
 	}
+	if err := c.validateCloudPorts(); err != nil {
+		errs = append(errs, err)
+	}
 	if _, err := time.LoadLocation(c.Timezone); err != nil {
 		errs = append(errs, fmt.Errorf("timezone: %w", err))
 	}
@@ -91,6 +114,15 @@ func (c Config) Validate() error {
 	}
 	if c.RetentionDays < 1 || c.RetentionDays > 3650 {
 		errs = append(errs, fmt.Errorf("retention_days: %d out of range (1-3650)", c.RetentionDays))
+	}
+	if c.SyncBackoffMin.D() < 10*time.Millisecond || c.SyncBackoffMax.D() < c.SyncBackoffMin.D() || c.SyncBackoffMax.D() > 24*time.Hour {
+		errs = append(errs, fmt.Errorf("sync_backoff_min, sync_backoff_max: %v, %v out of range (10ms <= min <= max <= 24h)", c.SyncBackoffMin.D(), c.SyncBackoffMax.D()))
+	}
+	if c.SyncConnectTimeout.D() < 100*time.Millisecond || c.SyncConnectTimeout.D() > 5*time.Minute {
+		errs = append(errs, fmt.Errorf("sync_connect_timeout: %v out of range (100ms-5m)", c.SyncConnectTimeout.D()))
+	}
+	if c.CheckinInterval.D() < time.Second || c.CheckinInterval.D() > 24*time.Hour {
+		errs = append(errs, fmt.Errorf("checkin_interval: %v out of range (1s-24h)", c.CheckinInterval.D()))
 	}
 	return errors.Join(errs...)
 }

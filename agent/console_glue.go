@@ -65,8 +65,8 @@ func (c *consoleAgent) Status() []console.Field {
 func (c *consoleAgent) Time() []console.Field {
 	now := c.a.clk.Now()
 	return []console.Field{
-		{Key: "local", Value: now.In(c.a.loc).Format("Mon 2006-01-02 15:04:05 MST")},
-		{Key: "zone", Value: c.a.loc.String()},
+		{Key: "local", Value: now.In(c.a.location()).Format("Mon 2006-01-02 15:04:05 MST")},
+		{Key: "zone", Value: c.a.location().String()},
 		{Key: "utc", Value: now.UTC().Format(time.RFC3339)},
 		{Key: "synced", Value: strconv.FormatBool(c.a.clockSynced())},
 		{Key: "set", Value: strconv.FormatBool(clock.IsSet(now))},
@@ -121,7 +121,7 @@ func (c *consoleAgent) Punches(ctx context.Context, which console.PunchList, n i
 	}
 	lines := make([]string, 0, len(ps))
 	for _, p := range ps {
-		lines = append(lines, punchLine(p, c.a.loc))
+		lines = append(lines, punchLine(p, c.a.location()))
 	}
 	return lines, nil
 }
@@ -153,18 +153,53 @@ func (c *consoleAgent) PendingPunches() (int, error) {
 	return j.Pending(), nil
 }
 
-// Sync: FILL IN when the MQTT sync merges: connect now, send, report.
+// syncWait bounds the console's sync: long enough for a backlog of
+// thousands of punches, short enough that a stuck cloud gets a report.
+const syncWait = 60 * time.Second
+
+// Sync connects now if the clock is offline, sends what is pending and
+// reports what was sent and acknowledged.
 func (c *consoleAgent) Sync(ctx context.Context, out io.Writer) error {
 	if c.a.cfg.CloudURL == "" {
 		return errors.New("no cloud configured (--cloud): the clock runs standalone and keeps its punches")
 	}
-	return console.Missing("the cloud sync")
+	s := c.a.syncer.Load()
+	switch {
+	case s == nil && c.a.disablePhase() == disabledDone:
+		return errors.New("the clock is disabled by the administrator and has no credentials; onboard it again (onboard)")
+	case s == nil && c.a.Identity() == nil:
+		return errors.New("the clock is not onboarded yet: there is no cloud session")
+	case s == nil:
+		return errors.New("the cloud sync is not running (see log)")
+	}
+	j := c.a.Journal()
+	before := j.Pending()
+	sent0, acked0 := s.Counters()
+	if s.Online() {
+		fmt.Fprintf(out, "online over %s; %d punches pending\n", s.Link(), before)
+	} else {
+		fmt.Fprintf(out, "offline; connecting now; %d punches pending\n", before)
+	}
+	wctx, cancel := context.WithTimeout(ctx, syncWait)
+	defer cancel()
+	err := s.SyncNow(wctx)
+	sent1, acked1 := s.Counters()
+	if link := s.Link(); link != "" {
+		fmt.Fprintf(out, "connected over %s\n", link)
+	}
+	fmt.Fprintf(out, "sent %d punches, %d acknowledged by the cloud, %d pending\n", sent1-sent0, acked1-acked0, j.Pending())
+	switch {
+	case err == nil:
+		return nil
+	case errors.Is(err, context.DeadlineExceeded):
+		return fmt.Errorf("sync: not everything was acknowledged within %v; the clock keeps sending in the background", syncWait)
+	}
+	return fmt.Errorf("sync: %w", err)
 }
 
-// NetCheck: FILL IN when the network check (branch onboard) merges: run
-// it and write one line per step to out.
+// NetCheck runs the onboarding network check and writes one line per step.
 func (c *consoleAgent) NetCheck(ctx context.Context, out io.Writer) error {
-	return console.Missing("the network check")
+	return c.a.NetCheck(ctx, out)
 }
 
 func (c *consoleAgent) Reboot(ctx context.Context) error {
@@ -187,17 +222,24 @@ func (c *consoleAgent) FactoryReset(ctx context.Context) error {
 	return nil
 }
 
-// Onboard: FILL IN when onboarding (branch onboard) merges: forget the
-// identity and start the onboarding screens.
+// Onboard forgets the identity (and a disable by the administrator) and
+// restarts the clock, which then starts at the onboarding screens. Pending punches stay in the journal and are
+// sent once the clock is onboarded again.
 func (c *consoleAgent) Onboard(ctx context.Context) error {
 	if c.a.cfg.CloudURL == "" {
 		return errors.New("no cloud configured (--cloud): there is nothing to onboard to")
 	}
-	return console.Missing("onboarding")
+	if err := c.a.OnboardAgain(); err != nil {
+		return fmt.Errorf("onboard: %w", err)
+	}
+	if err := c.sys.Reboot(); err != nil {
+		return fmt.Errorf("onboard: the identity is erased; restart the clock to onboard (reboot failed: %w)", err)
+	}
+	return nil
 }
 
-// PasscodeHash: FILL IN when the identity (branch onboard) merges: return
-// the technician passcode hash stored with it under STATE_DIR/identity/.
+// PasscodeHash is the technician passcode hash set at activation; "" when
+// the clock is not onboarded (the config file's hash applies then).
 func (c *consoleAgent) PasscodeHash() (string, error) {
-	return "", console.Missing("the device identity")
+	return c.a.PasscodeHash()
 }

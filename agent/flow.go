@@ -22,6 +22,8 @@ type session struct {
 	dept     int          // chosen department index
 	result   result       // during StateFeedback
 	deadline time.Time    // when the state times out; zero: never
+	// confirm: disabled, and "set up again?" is on screen (F4 asked it).
+	confirm bool
 }
 
 // person is a lookup's answer: who swiped or typed, and their last punch.
@@ -81,6 +83,9 @@ type (
 	signal struct{ ok bool }
 	// ledsOff puts both LEDs out.
 	ledsOff struct{}
+	// onboardAgain forgets the disable, so the clock can be onboarded
+	// again (the installer confirmed it on the disabled screen).
+	onboardAgain struct{}
 )
 
 // facts are the inputs next needs besides the session and the event.
@@ -90,6 +95,9 @@ type facts struct {
 	feedbackTime  time.Duration
 	dupWindow     time.Duration
 	recordUnknown bool
+	// canOnboard: a disabled clock may be set up again here (a cloud is
+	// configured and the last transmission is over).
+	canOnboard bool
 }
 
 // maxShift: a last IN older than this is a forgotten punch-out, so the
@@ -120,10 +128,7 @@ func transition(s session, ev event, f facts) (session, []effect) {
 		return s, nil
 	}
 	if s.state == StateDisabled {
-		if _, ok := ev.(badgeRead); ok {
-			return s, []effect{signal{ok: false}}
-		}
-		return s, nil
+		return whileDisabled(s, ev, f)
 	}
 	switch ev := ev.(type) {
 	case tick:
@@ -151,6 +156,30 @@ func transition(s session, ev event, f facts) (session, []effect) {
 			out = outFull
 		}
 		return feedback(f, result{out: out}), []effect{signal{ok: false}}
+	}
+	return s, nil
+}
+
+// whileDisabled refuses punches. F4 asks "set up again?" (when the clock
+// can be onboarded); Enter confirms, Clear or a timeout goes back.
+func whileDisabled(s session, ev event, f facts) (session, []effect) {
+	disabled := session{state: StateDisabled}
+	switch ev := ev.(type) {
+	case badgeRead:
+		return s, []effect{signal{ok: false}}
+	case keyPressed:
+		switch {
+		case !s.confirm && ev.key == hal.KeyF4 && f.canOnboard:
+			return session{state: StateDisabled, confirm: true, deadline: f.now.Add(f.idleTimeout)}, nil
+		case s.confirm && ev.key == hal.KeyEnter && f.canOnboard:
+			return session{state: StateOnboarding}, []effect{onboardAgain{}}
+		case s.confirm && ev.key == hal.KeyClear:
+			return disabled, nil
+		}
+	case tick:
+		if s.confirm && !f.now.Before(s.deadline) {
+			return disabled, nil
+		}
 	}
 	return s, nil
 }

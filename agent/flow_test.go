@@ -99,6 +99,20 @@ func TestNext(t *testing.T) {
 		{"disabled refuses badges", session{state: StateDisabled}, badgeRead{"5"}, session{state: StateDisabled}, []effect{signal{false}}, nil},
 		{"disabled ignores keys", session{state: StateDisabled}, keyPressed{hal.Key1}, session{state: StateDisabled}, nil, nil},
 		{"enable", session{state: StateDisabled}, setDisabled{false}, idle(), nil, nil},
+		{"disabled: F4 asks to set up again", session{state: StateDisabled}, keyPressed{hal.KeyF4},
+			session{state: StateDisabled, confirm: true, deadline: fnow.Add(10 * time.Second)}, nil, func(f *facts) { f.canOnboard = true }},
+		{"disabled: F4 does nothing while it cannot be set up", session{state: StateDisabled}, keyPressed{hal.KeyF4},
+			session{state: StateDisabled}, nil, nil},
+		{"disabled: Enter confirms", session{state: StateDisabled, confirm: true}, keyPressed{hal.KeyEnter},
+			session{state: StateOnboarding}, []effect{onboardAgain{}}, func(f *facts) { f.canOnboard = true }},
+		{"disabled: Enter without the question does nothing", session{state: StateDisabled}, keyPressed{hal.KeyEnter},
+			session{state: StateDisabled}, nil, func(f *facts) { f.canOnboard = true }},
+		{"disabled: Clear backs out", session{state: StateDisabled, confirm: true}, keyPressed{hal.KeyClear},
+			session{state: StateDisabled}, nil, func(f *facts) { f.canOnboard = true }},
+		{"disabled: the question times out", session{state: StateDisabled, confirm: true, deadline: fnow}, tick{},
+			session{state: StateDisabled}, nil, func(f *facts) { f.canOnboard = true }},
+		{"disabled: a badge during the question is refused", session{state: StateDisabled, confirm: true}, badgeRead{"5"},
+			session{state: StateDisabled, confirm: true}, []effect{signal{false}}, nil},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			f := f
@@ -124,6 +138,7 @@ func TestScreensFitEveryDisplay(t *testing.T) {
 		"entry":      {state: StateEntry, kind: journal.KindLunch, pin: "12345678"},
 		"department": {state: StateDepartment, who: long, dept: 1},
 		"disabled":   {state: StateDisabled},
+		"set up?":    {state: StateDisabled, confirm: true},
 	}
 	for _, r := range []result{
 		{out: outAccepted, name: "Ada", punch: journal.Punch{Kind: journal.KindBreak, Time: fnow, Department: "Assembly"}},

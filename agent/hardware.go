@@ -17,6 +17,8 @@ type Hardware struct {
 	Indicator hal.Indicator
 	// Network names the model's interfaces, LAN first.
 	Network []string
+	// WiFi names the wireless ones among Network.
+	WiFi []string
 }
 
 func (h Hardware) check() error {

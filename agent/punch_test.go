@@ -1,6 +1,9 @@
 package agent
 
 import (
+	"context"
+	"fmt"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"strings"
@@ -11,6 +14,7 @@ import (
 	"timeclock/agent/store"
 	"timeclock/clock"
 	"timeclock/hal"
+	"timeclock/hal/sim"
 	"timeclock/internal/await"
 )
 
@@ -446,4 +450,55 @@ func TestBadRosterFileKeepsStoredRoster(t *testing.T) {
 	}
 	r.badge("10002")
 	r.waitScreen("Grace Hopper")
+}
+
+// badFrames is a badge reader that first returns garbled frames, then one
+// good read, then blocks.
+type badFrames struct {
+	bad  int
+	good hal.BadgeEvent
+	done bool
+}
+
+func (f *badFrames) String() string { return "bad-frames" }
+func (f *badFrames) Halt() error    { return nil }
+func (f *badFrames) ReadBadge(ctx context.Context) (hal.BadgeEvent, error) {
+	if f.bad > 0 {
+		f.bad--
+		return hal.BadgeEvent{}, fmt.Errorf("wiegand: parity: %w", hal.ErrBadFrame)
+	}
+	if !f.done {
+		f.done = true
+		return f.good, nil
+	}
+	<-ctx.Done()
+	return hal.BadgeEvent{}, ctx.Err()
+}
+
+// A run of garbled frames never delays the next good swipe: the reader is
+// read on at once, without the back-off a failing device gets (the fake
+// clock never moves here, so any back-off would hang the test).
+func TestBadFramesDoNotDelayTheNextSwipe(t *testing.T) {
+	clk := clock.NewFake(rigStart)
+	b, _ := sim.New(&sim.Opts{Cols: 20, Rows: 4, Now: clk.Now})
+	defer b.Halt()
+	cfg := rosterConfig(t)
+	cfg.StateDir = t.TempDir()
+	logs := &syncBuf{}
+	reader := &badFrames{bad: 5, good: hal.BadgeEvent{Format: hal.FormatWiegand26, Number: "10002", Time: clk.Now()}}
+	a, err := New(cfg, Hardware{Model: "sim", Keypad: b.Keypad(), Display: b.Display(), Badges: []hal.BadgeReader{reader}, Indicator: b.Indicator()},
+		Options{Clock: clk, ClockSynced: func() bool { return true }, NetworkIface: func() string { return "eth0" },
+			Logger: slog.New(slog.NewTextHandler(logs, nil))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- a.Run(ctx) }()
+	defer func() { cancel(); <-done }()
+	await.True(t, 5*time.Second, func() bool { return strings.Contains(strings.Join(b.Screen(), "\n"), "Grace Hopper") },
+		"the good swipe after bad frames was not punched; log:\n%s", logs)
+	if n := strings.Count(logs.String(), "badge frame rejected"); n != 5 {
+		t.Errorf("%d bad frames logged, want 5", n)
+	}
 }

@@ -49,7 +49,32 @@ func (a *Agent) Run(ctx context.Context) error {
 		a.buzzer(ctx)
 	}()
 
-	a.log.Info("idle", "model", a.hw.Model, "display", a.hw.Display.String(), "startup", a.clk.Now().Sub(a.start).String())
+	for {
+		if err := a.onboard(ctx, in.keys, in.badges); err != nil || ctx.Err() != nil {
+			a.setState(StateStopping, "shutdown")
+			return err
+		}
+		a.log.Info("idle", "model", a.hw.Model, "display", a.hw.Display.String(), "startup", a.clk.Now().Sub(a.start).String())
+		err := a.serve(ctx, d, in)
+		if !errors.Is(err, errOnboardAgain) {
+			return err
+		}
+		a.log.Info("onboarding again, as the installer asked on the disabled screen")
+	}
+}
+
+// errOnboardAgain ends the punch loop of a disabled clock whose installer
+// asked to set it up again.
+var errOnboardAgain = errors.New("agent: onboarding again")
+
+// serve runs the punch loop, and the cloud sync beside it while the clock
+// has an identity. The sync ends with the loop.
+func (a *Agent) serve(ctx context.Context, d *durable, in inputs) error {
+	sctx, stop := context.WithCancel(ctx)
+	var wg sync.WaitGroup
+	defer wg.Wait()
+	defer stop()
+	a.startSync(sctx, &wg, d)
 	return a.punchLoop(ctx, d, in)
 }
 
@@ -94,6 +119,10 @@ func (a *Agent) startInputs(ctx context.Context, wg *sync.WaitGroup) inputs {
 func (a *Agent) punchLoop(ctx context.Context, d *durable, in inputs) error {
 	s := idle()
 	a.setState(StateIdle, "started")
+	if a.disablePhase() != enabled {
+		s = session{state: StateDisabled}
+		a.setState(StateDisabled, "disabled by the administrator")
+	}
 	a.maintain(d)
 	timer := a.clk.NewTimer(a.timerFor(d, s))
 	defer timer.Stop()
@@ -112,13 +141,24 @@ func (a *Agent) punchLoop(ctx context.Context, d *durable, in inputs) error {
 			ev, why = badgeRead{b.Number}, "badge"
 		case on := <-a.disable:
 			ev, why = setDisabled{on}, "administrator"
+		case <-a.redraw:
+			// The sync changed something the screen shows; a disable
+			// it recorded takes effect here.
+			if a.disablePhase() != enabled && s.state != StateDisabled {
+				ev, why = setDisabled{true}, "disabled by the administrator"
+			}
 		case <-timer.C():
 			ev, why = tick{}, "timeout"
 			if s.state == StateIdle {
 				a.maintain(d)
 			}
 		}
-		s = a.step(ctx, d, s, ev, why)
+		if ev != nil {
+			s = a.step(ctx, d, s, ev, why)
+		}
+		if s.state == StateOnboarding {
+			return errOnboardAgain
+		}
 		// The timer is armed before the screen changes, so whoever sees
 		// the screen may move a fake clock past its deadline.
 		timer.Reset(a.timerFor(d, s))
@@ -185,7 +225,14 @@ func (a *Agent) facts() facts {
 		feedbackTime:  a.cfg.FeedbackTime.D(),
 		dupWindow:     a.cfg.DuplicateWindow.D(),
 		recordUnknown: a.cfg.RecordUnknownBadges,
+		canOnboard:    a.canOnboard(),
 	}
+}
+
+// canOnboard: a disabled clock can be set up again once its last
+// transmission is over, when it has a cloud to onboard to.
+func (a *Agent) canOnboard() bool {
+	return a.cfg.CloudURL != "" && a.disablePhase() == disabledDone
 }
 
 // perform carries out one effect; lookups and records answer with an event.
@@ -207,6 +254,11 @@ func (a *Agent) perform(ctx context.Context, d *durable, e effect) event {
 		}
 	case ledsOff:
 		a.setLEDs(false, false)
+	case onboardAgain:
+		if err := a.setPhase(d, nil, "the installer sets the clock up again"); err != nil {
+			a.log.Error("cannot leave the disabled state", "err", err)
+			return setDisabled{on: true}
+		}
 	}
 	return nil
 }
@@ -287,8 +339,8 @@ func (a *Agent) lookup(d *durable, e lookup) event {
 func (a *Agent) record(d *durable, p journal.Punch) event {
 	now := a.clk.Now()
 	p.Time = now
-	p.TZ = a.loc.String()
-	_, p.TZOffset = now.In(a.loc).Zone()
+	p.TZ = a.location().String()
+	_, p.TZOffset = now.In(a.location()).Zone()
 	p.ClockSynced = clock.IsSet(now)
 	if !p.ClockSynced {
 		p.BootID, p.SinceBoot = a.bootID, a.sinceBoot()
@@ -305,6 +357,7 @@ func (a *Agent) record(d *durable, p journal.Punch) event {
 		a.log.Error("punch NOT recorded", "who", p.Who(), "kind", p.Kind.String(), "err", err)
 		return recordFailed{}
 	}
+	a.notifyPunch()
 	a.log.Info("punch recorded", "seq", out.Seq, "id", out.ID.String(), "kind", out.Kind.String(),
 		"who", out.Who(), "department", out.Department, "clock_synced", out.ClockSynced)
 	a.checkFill(d)
@@ -350,7 +403,7 @@ func (a *Agent) correctClock(d *durable, now time.Time) {
 // render shows the session's screen.
 func (a *Agent) render(d *durable, s session) {
 	cols, rows := a.hw.Display.Size()
-	lines := screen(s, viewFacts{now: a.clk.Now().In(a.loc), cols: cols, rows: rows, idle: a.idleView(d, cols)})
+	lines := screen(s, viewFacts{now: a.clk.Now().In(a.location()), cols: cols, rows: rows, idle: a.idleView(d, cols), disabled: a.disabledView(d)})
 	if lines != nil {
 		a.show(lines)
 	}
@@ -359,6 +412,14 @@ func (a *Agent) render(d *durable, s session) {
 func (a *Agent) idleView(d *durable, cols int) idleView {
 	st := a.Status()
 	return idleView{Cloud: st.Cloud, Pending: st.Pending, Notices: notices(d, cols)}
+}
+
+func (a *Agent) disabledView(d *durable) disabledView {
+	v := disabledView{CanOnboard: a.canOnboard()}
+	if a.disablePhase() == disabling {
+		v.Sending = d.journal.Pending()
+	}
+	return v
 }
 
 // notices are the idle screen's warnings, fitted to cols.
@@ -389,7 +450,7 @@ func (a *Agent) timerFor(d *durable, s session) time.Duration {
 	}
 	wait := now.Truncate(time.Minute).Add(time.Minute).Sub(now)
 	cols, rows := a.hw.Display.Size()
-	if rows < 4 && len(notices(d, cols)) > 0 {
+	if rows < 4 && (len(notices(d, cols)) > 0 || s.state == StateDisabled) {
 		wait = min(wait, now.Truncate(noticeEvery).Add(noticeEvery).Sub(now))
 	}
 	return wait

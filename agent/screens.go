@@ -15,6 +15,13 @@ type viewFacts struct {
 	now        time.Time // local time
 	cols, rows int
 	idle       idleView
+	disabled   disabledView
+}
+
+// disabledView is what the disabled screen shows besides its title.
+type disabledView struct {
+	Sending    int  // punches still going out in the last transmission
+	CanOnboard bool // F4 sets the clock up again
 }
 
 // screen renders the session; nil means "leave the screen as it is".
@@ -29,7 +36,7 @@ func screen(s session, v viewFacts) []string {
 	case StateFeedback:
 		return feedbackScreen(s.result, v)
 	case StateDisabled:
-		return fitRows(v.rows, "Disabled by", "administrator")
+		return disabledScreen(s, v)
 	}
 	return nil
 }
@@ -111,4 +118,36 @@ func feedbackScreen(r result, v viewFacts) []string {
 		lines = []string{"Disabled by", "administrator"}
 	}
 	return fitRows(v.rows, lines...)
+}
+
+// disabledScreen: "Disabled by administrator", the punches still being sent
+// in the last transmission, and how to set the clock up again. A 2-line
+// display shows the extra lines in turn with the title.
+func disabledScreen(s session, v viewFacts) []string {
+	if s.confirm {
+		return fitRows(v.rows, "Set up again?", "Enter=yes Clr=no")
+	}
+	title := []string{"Disabled by", "administrator"}
+	var extra []string
+	if n := v.disabled.Sending; n > 0 {
+		line := fmt.Sprintf("Sending %d punches", n)
+		if len(line) > v.cols {
+			line = fmt.Sprintf("Sending %d", n)
+		}
+		extra = append(extra, line)
+	}
+	if v.disabled.CanOnboard {
+		extra = append(extra, "F4: set up again")
+	}
+	if v.rows < 4 {
+		if len(extra) > 0 && (v.now.Unix()/int64(noticeEvery/time.Second))%2 == 1 {
+			return fitRows(v.rows, extra...)
+		}
+		return title
+	}
+	lines := title
+	for len(lines)+len(extra) < v.rows {
+		lines = append(lines, "")
+	}
+	return fitRows(v.rows, append(lines, extra...)...)
 }

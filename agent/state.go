@@ -15,9 +15,10 @@ const (
 	StateFeedback         // a punch result is on screen
 	StateDisabled         // disabled by the administrator: punches refused
 	StateStopping
+	StateOnboarding // a cloud is configured and the clock has no identity yet
 )
 
-var stateNames = [...]string{"starting", "idle", "entry", "department", "busy", "feedback", "disabled", "stopping"}
+var stateNames = [...]string{"starting", "idle", "entry", "department", "busy", "feedback", "disabled", "stopping", "onboarding"}
 
 func (s State) String() string {
 	if int(s) < len(stateNames) {

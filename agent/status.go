@@ -19,6 +19,11 @@ type Status struct {
 	Network    string
 	LastUsedBy string
 	Uptime     time.Duration
+	// Nickname and Timezone come with the identity; Onboarding names the
+	// onboarding step while the clock is being onboarded.
+	Nickname   string
+	Timezone   string
+	Onboarding string
 }
 
 // Field is one status key and its value as text.
@@ -50,6 +55,9 @@ func (s Status) Fields() []Field {
 		f("version", s.Version),
 		f("last_used_by", s.LastUsedBy),
 		f("uptime", strconv.FormatInt(int64(s.Uptime.Seconds()), 10)+"s"),
+		f("nickname", s.Nickname),
+		f("timezone", s.Timezone),
+		f("onboarding", s.Onboarding),
 	}
 }
 

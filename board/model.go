@@ -37,7 +37,10 @@ type KeypadSpec struct {
 	Rows   []string `json:"rows,omitempty"`   // matrix: row pins, driven
 	Cols   []string `json:"cols,omitempty"`   // matrix: column pins, read with pull-ups
 	Layout []string `json:"layout,omitempty"` // matrix: key names, row by row
-	Device string   `json:"device,omitempty"` // evdev: /dev/input/eventN or by-path name
+	// DebounceMS is how long a matrix key must read the same before it
+	// counts (0: the driver's 20 ms).
+	DebounceMS int    `json:"debounce_ms,omitempty"`
+	Device     string `json:"device,omitempty"` // evdev: /dev/input/eventN or by-path name
 }
 
 // BadgeSpec is one badge reader and its driver.
@@ -46,10 +49,10 @@ type BadgeSpec struct {
 	D0     string `json:"d0,omitempty"`     // wiegand data-0 pin
 	D1     string `json:"d1,omitempty"`     // wiegand data-1 pin
 	Port   string `json:"port,omitempty"`   // em4100 serial port
-	Baud   int    `json:"baud,omitempty"`   // em4100 speed
+	Baud   int    `json:"baud,omitempty"`   // em4100 speed (0: 9600)
 	Bus    string `json:"bus,omitempty"`    // mfrc522 SPI port
 	Reset  string `json:"reset,omitempty"`  // mfrc522 reset pin
-	IRQ    string `json:"irq,omitempty"`    // mfrc522 interrupt pin
+	IRQ    string `json:"irq,omitempty"`    // mfrc522 interrupt pin (optional: polled without)
 	Device string `json:"device,omitempty"` // evdev keyboard-wedge reader
 }
 
@@ -58,7 +61,7 @@ type IndicatorSpec struct {
 	Driver string `json:"driver"` // sim, gpio
 	Green  string `json:"green,omitempty"`
 	Red    string `json:"red,omitempty"`
-	Buzzer string `json:"buzzer,omitempty"`
+	Buzzer string `json:"buzzer,omitempty"` // optional: a model may have none
 }
 
 // Input is a way an employee identifies at the clock.

@@ -3,6 +3,8 @@ package board
 import (
 	"errors"
 	"fmt"
+	"io"
+	"log/slog"
 
 	"timeclock/hal"
 	"timeclock/hal/sim"
@@ -17,24 +19,30 @@ type Set struct {
 	Indicator hal.Indicator
 	// Sim is the simulated board behind the devices, nil on real hardware.
 	Sim *sim.Board
+
+	closers []io.Closer // buses, closed after the devices are halted
 }
 
 // Opts are what opening a board needs beyond the model.
 type Opts struct {
 	// Sim configures the simulated board (its clock); nil means defaults.
 	Sim *sim.Opts
+	// Logger gets the drivers' state changes (a reader unplugged and
+	// back); nil discards them.
+	Logger *slog.Logger
 }
 
 // Open opens the model's drivers. Everything opened so far is halted again
-// when a later device fails.
+// when a later device fails. On real hardware a pin this host lacks is an
+// error naming it, before anything is opened.
 func Open(m Model, o Opts) (*Set, error) {
 	if err := m.Validate(); err != nil {
-		return nil, err
+		return nil, fmt.Errorf("board %w", err)
 	}
 	if m.Display.Driver == "sim" {
 		return openSim(m, o)
 	}
-	return nil, fmt.Errorf("board %s: display driver %q is not available in this build", m.Name, m.Display.Driver)
+	return openHardware(m, o)
 }
 
 func openSim(m Model, o Opts) (*Set, error) {
@@ -57,7 +65,8 @@ func openSim(m Model, o Opts) (*Set, error) {
 	}, nil
 }
 
-// Halt halts every device of the set and returns their errors joined.
+// Halt halts every device of the set, then closes the buses, and returns
+// the errors joined.
 func (s *Set) Halt() error {
 	var errs []error
 	halt := func(d hal.Device) {
@@ -73,5 +82,11 @@ func (s *Set) Halt() error {
 		halt(b)
 	}
 	halt(s.Keypad)
+	for _, c := range s.closers {
+		if err := c.Close(); err != nil {
+			errs = append(errs, fmt.Errorf("close %v: %w", c, err))
+		}
+	}
+	s.closers = nil
 	return errors.Join(errs...)
 }

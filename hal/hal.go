@@ -24,6 +24,12 @@ type Device interface {
 // ErrHalted is returned by a blocking read on a device that was halted.
 var ErrHalted = errors.New("hal: device halted")
 
+// ErrBadFrame is wrapped by the error a BadgeReader returns for a frame it
+// rejected (bad parity or checksum, wrong length, stray keys). The reader
+// stays usable: the caller logs the error and reads on. Such a frame is
+// never turned into a badge.
+var ErrBadFrame = errors.New("bad badge frame")
+
 // Keypad delivers key presses.
 type Keypad interface {
 	Device
@@ -53,7 +59,8 @@ type Backlight interface {
 type BadgeReader interface {
 	Device
 	// ReadBadge blocks until a valid badge is read, ctx is done, or the
-	// device is halted. Bad frames are never returned as badges.
+	// device is halted. Bad frames are never returned as badges; a reader
+	// may report one as an error wrapping ErrBadFrame.
 	ReadBadge(ctx context.Context) (BadgeEvent, error)
 }
 

@@ -88,12 +88,8 @@ echo "demo company ID: $company"
 # The admin pages (Mobile Devices, setup code, security roles) and their logins.
 sed -n -e 's/^admin pages: /admin pages (in a browser): /p' -e '/^admin login: /p' -e '/^user login: /p' "$out"
 
-clock+=(--cloud "https://localhost:$https" --cloud-ca "$run/cloud/ca.pem")
-# The clock's network check must try the dev ports, not 80/443/59777/59778
-# (timeclockd learns --cloud-ports with onboarding; older builds lack it).
-if "$bin/timeclockd" -h 2>&1 | grep -q -- '-cloud-ports'; then
-	clock+=(--cloud-ports "$http,$https,$mqtt,$mqttws")
-fi
+# The clock's network check tries the dev cloud's four ports, not 80/443/59777/59778.
+clock+=(--cloud "https://localhost:$https" --cloud-ca "$run/cloud/ca.pem" --cloud-ports "$http,$https,$mqtt,$mqttws")
 clock+=("$@")
 
 have_tmux=""

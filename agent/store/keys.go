@@ -13,6 +13,8 @@ package store
 //	  unset_clock               uint64 how many punches wait for a clock correction
 //	  last_used_by              UTF-8 name of the employee who punched last
 //	  recovered                 JSON Notice: a damaged file was set aside when this one started
+//	  disabled                  JSON: the administrator disabled the clock ("disabling" while the last
+//	                            transmission goes, then "disabled"); absent when the clock is enabled
 //	punches_pending/            seq -> record (journal encoding) not yet acknowledged by the cloud
 //	punches_synced/             seq -> record acknowledged by the cloud, kept for the technician
 //	unset_clock/                seq -> boot ID (16 bytes) of punches taken before the clock was set
@@ -23,6 +25,9 @@ package store
 //	  salt                      bytes: the PIN hash key of this roster
 //	  source_sha256             32 bytes: hash of the roster file last imported (skip unchanged files)
 //	roster_employees/           employee ID -> employee (roster's JSON encoding, PIN as salted hash)
+//	commands/                   cloud command ID -> JSON {at, result}: commands already carried out, so
+//	                            a command delivered again (retained, resent) is answered, not re-applied;
+//	                            kept a week (added after schema 1: created when missing)
 var (
 	BucketMeta            = []byte("meta")
 	BucketPunchesPending  = []byte("punches_pending")
@@ -31,6 +36,7 @@ var (
 	BucketLastPunch       = []byte("last_punch")
 	BucketRoster          = []byte("roster")
 	BucketRosterEmployees = []byte("roster_employees")
+	BucketCommands        = []byte("commands")
 )
 
 // Keys of BucketMeta.
@@ -43,6 +49,7 @@ var (
 	KeyUnsetClock = []byte("unset_clock")
 	KeyLastUsedBy = []byte("last_used_by")
 	KeyRecovered  = []byte("recovered")
+	KeyDisabled   = []byte("disabled")
 )
 
 // Keys of BucketRoster.
@@ -67,3 +74,7 @@ var buckets = [][]byte{
 	BucketMeta, BucketPunchesPending, BucketPunchesSynced, BucketUnsetClock,
 	BucketLastPunch, BucketRoster, BucketRosterEmployees,
 }
+
+// addedBuckets came after schema 1 was fixed: a file without them is
+// sound, and Open adds them. New buckets go here, not in buckets.
+var addedBuckets = [][]byte{BucketCommands}

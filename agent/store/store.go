@@ -6,6 +6,7 @@
 package store
 
 import (
+	"bytes"
 	"crypto/rand"
 	"encoding/binary"
 	"encoding/json"
@@ -82,6 +83,10 @@ func Open(dir string, o Options) (*Store, error) {
 			db.Close()
 			return nil, err
 		}
+		if err := s.addBuckets(); err != nil {
+			db.Close()
+			return nil, err
+		}
 		return s, nil
 	}
 	if !errors.As(err, &ce) {
@@ -104,7 +109,34 @@ func Open(dir string, o Options) (*Store, error) {
 		db.Close()
 		return nil, err
 	}
+	if err := s.addBuckets(); err != nil {
+		db.Close()
+		return nil, err
+	}
 	return s, nil
+}
+
+// addBuckets creates the buckets added after schema 1 in a file that
+// predates them (a file written by an older release stays sound).
+func (s *Store) addBuckets() error {
+	missing := false
+	s.db.View(func(tx *bolt.Tx) error {
+		for _, b := range addedBuckets {
+			missing = missing || tx.Bucket(b) == nil
+		}
+		return nil
+	})
+	if !missing {
+		return nil // no write, no fsync at every start
+	}
+	return s.db.Update(func(tx *bolt.Tx) error {
+		for _, b := range addedBuckets {
+			if _, err := tx.CreateBucketIfNotExists(b); err != nil {
+				return fmt.Errorf("store: create %s: %w", b, err)
+			}
+		}
+		return nil
+	})
 }
 
 // openChecked opens the file with bbolt after checking its meta pages by
@@ -302,4 +334,31 @@ func Uint(b []byte) (uint64, bool) {
 		return 0, false
 	}
 	return binary.BigEndian.Uint64(b), true
+}
+
+// Disabled returns the disable record (JSON the agent owns), or nil when
+// the clock is not disabled.
+func (s *Store) Disabled() []byte {
+	var v []byte
+	s.db.View(func(tx *bolt.Tx) error {
+		v = bytes.Clone(tx.Bucket(BucketMeta).Get(KeyDisabled))
+		return nil
+	})
+	return v
+}
+
+// SetDisabled stores the disable record durably; nil removes it (the clock
+// is being onboarded again).
+func (s *Store) SetDisabled(v []byte) error {
+	err := s.db.Update(func(tx *bolt.Tx) error {
+		meta := tx.Bucket(BucketMeta)
+		if v == nil {
+			return meta.Delete(KeyDisabled)
+		}
+		return meta.Put(KeyDisabled, v)
+	})
+	if err != nil {
+		return fmt.Errorf("store: disabled: %w", err)
+	}
+	return nil
 }

@@ -199,3 +199,35 @@ func TestUnwritableDirFails(t *testing.T) {
 		t.Fatal("Open in a read-only directory succeeded")
 	}
 }
+
+// TestAddedBucketsOnOldFile: a file written before a bucket was added is
+// sound; opening it adds the bucket and keeps the data.
+func TestAddedBucketsOnOldFile(t *testing.T) {
+	dir := t.TempDir()
+	fill(t, dir)
+	db, err := bolt.Open(filepath.Join(dir, FileName), 0o600, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := db.Update(func(tx *bolt.Tx) error { return tx.DeleteBucket(BucketCommands) }); err != nil {
+		t.Fatal(err)
+	}
+	db.Close()
+	s, err := Open(dir, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	if _, ok := s.Notice(); ok {
+		t.Fatal("a file without a later bucket was taken as damaged")
+	}
+	s.DB().View(func(tx *bolt.Tx) error {
+		if tx.Bucket(BucketCommands) == nil {
+			t.Error("commands bucket not added")
+		}
+		if n := tx.Bucket(BucketPunchesPending).Stats().KeyN; n != 3000 {
+			t.Errorf("pending punches: %d, want 3000", n)
+		}
+		return nil
+	})
+}

@@ -16,6 +16,7 @@ type flags struct {
 	config     string
 	cloud      string
 	cloudCA    string
+	cloudPorts string
 	rosterFile string
 	simSocket  string
 	console    string
@@ -39,6 +40,7 @@ func parseFlags(args []string) (*flags, error) {
 	fs.StringVar(&f.config, "config", "", "JSON config file; flags given override it")
 	fs.StringVar(&f.cloud, "cloud", "", "the cloud's HTTPS base URL; none runs the clock standalone")
 	fs.StringVar(&f.cloudCA, "cloud-ca", "", "PEM file with the CA to trust for the cloud")
+	fs.StringVar(&f.cloudPorts, "cloud-ports", "80,443,59777,59778", "the cloud's HTTP,HTTPS,MQTT,MQTT-WS ports for the network check (a port in --cloud wins for HTTPS)")
 	fs.StringVar(&f.rosterFile, "roster-file", "", "JSON roster to import at start")
 	fs.StringVar(&f.simSocket, "sim-socket", "", "sim board control socket (default STATE_DIR/sim.sock)")
 	fs.StringVar(&f.console, "console", "", "serial console device, or stdio")

@@ -18,6 +18,7 @@ import (
 	"timeclock/agent/logring"
 	"timeclock/board"
 	"timeclock/hal/sim"
+	"timeclock/onboarding/netcheck"
 )
 
 // fileConfig is the --config file: the agent's config plus the choices only
@@ -54,6 +55,13 @@ func loadConfig(fl *flags) (fileConfig, error) {
 	over("state-dir", &fc.StateDir, fl.stateDir)
 	over("cloud", &fc.CloudURL, fl.cloud)
 	over("cloud-ca", &fc.CloudCA, fl.cloudCA)
+	if fl.set["cloud-ports"] {
+		p, err := netcheck.ParsePorts(fl.cloudPorts)
+		if err != nil {
+			return fc, &usageError{"--cloud-ports: " + err.Error()}
+		}
+		fc.CloudPorts = p
+	}
 	over("roster-file", &fc.RosterFile, fl.rosterFile)
 	over("console", &fc.Console, fl.console)
 	over("sim-socket", &fc.SimSocket, fl.simSocket)
@@ -115,7 +123,7 @@ func run(ctx context.Context, fl *flags) error {
 		log.Warn("factory reset: the state directory was erased", "dir", fc.StateDir)
 	}
 
-	set, err := board.Open(model, board.Opts{})
+	set, err := board.Open(model, board.Opts{Logger: log})
 	if err != nil {
 		return err
 	}
@@ -137,24 +145,25 @@ func run(ctx context.Context, fl *flags) error {
 		Badges:    set.Badges,
 		Indicator: set.Indicator,
 		Network:   ifaces,
+		WiFi:      wifiIfaces(model),
 	}
 	var tap *hwtap.Tap
 	if fc.Console != "" {
 		tap = hwtap.New() // the console's hardware checks borrow the devices through it
 		hw = hw.Tapped(tap)
 	}
-	a, err := agent.New(fc.Config, hw, agent.Options{Logger: log, Start: start})
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	sys := &system{stop: cancel, sim: set.Sim != nil}
+	a, err := agent.New(fc.Config, hw, agent.Options{Logger: log, Start: start, Onboard: onboardOptions(set.Sim != nil, fc.StateDir), System: sys})
 	if err != nil {
 		return err
 	}
 
-	ctx, cancel := context.WithCancel(ctx)
-	defer cancel()
 	var wg sync.WaitGroup
 	defer wg.Wait()
 	defer cancel()
 	errc := make(chan error, 3)
-	sys := &system{stop: cancel, sim: set.Sim != nil}
 	if fc.Console != "" {
 		if err := startConsole(ctx, &wg, fc, fl.consoleNoLogin, a, tap, ring, log, sys); err != nil {
 			return err

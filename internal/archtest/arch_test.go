@@ -51,6 +51,7 @@ var rules = []rule{
 		"drivers import hal, periph and serial only"},
 	{any(under(mod+"/agent"), under(mod+"/onboarding")), any(driver, under(mod+"/board"), under(mod+"/cloud")),
 		"agent and onboarding depend on hal interfaces, never on drivers or board"},
+	{under(mod + "/onboarding"), under(mod + "/agent"), "onboarding is below the agent: the agent runs it"},
 	{under(mod + "/cloud"), any(under(mod+"/agent"), under(mod+"/onboarding"), under(mod+"/hal"), under(mod+"/board")),
 		"cloud shares only the wire types with the device"},
 	{func(p string) bool {
@@ -129,6 +130,7 @@ func TestRulesCatchViolations(t *testing.T) {
 		{mod + "/hal/wiegand", mod + "/agent"},
 		{mod + "/wire", mod + "/clock"},
 		{mod + "/clock", mod + "/hal/sim"},
+		{mod + "/onboarding/netcheck", mod + "/agent"},
 	} {
 		if len(violations(map[string][]string{tc.pkg: {tc.imp}})) == 0 {
 			t.Errorf("%s importing %s passed the rules", tc.pkg, tc.imp)

@@ -37,9 +37,17 @@ var rows = []row{
 	{what: "stripped agent binary, linux/arm GOARM=6", bench: "BenchmarkBinarySize/armv6", unit: "bytes", show: "MiB", scale: 1.0 / (1 << 20), op: "<=", target: 10},
 	{what: "stripped agent binary, linux/arm GOARM=7", bench: "BenchmarkBinarySize/armv7", unit: "bytes", show: "MiB", scale: 1.0 / (1 << 20), op: "<=", target: 10},
 	{what: "stripped agent binary, linux/arm64", bench: "BenchmarkBinarySize/arm64", unit: "bytes", show: "MiB", scale: 1.0 / (1 << 20), op: "<=", target: 10},
+	{what: "start to idle screen, onboarded clock (p50)", bench: "BenchmarkStartToIdleOnboarded", unit: "p50-ms", show: "ms", scale: 1},
+	{what: "start to idle screen, onboarded clock (p99)", bench: "BenchmarkStartToIdleOnboarded", unit: "p99-ms", show: "ms", scale: 1, op: "<=", target: 500},
+	{what: "activation on the clock: key, CSR, passcode hash, identity files", bench: "BenchmarkActivationSave", unit: "ns/op", show: "ms", scale: 1e-6},
 	{what: "cloud: activation through the API handler (p50)", bench: "BenchmarkActivation", unit: "p50-ms", show: "ms", scale: 1},
 	{what: "cloud: activation through the API handler (p99)", bench: "BenchmarkActivation", unit: "p99-ms", show: "ms", scale: 1},
 	{what: "console passcode check, bcrypt cost 10 (CPU per login attempt)", bench: "BenchmarkVerify", unit: "ms/check", show: "ms", scale: 1},
+	{what: "20x4 LCD: I2C bytes for a full-screen update", bench: "BenchmarkLCDBytes", unit: "bytes/full", show: "bytes", scale: 1},
+	{what: "20x4 LCD: I2C bytes for a one-line change", bench: "BenchmarkLCDBytes", unit: "bytes/line", show: "bytes", scale: 1, op: "<=", target: 100},
+	{what: "20x4 LCD: I2C bytes for the idle screen's minute tick", bench: "BenchmarkLCDBytes", unit: "bytes/tick", show: "bytes", scale: 1, op: "<=", target: 16},
+	{what: "matrix keypad idle: CPU of the whole test process", bench: "BenchmarkKeypadIdleCPU", unit: "cpu-%", show: "% of a core", scale: 1, op: "<=", target: 1},
+	{what: "matrix keypad idle: matrix scans", bench: "BenchmarkKeypadIdleCPU", unit: "scans/s", show: "/s", scale: 1, op: "<=", target: 0},
 }
 
 var suffix = regexp.MustCompile(`-\d+$`)

@@ -72,11 +72,11 @@ func (r run) cloudUp() bool {
 	return true
 }
 
-// checkRunning checks the clock is idle and pointed at the cloud, and the
-// cloud printed its demo company ID.
+// checkRunning checks the clock is onboarding with the cloud (a new clock
+// starts at the company ID), and the cloud printed its demo company ID.
 func (r run) checkRunning(t *testing.T) {
 	sim := daemontest.DialSim(t, filepath.Join(r.dir, "clock", "sim.sock"), 60*time.Second)
-	sim.WaitScreen("Badge or PIN", 30*time.Second)
+	sim.WaitScreen("Company ID", 30*time.Second)
 	if st := sim.OK("status"); st["cloud"] == "standalone" || st["cloud"] == nil {
 		t.Errorf("clock status %v: make run did not give it the cloud", st)
 	}
@@ -103,7 +103,7 @@ func TestRunInsideTmux(t *testing.T) {
 	r := setup(t)
 	s := tmuxtest.Start(t, r.env, "cd "+repo(t)+" && scripts/run.sh")
 	r.checkRunning(t)
-	scr := s.WaitFor("Badge or PIN", 30*time.Second)
+	scr := s.WaitFor("Company ID", 30*time.Second)
 	if !strings.Contains(scr, "timeclock simulator") {
 		t.Errorf("the clock face is not in the active pane:\n%s", scr)
 	}
@@ -119,7 +119,7 @@ func TestRunOutsideTmux(t *testing.T) {
 	r.checkRunning(t)
 	// The status line appears once the private session is attached.
 	scr := s.WaitFor("make run: clock above", 30*time.Second)
-	for _, w := range []string{"Badge or PIN", "demo company ID:", "timeclock simulator"} {
+	for _, w := range []string{"Company ID", "demo company ID:", "timeclock simulator"} {
 		if !strings.Contains(scr, w) {
 			t.Errorf("screen lacks %q:\n%s", w, scr)
 		}

@@ -1,0 +1,70 @@
+package cloudsync
+
+import (
+	"encoding/json"
+	"fmt"
+	"time"
+
+	bolt "go.etcd.io/bbolt"
+
+	"timeclock/agent/store"
+	"timeclock/wire"
+)
+
+// handledLog remembers the commands the clock has carried out, with their
+// results, in the state file (store.BucketCommands). A command the broker
+// delivers again (the retained disable at every connection, the cloud's
+// resend of an unanswered command) is answered with the stored result and
+// not carried out twice: a reboot must not reboot again.
+type handledLog struct {
+	db   *bolt.DB
+	keep time.Duration
+}
+
+type handledEntry struct {
+	At     time.Time          `json:"at"`
+	Result wire.CommandResult `json:"result"`
+}
+
+// get returns the stored result of a command ID.
+func (h handledLog) get(id string) (wire.CommandResult, bool) {
+	var e handledEntry
+	var ok bool
+	h.db.View(func(tx *bolt.Tx) error {
+		if v := tx.Bucket(store.BucketCommands).Get([]byte(id)); v != nil {
+			ok = json.Unmarshal(v, &e) == nil
+		}
+		return nil
+	})
+	return e.Result, ok
+}
+
+// put records a command's result durably (fsynced before the result is
+// published), and forgets entries older than keep.
+func (h handledLog) put(r wire.CommandResult, now time.Time) error {
+	v, err := json.Marshal(handledEntry{At: now.UTC(), Result: r})
+	if err != nil {
+		return fmt.Errorf("commands: %w", err)
+	}
+	err = h.db.Update(func(tx *bolt.Tx) error {
+		b := tx.Bucket(store.BucketCommands)
+		var old [][]byte
+		b.ForEach(func(k, v []byte) error {
+			var e handledEntry
+			if json.Unmarshal(v, &e) != nil || now.Sub(e.At) > h.keep || e.At.After(now.Add(h.keep)) {
+				old = append(old, append([]byte(nil), k...))
+			}
+			return nil
+		})
+		for _, k := range old {
+			if err := b.Delete(k); err != nil {
+				return err
+			}
+		}
+		return b.Put([]byte(r.ID), v)
+	})
+	if err != nil {
+		return fmt.Errorf("commands: %w", err)
+	}
+	return nil
+}

@@ -1,0 +1,38 @@
+package cloudsync
+
+import (
+	"timeclock/agent/journal"
+	"timeclock/wire"
+)
+
+// wirePunch is a journal punch as it travels to the cloud.
+func wirePunch(p journal.Punch) wire.Punch {
+	w := wire.Punch{
+		ID:         p.ID.String(),
+		Seq:        p.Seq,
+		Employee:   p.Employee,
+		Badge:      p.Badge,
+		Kind:       wire.PunchKind(p.Kind.String()),
+		Department: p.Department,
+		Time:       p.Time.UTC(),
+		TZ:         p.TZ,
+		TZOffset:   p.TZOffset,
+		Synced:     p.ClockSynced,
+		Corrected:  p.Corrected,
+	}
+	if !p.ClockSynced && !p.Corrected {
+		// Not yet corrected: the cloud can still place the punch in time
+		// from the boot and the time since boot.
+		w.BootID, w.MonoNS = p.BootID, int64(p.SinceBoot)
+	}
+	return w
+}
+
+// batchPunches converts a run of journal punches.
+func batchPunches(ps []journal.Punch) []wire.Punch {
+	out := make([]wire.Punch, len(ps))
+	for i, p := range ps {
+		out[i] = wirePunch(p)
+	}
+	return out
+}

@@ -1,0 +1,274 @@
+package cloudsync
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"sync"
+	"time"
+
+	"timeclock/agent/journal"
+	"timeclock/clock"
+	"timeclock/wire"
+)
+
+// errSwitch ends a WebSocket session when the TLS port answers again.
+var errSwitch = errors.New("the TLS port answers again")
+
+// session runs one connection: it sends the pending punches, takes acks
+// and commands, checks in, and returns when the connection ends.
+func (s *Syncer) session(ctx context.Context, c *conn) error {
+	id := s.o.Identity.DeviceID
+	if err := c.subscribe(ctx, wire.Topic(id, wire.TopicAck), wire.Topic(id, wire.TopicCmd)); err != nil {
+		return err
+	}
+	s.setOnline(c)
+	s.bo.reset()
+	out := newOutbox(s.batchBase)
+	defer func() { s.batchBase = out.nextBatch }()
+
+	checkin := s.clk.NewTimer(s.cfg.CheckinEvery)
+	defer checkin.Stop()
+	statusDue := stoppedTimer(s.clk)
+	defer statusDue.Stop()
+	ackDue := stoppedTimer(s.clk)
+	defer ackDue.Stop()
+	// Over the WebSocket fallback, the TLS port is probed now and then.
+	var retryT clock.Timer
+	var retry <-chan time.Time
+	if c.via != overTLS {
+		retryT = s.clk.NewTimer(s.cfg.RetryPreferred)
+		defer retryT.Stop()
+		retry = retryT.C()
+	}
+	probed := make(chan error, 1)
+	var probes sync.WaitGroup
+	defer probes.Wait()
+	pctx, cancel := context.WithCancel(ctx)
+	defer cancel() // runs before probes.Wait
+
+	s.publishStatus(c, true)
+	s.fill(c, out)
+	for {
+		if err := s.settle(ctx, c, out, statusDue, ackDue); err != nil {
+			return err
+		}
+		select {
+		case <-ctx.Done():
+			s.goodbye(c)
+			return ctx.Err()
+		case <-c.lost:
+			return fmt.Errorf("%w: %v", errLost, c.lostErr)
+		case <-c.ready:
+			for _, m := range c.take() {
+				if err := s.inbound(ctx, c, out, m); err != nil {
+					return err
+				}
+			}
+		case <-s.o.Punched:
+			s.fill(c, out)
+		case w := <-s.nowReq:
+			s.waiters = append(s.waiters, w)
+			s.fill(c, out)
+		case <-checkin.C():
+			s.publishStatus(c, true)
+			checkin.Reset(s.cfg.CheckinEvery)
+		case <-statusDue.C():
+			s.publishStatus(c, false)
+		case <-ackDue.C():
+			s.resend(c, out)
+		case <-retry:
+			retry = nil
+			probes.Add(1)
+			go func() {
+				defer probes.Done()
+				probed <- s.probeTLS(pctx)
+			}()
+		case err := <-probed:
+			if err == nil {
+				s.log.Info("the MQTT TLS port answers again; moving back from the WebSocket")
+				s.goodbye(c)
+				s.via = overTLS
+				return errSwitch
+			}
+			s.log.Debug("the MQTT TLS port still does not answer", "err", err)
+			retryT.Reset(s.cfg.RetryPreferred)
+			retry = retryT.C()
+		}
+	}
+}
+
+func stoppedTimer(clk clock.Clock) clock.Timer {
+	t := clk.NewTimer(time.Hour)
+	t.Stop()
+	return t
+}
+
+// settle runs after every event: it finishes a disable whose last
+// transmission is acknowledged, answers SyncNow once nothing is pending,
+// publishes a changed status (at most every StatusGap) and arms the ack
+// timer for the oldest batch out.
+func (s *Syncer) settle(ctx context.Context, c *conn, out *outbox, statusDue, ackDue clock.Timer) error {
+	idle := len(out.flights) == 0 && s.o.Journal.Pending() == 0
+	if s.disabling != nil && s.finalAcked && idle {
+		return s.completeDisable(ctx, c)
+	}
+	if idle {
+		s.reply(nil)
+	}
+	now := s.clk.Now()
+	if st := s.status(true); !sameStatus(st, s.lastStatus) {
+		if wait := s.lastPubAt.Add(s.cfg.StatusGap).Sub(now); wait > 0 {
+			statusDue.Reset(wait)
+		} else {
+			s.publishStatus(c, false)
+		}
+	}
+	if t, ok := out.oldest(); ok {
+		ackDue.Reset(max(t.Add(s.cfg.AckTimeout).Sub(now), 0))
+	} else {
+		ackDue.Stop()
+	}
+	return nil
+}
+
+// fill sends batches of pending punches past the cursor while fewer than
+// InFlight batches are out. While the clock is being disabled, the batch
+// that reaches the end of the journal is marked Final (an empty Final batch
+// when everything was out already).
+func (s *Syncer) fill(c *conn, out *outbox) {
+	for len(out.flights) < s.cfg.InFlight {
+		ps, err := s.o.Journal.PendingAfter(out.cursor, s.cfg.BatchSize)
+		if err != nil {
+			s.log.Error("reading pending punches", "err", err)
+			return
+		}
+		final := false
+		if s.disabling != nil && !s.finalAcked {
+			switch {
+			case len(ps) == 0 && !out.finalOut():
+				final = true
+			case len(ps) > 0:
+				final = s.atEnd(ps)
+			}
+		}
+		if len(ps) == 0 && !final {
+			return
+		}
+		s.send(c, out, batchPunches(ps), final)
+		if final {
+			return
+		}
+	}
+}
+
+// atEnd reports whether ps ends the pending punches.
+func (s *Syncer) atEnd(ps []journal.Punch) bool {
+	if len(ps) < s.cfg.BatchSize {
+		return true
+	}
+	more, err := s.o.Journal.PendingAfter(ps[len(ps)-1].Seq, 1)
+	return err == nil && len(more) == 0
+}
+
+// send publishes one batch; the cloud's ack, not the broker's PUBACK,
+// settles it.
+func (s *Syncer) send(c *conn, out *outbox, ps []wire.Punch, final bool) {
+	b := out.add(ps, final, s.clk.Now())
+	c.publish(wire.Topic(s.o.Identity.DeviceID, wire.TopicPunches), mustJSON(b), false)
+	s.sent.Add(int64(len(ps)))
+	if final {
+		s.finalSent += len(ps)
+		s.log.Info("last transmission sent", "punches", len(ps), "batch", b.Batch)
+	}
+}
+
+// resend sends again what the cloud has not acknowledged in AckTimeout.
+func (s *Syncer) resend(c *conn, out *outbox) {
+	ps, final := out.expired(s.clk.Now().Add(-s.cfg.AckTimeout))
+	if len(ps) == 0 && !final {
+		return
+	}
+	s.log.Warn("the cloud did not acknowledge punches in time; sending them again", "punches", len(ps), "after", s.cfg.AckTimeout.String())
+	for len(ps) > s.cfg.BatchSize {
+		s.send(c, out, ps[:s.cfg.BatchSize], false)
+		ps = ps[s.cfg.BatchSize:]
+	}
+	s.send(c, out, ps, final)
+}
+
+// inbound handles one message from the broker.
+func (s *Syncer) inbound(ctx context.Context, c *conn, out *outbox, m inbound) error {
+	_, suffix, ok := wire.SplitTopic(m.topic)
+	switch {
+	case ok && suffix == wire.TopicAck:
+		s.onAck(c, out, m.payload)
+		return nil
+	case ok && suffix == wire.TopicCmd:
+		return s.onCommand(ctx, c, out, m.payload)
+	}
+	s.log.Warn("message on an unexpected topic ignored", "topic", m.topic, "bytes", len(m.payload))
+	return nil
+}
+
+// onAck moves the punches an ack names to synced. Only then do they leave
+// the outbox; an ack that cannot be stored leaves them to be sent again.
+func (s *Syncer) onAck(c *conn, out *outbox, payload []byte) {
+	a, err := wire.DecodeAck(payload)
+	if err != nil {
+		s.log.Warn("ack rejected", "err", err)
+		return
+	}
+	ids := make([]journal.ID, 0, len(a.IDs))
+	for _, x := range a.IDs {
+		id, err := journal.ParseID(x)
+		if err != nil {
+			s.log.Warn("ack names a punch ID that is not the clock's", "id", x)
+			continue
+		}
+		ids = append(ids, id)
+	}
+	n, err := s.o.Journal.MarkSynced(ids, s.clk.Now())
+	if err != nil {
+		s.log.Error("storing the cloud's ack failed; the punches stay pending and go again", "err", err)
+		return
+	}
+	s.acked.Add(int64(n))
+	r := out.acked(a)
+	if r.finalDone && !s.finalAcked {
+		s.finalAcked = true
+		s.log.Info("the cloud acknowledged the last transmission", "batch", a.Batch)
+	}
+	if n > 0 {
+		s.o.Device.Changed()
+	}
+	s.fill(c, out)
+}
+
+// publishWait publishes at QoS 1 and waits for the broker's PUBACK (at most
+// the connect timeout).
+func (s *Syncer) publishWait(ctx context.Context, c *conn, topic string, v any, retain bool) error {
+	ctx, cancel := context.WithTimeout(ctx, s.cfg.ConnectTimeout)
+	defer cancel()
+	return c.wait(ctx, c.publish(topic, mustJSON(v), retain))
+}
+
+// goodbye marks the clock offline (retained) before a clean disconnect,
+// which sends no will.
+func (s *Syncer) goodbye(c *conn) {
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+	defer cancel()
+	st := s.status(false)
+	if err := c.wait(ctx, c.publish(wire.Topic(s.o.Identity.DeviceID, wire.TopicStatus), mustJSON(st), true)); err != nil {
+		s.log.Debug("offline status not delivered", "err", err)
+	}
+}
+
+func mustJSON(v any) []byte {
+	b, err := json.Marshal(v)
+	if err != nil {
+		panic(fmt.Sprintf("cloudsync: encoding %T: %v", v, err)) // our own wire types always encode
+	}
+	return b
+}

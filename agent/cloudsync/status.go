@@ -1,0 +1,57 @@
+package cloudsync
+
+import (
+	"context"
+	"time"
+
+	"timeclock/wire"
+)
+
+// status is the clock's check-in as of now.
+func (s *Syncer) status(online bool) wire.Status {
+	f := s.o.Device.Facts()
+	now := s.clk.Now()
+	st := wire.Status{
+		DeviceID:    s.o.Identity.DeviceID,
+		Online:      online,
+		Nickname:    f.Nickname,
+		Model:       f.Model,
+		Firmware:    f.Firmware,
+		LastUsedBy:  s.o.Journal.LastUsedBy(),
+		Pending:     s.o.Journal.Pending(),
+		ClockSynced: f.ClockSynced,
+		Interface:   f.Interface,
+		Time:        now.UTC(),
+	}
+	if st.Pending > 0 {
+		if p, ok, err := s.o.Journal.OldestPending(); err == nil && ok && now.After(p.Time) {
+			st.OldestAge = int64(now.Sub(p.Time) / time.Second)
+		}
+	}
+	return st
+}
+
+// sameStatus compares what a check-in reports, leaving out what moves by
+// itself (the time, the oldest punch's age).
+func sameStatus(a, b wire.Status) bool {
+	a.Time, b.Time = time.Time{}, time.Time{}
+	a.OldestAge, b.OldestAge = 0, 0
+	return a == b
+}
+
+// publishStatus checks in (retained). force publishes even when nothing
+// changed: the periodic check-in and the first one of a connection.
+func (s *Syncer) publishStatus(c *conn, force bool) {
+	st := s.status(true)
+	if !force && sameStatus(st, s.lastStatus) {
+		return
+	}
+	c.publish(wire.Topic(s.o.Identity.DeviceID, wire.TopicStatus), mustJSON(st), true)
+	s.lastStatus, s.lastPubAt = st, s.clk.Now()
+}
+
+// probeTLS is the TLS port's probe while the clock is on the WebSocket.
+func (s *Syncer) probeTLS(ctx context.Context) error {
+	d := dialer{tls: s.tls, timeout: s.cfg.ConnectTimeout, dial: s.o.Dial}
+	return d.probe(ctx, s.o.Identity.MQTT, overTLS)
+}

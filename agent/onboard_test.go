@@ -1,0 +1,325 @@
+package agent
+
+import (
+	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"encoding/json"
+	"encoding/pem"
+	"io"
+	"log"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"timeclock/clock"
+	"timeclock/hal"
+	"timeclock/hal/sim"
+	"timeclock/internal/await"
+	"timeclock/internal/testpki"
+	"timeclock/onboarding/netcheck"
+	"timeclock/wire"
+)
+
+// httpCloud is a loopback cloud speaking the onboarding API: HTTPS with a
+// test CA, plain HTTP for the time, and listeners on the two MQTT ports.
+type httpCloud struct {
+	ca    *testpki.CA
+	https *httptest.Server
+	ports netcheck.Ports
+}
+
+func newHTTPCloud(t *testing.T) *httpCloud {
+	t.Helper()
+	c := &httpCloud{ca: testpki.NewCA(t, "agent test cloud")}
+	mux := http.NewServeMux()
+	answer := func(w http.ResponseWriter, status int, v any) {
+		w.Header().Set("Content-Type", "application/json")
+		w.WriteHeader(status)
+		json.NewEncoder(w).Encode(v)
+	}
+	mux.HandleFunc("POST "+wire.PathCompany, func(w http.ResponseWriter, r *http.Request) {
+		var req wire.CompanyRequest
+		json.NewDecoder(r.Body).Decode(&req)
+		if req.CompanyID != "482913" {
+			answer(w, 404, wire.Error{Code: wire.ErrUnknownCompany, Message: "no such company"})
+			return
+		}
+		answer(w, 200, wire.CompanyResponse{CompanyID: "482913", Name: "Acme Builders", Timezone: "America/Chicago"})
+	})
+	mux.HandleFunc("POST "+wire.PathCode, func(w http.ResponseWriter, r *http.Request) {
+		now := time.Now()
+		answer(w, 200, wire.CodeResponse{SessionID: "s1", ExpiresAt: now.Add(10 * time.Minute), ResendAfter: now.Add(time.Minute), Recipients: 1})
+	})
+	mux.HandleFunc("POST "+wire.PathActivate, func(w http.ResponseWriter, r *http.Request) {
+		var req wire.ActivateRequest
+		json.NewDecoder(r.Body).Decode(&req)
+		if req.Code != "739164" {
+			answer(w, 400, wire.Error{Code: wire.ErrWrongCode, TriesLeft: 4})
+			return
+		}
+		blk, _ := pem.Decode([]byte(req.CSR))
+		csr, err := x509.ParseCertificateRequest(blk.Bytes)
+		if err != nil {
+			answer(w, 400, wire.Error{Code: wire.ErrBadCSR})
+			return
+		}
+		answer(w, 200, wire.ActivateResponse{
+			DeviceID: "dev-5", Certificate: string(c.ca.SignCSR(t, csr, "dev-5")), CA: string(c.ca.PEM()),
+			MQTT: wire.Endpoints{TLS: "127.0.0.1:59777"}, Timezone: "America/Chicago", Nickname: "Back door",
+			TechnicianPasscode: "pass-1234", ActivatedAt: time.Now(),
+		})
+	})
+	c.https = httptest.NewUnstartedServer(mux)
+	c.https.Config.ErrorLog = log.New(io.Discard, "", 0)
+	c.https.TLS = &tls.Config{Certificates: []tls.Certificate{c.ca.Server(t, "127.0.0.1")}}
+	c.https.StartTLS()
+	t.Cleanup(c.https.Close)
+	plain := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(204) }))
+	t.Cleanup(plain.Close)
+	port := func(addr string) int {
+		_, p, _ := net.SplitHostPort(addr)
+		n, _ := strconv.Atoi(p)
+		return n
+	}
+	c.ports = netcheck.Ports{HTTP: port(plain.Listener.Addr().String()), HTTPS: port(c.https.Listener.Addr().String())}
+	for _, p := range []*int{&c.ports.MQTT, &c.ports.MQTTWS} {
+		ln, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { ln.Close() })
+		go func() {
+			for {
+				c, err := ln.Accept()
+				if err != nil {
+					return
+				}
+				c.Close()
+			}
+		}()
+		*p = port(ln.Addr().String())
+	}
+	return c
+}
+
+// onboardRig is an agent with a cloud configured, on a simulated board.
+type onboardRig struct {
+	t     *testing.T
+	board *sim.Board
+	agent *Agent
+	stop  func() error
+	logs  *onboardLog
+}
+
+type onboardLog struct {
+	mu sync.Mutex
+	b  strings.Builder
+}
+
+func (s *onboardLog) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+func (s *onboardLog) String() string { s.mu.Lock(); defer s.mu.Unlock(); return s.b.String() }
+
+func startOnboardRig(t *testing.T, cloud *httpCloud, dir string) *onboardRig {
+	t.Helper()
+	caFile := filepath.Join(dir, "cloud-ca.pem")
+	if err := os.WriteFile(caFile, cloud.ca.PEM(), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	cfg := DefaultConfig()
+	cfg.StateDir, cfg.CloudURL, cfg.CloudCA, cfg.CloudPorts = dir, cloud.https.URL, caFile, cloud.ports
+	// The wall clock: TLS checks the test CA's dates with it.
+	b, err := sim.New(&sim.Opts{Cols: 20, Rows: 4, Now: time.Now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	logs := &onboardLog{}
+	a, err := New(cfg, Hardware{Model: "sim", Keypad: b.Keypad(), Display: b.Display(), Indicator: b.Indicator(), Badges: []hal.BadgeReader{b.BadgeReader()}, Network: []string{"eth0", "wlan0"}, WiFi: []string{"wlan0"}},
+		Options{Clock: clock.Real{}, Logger: slog.New(slog.NewTextHandler(logs, nil)), ClockSynced: func() bool { return true }, NetworkIface: func() string { return "eth0" }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- a.Run(ctx) }()
+	r := &onboardRig{t: t, board: b, agent: a, logs: logs}
+	r.stop = sync.OnceValue(func() error { cancel(); return <-done })
+	t.Cleanup(func() { r.stop(); b.Halt() })
+	return r
+}
+
+func (r *onboardRig) waitScreen(want string) {
+	r.t.Helper()
+	await.True(r.t, 10*time.Second, func() bool { return strings.Contains(strings.Join(r.board.Screen(), "\n"), want) },
+		"screen never showed %q (now %q)", want, r.board.Screen())
+}
+
+func (r *onboardRig) typ(keys ...string) {
+	for _, k := range keys {
+		for _, c := range k {
+			r.board.Press(hal.Key(c - '0'))
+		}
+	}
+}
+
+func (r *onboardRig) press(k hal.Key) { r.board.Press(k) }
+
+func TestOnboardingThenIdle(t *testing.T) {
+	cloud := newHTTPCloud(t)
+	dir := t.TempDir()
+	r := startOnboardRig(t, cloud, dir)
+	r.waitScreen("Company ID")
+	if st := r.agent.Status(); st.State != StateOnboarding || st.Onboarding != "company_entry" || st.DeviceID != "" || st.Cloud != "offline" {
+		t.Fatalf("status while onboarding: %+v", st)
+	}
+	r.board.Swipe("10001") // no punch while onboarding
+	await.True(t, 5*time.Second, func() bool { return strings.Contains(r.logs.String(), "badge ignored") }, "badge not dropped")
+	r.typ("999")
+	r.press(hal.KeyEnter)
+	r.waitScreen("Unknown company")
+	r.press(hal.KeyEnter)
+	r.waitScreen("> 999_")
+	r.press(hal.KeyClear)
+	r.press(hal.KeyClear)
+	r.press(hal.KeyClear)
+	r.typ("482913")
+	r.press(hal.KeyEnter)
+	r.waitScreen("Acme Builders")
+	r.press(hal.KeyEnter)
+	r.waitScreen("Expires in")
+	r.typ("739164")
+	r.press(hal.KeyEnter)
+	r.waitScreen("America/Chicago")
+	r.press(hal.KeyEnter)
+	r.waitScreen("Badge or PIN")
+	st := r.agent.Status().Map()
+	for k, want := range map[string]any{"state": "idle", "device_id": "dev-5", "nickname": "Back door", "timezone": "America/Chicago", "cloud": "offline", "onboarding": ""} {
+		if st[k] != want {
+			t.Errorf("status %s = %v, want %v", k, st[k], want)
+		}
+	}
+	if id := r.agent.Identity(); id == nil || !id.VerifyPasscode("pass-1234") {
+		t.Fatalf("identity %v", id)
+	}
+	if strings.Contains(r.logs.String(), "739164") || strings.Contains(r.logs.String(), "pass-1234") {
+		t.Fatalf("a secret reached the log:\n%s", r.logs.String())
+	}
+	if err := r.stop(); err != nil {
+		t.Fatal(err)
+	}
+
+	// Started again, the clock is onboarded: straight to idle, in the
+	// company's timezone.
+	r2 := startOnboardRig(t, cloud, dir)
+	r2.waitScreen("Badge or PIN")
+	if st := r2.agent.Status(); st.DeviceID != "dev-5" || st.State != StateIdle {
+		t.Fatalf("after restart: %+v", st)
+	}
+	want := time.Now().In(r2.agent.Identity().Location()).Format("15:04")
+	r2.waitScreen(want[:3])
+	r2.stop()
+
+	// A torn identity is set aside and the clock onboards again.
+	os.Remove(filepath.Join(dir, "identity", "cert.pem"))
+	r3 := startOnboardRig(t, cloud, dir)
+	r3.waitScreen("Company ID")
+	if !strings.Contains(r3.logs.String(), "identity damaged") {
+		t.Errorf("no clear log line for the torn identity:\n%s", r3.logs.String())
+	}
+	ents, _ := filepath.Glob(filepath.Join(dir, "identity.torn-*"))
+	if len(ents) != 1 {
+		t.Errorf("torn identity not set aside: %v", ents)
+	}
+}
+
+func TestStandaloneNeverOnboards(t *testing.T) {
+	r := newRig(t, DefaultConfig(), 20, 4)
+	r.waitScreen("Badge or PIN")
+	if st := r.agent.Status(); st.Cloud != "standalone" || st.DeviceID != "" {
+		t.Fatalf("standalone status %+v", st)
+	}
+}
+
+func TestOnboardingWrongCA(t *testing.T) {
+	cloud := newHTTPCloud(t)
+	dir := t.TempDir()
+	cloud.ca = testpki.NewCA(t, "not the cloud's CA") // the file written is this one
+	r := startOnboardRig(t, cloud, dir)
+	r.waitScreen("Cloud not trusted")
+}
+
+func TestCloudPortsConfig(t *testing.T) {
+	c := DefaultConfig()
+	if c.CloudPortsFor() != netcheck.DefaultPorts {
+		t.Fatalf("default ports %+v", c.CloudPortsFor())
+	}
+	c.CloudURL = "https://127.0.0.1:18443"
+	if p := c.CloudPortsFor(); p.HTTPS != 18443 || p.MQTT != 59777 {
+		t.Fatalf("URL port not used: %+v", p)
+	}
+	c.CloudPorts.MQTT = 0
+	if err := c.Validate(); err == nil || !strings.Contains(err.Error(), "cloud_ports") {
+		t.Fatalf("port 0: %v", err)
+	}
+}
+
+// TestIdentityAPIs: the passcode hash for the console, the network check on
+// demand, and erasing the identity.
+func TestIdentityAPIs(t *testing.T) {
+	cloud := newHTTPCloud(t)
+	dir := t.TempDir()
+	r := startOnboardRig(t, cloud, dir)
+	if h, err := r.agent.PasscodeHash(); h != "" || err != nil {
+		t.Fatalf("hash before onboarding: %q %v", h, err)
+	}
+	var out strings.Builder
+	if err := r.agent.NetCheck(context.Background(), &out); err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"interface: sim", "link: skipped", "tcp: ok", "tls: ok", "result: the network is fine"} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("netcheck output lacks %q:\n%s", want, out.String())
+		}
+	}
+	r.waitScreen("Company ID")
+	r.typ("482913")
+	r.press(hal.KeyEnter)
+	r.waitScreen("Acme")
+	r.press(hal.KeyEnter)
+	r.waitScreen("Expires in")
+	r.typ("739164")
+	r.press(hal.KeyEnter)
+	r.waitScreen("Local time")
+	r.press(hal.KeyEnter)
+	r.waitScreen("Badge or PIN")
+	h, err := r.agent.PasscodeHash()
+	if err != nil || !strings.HasPrefix(h, "$2") {
+		t.Fatalf("hash %q %v, want bcrypt", h, err)
+	}
+	if err := r.agent.EraseIdentity(); err != nil {
+		t.Fatal(err)
+	}
+	if st := r.agent.Status(); st.DeviceID != "" {
+		t.Fatalf("device ID after erase: %+v", st)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "identity")); !os.IsNotExist(err) {
+		t.Fatalf("identity files left: %v", err)
+	}
+	// No cloud, nothing to check.
+	a, _ := New(DefaultConfig(), Hardware{Model: "sim", Keypad: r.board.Keypad(), Display: r.board.Display(), Indicator: r.board.Indicator()}, Options{})
+	if err := a.NetCheck(context.Background(), &out); err == nil {
+		t.Fatal("netcheck without a cloud")
+	}
+}
