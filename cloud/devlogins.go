@@ -6,7 +6,9 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"math/big"
+	"net"
 	"os"
 	"path/filepath"
 
@@ -127,4 +129,17 @@ func devPassword() (string, error) {
 		b[i] = alphabet[n.Int64()]
 	}
 	return string(b), nil
+}
+
+// printDevLogins seeds the demo logins and prints where and how to log in
+// to the admin pages, deliberately: dev mode only, and never to the log.
+func printDevLogins(ctx context.Context, out io.Writer, cfg Config, st store.Store, companyID string, now store.Time, httpsAddr string) error {
+	dl, err := seedDevLogins(ctx, st, cfg.DataDir, companyID, now, devLoginCost)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(out, "admin pages: https://%s/admin/ (text messages: DEV SMS below)\n", net.JoinHostPort(cfg.PublicHost, port(httpsAddr)))
+	fmt.Fprintf(out, "admin login: %s / %s\n", DemoAdminEmail, dl.AdminPassword)
+	fmt.Fprintf(out, "user login: %s / %s (not an administrator; security role %s)\n", DemoUserEmail, dl.UserPassword, DemoRoleName)
+	return nil
 }

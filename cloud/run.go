@@ -178,18 +178,15 @@ func Run(ctx context.Context, cfg Config, o Options) error {
 	if cfg.Dev {
 		fmt.Fprintf(out, "timeclock-cloud dev mode (not for production); data in %s\n", cfg.DataDir)
 		fmt.Fprintf(out, "CA for clocks: %s\n", filepath.Join(cfg.DataDir, pki.CAFile))
+		// The admin pages' lines come before the onboarding ones: make run's
+		// output pane shows the last lines, and onboarding needs the company ID.
+		if err := printDevLogins(ctx, out, cfg, db, ds.CompanyID, clk.Now(), lns["https"].Addr().String()); err != nil {
+			return err
+		}
 		fmt.Fprintf(out, "demo company: %s, %s; administrator %s, non-administrator %s\n",
 			DemoCompanyName, DemoTimezone, DemoAdminEmail, DemoUserEmail)
 		fmt.Fprintf(out, "demo company ID: %s\n", ds.CompanyID)
 		fmt.Fprintf(out, "admin token: %s\n", ds.AdminToken)
-		dl, err := seedDevLogins(ctx, db, cfg.DataDir, ds.CompanyID, clk.Now(), devLoginCost)
-		if err != nil {
-			return err
-		}
-		fmt.Fprintf(out, "admin pages: https://%s/admin/\n", net.JoinHostPort(cfg.PublicHost, port(lns["https"].Addr().String())))
-		fmt.Fprintf(out, "admin login: %s / %s\n", DemoAdminEmail, dl.AdminPassword)
-		fmt.Fprintf(out, "user login: %s / %s (not an administrator; security role %s)\n", DemoUserEmail, dl.UserPassword, DemoRoleName)
-		fmt.Fprintf(out, "text messages go to %s and are printed below as DEV SMS\n", filepath.Join(cfg.DataDir, "sms-outbox"))
 		fmt.Fprintf(out, "mail goes to %s and is printed below as DEV MAIL\n", filepath.Join(cfg.DataDir, "outbox"))
 	}
 

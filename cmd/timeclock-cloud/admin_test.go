@@ -18,7 +18,7 @@ import (
 var (
 	adminLoginRE = regexp.MustCompile(`(?m)^admin login: (\S+) / (\S+)$`)
 	userLoginRE  = regexp.MustCompile(`(?m)^user login: (\S+) / (\S+) \(not an administrator; security role Payroll\)$`)
-	adminPagesRE = regexp.MustCompile(`(?m)^admin pages: (https://localhost:\d+/admin/)$`)
+	adminPagesRE = regexp.MustCompile(`(?m)^admin pages: (https://localhost:\d+/admin/) `)
 	csrfFieldRE  = regexp.MustCompile(`name="csrf" value="([^"]+)"`)
 )
 

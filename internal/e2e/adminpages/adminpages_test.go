@@ -32,7 +32,7 @@ func TestMain(m *testing.M) {
 
 var (
 	adminLoginRE = regexp.MustCompile(`(?m)^admin login: (\S+) / (\S+)$`)
-	adminPagesRE = regexp.MustCompile(`(?m)^admin pages: (https://localhost:\d+)/admin/$`)
+	adminPagesRE = regexp.MustCompile(`(?m)^admin pages: (https://localhost:\d+)/admin/ `)
 )
 
 func run(t *testing.T, ctx context.Context, what string, actions ...chromedp.Action) {
