@@ -8,6 +8,7 @@ import (
 
 	"timeclock/cloud/fleet"
 	"timeclock/cloud/login"
+	"timeclock/cloud/roles"
 	"timeclock/cloud/sms"
 	"timeclock/cloud/store"
 )
@@ -69,11 +70,19 @@ type addData struct {
 	Code       codeBox
 	Phone      string
 	Error      string
+	Notice     string
 	Configured bool
+	// Back is where Cancel goes: the Mobile Devices page, or the start
+	// page for a user who may add but not view.
+	Back string
 }
 
 func (s *server) addDevicePage(w http.ResponseWriter, r *http.Request, sess *login.Session) {
-	s.renderAdd(w, r, sess, http.StatusOK, addData{})
+	d := addData{}
+	if n, err := sms.ParseUS(flash(r, "sent")); err == nil {
+		d.Notice = "The company setup code was sent by text message to " + n.String() + "."
+	}
+	s.renderAdd(w, r, sess, http.StatusOK, d)
 }
 
 func (s *server) renderAdd(w http.ResponseWriter, r *http.Request, sess *login.Session, status int, d addData) {
@@ -82,7 +91,10 @@ func (s *server) renderAdd(w http.ResponseWriter, r *http.Request, sess *login.S
 		s.internal(w, r, sess, err)
 		return
 	}
-	d.Code, d.Configured = box, s.SMS != nil
+	d.Code, d.Configured, d.Back = box, s.SMS != nil, "/admin/mobile-devices"
+	if !sess.Perms.Has(roles.DevicesView) {
+		d.Back = Prefix
+	}
 	s.render(w, r, status, "add", view{Title: "Add a Mobile Device", Nav: "devices", Sess: sess, CSRF: sess.CSRF, Data: d})
 }
 
@@ -119,7 +131,11 @@ func (s *server) addDevicePost(w http.ResponseWriter, r *http.Request, sess *log
 	}
 	// The number is not logged in full: it is an employee's personal data.
 	s.Log.Info("setup code sent by SMS", "company", sess.User.CompanyID, "by", sess.User.Email, "to", mask(num))
-	http.Redirect(w, r, "/admin/mobile-devices?sent="+url.QueryEscape(string(num)), http.StatusSeeOther)
+	to := "/admin/mobile-devices"
+	if !sess.Perms.Has(roles.DevicesView) {
+		to = "/admin/mobile-devices/add" // the list is not theirs to see
+	}
+	http.Redirect(w, r, to+"?sent="+url.QueryEscape(string(num)), http.StatusSeeOther)
 }
 
 // sentence capitalises a message and ends it with a full stop.

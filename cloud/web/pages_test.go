@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"timeclock/cloud/roles"
 	"timeclock/cloud/store"
 )
 
@@ -294,5 +295,24 @@ func TestSecurityRolesPage(t *testing.T) {
 	}
 	if pg := dana.get(rolePage); pg.status != http.StatusNotFound {
 		t.Errorf("deleted role's page: %d", pg.status)
+	}
+}
+
+// A role with Add but not View texts the code and stays on the add page:
+// the device list is not theirs to see.
+func TestAddWithoutView(t *testing.T) {
+	e := newEnv(t)
+	e.setRole(roles.DevicesAdd)
+	sam := e.newUser().login(nobody)
+	p := sam.post("/admin/mobile-devices/add", "/admin/mobile-devices/add", url.Values{"phone": {"415 555 2671"}})
+	if p.status != http.StatusSeeOther || !strings.HasPrefix(p.loc, "/admin/mobile-devices/add?") {
+		t.Fatalf("send: %d -> %q", p.status, p.loc)
+	}
+	pg := sam.get(p.loc)
+	if pg.status != http.StatusOK || !strings.Contains(pg.body, "sent by text message to (415) 555-2671") || !strings.Contains(pg.body, `href="/admin/">Cancel`) {
+		t.Fatalf("after sending: %d\n%s", pg.status, pg.body)
+	}
+	if len(e.sms.all()) != 1 {
+		t.Fatal("no text sent")
 	}
 }
