@@ -82,7 +82,7 @@ func DialExternal(cfg ExternalConfig) (*External, error) {
 	e.ctx, e.cancel = context.WithCancel(context.Background())
 	o := paho.NewClientOptions().AddBroker(broker).SetClientID(cfg.ClientID).
 		SetTLSConfig(cfg.TLS).
-		SetCleanSession(false).SetResumeSubs(false).
+		SetCleanSession(false).SetResumeSubs(false).SetStore(NoStore{}).
 		SetAutoReconnect(true).SetConnectRetry(true).
 		SetConnectRetryInterval(time.Second).SetMaxReconnectInterval(10 * time.Second).
 		SetKeepAlive(30 * time.Second).SetPingTimeout(10 * time.Second).

@@ -163,7 +163,8 @@ func (r *Registry) RosterChanged(ctx context.Context, companyID, by string) (int
 // sends the clock a rename command.
 func (r *Registry) Rename(ctx context.Context, companyID, deviceID, nickname, by string) (store.Device, error) {
 	nickname = strings.TrimSpace(nickname)
-	if nickname == "" || utf8.RuneCountInString(nickname) > 64 || !utf8.ValidString(nickname) || strings.ContainsFunc(nickname, func(c rune) bool { return c < ' ' || c == 0x7f }) {
+	// 64 characters, and 128 bytes: the clock's decoder takes no more.
+	if nickname == "" || utf8.RuneCountInString(nickname) > 64 || len(nickname) > 128 || !utf8.ValidString(nickname) || strings.ContainsFunc(nickname, func(c rune) bool { return c < ' ' || c == 0x7f }) {
 		return store.Device{}, &InputError{"nickname: want 1 to 64 printable characters"}
 	}
 	now := r.Clock.Now()

@@ -19,6 +19,7 @@ import (
 
 	paho "github.com/eclipse/paho.mqtt.golang"
 
+	"timeclock/cloud/bus"
 	"timeclock/wire"
 )
 
@@ -46,6 +47,7 @@ type Device struct {
 	final    bool                  // guarded by mu; batches carry Final
 	connects int                   // guarded by mu
 	onCmd    func(wire.Command)    // guarded by mu
+	acked1   chan struct{}         // guarded by mu; closed and replaced at every ack
 
 	ready     chan struct{} // closed after the first onConnect
 	readyOnce sync.Once
@@ -59,13 +61,14 @@ func NewDevice(id string, cfg *tls.Config) *Device {
 	n := make([]byte, 8)
 	rand.Read(n)
 	return &Device{ID: id, tls: cfg, nonce: hex.EncodeToString(n), ResendAfter: time.Second, BatchSize: 200,
-		pending: map[string]wire.Punch{}, sentAt: map[string]time.Time{}, acked: map[string]int{}, stop: make(chan struct{}), ready: make(chan struct{})}
+		pending: map[string]wire.Punch{}, sentAt: map[string]time.Time{}, acked: map[string]int{}, stop: make(chan struct{}), ready: make(chan struct{}), acked1: make(chan struct{})}
 }
 
 func (d *Device) options(url string, auto bool) *paho.ClientOptions {
 	will, _ := json.Marshal(wire.Status{DeviceID: d.ID, Online: false})
 	return paho.NewClientOptions().AddBroker(url).SetClientID(d.ID).SetTLSConfig(d.tls).
 		SetCleanSession(false).SetResumeSubs(false).SetProtocolVersion(4).
+		SetStore(bus.NoStore{}). // the pending map is the outbox; see bus.NoStore
 		SetBinaryWill(wire.Topic(d.ID, wire.TopicStatus), will, 1, true).
 		SetAutoReconnect(auto).SetConnectRetry(auto).
 		SetConnectRetryInterval(100 * time.Millisecond).SetMaxReconnectInterval(500 * time.Millisecond).
@@ -137,17 +140,25 @@ func (d *Device) Connects() int {
 }
 
 func (d *Device) onConnect(c paho.Client) {
+	d.mu.Lock()
+	d.connects++
+	d.mu.Unlock()
+	// Subscribe on every connection: the broker may have lost the session.
+	// A subscription that fails is tried again while the connection lasts.
 	for _, s := range []struct {
 		topic string
 		h     paho.MessageHandler
 	}{{wire.Topic(d.ID, wire.TopicAck), d.onAck}, {wire.Topic(d.ID, wire.TopicCmd), d.onCommand}} {
-		if tok := c.Subscribe(s.topic, 1, s.h); tok.WaitTimeout(10*time.Second) && tok.Error() != nil {
-			return
+		for {
+			tok := c.Subscribe(s.topic, 1, s.h)
+			if tok.WaitTimeout(10*time.Second) && tok.Error() == nil {
+				break
+			}
+			if !c.IsConnectionOpen() {
+				return // the next connection subscribes
+			}
 		}
 	}
-	d.mu.Lock()
-	d.connects++
-	d.mu.Unlock()
 	d.readyOnce.Do(func() { close(d.ready) })
 	d.publishStatus(c, true)
 	d.sendPending(c, true)
@@ -237,6 +248,28 @@ func (d *Device) onAck(_ paho.Client, m paho.Message) {
 		delete(d.pending, id)
 		delete(d.sentAt, id)
 		d.acked[id]++
+	}
+	close(d.acked1)
+	d.acked1 = make(chan struct{})
+}
+
+// WaitAcked waits until nothing is pending (a clock waiting for the acks
+// of its last transmission) and reports whether that happened in time.
+func (d *Device) WaitAcked(timeout time.Duration) bool {
+	deadline := time.NewTimer(timeout)
+	defer deadline.Stop()
+	for {
+		d.mu.Lock()
+		n, next := len(d.pending), d.acked1
+		d.mu.Unlock()
+		if n == 0 {
+			return true
+		}
+		select {
+		case <-next:
+		case <-deadline.C:
+			return false
+		}
 	}
 }
 
@@ -354,4 +387,12 @@ func (d *Device) Publish(topic string, payload []byte, retain bool) error {
 		return errors.New("publish: no PUBACK in 10 s")
 	}
 	return tok.Error()
+}
+
+// Send publishes raw bytes (QoS 1) without waiting: for what the broker
+// may refuse by closing the connection.
+func (d *Device) Send(topic string, payload []byte) {
+	if c := d.cli(); c != nil {
+		c.Publish(topic, 1, false, payload)
+	}
 }
