@@ -136,6 +136,11 @@ func (s *Syncer) completeDisable(ctx context.Context, c *conn) error {
 	if err := s.publishWait(ctx, c, wire.Topic(s.o.Identity.DeviceID, wire.TopicCmdResult), res, false); err != nil {
 		return fmt.Errorf("disable result: %w", err) // the next connection answers again
 	}
+	// From here the cloud may refuse the clock at any moment; a clock
+	// stopped before it erased its credentials finishes at its next start.
+	if err := s.handled.markDelivered(res, s.clk.Now()); err != nil {
+		s.log.Error("disable result delivery not stored", "err", err)
+	}
 	s.goodbye(c)
 	s.log.Warn("disable complete: erasing the credentials", "final_seq", res.FinalSeq, "by", cmd.By)
 	if err := s.o.Device.FinishDisable(res.FinalSeq); err != nil {

@@ -151,3 +151,38 @@ func TestRefusedClockKeepsTrying(t *testing.T) {
 	fc.Refuse("dev-no", false)
 	c.waitDrained(fc, 2)
 }
+
+// TestDisableDeliveredThenUnreachable: the cloud had the disable's result
+// (the broker acknowledged it) when the clock stopped; a broker that then
+// only drops the connection (Mosquitto with the certificate revoked) ends
+// the disable too. Without a delivered result, an unreachable cloud is only
+// an outage.
+func TestDisableDeliveredThenUnreachable(t *testing.T) {
+	for _, delivered := range []bool{true, false} {
+		fc := fakecloud.New(t)
+		c := newClock(t, fc, "dev-gone")
+		cmd := disableCmd("d5")
+		if delivered {
+			h := handledLog{db: c.st.DB(), keep: time.Hour}
+			must(t, h.markDelivered(wire.CommandResult{ID: "d5", OK: true}, time.Now()))
+		}
+		c.id.MQTT.TLS, c.id.MQTT.WebSocket = closedPort(t), "wss://"+closedPort(t)+"/mqtt"
+		c.start(testConfig(), func(o *Options) { o.Disabling = &cmd })
+		if delivered {
+			select {
+			case err := <-c.done:
+				c.done <- err
+				if !errors.Is(err, ErrDisabled) || !c.dev.get().finished {
+					t.Fatalf("Run: %v, finished %v", err, c.dev.get().finished)
+				}
+			case <-time.After(wait):
+				t.Fatal("the delivered disable did not finish")
+			}
+			continue
+		}
+		await.True(t, wait, func() bool { return countLog(c, "cloud unreachable") >= 3 }, "no retries")
+		if c.dev.get().finished {
+			t.Fatal("an outage finished a disable whose result the cloud never had")
+		}
+	}
+}

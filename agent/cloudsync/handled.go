@@ -24,10 +24,18 @@ type handledLog struct {
 type handledEntry struct {
 	At     time.Time          `json:"at"`
 	Result wire.CommandResult `json:"result"`
+	// Delivered: the broker acknowledged the result (kept for the disable:
+	// after that the cloud may refuse the clock at any moment).
+	Delivered bool `json:"delivered,omitempty"`
 }
 
 // get returns the stored result of a command ID.
 func (h handledLog) get(id string) (wire.CommandResult, bool) {
+	e, ok := h.entry(id)
+	return e.Result, ok
+}
+
+func (h handledLog) entry(id string) (handledEntry, bool) {
 	var e handledEntry
 	var ok bool
 	h.db.View(func(tx *bolt.Tx) error {
@@ -36,13 +44,29 @@ func (h handledLog) get(id string) (wire.CommandResult, bool) {
 		}
 		return nil
 	})
-	return e.Result, ok
+	return e, ok
+}
+
+// delivered reports whether a command's result reached the broker.
+func (h handledLog) delivered(id string) bool {
+	e, ok := h.entry(id)
+	return ok && e.Delivered
 }
 
 // put records a command's result durably (fsynced before the result is
 // published), and forgets entries older than keep.
 func (h handledLog) put(r wire.CommandResult, now time.Time) error {
-	v, err := json.Marshal(handledEntry{At: now.UTC(), Result: r})
+	return h.putEntry(handledEntry{At: now.UTC(), Result: r})
+}
+
+// markDelivered records that the broker acknowledged the result.
+func (h handledLog) markDelivered(r wire.CommandResult, now time.Time) error {
+	return h.putEntry(handledEntry{At: now.UTC(), Result: r, Delivered: true})
+}
+
+func (h handledLog) putEntry(e handledEntry) error {
+	now, r := e.At, e.Result
+	v, err := json.Marshal(e)
 	if err != nil {
 		return fmt.Errorf("commands: %w", err)
 	}

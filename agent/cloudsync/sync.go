@@ -226,7 +226,10 @@ func (s *Syncer) Run(ctx context.Context) error {
 			}
 			s.setOffline(err.Error())
 		} else {
-			if errors.Is(err, errRefused) && s.disabling != nil {
+			if s.disabling != nil && (errors.Is(err, errRefused) || s.handled.delivered(s.disabling.ID)) {
+				// Refused (not every broker says so plainly: Mosquitto
+				// drops a revoked certificate's connection), after the
+				// cloud had the result: the disable is over.
 				return s.refusedWhileDisabling(err)
 			}
 			// The first failure in a row is worth a warning; the rest
