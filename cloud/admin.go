@@ -27,7 +27,11 @@ type adminSide struct {
 }
 
 func newAdminSide(cfg Config, db store.Store, clk clock.Clock, log *slog.Logger, out io.Writer, clocks fleet.Disabler) (*adminSide, error) {
-	a := &adminSide{mobile: mobile.New(mobile.DefaultConfig(), mobile.Deps{Store: db, Clock: clk, Log: log})}
+	mcfg := mobile.DefaultConfig()
+	if err := mcfg.Validate(); err != nil {
+		return nil, err
+	}
+	a := &adminSide{mobile: mobile.New(mcfg, mobile.Deps{Store: db, Clock: clk, Log: log})}
 	a.fleet = &fleet.Fleet{Store: db, Clocks: clocks, Phones: a.mobile}
 	lcfg := login.DefaultConfig()
 	logins, err := login.New(lcfg, db, clk, log)

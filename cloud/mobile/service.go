@@ -45,6 +45,16 @@ func DefaultConfig() Config {
 	}
 }
 
+// Validate checks the limits.
+func (c Config) Validate() error {
+	for name, r := range map[string]ratelimit.Rate{"attempts": c.Attempts, "wrong codes": c.WrongCodes, "check-ins": c.CheckIns} {
+		if r.Burst < 1 || r.Every <= 0 {
+			return fmt.Errorf("mobile: %s limit %+v: want a burst of 1 or more and a positive interval", name, r)
+		}
+	}
+	return nil
+}
+
 // Deps are what the service works with.
 type Deps struct {
 	Store store.Store
@@ -65,7 +75,8 @@ type Service struct {
 	locs map[string]*time.Location // guarded by mu; loaded time zones
 }
 
-// New returns the service.
+// New returns the service; cfg should have passed Validate (a zero rate
+// is taken as one token a second).
 func New(cfg Config, d Deps) *Service {
 	return &Service{
 		cfg: cfg, store: d.Store, clk: d.Clock, log: d.Log,

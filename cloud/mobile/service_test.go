@@ -66,3 +66,14 @@ func TestSetupCodeSecretMadeOnce(t *testing.T) {
 		t.Fatal("a code for a company that does not exist")
 	}
 }
+
+func TestConfigValidate(t *testing.T) {
+	if err := DefaultConfig().Validate(); err != nil {
+		t.Fatal(err)
+	}
+	c := DefaultConfig()
+	c.WrongCodes.Burst = 0
+	if err := c.Validate(); err == nil {
+		t.Fatal("a zero burst passed")
+	}
+}

@@ -10,6 +10,7 @@ import (
 	"context"
 	"crypto/subtle"
 	"errors"
+	"fmt"
 	"log/slog"
 	"net/http"
 	"time"
@@ -51,6 +52,14 @@ func DefaultConfig() Config {
 	return Config{SMSPerCompany: ratelimit.Rate{Burst: 20, Every: 3 * time.Minute}}
 }
 
+// Validate checks the config.
+func (c Config) Validate() error {
+	if c.SMSPerCompany.Burst < 1 || c.SMSPerCompany.Every <= 0 {
+		return fmt.Errorf("web: SMS limit %+v: want a burst of 1 or more and a positive interval", c.SMSPerCompany)
+	}
+	return nil
+}
+
 // Deps are what the pages work with.
 type Deps struct {
 	Logins     *login.Service
@@ -75,6 +84,9 @@ type server struct {
 
 // New returns the handler of everything under Prefix.
 func New(cfg Config, d Deps) (http.Handler, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
 	p, err := parsePages()
 	if err != nil {
 		return nil, err
