@@ -5,7 +5,7 @@ GO ?= go
 VERSION ?= $(shell git describe --always --dirty 2>/dev/null || echo dev)
 LDFLAGS := -X main.version=$(VERSION)
 
-.PHONY: all build cross test test-unit test-arm run bench soak lint deps-test clean
+.PHONY: all build cross test test-unit test-arm run bench soak lint deps-test clean screenshots
 
 all: build
 
@@ -42,6 +42,10 @@ bench: deps-test
 # (make test runs it with 30).
 soak:
 	TIMECLOCK_CRASH_KILLS=$${KILLS:-1000} $(GO) test -race -count=1 -timeout 60m -run '^TestCrashSafety$$' -v ./cmd/timeclockd/
+
+# screenshots: the admin pages' PNGs in docs/img, from the browser tests.
+screenshots: deps-test
+	TIMECLOCK_SCREENSHOTS=$(CURDIR)/docs/img $(GO) test -count=1 -run '^TestBrowser' ./cloud/web/
 
 clean:
 	rm -rf bin dist run

@@ -13,6 +13,7 @@ import (
 
 	"timeclock/cloud/bus"
 	cmail "timeclock/cloud/mail"
+	"timeclock/cloud/sms"
 )
 
 // The production listen addresses: the seed's four ports.
@@ -56,6 +57,9 @@ type Config struct {
 	// DemoCompanyID is the demo company's ID on a first dev start; empty
 	// picks a random one.
 	DemoCompanyID string
+	// SMS is the HTTP SMS provider that texts the company setup code; an
+	// empty URL means none (dev mode still writes DataDir/sms-outbox).
+	SMS sms.HTTPConfig
 
 	// MQTTBroker is an external broker (mqtts://host:port or
 	// wss://host:port/path) the cloud connects to as a client; empty runs
@@ -127,6 +131,13 @@ func (c Config) Validate() error {
 		if _, err := mail.ParseAddress(c.MailFrom); err != nil {
 			errs = append(errs, fmt.Errorf("mail-from: %q: %v", c.MailFrom, err))
 		}
+	}
+	if c.SMS.URL != "" {
+		if err := c.SMS.Validate(); err != nil {
+			errs = append(errs, err)
+		}
+	} else if c.SMS.User != "" || c.SMS.Token != "" || c.SMS.From != "" {
+		errs = append(errs, errors.New("sms-url: missing; the other --sms flags need it"))
 	}
 	if c.DemoCompanyID != "" && !c.Dev {
 		errs = append(errs, errors.New("demo-company: only with --dev"))

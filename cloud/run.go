@@ -23,6 +23,7 @@ import (
 	"timeclock/cloud/onboard"
 	"timeclock/cloud/pki"
 	"timeclock/cloud/registry"
+	"timeclock/cloud/roles"
 	"timeclock/cloud/store/boltstore"
 	"timeclock/wire"
 )
@@ -169,9 +170,19 @@ func Run(ctx context.Context, cfg Config, o Options) error {
 		return err
 	}
 
+	adm, err := newAdminSide(cfg, db, clk, log, out, registryDisabler{mq.reg})
+	if err != nil {
+		return err
+	}
+
 	if cfg.Dev {
 		fmt.Fprintf(out, "timeclock-cloud dev mode (not for production); data in %s\n", cfg.DataDir)
 		fmt.Fprintf(out, "CA for clocks: %s\n", filepath.Join(cfg.DataDir, pki.CAFile))
+		// The admin pages' lines come before the onboarding ones: make run's
+		// output pane shows the last lines, and onboarding needs the company ID.
+		if err := printDevLogins(ctx, out, cfg, db, ds.CompanyID, clk.Now(), lns["https"].Addr().String()); err != nil {
+			return err
+		}
 		fmt.Fprintf(out, "demo company: %s, %s; administrator %s, non-administrator %s\n",
 			DemoCompanyName, DemoTimezone, DemoAdminEmail, DemoUserEmail)
 		fmt.Fprintf(out, "demo company ID: %s\n", ds.CompanyID)
@@ -180,7 +191,8 @@ func Run(ctx context.Context, cfg Config, o Options) error {
 	}
 
 	errLog := stdlog.New(serverErrors{log}, "", 0)
-	deps := httpapi.Deps{Onboarding: svc, Store: db, Clock: clk, Log: log, Devices: mq.reg}
+	deps := httpapi.Deps{Onboarding: svc, Store: db, Clock: clk, Log: log, Devices: mq.reg,
+		Mobile: adm.mobile, Authorize: roles.Checker{Store: db}}
 	if devClock != nil {
 		deps.DevClock = devClock
 	}
@@ -190,7 +202,7 @@ func Run(ctx context.Context, cfg Config, o Options) error {
 		tls  bool
 	}{
 		{"http", &http.Server{Handler: httpapi.NewPlain(clk, log)}, false},
-		{"https", &http.Server{Handler: httpapi.NewAPI(deps), TLSConfig: tlsCfg.Clone()}, true},
+		{"https", &http.Server{Handler: withAdminPages(httpapi.NewAPI(deps), adm.pages), TLSConfig: tlsCfg.Clone()}, true},
 	}
 	var wg sync.WaitGroup
 	errc := make(chan error, len(servers)+1)

@@ -24,6 +24,7 @@ test)
 	need nft nftables
 	need ip iproute2
 	need gcc gcc # go test -race needs cgo
+	need chromium chromium # the admin pages' browser tests (headless)
 	;;
 run)
 	need tmux tmux # make run: clock and cloud output side by side (optional)

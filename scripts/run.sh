@@ -85,6 +85,8 @@ fi
 company=$(sed -n 's/^demo company ID: //p' "$out")
 echo "Cloud (dev mode) at https://localhost:$https; its output: $out"
 echo "demo company ID: $company"
+# The admin pages (Mobile Devices, setup code, security roles) and their logins.
+sed -n -e 's/^admin pages: /admin pages (in a browser): /p' -e '/^admin login: /p' -e '/^user login: /p' "$out"
 
 # The clock's network check tries the dev cloud's four ports, not 80/443/59777/59778.
 clock+=(--cloud "https://localhost:$https" --cloud-ca "$run/cloud/ca.pem" --cloud-ports "$http,$https,$mqtt,$mqttws")

@@ -21,6 +21,8 @@ type DeviceList struct {
 // DeviceRow is one line of the devices page, with the page's columns and
 // the check-in details behind them.
 type DeviceRow struct {
+	// Kind is "clock" or "phone" (a copy of the mobile app).
+	Kind          string    `json:"kind"`
 	Nickname      string    `json:"nickname"`
 	LastUsedBy    string    `json:"last_used_by"`
 	Type          string    `json:"type"`    // the clock's model
@@ -54,7 +56,7 @@ type DeviceRow struct {
 
 // Row is a device as the devices page shows it.
 func Row(d store.Device) DeviceRow {
-	row := DeviceRow{Nickname: d.Nickname, LastUsedBy: d.LastUsedBy, Type: d.Model, Version: d.Firmware,
+	row := DeviceRow{Kind: "clock", Nickname: d.Nickname, LastUsedBy: d.LastUsedBy, Type: d.Model, Version: d.Firmware,
 		ID: d.ID, LastCheckedIn: d.LastCheckedIn, Serial: d.Serial, ActivatedAt: d.ActivatedAt,
 		Status: d.Status.String(), Online: d.Online, Pending: d.Pending, OldestAge: d.OldestAge,
 		ClockSynced: d.ClockSynced, Interface: d.Interface, Punches: d.Punches, HighSeq: d.HighSeq,
@@ -113,7 +115,12 @@ func (a *api) admin(method string, h func(http.ResponseWriter, *http.Request, wh
 			writeErr(w, r, a.Log, err)
 			return
 		}
-		h(w, r, who{CompanyID: t.CompanyID, Email: t.UserEmail})
+		u := who{CompanyID: t.CompanyID, Email: t.UserEmail}
+		if e := a.authorize(r, u); e != nil {
+			writeAPIError(w, e)
+			return
+		}
+		h(w, r, u)
 	})
 }
 
@@ -135,6 +142,17 @@ func (a *api) listDevices(ctx context.Context, company string) (DeviceList, erro
 				list.Disabled = append(list.Disabled, Row(d))
 			} else {
 				list.Approved = append(list.Approved, Row(d))
+			}
+		}
+		if err != nil {
+			return err
+		}
+		ms, err := tx.MobileInstalls(company)
+		for _, m := range ms {
+			if m.Status == store.DeviceDisabled {
+				list.Disabled = append(list.Disabled, PhoneRow(m))
+			} else {
+				list.Approved = append(list.Approved, PhoneRow(m))
 			}
 		}
 		return err

@@ -37,6 +37,11 @@ type Deps struct {
 	// AuthFailures bounds wrong admin tokens per source address; nil uses
 	// 10 at once, then one every 30 s.
 	AuthFailures *ratelimit.Limiter
+	// Mobile serves the mobile app's enrollment and check-ins.
+	Mobile Mobile
+	// Authorize, when set, decides whether an admin token's user may use a
+	// permission (see package roles); nil allows every valid token.
+	Authorize Authorizer
 }
 
 type api struct {
@@ -63,6 +68,8 @@ func NewAPI(d Deps) http.Handler {
 	if d.DevClock != nil {
 		mux.Handle(PathDevClock, a.admin("POST", a.devClock))
 	}
+	mux.Handle(wire.PathMobileEnroll, post(a.mobileEnroll))
+	mux.Handle(wire.PathMobileCheckIn, post(a.mobileCheckIn))
 	mux.Handle(wire.PathTime, timeHandler(d.Clock))
 	mux.HandleFunc("/{$}", reachable)
 	mux.HandleFunc("/", notFound)

@@ -65,6 +65,9 @@ func (a *api) device(w http.ResponseWriter, r *http.Request, u who) {
 // the disabled list at once (status disabling until its last transmission
 // is in, unless {"now":true}).
 func (a *api) disable(w http.ResponseWriter, r *http.Request, u who) {
+	if a.disablePhone(w, r, u) {
+		return
+	}
 	if a.Devices == nil {
 		noRegistry(w)
 		return

@@ -27,6 +27,8 @@ var status = map[wire.ErrorCode]int{
 	wire.ErrUnauthorized:   http.StatusUnauthorized,
 	wire.ErrNotFound:       http.StatusNotFound,
 	wire.ErrNotImplemented: http.StatusNotImplemented,
+	wire.ErrWrongSetupCode: http.StatusForbidden,
+	wire.ErrForbidden:      http.StatusForbidden,
 }
 
 // StatusOf is the HTTP status an error code is sent with.

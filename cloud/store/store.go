@@ -78,4 +78,6 @@ type Tx interface {
 	// AdminToken looks up an admin API token by its hash (TokenHash).
 	AdminToken(hash string) (AdminToken, error)
 	PutAdminToken(AdminToken) error
+
+	AdminTx
 }

@@ -25,6 +25,11 @@ type User struct {
 	Email         string `json:"email"`
 	Name          string `json:"name"`
 	Administrator bool   `json:"administrator"`
+	// PasswordHash is the bcrypt hash of the admin pages' password; empty
+	// means the user cannot log in.
+	PasswordHash string `json:"password_hash,omitempty"`
+	// RoleID is the user's security role (non-administrators); empty is none.
+	RoleID string `json:"role_id,omitempty"`
 }
 
 // Session is one onboarding attempt of one clock with one company: the

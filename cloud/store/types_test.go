@@ -42,3 +42,23 @@ func TestUnknownStateNamesAreErrors(t *testing.T) {
 		t.Error("the zero session state marshalled")
 	}
 }
+
+func TestPlatformsPersistByName(t *testing.T) {
+	for p, name := range platformNames {
+		b, err := json.Marshal(p)
+		if err != nil || string(b) != `"`+name+`"` {
+			t.Errorf("%v marshals to %s, %v", p, b, err)
+		}
+		var back MobilePlatform
+		if err := json.Unmarshal(b, &back); err != nil || back != p {
+			t.Errorf("%s reads back as %v, %v", b, back, err)
+		}
+	}
+	var p MobilePlatform
+	if err := json.Unmarshal([]byte(`"windows"`), &p); err == nil {
+		t.Error("unknown platform accepted")
+	}
+	if PlatformIOS.Label() != "iPhone (iOS)" || PlatformAndroid.Label() != "Android" {
+		t.Errorf("labels %q %q", PlatformIOS.Label(), PlatformAndroid.Label())
+	}
+}

@@ -27,6 +27,10 @@ type flags struct {
 	smtpCA       string
 	mailFrom     string
 	demoCompany  string
+	smsURL       string
+	smsUser      string
+	smsTokenFile string
+	smsFrom      string
 	logLevel     string
 	logFile      string
 	mqttBroker   string
@@ -44,6 +48,10 @@ type flags struct {
 // PasswordEnv holds the SMTP password when no --smtp-password-file is
 // given. There is deliberately no password flag: flags show in ps.
 const PasswordEnv = "TIMECLOCK_SMTP_PASSWORD"
+
+// SMSTokenEnv holds the SMS provider's token when no --sms-token-file is
+// given; like the SMTP password, never a flag.
+const SMSTokenEnv = "TIMECLOCK_SMS_TOKEN"
 
 func parseFlags(args []string) (*flags, error) {
 	var f flags
@@ -65,6 +73,10 @@ func parseFlags(args []string) (*flags, error) {
 	fs.StringVar(&f.smtpPassFile, "smtp-password-file", "", "file holding the SMTP password")
 	fs.StringVar(&f.smtpCA, "smtp-ca", "", "PEM file of CAs to trust for the SMTP server (default: system roots)")
 	fs.StringVar(&f.mailFrom, "mail-from", "", `From address of the mails (default "Timeclock Cloud <noreply@PUBLIC-HOST>")`)
+	fs.StringVar(&f.smsURL, "sms-url", "", "SMS provider's HTTP API: one JSON POST per text (see docs/admin.md); none: no SMS (--dev: DATA/sms-outbox)")
+	fs.StringVar(&f.smsUser, "sms-user", "", "SMS provider account for HTTP Basic auth; without it the token is sent as a Bearer token")
+	fs.StringVar(&f.smsTokenFile, "sms-token-file", "", "file holding the SMS provider's token; otherwise $"+SMSTokenEnv)
+	fs.StringVar(&f.smsFrom, "sms-from", "", "sending number or sender ID, passed to the provider as \"from\"")
 	fs.StringVar(&f.demoCompany, "demo-company", "", "--dev: the demo company's ID on first start (default random, 6 digits)")
 	fs.StringVar(&f.logLevel, "log-level", "info", "debug, info, warn or error")
 	fs.StringVar(&f.logFile, "log-file", "", "write the log to this file (default stderr)")

@@ -10,6 +10,7 @@ import (
 
 	"timeclock/cloud"
 	"timeclock/cloud/mail"
+	"timeclock/cloud/sms"
 )
 
 func config(fl *flags) (cloud.Config, error) {
@@ -44,6 +45,19 @@ func config(fl *flags) (cloud.Config, error) {
 			c.SMTP.Password = mail.Secret(strings.TrimRight(string(b), "\r\n"))
 		default:
 			c.SMTP.Password = mail.Secret(os.Getenv(PasswordEnv))
+		}
+	}
+	c.SMS = sms.HTTPConfig{URL: fl.smsURL, User: fl.smsUser, From: fl.smsFrom}
+	if fl.smsURL != "" {
+		switch {
+		case fl.smsTokenFile != "":
+			b, err := os.ReadFile(fl.smsTokenFile)
+			if err != nil {
+				return c, fmt.Errorf("sms-token-file: %w", err)
+			}
+			c.SMS.Token = sms.Secret(strings.TrimSpace(string(b)))
+		default:
+			c.SMS.Token = sms.Secret(os.Getenv(SMSTokenEnv))
 		}
 	}
 	return c, c.Validate()

@@ -39,6 +39,9 @@ func Open(path string) (*DB, error) {
 				return err
 			}
 		}
+		if err := indexUsersByEmail(tx); err != nil {
+			return err
+		}
 		meta := tx.Bucket(bucketMeta)
 		switch v := meta.Get(keySchema); {
 		case v == nil:

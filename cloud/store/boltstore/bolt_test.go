@@ -104,3 +104,36 @@ func TestNewerSchemaRefused(t *testing.T) {
 		t.Fatalf("Open of a newer schema: %v", err)
 	}
 }
+
+// A store written before the admin pages has users but no email index; the
+// next Open builds it.
+func TestOpenIndexesOldUsers(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "cloud.db")
+	db, err := Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	db.Update(context.Background(), func(tx store.Tx) error {
+		return tx.PutUser(store.User{CompanyID: "482913", Email: "Dana@acme.example", Name: "Dana"})
+	})
+	db.db.Update(func(tx *bolt.Tx) error {
+		if err := tx.DeleteBucket(bucketUserByEmail); err != nil {
+			return err
+		}
+		_, err := tx.CreateBucket(bucketUserByEmail)
+		return err
+	})
+	db.Close()
+	db, err = Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	db.View(context.Background(), func(tx store.Tx) error {
+		us, err := tx.UsersByEmail("dana@acme.example")
+		if err != nil || len(us) != 1 || us[0].Name != "Dana" {
+			t.Errorf("UsersByEmail after reopen = %+v, %v", us, err)
+		}
+		return nil
+	})
+}

@@ -15,6 +15,13 @@ package boltstore
 //	commands        device ID NUL command ID -> Command
 //	rosters         company ID -> Roster (header: version, salt)
 //	roster_employees  company ID NUL employee ID -> RosterEmployee
+//	user_by_email   lower-case email NUL company ID -> "" (logins across companies)
+//	setup_secrets   company ID -> the setup code's secret (raw bytes)
+//	roles           company ID NUL role ID -> Role
+//	logins          TokenHash(cookie) -> LoginSession
+//	mobile_installs       install ID (the cloud's) -> MobileInstall
+//	mobile_by_app         company ID NUL the app's install ID -> install ID
+//	mobile_by_token       TokenHash(install token) -> install ID
 var (
 	bucketMeta           = []byte("meta")
 	bucketCompanies      = []byte("companies")
@@ -29,9 +36,19 @@ var (
 	bucketRosters        = []byte("rosters")
 	bucketRosterEmps     = []byte("roster_employees")
 
+	bucketUserByEmail    = []byte("user_by_email")
+	bucketSetupSecrets   = []byte("setup_secrets")
+	bucketRoles          = []byte("roles")
+	bucketLogins         = []byte("logins")
+	bucketMobileInstalls = []byte("mobile_installs")
+	bucketMobileByApp    = []byte("mobile_by_app")
+	bucketMobileByToken  = []byte("mobile_by_token")
+
 	allBuckets = [][]byte{bucketMeta, bucketCompanies, bucketUsers, bucketSessions,
 		bucketSessionByClock, bucketDevices, bucketDeviceBySerial, bucketAdminTokens,
-		bucketPunches, bucketCommands, bucketRosters, bucketRosterEmps}
+		bucketPunches, bucketCommands, bucketRosters, bucketRosterEmps,
+		bucketUserByEmail, bucketSetupSecrets, bucketRoles, bucketLogins,
+		bucketMobileInstalls, bucketMobileByApp, bucketMobileByToken}
 
 	keySchema = []byte("schema")
 )

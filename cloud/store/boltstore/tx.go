@@ -75,7 +75,10 @@ func (t *txn) PutUser(u store.User) error {
 	if err := required("user", u.CompanyID, u.Email); err != nil {
 		return err
 	}
-	return put(t.tx, bucketUsers, pair(u.CompanyID, strings.ToLower(u.Email)), u)
+	if err := put(t.tx, bucketUsers, pair(u.CompanyID, strings.ToLower(u.Email)), u); err != nil {
+		return err
+	}
+	return t.tx.Bucket(bucketUserByEmail).Put(pair(strings.ToLower(u.Email), u.CompanyID), []byte{})
 }
 
 func (t *txn) Session(id string) (store.Session, error) {

@@ -37,6 +37,9 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 			tc.fn(t, s)
 		})
 	}
+	for _, tc := range adminSuite {
+		t.Run(tc.name, func(t *testing.T) { tc.fn(t, open(t)) })
+	}
 }
 
 var t0 = time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC)

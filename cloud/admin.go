@@ -1,0 +1,105 @@
+package cloud
+
+import (
+	"context"
+	"io"
+	"log/slog"
+	"net/http"
+	"path/filepath"
+	"strings"
+
+	"timeclock/clock"
+	"timeclock/cloud/fleet"
+	"timeclock/cloud/login"
+	"timeclock/cloud/mobile"
+	"timeclock/cloud/registry"
+	"timeclock/cloud/sms"
+	"timeclock/cloud/store"
+	"timeclock/cloud/web"
+)
+
+// adminSide is the administrator's side of the cloud: logins, the admin
+// pages, the mobile app's API and the fleet they show.
+type adminSide struct {
+	mobile *mobile.Service
+	fleet  *fleet.Fleet
+	pages  http.Handler
+}
+
+func newAdminSide(cfg Config, db store.Store, clk clock.Clock, log *slog.Logger, out io.Writer, clocks fleet.Disabler) (*adminSide, error) {
+	mcfg := mobile.DefaultConfig()
+	if err := mcfg.Validate(); err != nil {
+		return nil, err
+	}
+	a := &adminSide{mobile: mobile.New(mcfg, mobile.Deps{Store: db, Clock: clk, Log: log})}
+	a.fleet = &fleet.Fleet{Store: db, Clocks: clocks, Phones: a.mobile}
+	lcfg := login.DefaultConfig()
+	logins, err := login.New(lcfg, db, clk, log)
+	if err != nil {
+		return nil, err
+	}
+	sender, err := newSMS(cfg, out)
+	if err != nil {
+		return nil, err
+	}
+	a.pages, err = web.New(web.DefaultConfig(), web.Deps{
+		Logins: logins, Store: db, Devices: a.fleet, SetupCodes: a.mobile, SMS: sender,
+		Clock: clk, Log: log, MaxAge: lcfg.MaxAge,
+	})
+	if err != nil {
+		return nil, err
+	}
+	return a, nil
+}
+
+// newSMS is the HTTP provider when configured, and in dev mode the outbox
+// too; nil when there is neither (the page then says SMS is not set up).
+func newSMS(cfg Config, out io.Writer) (sms.Sender, error) {
+	var t sms.Tee
+	if cfg.SMS.URL != "" {
+		h, err := sms.NewHTTP(cfg.SMS)
+		if err != nil {
+			return nil, err
+		}
+		t = append(t, h)
+	}
+	if cfg.Dev {
+		o, err := sms.NewOutbox(filepath.Join(cfg.DataDir, "sms-outbox"), out)
+		if err != nil {
+			return nil, err
+		}
+		t = append(t, o)
+	}
+	switch len(t) {
+	case 0:
+		return nil, nil
+	case 1:
+		return t[0], nil
+	}
+	return t, nil
+}
+
+// withAdminPages serves the admin pages under /admin/ and the API for
+// everything else.
+func withAdminPages(api, pages http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/admin" {
+			http.Redirect(w, r, web.Prefix, http.StatusMovedPermanently)
+			return
+		}
+		if strings.HasPrefix(r.URL.Path, web.Prefix) {
+			pages.ServeHTTP(w, r)
+			return
+		}
+		api.ServeHTTP(w, r)
+	})
+}
+
+// registryDisabler is the sync registry's disable as the fleet wants it:
+// the clock's one last transmission is awaited (not "now").
+type registryDisabler struct{ reg *registry.Registry }
+
+func (r registryDisabler) Disable(ctx context.Context, companyID, deviceID, by string) error {
+	_, err := r.reg.Disable(ctx, companyID, deviceID, by, false)
+	return err
+}

@@ -1,0 +1,211 @@
+package web
+
+import (
+	"context"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+
+	"timeclock/cloud/store"
+	"timeclock/internal/browsertest"
+	"timeclock/wire"
+)
+
+// tab is one person's browser tab on the test server.
+type tab struct {
+	t   *testing.T
+	ctx context.Context
+	e   *env
+}
+
+func (e *env) tab(t *testing.T) *tab {
+	b := browsertest.Shared(t)
+	return &tab{t: t, ctx: b.Tab(t, 30*time.Second), e: e}
+}
+
+func (b *tab) run(what string, actions ...chromedp.Action) {
+	b.t.Helper()
+	if err := chromedp.Run(b.ctx, actions...); err != nil {
+		b.t.Fatalf("%s: %v", what, err)
+	}
+}
+
+func (b *tab) open(path string) {
+	b.t.Helper()
+	b.run("open "+path, chromedp.Navigate(b.e.srv.URL+path), chromedp.WaitReady("body"))
+}
+
+// text is the visible text of the first element matching sel.
+func (b *tab) text(sel string) string {
+	b.t.Helper()
+	var s string
+	b.run("read "+sel, chromedp.Text(sel, &s, chromedp.ByQuery))
+	return s
+}
+
+func (b *tab) exists(sel string) bool {
+	b.t.Helper()
+	var n int
+	b.run("count "+sel, chromedp.Evaluate(`document.querySelectorAll(`+jsString(sel)+`).length`, &n))
+	return n > 0
+}
+
+func jsString(s string) string { return "'" + strings.ReplaceAll(s, "'", `\'`) + "'" }
+
+func (b *tab) shot(name string) {
+	b.t.Helper()
+	if err := browsertest.Screenshot(b.ctx, browsertest.ScreenshotDir(), name); err != nil {
+		b.t.Fatal(err)
+	}
+}
+
+// login fills in the login form like a person and lands on the first page.
+func (b *tab) login(email string, shot string) {
+	b.t.Helper()
+	b.open("/admin/")
+	b.run("type the login",
+		chromedp.WaitVisible("#email", chromedp.ByID),
+		chromedp.SendKeys("#email", email, chromedp.ByID),
+		chromedp.SendKeys("#password", password, chromedp.ByID))
+	if shot != "" {
+		b.shot(shot)
+	}
+	// Wait for what only the next page has: the logged-in header, or the
+	// login page's error.
+	b.run("log in", chromedp.Click(`button[type=submit]`, chromedp.ByQuery),
+		chromedp.WaitVisible("header .who, main p.error", chromedp.ByQuery))
+	if h := b.text("main h1"); h == "Log in" {
+		b.t.Fatalf("still on the login page: %s", b.text("main"))
+	}
+}
+
+func contains(t *testing.T, what, s string, wants ...string) {
+	t.Helper()
+	for _, w := range wants {
+		if !strings.Contains(s, w) {
+			t.Errorf("%s lacks %q:\n%s", what, w, s)
+		}
+	}
+}
+
+// An administrator logs in, sees the clock in Approved Devices with its
+// check-in data, disables it through the confirmation page and finds it
+// under Disabled Devices. The pages run without JavaScript: the browser
+// only clicks links and buttons.
+func TestBrowserDisableAClock(t *testing.T) {
+	e := newEnv(t)
+	iphone := e.enrollPhone("ios", "Maria's iPhone", "ios-1")
+	e.enrollPhone("android", "Warehouse Pixel", "android-1")
+	e.clk.Advance(-20 * time.Minute) // an earlier check-in, for a lived-in page
+	if _, err := e.mob.CheckIn(context.Background(), iphone.Token, wire.MobileCheckInRequest{AppVersion: "3.2.2", LastUsedBy: "Maria Lopez"}); err != nil {
+		t.Fatal(err)
+	}
+	e.clk.Advance(20 * time.Minute)
+	b := e.tab(t)
+	b.login(admin, "login.png")
+	if h := b.text("main h1"); h != "Dashboard" {
+		t.Fatalf("landed on %q", h)
+	}
+	contains(t, "Dashboard", b.text("#mdm"), "Mobile Device Management", "Company Setup Code", e.setupCode(),
+		"This code will change on Tuesday, March 10, 2026 at 12:00 AM CDT", "3 approved devices")
+	b.shot("dashboard.png")
+
+	b.run("menu: Mobile Devices", chromedp.Click(`nav a[href="/admin/mobile-devices"]`, chromedp.ByQuery),
+		chromedp.WaitVisible("#approved", chromedp.ByID))
+	row := `#approved tr[data-id="` + clockID + `"]`
+	contains(t, "the clock's row", b.text(row), "Yard gate", "Bob Builder", "BN6500", "1.2.0", clockID, "Mar 3, 2026 3:27 PM CST")
+	contains(t, "Approved Devices", b.text("#approved"), "iPhone (iOS)", "Android", "Warehouse Pixel", "Maria Lopez", "3.2.2", "Mar 3, 2026 3:10 PM CST")
+	contains(t, "Mobile Devices", b.text("main"), "Add a Mobile Device", "Refresh Approved Mobile Devices", e.setupCode())
+
+	b.run("Disable", chromedp.Click(row+` a.danger`, chromedp.ByQuery), chromedp.WaitVisible("#confirm-disable", chromedp.ByID))
+	contains(t, "the confirmation", b.text("main"), "Disable Yard gate?", "one last transmission", "Disabled by administrator")
+	b.shot("confirm-disable.png")
+	e.clk.Advance(2 * time.Minute)
+	b.run("confirm", chromedp.Click("#confirm-disable", chromedp.ByID), chromedp.WaitVisible("#disabled", chromedp.ByID))
+
+	contains(t, "the notice", b.text("p.notice"), "Yard gate ("+clockID+") is disabled.")
+	if b.exists(row) {
+		t.Error("the clock is still under Approved Devices")
+	}
+	contains(t, "Disabled Devices", b.text(`#disabled tr[data-id="`+clockID+`"]`),
+		"Yard gate", "BN6500", "Mar 3, 2026 3:32 PM CST", "Waiting for its last transmission", "Dana Admin")
+	if calls := e.clocks.all(); len(calls) != 1 || calls[0] != company+"/"+clockID+"/"+admin {
+		t.Fatalf("disable calls %v", calls)
+	}
+	b.shot("mobile-devices.png")
+
+	b.run("Add a Mobile Device", chromedp.Click(`main a[href="/admin/mobile-devices/add"]`, chromedp.ByQuery),
+		chromedp.WaitVisible("#phone", chromedp.ByID),
+		chromedp.SendKeys("#phone", "+44 20 7183 8750", chromedp.ByID),
+		chromedp.Click(`form button.primary`, chromedp.ByQuery),
+		chromedp.WaitVisible("#sms-error", chromedp.ByID))
+	contains(t, "the SMS error", b.text("#sms-error"), "SMS in USA only")
+	b.shot("add-mobile-device.png")
+	b.run("send to a US mobile",
+		chromedp.Evaluate(`document.getElementById('phone').value = ''`, nil),
+		chromedp.SendKeys("#phone", "(415) 555-2671", chromedp.ByID),
+		chromedp.Click(`form button.primary`, chromedp.ByQuery),
+		chromedp.WaitVisible("p.notice", chromedp.ByQuery))
+	contains(t, "the notice", b.text("p.notice"), "sent by text message to (415) 555-2671")
+	if msgs := e.sms.all(); len(msgs) != 1 || msgs[0].To != "+14155552671" {
+		t.Errorf("provider got %+v", msgs)
+	}
+}
+
+// A non-administrator does not see the setup code until an administrator
+// grants Add on Manage Mobile Devices to their role, on the Security Roles
+// page.
+func TestBrowserSetupCodeNeedsAdd(t *testing.T) {
+	e := newEnv(t)
+	code := e.setupCode()
+	pat := e.tab(t)
+	pat.login(payroll, "")
+	if !pat.exists("#setup-code-hidden") || pat.exists("#setup-code") || strings.Contains(pat.text("main"), code) {
+		t.Fatalf("pat sees the code without Add:\n%s", pat.text("main"))
+	}
+	pat.shot("dashboard-no-add.png")
+
+	dana := e.tab(t)
+	dana.login(admin, "")
+	dana.run("Security Roles", chromedp.Click(`nav a[href="/admin/security-roles"]`, chromedp.ByQuery),
+		chromedp.WaitVisible(`a[href="/admin/security-roles/payroll"]`, chromedp.ByQuery),
+		chromedp.Click(`a[href="/admin/security-roles/payroll"]`, chromedp.ByQuery),
+		chromedp.WaitVisible("#perms", chromedp.ByID),
+		chromedp.Click(`#perms input[value="mobile_devices.add"]`, chromedp.ByQuery),
+		chromedp.Click(`#perms button[type=submit]`, chromedp.ByQuery),
+		chromedp.WaitVisible("p.notice", chromedp.ByQuery))
+	contains(t, "the roles page", dana.text("p.notice"), "permissions were saved")
+	dana.shot("security-roles.png")
+
+	pat.open("/admin/dashboard")
+	if !pat.exists("#setup-code") || !strings.Contains(pat.text("#setup-code"), code) {
+		t.Fatalf("pat does not see the code after Add was granted:\n%s", pat.text("main"))
+	}
+}
+
+// A form posted without its CSRF token is refused with a clear page, and
+// nothing changes.
+func TestBrowserFormWithoutCSRFTokenRefused(t *testing.T) {
+	e := newEnv(t)
+	b := e.tab(t)
+	b.login(admin, "")
+	b.open("/admin/mobile-devices/" + clockID + "/disable")
+	// The test driver (not the page, which has no script) removes the token.
+	b.run("drop the token and submit",
+		chromedp.Evaluate(`document.getElementById('confirm-disable').form.querySelector('input[name=csrf]').remove()`, nil),
+		chromedp.Click("#confirm-disable", chromedp.ByID),
+		chromedp.WaitVisible("p.status", chromedp.ByQuery))
+	contains(t, "the refusal", b.text("main"), "403", "Security check failed", "nothing was changed")
+	b.shot("csrf-refused.png")
+	if calls := e.clocks.all(); len(calls) != 0 {
+		t.Fatalf("the clock was disabled: %v", calls)
+	}
+	e.db.View(context.Background(), func(tx store.Tx) error {
+		if d, _ := tx.Device(clockID); d.Status != store.DeviceApproved || !d.DisabledAt.IsZero() {
+			t.Errorf("clock status %v", d.Status)
+		}
+		return nil
+	})
+}

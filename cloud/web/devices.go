@@ -1,0 +1,201 @@
+package web
+
+import (
+	"errors"
+	"net/http"
+	"net/url"
+	"strings"
+
+	"timeclock/cloud/fleet"
+	"timeclock/cloud/login"
+	"timeclock/cloud/roles"
+	"timeclock/cloud/sms"
+	"timeclock/cloud/store"
+)
+
+type devicesData struct {
+	Timezone string
+	Code     codeBox
+	List     fleet.List
+	// Names are the company's users' names by email, for Disabled By.
+	Names map[string]string
+	// Notice is a one-line result of the last action (sent, disabled).
+	Notice string
+}
+
+func (s *server) devices(w http.ResponseWriter, r *http.Request, sess *login.Session) {
+	box, err := s.codeBox(r, sess)
+	if err != nil {
+		s.internal(w, r, sess, err)
+		return
+	}
+	list, err := s.Devices.List(r.Context(), sess.User.CompanyID)
+	if err != nil {
+		s.internal(w, r, sess, err)
+		return
+	}
+	d := devicesData{Timezone: sess.Company.Timezone, Code: box, List: list, Names: map[string]string{}}
+	err = s.Store.View(r.Context(), func(tx store.Tx) error {
+		us, err := tx.Users(sess.User.CompanyID)
+		for _, u := range us {
+			d.Names[strings.ToLower(u.Email)] = u.Name
+		}
+		return err
+	})
+	if err != nil {
+		s.internal(w, r, sess, err)
+		return
+	}
+	if n, err := sms.ParseUS(flash(r, "sent")); err == nil {
+		d.Notice = "The company setup code was sent by text message to " + n.String() + "."
+	}
+	if id := flash(r, "disabled"); id != "" {
+		for _, row := range list.Disabled {
+			if row.ID == id {
+				d.Notice = row.Nickname + " (" + row.ID + ") is disabled. " + lastTransmission(row.Kind)
+			}
+		}
+	}
+	s.render(w, r, http.StatusOK, "devices", view{Title: "Mobile Devices", Nav: "devices", Sess: sess, CSRF: sess.CSRF, Data: d})
+}
+
+func lastTransmission(k fleet.Kind) string {
+	if k == fleet.Clock {
+		return "The clock sends its remaining punches one last time, then shows \"Disabled by administrator\" and refuses punches until it is onboarded again."
+	}
+	return "This copy of the mobile app sends its records one last time, then stops working."
+}
+
+type addData struct {
+	Code       codeBox
+	Phone      string
+	Error      string
+	Notice     string
+	Configured bool
+	// Back is where Cancel goes: the Mobile Devices page, or the start
+	// page for a user who may add but not view.
+	Back string
+}
+
+func (s *server) addDevicePage(w http.ResponseWriter, r *http.Request, sess *login.Session) {
+	d := addData{}
+	if n, err := sms.ParseUS(flash(r, "sent")); err == nil {
+		d.Notice = "The company setup code was sent by text message to " + n.String() + "."
+	}
+	s.renderAdd(w, r, sess, http.StatusOK, d)
+}
+
+func (s *server) renderAdd(w http.ResponseWriter, r *http.Request, sess *login.Session, status int, d addData) {
+	box, err := s.codeBox(r, sess)
+	if err != nil {
+		s.internal(w, r, sess, err)
+		return
+	}
+	d.Code, d.Configured, d.Back = box, s.SMS != nil, "/admin/mobile-devices"
+	if !sess.Perms.Has(roles.DevicesView) {
+		d.Back = Prefix
+	}
+	s.render(w, r, status, "add", view{Title: "Add a Mobile Device", Nav: "devices", Sess: sess, CSRF: sess.CSRF, Data: d})
+}
+
+// addDevicePost texts the setup code to a US mobile number.
+func (s *server) addDevicePost(w http.ResponseWriter, r *http.Request, sess *login.Session) {
+	d := addData{Phone: strings.TrimSpace(r.PostFormValue("phone"))}
+	if s.SMS == nil {
+		d.Error = sms.ErrNotConfigured.Error() + "."
+		s.renderAdd(w, r, sess, http.StatusServiceUnavailable, d)
+		return
+	}
+	num, err := sms.ParseUS(d.Phone)
+	if err != nil {
+		d.Error = sentence(err.Error())
+		s.renderAdd(w, r, sess, http.StatusBadRequest, d)
+		return
+	}
+	if ok, wait := s.smsRate.Allow("company " + sess.User.CompanyID); !ok {
+		d.Error = "Too many text messages were sent for this company; wait " + wait.String() + " and try again."
+		s.renderAdd(w, r, sess, http.StatusTooManyRequests, d)
+		return
+	}
+	code, err := s.SetupCodes.SetupCode(r.Context(), sess.User.CompanyID)
+	if err != nil {
+		s.internal(w, r, sess, err)
+		return
+	}
+	msg := sms.Message{To: num, Body: sms.SetupCodeText(code.Company.Name, code.Code, code.Changes), Date: s.Clock.Now()}
+	if err := s.SMS.Send(r.Context(), msg); err != nil {
+		s.Log.Error("admin page: setup code SMS failed", "company", sess.User.CompanyID, "err", err)
+		d.Error = "The text message could not be sent. Try again later; if it keeps failing, the cloud's log says why."
+		s.renderAdd(w, r, sess, http.StatusBadGateway, d)
+		return
+	}
+	// The number is not logged in full: it is an employee's personal data.
+	s.Log.Info("setup code sent by SMS", "company", sess.User.CompanyID, "by", sess.User.Email, "to", mask(num))
+	to := "/admin/mobile-devices"
+	if !sess.Perms.Has(roles.DevicesView) {
+		to = "/admin/mobile-devices/add" // the list is not theirs to see
+	}
+	http.Redirect(w, r, to+"?sent="+url.QueryEscape(string(num)), http.StatusSeeOther)
+}
+
+// sentence capitalises a message and ends it with a full stop.
+func sentence(s string) string {
+	if s == "" {
+		return s
+	}
+	s = strings.ToUpper(s[:1]) + s[1:]
+	if !strings.HasSuffix(s, ".") {
+		s += "."
+	}
+	return s
+}
+
+// mask keeps the last two digits of a number, for the log.
+func mask(n sms.Number) string {
+	s := string(n)
+	if len(s) < 4 {
+		return "…"
+	}
+	return s[:2] + strings.Repeat("•", len(s)-4) + s[len(s)-2:]
+}
+
+type disableData struct {
+	Timezone string
+	Row      fleet.Row
+	Kind     string
+	Note     string
+}
+
+// disablePage is the confirmation step: a page, so it works without
+// JavaScript.
+func (s *server) disablePage(w http.ResponseWriter, r *http.Request, sess *login.Session) {
+	row, disabled, err := s.Devices.Find(r.Context(), sess.User.CompanyID, r.PathValue("id"))
+	if errors.Is(err, fleet.ErrNotFound) {
+		s.fail(w, r, sess, http.StatusNotFound, "No such device", "There is no device with this ID in your company.")
+		return
+	}
+	if err != nil {
+		s.internal(w, r, sess, err)
+		return
+	}
+	if disabled {
+		http.Redirect(w, r, "/admin/mobile-devices?disabled="+url.QueryEscape(row.ID), http.StatusSeeOther)
+		return
+	}
+	d := disableData{Timezone: sess.Company.Timezone, Row: row, Kind: row.Kind.String(), Note: lastTransmission(row.Kind)}
+	s.render(w, r, http.StatusOK, "disable", view{Title: "Disable " + row.Nickname, Nav: "devices", Sess: sess, CSRF: sess.CSRF, Data: d})
+}
+
+func (s *server) disablePost(w http.ResponseWriter, r *http.Request, sess *login.Session) {
+	id := r.PathValue("id")
+	err := s.Devices.Disable(r.Context(), sess.User.CompanyID, id, sess.User.Email)
+	if errors.Is(err, fleet.ErrNotFound) {
+		s.fail(w, r, sess, http.StatusNotFound, "No such device", "There is no device with this ID in your company.")
+		return
+	}
+	if err != nil {
+		s.internal(w, r, sess, err)
+		return
+	}
+	http.Redirect(w, r, "/admin/mobile-devices?disabled="+url.QueryEscape(id), http.StatusSeeOther)
+}
