@@ -155,10 +155,13 @@ func (b *Broker) signal(t testing.TB, sig syscall.Signal) {
 	cmd.Process.Signal(sig)
 	select {
 	case <-done:
-	case <-time.After(15 * time.Second):
+	case <-time.After(5 * time.Second):
+		// Debian's Mosquitto 2.0.11 has been seen to sit on SIGTERM for
+		// over 15 s on a loaded machine (its WebSocket service loop). The
+		// tests need the broker gone, not its goodbye: kill it.
 		cmd.Process.Kill()
 		<-done
-		t.Errorf("mosquitto ignored %v for 15 s", sig)
+		t.Logf("mosquitto ignored %v for 5 s; killed it", sig)
 	}
 }
 
