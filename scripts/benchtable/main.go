@@ -58,8 +58,10 @@ var rows = []row{
 	{what: "punch seen by the cloud while online: badge on the sim socket -> cloud API (p50)", bench: "BenchmarkPunchToCloud", unit: "p50-ms", show: "ms", scale: 1},
 	{what: "punch seen by the cloud while online: badge on the sim socket -> cloud API (p99)", bench: "BenchmarkPunchToCloud", unit: "p99-ms", show: "ms", scale: 1, op: "<=", target: 1000},
 	{what: "drain of 100,000 buffered punches to Mosquitto, cloud stores and acks", bench: "BenchmarkDrain100k", unit: "punches/s", show: "/s", scale: 1, op: ">=", target: 20000},
-	{what: "raw QoS 1 publish of the same batches to the same Mosquitto (baseline)", bench: "BenchmarkDrain100k", unit: "baseline-punches/s", show: "/s", scale: 1},
-	{what: "drain / raw publish baseline, same run", bench: "BenchmarkDrain100k", unit: "ratio", show: "x", scale: 1, op: ">=", target: 0.5},
+	{what: "raw publish baseline: the 100,000 punches as QoS 1 messages, one per punch, same Mosquitto, same run", bench: "BenchmarkDrain100k", unit: "baseline-punches/s", show: "/s", scale: 1},
+	{what: "drain / raw publish baseline", bench: "BenchmarkDrain100k", unit: "ratio", show: "x", scale: 1, op: ">=", target: 0.5},
+	{what: "bare broker speed: the drain's own 2,000-punch batches pre-encoded, QoS 1, same run", bench: "BenchmarkDrain100k", unit: "batch-baseline-punches/s", show: "/s", scale: 1},
+	{what: "drain / bare broker speed (informational)", bench: "BenchmarkDrain100k", unit: "batch-ratio", show: "x", scale: 1},
 }
 
 var suffix = regexp.MustCompile(`-\d+$`)
