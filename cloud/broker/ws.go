@@ -45,7 +45,7 @@ func newWSListener(id string, ln net.Listener, cfg *tls.Config) *wsListener {
 	}
 	mux := http.NewServeMux()
 	mux.HandleFunc("/mqtt", l.handle)
-	l.srv = &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second, ErrorLog: nil}
+	l.srv = &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
 	return l
 }
 
@@ -61,6 +61,11 @@ func (l *wsListener) Serve(est listeners.EstablishFn) {
 	l.mu.Lock()
 	l.est = est
 	l.mu.Unlock()
+	if l.log != nil {
+		// Handshake failures here are clients' doing (a clock's port probe,
+		// a wrong certificate): debug, and through slog, not stderr.
+		l.srv.ErrorLog = slog.NewLogLogger(l.log.Handler(), slog.LevelDebug)
+	}
 	err := l.srv.Serve(l.ln)
 	if err != nil && !errors.Is(err, http.ErrServerClosed) && l.log != nil {
 		l.log.Error("mqtt websocket listener", "err", err)
