@@ -21,6 +21,7 @@ import (
 	"go.bug.st/serial"
 
 	"timeclock/hal"
+	"timeclock/hal/internal/badgeq"
 	"timeclock/hal/internal/portloop"
 	"timeclock/hal/internal/repeat"
 )
@@ -48,7 +49,7 @@ var DefaultOpts = Opts{Repeat: time.Second, Backoff: 100 * time.Millisecond, Max
 type Dev struct {
 	name  string
 	opts  Opts
-	reads chan result
+	reads badgeq.Queue
 	done  chan struct{}
 	halt  sync.Once
 	loop  *portloop.Loop
@@ -58,11 +59,6 @@ type Dev struct {
 	// Owned by the read loop's goroutine.
 	parse  parser
 	filter repeat.Filter
-}
-
-type result struct {
-	ev  hal.BadgeEvent
-	err error
 }
 
 var (
@@ -84,7 +80,7 @@ func New(name string, open Opener, opts *Opts) (*Dev, error) {
 	if err != nil {
 		return nil, err
 	}
-	d := &Dev{name: name, opts: o, reads: make(chan result, o.Queue), done: make(chan struct{}), filter: repeat.Filter{Window: o.Repeat}}
+	d := &Dev{name: name, opts: o, reads: badgeq.New(o.Queue), done: make(chan struct{}), filter: repeat.Filter{Window: o.Repeat}}
 	d.loop = portloop.Start(port, open, d.chunk, portloop.Opts{Name: name, Backoff: o.Backoff, MaxBackoff: o.MaxBackoff, Logger: o.Logger})
 	return d, nil
 }
@@ -112,40 +108,23 @@ func (d *Dev) Connected() bool { return d.loop.Connected() }
 
 func (d *Dev) chunk(b []byte) {
 	d.parse.feed(b, func(id ID, err error) {
-		var r result
 		switch {
 		case err != nil:
 			d.bad.Add(1)
-			r.err = err
+			d.reads.Put(hal.BadgeEvent{}, err)
 		case d.filter.Fresh(hex.EncodeToString(id[:]), time.Now()):
-			r.ev = event(id)
-			r.ev.Time = time.Now()
-		default:
-			return // the same card still on the reader
+			ev := event(id)
+			ev.Time = time.Now()
+			d.reads.Put(ev, nil)
 		}
-		select {
-		case d.reads <- r:
-		default:
-		}
+		// Otherwise: the same card still on the reader.
 	})
 }
 
 // ReadBadge returns the next card, or an error wrapping hal.ErrBadFrame for
 // a frame that was rejected.
 func (d *Dev) ReadBadge(ctx context.Context) (hal.BadgeEvent, error) {
-	select {
-	case <-d.done:
-		return hal.BadgeEvent{}, hal.ErrHalted
-	default:
-	}
-	select {
-	case r := <-d.reads:
-		return r.ev, r.err
-	case <-ctx.Done():
-		return hal.BadgeEvent{}, ctx.Err()
-	case <-d.done:
-		return hal.BadgeEvent{}, hal.ErrHalted
-	}
+	return d.reads.Next(ctx, d.done)
 }
 
 // Halt closes the port.

@@ -29,6 +29,7 @@ import (
 	"periph.io/x/devices/v3/mfrc522/commands"
 
 	"timeclock/hal"
+	"timeclock/hal/internal/badgeq"
 	"timeclock/hal/internal/repeat"
 )
 
@@ -56,7 +57,7 @@ type Dev struct {
 	irq   gpio.PinIn
 	opts  Opts
 	log   *slog.Logger
-	reads chan result
+	reads badgeq.Queue
 	done  chan struct{}
 	wg    sync.WaitGroup
 	halt  sync.Once
@@ -64,11 +65,6 @@ type Dev struct {
 	bad   atomic.Uint64
 
 	filter repeat.Filter // owned by the loop
-}
-
-type result struct {
-	ev  hal.BadgeEvent
-	err error
 }
 
 var (
@@ -119,7 +115,7 @@ func New(port spi.Port, reset gpio.PinOut, irq gpio.PinIn, opts *Opts) (*Dev, er
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	d := &Dev{ll: ll, port: port, irq: irq, opts: o, log: log, reads: make(chan result, o.Queue), done: make(chan struct{}), filter: repeat.Filter{Window: o.Repeat}}
+	d := &Dev{ll: ll, port: port, irq: irq, opts: o, log: log, reads: badgeq.New(o.Queue), done: make(chan struct{}), filter: repeat.Filter{Window: o.Repeat}}
 	d.wg.Add(1)
 	go d.run()
 	return d, nil
@@ -133,19 +129,7 @@ func (d *Dev) BadFrames() uint64 { return d.bad.Load() }
 // ReadBadge returns the next card, or an error wrapping hal.ErrBadFrame for
 // a read that went wrong.
 func (d *Dev) ReadBadge(ctx context.Context) (hal.BadgeEvent, error) {
-	select {
-	case <-d.done:
-		return hal.BadgeEvent{}, hal.ErrHalted
-	default:
-	}
-	select {
-	case r := <-d.reads:
-		return r.ev, r.err
-	case <-ctx.Done():
-		return hal.BadgeEvent{}, ctx.Err()
-	case <-d.done:
-		return hal.BadgeEvent{}, hal.ErrHalted
-	}
+	return d.reads.Next(ctx, d.done)
 }
 
 // Halt stops the loop and powers the chip down.
@@ -193,12 +177,12 @@ func (d *Dev) run() {
 		switch {
 		case err == nil:
 			if d.filter.Fresh(string(uid), time.Now()) {
-				d.queue(result{ev: event(uid)})
+				d.reads.Put(event(uid), nil)
 			}
 		case errors.Is(err, errNoCard):
 		case errors.Is(err, hal.ErrBadFrame):
 			d.bad.Add(1)
-			d.queue(result{err: err})
+			d.reads.Put(hal.BadgeEvent{}, err)
 		default:
 			if !failing {
 				d.log.Warn(fmt.Sprintf("%s: reading -> failing (%v)", d, err))
@@ -218,13 +202,6 @@ func (d *Dev) run() {
 			failing = false
 			backoff = d.opts.Poll
 		}
-	}
-}
-
-func (d *Dev) queue(r result) {
-	select {
-	case d.reads <- r:
-	default:
 	}
 }
 

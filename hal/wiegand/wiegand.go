@@ -19,6 +19,7 @@ import (
 	"periph.io/x/conn/v3/gpio"
 
 	"timeclock/hal"
+	"timeclock/hal/internal/badgeq"
 )
 
 // Opts configures a reader.
@@ -41,17 +42,12 @@ type Dev struct {
 	d0, d1 gpio.PinIn
 	opts   Opts
 	bits   chan uint8
-	reads  chan result
+	reads  badgeq.Queue
 	flush  chan struct{} // ends the frame now (tests)
 	done   chan struct{}
 	wg     sync.WaitGroup
 	halt   sync.Once
 	bad    atomic.Uint64
-}
-
-type result struct {
-	ev  hal.BadgeEvent
-	err error
 }
 
 var (
@@ -81,7 +77,7 @@ func New(d0, d1 gpio.PinIn, opts *Opts) (*Dev, error) {
 	d := &Dev{
 		d0: d0, d1: d1, opts: o,
 		bits:  make(chan uint8),
-		reads: make(chan result, o.Queue),
+		reads: badgeq.New(o.Queue),
 		flush: make(chan struct{}),
 		done:  make(chan struct{}),
 	}
@@ -100,19 +96,7 @@ func (d *Dev) BadFrames() uint64 { return d.bad.Load() }
 // ReadBadge returns the next badge, or an error wrapping hal.ErrBadFrame
 // for a frame that was rejected.
 func (d *Dev) ReadBadge(ctx context.Context) (hal.BadgeEvent, error) {
-	select {
-	case <-d.done:
-		return hal.BadgeEvent{}, hal.ErrHalted
-	default:
-	}
-	select {
-	case r := <-d.reads:
-		return r.ev, r.err
-	case <-ctx.Done():
-		return hal.BadgeEvent{}, ctx.Err()
-	case <-d.done:
-		return hal.BadgeEvent{}, hal.ErrHalted
-	}
+	return d.reads.Next(ctx, d.done)
 }
 
 // Halt stops the reader and switches edge detection off.
@@ -208,8 +192,5 @@ func (d *Dev) finish(frame []uint8) {
 	} else {
 		ev.Time = time.Now()
 	}
-	select {
-	case d.reads <- result{ev, err}:
-	default: // nobody reads: drop it rather than block the line
-	}
+	d.reads.Put(ev, err)
 }
