@@ -2,9 +2,9 @@ package main
 
 import (
 	"flag"
-	"io"
 	"log/slog"
-	"os"
+
+	"timeclock/internal/cli"
 )
 
 // flags are the command line; set says which were given, so the dev and
@@ -56,7 +56,6 @@ const SMSTokenEnv = "TIMECLOCK_SMS_TOKEN"
 func parseFlags(args []string) (*flags, error) {
 	var f flags
 	fs := flag.NewFlagSet("timeclock-cloud", flag.ContinueOnError)
-	fs.SetOutput(io.Discard)
 	fs.BoolVar(&f.version, "version", false, "print the version and exit")
 	fs.BoolVar(&f.dev, "dev", false, "dev mode: dev CA, demo company, mail to DATA/outbox and the output, high loopback ports")
 	fs.StringVar(&f.data, "data", "", "data directory (default /var/lib/timeclock-cloud; --dev: run/cloud)")
@@ -88,33 +87,13 @@ func parseFlags(args []string) (*flags, error) {
 	fs.StringVar(&f.mosqPID, "mosquitto-pid", "", "Mosquitto's pid file; sent SIGHUP after the acl or crl.pem changed")
 	fs.StringVar(&f.mqttEndpoint, "mqtt-endpoint", "", "MQTT over TLS endpoint handed to clocks, host:port (default PUBLIC-HOST and the --mqtt port)")
 	fs.StringVar(&f.mqttWSEndpt, "mqtt-ws-endpoint", "", "MQTT over secure WebSocket endpoint handed to clocks, wss://host:port/mqtt (default PUBLIC-HOST and the --mqtt-ws port)")
-	fs.Usage = func() {
-		w := fs.Output()
-		if w == io.Discard {
-			w = os.Stderr
-		}
-		fs.SetOutput(w)
-		io.WriteString(w, "usage: timeclock-cloud [flags]\n       timeclock-cloud mosquitto-config [flags]   (see timeclock-cloud mosquitto-config -h)\n")
-		fs.PrintDefaults()
-	}
-	if err := fs.Parse(args); err != nil {
-		if err == flag.ErrHelp {
-			fs.SetOutput(os.Stdout)
-			fs.Usage()
-		}
+	set, err := cli.Parse(fs, "usage: timeclock-cloud [flags]\n       timeclock-cloud mosquitto-config [flags]   (see timeclock-cloud mosquitto-config -h)\n", args)
+	if err != nil {
 		return nil, err
 	}
-	if fs.NArg() > 0 {
-		return nil, &usageError{"unexpected argument " + fs.Arg(0)}
+	if f.level, err = cli.Level(fs.Name(), f.logLevel); err != nil {
+		return nil, err
 	}
-	if err := f.level.UnmarshalText([]byte(f.logLevel)); err != nil {
-		return nil, &usageError{"--log-level " + f.logLevel + ": want debug, info, warn or error"}
-	}
-	f.set = map[string]bool{}
-	fs.Visit(func(fl *flag.Flag) { f.set[fl.Name] = true })
+	f.set = set
 	return &f, nil
 }
-
-type usageError struct{ msg string }
-
-func (e *usageError) Error() string { return e.msg + " (see timeclock-cloud -h)" }

@@ -2,9 +2,9 @@ package main
 
 import (
 	"flag"
-	"io"
 	"log/slog"
-	"os"
+
+	"timeclock/internal/cli"
 )
 
 // flags are the command line; empty strings mean "not given".
@@ -32,7 +32,6 @@ type flags struct {
 func parseFlags(args []string) (*flags, error) {
 	var f flags
 	fs := flag.NewFlagSet("timeclockd", flag.ContinueOnError)
-	fs.SetOutput(io.Discard)
 	fs.BoolVar(&f.version, "version", false, "print the version and exit")
 	fs.StringVar(&f.board, "board", "sim", "clock model to run on (see --board list)")
 	fs.StringVar(&f.boardFile, "board-file", "", "JSON file of extra or replacement board definitions")
@@ -48,35 +47,13 @@ func parseFlags(args []string) (*flags, error) {
 	fs.BoolVar(&f.consoleNoLogin, "console-no-login", false, "open console sessions without a passcode (development, sim board only)")
 	fs.StringVar(&f.logLevel, "log-level", "info", "debug, info, warn or error")
 	fs.StringVar(&f.logFile, "log-file", "", "log to this file (default stderr; STATE_DIR/timeclockd.log while the sim TUI or a stdio console has the terminal)")
-	fs.Usage = func() {
-		w := fs.Output()
-		if w == io.Discard {
-			w = os.Stderr
-		}
-		fs.SetOutput(w)
-		io.WriteString(w, "usage: timeclockd [flags]\n")
-		fs.PrintDefaults()
-	}
-	if err := fs.Parse(args); err != nil {
-		if err == flag.ErrHelp {
-			fs.SetOutput(os.Stdout)
-			fs.Usage()
-		}
+	set, err := cli.Parse(fs, "usage: timeclockd [flags]\n", args)
+	if err != nil {
 		return nil, err
 	}
-	if fs.NArg() > 0 {
-		return nil, &usageError{"unexpected argument " + fs.Arg(0)}
+	if f.level, err = cli.Level(fs.Name(), f.logLevel); err != nil {
+		return nil, err
 	}
-	var lvl slog.Level
-	if err := lvl.UnmarshalText([]byte(f.logLevel)); err != nil {
-		return nil, &usageError{"--log-level " + f.logLevel + ": want debug, info, warn or error"}
-	}
-	f.level = lvl
-	f.set = map[string]bool{}
-	fs.Visit(func(fl *flag.Flag) { f.set[fl.Name] = true })
+	f.set = set
 	return &f, nil
 }
-
-type usageError struct{ msg string }
-
-func (e *usageError) Error() string { return e.msg + " (see timeclockd -h)" }

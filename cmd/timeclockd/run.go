@@ -18,6 +18,7 @@ import (
 	"timeclock/agent/logring"
 	"timeclock/board"
 	"timeclock/hal/sim"
+	"timeclock/internal/cli"
 	"timeclock/onboarding/netcheck"
 )
 
@@ -58,7 +59,7 @@ func loadConfig(fl *flags) (fileConfig, error) {
 	if fl.set["cloud-ports"] {
 		p, err := netcheck.ParsePorts(fl.cloudPorts)
 		if err != nil {
-			return fc, &usageError{"--cloud-ports: " + err.Error()}
+			return fc, &cli.UsageError{Cmd: "timeclockd", Msg: "--cloud-ports: " + err.Error()}
 		}
 		fc.CloudPorts = p
 	}
@@ -95,7 +96,7 @@ func run(ctx context.Context, fl *flags) error {
 		return fmt.Errorf("state dir: %w", err)
 	}
 	if fl.consoleNoLogin && (fc.Console == "" || model.Display.Driver != "sim") {
-		return &usageError{"--console-no-login is for a --console on the simulated board only"}
+		return &cli.UsageError{Cmd: "timeclockd", Msg: "--console-no-login is for a --console on the simulated board only"}
 	}
 	// A stdio console on a terminal takes the keyboard from the sim TUI.
 	stdioTerm := fc.Console == "stdio" && sim.IsTerminal(os.Stdin)
