@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"timeclock/agent/journal"
+	"timeclock/agent/punchflow"
 	"timeclock/agent/roster"
 	"timeclock/clock"
 	"timeclock/hal"
@@ -117,10 +118,10 @@ func (a *Agent) startInputs(ctx context.Context, wg *sync.WaitGroup) inputs {
 
 // punchLoop is the clock's normal mode: idle screen, badge and PIN punches.
 func (a *Agent) punchLoop(ctx context.Context, d *durable, in inputs) error {
-	s := idle()
+	s := punchflow.Start(false)
 	a.setState(StateIdle, "started")
 	if a.disablePhase() != enabled {
-		s = session{state: StateDisabled}
+		s = punchflow.Start(true)
 		a.setState(StateDisabled, "disabled by the administrator")
 	}
 	a.maintain(d)
@@ -128,35 +129,35 @@ func (a *Agent) punchLoop(ctx context.Context, d *durable, in inputs) error {
 	defer timer.Stop()
 	a.render(d, s)
 	for {
-		var ev event
+		var ev punchflow.Event
 		var why string
 		select {
 		case <-ctx.Done():
 			a.setState(StateStopping, "shutdown")
 			return nil
 		case k := <-in.keys:
-			ev, why = keyPressed{k.Key}, "key "+keyName(k.Key)
+			ev, why = punchflow.KeyPressed{Key: k.Key}, "key "+keyName(k.Key)
 		case b := <-in.badges:
 			a.log.Info("badge read", "badge", b.String())
-			ev, why = badgeRead{b.Number}, "badge"
+			ev, why = punchflow.BadgeRead{Number: b.Number}, "badge"
 		case on := <-a.disable:
-			ev, why = setDisabled{on}, "administrator"
+			ev, why = punchflow.SetDisabled{On: on}, "administrator"
 		case <-a.redraw:
 			// The sync changed something the screen shows; a disable
 			// it recorded takes effect here.
-			if a.disablePhase() != enabled && s.state != StateDisabled {
-				ev, why = setDisabled{true}, "disabled by the administrator"
+			if a.disablePhase() != enabled && s.State() != punchflow.StateDisabled {
+				ev, why = punchflow.SetDisabled{On: true}, "disabled by the administrator"
 			}
 		case <-timer.C():
-			ev, why = tick{}, "timeout"
-			if s.state == StateIdle {
+			ev, why = punchflow.Tick{}, "timeout"
+			if s.State() == punchflow.StateIdle {
 				a.maintain(d)
 			}
 		}
 		if ev != nil {
 			s = a.step(ctx, d, s, ev, why)
 		}
-		if s.state == StateOnboarding {
+		if s.State() == punchflow.StateOnboarding {
 			return errOnboardAgain
 		}
 		// The timer is armed before the screen changes, so whoever sees
@@ -174,58 +175,35 @@ func keyName(k hal.Key) string {
 	return k.String()
 }
 
-// step feeds an event to next and performs the effects, whose results are
-// events fed back in turn, until the flow rests.
-func (a *Agent) step(ctx context.Context, d *durable, s session, ev event, why string) session {
+// step feeds an event to the flow and performs the effects, whose results
+// are events fed back in turn, until the flow rests.
+func (a *Agent) step(ctx context.Context, d *durable, s punchflow.Session, ev punchflow.Event, why string) punchflow.Session {
 	for ev != nil {
-		prev := s.state
-		var effs []effect
-		s, effs = next(s, ev, a.facts())
-		if s.state != prev {
-			a.log.Debug("flow", "from", prev.String(), "to", s.state.String(), "reason", why)
+		prev := s.State()
+		var effs []punchflow.Effect
+		s, effs = punchflow.Next(s, ev, a.facts())
+		if s.State() != prev {
+			a.log.Debug("flow", "from", prev.String(), "to", s.State().String(), "reason", why)
 		}
 		ev = nil
 		for _, e := range effs {
 			if out := a.perform(ctx, d, e); out != nil {
-				ev, why = out, reasonOf(out)
+				ev, why = out, punchflow.Reason(out)
 			}
 		}
 	}
-	a.setState(s.state, why)
+	a.setState(stateOf(s.State()), why)
 	return s
 }
 
-func reasonOf(ev event) string {
-	switch ev := ev.(type) {
-	case identified:
-		switch {
-		case !ev.p.Found && ev.p.ViaPIN:
-			return "unknown PIN"
-		case !ev.p.Found:
-			return "unknown badge"
-		case !ev.p.Active:
-			return "not active"
-		}
-		return "identified"
-	case recorded:
-		return "punch recorded"
-	case recordFailed:
-		if ev.full {
-			return "storage full"
-		}
-		return "storage error"
-	}
-	return "event"
-}
-
-func (a *Agent) facts() facts {
-	return facts{
-		now:           a.clk.Now(),
-		idleTimeout:   a.cfg.IdleTimeout.D(),
-		feedbackTime:  a.cfg.FeedbackTime.D(),
-		dupWindow:     a.cfg.DuplicateWindow.D(),
-		recordUnknown: a.cfg.RecordUnknownBadges,
-		canOnboard:    a.canOnboard(),
+func (a *Agent) facts() punchflow.Facts {
+	return punchflow.Facts{
+		Now:                 a.clk.Now(),
+		IdleTimeout:         a.cfg.IdleTimeout.D(),
+		FeedbackTime:        a.cfg.FeedbackTime.D(),
+		DuplicateWindow:     a.cfg.DuplicateWindow.D(),
+		RecordUnknownBadges: a.cfg.RecordUnknownBadges,
+		CanOnboard:          a.canOnboard(),
 	}
 }
 
@@ -236,28 +214,28 @@ func (a *Agent) canOnboard() bool {
 }
 
 // perform carries out one effect; lookups and records answer with an event.
-func (a *Agent) perform(ctx context.Context, d *durable, e effect) event {
+func (a *Agent) perform(ctx context.Context, d *durable, e punchflow.Effect) punchflow.Event {
 	switch e := e.(type) {
-	case lookup:
+	case punchflow.Lookup:
 		return a.lookup(d, e)
-	case record:
-		return a.record(d, e.punch)
-	case signal:
-		a.setLEDs(e.ok, !e.ok)
+	case punchflow.Record:
+		return a.record(d, e.Punch)
+	case punchflow.Signal:
+		a.setLEDs(e.OK, !e.OK)
 		p := hal.PatternOK
-		if !e.ok {
+		if !e.OK {
 			p = hal.PatternError
 		}
 		select {
 		case a.beeps <- p:
 		default: // the buzzer is behind; a missed beep beats a stalled screen
 		}
-	case ledsOff:
+	case punchflow.LEDsOff:
 		a.setLEDs(false, false)
-	case onboardAgain:
+	case punchflow.OnboardAgain:
 		if err := a.setPhase(d, nil, "the installer sets the clock up again"); err != nil {
 			a.log.Error("cannot leave the disabled state", "err", err)
-			return setDisabled{on: true}
+			return punchflow.SetDisabled{On: true}
 		}
 	}
 	return nil
@@ -290,14 +268,14 @@ func (a *Agent) buzzer(ctx context.Context) {
 }
 
 // lookup finds who swiped or typed, and their last punch.
-func (a *Agent) lookup(d *durable, e lookup) event {
+func (a *Agent) lookup(d *durable, e punchflow.Lookup) punchflow.Event {
 	r := d.roster.Current()
-	p := person{ViaPIN: e.pin != ""}
+	p := punchflow.Person{ViaPIN: e.PIN != ""}
 	if !p.ViaPIN {
 		// Unknown badges are recorded (and deduplicated) by their number
 		// as the roster would match it: "0099" and "99" are one badge.
-		p.Badge = e.badge
-		if n, err := roster.NormalizeBadge(e.badge); err == nil {
+		p.Badge = e.Badge
+		if n, err := roster.NormalizeBadge(e.Badge); err == nil {
 			p.Badge = n
 		}
 	}
@@ -305,14 +283,14 @@ func (a *Agent) lookup(d *durable, e lookup) event {
 	var ok bool
 	var err error
 	if p.ViaPIN {
-		emp, found := r.ByPIN(e.pin)
+		emp, found := r.ByPIN(e.PIN)
 		if found {
 			p.Found, p.Employee, p.Name, p.Departments, p.Active = true, emp.ID, emp.Name, emp.Departments, emp.Active
 		} else {
 			a.log.Info("unknown PIN") // the digits are never logged
 		}
 	} else {
-		emp, found := r.ByBadge(e.badge)
+		emp, found := r.ByBadge(e.Badge)
 		if found {
 			p.Found, p.Employee, p.Name, p.Departments, p.Active = true, emp.ID, emp.Name, emp.Departments, emp.Active
 		} else {
@@ -331,12 +309,12 @@ func (a *Agent) lookup(d *durable, e lookup) event {
 	if ok {
 		p.Last = &last
 	}
-	return identified{p: p}
+	return punchflow.Identified{Person: p}
 }
 
 // record stamps the punch with the time and the clock's state and appends
 // it durably. Only after Append returns does the screen say accepted.
-func (a *Agent) record(d *durable, p journal.Punch) event {
+func (a *Agent) record(d *durable, p journal.Punch) punchflow.Event {
 	now := a.clk.Now()
 	p.Time = now
 	p.TZ = a.location().String()
@@ -352,16 +330,16 @@ func (a *Agent) record(d *durable, p journal.Punch) event {
 	case errors.Is(err, journal.ErrFull):
 		a.log.Error("STORAGE FULL: punch refused, nothing overwritten; call service",
 			"who", p.Who(), "kind", p.Kind.String(), "pending", d.journal.Pending(), "capacity", d.journal.Capacity())
-		return recordFailed{full: true}
+		return punchflow.RecordFailed{Full: true}
 	case err != nil:
 		a.log.Error("punch NOT recorded", "who", p.Who(), "kind", p.Kind.String(), "err", err)
-		return recordFailed{}
+		return punchflow.RecordFailed{}
 	}
 	a.notifyPunch()
 	a.log.Info("punch recorded", "seq", out.Seq, "id", out.ID.String(), "kind", out.Kind.String(),
 		"who", out.Who(), "department", out.Department, "clock_synced", out.ClockSynced)
 	a.checkFill(d)
-	return recorded{punch: out}
+	return punchflow.Recorded{Punch: out}
 }
 
 // checkFill logs once when the journal crosses the warning level.
@@ -401,25 +379,25 @@ func (a *Agent) correctClock(d *durable, now time.Time) {
 }
 
 // render shows the session's screen.
-func (a *Agent) render(d *durable, s session) {
+func (a *Agent) render(d *durable, s punchflow.Session) {
 	cols, rows := a.hw.Display.Size()
-	lines := screen(s, viewFacts{now: a.clk.Now().In(a.location()), cols: cols, rows: rows, idle: a.idleView(d, cols), disabled: a.disabledView(d)})
+	lines := punchflow.Screen(s, punchflow.View{Now: a.clk.Now().In(a.location()), Cols: cols, Rows: rows, Idle: a.idleView(d, cols), Disabled: a.disabledView(d)})
 	if lines != nil {
 		a.show(lines)
 	}
 }
 
-func (a *Agent) idleView(d *durable, cols int) idleView {
+func (a *Agent) idleView(d *durable, cols int) punchflow.IdleView {
 	st := a.Status()
-	v := idleView{Cloud: st.Cloud, Pending: st.Pending, Notices: notices(d, cols)}
+	v := punchflow.IdleView{Cloud: st.Cloud, Pending: st.Pending, Notices: notices(d, cols)}
 	if s := a.syncer.Load(); s != nil && s.Refused() {
 		v.Cloud = "refused"
 	}
 	return v
 }
 
-func (a *Agent) disabledView(d *durable) disabledView {
-	v := disabledView{CanOnboard: a.canOnboard()}
+func (a *Agent) disabledView(d *durable) punchflow.DisabledView {
+	v := punchflow.DisabledView{CanOnboard: a.canOnboard()}
 	if a.disablePhase() == disabling {
 		v.Sending = d.journal.Pending()
 	}
@@ -447,15 +425,15 @@ func notices(d *durable, cols int) []string {
 
 // timerFor is when the loop next needs to wake: the state's deadline, or
 // the next minute for the idle clock (or the next notice swap on 2 lines).
-func (a *Agent) timerFor(d *durable, s session) time.Duration {
+func (a *Agent) timerFor(d *durable, s punchflow.Session) time.Duration {
 	now := a.clk.Now()
-	if !s.deadline.IsZero() {
-		return max(s.deadline.Sub(now), 0)
+	if dl := s.Deadline(); !dl.IsZero() {
+		return max(dl.Sub(now), 0)
 	}
 	wait := now.Truncate(time.Minute).Add(time.Minute).Sub(now)
 	cols, rows := a.hw.Display.Size()
-	if rows < 4 && (len(notices(d, cols)) > 0 || s.state == StateDisabled) {
-		wait = min(wait, now.Truncate(noticeEvery).Add(noticeEvery).Sub(now))
+	if rows < 4 && (len(notices(d, cols)) > 0 || s.State() == punchflow.StateDisabled) {
+		wait = min(wait, now.Truncate(punchflow.NoticeEvery).Add(punchflow.NoticeEvery).Sub(now))
 	}
 	return wait
 }

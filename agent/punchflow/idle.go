@@ -1,4 +1,4 @@
-package agent
+package punchflow
 
 import (
 	"strconv"
@@ -26,8 +26,8 @@ func spread(left, right string, cols int) string {
 	return string(l) + strings.Repeat(" ", max(1, cols-len(l)-len(r))) + string(r)
 }
 
-// idleView is what the idle screen shows besides the time.
-type idleView struct {
+// IdleView is what the idle screen shows besides the time.
+type IdleView struct {
 	Cloud   string // "standalone", "online", "offline", "refused"
 	Pending int
 	// Notices are lines that need attention (storage recovered, storage
@@ -35,16 +35,16 @@ type idleView struct {
 	Notices []string
 }
 
-// noticeEvery is how long a 2-line display shows the notices, then the
-// normal idle screen, in turn.
-const noticeEvery = 4 * time.Second
+// NoticeEvery is how long a 2-line display shows the notices (or the
+// disabled screen's extra lines), then the normal screen, in turn.
+const NoticeEvery = 4 * time.Second
 
 // idleScreen renders the idle screen: the local date and time, "Badge or
 // PIN", and on 4-line displays the connection mark and pending count.
-func idleScreen(now time.Time, cols, rows int, v idleView) []string {
+func idleScreen(now time.Time, cols, rows int, v IdleView) []string {
 	prompt := center("Badge or PIN", cols)
 	if rows < 4 {
-		if len(v.Notices) > 0 && (now.Unix()/int64(noticeEvery/time.Second))%2 == 1 {
+		if len(v.Notices) > 0 && (now.Unix()/int64(NoticeEvery/time.Second))%2 == 1 {
 			return fitRows(rows, v.Notices...)
 		}
 		return []string{dateTime(now, cols), prompt}
