@@ -13,6 +13,7 @@ import (
 
 	"timeclock/agent/console"
 	"timeclock/agent/console/hwtap"
+	"timeclock/agent/factoryreset"
 	"timeclock/agent/journal"
 	"timeclock/agent/logring"
 	"timeclock/clock"
@@ -210,9 +211,9 @@ func (c *consoleAgent) Reboot(ctx context.Context) error {
 }
 
 // FactoryReset leaves a marker in the state directory and reboots; the
-// next start erases the state before anything opens it (FinishFactoryReset).
+// next start erases the state before anything opens it (factoryreset.Finish).
 func (c *consoleAgent) FactoryReset(ctx context.Context) error {
-	if err := RequestFactoryReset(c.a.cfg.StateDir, c.a.clk.Now()); err != nil {
+	if err := factoryreset.Request(c.a.cfg.StateDir, c.a.clk.Now()); err != nil {
 		return err
 	}
 	c.a.log.Warn("factory reset requested; erasing the state at restart")
