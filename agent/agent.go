@@ -5,8 +5,6 @@
 package agent
 
 import (
-	"context"
-	"errors"
 	"fmt"
 	"log/slog"
 	"sync"
@@ -193,38 +191,6 @@ func (a *Agent) setState(to State, reason string) {
 // punches are refused until it is enabled again. The sync sets it; call it
 // while Run runs (it waits for the punch loop when four calls are queued).
 func (a *Agent) SetDisabled(on bool) { a.disable <- on }
-
-// readLoop calls read until ctx is done or the device is halted. Other
-// errors (a reader unplugged, a bus glitch) are logged and retried with a
-// growing pause, so one bad device never stops the clock.
-func (a *Agent) readLoop(ctx context.Context, d hal.Device, read func(context.Context) error) {
-	backoff := 100 * time.Millisecond
-	for {
-		err := read(ctx)
-		switch {
-		case err == nil:
-			backoff = 100 * time.Millisecond
-			continue
-		case ctx.Err() != nil, errors.Is(err, hal.ErrHalted):
-			return
-		case errors.Is(err, hal.ErrBadFrame):
-			// A garbled read (bad parity or checksum, a partial frame) is
-			// the card or the swipe, not the reader: report it, read on.
-			a.log.Warn("badge frame rejected", "device", d.String(), "err", err)
-			backoff = 100 * time.Millisecond
-			continue
-		}
-		a.log.Warn("input device error", "device", d.String(), "err", err, "retry_in", backoff.String())
-		t := a.clk.NewTimer(backoff)
-		select {
-		case <-ctx.Done():
-			t.Stop()
-			return
-		case <-t.C():
-		}
-		backoff = min(2*backoff, 10*time.Second)
-	}
-}
 
 // show puts a screen up. A display error is logged, not fatal: a clock with
 // a broken display still takes badge punches.

@@ -7,18 +7,13 @@ import (
 	"sync"
 	"time"
 
+	"timeclock/agent/input"
 	"timeclock/agent/journal"
 	"timeclock/agent/punchflow"
 	"timeclock/agent/roster"
 	"timeclock/clock"
 	"timeclock/hal"
 )
-
-// inputs are the devices' events, read by goroutines Run owns.
-type inputs struct {
-	keys   <-chan hal.KeyEvent
-	badges <-chan hal.BadgeEvent
-}
 
 // Run opens the durable state, then runs the clock's screens until ctx is
 // done. It returns nil on a clean shutdown; the caller halts the devices.
@@ -43,7 +38,7 @@ func (a *Agent) Run(ctx context.Context) error {
 	var wg sync.WaitGroup
 	defer wg.Wait()
 	defer cancel() // runs before wg.Wait: readers stop, then we wait
-	in := a.startInputs(ctx, &wg)
+	in := input.Start(ctx, &wg, a.hw.Keypad, a.hw.Badges, a.clk, a.log)
 	wg.Add(1)
 	go func() {
 		defer wg.Done()
@@ -51,7 +46,7 @@ func (a *Agent) Run(ctx context.Context) error {
 	}()
 
 	for {
-		if err := a.onboard(ctx, in.keys, in.badges); err != nil || ctx.Err() != nil {
+		if err := a.onboard(ctx, in.Keys, in.Badges); err != nil || ctx.Err() != nil {
 			a.setState(StateStopping, "shutdown")
 			return err
 		}
@@ -70,7 +65,7 @@ var errOnboardAgain = errors.New("agent: onboarding again")
 
 // serve runs the punch loop, and the cloud sync beside it while the clock
 // has an identity. The sync ends with the loop.
-func (a *Agent) serve(ctx context.Context, d *durable, in inputs) error {
+func (a *Agent) serve(ctx context.Context, d *durable, in input.Events) error {
 	sctx, stop := context.WithCancel(ctx)
 	var wg sync.WaitGroup
 	defer wg.Wait()
@@ -79,45 +74,8 @@ func (a *Agent) serve(ctx context.Context, d *durable, in inputs) error {
 	return a.punchLoop(ctx, d, in)
 }
 
-// startInputs starts one reader goroutine per input device.
-func (a *Agent) startInputs(ctx context.Context, wg *sync.WaitGroup) inputs {
-	keys := make(chan hal.KeyEvent)
-	badges := make(chan hal.BadgeEvent)
-	wg.Add(1)
-	go func() {
-		defer wg.Done()
-		a.readLoop(ctx, a.hw.Keypad, func(ctx context.Context) error {
-			ev, err := a.hw.Keypad.ReadKey(ctx)
-			if err == nil {
-				select {
-				case keys <- ev:
-				case <-ctx.Done():
-				}
-			}
-			return err
-		})
-	}()
-	for _, r := range a.hw.Badges {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			a.readLoop(ctx, r, func(ctx context.Context) error {
-				ev, err := r.ReadBadge(ctx)
-				if err == nil {
-					select {
-					case badges <- ev:
-					case <-ctx.Done():
-					}
-				}
-				return err
-			})
-		}()
-	}
-	return inputs{keys: keys, badges: badges}
-}
-
 // punchLoop is the clock's normal mode: idle screen, badge and PIN punches.
-func (a *Agent) punchLoop(ctx context.Context, d *durable, in inputs) error {
+func (a *Agent) punchLoop(ctx context.Context, d *durable, in input.Events) error {
 	s := punchflow.Start(false)
 	a.setState(StateIdle, "started")
 	if a.disablePhase() != enabled {
@@ -135,9 +93,9 @@ func (a *Agent) punchLoop(ctx context.Context, d *durable, in inputs) error {
 		case <-ctx.Done():
 			a.setState(StateStopping, "shutdown")
 			return nil
-		case k := <-in.keys:
+		case k := <-in.Keys:
 			ev, why = punchflow.KeyPressed{Key: k.Key}, "key "+keyName(k.Key)
-		case b := <-in.badges:
+		case b := <-in.Badges:
 			a.log.Info("badge read", "badge", b.String())
 			ev, why = punchflow.BadgeRead{Number: b.Number}, "badge"
 		case on := <-a.disable:
