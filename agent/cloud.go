@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"timeclock/agent/cloudsync"
+	"timeclock/agent/disable"
 	"timeclock/onboarding/identity"
 	"timeclock/wire"
 )
@@ -29,12 +30,12 @@ func (c Config) syncConfig() cloudsync.Config {
 // disabled; it stops with ctx, and wg waits for it.
 func (a *Agent) startSync(ctx context.Context, wg *sync.WaitGroup, d *durable) {
 	id := a.Identity()
-	if id == nil || a.disablePhase() == disabledDone {
+	if id == nil || a.disablePhase() == disable.Disabled {
 		return
 	}
 	var resume *wire.Command
-	if r, ok := d.loadDisabled(); ok && r.phase() == disabling {
-		resume = r.command()
+	if r, ok := disable.Load(d.store); ok && r.Phase == disable.Disabling {
+		resume = r.Command()
 	}
 	s, err := cloudsync.New(cloudsync.Options{
 		Config:    a.cfg.syncConfig(),
@@ -165,8 +166,7 @@ func (s *syncDevice) SetTimezone(tz string) error {
 }
 
 func (s *syncDevice) BeginDisable(cmd wire.Command) error {
-	r := &disableRecord{Phase: disabling.String(), Command: cmd.ID, By: cmd.By, Issued: cmd.Issued, At: s.a.clk.Now().UTC()}
-	if err := s.a.setPhase(s.d, r, "disabled by "+orSomeone(cmd.By)); err != nil {
+	if err := s.a.setPhase(s.d, disable.Begin(cmd, s.a.clk.Now().UTC()), "disabled by "+orSomeone(cmd.By)); err != nil {
 		return err
 	}
 	s.a.refresh() // the punch loop sees the phase and refuses punches
@@ -174,8 +174,8 @@ func (s *syncDevice) BeginDisable(cmd wire.Command) error {
 }
 
 func (s *syncDevice) FinishDisable(finalSeq uint64) error {
-	r, _ := s.d.loadDisabled()
-	r.Phase, r.FinalSeq, r.At = disabledDone.String(), finalSeq, s.a.clk.Now().UTC()
+	r, _ := disable.Load(s.d.store)
+	r.Phase, r.FinalSeq, r.At = disable.Disabled, finalSeq, s.a.clk.Now().UTC()
 	// The record first: if the erase is cut short, the next start sees
 	// "disabled" with an identity left, and erases it then.
 	if err := s.a.setPhase(s.d, &r, "last transmission acknowledged"); err != nil {

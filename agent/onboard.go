@@ -12,6 +12,7 @@ import (
 	"sync"
 	"time"
 
+	"timeclock/agent/disable"
 	"timeclock/hal"
 	"timeclock/onboarding"
 	"timeclock/onboarding/cloudapi"
@@ -101,11 +102,11 @@ func (a *Agent) onboard(ctx context.Context, keys <-chan hal.KeyEvent, badges <-
 	case err == nil:
 		a.adopt(id)
 		return nil
-	case errors.Is(err, identity.ErrNotOnboarded) && a.disablePhase() == disabling:
+	case errors.Is(err, identity.ErrNotOnboarded) && a.disablePhase() == disable.Disabling:
 		// Disabled, and the credentials already erased: the last
 		// transmission was over when the clock stopped.
-		r, _ := a.dur.Load().loadDisabled()
-		r.Phase = disabledDone.String()
+		r, _ := disable.Load(a.dur.Load().store)
+		r.Phase = disable.Disabled
 		return a.setPhase(a.dur.Load(), &r, "credentials already erased")
 	case errors.Is(err, identity.ErrTorn):
 		to, serr := store.SetAside(a.clk.Now())
@@ -159,13 +160,13 @@ func (a *Agent) onboard(ctx context.Context, keys <-chan hal.KeyEvent, badges <-
 // whether the clock is disabled.
 func (a *Agent) resumeDisable() (bool, error) {
 	d := a.dur.Load()
-	r, ok := d.loadDisabled()
+	r, ok := disable.Load(d.store)
 	if !ok {
-		a.phase.Store(uint32(enabled))
+		a.phase.Store(uint32(disable.Enabled))
 		return false, nil
 	}
-	a.phase.Store(uint32(r.phase()))
-	if r.phase() != disabledDone {
+	a.phase.Store(uint32(r.Phase))
+	if r.Phase != disable.Disabled {
 		return false, nil
 	}
 	// The record is written before the erase; credentials left by an

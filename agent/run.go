@@ -7,6 +7,7 @@ import (
 	"sync"
 	"time"
 
+	"timeclock/agent/disable"
 	"timeclock/agent/input"
 	"timeclock/agent/journal"
 	"timeclock/agent/punchflow"
@@ -78,7 +79,7 @@ func (a *Agent) serve(ctx context.Context, d *durable, in input.Events) error {
 func (a *Agent) punchLoop(ctx context.Context, d *durable, in input.Events) error {
 	s := punchflow.Start(false)
 	a.setState(StateIdle, "started")
-	if a.disablePhase() != enabled {
+	if a.disablePhase() != disable.Enabled {
 		s = punchflow.Start(true)
 		a.setState(StateDisabled, "disabled by the administrator")
 	}
@@ -103,7 +104,7 @@ func (a *Agent) punchLoop(ctx context.Context, d *durable, in input.Events) erro
 		case <-a.redraw:
 			// The sync changed something the screen shows; a disable
 			// it recorded takes effect here.
-			if a.disablePhase() != enabled && s.State() != punchflow.StateDisabled {
+			if a.disablePhase() != disable.Enabled && s.State() != punchflow.StateDisabled {
 				ev, why = punchflow.SetDisabled{On: true}, "disabled by the administrator"
 			}
 		case <-timer.C():
@@ -168,7 +169,7 @@ func (a *Agent) facts() punchflow.Facts {
 // canOnboard: a disabled clock can be set up again once its last
 // transmission is over, when it has a cloud to onboard to.
 func (a *Agent) canOnboard() bool {
-	return a.cfg.CloudURL != "" && a.disablePhase() == disabledDone
+	return a.cfg.CloudURL != "" && a.disablePhase() == disable.Disabled
 }
 
 // perform carries out one effect; lookups and records answer with an event.
@@ -356,7 +357,7 @@ func (a *Agent) idleView(d *durable, cols int) punchflow.IdleView {
 
 func (a *Agent) disabledView(d *durable) punchflow.DisabledView {
 	v := punchflow.DisabledView{CanOnboard: a.canOnboard()}
-	if a.disablePhase() == disabling {
+	if a.disablePhase() == disable.Disabling {
 		v.Sending = d.journal.Pending()
 	}
 	return v
