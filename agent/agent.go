@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"timeclock/agent/cloudsync"
+	"timeclock/agent/punchbook"
 	"timeclock/clock"
 	"timeclock/hal"
 )
@@ -57,19 +58,15 @@ type Agent struct {
 	bootID       string
 	sinceBoot    func() time.Duration
 
-	disable chan bool               // SetDisabled -> the punch loop
-	beeps   chan hal.Pattern        // the punch loop -> the buzzer goroutine
-	dur     atomic.Pointer[durable] // the open state file, while Run runs
-	punched chan struct{}           // the punch loop -> the sync: a punch is in the journal
-	redraw  chan struct{}           // the sync -> the punch loop: connection, pending or phase changed
+	disable chan bool                      // SetDisabled -> the punch loop
+	beeps   chan hal.Pattern               // the punch loop -> the buzzer goroutine
+	book    atomic.Pointer[punchbook.Book] // the open state file, while Run runs
+	punched chan struct{}                  // the punch loop -> the sync: a punch is in the journal
+	redraw  chan struct{}                  // the sync -> the punch loop: connection, pending or phase changed
 
 	syncer   atomic.Pointer[cloudsync.Syncer] // while the sync runs
 	idUpdate sync.Mutex                       // serialises identity updates from the cloud
 	phase    atomic.Uint32                    // disablePhase, mirrored from the state file
-
-	// Owned by the punch loop goroutine.
-	fillWarned  bool
-	lastCompact time.Time
 
 	ob onboarder // the identity and onboarding (onboard.go)
 
@@ -168,9 +165,9 @@ func (a *Agent) Status() Status {
 		Network: a.networkIface(),
 		Uptime:  a.clk.Now().Sub(a.start),
 	}
-	if d := a.dur.Load(); d != nil {
-		s.Pending = d.journal.Pending()
-		s.LastUsedBy = d.journal.LastUsedBy()
+	if b := a.book.Load(); b != nil {
+		s.Pending = b.Journal().Pending()
+		s.LastUsedBy = b.Journal().LastUsedBy()
 	}
 	a.ob.fill(&s)
 	return s

@@ -10,6 +10,7 @@ import (
 
 	"timeclock/agent/cloudsync"
 	"timeclock/agent/disable"
+	"timeclock/agent/punchbook"
 	"timeclock/onboarding/identity"
 	"timeclock/wire"
 )
@@ -28,22 +29,22 @@ func (c Config) syncConfig() cloudsync.Config {
 
 // startSync runs the sync when the clock has an identity and is not
 // disabled; it stops with ctx, and wg waits for it.
-func (a *Agent) startSync(ctx context.Context, wg *sync.WaitGroup, d *durable) {
+func (a *Agent) startSync(ctx context.Context, wg *sync.WaitGroup, book *punchbook.Book) {
 	id := a.Identity()
 	if id == nil || a.disablePhase() == disable.Disabled {
 		return
 	}
 	var resume *wire.Command
-	if r, ok := disable.Load(d.store); ok && r.Phase == disable.Disabling {
+	if r, ok := disable.Load(book.Store()); ok && r.Phase == disable.Disabling {
 		resume = r.Command()
 	}
 	s, err := cloudsync.New(cloudsync.Options{
 		Config:    a.cfg.syncConfig(),
 		Identity:  id,
-		Journal:   d.journal,
-		Roster:    d.roster,
-		Store:     d.store,
-		Device:    &syncDevice{a: a, d: d},
+		Journal:   book.Journal(),
+		Roster:    book.Roster(),
+		Store:     book.Store(),
+		Device:    &syncDevice{a: a, book: book},
 		Punched:   a.punched,
 		Disabling: resume,
 		Reboot:    a.reboot,
@@ -104,8 +105,8 @@ func (a *Agent) SyncNow(ctx context.Context) error {
 
 // syncDevice is the agent as the sync sees it.
 type syncDevice struct {
-	a *Agent
-	d *durable
+	a    *Agent
+	book *punchbook.Book
 }
 
 var _ cloudsync.Device = (*syncDevice)(nil)
@@ -166,7 +167,7 @@ func (s *syncDevice) SetTimezone(tz string) error {
 }
 
 func (s *syncDevice) BeginDisable(cmd wire.Command) error {
-	if err := s.a.setPhase(s.d, disable.Begin(cmd, s.a.clk.Now().UTC()), "disabled by "+orSomeone(cmd.By)); err != nil {
+	if err := s.a.setPhase(s.book, disable.Begin(cmd, s.a.clk.Now().UTC()), "disabled by "+orSomeone(cmd.By)); err != nil {
 		return err
 	}
 	s.a.refresh() // the punch loop sees the phase and refuses punches
@@ -174,11 +175,11 @@ func (s *syncDevice) BeginDisable(cmd wire.Command) error {
 }
 
 func (s *syncDevice) FinishDisable(finalSeq uint64) error {
-	r, _ := disable.Load(s.d.store)
+	r, _ := disable.Load(s.book.Store())
 	r.Phase, r.FinalSeq, r.At = disable.Disabled, finalSeq, s.a.clk.Now().UTC()
 	// The record first: if the erase is cut short, the next start sees
 	// "disabled" with an identity left, and erases it then.
-	if err := s.a.setPhase(s.d, &r, "last transmission acknowledged"); err != nil {
+	if err := s.a.setPhase(s.book, &r, "last transmission acknowledged"); err != nil {
 		return err
 	}
 	err := s.a.EraseIdentity()

@@ -4,18 +4,19 @@ import (
 	"fmt"
 
 	"timeclock/agent/disable"
+	"timeclock/agent/punchbook"
 )
 
 // disablePhase is the clock's phase now.
 func (a *Agent) disablePhase() disable.Phase { return disable.Phase(a.phase.Load()) }
 
 // setPhase records the phase durably, then in memory, and logs the change.
-func (a *Agent) setPhase(d *durable, r *disable.Record, reason string) error {
+func (a *Agent) setPhase(book *punchbook.Book, r *disable.Record, reason string) error {
 	to := disable.Enabled
 	if r != nil {
 		to = r.Phase
 	}
-	if err := disable.Save(d.store, r); err != nil {
+	if err := disable.Save(book.Store(), r); err != nil {
 		return fmt.Errorf("agent: disable state: %w", err)
 	}
 	from := disable.Phase(a.phase.Swap(uint32(to)))
@@ -28,8 +29,8 @@ func (a *Agent) setPhase(d *durable, r *disable.Record, reason string) error {
 // OnboardAgain forgets a disable and the identity, so the clock onboards
 // again at its next start (the console's onboard).
 func (a *Agent) OnboardAgain() error {
-	if d := a.dur.Load(); d != nil {
-		if err := a.setPhase(d, nil, "onboarding again"); err != nil {
+	if book := a.book.Load(); book != nil {
+		if err := a.setPhase(book, nil, "onboarding again"); err != nil {
 			return err
 		}
 	}

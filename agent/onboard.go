@@ -105,9 +105,10 @@ func (a *Agent) onboard(ctx context.Context, keys <-chan hal.KeyEvent, badges <-
 	case errors.Is(err, identity.ErrNotOnboarded) && a.disablePhase() == disable.Disabling:
 		// Disabled, and the credentials already erased: the last
 		// transmission was over when the clock stopped.
-		r, _ := disable.Load(a.dur.Load().store)
+		book := a.book.Load()
+		r, _ := disable.Load(book.Store())
 		r.Phase = disable.Disabled
-		return a.setPhase(a.dur.Load(), &r, "credentials already erased")
+		return a.setPhase(book, &r, "credentials already erased")
 	case errors.Is(err, identity.ErrTorn):
 		to, serr := store.SetAside(a.clk.Now())
 		a.log.Error("identity damaged: set aside, the clock is not onboarded", "err", err, "moved_to", to, "set_aside_err", serr)
@@ -159,8 +160,7 @@ func (a *Agent) onboard(ctx context.Context, keys <-chan hal.KeyEvent, badges <-
 // installer asks (F4 on the screen, or the console's onboard). It reports
 // whether the clock is disabled.
 func (a *Agent) resumeDisable() (bool, error) {
-	d := a.dur.Load()
-	r, ok := disable.Load(d.store)
+	r, ok := disable.Load(a.book.Load().Store())
 	if !ok {
 		a.phase.Store(uint32(disable.Enabled))
 		return false, nil

@@ -3,16 +3,14 @@ package agent
 import (
 	"context"
 	"errors"
-	"fmt"
 	"sync"
 	"time"
 
 	"timeclock/agent/disable"
 	"timeclock/agent/input"
 	"timeclock/agent/journal"
+	"timeclock/agent/punchbook"
 	"timeclock/agent/punchflow"
-	"timeclock/agent/roster"
-	"timeclock/clock"
 	"timeclock/hal"
 )
 
@@ -22,14 +20,14 @@ import (
 // Modes slot in here: the punch loop is the clock's normal mode; onboarding
 // (a cloud configured, no identity yet) runs before it on the same inputs.
 func (a *Agent) Run(ctx context.Context) error {
-	d, err := a.openDurable()
+	book, err := a.openBook()
 	if err != nil {
 		return err
 	}
-	a.dur.Store(d)
+	a.book.Store(book)
 	defer func() {
-		a.dur.Store(nil)
-		if err := d.close(); err != nil {
+		a.book.Store(nil)
+		if err := book.Close(); err != nil {
 			a.log.Error("closing state", "err", err)
 		}
 	}()
@@ -52,7 +50,7 @@ func (a *Agent) Run(ctx context.Context) error {
 			return err
 		}
 		a.log.Info("idle", "model", a.hw.Model, "display", a.hw.Display.String(), "startup", a.clk.Now().Sub(a.start).String())
-		err := a.serve(ctx, d, in)
+		err := a.serve(ctx, book, in)
 		if !errors.Is(err, errOnboardAgain) {
 			return err
 		}
@@ -66,27 +64,27 @@ var errOnboardAgain = errors.New("agent: onboarding again")
 
 // serve runs the punch loop, and the cloud sync beside it while the clock
 // has an identity. The sync ends with the loop.
-func (a *Agent) serve(ctx context.Context, d *durable, in input.Events) error {
+func (a *Agent) serve(ctx context.Context, book *punchbook.Book, in input.Events) error {
 	sctx, stop := context.WithCancel(ctx)
 	var wg sync.WaitGroup
 	defer wg.Wait()
 	defer stop()
-	a.startSync(sctx, &wg, d)
-	return a.punchLoop(ctx, d, in)
+	a.startSync(sctx, &wg, book)
+	return a.punchLoop(ctx, book, in)
 }
 
 // punchLoop is the clock's normal mode: idle screen, badge and PIN punches.
-func (a *Agent) punchLoop(ctx context.Context, d *durable, in input.Events) error {
+func (a *Agent) punchLoop(ctx context.Context, book *punchbook.Book, in input.Events) error {
 	s := punchflow.Start(false)
 	a.setState(StateIdle, "started")
 	if a.disablePhase() != disable.Enabled {
 		s = punchflow.Start(true)
 		a.setState(StateDisabled, "disabled by the administrator")
 	}
-	a.maintain(d)
-	timer := a.clk.NewTimer(a.timerFor(d, s))
+	book.Maintain()
+	timer := a.clk.NewTimer(a.timerFor(book, s))
 	defer timer.Stop()
-	a.render(d, s)
+	a.render(book, s)
 	for {
 		var ev punchflow.Event
 		var why string
@@ -110,19 +108,19 @@ func (a *Agent) punchLoop(ctx context.Context, d *durable, in input.Events) erro
 		case <-timer.C():
 			ev, why = punchflow.Tick{}, "timeout"
 			if s.State() == punchflow.StateIdle {
-				a.maintain(d)
+				book.Maintain()
 			}
 		}
 		if ev != nil {
-			s = a.step(ctx, d, s, ev, why)
+			s = a.step(ctx, book, s, ev, why)
 		}
 		if s.State() == punchflow.StateOnboarding {
 			return errOnboardAgain
 		}
 		// The timer is armed before the screen changes, so whoever sees
 		// the screen may move a fake clock past its deadline.
-		timer.Reset(a.timerFor(d, s))
-		a.render(d, s)
+		timer.Reset(a.timerFor(book, s))
+		a.render(book, s)
 	}
 }
 
@@ -136,7 +134,7 @@ func keyName(k hal.Key) string {
 
 // step feeds an event to the flow and performs the effects, whose results
 // are events fed back in turn, until the flow rests.
-func (a *Agent) step(ctx context.Context, d *durable, s punchflow.Session, ev punchflow.Event, why string) punchflow.Session {
+func (a *Agent) step(ctx context.Context, book *punchbook.Book, s punchflow.Session, ev punchflow.Event, why string) punchflow.Session {
 	for ev != nil {
 		prev := s.State()
 		var effs []punchflow.Effect
@@ -146,7 +144,7 @@ func (a *Agent) step(ctx context.Context, d *durable, s punchflow.Session, ev pu
 		}
 		ev = nil
 		for _, e := range effs {
-			if out := a.perform(ctx, d, e); out != nil {
+			if out := a.perform(ctx, book, e); out != nil {
 				ev, why = out, punchflow.Reason(out)
 			}
 		}
@@ -173,12 +171,19 @@ func (a *Agent) canOnboard() bool {
 }
 
 // perform carries out one effect; lookups and records answer with an event.
-func (a *Agent) perform(ctx context.Context, d *durable, e punchflow.Effect) punchflow.Event {
+func (a *Agent) perform(ctx context.Context, book *punchbook.Book, e punchflow.Effect) punchflow.Event {
 	switch e := e.(type) {
 	case punchflow.Lookup:
-		return a.lookup(d, e)
+		return punchflow.Identified{Person: book.Lookup(e.Badge, e.PIN)}
 	case punchflow.Record:
-		return a.record(d, e.Punch)
+		out, err := book.Record(e.Punch)
+		switch {
+		case errors.Is(err, journal.ErrFull):
+			return punchflow.RecordFailed{Full: true}
+		case err != nil:
+			return punchflow.RecordFailed{}
+		}
+		return punchflow.Recorded{Punch: out}
 	case punchflow.Signal:
 		a.setLEDs(e.OK, !e.OK)
 		p := hal.PatternOK
@@ -192,7 +197,7 @@ func (a *Agent) perform(ctx context.Context, d *durable, e punchflow.Effect) pun
 	case punchflow.LEDsOff:
 		a.setLEDs(false, false)
 	case punchflow.OnboardAgain:
-		if err := a.setPhase(d, nil, "the installer sets the clock up again"); err != nil {
+		if err := a.setPhase(book, nil, "the installer sets the clock up again"); err != nil {
 			a.log.Error("cannot leave the disabled state", "err", err)
 			return punchflow.SetDisabled{On: true}
 		}
@@ -226,172 +231,47 @@ func (a *Agent) buzzer(ctx context.Context) {
 	}
 }
 
-// lookup finds who swiped or typed, and their last punch.
-func (a *Agent) lookup(d *durable, e punchflow.Lookup) punchflow.Event {
-	r := d.roster.Current()
-	p := punchflow.Person{ViaPIN: e.PIN != ""}
-	if !p.ViaPIN {
-		// Unknown badges are recorded (and deduplicated) by their number
-		// as the roster would match it: "0099" and "99" are one badge.
-		p.Badge = e.Badge
-		if n, err := roster.NormalizeBadge(e.Badge); err == nil {
-			p.Badge = n
-		}
-	}
-	var last journal.Last
-	var ok bool
-	var err error
-	if p.ViaPIN {
-		emp, found := r.ByPIN(e.PIN)
-		if found {
-			p.Found, p.Employee, p.Name, p.Departments, p.Active = true, emp.ID, emp.Name, emp.Departments, emp.Active
-		} else {
-			a.log.Info("unknown PIN") // the digits are never logged
-		}
-	} else {
-		emp, found := r.ByBadge(e.Badge)
-		if found {
-			p.Found, p.Employee, p.Name, p.Departments, p.Active = true, emp.ID, emp.Name, emp.Departments, emp.Active
-		} else {
-			a.log.Info("unknown badge", "badge", p.Badge)
-		}
-	}
-	switch {
-	case p.Found:
-		last, ok, err = d.journal.LastOf(p.Employee)
-	case !p.ViaPIN:
-		last, ok, err = d.journal.LastOfBadge(p.Badge)
-	}
-	if err != nil {
-		a.log.Error("last punch unreadable; inferring IN", "who", p.Employee, "err", err)
-	}
-	if ok {
-		p.Last = &last
-	}
-	return punchflow.Identified{Person: p}
-}
-
-// record stamps the punch with the time and the clock's state and appends
-// it durably. Only after Append returns does the screen say accepted.
-func (a *Agent) record(d *durable, p journal.Punch) punchflow.Event {
-	now := a.clk.Now()
-	p.Time = now
-	p.TZ = a.location().String()
-	_, p.TZOffset = now.In(a.location()).Zone()
-	p.ClockSynced = clock.IsSet(now)
-	if !p.ClockSynced {
-		p.BootID, p.SinceBoot = a.bootID, a.sinceBoot()
-	} else {
-		a.correctClock(d, now)
-	}
-	out, err := d.journal.Append(p)
-	switch {
-	case errors.Is(err, journal.ErrFull):
-		a.log.Error("STORAGE FULL: punch refused, nothing overwritten; call service",
-			"who", p.Who(), "kind", p.Kind.String(), "pending", d.journal.Pending(), "capacity", d.journal.Capacity())
-		return punchflow.RecordFailed{Full: true}
-	case err != nil:
-		a.log.Error("punch NOT recorded", "who", p.Who(), "kind", p.Kind.String(), "err", err)
-		return punchflow.RecordFailed{}
-	}
-	a.notifyPunch()
-	a.log.Info("punch recorded", "seq", out.Seq, "id", out.ID.String(), "kind", out.Kind.String(),
-		"who", out.Who(), "department", out.Department, "clock_synced", out.ClockSynced)
-	a.checkFill(d)
-	return punchflow.Recorded{Punch: out}
-}
-
-// checkFill logs once when the journal crosses the warning level.
-func (a *Agent) checkFill(d *durable) {
-	fill := d.journal.Fill()
-	switch {
-	case fill >= journal.WarnFill && !a.fillWarned:
-		a.fillWarned = true
-		a.log.Warn(fmt.Sprintf("storage %d%% full: punches are not reaching the cloud", int(fill*100)),
-			"pending", d.journal.Pending(), "capacity", d.journal.Capacity())
-	case fill < journal.WarnFill:
-		a.fillWarned = false
-	}
-}
-
-// maintain runs the idle-time housekeeping: clock correction once the clock
-// is set, daily compaction of old synced punches, the storage warning.
-func (a *Agent) maintain(d *durable) {
-	now := a.clk.Now()
-	a.correctClock(d, now)
-	if a.lastCompact.IsZero() || now.Sub(a.lastCompact) >= 24*time.Hour || now.Before(a.lastCompact) {
-		a.lastCompact = now
-		if _, err := d.journal.Compact(now); err != nil {
-			a.log.Error("compaction", "err", err)
-		}
-	}
-	a.checkFill(d)
-}
-
-func (a *Agent) correctClock(d *durable, now time.Time) {
-	if d.journal.UnsetClock() == 0 || !clock.IsSet(now) {
-		return
-	}
-	if _, err := d.journal.CorrectClock(a.bootID, now, a.sinceBoot()); err != nil {
-		a.log.Error("clock correction", "err", err)
-	}
-}
-
 // render shows the session's screen.
-func (a *Agent) render(d *durable, s punchflow.Session) {
+func (a *Agent) render(book *punchbook.Book, s punchflow.Session) {
 	cols, rows := a.hw.Display.Size()
-	lines := punchflow.Screen(s, punchflow.View{Now: a.clk.Now().In(a.location()), Cols: cols, Rows: rows, Idle: a.idleView(d, cols), Disabled: a.disabledView(d)})
+	lines := punchflow.Screen(s, punchflow.View{Now: a.clk.Now().In(a.location()), Cols: cols, Rows: rows, Idle: a.idleView(book, cols), Disabled: a.disabledView(book)})
 	if lines != nil {
 		a.show(lines)
 	}
 }
 
-func (a *Agent) idleView(d *durable, cols int) punchflow.IdleView {
+func (a *Agent) idleView(book *punchbook.Book, cols int) punchflow.IdleView {
 	st := a.Status()
-	v := punchflow.IdleView{Cloud: st.Cloud, Pending: st.Pending, Notices: notices(d, cols)}
+	v := punchflow.IdleView{Cloud: st.Cloud, Pending: st.Pending, Notices: notices(book, cols)}
 	if s := a.syncer.Load(); s != nil && s.Refused() {
 		v.Cloud = "refused"
 	}
 	return v
 }
 
-func (a *Agent) disabledView(d *durable) punchflow.DisabledView {
+func (a *Agent) disabledView(book *punchbook.Book) punchflow.DisabledView {
 	v := punchflow.DisabledView{CanOnboard: a.canOnboard()}
 	if a.disablePhase() == disable.Disabling {
-		v.Sending = d.journal.Pending()
+		v.Sending = book.Journal().Pending()
 	}
 	return v
 }
 
-// notices are the idle screen's warnings, fitted to cols.
-func notices(d *durable, cols int) []string {
-	var n []string
-	if d.recovered.Load() {
-		if cols >= 18 {
-			n = append(n, "Storage recovered,", "call service")
-		} else {
-			n = append(n, "Data recovered,", "call service")
-		}
-	}
-	switch fill := d.journal.Fill(); {
-	case fill >= 1:
-		n = append(n, "Storage FULL,", "call service")
-	case fill >= journal.WarnFill:
-		n = append(n, fmt.Sprintf("Storage %d%% full", int(fill*100)))
-	}
-	return n
+// notices are the idle screen's storage warnings, fitted to cols.
+func notices(book *punchbook.Book, cols int) []string {
+	return punchflow.Notices(book.Recovered(), book.Journal().Fill(), cols)
 }
 
 // timerFor is when the loop next needs to wake: the state's deadline, or
 // the next minute for the idle clock (or the next notice swap on 2 lines).
-func (a *Agent) timerFor(d *durable, s punchflow.Session) time.Duration {
+func (a *Agent) timerFor(book *punchbook.Book, s punchflow.Session) time.Duration {
 	now := a.clk.Now()
 	if dl := s.Deadline(); !dl.IsZero() {
 		return max(dl.Sub(now), 0)
 	}
 	wait := now.Truncate(time.Minute).Add(time.Minute).Sub(now)
 	cols, rows := a.hw.Display.Size()
-	if rows < 4 && (len(notices(d, cols)) > 0 || s.State() == punchflow.StateDisabled) {
+	if rows < 4 && (len(notices(book, cols)) > 0 || s.State() == punchflow.StateDisabled) {
 		wait = min(wait, now.Truncate(punchflow.NoticeEvery).Add(punchflow.NoticeEvery).Sub(now))
 	}
 	return wait

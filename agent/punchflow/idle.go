@@ -1,9 +1,12 @@
 package punchflow
 
 import (
+	"fmt"
 	"strconv"
 	"strings"
 	"time"
+
+	"timeclock/agent/journal"
 )
 
 // center pads s to sit in the middle of cols cells.
@@ -33,6 +36,27 @@ type IdleView struct {
 	// Notices are lines that need attention (storage recovered, storage
 	// filling up), already fitted to the display's width.
 	Notices []string
+}
+
+// Notices are the idle screen's storage warnings, fitted to cols: a damaged
+// state file was set aside (recovered), the journal is filling up or full
+// (fill: 1 is full).
+func Notices(recovered bool, fill float64, cols int) []string {
+	var n []string
+	if recovered {
+		if cols >= 18 {
+			n = append(n, "Storage recovered,", "call service")
+		} else {
+			n = append(n, "Data recovered,", "call service")
+		}
+	}
+	switch {
+	case fill >= 1:
+		n = append(n, "Storage FULL,", "call service")
+	case fill >= journal.WarnFill:
+		n = append(n, fmt.Sprintf("Storage %d%% full", int(fill*100)))
+	}
+	return n
 }
 
 // NoticeEvery is how long a 2-line display shows the notices (or the
