@@ -12,9 +12,10 @@ import (
 	"time"
 
 	"timeclock/agent/cloudsync"
+	"timeclock/agent/indicator"
+	"timeclock/agent/onboard"
 	"timeclock/agent/punchbook"
 	"timeclock/clock"
-	"timeclock/hal"
 )
 
 // Options are the agent's injected dependencies.
@@ -33,8 +34,8 @@ type Options struct {
 	// reads the kernel's boot ID and CLOCK_BOOTTIME.
 	BootID    func() string
 	SinceBoot func() time.Duration
-	// Onboard are onboarding's system facts (see onboard.go).
-	Onboard OnboardOptions
+	// Onboard are onboarding's system facts.
+	Onboard onboard.Options
 	// System reboots the clock (the cloud's reboot command); nil refuses
 	// that command.
 	System System
@@ -59,16 +60,16 @@ type Agent struct {
 	sinceBoot    func() time.Duration
 
 	disable chan bool                      // SetDisabled -> the punch loop
-	beeps   chan hal.Pattern               // the punch loop -> the buzzer goroutine
+	signals *indicator.Signaler            // the punch loop -> the LEDs and the buzzer
 	book    atomic.Pointer[punchbook.Book] // the open state file, while Run runs
 	punched chan struct{}                  // the punch loop -> the sync: a punch is in the journal
 	redraw  chan struct{}                  // the sync -> the punch loop: connection, pending or phase changed
 
-	syncer   atomic.Pointer[cloudsync.Syncer] // while the sync runs
-	idUpdate sync.Mutex                       // serialises identity updates from the cloud
-	phase    atomic.Uint32                    // disablePhase, mirrored from the state file
+	syncer atomic.Pointer[cloudsync.Syncer] // while the sync runs
+	phase  atomic.Uint32                    // disablePhase, mirrored from the state file
 
-	ob onboarder // the identity and onboarding (onboard.go)
+	ids         *onboard.Keeper // the identity, and the onboarding step while onboarding
+	onboardOpts onboard.Options
 
 	mu    sync.Mutex
 	state State // guarded by mu
@@ -132,10 +133,11 @@ func New(cfg Config, hw Hardware, o Options) (*Agent, error) {
 		bootID:       o.BootID(),
 		sinceBoot:    o.SinceBoot,
 		disable:      make(chan bool, 4),
-		beeps:        make(chan hal.Pattern, 4),
+		signals:      indicator.New(hw.Indicator, o.Logger),
 		punched:      make(chan struct{}, 1),
 		redraw:       make(chan struct{}, 1),
-		ob:           onboarder{opts: o.Onboard},
+		ids:          onboard.NewKeeper(cfg.StateDir),
+		onboardOpts:  o.Onboard,
 	}
 	a.loc.Store(loc)
 	return a, nil
@@ -169,7 +171,7 @@ func (a *Agent) Status() Status {
 		s.Pending = b.Journal().Pending()
 		s.LastUsedBy = b.Journal().LastUsedBy()
 	}
-	a.ob.fill(&s)
+	a.fillIdentity(&s)
 	return s
 }
 

@@ -51,7 +51,7 @@ func (a *Agent) startSync(ctx context.Context, wg *sync.WaitGroup, book *punchbo
 		Clock:     a.clk,
 		Rand:      a.rand,
 		Logger:    a.log.With("component", "sync"),
-		Dial:      a.ob.opts.dialContext(),
+		Dial:      a.onboardOpts.DialContext(),
 	})
 	if err != nil {
 		a.log.Error("cloud sync not started", "err", err)
@@ -120,31 +120,8 @@ func (s *syncDevice) Facts() cloudsync.Facts {
 	return f
 }
 
-// updateIdentity saves a changed copy of the identity and makes it current.
-// The save (fsynced files) happens outside the identity's lock, which the
-// punch loop's screen takes for the status.
-func (a *Agent) updateIdentity(change func(*identity.Identity)) error {
-	a.idUpdate.Lock() // one update at a time
-	defer a.idUpdate.Unlock()
-	cur := a.Identity()
-	if cur == nil {
-		return errors.New("the clock is not onboarded")
-	}
-	cp := *cur
-	change(&cp)
-	if err := a.IdentityStore().Save(&cp); err != nil {
-		return err
-	}
-	a.ob.mu.Lock()
-	if a.ob.id == cur { // not erased or replaced meanwhile
-		a.ob.id = &cp
-	}
-	a.ob.mu.Unlock()
-	return nil
-}
-
 func (s *syncDevice) Rename(nickname string) error {
-	if err := s.a.updateIdentity(func(id *identity.Identity) { id.Nickname = nickname }); err != nil {
+	if err := s.a.ids.Update(func(id *identity.Identity) { id.Nickname = nickname }); err != nil {
 		return fmt.Errorf("rename: %w", err)
 	}
 	s.a.log.Info("renamed by the cloud", "nickname", nickname)
@@ -156,7 +133,7 @@ func (s *syncDevice) SetTimezone(tz string) error {
 	if err != nil || tz == "" {
 		return fmt.Errorf("timezone %q: not a zone this clock knows", tz)
 	}
-	if err := s.a.updateIdentity(func(id *identity.Identity) { id.Timezone = tz }); err != nil {
+	if err := s.a.ids.Update(func(id *identity.Identity) { id.Timezone = tz }); err != nil {
 		return fmt.Errorf("timezone: %w", err)
 	}
 	from := s.a.location()

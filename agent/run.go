@@ -41,7 +41,7 @@ func (a *Agent) Run(ctx context.Context) error {
 	wg.Add(1)
 	go func() {
 		defer wg.Done()
-		a.buzzer(ctx)
+		a.signals.Run(ctx)
 	}()
 
 	for {
@@ -185,17 +185,9 @@ func (a *Agent) perform(ctx context.Context, book *punchbook.Book, e punchflow.E
 		}
 		return punchflow.Recorded{Punch: out}
 	case punchflow.Signal:
-		a.setLEDs(e.OK, !e.OK)
-		p := hal.PatternOK
-		if !e.OK {
-			p = hal.PatternError
-		}
-		select {
-		case a.beeps <- p:
-		default: // the buzzer is behind; a missed beep beats a stalled screen
-		}
+		a.signals.Signal(e.OK)
 	case punchflow.LEDsOff:
-		a.setLEDs(false, false)
+		a.signals.Off()
 	case punchflow.OnboardAgain:
 		if err := a.setPhase(book, nil, "the installer sets the clock up again"); err != nil {
 			a.log.Error("cannot leave the disabled state", "err", err)
@@ -203,32 +195,6 @@ func (a *Agent) perform(ctx context.Context, book *punchbook.Book, e punchflow.E
 		}
 	}
 	return nil
-}
-
-func (a *Agent) setLEDs(green, red bool) {
-	for _, l := range []struct {
-		led hal.LED
-		on  bool
-	}{{hal.LEDGreen, green}, {hal.LEDRed, red}} {
-		if err := a.hw.Indicator.SetLED(l.led, l.on); err != nil {
-			a.log.Error("indicator", "led", l.led.String(), "err", err)
-		}
-	}
-}
-
-// buzzer sounds patterns one after another, off the punch loop, because a
-// real beep takes longer than a screen update.
-func (a *Agent) buzzer(ctx context.Context) {
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case p := <-a.beeps:
-			if err := a.hw.Indicator.Beep(ctx, p); err != nil && ctx.Err() == nil {
-				a.log.Error("buzzer", "err", err)
-			}
-		}
-	}
 }
 
 // render shows the session's screen.
