@@ -1,7 +1,13 @@
-// Package agent is the clock's daemon: it owns the screens and the punch
-// flow, and runs the subsystems (journal, sync, console) for as long as its
-// context lives. It depends on hal interfaces only; cmd/timeclockd opens the
-// board and hands the devices in.
+// Package agent is the clock's daemon: it runs the clock's modes
+// (onboarding until the clock has an identity, then the punch loop) on the
+// keypad, badge readers and display, and the subsystems beside them (the
+// cloud sync, the console's view of the clock) for as long as its context
+// lives, and reports the clock's status. Its parts are sub-packages it
+// drives: punchflow (the pure punch flow and its screens), punchbook (the
+// durable side of punching), onboard (the identity and onboarding),
+// disable, input, indicator and factoryreset; below them store, journal,
+// roster, cloudsync and console. It depends on hal interfaces only;
+// cmd/timeclockd opens the board and hands the devices in.
 package agent
 
 import (
