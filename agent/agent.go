@@ -1,13 +1,10 @@
 // Package agent is the clock's daemon: it runs the clock's modes
-// (onboarding until the clock has an identity, then the punch loop) on the
-// keypad, badge readers and display, and the subsystems beside them (the
-// cloud sync, the console's view of the clock) for as long as its context
-// lives, and reports the clock's status. Its parts are sub-packages it
-// drives: punchflow (the pure punch flow and its screens), punchbook (the
-// durable side of punching), onboard (the identity and onboarding),
-// disable, input, indicator and factoryreset; below them store, journal,
-// roster, cloudsync and console. It depends on hal interfaces only;
-// cmd/timeclockd opens the board and hands the devices in.
+// (onboarding until the clock has an identity, then the punch loop) and,
+// beside them, the cloud sync and the console's view of the clock, and
+// reports the clock's status. Its parts are the sub-packages it drives:
+// punchflow, punchbook, onboard, disable, input, indicator, factoryreset.
+// It depends on hal interfaces only; cmd/timeclockd opens the board and
+// hands the devices in.
 package agent
 
 import (

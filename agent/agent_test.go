@@ -3,6 +3,7 @@ package agent
 import (
 	"bytes"
 	"context"
+	"io"
 	"log/slog"
 	"strings"
 	"sync"
@@ -14,6 +15,7 @@ import (
 	"timeclock/hal"
 	"timeclock/hal/sim"
 	"timeclock/internal/await"
+	"timeclock/onboarding/netcheck"
 )
 
 // rig is an agent on a simulated board with a fake clock.
@@ -175,6 +177,17 @@ func TestConfigValidate(t *testing.T) {
 	if err := DefaultConfig().Validate(); err != nil {
 		t.Fatalf("defaults invalid: %v", err)
 	}
+}
+
+// parseDefaultRoute reads /proc/net/route text: the default route with the
+// lowest metric wins, as the kernel's rule would.
+func parseDefaultRoute(r io.Reader) string {
+	var b strings.Builder
+	io.Copy(&b, r)
+	if rs := netcheck.ParseRoutes(b.String()); len(rs) > 0 {
+		return rs[0].Iface
+	}
+	return ""
 }
 
 func TestParseDefaultRoute(t *testing.T) {
