@@ -26,7 +26,7 @@ func (a *Agent) IdentityStore() *identity.Store { return a.ids.Store() }
 
 // fillIdentity adds the identity and the onboarding step to the status.
 func (a *Agent) fillIdentity(s *Status) {
-	id, step := a.ids.Now()
+	id, step := a.ids.Current()
 	s.Onboarding = step
 	if id == nil {
 		return

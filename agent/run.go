@@ -75,10 +75,10 @@ func (a *Agent) serve(ctx context.Context, book *punchbook.Book, in input.Events
 
 // punchLoop is the clock's normal mode: idle screen, badge and PIN punches.
 func (a *Agent) punchLoop(ctx context.Context, book *punchbook.Book, in input.Events) error {
-	s := punchflow.Start(false)
+	disabled := a.disablePhase() != disable.Enabled
+	s := punchflow.Start(disabled)
 	a.setState(StateIdle, "started")
-	if a.disablePhase() != disable.Enabled {
-		s = punchflow.Start(true)
+	if disabled {
 		a.setState(StateDisabled, "disabled by the administrator")
 	}
 	book.Maintain()

@@ -40,8 +40,8 @@ func (k *Keeper) Identity() *identity.Identity {
 	return k.id
 }
 
-// Now returns the identity and the onboarding step together.
-func (k *Keeper) Now() (id *identity.Identity, step string) {
+// Current returns the identity and the onboarding step together.
+func (k *Keeper) Current() (id *identity.Identity, step string) {
 	k.mu.Lock()
 	defer k.mu.Unlock()
 	return k.id, k.step

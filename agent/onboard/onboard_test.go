@@ -52,12 +52,12 @@ func TestKeeper(t *testing.T) {
 		t.Fatalf("update before onboarding: %v", err)
 	}
 	k.SetStep("company_entry")
-	if id, step := k.Now(); id != nil || step != "company_entry" {
+	if id, step := k.Current(); id != nil || step != "company_entry" {
 		t.Fatalf("while onboarding: %v %q", id, step)
 	}
 	saved := onboarded(t, dir)
 	k.Adopt(saved)
-	if id, step := k.Now(); id != saved || step != "" {
+	if id, step := k.Current(); id != saved || step != "" {
 		t.Fatalf("after adopting: %v %q", id, step)
 	}
 
