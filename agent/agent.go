@@ -1,12 +1,13 @@
-// Package agent is the clock's daemon: it owns the screens and the punch
-// flow, and runs the subsystems (journal, sync, console) for as long as its
-// context lives. It depends on hal interfaces only; cmd/timeclockd opens the
-// board and hands the devices in.
+// Package agent is the clock's daemon: it runs the clock's modes
+// (onboarding until the clock has an identity, then the punch loop) and,
+// beside them, the cloud sync and the console's view of the clock, and
+// reports the clock's status. Its parts are the sub-packages it drives:
+// punchflow, punchbook, onboard, disable, input, indicator, factoryreset.
+// It depends on hal interfaces only; cmd/timeclockd opens the board and
+// hands the devices in.
 package agent
 
 import (
-	"context"
-	"errors"
 	"fmt"
 	"log/slog"
 	"sync"
@@ -14,8 +15,10 @@ import (
 	"time"
 
 	"timeclock/agent/cloudsync"
+	"timeclock/agent/indicator"
+	"timeclock/agent/onboard"
+	"timeclock/agent/punchbook"
 	"timeclock/clock"
-	"timeclock/hal"
 )
 
 // Options are the agent's injected dependencies.
@@ -34,8 +37,8 @@ type Options struct {
 	// reads the kernel's boot ID and CLOCK_BOOTTIME.
 	BootID    func() string
 	SinceBoot func() time.Duration
-	// Onboard are onboarding's system facts (see onboard.go).
-	Onboard OnboardOptions
+	// Onboard are onboarding's system facts.
+	Onboard onboard.Options
 	// System reboots the clock (the cloud's reboot command); nil refuses
 	// that command.
 	System System
@@ -59,21 +62,17 @@ type Agent struct {
 	bootID       string
 	sinceBoot    func() time.Duration
 
-	disable chan bool               // SetDisabled -> the punch loop
-	beeps   chan hal.Pattern        // the punch loop -> the buzzer goroutine
-	dur     atomic.Pointer[durable] // the open state file, while Run runs
-	punched chan struct{}           // the punch loop -> the sync: a punch is in the journal
-	redraw  chan struct{}           // the sync -> the punch loop: connection, pending or phase changed
+	disable chan bool                      // SetDisabled -> the punch loop
+	signals *indicator.Signaler            // the punch loop -> the LEDs and the buzzer
+	book    atomic.Pointer[punchbook.Book] // the open state file, while Run runs
+	punched chan struct{}                  // the punch loop -> the sync: a punch is in the journal
+	redraw  chan struct{}                  // the sync -> the punch loop: connection, pending or phase changed
 
-	syncer   atomic.Pointer[cloudsync.Syncer] // while the sync runs
-	idUpdate sync.Mutex                       // serialises identity updates from the cloud
-	phase    atomic.Uint32                    // disablePhase, mirrored from the state file
+	syncer atomic.Pointer[cloudsync.Syncer] // while the sync runs
+	phase  atomic.Uint32                    // disablePhase, mirrored from the state file
 
-	// Owned by the punch loop goroutine.
-	fillWarned  bool
-	lastCompact time.Time
-
-	ob onboarder // the identity and onboarding (onboard.go)
+	ids         *onboard.Keeper // the identity, and the onboarding step while onboarding
+	onboardOpts onboard.Options
 
 	mu    sync.Mutex
 	state State // guarded by mu
@@ -137,10 +136,11 @@ func New(cfg Config, hw Hardware, o Options) (*Agent, error) {
 		bootID:       o.BootID(),
 		sinceBoot:    o.SinceBoot,
 		disable:      make(chan bool, 4),
-		beeps:        make(chan hal.Pattern, 4),
+		signals:      indicator.New(hw.Indicator, o.Logger),
 		punched:      make(chan struct{}, 1),
 		redraw:       make(chan struct{}, 1),
-		ob:           onboarder{opts: o.Onboard},
+		ids:          onboard.NewKeeper(cfg.StateDir),
+		onboardOpts:  o.Onboard,
 	}
 	a.loc.Store(loc)
 	return a, nil
@@ -170,11 +170,11 @@ func (a *Agent) Status() Status {
 		Network: a.networkIface(),
 		Uptime:  a.clk.Now().Sub(a.start),
 	}
-	if d := a.dur.Load(); d != nil {
-		s.Pending = d.journal.Pending()
-		s.LastUsedBy = d.journal.LastUsedBy()
+	if b := a.book.Load(); b != nil {
+		s.Pending = b.Journal().Pending()
+		s.LastUsedBy = b.Journal().LastUsedBy()
 	}
-	a.ob.fill(&s)
+	a.fillIdentity(&s)
 	return s
 }
 
@@ -193,38 +193,6 @@ func (a *Agent) setState(to State, reason string) {
 // punches are refused until it is enabled again. The sync sets it; call it
 // while Run runs (it waits for the punch loop when four calls are queued).
 func (a *Agent) SetDisabled(on bool) { a.disable <- on }
-
-// readLoop calls read until ctx is done or the device is halted. Other
-// errors (a reader unplugged, a bus glitch) are logged and retried with a
-// growing pause, so one bad device never stops the clock.
-func (a *Agent) readLoop(ctx context.Context, d hal.Device, read func(context.Context) error) {
-	backoff := 100 * time.Millisecond
-	for {
-		err := read(ctx)
-		switch {
-		case err == nil:
-			backoff = 100 * time.Millisecond
-			continue
-		case ctx.Err() != nil, errors.Is(err, hal.ErrHalted):
-			return
-		case errors.Is(err, hal.ErrBadFrame):
-			// A garbled read (bad parity or checksum, a partial frame) is
-			// the card or the swipe, not the reader: report it, read on.
-			a.log.Warn("badge frame rejected", "device", d.String(), "err", err)
-			backoff = 100 * time.Millisecond
-			continue
-		}
-		a.log.Warn("input device error", "device", d.String(), "err", err, "retry_in", backoff.String())
-		t := a.clk.NewTimer(backoff)
-		select {
-		case <-ctx.Done():
-			t.Stop()
-			return
-		case <-t.C():
-		}
-		backoff = min(2*backoff, 10*time.Second)
-	}
-}
 
 // show puts a screen up. A display error is logged, not fatal: a clock with
 // a broken display still takes badge punches.

@@ -3,9 +3,11 @@ package agent
 import (
 	"bytes"
 	"context"
+	"io"
 	"log/slog"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -13,6 +15,7 @@ import (
 	"timeclock/hal"
 	"timeclock/hal/sim"
 	"timeclock/internal/await"
+	"timeclock/onboarding/netcheck"
 )
 
 // rig is an agent on a simulated board with a fake clock.
@@ -23,6 +26,8 @@ type rig struct {
 	agent *Agent
 	log   *syncBuf
 	stop  func() error
+	// boot is when CLOCK_BOOTTIME started, as the fake clock tells it.
+	boot *atomic.Pointer[time.Time]
 }
 
 type syncBuf struct {
@@ -60,7 +65,9 @@ func startRig(t *testing.T, cfg Config, cols, rows int, clk *clock.Fake) *rig {
 		t.Fatal(err)
 	}
 	logs := &syncBuf{}
-	boot := clk.Now().Add(-time.Hour) // CLOCK_BOOTTIME: an hour since boot
+	boot := new(atomic.Pointer[time.Time])
+	bootAt := clk.Now().Add(-time.Hour) // CLOCK_BOOTTIME: an hour since boot
+	boot.Store(&bootAt)
 	a, err := New(cfg, Hardware{
 		Model: "sim", Keypad: b.Keypad(), Display: b.Display(),
 		Badges: []hal.BadgeReader{b.BadgeReader()}, Indicator: b.Indicator(), Network: []string{"eth0"},
@@ -68,7 +75,7 @@ func startRig(t *testing.T, cfg Config, cols, rows int, clk *clock.Fake) *rig {
 		Clock: clk, ClockSynced: func() bool { return true }, NetworkIface: func() string { return "eth0" },
 		Logger:    slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
 		BootID:    func() string { return "boot-1" },
-		SinceBoot: func() time.Duration { return clk.Now().Sub(boot) },
+		SinceBoot: func() time.Duration { return clk.Now().Sub(*boot.Load()) },
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -76,7 +83,7 @@ func startRig(t *testing.T, cfg Config, cols, rows int, clk *clock.Fake) *rig {
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() { done <- a.Run(ctx) }()
-	r := &rig{t: t, board: b, clk: clk, agent: a, log: logs}
+	r := &rig{t: t, board: b, clk: clk, agent: a, log: logs, boot: boot}
 	r.stop = sync.OnceValue(func() error { cancel(); return <-done })
 	t.Cleanup(func() {
 		if err := r.stop(); err != nil {
@@ -170,6 +177,17 @@ func TestConfigValidate(t *testing.T) {
 	if err := DefaultConfig().Validate(); err != nil {
 		t.Fatalf("defaults invalid: %v", err)
 	}
+}
+
+// parseDefaultRoute reads /proc/net/route text: the default route with the
+// lowest metric wins, as the kernel's rule would.
+func parseDefaultRoute(r io.Reader) string {
+	var b strings.Builder
+	io.Copy(&b, r)
+	if rs := netcheck.ParseRoutes(b.String()); len(rs) > 0 {
+		return rs[0].Iface
+	}
+	return ""
 }
 
 func TestParseDefaultRoute(t *testing.T) {

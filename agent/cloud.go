@@ -9,6 +9,8 @@ import (
 	"time"
 
 	"timeclock/agent/cloudsync"
+	"timeclock/agent/disable"
+	"timeclock/agent/punchbook"
 	"timeclock/onboarding/identity"
 	"timeclock/wire"
 )
@@ -27,29 +29,29 @@ func (c Config) syncConfig() cloudsync.Config {
 
 // startSync runs the sync when the clock has an identity and is not
 // disabled; it stops with ctx, and wg waits for it.
-func (a *Agent) startSync(ctx context.Context, wg *sync.WaitGroup, d *durable) {
+func (a *Agent) startSync(ctx context.Context, wg *sync.WaitGroup, book *punchbook.Book) {
 	id := a.Identity()
-	if id == nil || a.disablePhase() == disabledDone {
+	if id == nil || a.disablePhase() == disable.Disabled {
 		return
 	}
 	var resume *wire.Command
-	if r, ok := d.loadDisabled(); ok && r.phase() == disabling {
-		resume = r.command()
+	if r, ok := disable.Load(book.Store()); ok && r.Phase == disable.Disabling {
+		resume = r.Command()
 	}
 	s, err := cloudsync.New(cloudsync.Options{
 		Config:    a.cfg.syncConfig(),
 		Identity:  id,
-		Journal:   d.journal,
-		Roster:    d.roster,
-		Store:     d.store,
-		Device:    &syncDevice{a: a, d: d},
+		Journal:   book.Journal(),
+		Roster:    book.Roster(),
+		Store:     book.Store(),
+		Device:    &syncDevice{a: a, book: book},
 		Punched:   a.punched,
 		Disabling: resume,
 		Reboot:    a.reboot,
 		Clock:     a.clk,
 		Rand:      a.rand,
 		Logger:    a.log.With("component", "sync"),
-		Dial:      a.ob.opts.dialContext(),
+		Dial:      a.onboardOpts.DialContext(),
 	})
 	if err != nil {
 		a.log.Error("cloud sync not started", "err", err)
@@ -103,8 +105,8 @@ func (a *Agent) SyncNow(ctx context.Context) error {
 
 // syncDevice is the agent as the sync sees it.
 type syncDevice struct {
-	a *Agent
-	d *durable
+	a    *Agent
+	book *punchbook.Book
 }
 
 var _ cloudsync.Device = (*syncDevice)(nil)
@@ -118,31 +120,8 @@ func (s *syncDevice) Facts() cloudsync.Facts {
 	return f
 }
 
-// updateIdentity saves a changed copy of the identity and makes it current.
-// The save (fsynced files) happens outside the identity's lock, which the
-// punch loop's screen takes for the status.
-func (a *Agent) updateIdentity(change func(*identity.Identity)) error {
-	a.idUpdate.Lock() // one update at a time
-	defer a.idUpdate.Unlock()
-	cur := a.Identity()
-	if cur == nil {
-		return errors.New("the clock is not onboarded")
-	}
-	cp := *cur
-	change(&cp)
-	if err := a.IdentityStore().Save(&cp); err != nil {
-		return err
-	}
-	a.ob.mu.Lock()
-	if a.ob.id == cur { // not erased or replaced meanwhile
-		a.ob.id = &cp
-	}
-	a.ob.mu.Unlock()
-	return nil
-}
-
 func (s *syncDevice) Rename(nickname string) error {
-	if err := s.a.updateIdentity(func(id *identity.Identity) { id.Nickname = nickname }); err != nil {
+	if err := s.a.ids.Update(func(id *identity.Identity) { id.Nickname = nickname }); err != nil {
 		return fmt.Errorf("rename: %w", err)
 	}
 	s.a.log.Info("renamed by the cloud", "nickname", nickname)
@@ -154,7 +133,7 @@ func (s *syncDevice) SetTimezone(tz string) error {
 	if err != nil || tz == "" {
 		return fmt.Errorf("timezone %q: not a zone this clock knows", tz)
 	}
-	if err := s.a.updateIdentity(func(id *identity.Identity) { id.Timezone = tz }); err != nil {
+	if err := s.a.ids.Update(func(id *identity.Identity) { id.Timezone = tz }); err != nil {
 		return fmt.Errorf("timezone: %w", err)
 	}
 	from := s.a.location()
@@ -165,8 +144,7 @@ func (s *syncDevice) SetTimezone(tz string) error {
 }
 
 func (s *syncDevice) BeginDisable(cmd wire.Command) error {
-	r := &disableRecord{Phase: disabling.String(), Command: cmd.ID, By: cmd.By, Issued: cmd.Issued, At: s.a.clk.Now().UTC()}
-	if err := s.a.setPhase(s.d, r, "disabled by "+orSomeone(cmd.By)); err != nil {
+	if err := s.a.setPhase(s.book, disable.Begin(cmd, s.a.clk.Now().UTC()), "disabled by "+orSomeone(cmd.By)); err != nil {
 		return err
 	}
 	s.a.refresh() // the punch loop sees the phase and refuses punches
@@ -174,11 +152,11 @@ func (s *syncDevice) BeginDisable(cmd wire.Command) error {
 }
 
 func (s *syncDevice) FinishDisable(finalSeq uint64) error {
-	r, _ := s.d.loadDisabled()
-	r.Phase, r.FinalSeq, r.At = disabledDone.String(), finalSeq, s.a.clk.Now().UTC()
+	r, _ := disable.Load(s.book.Store())
+	r.Phase, r.FinalSeq, r.At = disable.Disabled, finalSeq, s.a.clk.Now().UTC()
 	// The record first: if the erase is cut short, the next start sees
 	// "disabled" with an identity left, and erases it then.
-	if err := s.a.setPhase(s.d, &r, "last transmission acknowledged"); err != nil {
+	if err := s.a.setPhase(s.book, &r, "last transmission acknowledged"); err != nil {
 		return err
 	}
 	err := s.a.EraseIdentity()

@@ -13,6 +13,8 @@ import (
 
 	"timeclock/agent/console"
 	"timeclock/agent/console/hwtap"
+	"timeclock/agent/disable"
+	"timeclock/agent/factoryreset"
 	"timeclock/agent/journal"
 	"timeclock/agent/logring"
 	"timeclock/clock"
@@ -165,7 +167,7 @@ func (c *consoleAgent) Sync(ctx context.Context, out io.Writer) error {
 	}
 	s := c.a.syncer.Load()
 	switch {
-	case s == nil && c.a.disablePhase() == disabledDone:
+	case s == nil && c.a.disablePhase() == disable.Disabled:
 		return errors.New("the clock is disabled by the administrator and has no credentials; onboard it again (onboard)")
 	case s == nil && c.a.Identity() == nil:
 		return errors.New("the clock is not onboarded yet: there is no cloud session")
@@ -210,9 +212,9 @@ func (c *consoleAgent) Reboot(ctx context.Context) error {
 }
 
 // FactoryReset leaves a marker in the state directory and reboots; the
-// next start erases the state before anything opens it (FinishFactoryReset).
+// next start erases the state before anything opens it (factoryreset.Finish).
 func (c *consoleAgent) FactoryReset(ctx context.Context) error {
-	if err := RequestFactoryReset(c.a.cfg.StateDir, c.a.clk.Now()); err != nil {
+	if err := factoryreset.Request(c.a.cfg.StateDir, c.a.clk.Now()); err != nil {
 		return err
 	}
 	c.a.log.Warn("factory reset requested; erasing the state at restart")

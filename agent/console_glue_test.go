@@ -13,6 +13,7 @@ import (
 
 	"timeclock/agent/console"
 	"timeclock/agent/console/hwtap"
+	"timeclock/agent/factoryreset"
 	"timeclock/clock"
 	"timeclock/hal"
 	"timeclock/hal/sim"
@@ -74,7 +75,7 @@ func TestConsoleAgent(t *testing.T) {
 	if err := ca.FactoryReset(ctx); err != nil || sys.reboots != 2 {
 		t.Errorf("factory reset: %v, %d reboots", err, sys.reboots)
 	}
-	if _, err := os.Stat(filepath.Join(r.agent.cfg.StateDir, factoryResetMarker)); err != nil {
+	if _, err := os.Stat(filepath.Join(r.agent.cfg.StateDir, factoryreset.Marker)); err != nil {
 		t.Errorf("no factory reset marker: %v", err)
 	}
 }
@@ -104,35 +105,6 @@ func TestStandaloneSyncAndOnboard(t *testing.T) {
 	}
 	if err := ca.Onboard(context.Background()); err == nil || !strings.Contains(err.Error(), "no cloud configured") {
 		t.Errorf("onboard standalone: %v", err)
-	}
-}
-
-func TestFactoryResetErasesAtStart(t *testing.T) {
-	dir := t.TempDir()
-	for _, f := range []string{"journal.db", "identity/key.pem", "timeclockd.log", "conf/clock.json"} {
-		os.MkdirAll(filepath.Dir(filepath.Join(dir, f)), 0o700)
-		os.WriteFile(filepath.Join(dir, f), []byte("x"), 0o600)
-	}
-	if done, err := FinishFactoryReset(dir); done || err != nil {
-		t.Fatalf("erased without a request: %v %v", done, err)
-	}
-	if err := RequestFactoryReset(dir, time.Now()); err != nil {
-		t.Fatal(err)
-	}
-	done, err := FinishFactoryReset(dir, filepath.Join(dir, "timeclockd.log"), filepath.Join(dir, "conf", "clock.json"), "/etc/elsewhere.json", "")
-	if !done || err != nil {
-		t.Fatalf("FinishFactoryReset = %v, %v", done, err)
-	}
-	var left []string
-	entries, _ := os.ReadDir(dir)
-	for _, e := range entries {
-		left = append(left, e.Name())
-	}
-	if strings.Join(left, ",") != "conf,timeclockd.log" {
-		t.Fatalf("left after the reset: %v", left)
-	}
-	if done, _ := FinishFactoryReset(dir); done {
-		t.Fatal("erased twice for one request")
 	}
 }
 

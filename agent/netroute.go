@@ -1,11 +1,6 @@
 package agent
 
-import (
-	"io"
-	"strings"
-
-	"timeclock/onboarding/netcheck"
-)
+import "timeclock/onboarding/netcheck"
 
 // defaultRouteIface names the interface carrying the default route with the
 // lowest metric, or "" when there is none. It reads /proc/net/route (and
@@ -16,15 +11,4 @@ func defaultRouteIface() string {
 		return ""
 	}
 	return rs[0].Iface
-}
-
-// parseDefaultRoute reads /proc/net/route text: the default route with the
-// lowest metric wins, as the kernel's rule would.
-func parseDefaultRoute(r io.Reader) string {
-	var b strings.Builder
-	io.Copy(&b, r)
-	if rs := netcheck.ParseRoutes(b.String()); len(rs) > 0 {
-		return rs[0].Iface
-	}
-	return ""
 }

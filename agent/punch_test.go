@@ -55,8 +55,7 @@ func (r *rig) pin(digits string) {
 
 func (r *rig) journal() *journal.Journal {
 	r.t.Helper()
-	d := await.Value(r.t, 5*time.Second, func() (*durable, bool) { d := r.agent.dur.Load(); return d, d != nil }, "agent never opened its state")
-	return d.journal
+	return await.Value(r.t, 5*time.Second, func() (*journal.Journal, bool) { j := r.agent.Journal(); return j, j != nil }, "agent never opened its state")
 }
 
 func (r *rig) punches() []journal.Punch {
@@ -431,7 +430,7 @@ func TestUnsetClockPunchCorrected(t *testing.T) {
 func rigBootShift(t *testing.T, r *rig, realNow time.Time, sinceBoot time.Duration) {
 	t.Helper()
 	boot := realNow.Add(-sinceBoot)
-	r.agent.sinceBoot = func() time.Duration { return r.clk.Now().Sub(boot) }
+	r.boot.Store(&boot)
 }
 
 func TestBadRosterFileKeepsStoredRoster(t *testing.T) {

@@ -3,21 +3,16 @@ package agent
 import (
 	"context"
 	"errors"
-	"fmt"
 	"sync"
 	"time"
 
+	"timeclock/agent/disable"
+	"timeclock/agent/input"
 	"timeclock/agent/journal"
-	"timeclock/agent/roster"
-	"timeclock/clock"
+	"timeclock/agent/punchbook"
+	"timeclock/agent/punchflow"
 	"timeclock/hal"
 )
-
-// inputs are the devices' events, read by goroutines Run owns.
-type inputs struct {
-	keys   <-chan hal.KeyEvent
-	badges <-chan hal.BadgeEvent
-}
 
 // Run opens the durable state, then runs the clock's screens until ctx is
 // done. It returns nil on a clean shutdown; the caller halts the devices.
@@ -25,14 +20,14 @@ type inputs struct {
 // Modes slot in here: the punch loop is the clock's normal mode; onboarding
 // (a cloud configured, no identity yet) runs before it on the same inputs.
 func (a *Agent) Run(ctx context.Context) error {
-	d, err := a.openDurable()
+	book, err := a.openBook()
 	if err != nil {
 		return err
 	}
-	a.dur.Store(d)
+	a.book.Store(book)
 	defer func() {
-		a.dur.Store(nil)
-		if err := d.close(); err != nil {
+		a.book.Store(nil)
+		if err := book.Close(); err != nil {
 			a.log.Error("closing state", "err", err)
 		}
 	}()
@@ -42,20 +37,20 @@ func (a *Agent) Run(ctx context.Context) error {
 	var wg sync.WaitGroup
 	defer wg.Wait()
 	defer cancel() // runs before wg.Wait: readers stop, then we wait
-	in := a.startInputs(ctx, &wg)
+	in := input.Start(ctx, &wg, a.hw.Keypad, a.hw.Badges, a.clk, a.log)
 	wg.Add(1)
 	go func() {
 		defer wg.Done()
-		a.buzzer(ctx)
+		a.signals.Run(ctx)
 	}()
 
 	for {
-		if err := a.onboard(ctx, in.keys, in.badges); err != nil || ctx.Err() != nil {
+		if err := a.onboard(ctx, in.Keys, in.Badges); err != nil || ctx.Err() != nil {
 			a.setState(StateStopping, "shutdown")
 			return err
 		}
 		a.log.Info("idle", "model", a.hw.Model, "display", a.hw.Display.String(), "startup", a.clk.Now().Sub(a.start).String())
-		err := a.serve(ctx, d, in)
+		err := a.serve(ctx, book, in)
 		if !errors.Is(err, errOnboardAgain) {
 			return err
 		}
@@ -69,100 +64,63 @@ var errOnboardAgain = errors.New("agent: onboarding again")
 
 // serve runs the punch loop, and the cloud sync beside it while the clock
 // has an identity. The sync ends with the loop.
-func (a *Agent) serve(ctx context.Context, d *durable, in inputs) error {
+func (a *Agent) serve(ctx context.Context, book *punchbook.Book, in input.Events) error {
 	sctx, stop := context.WithCancel(ctx)
 	var wg sync.WaitGroup
 	defer wg.Wait()
 	defer stop()
-	a.startSync(sctx, &wg, d)
-	return a.punchLoop(ctx, d, in)
-}
-
-// startInputs starts one reader goroutine per input device.
-func (a *Agent) startInputs(ctx context.Context, wg *sync.WaitGroup) inputs {
-	keys := make(chan hal.KeyEvent)
-	badges := make(chan hal.BadgeEvent)
-	wg.Add(1)
-	go func() {
-		defer wg.Done()
-		a.readLoop(ctx, a.hw.Keypad, func(ctx context.Context) error {
-			ev, err := a.hw.Keypad.ReadKey(ctx)
-			if err == nil {
-				select {
-				case keys <- ev:
-				case <-ctx.Done():
-				}
-			}
-			return err
-		})
-	}()
-	for _, r := range a.hw.Badges {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			a.readLoop(ctx, r, func(ctx context.Context) error {
-				ev, err := r.ReadBadge(ctx)
-				if err == nil {
-					select {
-					case badges <- ev:
-					case <-ctx.Done():
-					}
-				}
-				return err
-			})
-		}()
-	}
-	return inputs{keys: keys, badges: badges}
+	a.startSync(sctx, &wg, book)
+	return a.punchLoop(ctx, book, in)
 }
 
 // punchLoop is the clock's normal mode: idle screen, badge and PIN punches.
-func (a *Agent) punchLoop(ctx context.Context, d *durable, in inputs) error {
-	s := idle()
+func (a *Agent) punchLoop(ctx context.Context, book *punchbook.Book, in input.Events) error {
+	disabled := a.disablePhase() != disable.Enabled
+	s := punchflow.Start(disabled)
 	a.setState(StateIdle, "started")
-	if a.disablePhase() != enabled {
-		s = session{state: StateDisabled}
+	if disabled {
 		a.setState(StateDisabled, "disabled by the administrator")
 	}
-	a.maintain(d)
-	timer := a.clk.NewTimer(a.timerFor(d, s))
+	book.Maintain()
+	timer := a.clk.NewTimer(a.timerFor(book, s))
 	defer timer.Stop()
-	a.render(d, s)
+	a.render(book, s)
 	for {
-		var ev event
+		var ev punchflow.Event
 		var why string
 		select {
 		case <-ctx.Done():
 			a.setState(StateStopping, "shutdown")
 			return nil
-		case k := <-in.keys:
-			ev, why = keyPressed{k.Key}, "key "+keyName(k.Key)
-		case b := <-in.badges:
+		case k := <-in.Keys:
+			ev, why = punchflow.KeyPressed{Key: k.Key}, "key "+keyName(k.Key)
+		case b := <-in.Badges:
 			a.log.Info("badge read", "badge", b.String())
-			ev, why = badgeRead{b.Number}, "badge"
+			ev, why = punchflow.BadgeRead{Number: b.Number}, "badge"
 		case on := <-a.disable:
-			ev, why = setDisabled{on}, "administrator"
+			ev, why = punchflow.SetDisabled{On: on}, "administrator"
 		case <-a.redraw:
 			// The sync changed something the screen shows; a disable
 			// it recorded takes effect here.
-			if a.disablePhase() != enabled && s.state != StateDisabled {
-				ev, why = setDisabled{true}, "disabled by the administrator"
+			if a.disablePhase() != disable.Enabled && s.State() != punchflow.StateDisabled {
+				ev, why = punchflow.SetDisabled{On: true}, "disabled by the administrator"
 			}
 		case <-timer.C():
-			ev, why = tick{}, "timeout"
-			if s.state == StateIdle {
-				a.maintain(d)
+			ev, why = punchflow.Tick{}, "timeout"
+			if s.State() == punchflow.StateIdle {
+				book.Maintain()
 			}
 		}
 		if ev != nil {
-			s = a.step(ctx, d, s, ev, why)
+			s = a.step(ctx, book, s, ev, why)
 		}
-		if s.state == StateOnboarding {
+		if s.State() == punchflow.StateOnboarding {
 			return errOnboardAgain
 		}
 		// The timer is armed before the screen changes, so whoever sees
 		// the screen may move a fake clock past its deadline.
-		timer.Reset(a.timerFor(d, s))
-		a.render(d, s)
+		timer.Reset(a.timerFor(book, s))
+		a.render(book, s)
 	}
 }
 
@@ -174,288 +132,113 @@ func keyName(k hal.Key) string {
 	return k.String()
 }
 
-// step feeds an event to next and performs the effects, whose results are
-// events fed back in turn, until the flow rests.
-func (a *Agent) step(ctx context.Context, d *durable, s session, ev event, why string) session {
+// step feeds an event to the flow and performs the effects, whose results
+// are events fed back in turn, until the flow rests.
+func (a *Agent) step(ctx context.Context, book *punchbook.Book, s punchflow.Session, ev punchflow.Event, why string) punchflow.Session {
 	for ev != nil {
-		prev := s.state
-		var effs []effect
-		s, effs = next(s, ev, a.facts())
-		if s.state != prev {
-			a.log.Debug("flow", "from", prev.String(), "to", s.state.String(), "reason", why)
+		prev := s.State()
+		var effs []punchflow.Effect
+		s, effs = punchflow.Next(s, ev, a.facts())
+		if s.State() != prev {
+			a.log.Debug("flow", "from", prev.String(), "to", s.State().String(), "reason", why)
 		}
 		ev = nil
 		for _, e := range effs {
-			if out := a.perform(ctx, d, e); out != nil {
-				ev, why = out, reasonOf(out)
+			if out := a.perform(ctx, book, e); out != nil {
+				ev, why = out, punchflow.Reason(out)
 			}
 		}
 	}
-	a.setState(s.state, why)
+	a.setState(stateOf(s.State()), why)
 	return s
 }
 
-func reasonOf(ev event) string {
-	switch ev := ev.(type) {
-	case identified:
-		switch {
-		case !ev.p.Found && ev.p.ViaPIN:
-			return "unknown PIN"
-		case !ev.p.Found:
-			return "unknown badge"
-		case !ev.p.Active:
-			return "not active"
-		}
-		return "identified"
-	case recorded:
-		return "punch recorded"
-	case recordFailed:
-		if ev.full {
-			return "storage full"
-		}
-		return "storage error"
-	}
-	return "event"
-}
-
-func (a *Agent) facts() facts {
-	return facts{
-		now:           a.clk.Now(),
-		idleTimeout:   a.cfg.IdleTimeout.D(),
-		feedbackTime:  a.cfg.FeedbackTime.D(),
-		dupWindow:     a.cfg.DuplicateWindow.D(),
-		recordUnknown: a.cfg.RecordUnknownBadges,
-		canOnboard:    a.canOnboard(),
+func (a *Agent) facts() punchflow.Facts {
+	return punchflow.Facts{
+		Now:                 a.clk.Now(),
+		IdleTimeout:         a.cfg.IdleTimeout.D(),
+		FeedbackTime:        a.cfg.FeedbackTime.D(),
+		DuplicateWindow:     a.cfg.DuplicateWindow.D(),
+		RecordUnknownBadges: a.cfg.RecordUnknownBadges,
+		CanOnboard:          a.canOnboard(),
 	}
 }
 
 // canOnboard: a disabled clock can be set up again once its last
 // transmission is over, when it has a cloud to onboard to.
 func (a *Agent) canOnboard() bool {
-	return a.cfg.CloudURL != "" && a.disablePhase() == disabledDone
+	return a.cfg.CloudURL != "" && a.disablePhase() == disable.Disabled
 }
 
 // perform carries out one effect; lookups and records answer with an event.
-func (a *Agent) perform(ctx context.Context, d *durable, e effect) event {
+func (a *Agent) perform(ctx context.Context, book *punchbook.Book, e punchflow.Effect) punchflow.Event {
 	switch e := e.(type) {
-	case lookup:
-		return a.lookup(d, e)
-	case record:
-		return a.record(d, e.punch)
-	case signal:
-		a.setLEDs(e.ok, !e.ok)
-		p := hal.PatternOK
-		if !e.ok {
-			p = hal.PatternError
+	case punchflow.Lookup:
+		return punchflow.Identified{Person: book.Lookup(e.Badge, e.PIN)}
+	case punchflow.Record:
+		out, err := book.Record(e.Punch)
+		switch {
+		case errors.Is(err, journal.ErrFull):
+			return punchflow.RecordFailed{Full: true}
+		case err != nil:
+			return punchflow.RecordFailed{}
 		}
-		select {
-		case a.beeps <- p:
-		default: // the buzzer is behind; a missed beep beats a stalled screen
-		}
-	case ledsOff:
-		a.setLEDs(false, false)
-	case onboardAgain:
-		if err := a.setPhase(d, nil, "the installer sets the clock up again"); err != nil {
+		return punchflow.Recorded{Punch: out}
+	case punchflow.Signal:
+		a.signals.Signal(e.OK)
+	case punchflow.LEDsOff:
+		a.signals.Off()
+	case punchflow.OnboardAgain:
+		if err := a.setPhase(book, nil, "the installer sets the clock up again"); err != nil {
 			a.log.Error("cannot leave the disabled state", "err", err)
-			return setDisabled{on: true}
+			return punchflow.SetDisabled{On: true}
 		}
 	}
 	return nil
 }
 
-func (a *Agent) setLEDs(green, red bool) {
-	for _, l := range []struct {
-		led hal.LED
-		on  bool
-	}{{hal.LEDGreen, green}, {hal.LEDRed, red}} {
-		if err := a.hw.Indicator.SetLED(l.led, l.on); err != nil {
-			a.log.Error("indicator", "led", l.led.String(), "err", err)
-		}
-	}
-}
-
-// buzzer sounds patterns one after another, off the punch loop, because a
-// real beep takes longer than a screen update.
-func (a *Agent) buzzer(ctx context.Context) {
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case p := <-a.beeps:
-			if err := a.hw.Indicator.Beep(ctx, p); err != nil && ctx.Err() == nil {
-				a.log.Error("buzzer", "err", err)
-			}
-		}
-	}
-}
-
-// lookup finds who swiped or typed, and their last punch.
-func (a *Agent) lookup(d *durable, e lookup) event {
-	r := d.roster.Current()
-	p := person{ViaPIN: e.pin != ""}
-	if !p.ViaPIN {
-		// Unknown badges are recorded (and deduplicated) by their number
-		// as the roster would match it: "0099" and "99" are one badge.
-		p.Badge = e.badge
-		if n, err := roster.NormalizeBadge(e.badge); err == nil {
-			p.Badge = n
-		}
-	}
-	var last journal.Last
-	var ok bool
-	var err error
-	if p.ViaPIN {
-		emp, found := r.ByPIN(e.pin)
-		if found {
-			p.Found, p.Employee, p.Name, p.Departments, p.Active = true, emp.ID, emp.Name, emp.Departments, emp.Active
-		} else {
-			a.log.Info("unknown PIN") // the digits are never logged
-		}
-	} else {
-		emp, found := r.ByBadge(e.badge)
-		if found {
-			p.Found, p.Employee, p.Name, p.Departments, p.Active = true, emp.ID, emp.Name, emp.Departments, emp.Active
-		} else {
-			a.log.Info("unknown badge", "badge", p.Badge)
-		}
-	}
-	switch {
-	case p.Found:
-		last, ok, err = d.journal.LastOf(p.Employee)
-	case !p.ViaPIN:
-		last, ok, err = d.journal.LastOfBadge(p.Badge)
-	}
-	if err != nil {
-		a.log.Error("last punch unreadable; inferring IN", "who", p.Employee, "err", err)
-	}
-	if ok {
-		p.Last = &last
-	}
-	return identified{p: p}
-}
-
-// record stamps the punch with the time and the clock's state and appends
-// it durably. Only after Append returns does the screen say accepted.
-func (a *Agent) record(d *durable, p journal.Punch) event {
-	now := a.clk.Now()
-	p.Time = now
-	p.TZ = a.location().String()
-	_, p.TZOffset = now.In(a.location()).Zone()
-	p.ClockSynced = clock.IsSet(now)
-	if !p.ClockSynced {
-		p.BootID, p.SinceBoot = a.bootID, a.sinceBoot()
-	} else {
-		a.correctClock(d, now)
-	}
-	out, err := d.journal.Append(p)
-	switch {
-	case errors.Is(err, journal.ErrFull):
-		a.log.Error("STORAGE FULL: punch refused, nothing overwritten; call service",
-			"who", p.Who(), "kind", p.Kind.String(), "pending", d.journal.Pending(), "capacity", d.journal.Capacity())
-		return recordFailed{full: true}
-	case err != nil:
-		a.log.Error("punch NOT recorded", "who", p.Who(), "kind", p.Kind.String(), "err", err)
-		return recordFailed{}
-	}
-	a.notifyPunch()
-	a.log.Info("punch recorded", "seq", out.Seq, "id", out.ID.String(), "kind", out.Kind.String(),
-		"who", out.Who(), "department", out.Department, "clock_synced", out.ClockSynced)
-	a.checkFill(d)
-	return recorded{punch: out}
-}
-
-// checkFill logs once when the journal crosses the warning level.
-func (a *Agent) checkFill(d *durable) {
-	fill := d.journal.Fill()
-	switch {
-	case fill >= journal.WarnFill && !a.fillWarned:
-		a.fillWarned = true
-		a.log.Warn(fmt.Sprintf("storage %d%% full: punches are not reaching the cloud", int(fill*100)),
-			"pending", d.journal.Pending(), "capacity", d.journal.Capacity())
-	case fill < journal.WarnFill:
-		a.fillWarned = false
-	}
-}
-
-// maintain runs the idle-time housekeeping: clock correction once the clock
-// is set, daily compaction of old synced punches, the storage warning.
-func (a *Agent) maintain(d *durable) {
-	now := a.clk.Now()
-	a.correctClock(d, now)
-	if a.lastCompact.IsZero() || now.Sub(a.lastCompact) >= 24*time.Hour || now.Before(a.lastCompact) {
-		a.lastCompact = now
-		if _, err := d.journal.Compact(now); err != nil {
-			a.log.Error("compaction", "err", err)
-		}
-	}
-	a.checkFill(d)
-}
-
-func (a *Agent) correctClock(d *durable, now time.Time) {
-	if d.journal.UnsetClock() == 0 || !clock.IsSet(now) {
-		return
-	}
-	if _, err := d.journal.CorrectClock(a.bootID, now, a.sinceBoot()); err != nil {
-		a.log.Error("clock correction", "err", err)
-	}
-}
-
 // render shows the session's screen.
-func (a *Agent) render(d *durable, s session) {
+func (a *Agent) render(book *punchbook.Book, s punchflow.Session) {
 	cols, rows := a.hw.Display.Size()
-	lines := screen(s, viewFacts{now: a.clk.Now().In(a.location()), cols: cols, rows: rows, idle: a.idleView(d, cols), disabled: a.disabledView(d)})
+	lines := punchflow.Screen(s, punchflow.View{Now: a.clk.Now().In(a.location()), Cols: cols, Rows: rows, Idle: a.idleView(book, cols), Disabled: a.disabledView(book)})
 	if lines != nil {
 		a.show(lines)
 	}
 }
 
-func (a *Agent) idleView(d *durable, cols int) idleView {
+func (a *Agent) idleView(book *punchbook.Book, cols int) punchflow.IdleView {
 	st := a.Status()
-	v := idleView{Cloud: st.Cloud, Pending: st.Pending, Notices: notices(d, cols)}
+	v := punchflow.IdleView{Cloud: st.Cloud, Pending: st.Pending, Notices: notices(book, cols)}
 	if s := a.syncer.Load(); s != nil && s.Refused() {
 		v.Cloud = "refused"
 	}
 	return v
 }
 
-func (a *Agent) disabledView(d *durable) disabledView {
-	v := disabledView{CanOnboard: a.canOnboard()}
-	if a.disablePhase() == disabling {
-		v.Sending = d.journal.Pending()
+func (a *Agent) disabledView(book *punchbook.Book) punchflow.DisabledView {
+	v := punchflow.DisabledView{CanOnboard: a.canOnboard()}
+	if a.disablePhase() == disable.Disabling {
+		v.Sending = book.Journal().Pending()
 	}
 	return v
 }
 
-// notices are the idle screen's warnings, fitted to cols.
-func notices(d *durable, cols int) []string {
-	var n []string
-	if d.recovered.Load() {
-		if cols >= 18 {
-			n = append(n, "Storage recovered,", "call service")
-		} else {
-			n = append(n, "Data recovered,", "call service")
-		}
-	}
-	switch fill := d.journal.Fill(); {
-	case fill >= 1:
-		n = append(n, "Storage FULL,", "call service")
-	case fill >= journal.WarnFill:
-		n = append(n, fmt.Sprintf("Storage %d%% full", int(fill*100)))
-	}
-	return n
+// notices are the idle screen's storage warnings, fitted to cols.
+func notices(book *punchbook.Book, cols int) []string {
+	return punchflow.Notices(book.Recovered(), book.Journal().Fill(), cols)
 }
 
 // timerFor is when the loop next needs to wake: the state's deadline, or
 // the next minute for the idle clock (or the next notice swap on 2 lines).
-func (a *Agent) timerFor(d *durable, s session) time.Duration {
+func (a *Agent) timerFor(book *punchbook.Book, s punchflow.Session) time.Duration {
 	now := a.clk.Now()
-	if !s.deadline.IsZero() {
-		return max(s.deadline.Sub(now), 0)
+	if dl := s.Deadline(); !dl.IsZero() {
+		return max(dl.Sub(now), 0)
 	}
 	wait := now.Truncate(time.Minute).Add(time.Minute).Sub(now)
 	cols, rows := a.hw.Display.Size()
-	if rows < 4 && (len(notices(d, cols)) > 0 || s.state == StateDisabled) {
-		wait = min(wait, now.Truncate(noticeEvery).Add(noticeEvery).Sub(now))
+	if rows < 4 && (len(notices(book, cols)) > 0 || s.State() == punchflow.StateDisabled) {
+		wait = min(wait, now.Truncate(punchflow.NoticeEvery).Add(punchflow.NoticeEvery).Sub(now))
 	}
 	return wait
 }

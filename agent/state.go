@@ -1,6 +1,10 @@
 package agent
 
-import "fmt"
+import (
+	"fmt"
+
+	"timeclock/agent/punchflow"
+)
 
 // State is what the clock is doing, as status reports it.
 type State uint8
@@ -26,3 +30,18 @@ func (s State) String() string {
 	}
 	return fmt.Sprintf("State(%d)", uint8(s))
 }
+
+// flowStates are the punch flow's states as the agent reports them; the
+// names are the same.
+var flowStates = [...]State{
+	punchflow.StateIdle:       StateIdle,
+	punchflow.StateEntry:      StateEntry,
+	punchflow.StateDepartment: StateDepartment,
+	punchflow.StateBusy:       StateBusy,
+	punchflow.StateFeedback:   StateFeedback,
+	punchflow.StateDisabled:   StateDisabled,
+	punchflow.StateOnboarding: StateOnboarding,
+}
+
+// stateOf is the agent's state while the punch flow is in s.
+func stateOf(s punchflow.State) State { return flowStates[s] }

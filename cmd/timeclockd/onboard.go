@@ -1,7 +1,7 @@
 package main
 
 import (
-	"timeclock/agent"
+	"timeclock/agent/onboard"
 	"timeclock/board"
 	"timeclock/onboarding/identity"
 	"timeclock/onboarding/netcheck"
@@ -11,11 +11,11 @@ import (
 // board reads its interfaces and its serial from the hardware; the
 // simulated one has no interfaces of its own and a serial generated per
 // state directory, so several sim clocks on one host stay distinct.
-func onboardOptions(simulated bool, stateDir string) agent.OnboardOptions {
+func onboardOptions(simulated bool, stateDir string) onboard.Options {
 	if simulated {
-		return agent.OnboardOptions{}
+		return onboard.Options{}
 	}
-	return agent.OnboardOptions{
+	return onboard.Options{
 		Links: netcheck.SysLinks{},
 		Serial: func() (string, error) {
 			return identity.DeviceSerial(identity.SerialOpts{StateDir: stateDir, Board: true})

@@ -15,6 +15,7 @@ import (
 
 	"timeclock/agent"
 	"timeclock/agent/console/hwtap"
+	"timeclock/agent/factoryreset"
 	"timeclock/agent/logring"
 	"timeclock/board"
 	"timeclock/hal/sim"
@@ -105,7 +106,7 @@ func run(ctx context.Context, fl *flags) error {
 	if logPath == "" && (useTUI || stdioTerm) {
 		logPath = filepath.Join(fc.StateDir, "timeclockd.log")
 	}
-	erased, err := agent.FinishFactoryReset(fc.StateDir, logPath, fl.config, fc.RosterFile, fc.CloudCA, fc.BoardFile)
+	erased, err := factoryreset.Finish(fc.StateDir, logPath, fl.config, fc.RosterFile, fc.CloudCA, fc.BoardFile)
 	if err != nil {
 		return err
 	}

@@ -52,6 +52,8 @@ var rules = []rule{
 	{any(under(mod+"/agent"), under(mod+"/onboarding")), any(driver, under(mod+"/board"), under(mod+"/cloud")),
 		"agent and onboarding depend on hal interfaces, never on drivers or board"},
 	{under(mod + "/onboarding"), under(mod + "/agent"), "onboarding is below the agent: the agent runs it"},
+	{under(mod + "/agent/punchflow"), func(p string) bool { return ours(p) && p != mod+"/hal" && p != mod+"/agent/journal" },
+		"the punch flow is pure: of ours it imports only hal and the journal's types"},
 	{under(mod + "/cloud"), any(under(mod+"/agent"), under(mod+"/onboarding"), under(mod+"/hal"), under(mod+"/board")),
 		"cloud shares only the wire types with the device"},
 	{func(p string) bool {
@@ -131,6 +133,8 @@ func TestRulesCatchViolations(t *testing.T) {
 		{mod + "/wire", mod + "/clock"},
 		{mod + "/clock", mod + "/hal/sim"},
 		{mod + "/onboarding/netcheck", mod + "/agent"},
+		{mod + "/agent/punchflow", mod + "/agent/store"},
+		{mod + "/agent/punchflow", mod + "/clock"},
 	} {
 		if len(violations(map[string][]string{tc.pkg: {tc.imp}})) == 0 {
 			t.Errorf("%s importing %s passed the rules", tc.pkg, tc.imp)
@@ -143,6 +147,8 @@ func TestRulesCatchViolations(t *testing.T) {
 		{mod + "/hal/sim", mod + "/hal"},
 		{mod + "/cloud", mod + "/wire"},
 		{mod + "/agent", mod + "/wire"},
+		{mod + "/agent/punchflow", mod + "/hal"},
+		{mod + "/agent/punchflow", mod + "/agent/journal"},
 	} {
 		if v := violations(map[string][]string{tc.pkg: {tc.imp}}); len(v) != 0 {
 			t.Errorf("allowed import refused: %v", v)

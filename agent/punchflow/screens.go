@@ -1,4 +1,4 @@
-package agent
+package punchflow
 
 import (
 	"fmt"
@@ -10,25 +10,26 @@ import (
 // written for 16 columns where they must be, and longer text is wrapped at
 // words by wrap.
 
-// viewFacts is what a screen shows besides the session.
-type viewFacts struct {
-	now        time.Time // local time
-	cols, rows int
-	idle       idleView
-	disabled   disabledView
+// View is what a screen shows besides the session: the local time, the
+// display's size, and what the idle and disabled screens report.
+type View struct {
+	Now        time.Time // local time
+	Cols, Rows int
+	Idle       IdleView
+	Disabled   DisabledView
 }
 
-// disabledView is what the disabled screen shows besides its title.
-type disabledView struct {
+// DisabledView is what the disabled screen shows besides its title.
+type DisabledView struct {
 	Sending    int  // punches still going out in the last transmission
 	CanOnboard bool // F4 sets the clock up again
 }
 
-// screen renders the session; nil means "leave the screen as it is".
-func screen(s session, v viewFacts) []string {
+// Screen renders the session; nil means "leave the screen as it is".
+func Screen(s Session, v View) []string {
 	switch s.state {
-	case StateStarting, StateIdle:
-		return idleScreen(v.now, v.cols, v.rows, v.idle)
+	case StateIdle:
+		return idleScreen(v.Now, v.Cols, v.Rows, v.Idle)
 	case StateEntry:
 		return entryScreen(s, v)
 	case StateDepartment:
@@ -67,49 +68,49 @@ func wrap(text string, cols int) []string {
 	return append(lines, cur)
 }
 
-func kindLabel(s session) string {
+func kindLabel(s Session) string {
 	if s.kind != 0 {
 		return "Punch " + s.kind.String()
 	}
 	return "Enter PIN"
 }
 
-func entryScreen(s session, v viewFacts) []string {
+func entryScreen(s Session, v View) []string {
 	second := "Badge or PIN"
 	if s.pin != "" {
 		second = "PIN: " + strings.Repeat("*", len(s.pin))
 	}
-	return fitRows(v.rows, kindLabel(s), second, "", "Enter=OK Clear=back")
+	return fitRows(v.Rows, kindLabel(s), second, "", "Enter=OK Clear=back")
 }
 
-func departmentScreen(s session, v viewFacts) []string {
+func departmentScreen(s Session, v View) []string {
 	n := len(s.who.Departments)
 	head := fmt.Sprintf("Department %d/%d", s.dept+1, n)
 	choice := "> " + s.who.Departments[s.dept]
-	if v.rows < 4 {
+	if v.Rows < 4 {
 		return []string{head, choice}
 	}
-	return fitRows(v.rows, s.who.Name, head, choice, "Up/Down Enter=OK")
+	return fitRows(v.Rows, s.who.Name, head, choice, "Up/Down Enter=OK")
 }
 
-func feedbackScreen(r result, v viewFacts) []string {
-	hm := func(t time.Time) string { return t.In(v.now.Location()).Format("15:04") }
+func feedbackScreen(r result, v View) []string {
+	hm := func(t time.Time) string { return t.In(v.Now.Location()).Format("15:04") }
 	var lines []string
 	switch r.out {
 	case outAccepted:
-		lines = []string{spread(r.punch.Kind.String(), hm(r.punch.Time), v.cols), r.name, r.punch.Department}
+		lines = []string{spread(r.punch.Kind.String(), hm(r.punch.Time), v.Cols), r.name, r.punch.Department}
 	case outUnknownBadge:
 		b := []rune(r.badge) // the last digits tell badges apart
-		lines = []string{"Unknown badge", string(b[max(0, len(b)-v.cols):])}
+		lines = []string{"Unknown badge", string(b[max(0, len(b)-v.Cols):])}
 	case outUnknownPIN:
 		lines = []string{"Unknown PIN", "Try again"}
 	case outInactive:
 		lines = []string{"Not active,", "see manager", r.name}
-		if v.cols >= len("Not active, see manager") {
+		if v.Cols >= len("Not active, see manager") {
 			lines = []string{"Not active, see manager", r.name}
 		}
 	case outDuplicate:
-		lines = append(wrap("Already punched "+hm(r.at), v.cols), r.name)
+		lines = append(wrap("Already punched "+hm(r.at), v.Cols), r.name)
 	case outFull:
 		lines = []string{"Storage FULL", "Punch NOT saved", "Call service"}
 	case outStorageError:
@@ -117,37 +118,37 @@ func feedbackScreen(r result, v viewFacts) []string {
 	case outDisabled:
 		lines = []string{"Disabled by", "administrator"}
 	}
-	return fitRows(v.rows, lines...)
+	return fitRows(v.Rows, lines...)
 }
 
 // disabledScreen: "Disabled by administrator", the punches still being sent
 // in the last transmission, and how to set the clock up again. A 2-line
 // display shows the extra lines in turn with the title.
-func disabledScreen(s session, v viewFacts) []string {
+func disabledScreen(s Session, v View) []string {
 	if s.confirm {
-		return fitRows(v.rows, "Set up again?", "Enter=yes Clr=no")
+		return fitRows(v.Rows, "Set up again?", "Enter=yes Clr=no")
 	}
 	title := []string{"Disabled by", "administrator"}
 	var extra []string
-	if n := v.disabled.Sending; n > 0 {
+	if n := v.Disabled.Sending; n > 0 {
 		line := fmt.Sprintf("Sending %d punches", n)
-		if len(line) > v.cols {
+		if len(line) > v.Cols {
 			line = fmt.Sprintf("Sending %d", n)
 		}
 		extra = append(extra, line)
 	}
-	if v.disabled.CanOnboard {
+	if v.Disabled.CanOnboard {
 		extra = append(extra, "F4: set up again")
 	}
-	if v.rows < 4 {
-		if len(extra) > 0 && (v.now.Unix()/int64(noticeEvery/time.Second))%2 == 1 {
-			return fitRows(v.rows, extra...)
+	if v.Rows < 4 {
+		if len(extra) > 0 && (v.Now.Unix()/int64(NoticeEvery/time.Second))%2 == 1 {
+			return fitRows(v.Rows, extra...)
 		}
 		return title
 	}
 	lines := title
-	for len(lines)+len(extra) < v.rows {
+	for len(lines)+len(extra) < v.Rows {
 		lines = append(lines, "")
 	}
-	return fitRows(v.rows, append(lines, extra...)...)
+	return fitRows(v.Rows, append(lines, extra...)...)
 }

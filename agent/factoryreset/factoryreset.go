@@ -1,4 +1,8 @@
-package agent
+// Package factoryreset erases the clock's state directory in two steps: the
+// console's factory-reset leaves a marker and reboots (Request), and the
+// next start erases the state before anything opens it (Finish). Erasing at
+// start means no store is ever erased under an open file.
+package factoryreset
 
 import (
 	"fmt"
@@ -8,14 +12,12 @@ import (
 	"time"
 )
 
-// factoryResetMarker, in the state directory, asks the next start to erase
-// the state. Erasing at start, before anything opens the journal or the
-// identity, means no store is ever erased under an open file.
-const factoryResetMarker = "factory-reset-requested"
+// Marker, in the state directory, asks the next start to erase the state.
+const Marker = "factory-reset-requested"
 
-// RequestFactoryReset writes the marker, durably.
-func RequestFactoryReset(dir string, now time.Time) error {
-	path := filepath.Join(dir, factoryResetMarker)
+// Request writes the marker into the state directory dir, durably.
+func Request(dir string, now time.Time) error {
+	path := filepath.Join(dir, Marker)
 	f, err := os.OpenFile(path, os.O_CREATE|os.O_WRONLY|os.O_TRUNC, 0o600)
 	if err != nil {
 		return fmt.Errorf("factory reset: %w", err)
@@ -37,16 +39,16 @@ func RequestFactoryReset(dir string, now time.Time) error {
 	return nil
 }
 
-// FinishFactoryReset erases the state directory if a factory reset was
-// requested, keeping the paths in keep that lie inside it (the log file,
-// a config file kept there). The marker goes last, so a crash half-way
+// Finish erases the state directory dir if a factory reset was requested,
+// keeping the paths in keep that lie inside it (the log file, a config file
+// kept there). The marker goes last, so a crash half-way
 // erases again at the next start. It reports whether it erased.
-func FinishFactoryReset(dir string, keep ...string) (bool, error) {
-	marker := filepath.Join(dir, factoryResetMarker)
+func Finish(dir string, keep ...string) (bool, error) {
+	marker := filepath.Join(dir, Marker)
 	if _, err := os.Stat(marker); os.IsNotExist(err) {
 		return false, nil
 	}
-	kept := map[string]bool{factoryResetMarker: true}
+	kept := map[string]bool{Marker: true}
 	for _, k := range keep {
 		if k == "" {
 			continue

@@ -1,9 +1,12 @@
-package agent
+package punchflow
 
 import (
+	"fmt"
 	"strconv"
 	"strings"
 	"time"
+
+	"timeclock/agent/journal"
 )
 
 // center pads s to sit in the middle of cols cells.
@@ -26,8 +29,8 @@ func spread(left, right string, cols int) string {
 	return string(l) + strings.Repeat(" ", max(1, cols-len(l)-len(r))) + string(r)
 }
 
-// idleView is what the idle screen shows besides the time.
-type idleView struct {
+// IdleView is what the idle screen shows besides the time.
+type IdleView struct {
 	Cloud   string // "standalone", "online", "offline", "refused"
 	Pending int
 	// Notices are lines that need attention (storage recovered, storage
@@ -35,16 +38,37 @@ type idleView struct {
 	Notices []string
 }
 
-// noticeEvery is how long a 2-line display shows the notices, then the
-// normal idle screen, in turn.
-const noticeEvery = 4 * time.Second
+// Notices are the idle screen's storage warnings, fitted to cols: a damaged
+// state file was set aside (recovered), the journal is filling up or full
+// (fill: 1 is full).
+func Notices(recovered bool, fill float64, cols int) []string {
+	var n []string
+	if recovered {
+		if cols >= 18 {
+			n = append(n, "Storage recovered,", "call service")
+		} else {
+			n = append(n, "Data recovered,", "call service")
+		}
+	}
+	switch {
+	case fill >= 1:
+		n = append(n, "Storage FULL,", "call service")
+	case fill >= journal.WarnFill:
+		n = append(n, fmt.Sprintf("Storage %d%% full", int(fill*100)))
+	}
+	return n
+}
+
+// NoticeEvery is how long a 2-line display shows the notices (or the
+// disabled screen's extra lines), then the normal screen, in turn.
+const NoticeEvery = 4 * time.Second
 
 // idleScreen renders the idle screen: the local date and time, "Badge or
 // PIN", and on 4-line displays the connection mark and pending count.
-func idleScreen(now time.Time, cols, rows int, v idleView) []string {
+func idleScreen(now time.Time, cols, rows int, v IdleView) []string {
 	prompt := center("Badge or PIN", cols)
 	if rows < 4 {
-		if len(v.Notices) > 0 && (now.Unix()/int64(noticeEvery/time.Second))%2 == 1 {
+		if len(v.Notices) > 0 && (now.Unix()/int64(NoticeEvery/time.Second))%2 == 1 {
 			return fitRows(rows, v.Notices...)
 		}
 		return []string{dateTime(now, cols), prompt}

@@ -1,0 +1,93 @@
+// Package input reads the clock's keypad and badge readers, one goroutine
+// per device, into the channels the agent's modes select on. A device that
+// fails is logged and retried with a growing pause, so one bad device never
+// stops the clock.
+package input
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"sync"
+	"time"
+
+	"timeclock/clock"
+	"timeclock/hal"
+)
+
+// Events are the devices' events. The channels are unbuffered: a reader
+// waits until its event is taken (or the context ends).
+type Events struct {
+	Keys   <-chan hal.KeyEvent
+	Badges <-chan hal.BadgeEvent
+}
+
+// Start starts one reader goroutine per device; they stop with ctx or when
+// their device is halted, and wg waits for them. clk times the retries.
+func Start(ctx context.Context, wg *sync.WaitGroup, keypad hal.Keypad, badges []hal.BadgeReader, clk clock.Clock, log *slog.Logger) Events {
+	keys := make(chan hal.KeyEvent)
+	reads := make(chan hal.BadgeEvent)
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		readLoop(ctx, clk, log, keypad, func(ctx context.Context) error {
+			ev, err := keypad.ReadKey(ctx)
+			if err == nil {
+				select {
+				case keys <- ev:
+				case <-ctx.Done():
+				}
+			}
+			return err
+		})
+	}()
+	for _, r := range badges {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			readLoop(ctx, clk, log, r, func(ctx context.Context) error {
+				ev, err := r.ReadBadge(ctx)
+				if err == nil {
+					select {
+					case reads <- ev:
+					case <-ctx.Done():
+					}
+				}
+				return err
+			})
+		}()
+	}
+	return Events{Keys: keys, Badges: reads}
+}
+
+// readLoop calls read until ctx is done or the device is halted. Other
+// errors (a reader unplugged, a bus glitch) are logged and retried with a
+// growing pause.
+func readLoop(ctx context.Context, clk clock.Clock, log *slog.Logger, d hal.Device, read func(context.Context) error) {
+	backoff := 100 * time.Millisecond
+	for {
+		err := read(ctx)
+		switch {
+		case err == nil:
+			backoff = 100 * time.Millisecond
+			continue
+		case ctx.Err() != nil, errors.Is(err, hal.ErrHalted):
+			return
+		case errors.Is(err, hal.ErrBadFrame):
+			// A garbled read (bad parity or checksum, a partial frame) is
+			// the card or the swipe, not the reader: report it, read on.
+			log.Warn("badge frame rejected", "device", d.String(), "err", err)
+			backoff = 100 * time.Millisecond
+			continue
+		}
+		log.Warn("input device error", "device", d.String(), "err", err, "retry_in", backoff.String())
+		t := clk.NewTimer(backoff)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return
+		case <-t.C():
+		}
+		backoff = min(2*backoff, 10*time.Second)
+	}
+}

@@ -1,0 +1,168 @@
+package onboard
+
+import (
+	"context"
+	"crypto/x509"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/url"
+	"os"
+	"slices"
+	"sync"
+	"time"
+
+	"timeclock/clock"
+	"timeclock/hal"
+	"timeclock/onboarding"
+	"timeclock/onboarding/cloudapi"
+	"timeclock/onboarding/identity"
+	"timeclock/onboarding/netcheck"
+	"timeclock/wire"
+)
+
+// Options are the system facts onboarding needs; cmd/timeclockd picks them
+// for the board.
+type Options struct {
+	// Links reads the network interfaces for the check. Nil means a
+	// simulated board without interfaces of its own: the link, address and
+	// route steps are skipped; DNS, the ports and TLS are checked for real.
+	Links netcheck.Links
+	// Net resolves and dials; nil is the system's.
+	Net netcheck.Net
+	// Serial returns the device serial; nil generates one, kept in
+	// STATE_DIR (right for a simulated board).
+	Serial func() (string, error)
+	// NetTimeouts bound the check's steps; zero fields take the defaults.
+	NetTimeouts netcheck.Timeouts
+	// CloudTimeout bounds each API request; zero is 20 s.
+	CloudTimeout time.Duration
+}
+
+// DialContext is the injected dial, for the sync's TLS port too (nil: the
+// system's).
+func (o Options) DialContext() func(ctx context.Context, network, addr string) (net.Conn, error) {
+	if o.Net == nil {
+		return nil
+	}
+	return o.Net.DialContext
+}
+
+// Setup is this clock as onboarding sees it: its cloud as the config names
+// it, its model and devices, and the system facts.
+type Setup struct {
+	CloudURL string
+	CloudCA  string         // a PEM file; "" trusts the system roots
+	Ports    netcheck.Ports // a port in CloudURL wins for HTTPS (done by the config)
+	StateDir string
+	Firmware string
+	Model    string
+	Network  []string // the model's interfaces, LAN first
+	WiFi     []string // the wireless ones among Network
+	Display  hal.Display
+	// Indicator may be nil.
+	Indicator hal.Indicator
+	Clock     clock.Clock
+	Logger    *slog.Logger
+	System    Options
+}
+
+// Target is the cloud's host, ports and CA as the config names them. Its
+// errors name the config field.
+func (s Setup) Target() (netcheck.Target, error) {
+	u, err := url.Parse(s.CloudURL)
+	if err != nil || u.Hostname() == "" {
+		return netcheck.Target{}, fmt.Errorf("cloud_url %q: no host", s.CloudURL)
+	}
+	t := netcheck.Target{Host: u.Hostname(), Ports: s.Ports}
+	if s.CloudCA != "" {
+		b, err := os.ReadFile(s.CloudCA)
+		if err != nil {
+			return netcheck.Target{}, fmt.Errorf("cloud_ca: %w", err)
+		}
+		t.CA = x509.NewCertPool()
+		if !t.CA.AppendCertsFromPEM(b) {
+			return netcheck.Target{}, fmt.Errorf("cloud_ca %s: no PEM certificate in it", s.CloudCA)
+		}
+	}
+	return t, nil
+}
+
+// Checker is the network check of this model against the cloud.
+func (s Setup) Checker(target netcheck.Target) *netcheck.Checker {
+	o := s.System
+	var ifaces []netcheck.Iface
+	for _, n := range s.Network {
+		ifaces = append(ifaces, netcheck.Iface{Name: n, WiFi: slices.Contains(s.WiFi, n)})
+	}
+	return &netcheck.Checker{Links: o.Links, Net: o.Net, Ifaces: ifaces, Timeouts: o.NetTimeouts, Clock: s.Clock, Target: target}
+}
+
+// Options builds what onboarding.Run needs to onboard the clock into store
+// with the keypad's keys: the target, the network check, the device serial
+// and the API client. Run closes the client.
+func (s Setup) Options(store *identity.Store, keys <-chan hal.KeyEvent) (onboarding.Options, error) {
+	o := s.System
+	target, err := s.Target()
+	if err != nil {
+		return onboarding.Options{}, err
+	}
+	serial := o.Serial
+	if serial == nil {
+		serial = func() (string, error) { return identity.DeviceSerial(identity.SerialOpts{StateDir: s.StateDir}) }
+	}
+	sn, err := serial()
+	if err != nil {
+		return onboarding.Options{}, err
+	}
+	cc := cloudapi.Config{BaseURL: s.CloudURL, CA: target.CA, Timeout: o.CloudTimeout, Clock: s.Clock}
+	if o.Net != nil {
+		cc.Dial = o.Net.DialContext
+	}
+	client, err := cloudapi.New(cc)
+	if err != nil {
+		return onboarding.Options{}, err
+	}
+	return onboarding.Options{
+		Keys: keys, Display: s.Display, Indicator: s.Indicator, Clock: s.Clock, Logger: s.Logger,
+		Net:      s.Checker(target),
+		Cloud:    client,
+		Store:    store,
+		Device:   wire.Device{Serial: sn, Model: s.Model, Firmware: s.Firmware},
+		CloudURL: s.CloudURL,
+		Ports:    target.Ports,
+		StateDir: s.StateDir,
+	}, nil
+}
+
+// Run runs onboarding with opts until the clock is activated or ctx ends,
+// and then closes the API client. A badge swiped meanwhile is no punch: it
+// is read from badges and dropped, not left to be taken as one after
+// activation.
+func Run(ctx context.Context, opts onboarding.Options, badges <-chan hal.BadgeEvent) (*identity.Identity, error) {
+	log := opts.Logger
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	octx, stop := context.WithCancel(ctx)
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		for {
+			select {
+			case <-badges:
+				log.Info("badge ignored: the clock is being onboarded")
+			case <-octx.Done():
+				return
+			}
+		}
+	}()
+	id, err := onboarding.Run(ctx, opts)
+	stop()
+	wg.Wait()
+	if c, ok := opts.Cloud.(interface{ Close() }); ok {
+		c.Close()
+	}
+	return id, err
+}
