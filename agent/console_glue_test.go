@@ -153,7 +153,8 @@ func TestTappedHardwareDivertsTheRunLoop(t *testing.T) {
 	// After release the punch flow takes keys again: one masked PIN digit.
 	// Had the lent key 3 reached it too, the mask would show two.
 	b.Press(hal.Key4)
-	await.True(t, 5*time.Second, func() bool { return a.Status().State.String() == "entry" }, "the agent never saw the key after release")
+	// The state changes before the screen is drawn: wait for the screen.
+	await.True(t, 5*time.Second, func() bool { return strings.Contains(strings.Join(b.Screen(), "\n"), "*") }, "the agent never saw the key after release")
 	if scr := strings.Join(b.Screen(), "\n"); strings.Count(scr, "*") != 1 {
 		t.Fatalf("PIN entry shows %d digits, want 1 (lent input leaked?):\n%s", strings.Count(scr, "*"), scr)
 	}
