@@ -6,12 +6,12 @@
 package roster
 
 import (
-	"crypto/hmac"
 	"crypto/sha256"
-	"errors"
 	"fmt"
 	"slices"
 	"strings"
+
+	"timeclock/wire"
 )
 
 // Employee is one person on the roster.
@@ -37,14 +37,14 @@ type Roster struct {
 
 // Limits of the roster's fields.
 const (
-	MaxIDLen     = 32
-	MaxNameLen   = 64
-	MaxDeptLen   = 32
-	MaxDepts     = 16
-	MaxBadges    = 8
-	MaxBadgeLen  = 20
-	MinPINLen    = 4
-	MaxPINLen    = 8
+	MaxIDLen     = wire.MaxEmployeeIDLen
+	MaxNameLen   = wire.MaxNameLen
+	MaxDeptLen   = wire.MaxDeptLen
+	MaxDepts     = wire.MaxDepts
+	MaxBadges    = wire.MaxBadges
+	MaxBadgeLen  = wire.MaxBadgeLen
+	MinPINLen    = wire.MinPINLen
+	MaxPINLen    = wire.MaxPINLen
 	MaxEmployees = 100_000
 	saltLen      = 16
 )
@@ -103,101 +103,32 @@ func New(version uint64, salt []byte, employees []Employee) (*Roster, error) {
 	return r, nil
 }
 
-func printable(s string) bool {
-	for _, c := range s {
-		if c < ' ' || c == 0x7f || c == '\uFFFD' {
-			return false
-		}
-	}
-	return true
-}
-
-// checkEmployee validates e and normalizes its badges in place.
+// checkEmployee validates e and normalizes its badges in place: the rules
+// the cloud enforces too (wire.CheckEmployee), then the clock's own.
 func checkEmployee(i int, e *Employee) error {
-	bad := func(field, msg string) error { return &FieldError{i, field, msg} }
+	badges, ferr := wire.CheckEmployee(e.ID, e.Name, e.Badges, e.Departments)
 	switch {
-	case e.ID == "" || len(e.ID) > MaxIDLen:
-		return bad("id", fmt.Sprintf("must be 1 to %d characters", MaxIDLen))
-	case strings.ContainsAny(e.ID, " \t") || !printable(e.ID):
-		return bad("id", "must not contain spaces or control characters")
-	case strings.TrimSpace(e.Name) == "" || len([]rune(e.Name)) > MaxNameLen:
-		return bad("name", fmt.Sprintf("must be 1 to %d characters", MaxNameLen))
-	case !printable(e.Name):
-		return bad("name", "must not contain control characters")
-	case len(e.Badges) > MaxBadges:
-		return bad("badges", fmt.Sprintf("at most %d badges", MaxBadges))
-	case len(e.Departments) > MaxDepts:
-		return bad("departments", fmt.Sprintf("at most %d departments", MaxDepts))
-	case len(e.Badges) == 0 && e.PINHash == nil:
-		return bad("badges", "an employee needs a badge or a PIN")
+	case ferr != nil:
+		return &FieldError{i, ferr.Field, ferr.Msg}
+	case len(badges) == 0 && e.PINHash == nil:
+		return &FieldError{i, "badges", "an employee needs a badge or a PIN"}
 	case e.PINHash != nil && len(e.PINHash) != sha256.Size:
-		return bad("pin_hash", "must be a SHA-256 HMAC (32 bytes)")
+		return &FieldError{i, "pin_hash", "must be a SHA-256 HMAC (32 bytes)"}
 	}
-	e.Badges = slices.Clone(e.Badges)
-	seen := map[string]bool{}
-	for k, b := range e.Badges {
-		n, err := NormalizeBadge(b)
-		if err != nil {
-			return bad(fmt.Sprintf("badges[%d]", k), err.Error())
-		}
-		if seen[n] {
-			return bad(fmt.Sprintf("badges[%d]", k), "listed twice")
-		}
-		seen[n] = true
-		e.Badges[k] = n
-	}
-	depts := map[string]bool{}
-	for k, d := range e.Departments {
-		if strings.TrimSpace(d) == "" || len([]rune(d)) > MaxDeptLen || !printable(d) {
-			return bad(fmt.Sprintf("departments[%d]", k), fmt.Sprintf("must be 1 to %d printable characters", MaxDeptLen))
-		}
-		if depts[d] {
-			return bad(fmt.Sprintf("departments[%d]", k), fmt.Sprintf("%q listed twice", d))
-		}
-		depts[d] = true
-	}
+	e.Badges = badges
 	return nil
 }
 
 // NormalizeBadge checks a card number and drops leading zeros, so "0042"
-// from one reader matches "42" from another.
-func NormalizeBadge(s string) (string, error) {
-	if s == "" || len(s) > MaxBadgeLen {
-		return "", fmt.Errorf("must be 1 to %d digits", MaxBadgeLen)
-	}
-	for _, c := range s {
-		if c < '0' || c > '9' {
-			return "", errors.New("must be digits only")
-		}
-	}
-	s = strings.TrimLeft(s, "0")
-	if s == "" {
-		s = "0"
-	}
-	return s, nil
-}
+// from one reader matches "42" from another (wire.NormalizeBadge).
+func NormalizeBadge(s string) (string, error) { return wire.NormalizeBadge(s) }
 
-// ValidPIN reports whether pin has the PIN shape (4-8 digits).
-func ValidPIN(pin string) bool {
-	if len(pin) < MinPINLen || len(pin) > MaxPINLen {
-		return false
-	}
-	for _, c := range pin {
-		if c < '0' || c > '9' {
-			return false
-		}
-	}
-	return true
-}
+// ValidPIN reports whether pin has the PIN shape, 4-8 digits (wire.ValidPIN).
+func ValidPIN(pin string) bool { return wire.ValidPIN(pin) }
 
-// HashPIN hashes a PIN with a roster salt. One keyed hash per lookup (not
-// one per employee) keeps PIN entry instant on a slow ARM core; the state
-// file is readable by root only.
-func HashPIN(salt []byte, pin string) []byte {
-	m := hmac.New(sha256.New, salt)
-	m.Write([]byte(pin))
-	return m.Sum(nil)
-}
+// HashPIN hashes a PIN with a roster salt (wire.HashPIN). The state file is
+// readable by root only.
+func HashPIN(salt []byte, pin string) []byte { return wire.HashPIN(salt, pin) }
 
 // Version is the roster's version.
 func (r *Roster) Version() uint64 { return r.version }
