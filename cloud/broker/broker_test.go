@@ -310,3 +310,60 @@ func TestAllowedTopic(t *testing.T) {
 		}
 	}
 }
+
+// Close returns while devices are connecting and disconnecting on both
+// listeners. mochi's own close-clients path deadlocks when a client leaves
+// during it; the listeners close their connections themselves instead.
+func TestCloseWhileClientsComeAndGo(t *testing.T) {
+	p := newPKI(t)
+	for round := range 5 {
+		al := &allowList{refused: map[string]bool{}}
+		b, err := Start(Config{TLSAddr: "127.0.0.1:0", WSAddr: "127.0.0.1:0", Certificate: p.server, ClientCAs: p.pool, Allowed: al.allowed})
+		if err != nil {
+			t.Fatal(err)
+		}
+		stop := make(chan struct{})
+		var wg sync.WaitGroup
+		var mu sync.Mutex
+		connects := 0
+		for i := range 8 {
+			url := "tls://" + b.TLSAddr()
+			if i%2 == 1 {
+				url = "wss://" + b.WSAddr() + "/mqtt"
+			}
+			id := fmt.Sprintf("dev-%d-%d", round, i)
+			cert := p.issue(t, id, x509.ExtKeyUsageClientAuth)
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				for {
+					select {
+					case <-stop:
+						return
+					default:
+					}
+					o := paho.NewClientOptions().AddBroker(url).SetClientID(id).
+						SetTLSConfig(&tls.Config{RootCAs: p.pool, Certificates: []tls.Certificate{cert}, ServerName: "localhost"}).
+						SetAutoReconnect(false).SetConnectRetry(false).SetConnectTimeout(5 * time.Second).SetProtocolVersion(4)
+					c := paho.NewClient(o)
+					if tok := c.Connect(); tok.WaitTimeout(10*time.Second) && tok.Error() == nil {
+						mu.Lock()
+						connects++
+						mu.Unlock()
+					}
+					c.Disconnect(0)
+				}
+			}()
+		}
+		await.True(t, 30*time.Second, func() bool { mu.Lock(); defer mu.Unlock(); return connects >= 40 }, "round %d: devices never connected", round)
+		closed := make(chan struct{})
+		go func() { b.Close(); close(closed) }()
+		select {
+		case <-closed:
+		case <-time.After(30 * time.Second):
+			t.Fatalf("round %d: broker Close hung with devices coming and going", round)
+		}
+		close(stop)
+		wg.Wait()
+	}
+}

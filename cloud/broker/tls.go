@@ -5,7 +5,6 @@ import (
 	"crypto/tls"
 	"log/slog"
 	"net"
-	"sync"
 	"time"
 
 	"github.com/mochi-mqtt/server/v2/listeners"
@@ -16,14 +15,11 @@ import (
 // then close) or a refused certificate is a debug line, not a broker
 // warning.
 type tlsListener struct {
-	id  string
-	ln  net.Listener
-	cfg *tls.Config
-	log *slog.Logger
-	wg  sync.WaitGroup
-
-	mu     sync.Mutex
-	closed bool
+	id    string
+	ln    net.Listener
+	cfg   *tls.Config
+	log   *slog.Logger
+	conns connSet
 }
 
 var _ listeners.Listener = (*tlsListener)(nil)
@@ -46,9 +42,12 @@ func (l *tlsListener) Serve(est listeners.EstablishFn) {
 		if err != nil {
 			return
 		}
-		l.wg.Add(1)
+		if !l.conns.add(c) {
+			c.Close()
+			return
+		}
 		go func() {
-			defer l.wg.Done()
+			defer l.conns.done(c)
 			tc := tls.Server(c, l.cfg)
 			ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
 			err := tc.HandshakeContext(ctx)
@@ -65,14 +64,9 @@ func (l *tlsListener) Serve(est listeners.EstablishFn) {
 	}
 }
 
-func (l *tlsListener) Close(closeClients listeners.CloseFn) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	if l.closed {
-		return
-	}
-	l.closed = true
+// Close stops accepting, then closes every connection itself and waits for
+// the broker to let go of them (see connSet for why not closeClients).
+func (l *tlsListener) Close(listeners.CloseFn) {
 	l.ln.Close()
-	closeClients(l.id)
-	l.wg.Wait()
+	l.conns.closeAll()
 }

@@ -1,7 +1,6 @@
 package broker
 
 import (
-	"context"
 	"crypto/tls"
 	"errors"
 	"io"
@@ -26,7 +25,7 @@ type wsListener struct {
 	mu       sync.Mutex
 	est      listeners.EstablishFn
 	log      *slog.Logger
-	wg       sync.WaitGroup
+	conns    connSet // hijacked connections: http.Server no longer tracks them
 }
 
 var _ listeners.Listener = (*wsListener)(nil)
@@ -72,13 +71,11 @@ func (l *wsListener) Serve(est listeners.EstablishFn) {
 	}
 }
 
-func (l *wsListener) Close(closeClients listeners.CloseFn) {
-	closeClients(l.id)
-	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
-	defer cancel()
-	l.srv.Shutdown(ctx)
+// Close stops accepting, then closes every connection itself and waits for
+// the broker to let go of them (see connSet for why not closeClients).
+func (l *wsListener) Close(listeners.CloseFn) {
 	l.srv.Close()
-	l.wg.Wait()
+	l.conns.closeAll()
 }
 
 func (l *wsListener) handle(w http.ResponseWriter, r *http.Request) {
@@ -86,13 +83,17 @@ func (l *wsListener) handle(w http.ResponseWriter, r *http.Request) {
 	if err != nil {
 		return
 	}
-	l.wg.Add(1)
-	defer l.wg.Done()
+	raw := c.UnderlyingConn()
+	if !l.conns.add(raw) {
+		c.Close()
+		return
+	}
+	defer l.conns.done(raw)
 	defer c.Close()
 	l.mu.Lock()
 	est := l.est
 	l.mu.Unlock()
-	conn := &wsConn{Conn: c.UnderlyingConn(), c: c}
+	conn := &wsConn{Conn: raw, c: c}
 	if r.TLS != nil {
 		conn.state = *r.TLS
 	}
