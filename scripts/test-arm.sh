@@ -11,9 +11,9 @@ export TIMECLOCK_QEMU=1
 pkgs=$($GO list ./... | grep -v -e /cmd/timeclock-cloud -e /scripts/)
 
 echo "== linux/arm GOARM=7 under qemu-arm"
-CGO_ENABLED=0 GOARCH=arm GOARM=7 $GO test -count=1 -exec "qemu-arm" $pkgs
+CGO_ENABLED=0 GOARCH=arm GOARM=7 $GO test -count=1 -timeout 5m -exec "qemu-arm" $pkgs
 echo "== linux/arm64 under qemu-aarch64"
-CGO_ENABLED=0 GOARCH=arm64 $GO test -count=1 -exec "qemu-aarch64" $pkgs
+CGO_ENABLED=0 GOARCH=arm64 $GO test -count=1 -timeout 5m -exec "qemu-aarch64" $pkgs
 
 echo "== GOARM=6 agent on an ARM1176"
 bin=$(mktemp -d)/timeclockd
