@@ -115,9 +115,7 @@ func (s *session) run(ctx context.Context) (err error) {
 		case <-idleC:
 			s.idleOut()
 		case <-lockC:
-			s.lockT = nil
-			s.say("\nThe console is unlocked.")
-			s.loginPrompt()
+			s.loginPrompt() // says the lock has ended
 		case q := <-asks:
 			s.cmd.asking = q
 			s.typeAhead = nil // a confirmation is never answered by what was typed before it
@@ -292,12 +290,25 @@ func (s *session) loginPrompt() {
 		s.locked(d)
 		return
 	}
+	s.lockEnded()
 	if hash, _ := s.c.passcodeHash(); hash == "" {
 		s.say(noPasscodeMsg)
 		s.out = s.ed.Start(s.out, "", true)
 		return
 	}
 	s.out = s.ed.Start(s.out, promptPass, true)
+}
+
+// lockEnded tells the technician a lock they were shown is over, once:
+// when its timer fires or when they type first (the timer may have been
+// armed a moment late and not have fired yet), and disarms it.
+func (s *session) lockEnded() {
+	if s.lockT == nil {
+		return
+	}
+	s.lockT.Stop()
+	s.lockT = nil
+	s.say("\nThe console is unlocked.")
 }
 
 func (s *session) locked(d time.Duration) {
@@ -321,6 +332,7 @@ func (s *session) loginLine(line string) {
 		s.locked(d)
 		return
 	}
+	s.lockEnded()
 	if line == "" {
 		s.loginPrompt()
 		return
