@@ -19,6 +19,8 @@ const (
 	MaxBadgeLen      = 20
 	MinPINLen        = 4
 	MaxPINLen        = 8
+	MaxEmployees     = 100_000 // in one company's roster
+	PINSaltLen       = 16      // bytes of the roster's PIN salt, at least
 )
 
 // HashPIN is the PIN hash clocks match on: HMAC-SHA256 keyed with the

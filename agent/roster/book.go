@@ -13,6 +13,8 @@ import (
 	bolt "go.etcd.io/bbolt"
 
 	"timeclock/agent/store"
+
+	"timeclock/wire"
 )
 
 // Book is the roster kept in the state file, and the current one in memory
@@ -31,7 +33,7 @@ func Open(st *store.Store) (*Book, error) {
 		ver, _ := store.Uint(hdr.Get(store.KeyRosterVersion))
 		salt := bytes.Clone(hdr.Get(store.KeyRosterSalt))
 		if salt == nil {
-			salt = make([]byte, saltLen)
+			salt = make([]byte, wire.PINSaltLen)
 			rand.Read(salt)
 		}
 		var emps []Employee

@@ -8,6 +8,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
+
+	"timeclock/wire"
 )
 
 // The roster file (--roster-file) is JSON:
@@ -84,11 +86,11 @@ func ParseFile(in io.Reader) (*Roster, error) {
 	if fr.Employees == nil {
 		return nil, &FileError{Line: 1, Field: "employees", Msg: "missing"}
 	}
-	salt := make([]byte, saltLen)
+	salt := make([]byte, wire.PINSaltLen)
 	rand.Read(salt)
 	if fr.PINSalt != "" {
-		if salt, err = hex.DecodeString(fr.PINSalt); err != nil || len(salt) < saltLen {
-			return nil, &FileError{Line: fieldLine(data, 0, len(data), "pin_salt"), Field: "pin_salt", Msg: fmt.Sprintf("must be at least %d bytes of hex", saltLen)}
+		if salt, err = hex.DecodeString(fr.PINSalt); err != nil || len(salt) < wire.PINSaltLen {
+			return nil, &FileError{Line: fieldLine(data, 0, len(data), "pin_salt"), Field: "pin_salt", Msg: fmt.Sprintf("must be at least %d bytes of hex", wire.PINSaltLen)}
 		}
 	}
 	emps := make([]Employee, len(fr.Employees))
@@ -114,7 +116,7 @@ func ParseFile(in io.Reader) (*Roster, error) {
 			return nil, fieldErr("pin", "give pin or pin_hash, not both")
 		case fe.PIN != "":
 			if !ValidPIN(fe.PIN) {
-				return nil, fieldErr("pin", fmt.Sprintf("must be %d to %d digits", MinPINLen, MaxPINLen))
+				return nil, fieldErr("pin", fmt.Sprintf("must be %d to %d digits", wire.MinPINLen, wire.MaxPINLen))
 			}
 			emp.PINHash = HashPIN(salt, fe.PIN)
 		case fe.PINHash != "":

@@ -35,20 +35,6 @@ type Roster struct {
 	byPIN     map[string]int // key: string(PIN hash)
 }
 
-// Limits of the roster's fields.
-const (
-	MaxIDLen     = wire.MaxEmployeeIDLen
-	MaxNameLen   = wire.MaxNameLen
-	MaxDeptLen   = wire.MaxDeptLen
-	MaxDepts     = wire.MaxDepts
-	MaxBadges    = wire.MaxBadges
-	MaxBadgeLen  = wire.MaxBadgeLen
-	MinPINLen    = wire.MinPINLen
-	MaxPINLen    = wire.MaxPINLen
-	MaxEmployees = 100_000
-	saltLen      = 16
-)
-
 // FieldError names what is wrong with one employee.
 type FieldError struct {
 	Index int    // employee's position
@@ -63,11 +49,11 @@ func (e *FieldError) Error() string {
 // New checks employees and builds a roster. Employees are checked as the
 // file check does, so a roster pushed by the cloud meets the same rules.
 func New(version uint64, salt []byte, employees []Employee) (*Roster, error) {
-	if len(salt) < saltLen {
-		return nil, fmt.Errorf("roster: salt of %d bytes, want at least %d", len(salt), saltLen)
+	if len(salt) < wire.PINSaltLen {
+		return nil, fmt.Errorf("roster: salt of %d bytes, want at least %d", len(salt), wire.PINSaltLen)
 	}
-	if len(employees) > MaxEmployees {
-		return nil, fmt.Errorf("roster: %d employees, at most %d", len(employees), MaxEmployees)
+	if len(employees) > wire.MaxEmployees {
+		return nil, fmt.Errorf("roster: %d employees, at most %d", len(employees), wire.MaxEmployees)
 	}
 	r := &Roster{
 		version: version, salt: slices.Clone(salt),

@@ -13,19 +13,6 @@ import (
 	"timeclock/wire"
 )
 
-// The roster limits, the clock's own (wire).
-const (
-	MaxIDLen     = wire.MaxEmployeeIDLen
-	MaxNameLen   = wire.MaxNameLen
-	MaxDeptLen   = wire.MaxDeptLen
-	MaxDepts     = wire.MaxDepts
-	MaxBadges    = wire.MaxBadges
-	MaxBadgeLen  = wire.MaxBadgeLen
-	MinPINLen    = wire.MinPINLen
-	MaxPINLen    = wire.MaxPINLen
-	MaxEmployees = 100_000
-	SaltLen      = 16
-)
 
 // Error names what is wrong with a change; nothing of it is applied.
 type Error struct {
@@ -53,7 +40,7 @@ func checkEmployee(field string, e *Employee) error {
 	case ferr != nil:
 		return &Error{Field: field + "." + ferr.Field, Msg: ferr.Msg}
 	case e.PIN != nil && *e.PIN != "" && !wire.ValidPIN(*e.PIN):
-		return &Error{Field: field + ".pin", Msg: fmt.Sprintf("must be %d to %d digits", MinPINLen, MaxPINLen)} // never echo it
+		return &Error{Field: field + ".pin", Msg: fmt.Sprintf("must be %d to %d digits", wire.MinPINLen, wire.MaxPINLen)} // never echo it
 	}
 	e.Badges = badges
 	return nil

@@ -75,7 +75,7 @@ func Update(ctx context.Context, st store.Store, companyID string, ch Change, by
 	err := st.Update(ctx, func(tx store.Tx) error {
 		hdr, err := tx.Roster(companyID)
 		if errors.Is(err, store.ErrNotFound) {
-			hdr = store.Roster{CompanyID: companyID, Salt: make([]byte, SaltLen)}
+			hdr = store.Roster{CompanyID: companyID, Salt: make([]byte, wire.PINSaltLen)}
 			if _, err := rand.Read(hdr.Salt); err != nil {
 				return fmt.Errorf("roster salt: %w", err)
 			}
@@ -170,8 +170,8 @@ func apply(hdr store.Roster, cur []store.RosterEmployee, ch Change) ([]store.Ros
 		}
 		delete(next, id)
 	}
-	if len(next) > MaxEmployees {
-		return nil, Result{}, &Error{Msg: fmt.Sprintf("%d employees, at most %d", len(next), MaxEmployees)}
+	if len(next) > wire.MaxEmployees {
+		return nil, Result{}, &Error{Msg: fmt.Sprintf("%d employees, at most %d", len(next), wire.MaxEmployees)}
 	}
 	// Badges and PINs are unique across the roster: the clock finds the
 	// employee by them.

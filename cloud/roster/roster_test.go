@@ -107,27 +107,6 @@ func applyLikeClock(cur *agentroster.Roster, r wire.Roster) (*agentroster.Roster
 	return agentroster.New(r.Version, r.Salt, emps)
 }
 
-func TestLimitsMatchTheClock(t *testing.T) {
-	for _, c := range []struct {
-		name       string
-		cloud, dev int
-	}{
-		{"MaxIDLen", roster.MaxIDLen, agentroster.MaxIDLen}, {"MaxNameLen", roster.MaxNameLen, agentroster.MaxNameLen},
-		{"MaxDeptLen", roster.MaxDeptLen, agentroster.MaxDeptLen}, {"MaxDepts", roster.MaxDepts, agentroster.MaxDepts},
-		{"MaxBadges", roster.MaxBadges, agentroster.MaxBadges}, {"MaxBadgeLen", roster.MaxBadgeLen, agentroster.MaxBadgeLen},
-		{"MinPINLen", roster.MinPINLen, agentroster.MinPINLen}, {"MaxPINLen", roster.MaxPINLen, agentroster.MaxPINLen},
-		{"MaxEmployees", roster.MaxEmployees, agentroster.MaxEmployees},
-	} {
-		if c.cloud != c.dev {
-			t.Errorf("%s: cloud %d, clock %d", c.name, c.cloud, c.dev)
-		}
-	}
-	salt := []byte("0123456789abcdef")
-	if !bytes.Equal(roster.HashPIN(salt, "1234"), agentroster.HashPIN(salt, "1234")) {
-		t.Error("the cloud's PIN hash is not the clock's")
-	}
-}
-
 func TestFullAndDeltaReachTheClock(t *testing.T) {
 	st := open(t)
 	res := update(t, st, roster.Change{Full: true, Upsert: demo()})

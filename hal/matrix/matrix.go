@@ -15,6 +15,7 @@ import (
 	"periph.io/x/conn/v3/gpio"
 
 	"timeclock/hal"
+	"timeclock/hal/internal/edge"
 )
 
 // Opts configures a keypad.
@@ -173,21 +174,7 @@ func (d *Dev) stop() { d.closeDone.Do(func() { close(d.done) }) }
 // watch turns edges on one column into wake-ups for the scan loop.
 func (d *Dev) watch(col gpio.PinIO) {
 	defer d.wg.Done()
-	for {
-		select {
-		case <-d.done:
-			return
-		default:
-		}
-		if !col.WaitForEdge(-1) {
-			// Interrupted by Halt, or the pin failed: do not spin.
-			select {
-			case <-d.done:
-				return
-			case <-time.After(100 * time.Millisecond):
-			}
-			continue
-		}
+	for edge.Wait(d.done, col) {
 		select {
 		case d.wake <- struct{}{}:
 		default: // a wake-up is already pending

@@ -20,6 +20,7 @@ import (
 
 	"timeclock/hal"
 	"timeclock/hal/internal/badgeq"
+	"timeclock/hal/internal/edge"
 )
 
 // Opts configures a reader.
@@ -130,21 +131,7 @@ func (d *Dev) Halt() error {
 // line hands on a bit for every falling edge of one data line.
 func (d *Dev) line(p gpio.PinIn, bit uint8) {
 	defer d.wg.Done()
-	for {
-		select {
-		case <-d.done:
-			return
-		default:
-		}
-		if !p.WaitForEdge(-1) {
-			// Interrupted by Halt, or the pin failed: do not spin.
-			select {
-			case <-d.done:
-				return
-			case <-time.After(100 * time.Millisecond):
-			}
-			continue
-		}
+	for edge.Wait(d.done, p) {
 		select {
 		case d.bits <- bit:
 		case <-d.done:
