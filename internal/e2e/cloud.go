@@ -344,9 +344,9 @@ func (c *Cloud) Device(t testing.TB, id string) Device {
 	return d
 }
 
-// mails returns the outbox mails not read before whose subject has the
+// Mails returns the outbox mails not read before whose subject has the
 // text, oldest first, decoded.
-func (c *Cloud) mails(subject string) []string {
+func (c *Cloud) Mails(subject string) []string {
 	names, _ := filepath.Glob(filepath.Join(c.Dir, "outbox", "*.eml"))
 	sort.Strings(names)
 	var out []string
@@ -384,7 +384,7 @@ func (c *Cloud) mails(subject string) []string {
 func (c *Cloud) NewCode(t testing.TB) string {
 	t.Helper()
 	body := await.Value(t, Wait, func() (string, bool) {
-		m := c.mails("Authentication code")
+		m := c.Mails("Authentication code")
 		if len(m) == 0 {
 			return "", false
 		}
@@ -395,6 +395,14 @@ func (c *Cloud) NewCode(t testing.TB) string {
 		t.Fatalf("no code in the mail:\n%s", body)
 	}
 	return m[1]
+}
+
+// Advance moves the dev cloud's clock forward (its admin API, --dev only).
+func (c *Cloud) Advance(t testing.TB, d time.Duration) {
+	t.Helper()
+	if st := c.API(t, "POST", "/api/v1/dev/clock", map[string]int{"advance_seconds": int(d / time.Second)}, new(map[string]any)); st != http.StatusOK {
+		t.Fatalf("dev clock: %d", st)
+	}
 }
 
 // String names the cloud for messages.
