@@ -99,49 +99,8 @@ func BadgeReader(t *testing.T, open func(t *testing.T) BadgeHarness) {
 			t.Fatalf("BadFrames() = %d, want 1", fc.BadFrames())
 		}
 	})
-	t.Run("CanceledContext", func(t *testing.T) {
+	blockingReads(t, "ReadBadge", func(t *testing.T) (func(context.Context) error, func() error) {
 		h := start(t)
-		ctx, cancel := context.WithCancel(context.Background())
-		cancel()
-		if _, err := h.Dev.ReadBadge(ctx); !errors.Is(err, context.Canceled) {
-			t.Fatalf("ReadBadge(canceled) = %v, want context.Canceled", err)
-		}
-	})
-	t.Run("CancelWhileBlocked", func(t *testing.T) {
-		h := start(t)
-		ctx, cancel := context.WithCancel(context.Background())
-		errc := make(chan error, 1)
-		go func() { _, err := h.Dev.ReadBadge(ctx); errc <- err }()
-		cancel()
-		if err := recvErr(t, errc); !errors.Is(err, context.Canceled) {
-			t.Fatalf("ReadBadge after cancel = %v, want context.Canceled", err)
-		}
-	})
-	t.Run("HaltUnblocksRead", func(t *testing.T) {
-		h := start(t)
-		errc := make(chan error, 1)
-		go func() { _, err := h.Dev.ReadBadge(context.Background()); errc <- err }()
-		if err := h.Dev.Halt(); err != nil {
-			t.Fatalf("Halt: %v", err)
-		}
-		if err := recvErr(t, errc); !errors.Is(err, hal.ErrHalted) {
-			t.Fatalf("ReadBadge after Halt = %v, want hal.ErrHalted", err)
-		}
-	})
-	t.Run("ReadAfterHalt", func(t *testing.T) {
-		h := start(t)
-		h.Dev.Halt()
-		if _, err := h.Dev.ReadBadge(context.Background()); !errors.Is(err, hal.ErrHalted) {
-			t.Fatalf("ReadBadge on a halted reader = %v, want hal.ErrHalted", err)
-		}
-	})
-	t.Run("HaltTwice", func(t *testing.T) {
-		h := start(t)
-		if err := h.Dev.Halt(); err != nil {
-			t.Fatalf("first Halt: %v", err)
-		}
-		if err := h.Dev.Halt(); err != nil {
-			t.Fatalf("second Halt: %v", err)
-		}
+		return func(ctx context.Context) error { _, err := h.Dev.ReadBadge(ctx); return err }, h.Dev.Halt
 	})
 }

@@ -2,7 +2,6 @@ package haltest
 
 import (
 	"context"
-	"errors"
 	"testing"
 
 	"timeclock/hal"
@@ -71,63 +70,8 @@ func Keypad(t *testing.T, open func(t *testing.T) KeypadHarness) {
 			}
 		}
 	})
-	t.Run("CanceledContext", func(t *testing.T) {
+	blockingReads(t, "ReadKey", func(t *testing.T) (func(context.Context) error, func() error) {
 		h := start(t)
-		ctx, cancel := context.WithCancel(context.Background())
-		cancel()
-		if _, err := h.Dev.ReadKey(ctx); !errors.Is(err, context.Canceled) {
-			t.Fatalf("ReadKey(canceled) = %v, want context.Canceled", err)
-		}
+		return func(ctx context.Context) error { _, err := h.Dev.ReadKey(ctx); return err }, h.Dev.Halt
 	})
-	t.Run("CancelWhileBlocked", func(t *testing.T) {
-		h := start(t)
-		ctx, cancel := context.WithCancel(context.Background())
-		errc := make(chan error, 1)
-		go func() { _, err := h.Dev.ReadKey(ctx); errc <- err }()
-		cancel()
-		if err := recvErr(t, errc); !errors.Is(err, context.Canceled) {
-			t.Fatalf("ReadKey after cancel = %v, want context.Canceled", err)
-		}
-	})
-	t.Run("HaltUnblocksRead", func(t *testing.T) {
-		h := start(t)
-		errc := make(chan error, 1)
-		go func() { _, err := h.Dev.ReadKey(context.Background()); errc <- err }()
-		if err := h.Dev.Halt(); err != nil {
-			t.Fatalf("Halt: %v", err)
-		}
-		if err := recvErr(t, errc); !errors.Is(err, hal.ErrHalted) {
-			t.Fatalf("ReadKey after Halt = %v, want hal.ErrHalted", err)
-		}
-	})
-	t.Run("ReadAfterHalt", func(t *testing.T) {
-		h := start(t)
-		h.Dev.Halt()
-		if _, err := h.Dev.ReadKey(context.Background()); !errors.Is(err, hal.ErrHalted) {
-			t.Fatalf("ReadKey on a halted keypad = %v, want hal.ErrHalted", err)
-		}
-	})
-	t.Run("HaltTwice", func(t *testing.T) {
-		h := start(t)
-		if err := h.Dev.Halt(); err != nil {
-			t.Fatalf("first Halt: %v", err)
-		}
-		if err := h.Dev.Halt(); err != nil {
-			t.Fatalf("second Halt: %v", err)
-		}
-	})
-}
-
-// recvErr receives a blocked call's result, failing after Deadline.
-func recvErr(t testing.TB, errc <-chan error) error {
-	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), Deadline)
-	defer cancel()
-	select {
-	case err := <-errc:
-		return err
-	case <-ctx.Done():
-		t.Fatalf("call still blocked after %v", Deadline)
-		return nil
-	}
 }
