@@ -1,12 +1,9 @@
 package main
 
 import (
-	"bufio"
 	"fmt"
 	"os"
 	"path/filepath"
-	"strconv"
-	"strings"
 	"syscall"
 	"testing"
 	"time"
@@ -72,7 +69,7 @@ func BenchmarkPending200k(b *testing.B) {
 		if st := s.OK("status"); st["pending"].(float64) < n {
 			b.Fatalf("status pending %v", st["pending"])
 		}
-		rss = max(rss, vmRSS(b, p.Cmd.Process.Pid))
+		rss = max(rss, float64(p.RSS(b)))
 		p.Cmd.Process.Signal(syscall.SIGTERM)
 		p.Wait(b, 20*time.Second)
 		fi, err := os.Stat(filepath.Join(dir, store.FileName))
@@ -114,25 +111,4 @@ func fillJournal(b testing.TB, dir string, n int) {
 		}
 		done += len(batch)
 	}
-}
-
-// vmRSS reads a process's resident set size in bytes.
-func vmRSS(b testing.TB, pid int) float64 {
-	f, err := os.Open(fmt.Sprintf("/proc/%d/status", pid))
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer f.Close()
-	sc := bufio.NewScanner(f)
-	for sc.Scan() {
-		if v, ok := strings.CutPrefix(sc.Text(), "VmRSS:"); ok {
-			kb, err := strconv.Atoi(strings.TrimSuffix(strings.TrimSpace(v), " kB"))
-			if err != nil {
-				b.Fatal(err)
-			}
-			return float64(kb) * 1024
-		}
-	}
-	b.Fatal("no VmRSS")
-	return 0
 }
