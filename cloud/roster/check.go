@@ -13,7 +13,6 @@ import (
 	"timeclock/wire"
 )
 
-
 // Error names what is wrong with a change; nothing of it is applied.
 type Error struct {
 	Field string // e.g. "upsert[2].badges[0]"
