@@ -92,22 +92,34 @@ func (k *Clock) Log() string {
 // returns the device ID.
 func (k *Clock) Onboard(t testing.TB, c *Cloud) string {
 	t.Helper()
+	k.ToCode(c)
+	id, _ := k.Activate(c.NewCode(t))["device_id"].(string)
+	if id == "" || id == "none" {
+		t.Fatalf("onboarded clock has no device ID: %v", k.Status())
+	}
+	return id
+}
+
+// ToCode walks from the first onboarding screen to the code entry: the
+// company ID, confirmed.
+func (k *Clock) ToCode(c *Cloud) {
 	k.Wait("Company ID")
 	k.Type(c.Company)
 	k.Keys("enter")
 	k.Wait("Demo Company")
 	k.Keys("enter")
 	k.Wait("Expires in")
-	k.Type(c.NewCode(t))
+}
+
+// Activate types a code and confirms the timezone, ending at the idle
+// screen; it returns the status.
+func (k *Clock) Activate(code string) map[string]any {
+	k.Type(code)
 	k.Keys("enter")
 	k.Wait("America/Chicago")
 	k.Keys("enter")
 	k.Wait("Badge or PIN")
-	id, _ := k.Status()["device_id"].(string)
-	if id == "" || id == "none" {
-		t.Fatalf("onboarded clock has no device ID: %v", k.Status())
-	}
-	return id
+	return k.Status()
 }
 
 // Stop ends the clock (SIGTERM) and waits.

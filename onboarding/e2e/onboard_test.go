@@ -21,13 +21,13 @@ func TestHappyPath(t *testing.T) {
 	if st := k.Sim.OK("status"); st["state"] != "onboarding" || st["onboarding"] != "company_entry" || st["device_id"] != "none" {
 		t.Fatalf("status while onboarding: %v", st)
 	}
-	toCode(k, c)
+	k.ToCode(c)
 	scr := k.Wait("Emailed to 1 admin")
 	if !strings.Contains(scr, "Expires in 9:5") && !strings.Contains(scr, "Expires in 10:00") {
 		t.Errorf("countdown: %q", scr)
 	}
 	code := c.NewCode(t)
-	st := activate(k, code)
+	st := k.Activate(code)
 	id, _ := st["device_id"].(string)
 	// (cloud: the sync connects right after activation; either may show.)
 	if id == "" || id == "none" || st["state"] != "idle" || (st["cloud"] != "offline" && st["cloud"] != "online") || st["timezone"] != "America/Chicago" || st["nickname"] == "" {
@@ -98,7 +98,7 @@ func TestWrongCompanyID(t *testing.T) {
 func TestFiveWrongCodes(t *testing.T) {
 	c := harness.StartCloud(t, harness.CloudOptions{})
 	k := harness.StartClock(t, t.TempDir(), c, nil)
-	toCode(k, c)
+	k.ToCode(c)
 	code := c.NewCode(t)
 	for left := 4; left >= 1; left-- {
 		k.Type(wrong(code))
@@ -119,7 +119,7 @@ func TestFiveWrongCodes(t *testing.T) {
 	if code2 == code {
 		t.Fatal("the new code is the burned one")
 	}
-	activate(k, code2)
+	k.Activate(code2)
 }
 
 // TestExpiredCode: the cloud's clock moves past the ten minutes; the code is
@@ -127,7 +127,7 @@ func TestFiveWrongCodes(t *testing.T) {
 func TestExpiredCode(t *testing.T) {
 	c := harness.StartCloud(t, harness.CloudOptions{})
 	k := harness.StartClock(t, t.TempDir(), c, nil)
-	toCode(k, c)
+	k.ToCode(c)
 	code := c.NewCode(t)
 	c.Advance(t, 11*time.Minute)
 	k.Type(code)
@@ -135,14 +135,14 @@ func TestExpiredCode(t *testing.T) {
 	k.Wait("Code expired")
 	k.Keys("enter")
 	k.Wait("New code sent")
-	activate(k, c.NewCode(t))
+	k.Activate(c.NewCode(t))
 }
 
 // TestResend: F1 asks for a new code, which replaces the old one.
 func TestResend(t *testing.T) {
 	c := harness.StartCloud(t, harness.CloudOptions{})
 	k := harness.StartClock(t, t.TempDir(), c, nil)
-	toCode(k, c)
+	k.ToCode(c)
 	old := c.NewCode(t)
 	k.Keys("f1")
 	k.Wait("New code in")
@@ -153,7 +153,7 @@ func TestResend(t *testing.T) {
 	k.Type(old)
 	k.Keys("enter")
 	k.Wait("Wrong code")
-	activate(k, code)
+	k.Activate(code)
 }
 
 // TestRebootAtCode: the clock is killed while the installer reads the
@@ -162,13 +162,13 @@ func TestRebootAtCode(t *testing.T) {
 	c := harness.StartCloud(t, harness.CloudOptions{})
 	dir := t.TempDir()
 	k := harness.StartClock(t, dir, c, nil)
-	toCode(k, c)
+	k.ToCode(c)
 	code := c.NewCode(t)
 	k.P.Cmd.Process.Kill()
 	k.P.Wait(t, harness.Wait)
 	k2 := harness.StartClock(t, dir, c, nil)
 	k2.Wait("Expires in")
-	activate(k2, code)
+	k2.Activate(code)
 }
 
 // TestCloudDown: a cloud that is not running is named on screen, before and
@@ -195,7 +195,7 @@ func TestCloudDown(t *testing.T) {
 	c = harness.StartCloud(t, harness.CloudOptions{Dir: cdir, Ports: &c.Ports})
 	k.Keys("enter")
 	k.Wait("Expires in")
-	activate(k, c.NewCode(t))
+	k.Activate(c.NewCode(t))
 }
 
 // TestWrongCA: a clock given another CA than the cloud's refuses the TLS
