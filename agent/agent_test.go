@@ -1,7 +1,6 @@
 package agent
 
 import (
-	"bytes"
 	"context"
 	"io"
 	"log/slog"
@@ -15,6 +14,7 @@ import (
 	"timeclock/hal"
 	"timeclock/hal/sim"
 	"timeclock/internal/await"
+	"timeclock/internal/syncbuf"
 	"timeclock/onboarding/netcheck"
 )
 
@@ -24,27 +24,10 @@ type rig struct {
 	board *sim.Board
 	clk   *clock.Fake
 	agent *Agent
-	log   *syncBuf
+	log   *syncbuf.Buffer
 	stop  func() error
 	// boot is when CLOCK_BOOTTIME started, as the fake clock tells it.
 	boot *atomic.Pointer[time.Time]
-}
-
-type syncBuf struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuf) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuf) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
 }
 
 var rigStart = time.Date(2026, 11, 23, 8, 59, 30, 0, time.UTC)
@@ -64,7 +47,7 @@ func startRig(t *testing.T, cfg Config, cols, rows int, clk *clock.Fake) *rig {
 	if err != nil {
 		t.Fatal(err)
 	}
-	logs := &syncBuf{}
+	logs := &syncbuf.Buffer{}
 	boot := new(atomic.Pointer[time.Time])
 	bootAt := clk.Now().Add(-time.Hour) // CLOCK_BOOTTIME: an hour since boot
 	boot.Store(&bootAt)

@@ -15,6 +15,7 @@ import (
 	"timeclock/hal/sim"
 	"timeclock/internal/await"
 	"timeclock/internal/fakecloud"
+	"timeclock/internal/syncbuf"
 	"timeclock/onboarding/identity"
 	"timeclock/wire"
 )
@@ -36,7 +37,7 @@ func cloudRig(t *testing.T, fc *fakecloud.Cloud, dir string, tune ...func(*Confi
 	if err != nil {
 		t.Fatal(err)
 	}
-	logs := &syncBuf{}
+	logs := &syncbuf.Buffer{}
 	sys := &fakeSystem{}
 	a, err := New(cfg, Hardware{
 		Model: "sim", Keypad: b.Keypad(), Display: b.Display(),

@@ -18,6 +18,7 @@ import (
 	"timeclock/hal"
 	"timeclock/hal/sim"
 	"timeclock/internal/await"
+	"timeclock/internal/syncbuf"
 )
 
 type fakeSystem struct {
@@ -114,7 +115,7 @@ func TestTappedHardwareDivertsTheRunLoop(t *testing.T) {
 	clk := clock.NewFake(time.Date(2026, 11, 23, 8, 59, 30, 0, time.UTC))
 	b, _ := sim.New(&sim.Opts{Cols: 20, Rows: 4, Now: clk.Now})
 	defer b.Halt()
-	var logs syncBuf
+	var logs syncbuf.Buffer
 	tap := hwtap.New()
 	hw := Hardware{Model: "sim", Keypad: b.Keypad(), Display: b.Display(), Badges: []hal.BadgeReader{b.BadgeReader()}, Indicator: b.Indicator()}.Tapped(tap)
 	cfg := DefaultConfig()

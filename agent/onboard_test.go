@@ -24,6 +24,7 @@ import (
 	"timeclock/hal"
 	"timeclock/hal/sim"
 	"timeclock/internal/await"
+	"timeclock/internal/syncbuf"
 	"timeclock/internal/testpki"
 	"timeclock/onboarding/netcheck"
 	"timeclock/wire"
@@ -117,20 +118,8 @@ type onboardRig struct {
 	board *sim.Board
 	agent *Agent
 	stop  func() error
-	logs  *onboardLog
+	logs  *syncbuf.Buffer
 }
-
-type onboardLog struct {
-	mu sync.Mutex
-	b  strings.Builder
-}
-
-func (s *onboardLog) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-func (s *onboardLog) String() string { s.mu.Lock(); defer s.mu.Unlock(); return s.b.String() }
 
 func startOnboardRig(t *testing.T, cloud *httpCloud, dir string) *onboardRig {
 	t.Helper()
@@ -145,7 +134,7 @@ func startOnboardRig(t *testing.T, cloud *httpCloud, dir string) *onboardRig {
 	if err != nil {
 		t.Fatal(err)
 	}
-	logs := &onboardLog{}
+	logs := &syncbuf.Buffer{}
 	a, err := New(cfg, Hardware{Model: "sim", Keypad: b.Keypad(), Display: b.Display(), Indicator: b.Indicator(), Badges: []hal.BadgeReader{b.BadgeReader()}, Network: []string{"eth0", "wlan0"}, WiFi: []string{"wlan0"}},
 		Options{Clock: clock.Real{}, Logger: slog.New(slog.NewTextHandler(logs, nil)), ClockSynced: func() bool { return true }, NetworkIface: func() string { return "eth0" }})
 	if err != nil {

@@ -16,6 +16,7 @@ import (
 	"timeclock/hal"
 	"timeclock/hal/sim"
 	"timeclock/internal/await"
+	"timeclock/internal/syncbuf"
 )
 
 func rosterConfig(t *testing.T) Config {
@@ -483,7 +484,7 @@ func TestBadFramesDoNotDelayTheNextSwipe(t *testing.T) {
 	defer b.Halt()
 	cfg := rosterConfig(t)
 	cfg.StateDir = t.TempDir()
-	logs := &syncBuf{}
+	logs := &syncbuf.Buffer{}
 	reader := &badFrames{bad: 5, good: hal.BadgeEvent{Format: hal.FormatWiegand26, Number: "10002", Time: clk.Now()}}
 	a, err := New(cfg, Hardware{Model: "sim", Keypad: b.Keypad(), Display: b.Display(), Badges: []hal.BadgeReader{reader}, Indicator: b.Indicator()},
 		Options{Clock: clk, ClockSynced: func() bool { return true }, NetworkIface: func() string { return "eth0" },

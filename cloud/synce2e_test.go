@@ -1,7 +1,6 @@
 package cloud
 
 import (
-	"bytes"
 	"context"
 	"crypto/tls"
 	"crypto/x509"
@@ -12,7 +11,6 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -21,29 +19,13 @@ import (
 	"timeclock/cloud/pki"
 	"timeclock/cloud/synctest"
 	"timeclock/internal/await"
+	"timeclock/internal/syncbuf"
 	"timeclock/wire"
 )
 
 // The sync tests run the whole cloud (Run, in --dev mode) against each
 // broker: the embedded one, and a real Mosquitto started by the test.
 var brokers = []string{"embedded", "mosquitto"}
-
-type lockedBuf struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuf) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuf) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
 
 // cloudEnv is a running cloud and, for "mosquitto", its broker.
 type cloudEnv struct {
@@ -54,15 +36,15 @@ type cloudEnv struct {
 	info   Info
 	mosq   *mosquittotest.Broker
 	client *http.Client
-	out    *lockedBuf
-	log    *lockedBuf
+	out    *syncbuf.Buffer
+	log    *syncbuf.Buffer
 	cancel context.CancelFunc
 	done   chan error
 }
 
 func startCloud(t testing.TB, kind string) *cloudEnv {
 	t.Helper()
-	c := &cloudEnv{t: t, kind: kind, dir: t.TempDir(), out: &lockedBuf{}, log: &lockedBuf{}}
+	c := &cloudEnv{t: t, kind: kind, dir: t.TempDir(), out: &syncbuf.Buffer{}, log: &syncbuf.Buffer{}}
 	c.cfg = DefaultConfig(true)
 	c.cfg.DataDir = c.dir
 	c.cfg.HTTPAddr, c.cfg.HTTPSAddr, c.cfg.MQTTAddr, c.cfg.MQTTWSAddr = "127.0.0.1:0", "127.0.0.1:0", "127.0.0.1:0", "127.0.0.1:0"

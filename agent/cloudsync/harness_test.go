@@ -1,7 +1,6 @@
 package cloudsync
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -20,6 +19,7 @@ import (
 	"timeclock/agent/store"
 	"timeclock/internal/await"
 	"timeclock/internal/fakecloud"
+	"timeclock/internal/syncbuf"
 	"timeclock/onboarding/identity"
 	"timeclock/wire"
 )
@@ -100,29 +100,12 @@ type clockRig struct {
 	id      *identity.Identity
 	dev     *fakeDevice
 	punched chan struct{}
-	logs    *syncBuf
+	logs    *syncbuf.Buffer
 	s       *Syncer
 	done    chan error
 	cancel  context.CancelFunc
 	reboots int
 	mu      sync.Mutex
-}
-
-type syncBuf struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuf) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuf) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
 }
 
 // testConfig waits little, so tests run in seconds.
@@ -150,7 +133,7 @@ func newClock(t *testing.T, fc *fakecloud.Cloud, dev string) *clockRig {
 	t.Cleanup(func() { j.Close(); st.Close() })
 	id := fc.Onboard(t, dir, dev)
 	return &clockRig{t: t, dir: dir, st: st, j: j, book: book, id: id, dev: &fakeDevice{nickname: "Front door"},
-		punched: make(chan struct{}, 1), logs: &syncBuf{}}
+		punched: make(chan struct{}, 1), logs: &syncbuf.Buffer{}}
 }
 
 // punch appends n punches and signals the sync as the punch loop does.

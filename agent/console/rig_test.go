@@ -20,6 +20,7 @@ import (
 	"timeclock/agent/logring"
 	"timeclock/clock"
 	"timeclock/internal/await"
+	"timeclock/internal/syncbuf"
 )
 
 const (
@@ -167,29 +168,13 @@ type rig struct {
 	clk     *clock.Fake
 	agent   *fakeAgent
 	ring    *logring.Ring
-	logBuf  *syncBuf
+	logBuf  *syncbuf.Buffer
 	con     *Console
 	mu      sync.Mutex
 	ports   []*fakePort // guarded by mu
 	plugged bool        // guarded by mu
 	opens   int         // guarded by mu; failed opens included
 	stop    func()
-}
-
-type syncBuf struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuf) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-func (s *syncBuf) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
 }
 
 func newRig(t *testing.T, mod func(*Options)) *rig { return newRigWith(t, true, mod) }
@@ -199,7 +184,7 @@ func newRigWith(t *testing.T, plugged bool, mod func(*Options)) *rig {
 	t.Helper()
 	r := &rig{
 		t: t, clk: clock.NewFake(time.Date(2026, 11, 23, 8, 59, 30, 0, time.UTC)),
-		agent: &fakeAgent{}, ring: logring.New(200), logBuf: &syncBuf{}, plugged: plugged,
+		agent: &fakeAgent{}, ring: logring.New(200), logBuf: &syncbuf.Buffer{}, plugged: plugged,
 	}
 	log := slog.New(logring.Tee(
 		slog.NewTextHandler(r.logBuf, &slog.HandlerOptions{Level: slog.LevelDebug, ReplaceAttr: logring.Redact}),

@@ -1,7 +1,6 @@
 package input
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"log/slog"
@@ -13,6 +12,7 @@ import (
 	"timeclock/clock"
 	"timeclock/hal"
 	"timeclock/internal/await"
+	"timeclock/internal/syncbuf"
 )
 
 // script is a device that answers its reads from a list, then blocks until
@@ -62,19 +62,11 @@ func (k keys) ReadKey(ctx context.Context) (hal.KeyEvent, error) {
 	}
 }
 
-type syncBuf struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuf) Write(p []byte) (int, error) { s.mu.Lock(); defer s.mu.Unlock(); return s.b.Write(p) }
-func (s *syncBuf) String() string              { s.mu.Lock(); defer s.mu.Unlock(); return s.b.String() }
-
 // A failing reader is retried after a growing pause; a bad frame is read on
 // at once; a halted device ends its reader.
 func TestReadersRetryAndStopWhenHalted(t *testing.T) {
 	clk := clock.NewFake(time.Date(2026, 11, 23, 9, 0, 0, 0, time.UTC))
-	logs := &syncBuf{}
+	logs := &syncbuf.Buffer{}
 	bad := errors.Join(errors.New("parity"), hal.ErrBadFrame)
 	r := &script{errs: []error{bad, errors.New("unplugged"), errors.New("unplugged")},
 		ev: hal.BadgeEvent{Number: "10002"}, halted: make(chan struct{})}

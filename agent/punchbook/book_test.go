@@ -1,36 +1,27 @@
 package punchbook
 
 import (
-	"bytes"
 	"errors"
 	"log/slog"
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"timeclock/agent/journal"
 	"timeclock/clock"
+	"timeclock/internal/syncbuf"
 )
 
 const rosterJSON = `{"version": 1, "employees": [
  {"id": "E100", "name": "Ada Lovelace", "badges": ["10001"], "pin": "1234", "departments": ["Assembly", "Shipping"]},
  {"id": "E101", "name": "Grace Hopper", "badges": ["0042"], "pin": "2345"}]}`
 
-type syncBuf struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuf) Write(p []byte) (int, error) { s.mu.Lock(); defer s.mu.Unlock(); return s.b.Write(p) }
-func (s *syncBuf) String() string              { s.mu.Lock(); defer s.mu.Unlock(); return s.b.String() }
-
 type bookRig struct {
 	*Book
 	clk     *clock.Fake
-	log     *syncBuf
+	log     *syncbuf.Buffer
 	punched int
 	boot    time.Time // CLOCK_BOOTTIME's start on the fake clock
 }
@@ -46,7 +37,7 @@ func openBook(t *testing.T, now time.Time, capacity int) *bookRig {
 	if err != nil {
 		t.Fatal(err)
 	}
-	r := &bookRig{clk: clock.NewFake(now), log: &syncBuf{}, boot: now.Add(-time.Hour)}
+	r := &bookRig{clk: clock.NewFake(now), log: &syncbuf.Buffer{}, boot: now.Add(-time.Hour)}
 	r.Book, err = Open(Options{
 		Dir: dir, Capacity: capacity, Retention: 24 * time.Hour, RosterFile: rf,
 		Logger: slog.New(slog.NewTextHandler(r.log, nil)), Clock: r.clk,

@@ -10,7 +10,6 @@ import (
 	"net/http/httptest"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -18,26 +17,9 @@ import (
 	"timeclock/cloud/mobile"
 	"timeclock/cloud/store"
 	"timeclock/cloud/store/boltstore"
+	"timeclock/internal/syncbuf"
 	"timeclock/wire"
 )
-
-// syncBuffer is a log sink the handlers write while the test reads.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
 
 type mobileEnv struct {
 	t   *testing.T
@@ -45,7 +27,7 @@ type mobileEnv struct {
 	db  *boltstore.DB
 	clk *clock.Fake
 	svc *mobile.Service
-	log *syncBuffer
+	log *syncbuf.Buffer
 }
 
 func newMobileEnv(t *testing.T, now time.Time) *mobileEnv {
@@ -61,7 +43,7 @@ func newMobileEnv(t *testing.T, now time.Time) *mobileEnv {
 	if err != nil {
 		t.Fatal(err)
 	}
-	e := &mobileEnv{t: t, db: db, clk: clock.NewFake(now), log: &syncBuffer{}}
+	e := &mobileEnv{t: t, db: db, clk: clock.NewFake(now), log: &syncbuf.Buffer{}}
 	log := slog.New(slog.NewTextHandler(e.log, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	e.svc = mobile.New(mobile.DefaultConfig(), mobile.Deps{Store: db, Clock: e.clk, Log: log})
 	e.srv = httptest.NewServer(NewAPI(Deps{Store: db, Clock: e.clk, Log: log, Mobile: e.svc}))

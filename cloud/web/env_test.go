@@ -1,7 +1,6 @@
 package web
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"io"
@@ -26,6 +25,7 @@ import (
 	"timeclock/cloud/sms"
 	"timeclock/cloud/store"
 	"timeclock/cloud/store/boltstore"
+	"timeclock/internal/syncbuf"
 	"timeclock/wire"
 )
 
@@ -40,23 +40,6 @@ const (
 	nobody   = "sam@acme.example" // no role
 	clockID  = "3f9a2c7e41b0d5e8"
 )
-
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
 
 // clockDisabler stands in for the sync registry in this package's tests:
 // it records the call and, as the registry does, puts the clock on the
@@ -110,7 +93,7 @@ type env struct {
 	clocks *clockDisabler
 	sms    *provider
 	outbox string
-	log    *syncBuffer
+	log    *syncbuf.Buffer
 }
 
 func newEnv(t testing.TB) *env {
@@ -121,7 +104,7 @@ func newEnv(t testing.TB) *env {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { db.Close() })
-	e := &env{t: t, db: db, clk: clock.NewFake(t0), log: &syncBuffer{}}
+	e := &env{t: t, db: db, clk: clock.NewFake(t0), log: &syncbuf.Buffer{}}
 	log := slog.New(slog.NewTextHandler(e.log, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	hash, err := login.HashPassword(password, bcrypt.MinCost)
 	if err != nil {

@@ -5,7 +5,6 @@ package daemontest
 
 import (
 	"bufio"
-	"bytes"
 	"encoding/json"
 	"fmt"
 	"net"
@@ -19,6 +18,7 @@ import (
 	"time"
 
 	"timeclock/internal/await"
+	"timeclock/internal/syncbuf"
 )
 
 var (
@@ -73,7 +73,7 @@ func Cleanup() {
 // Proc is a started command whose output is collected.
 type Proc struct {
 	Cmd  *exec.Cmd
-	out  *syncBuffer
+	out  *syncbuf.Buffer
 	done chan struct{}
 	err  error
 }
@@ -82,7 +82,7 @@ type Proc struct {
 // collected; the process is killed when the test ends.
 func Start(t testing.TB, bin string, args ...string) *Proc {
 	t.Helper()
-	p := &Proc{Cmd: exec.Command(bin, args...), out: &syncBuffer{}, done: make(chan struct{})}
+	p := &Proc{Cmd: exec.Command(bin, args...), out: &syncbuf.Buffer{}, done: make(chan struct{})}
 	p.Cmd.Stdout, p.Cmd.Stderr = p.out, p.out
 	if err := p.Cmd.Start(); err != nil {
 		t.Fatal(err)
@@ -131,23 +131,6 @@ func (p *Proc) WaitOutput(t testing.TB, text string, timeout time.Duration) {
 	if !strings.Contains(p.Output(), text) {
 		t.Fatalf("process exited (%v) before printing %q:\n%s", p.err, text, p.Output())
 	}
-}
-
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
 }
 
 // Sim is a client of the sim board's control socket.

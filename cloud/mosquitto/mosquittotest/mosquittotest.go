@@ -4,7 +4,6 @@
 package mosquittotest
 
 import (
-	"bytes"
 	"errors"
 	"net"
 	"os"
@@ -19,6 +18,7 @@ import (
 	"timeclock/cloud/mosquitto"
 	"timeclock/cloud/pki"
 	"timeclock/internal/await"
+	"timeclock/internal/syncbuf"
 	"timeclock/internal/testenv"
 )
 
@@ -32,7 +32,7 @@ type Broker struct {
 	mu   sync.Mutex
 	cmd  *exec.Cmd     // guarded by mu
 	done chan struct{} // closed when cmd exited
-	out  *buffer
+	out  *syncbuf.Buffer
 }
 
 // Bin returns the mosquitto executable, or skips (fails under make test).
@@ -76,7 +76,7 @@ func Start(t testing.TB, ca *pki.CA) *Broker {
 func (b *Broker) start(t testing.TB) error {
 	t.Helper()
 	b.mu.Lock()
-	b.out = &buffer{}
+	b.out = &syncbuf.Buffer{}
 	cmd := exec.Command(b.bin, "-c", filepath.Join(b.Dir, mosquitto.ConfFile))
 	cmd.Stdout, cmd.Stderr = b.out, b.out
 	if err := cmd.Start(); err != nil {
@@ -190,21 +190,4 @@ func freeAddr(t testing.TB) string {
 	}
 	defer ln.Close()
 	return ln.Addr().String()
-}
-
-type buffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (w *buffer) Write(p []byte) (int, error) {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	return w.b.Write(p)
-}
-
-func (w *buffer) String() string {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	return w.b.String()
 }
