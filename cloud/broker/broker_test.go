@@ -17,6 +17,7 @@ import (
 
 	paho "github.com/eclipse/paho.mqtt.golang"
 
+	"timeclock/cloud/internal/recv"
 	"timeclock/internal/await"
 	"timeclock/wire"
 )
@@ -111,34 +112,6 @@ func connect(t *testing.T, p *testPKI, url, clientID string, cert tls.Certificat
 	return c, nil
 }
 
-type inbox struct {
-	mu  sync.Mutex
-	got []string
-}
-
-func (i *inbox) add(topic string, payload []byte) {
-	i.mu.Lock()
-	i.got = append(i.got, topic+" "+string(payload))
-	i.mu.Unlock()
-}
-
-func (i *inbox) has(s string) bool {
-	i.mu.Lock()
-	defer i.mu.Unlock()
-	for _, g := range i.got {
-		if g == s {
-			return true
-		}
-	}
-	return false
-}
-
-func (i *inbox) all() string {
-	i.mu.Lock()
-	defer i.mu.Unlock()
-	return strings.Join(i.got, "\n")
-}
-
 func pub(t *testing.T, c paho.Client, topic, payload string) error {
 	t.Helper()
 	tok := c.Publish(topic, 1, false, payload)
@@ -151,8 +124,8 @@ func pub(t *testing.T, c paho.Client, topic, payload string) error {
 func TestDevicePublishesOverTLSAndWebSocket(t *testing.T) {
 	p := newPKI(t)
 	b, _ := startBroker(t, p)
-	var in inbox
-	if err := b.Subscribe(wire.TopicPrefix+"+/"+wire.TopicPunches, in.add); err != nil {
+	var in recv.Inbox
+	if err := b.Subscribe(wire.TopicPrefix+"+/"+wire.TopicPunches, in.Add); err != nil {
 		t.Fatal(err)
 	}
 	for _, url := range []string{"tls://" + b.TLSAddr(), "wss://" + b.WSAddr() + "/mqtt"} {
@@ -164,7 +137,7 @@ func TestDevicePublishesOverTLSAndWebSocket(t *testing.T) {
 		if err := pub(t, c, wire.Topic("dev-1", wire.TopicPunches), msg); err != nil {
 			t.Fatal(err)
 		}
-		await.True(t, 5*time.Second, func() bool { return in.has("tc/v1/dev-1/punches " + msg) }, "cloud never got %q; got %s", msg, in.all())
+		await.True(t, 5*time.Second, func() bool { return in.Has("tc/v1/dev-1/punches " + msg) }, "cloud never got %q; got %s", msg, in.All())
 		c.Disconnect(0)
 	}
 }
@@ -176,20 +149,20 @@ func TestCloudPublishesToDevice(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var in inbox
-	tok := c.Subscribe(wire.Topic("dev-2", wire.TopicAck), 1, func(_ paho.Client, m paho.Message) { in.add(m.Topic(), m.Payload()) })
+	var in recv.Inbox
+	tok := c.Subscribe(wire.Topic("dev-2", wire.TopicAck), 1, func(_ paho.Client, m paho.Message) { in.Add(m.Topic(), m.Payload()) })
 	tok.Wait()
 	if err := b.Publish(wire.Topic("dev-2", wire.TopicAck), []byte("ack-1"), false); err != nil {
 		t.Fatal(err)
 	}
-	await.True(t, 5*time.Second, func() bool { return in.has("tc/v1/dev-2/ack ack-1") }, "device never got the ack")
+	await.True(t, 5*time.Second, func() bool { return in.Has("tc/v1/dev-2/ack ack-1") }, "device never got the ack")
 }
 
 func TestDeviceCannotUseAnotherDevicesTopics(t *testing.T) {
 	p := newPKI(t)
 	b, _ := startBroker(t, p)
-	var in inbox
-	b.Subscribe("tc/v1/#", in.add)
+	var in recv.Inbox
+	b.Subscribe("tc/v1/#", in.Add)
 	c, err := connect(t, p, "tls://"+b.TLSAddr(), "dev-a", p.issue(t, "dev-a", x509.ExtKeyUsageClientAuth))
 	if err != nil {
 		t.Fatal(err)
@@ -220,8 +193,8 @@ func TestDeviceCannotUseAnotherDevicesTopics(t *testing.T) {
 		t.Fatal(err)
 	}
 	pub(t, c, wire.Topic("dev-a", wire.TopicPunches), "marker")
-	await.True(t, 5*time.Second, func() bool { return in.has("tc/v1/dev-a/punches marker") }, "marker never arrived")
-	if s := in.all(); strings.Contains(s, "forged") {
+	await.True(t, 5*time.Second, func() bool { return in.Has("tc/v1/dev-a/punches marker") }, "marker never arrived")
+	if s := in.All(); strings.Contains(s, "forged") {
 		t.Fatalf("forged message delivered:\n%s", s)
 	}
 }

@@ -6,12 +6,12 @@ import (
 	"log/slog"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"timeclock/clock"
 	"timeclock/cloud/bus"
+	"timeclock/cloud/internal/recv"
 	"timeclock/cloud/mosquitto"
 	"timeclock/cloud/mosquitto/mosquittotest"
 	"timeclock/cloud/pki"
@@ -22,41 +22,12 @@ import (
 	"timeclock/wire"
 )
 
-// inbox collects what the cloud's bus receives.
-type inbox struct {
-	mu  sync.Mutex
-	got []string
-}
-
-func (i *inbox) add(topic string, payload []byte) {
-	i.mu.Lock()
-	i.got = append(i.got, topic+" "+string(payload))
-	i.mu.Unlock()
-}
-
-func (i *inbox) has(s string) bool {
-	i.mu.Lock()
-	defer i.mu.Unlock()
-	for _, g := range i.got {
-		if g == s {
-			return true
-		}
-	}
-	return false
-}
-
-func (i *inbox) all() string {
-	i.mu.Lock()
-	defer i.mu.Unlock()
-	return strings.Join(i.got, "\n")
-}
-
 type fixture struct {
 	ca    *pki.CA
 	st    store.Store
 	b     *mosquittotest.Broker
 	cloud *bus.External
-	in    *inbox
+	in    *recv.Inbox
 	gate  *mosquitto.Gate
 }
 
@@ -84,14 +55,14 @@ func setup(t *testing.T) *fixture {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { st.Close() })
-	f := &fixture{ca: ca, st: st, b: mosquittotest.Start(t, ca), in: &inbox{}}
+	f := &fixture{ca: ca, st: st, b: mosquittotest.Start(t, ca), in: &recv.Inbox{}}
 	f.gate = &mosquitto.Gate{Dir: f.b.Dir, PIDFile: f.b.PIDFile(), CA: ca, Store: st, Clock: clock.Real{}, Log: slog.New(slog.DiscardHandler)}
 	f.cloud, err = bus.DialExternal(bus.ExternalConfig{URL: "mqtts://" + strings.TrimPrefix(f.b.TLSURL(), "tls://"), TLS: cloudTLS(t, ca, dir)})
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { f.cloud.Close() })
-	if err := f.cloud.Subscribe(wire.TopicPrefix+"+/"+wire.TopicPunches, f.in.add); err != nil {
+	if err := f.cloud.Subscribe(wire.TopicPrefix+"+/"+wire.TopicPunches, f.in.Add); err != nil {
 		t.Fatal(err)
 	}
 	await.True(t, 10*time.Second, f.cloud.Connected, "the cloud never connected to mosquitto:\n%s", f.b.Log())
@@ -142,7 +113,7 @@ func TestMosquittoACLAndRevocation(t *testing.T) {
 		t.Fatalf("tls: %v\n%s", err, f.b.Log())
 	}
 	f.publishes(t, a, "aaaa000000000001", "a over tls")
-	await.True(t, 10*time.Second, func() bool { return f.in.has("tc/v1/aaaa000000000001/punches a over tls") }, "tls punch never arrived:\n%s", f.in.all())
+	await.True(t, 10*time.Second, func() bool { return f.in.Has("tc/v1/aaaa000000000001/punches a over tls") }, "tls punch never arrived:\n%s", f.in.All())
 	aws, err := device(t, "aaaa000000000001", cfgA.Clone(), f.b.WSURL()) // takes the session over from a
 	if err != nil {
 		t.Fatalf("wss: %v\n%s", err, f.b.Log())
@@ -152,14 +123,14 @@ func TestMosquittoACLAndRevocation(t *testing.T) {
 		t.Fatal(err)
 	}
 	f.publishes(t, aws, "aaaa000000000001", "a over wss")
-	await.True(t, 10*time.Second, func() bool { return f.in.has("tc/v1/aaaa000000000001/punches a over wss") }, "wss punch never arrived:\n%s", f.in.all())
+	await.True(t, 10*time.Second, func() bool { return f.in.Has("tc/v1/aaaa000000000001/punches a over wss") }, "wss punch never arrived:\n%s", f.in.All())
 
 	// A clock cannot publish under another clock's ID; its client ID is its CN.
 	f.publishes(t, b, "aaaa000000000001", "forged by b")
 	f.publishes(t, b, "bbbb000000000002", "b marker")
-	await.True(t, 10*time.Second, func() bool { return f.in.has("tc/v1/bbbb000000000002/punches b marker") }, "b's marker never arrived")
-	if strings.Contains(f.in.all(), "forged") {
-		t.Fatalf("a forged punch reached the cloud:\n%s", f.in.all())
+	await.True(t, 10*time.Second, func() bool { return f.in.Has("tc/v1/bbbb000000000002/punches b marker") }, "b's marker never arrived")
+	if strings.Contains(f.in.All(), "forged") {
+		t.Fatalf("a forged punch reached the cloud:\n%s", f.in.All())
 	}
 	// B's certificate with A's client ID: mosquitto makes the client ID
 	// B's (so it takes B's session over) and A's topics stay closed to it.
@@ -196,8 +167,8 @@ func TestMosquittoACLAndRevocation(t *testing.T) {
 		f.publishes(t, ws, "aaaa000000000001", "after disable, over wss")
 	}
 	f.publishes(t, b, "bbbb000000000002", "b still works")
-	await.True(t, 10*time.Second, func() bool { return f.in.has("tc/v1/bbbb000000000002/punches b still works") }, "b stopped working")
-	if s := f.in.all(); strings.Contains(s, "after disable") || strings.Contains(s, "spoofed") {
+	await.True(t, 10*time.Second, func() bool { return f.in.Has("tc/v1/bbbb000000000002/punches b still works") }, "b stopped working")
+	if s := f.in.All(); strings.Contains(s, "after disable") || strings.Contains(s, "spoofed") {
 		t.Fatalf("the disabled clock got through:\n%s", s)
 	}
 
@@ -214,7 +185,7 @@ func TestMosquittoACLAndRevocation(t *testing.T) {
 		return err == nil
 	}, "the new certificate never connected: %v", err)
 	f.publishes(t, again, "aaaa000000000001", "a is back")
-	await.True(t, 10*time.Second, func() bool { return f.in.has("tc/v1/aaaa000000000001/punches a is back") }, "a's punches after onboarding again never arrived")
+	await.True(t, 10*time.Second, func() bool { return f.in.Has("tc/v1/aaaa000000000001/punches a is back") }, "a's punches after onboarding again never arrived")
 	old := synctest.NewDevice("aaaa000000000001", cfgA.Clone())
 	if err := old.Connect(f.b.TLSURL()); err == nil {
 		old.Close()
