@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"runtime"
 	"sync"
 	"time"
 
@@ -77,55 +78,58 @@ func loadConfig(fl *flags) (fileConfig, error) {
 	return fc, nil
 }
 
+// run is the whole program after flag parsing: --version and
+// --hash-passcode answer and return; otherwise the clock runs until ctx
+// ends, and a reboot asked for on the way happens once all is closed.
 func run(ctx context.Context, fl *flags) error {
+	switch {
+	case fl.version:
+		fmt.Printf("timeclockd %s (%s/%s)\n", version, runtime.GOOS, runtime.GOARCH)
+		return nil
+	case fl.hashPasscode:
+		if err := hashPasscode(os.Stdin, os.Stdout, os.Stderr); err != nil {
+			return fmt.Errorf("--hash-passcode: %w", err)
+		}
+		return nil
+	}
+	err := runClock(ctx, fl)
+	var reboot *rebootRequest
+	if errors.As(err, &reboot) {
+		return reboot.do()
+	}
+	return err
+}
+
+// runClock starts the clock in named steps and runs it until ctx ends,
+// the agent stops, or the clock is asked to reboot (a *rebootRequest).
+func runClock(ctx context.Context, fl *flags) error {
 	start := time.Now()
 	fc, err := loadConfig(fl)
 	if err != nil {
 		return err
 	}
-	var extra []board.Model
-	if fc.BoardFile != "" {
-		if extra, err = board.LoadFile(fc.BoardFile); err != nil {
-			return err
-		}
-	}
-	model, err := board.Lookup(fc.Board, extra...)
+	model, err := pickModel(fc)
 	if err != nil {
 		return err
 	}
-	if err := os.MkdirAll(fc.StateDir, 0o700); err != nil {
-		return fmt.Errorf("state dir: %w", err)
+	if err := checkStart(fc, fl, model); err != nil {
+		return err
 	}
-	if fl.consoleNoLogin && (fc.Console == "" || model.Display.Driver != "sim") {
-		return &cli.UsageError{Cmd: "timeclockd", Msg: "--console-no-login is for a --console on the simulated board only"}
-	}
-	// A stdio console on a terminal takes the keyboard from the sim TUI.
-	stdioTerm := fc.Console == "stdio" && sim.IsTerminal(os.Stdin)
-	useTUI := model.Display.Driver == "sim" && sim.IsTerminal(os.Stdin) && !stdioTerm
-	logPath := fl.logFile
-	if logPath == "" && (useTUI || stdioTerm) {
-		logPath = filepath.Join(fc.StateDir, "timeclockd.log")
-	}
+	term := terminalUse(fc, model)
+	logPath := term.logPath(fl.logFile, fc.StateDir)
 	erased, err := factoryreset.Finish(fc.StateDir, logPath, fl.config, fc.RosterFile, fc.CloudCA, fc.BoardFile)
 	if err != nil {
 		return err
 	}
-
-	logOut, closeLog, err := openLog(logPath, fc.StateDir, false)
+	log, ring, closeLog, err := openLogger(logPath, fl.level)
 	if err != nil {
 		return err
 	}
 	defer closeLog()
-	ring := logring.New(500)
-	log := slog.New(logring.Tee(
-		slog.NewTextHandler(logOut, &slog.HandlerOptions{Level: fl.level, ReplaceAttr: logring.Redact}),
-		ring.Handler(fl.level),
-	))
 	if erased {
 		log.Warn("factory reset: the state directory was erased", "dir", fc.StateDir)
 	}
-
-	set, err := board.Open(model, board.Opts{Logger: log})
+	set, err := openBoard(model, log)
 	if err != nil {
 		return err
 	}
@@ -134,8 +138,114 @@ func run(ctx context.Context, fl *flags) error {
 			log.Error("halt", "err", err)
 		}
 	}()
-	log.Info("board open", "model", model.Name, "display", set.Display.String())
+	hw, tap := hardware(model, set, fc.Console != "")
 
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	sys := &system{stop: cancel, sim: set.Sim != nil}
+	a, err := agent.New(fc.Config, hw, agent.Options{Logger: log, Start: start, Onboard: onboardOptions(set.Sim != nil, fc.StateDir), System: sys})
+	if err != nil {
+		return err
+	}
+	g := newGroup(ctx, cancel)
+	defer g.wg.Wait()
+	defer cancel()
+	if fc.Console != "" {
+		if err := startConsole(ctx, &g.wg, fc, fl.consoleNoLogin, a, tap, ring, log, sys); err != nil {
+			return err
+		}
+	}
+	if set.Sim != nil {
+		if err := startSim(g, set.Sim, a, simSocketPath(fc), term.tui, log); err != nil {
+			return err
+		}
+	}
+	g.goStop(a.Run)
+	if err := g.wait(); err != nil {
+		return err
+	}
+	if sys.requested.Load() {
+		log.Info("stopped for a reboot")
+		return &rebootRequest{sim: sys.sim}
+	}
+	log.Info("stopped")
+	return nil
+}
+
+// pickModel finds the --board model, in the built-in list or the --board-file.
+func pickModel(fc fileConfig) (board.Model, error) {
+	var extra []board.Model
+	if fc.BoardFile != "" {
+		var err error
+		if extra, err = board.LoadFile(fc.BoardFile); err != nil {
+			return board.Model{}, err
+		}
+	}
+	return board.Lookup(fc.Board, extra...)
+}
+
+// checkStart makes the state directory and refuses flag combinations that
+// cannot work on this model.
+func checkStart(fc fileConfig, fl *flags, model board.Model) error {
+	if err := os.MkdirAll(fc.StateDir, 0o700); err != nil {
+		return fmt.Errorf("state dir: %w", err)
+	}
+	if fl.consoleNoLogin && (fc.Console == "" || model.Display.Driver != "sim") {
+		return &cli.UsageError{Cmd: "timeclockd", Msg: "--console-no-login is for a --console on the simulated board only"}
+	}
+	return nil
+}
+
+// terminal says who owns this process's terminal: the simulated clock's
+// face (tui), a console on stdio, or nobody.
+type terminal struct{ tui, stdioConsole bool }
+
+func terminalUse(fc fileConfig, model board.Model) terminal {
+	// A stdio console on a terminal takes the keyboard from the sim TUI.
+	stdioTerm := fc.Console == "stdio" && sim.IsTerminal(os.Stdin)
+	return terminal{
+		tui:          model.Display.Driver == "sim" && sim.IsTerminal(os.Stdin) && !stdioTerm,
+		stdioConsole: stdioTerm,
+	}
+}
+
+// logPath is --log-file, or STATE_DIR/timeclockd.log when the terminal is
+// taken, or "" for stderr.
+func (t terminal) logPath(flag, stateDir string) string {
+	if flag == "" && (t.tui || t.stdioConsole) {
+		return filepath.Join(stateDir, "timeclockd.log")
+	}
+	return flag
+}
+
+// openLogger logs to path (stderr if "") with secrets redacted, and keeps
+// the last 500 records in a ring for the console's log command.
+func openLogger(path string, level slog.Leveler) (*slog.Logger, *logring.Ring, func(), error) {
+	out, closeLog, err := openLog(path)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	ring := logring.New(500)
+	log := slog.New(logring.Tee(
+		slog.NewTextHandler(out, &slog.HandlerOptions{Level: level, ReplaceAttr: logring.Redact}),
+		ring.Handler(level),
+	))
+	return log, ring, closeLog, nil
+}
+
+// openBoard opens the model's drivers.
+func openBoard(model board.Model, log *slog.Logger) (*board.Set, error) {
+	set, err := board.Open(model, board.Opts{Logger: log})
+	if err != nil {
+		return nil, err
+	}
+	log.Info("board open", "model", model.Name, "display", set.Display.String())
+	return set, nil
+}
+
+// hardware is what the agent drives. With a console, the devices go
+// through a tap the console's hardware checks borrow them from.
+func hardware(model board.Model, set *board.Set, console bool) (agent.Hardware, *hwtap.Tap) {
 	var ifaces []string
 	for _, n := range model.Network {
 		ifaces = append(ifaces, n.Name)
@@ -149,96 +259,97 @@ func run(ctx context.Context, fl *flags) error {
 		Network:   ifaces,
 		WiFi:      wifiIfaces(model),
 	}
-	var tap *hwtap.Tap
-	if fc.Console != "" {
-		tap = hwtap.New() // the console's hardware checks borrow the devices through it
-		hw = hw.Tapped(tap)
+	if !console {
+		return hw, nil
 	}
-	ctx, cancel := context.WithCancel(ctx)
-	defer cancel()
-	sys := &system{stop: cancel, sim: set.Sim != nil}
-	a, err := agent.New(fc.Config, hw, agent.Options{Logger: log, Start: start, Onboard: onboardOptions(set.Sim != nil, fc.StateDir), System: sys})
+	tap := hwtap.New()
+	return hw.Tapped(tap), tap
+}
+
+func simSocketPath(fc fileConfig) string {
+	if fc.SimSocket != "" {
+		return fc.SimSocket
+	}
+	return filepath.Join(fc.StateDir, "sim.sock")
+}
+
+// startSim serves the simulated board's control socket and, on a
+// terminal, draws the clock's face; leaving the face stops the clock.
+func startSim(g *group, s *sim.Board, a *agent.Agent, path string, tui bool, log *slog.Logger) error {
+	s.SetStatus(func() map[string]any { return a.Status().Map() })
+	ln, err := sim.Listen(path)
 	if err != nil {
 		return err
 	}
-
-	var wg sync.WaitGroup
-	defer wg.Wait()
-	defer cancel()
-	errc := make(chan error, 3)
-	if fc.Console != "" {
-		if err := startConsole(ctx, &wg, fc, fl.consoleNoLogin, a, tap, ring, log, sys); err != nil {
-			return err
-		}
-	}
-
-	if set.Sim != nil {
-		set.Sim.SetStatus(func() map[string]any { return a.Status().Map() })
-		path := fc.SimSocket
-		if path == "" {
-			path = filepath.Join(fc.StateDir, "sim.sock")
-		}
-		ln, err := sim.Listen(path)
-		if err != nil {
-			return err
-		}
-		log.Info("sim control socket", "path", path)
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			defer os.Remove(path)
-			if err := set.Sim.Serve(ctx, ln); err != nil {
-				errc <- err
+	log.Info("sim control socket", "path", path)
+	g.goErr(func(ctx context.Context) error {
+		defer os.Remove(path)
+		return s.Serve(ctx, ln)
+	})
+	if tui {
+		g.goStop(func(ctx context.Context) error {
+			if err := s.RunTUI(ctx, os.Stdin); !errors.Is(err, sim.ErrQuit) {
+				return err
 			}
-		}()
-		if useTUI {
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				err := set.Sim.RunTUI(ctx, os.Stdin)
-				if errors.Is(err, sim.ErrQuit) {
-					err = nil
-				}
-				cancel() // leaving the TUI stops the clock
-				if err != nil {
-					errc <- err
-				}
-			}()
-		}
+			return nil
+		})
 	}
-
-	wg.Add(1)
-	go func() {
-		defer wg.Done()
-		if err := a.Run(ctx); err != nil {
-			errc <- err
-		}
-		cancel()
-	}()
-	select {
-	case <-ctx.Done():
-	case err := <-errc:
-		cancel()
-		return err
-	}
-	wg.Wait()
-	select {
-	case err := <-errc:
-		return err
-	default:
-	}
-	if sys.requested.Load() {
-		log.Info("stopped for a reboot")
-		return &rebootRequest{sim: sys.sim}
-	}
-	log.Info("stopped")
 	return nil
 }
 
-func openLog(path, stateDir string, tui bool) (io.Writer, func(), error) {
-	if path == "" && tui {
-		path = filepath.Join(stateDir, "timeclockd.log")
+// group owns the clock's long-running goroutines: the first error stops
+// them all, and wait returns it once every one has returned.
+type group struct {
+	ctx    context.Context
+	cancel context.CancelFunc
+	wg     sync.WaitGroup
+	errc   chan error
+}
+
+func newGroup(ctx context.Context, cancel context.CancelFunc) *group {
+	return &group{ctx: ctx, cancel: cancel, errc: make(chan error, 4)}
+}
+
+// goErr runs f; an error from it stops the clock.
+func (g *group) goErr(f func(context.Context) error) {
+	g.wg.Add(1)
+	go func() {
+		defer g.wg.Done()
+		if err := f(g.ctx); err != nil {
+			g.fail(err)
+		}
+	}()
+}
+
+// goStop runs f; its return, error or not, stops the clock.
+func (g *group) goStop(f func(context.Context) error) {
+	g.goErr(func(ctx context.Context) error {
+		defer g.cancel()
+		return f(ctx)
+	})
+}
+
+func (g *group) fail(err error) {
+	select {
+	case g.errc <- err:
+	default: // the first error is the one run returns
 	}
+	g.cancel()
+}
+
+// wait waits for the clock to stop and every goroutine to return.
+func (g *group) wait() error {
+	<-g.ctx.Done()
+	g.wg.Wait()
+	select {
+	case err := <-g.errc:
+		return err
+	default:
+		return nil
+	}
+}
+
+func openLog(path string) (io.Writer, func(), error) {
 	if path == "" {
 		return os.Stderr, func() {}, nil
 	}
