@@ -4,8 +4,6 @@ import (
 	"context"
 	"errors"
 	"io"
-
-	"timeclock/agent/console/hwtap"
 )
 
 // Field is one key=value line of the status, time or config output.
@@ -94,12 +92,6 @@ type Logs interface {
 	Tail(n int) []string
 	// Cap is how many lines are kept.
 	Cap() int
-}
-
-// Bench lends the clock's devices to the hardware checks
-// (agent/console/hwtap.Tap).
-type Bench interface {
-	Borrow() (hwtap.Lent, func(), error)
 }
 
 // NotInBuild is the error of a command whose subsystem this build lacks.

@@ -14,7 +14,7 @@ import (
 	"time"
 
 	"timeclock/agent"
-	"timeclock/agent/console/hwtap"
+	"timeclock/agent/console"
 	"timeclock/agent/factoryreset"
 	"timeclock/agent/logring"
 	"timeclock/board"
@@ -149,9 +149,9 @@ func run(ctx context.Context, fl *flags) error {
 		Network:   ifaces,
 		WiFi:      wifiIfaces(model),
 	}
-	var tap *hwtap.Tap
+	var tap *console.Tap
 	if fc.Console != "" {
-		tap = hwtap.New() // the console's hardware checks borrow the devices through it
+		tap = console.NewTap() // the console's hardware checks borrow the devices through it
 		hw = hw.Tapped(tap)
 	}
 	ctx, cancel := context.WithCancel(ctx)
