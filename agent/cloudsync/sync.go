@@ -33,7 +33,11 @@ import (
 // the last transmission is done and the credentials are erased.
 var ErrDisabled = errors.New("cloudsync: the clock was disabled by the administrator")
 
-// Device is the rest of the clock as the sync needs it.
+// Device is the rest of the clock as the sync needs it. Each command goes
+// to the owner of what it changes: rename, timezone and disable to the
+// Device (the agent keeps the identity, the zone the screens show and the
+// disable phase the punch loop obeys), a roster to Options.Roster, acks to
+// Options.Journal, reboot to Options.Reboot.
 type Device interface {
 	// Facts are what the check-in reports besides the journal's numbers.
 	Facts() Facts
