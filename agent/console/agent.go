@@ -86,14 +86,6 @@ type PasscodeSource interface {
 	PasscodeHash() (string, error)
 }
 
-// Logs is the ring of recent log lines (agent/logring.Ring).
-type Logs interface {
-	// Tail returns the last n lines, oldest first.
-	Tail(n int) []string
-	// Cap is how many lines are kept.
-	Cap() int
-}
-
 // NotInBuild is the error of a command whose subsystem this build lacks.
 type NotInBuild struct {
 	// What names the subsystem: "the punch journal".

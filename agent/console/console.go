@@ -28,6 +28,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"timeclock/agent/logring"
 	"timeclock/clock"
 )
 
@@ -116,7 +117,7 @@ type Options struct {
 	// Bench lends the devices to "hw"; nil leaves the hardware checks out.
 	Bench *Tap
 	// Logs is the log ring for "log"; nil leaves it out.
-	Logs   Logs
+	Logs   *logring.Ring
 	Logger *slog.Logger
 	Clock  clock.Clock
 }
@@ -135,7 +136,7 @@ type Console struct {
 	open  func(context.Context) (io.ReadWriteCloser, error)
 	agent Agent
 	bench *Tap
-	logs  Logs
+	logs  *logring.Ring
 	log   *slog.Logger
 	clk   clock.Clock
 
