@@ -12,7 +12,6 @@ import (
 	"time"
 
 	"timeclock/agent/console"
-	"timeclock/agent/console/hwtap"
 	"timeclock/agent/disable"
 	"timeclock/agent/factoryreset"
 	"timeclock/agent/journal"
@@ -37,7 +36,7 @@ func (a *Agent) Console(sys System) console.Agent { return &consoleAgent{a: a, s
 
 // Tapped returns the hardware with its devices wrapped by t, so the
 // console's hardware checks can borrow them from the punch flow.
-func (h Hardware) Tapped(t *hwtap.Tap) Hardware {
+func (h Hardware) Tapped(t *console.Tap) Hardware {
 	h.Keypad = t.Keypad(h.Keypad)
 	h.Display = t.Display(h.Display)
 	h.Indicator = t.Indicator(h.Indicator)

@@ -12,7 +12,6 @@ import (
 	"time"
 
 	"timeclock/agent/console"
-	"timeclock/agent/console/hwtap"
 	"timeclock/agent/factoryreset"
 	"timeclock/clock"
 	"timeclock/hal"
@@ -116,7 +115,7 @@ func TestTappedHardwareDivertsTheRunLoop(t *testing.T) {
 	b, _ := sim.New(&sim.Opts{Cols: 20, Rows: 4, Now: clk.Now})
 	defer b.Halt()
 	var logs syncbuf.Buffer
-	tap := hwtap.New()
+	tap := console.NewTap()
 	hw := Hardware{Model: "sim", Keypad: b.Keypad(), Display: b.Display(), Badges: []hal.BadgeReader{b.BadgeReader()}, Indicator: b.Indicator()}.Tapped(tap)
 	cfg := DefaultConfig()
 	cfg.StateDir = t.TempDir()

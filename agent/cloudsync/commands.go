@@ -7,14 +7,13 @@ import (
 	"fmt"
 	"strings"
 
-	"timeclock/agent/cloudsync/mqttlink"
 	"timeclock/wire"
 )
 
 // onCommand carries out one command and answers it on cmd/result. A
 // command is carried out once: its result is stored (fsynced) before it is
 // published, and a command seen again gets the stored result.
-func (s *Syncer) onCommand(ctx context.Context, c *mqttlink.Conn, out *outbox, payload []byte) error {
+func (s *Syncer) onCommand(ctx context.Context, c *conn, out *outbox, payload []byte) error {
 	cmd, err := wire.DecodeCommand(payload)
 	if err != nil {
 		id := commandID(payload)
@@ -81,7 +80,7 @@ func (s *Syncer) applyRoster(cmd wire.Command) (string, error) {
 // reboot answers first (stored, then published and acknowledged by the
 // broker), then restarts: after the restart the command is answered from
 // the store and the clock does not reboot again.
-func (s *Syncer) reboot(ctx context.Context, c *mqttlink.Conn, cmd wire.Command) error {
+func (s *Syncer) reboot(ctx context.Context, c *conn, cmd wire.Command) error {
 	if s.o.Reboot == nil {
 		return s.answer(ctx, c, result(cmd.ID, errors.New("this clock cannot restart itself"), ""))
 	}
@@ -109,7 +108,7 @@ func result(id string, err error, detail string) wire.CommandResult {
 }
 
 // answer stores a result, then publishes it.
-func (s *Syncer) answer(ctx context.Context, c *mqttlink.Conn, r wire.CommandResult) error {
+func (s *Syncer) answer(ctx context.Context, c *conn, r wire.CommandResult) error {
 	if err := s.handled.put(r, s.clk.Now()); err != nil {
 		s.log.Error("command result not stored; answering anyway", "id", r.ID, "err", err)
 	}
@@ -117,14 +116,14 @@ func (s *Syncer) answer(ctx context.Context, c *mqttlink.Conn, r wire.CommandRes
 	return nil
 }
 
-func (s *Syncer) publishResult(c *mqttlink.Conn, r wire.CommandResult) {
+func (s *Syncer) publishResult(c *conn, r wire.CommandResult) {
 	c.Publish(wire.Topic(s.o.Identity.DeviceID, wire.TopicCmdResult), mustJSON(r), false)
 }
 
 // completeDisable ends the last transmission: every punch is acknowledged,
 // so the command is answered with the last sequence number, the clock says
 // goodbye, and its credentials are erased.
-func (s *Syncer) completeDisable(ctx context.Context, c *mqttlink.Conn) error {
+func (s *Syncer) completeDisable(ctx context.Context, c *conn) error {
 	cmd := *s.disabling
 	res, ok := s.handled.get(cmd.ID)
 	if !ok {

@@ -8,7 +8,6 @@ import (
 	"sync"
 	"time"
 
-	"timeclock/agent/cloudsync/mqttlink"
 	"timeclock/agent/journal"
 	"timeclock/clock"
 	"timeclock/wire"
@@ -19,7 +18,7 @@ var errSwitch = errors.New("the TLS port answers again")
 
 // session runs one connection: it sends the pending punches, takes acks
 // and commands, checks in, and returns when the connection ends.
-func (s *Syncer) session(ctx context.Context, c *mqttlink.Conn) error {
+func (s *Syncer) session(ctx context.Context, c *conn) error {
 	id := s.o.Identity.DeviceID
 	if err := c.Subscribe(ctx, wire.Topic(id, wire.TopicAck), wire.Topic(id, wire.TopicCmd)); err != nil {
 		return err
@@ -38,7 +37,7 @@ func (s *Syncer) session(ctx context.Context, c *mqttlink.Conn) error {
 	// Over the WebSocket fallback, the TLS port is probed now and then.
 	var retryT clock.Timer
 	var retry <-chan time.Time
-	if c.Via() != mqttlink.TLS {
+	if c.Via() != viaTLS {
 		retryT = s.clk.NewTimer(s.cfg.RetryPreferred)
 		defer retryT.Stop()
 		retry = retryT.C()
@@ -60,7 +59,7 @@ func (s *Syncer) session(ctx context.Context, c *mqttlink.Conn) error {
 			s.goodbye(c)
 			return ctx.Err()
 		case <-c.Lost():
-			return fmt.Errorf("%w: %v", mqttlink.ErrLost, c.LostErr())
+			return fmt.Errorf("%w: %v", errLost, c.LostErr())
 		case <-c.Ready():
 			for _, m := range c.Take() {
 				if err := s.inbound(ctx, c, out, m); err != nil {
@@ -90,7 +89,7 @@ func (s *Syncer) session(ctx context.Context, c *mqttlink.Conn) error {
 			if err == nil {
 				s.log.Info("the MQTT TLS port answers again; moving back from the WebSocket")
 				s.goodbye(c)
-				s.via = mqttlink.TLS
+				s.via = viaTLS
 				return errSwitch
 			}
 			s.log.Debug("the MQTT TLS port still does not answer", "err", err)
@@ -110,7 +109,7 @@ func stoppedTimer(clk clock.Clock) clock.Timer {
 // transmission is acknowledged, answers SyncNow once nothing is pending,
 // publishes a changed status (at most every StatusGap) and arms the ack
 // timer for the oldest batch out.
-func (s *Syncer) settle(ctx context.Context, c *mqttlink.Conn, out *outbox, statusDue, ackDue clock.Timer) error {
+func (s *Syncer) settle(ctx context.Context, c *conn, out *outbox, statusDue, ackDue clock.Timer) error {
 	idle := len(out.flights) == 0 && s.o.Journal.Pending() == 0
 	if s.disabling != nil && s.finalAcked && idle {
 		return s.completeDisable(ctx, c)
@@ -138,7 +137,7 @@ func (s *Syncer) settle(ctx context.Context, c *mqttlink.Conn, out *outbox, stat
 // InFlight batches are out. While the clock is being disabled every batch
 // is the last transmission (marked Final); when everything was out already
 // an empty Final batch says the transmission is complete.
-func (s *Syncer) fill(c *mqttlink.Conn, out *outbox) {
+func (s *Syncer) fill(c *conn, out *outbox) {
 	for len(out.flights) < s.cfg.InFlight {
 		ps, err := s.o.Journal.PendingAfter(out.cursor, s.cfg.BatchSize)
 		if err != nil {
@@ -158,7 +157,7 @@ func (s *Syncer) fill(c *mqttlink.Conn, out *outbox) {
 
 // send publishes one batch; the cloud's ack, not the broker's PUBACK,
 // settles it.
-func (s *Syncer) send(c *mqttlink.Conn, out *outbox, ps []wire.Punch, final bool) {
+func (s *Syncer) send(c *conn, out *outbox, ps []wire.Punch, final bool) {
 	b := out.add(ps, final, s.clk.Now())
 	c.Publish(wire.Topic(s.o.Identity.DeviceID, wire.TopicPunches), encodeBatch(b), false)
 	s.sent.Add(int64(len(ps)))
@@ -169,7 +168,7 @@ func (s *Syncer) send(c *mqttlink.Conn, out *outbox, ps []wire.Punch, final bool
 }
 
 // resend sends again what the cloud has not acknowledged in AckTimeout.
-func (s *Syncer) resend(c *mqttlink.Conn, out *outbox) {
+func (s *Syncer) resend(c *conn, out *outbox) {
 	ps, final := out.expired(s.clk.Now().Add(-s.cfg.AckTimeout))
 	if len(ps) == 0 && !final {
 		return
@@ -184,7 +183,7 @@ func (s *Syncer) resend(c *mqttlink.Conn, out *outbox) {
 }
 
 // inbound handles one message from the broker.
-func (s *Syncer) inbound(ctx context.Context, c *mqttlink.Conn, out *outbox, m mqttlink.Message) error {
+func (s *Syncer) inbound(ctx context.Context, c *conn, out *outbox, m message) error {
 	_, suffix, ok := wire.SplitTopic(m.Topic)
 	switch {
 	case ok && suffix == wire.TopicAck:
@@ -201,7 +200,7 @@ func (s *Syncer) inbound(ctx context.Context, c *mqttlink.Conn, out *outbox, m m
 
 // onAck moves the punches an ack names to synced. Only then do they leave
 // the outbox; an ack that cannot be stored leaves them to be sent again.
-func (s *Syncer) onAck(c *mqttlink.Conn, out *outbox, payload []byte) {
+func (s *Syncer) onAck(c *conn, out *outbox, payload []byte) {
 	a, err := wire.DecodeAck(payload)
 	if err != nil {
 		s.log.Warn("ack rejected", "err", err)
@@ -235,7 +234,7 @@ func (s *Syncer) onAck(c *mqttlink.Conn, out *outbox, payload []byte) {
 
 // publishWait publishes at QoS 1 and waits for the broker's PUBACK (at most
 // the connect timeout).
-func (s *Syncer) publishWait(ctx context.Context, c *mqttlink.Conn, topic string, v any, retain bool) error {
+func (s *Syncer) publishWait(ctx context.Context, c *conn, topic string, v any, retain bool) error {
 	ctx, cancel := context.WithTimeout(ctx, s.cfg.ConnectTimeout)
 	defer cancel()
 	return c.Wait(ctx, c.Publish(topic, mustJSON(v), retain))
@@ -243,7 +242,7 @@ func (s *Syncer) publishWait(ctx context.Context, c *mqttlink.Conn, topic string
 
 // goodbye marks the clock offline (retained) before a clean disconnect,
 // which sends no will.
-func (s *Syncer) goodbye(c *mqttlink.Conn) {
+func (s *Syncer) goodbye(c *conn) {
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
 	defer cancel()
 	st := s.status(false)

@@ -4,7 +4,6 @@ import (
 	"context"
 	"time"
 
-	"timeclock/agent/cloudsync/mqttlink"
 	"timeclock/wire"
 )
 
@@ -42,7 +41,7 @@ func sameStatus(a, b wire.Status) bool {
 
 // publishStatus checks in (retained). force publishes even when nothing
 // changed: the periodic check-in and the first one of a connection.
-func (s *Syncer) publishStatus(c *mqttlink.Conn, force bool) {
+func (s *Syncer) publishStatus(c *conn, force bool) {
 	st := s.status(true)
 	if !force && sameStatus(st, s.lastStatus) {
 		return
@@ -53,9 +52,9 @@ func (s *Syncer) publishStatus(c *mqttlink.Conn, force bool) {
 
 // probeTLS is the TLS port's probe while the clock is on the WebSocket.
 func (s *Syncer) probeTLS(ctx context.Context) error {
-	return s.dialer().Probe(ctx, s.o.Identity.MQTT, mqttlink.TLS)
+	return s.brokerDialer().Probe(ctx, s.o.Identity.MQTT, viaTLS)
 }
 
-func (s *Syncer) dialer() mqttlink.Dialer {
-	return mqttlink.Dialer{TLS: s.tls, Timeout: s.cfg.ConnectTimeout, Dial: s.o.Dial}
+func (s *Syncer) brokerDialer() dialer {
+	return dialer{TLS: s.tls, Timeout: s.cfg.ConnectTimeout, Dial: s.o.Dial}
 }

@@ -21,7 +21,6 @@ import (
 	"sync/atomic"
 	"time"
 
-	"timeclock/agent/cloudsync/mqttlink"
 	"timeclock/agent/journal"
 	"timeclock/agent/roster"
 	"timeclock/agent/store"
@@ -34,7 +33,11 @@ import (
 // the last transmission is done and the credentials are erased.
 var ErrDisabled = errors.New("cloudsync: the clock was disabled by the administrator")
 
-// Device is the rest of the clock as the sync needs it.
+// Device is the rest of the clock as the sync needs it. Each command goes
+// to the owner of what it changes: rename, timezone and disable to the
+// Device (the agent keeps the identity, the zone the screens show and the
+// disable phase the punch loop obeys), a roster to Options.Roster, acks to
+// Options.Journal, reboot to Options.Reboot.
 type Device interface {
 	// Facts are what the check-in reports besides the journal's numbers.
 	Facts() Facts
@@ -98,7 +101,7 @@ type Syncer struct {
 
 	// Owned by Run's goroutine.
 	bo         backoff
-	via        mqttlink.Transport // tried first: the one that worked last
+	via        transport // tried first: the one that worked last
 	disabling  *wire.Command
 	finalAcked bool
 	finalSent  int
@@ -138,8 +141,8 @@ func New(o Options) (*Syncer, error) {
 	if err != nil {
 		return nil, fmt.Errorf("cloudsync: %w", err)
 	}
-	_, errTLS := mqttlink.BrokerURL(o.Identity.MQTT, mqttlink.TLS)
-	_, errWSS := mqttlink.BrokerURL(o.Identity.MQTT, mqttlink.WSS)
+	_, errTLS := brokerURL(o.Identity.MQTT, viaTLS)
+	_, errWSS := brokerURL(o.Identity.MQTT, viaWSS)
 	if errTLS != nil && errWSS != nil {
 		return nil, fmt.Errorf("cloudsync: identity: %w; %w", errTLS, errWSS)
 	}
@@ -159,7 +162,7 @@ func New(o Options) (*Syncer, error) {
 		batchBase: uint64(o.Clock.Now().UnixNano()),
 	}
 	if errTLS != nil {
-		s.via = mqttlink.WSS
+		s.via = viaWSS
 	}
 	return s, nil
 }
@@ -231,20 +234,20 @@ func (s *Syncer) Run(ctx context.Context) error {
 			}
 			s.setOffline(err.Error())
 		} else {
-			if s.disabling != nil && (errors.Is(err, mqttlink.ErrRefused) || s.handled.delivered(s.disabling.ID)) {
+			if s.disabling != nil && (errors.Is(err, errRefused) || s.handled.delivered(s.disabling.ID)) {
 				// Refused (not every broker says so plainly: Mosquitto
 				// drops a revoked certificate's connection), after the
 				// cloud had the result: the disable is over.
 				return s.refusedWhileDisabling(err)
 			}
-			if s.refused.Swap(errors.Is(err, mqttlink.ErrRefused)) != errors.Is(err, mqttlink.ErrRefused) {
+			if s.refused.Swap(errors.Is(err, errRefused)) != errors.Is(err, errRefused) {
 				s.o.Device.Changed()
 			}
 			// The first failure in a row is worth a warning; the rest
 			// of a long outage only at debug, with the count.
 			lvl := slog.LevelDebug
 			switch {
-			case errors.Is(err, mqttlink.ErrRefused):
+			case errors.Is(err, errRefused):
 				lvl = slog.LevelError
 			case s.bo.n == 0:
 				lvl = slog.LevelWarn
@@ -285,19 +288,19 @@ func (s *Syncer) reply(err error) {
 // connect tries the transport that worked last, then the other. A refusal
 // (the cloud answered and said no) is not a network problem: the other
 // port would say the same.
-func (s *Syncer) connect(ctx context.Context) (*mqttlink.Conn, error) {
+func (s *Syncer) connect(ctx context.Context) (*conn, error) {
 	var errs []error
-	for _, via := range []mqttlink.Transport{s.via, s.via.Other()} {
-		u, err := mqttlink.BrokerURL(s.o.Identity.MQTT, via)
+	for _, via := range []transport{s.via, s.via.Other()} {
+		u, err := brokerURL(s.o.Identity.MQTT, via)
 		if err != nil {
 			errs = append(errs, err)
 			continue
 		}
-		c, err := mqttlink.Connect(ctx, mqttlink.Options{
+		c, err := connectOnce(ctx, connOptions{
 			ClientID:  s.o.Identity.DeviceID,
 			URL:       u,
 			Via:       via,
-			Dialer:    s.dialer(),
+			Dialer:    s.brokerDialer(),
 			KeepAlive: s.cfg.KeepAlive,
 			WillTopic: wire.Topic(s.o.Identity.DeviceID, wire.TopicStatus),
 			Will:      mustJSON(s.status(false)),
@@ -310,7 +313,7 @@ func (s *Syncer) connect(ctx context.Context) (*mqttlink.Conn, error) {
 			return c, nil
 		}
 		errs = append(errs, fmt.Errorf("%s %s: %w", via, hostOf(u), err))
-		if errors.Is(err, mqttlink.ErrRefused) || ctx.Err() != nil {
+		if errors.Is(err, errRefused) || ctx.Err() != nil {
 			break
 		}
 	}
@@ -335,7 +338,7 @@ func (s *Syncer) refusedWhileDisabling(err error) error {
 	return ErrDisabled
 }
 
-func (s *Syncer) setOnline(c *mqttlink.Conn) {
+func (s *Syncer) setOnline(c *conn) {
 	s.refused.Store(false)
 	link := c.Via().String() + " " + c.Addr()
 	s.linkVia.Store(&link)

@@ -4,8 +4,6 @@ import (
 	"context"
 	"errors"
 	"io"
-
-	"timeclock/agent/console/hwtap"
 )
 
 // Field is one key=value line of the status, time or config output.
@@ -86,20 +84,6 @@ type PasscodeSource interface {
 	// PasscodeHash returns the hash kept with the device identity, or ""
 	// when there is none (not activated yet).
 	PasscodeHash() (string, error)
-}
-
-// Logs is the ring of recent log lines (agent/logring.Ring).
-type Logs interface {
-	// Tail returns the last n lines, oldest first.
-	Tail(n int) []string
-	// Cap is how many lines are kept.
-	Cap() int
-}
-
-// Bench lends the clock's devices to the hardware checks
-// (agent/console/hwtap.Tap).
-type Bench interface {
-	Borrow() (hwtap.Lent, func(), error)
 }
 
 // NotInBuild is the error of a command whose subsystem this build lacks.

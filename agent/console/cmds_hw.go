@@ -7,7 +7,6 @@ import (
 	"strings"
 	"time"
 
-	"timeclock/agent/console/hwtap"
 	"timeclock/clock"
 	"timeclock/hal"
 )
@@ -20,7 +19,7 @@ func cmdHW(cl *call) error {
 		return Missing("the hardware tap")
 	}
 	lent, release, err := cl.c.bench.Borrow()
-	if errors.Is(err, hwtap.ErrBusy) {
+	if errors.Is(err, errLent) {
 		return errors.New("another hardware check is running")
 	}
 	if err != nil {
@@ -40,7 +39,7 @@ func cmdHW(cl *call) error {
 }
 
 // show puts lines on the lent display, reporting a display error once.
-func show(cl *call, l hwtap.Lent, lines ...string) {
+func show(cl *call, l Lent, lines ...string) {
 	if l.Display == nil {
 		return
 	}
@@ -49,7 +48,7 @@ func show(cl *call, l hwtap.Lent, lines ...string) {
 	}
 }
 
-func hwKeypad(cl *call, l hwtap.Lent) error {
+func hwKeypad(cl *call, l Lent) error {
 	cl.printf("Keypad check: press keys on the clock; Ctrl-C ends. The clock takes no punches meanwhile.\n")
 	show(cl, l, "Keypad check", "Press keys")
 	n := 0
@@ -67,7 +66,7 @@ func hwKeypad(cl *call, l hwtap.Lent) error {
 	}
 }
 
-func hwBadge(cl *call, l hwtap.Lent) error {
+func hwBadge(cl *call, l Lent) error {
 	cl.printf("Badge check: present badges to the reader; Ctrl-C ends. The clock takes no punches meanwhile.\n")
 	show(cl, l, "Badge check", "Present a badge")
 	bad0, counted := l.BadFrames()
@@ -167,7 +166,7 @@ func step(cl *call, i, n int, what string) bool {
 	return err == nil
 }
 
-func hwDisplay(cl *call, l hwtap.Lent) error {
+func hwDisplay(cl *call, l Lent) error {
 	if l.Display == nil {
 		return errors.New("this clock has no display")
 	}
@@ -227,7 +226,7 @@ func fill(cols, rows int, at func(r, c int) byte) []string {
 	return lines
 }
 
-func hwLEDs(cl *call, l hwtap.Lent) error {
+func hwLEDs(cl *call, l Lent) error {
 	ind := l.Indicator
 	if ind == nil {
 		return errors.New("this clock has no LEDs or buzzer")

@@ -9,6 +9,13 @@
 // vanishes (a USB adapter unplugged) it is reopened with backoff, and the
 // technician logs in again. It depends on the clock only through the small
 // interfaces in agent.go.
+//
+// Its parts, one file each: the session (session.go) with its line editor
+// (editor.go) and port pump (pump.go), the passcode hashes (passcode.go;
+// cmd/timeclockd --hash-passcode uses HashPasscode), the login lockout
+// (lockout.go), the command table (commands.go, cmds_*.go), and the Tap
+// (tap.go) through which cmd/timeclockd wraps the board's devices so the
+// hardware checks can borrow them.
 package console
 
 import (
@@ -21,8 +28,7 @@ import (
 	"sync/atomic"
 	"time"
 
-	"timeclock/agent/console/passcode"
-	"timeclock/agent/console/portio"
+	"timeclock/agent/logring"
 	"timeclock/clock"
 )
 
@@ -84,7 +90,7 @@ func (c Config) Validate() error {
 		errs = append(errs, fmt.Errorf("console_lockout: %v (up to %v) out of range (at least 1s)", c.LockoutBase, c.LockoutMax))
 	}
 	if c.PasscodeHash != "" {
-		if err := passcode.Check(c.PasscodeHash); err != nil {
+		if err := checkPasscodeHash(c.PasscodeHash); err != nil {
 			errs = append(errs, fmt.Errorf("console_passcode_hash: %w", err))
 		}
 	}
@@ -109,9 +115,9 @@ type Options struct {
 	// Agent is the running clock.
 	Agent Agent
 	// Bench lends the devices to "hw"; nil leaves the hardware checks out.
-	Bench Bench
+	Bench *Tap
 	// Logs is the log ring for "log"; nil leaves it out.
-	Logs   Logs
+	Logs   *logring.Ring
 	Logger *slog.Logger
 	Clock  clock.Clock
 }
@@ -129,8 +135,8 @@ type Console struct {
 	port  string
 	open  func(context.Context) (io.ReadWriteCloser, error)
 	agent Agent
-	bench Bench
-	logs  Logs
+	bench *Tap
+	logs  *logring.Ring
 	log   *slog.Logger
 	clk   clock.Clock
 
@@ -219,7 +225,7 @@ func (c *Console) sleep(ctx context.Context, d time.Duration) bool {
 // serve runs one session on an open port until the port fails or ctx is
 // done; it closes the port. up is called once, when bytes first move.
 func (c *Console) serve(ctx context.Context, rw io.ReadWriteCloser, up func()) error {
-	p := portio.Start(rw, c.log, up)
+	p := startPump(rw, c.log, up)
 	defer p.Stop()
 	s := newSession(c, p)
 	return s.run(ctx)

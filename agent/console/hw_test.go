@@ -6,7 +6,6 @@ import (
 	"testing"
 	"time"
 
-	"timeclock/agent/console/hwtap"
 	"timeclock/hal"
 	"timeclock/hal/sim"
 	"timeclock/internal/await"
@@ -28,7 +27,7 @@ func newHWRig(t *testing.T) *hwRig {
 	if err != nil {
 		t.Fatal(err)
 	}
-	tap := hwtap.New()
+	tap := NewTap()
 	h := &hwRig{board: b, agentKeys: make(chan hal.KeyEvent, 8), agentReads: make(chan hal.BadgeEvent, 8)}
 	kp, rd := tap.Keypad(b.Keypad()), tap.BadgeReader(b.BadgeReader())
 	h.disp, h.ind = tap.Display(b.Display()), tap.Indicator(b.Indicator())

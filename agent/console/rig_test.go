@@ -16,7 +16,6 @@ import (
 
 	"golang.org/x/crypto/bcrypt"
 
-	"timeclock/agent/console/passcode"
 	"timeclock/agent/logring"
 	"timeclock/clock"
 	"timeclock/internal/await"
@@ -37,7 +36,7 @@ var (
 // tests fast; the console reads the cost from the hash).
 func testHash(t testing.TB) string {
 	hashOnce.Do(func() {
-		h, err := passcode.HashCost(techPass, bcrypt.MinCost)
+		h, err := HashPasscodeCost(techPass, bcrypt.MinCost)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -8,9 +8,6 @@ import (
 	"strings"
 	"time"
 
-	"timeclock/agent/console/lineedit"
-	"timeclock/agent/console/passcode"
-	"timeclock/agent/console/portio"
 	"timeclock/clock"
 )
 
@@ -47,9 +44,9 @@ type running struct {
 // channels, so Ctrl-C and idle logout work while a command runs.
 type session struct {
 	c   *Console
-	p   *portio.Pump
+	p   *pump
 	ctx context.Context // the session's lifetime; command output stops with it
-	ed  *lineedit.Editor
+	ed  *lineEditor
 	out []byte // echo and prompts, flushed once per loop turn
 
 	loggedIn     bool
@@ -60,8 +57,8 @@ type session struct {
 	logoutReason string // set while a command is stopped to log out
 }
 
-func newSession(c *Console, p *portio.Pump) *session {
-	return &session{c: c, p: p, ed: lineedit.New(maxLine, historySize)}
+func newSession(c *Console, p *pump) *session {
+	return &session{c: c, p: p, ed: newLineEditor(maxLine, historySize)}
 }
 
 func (s *session) run(ctx context.Context) (err error) {
@@ -134,7 +131,7 @@ func (s *session) flush() {
 
 // say adds a message (lines ending in "\n") to the output.
 func (s *session) say(msg string) {
-	s.out = append(s.out, portio.TerminalText([]byte(msg+"\n"))...)
+	s.out = append(s.out, terminalText([]byte(msg+"\n"))...)
 }
 
 func (s *session) prompt() { s.out = s.ed.Start(s.out, promptShell, false) }
@@ -146,14 +143,14 @@ func (s *session) input(data []byte) {
 			data = s.whileRunning(data)
 			continue
 		}
-		var ev lineedit.Event
+		var ev editEvent
 		var line string
 		s.out, ev, line = s.ed.Feed(s.out, data[0])
 		data = data[1:]
 		switch ev {
-		case lineedit.Line:
+		case editLine:
 			s.line(line)
-		case lineedit.Interrupt:
+		case editInterrupt:
 			s.interrupt()
 		}
 	}
@@ -342,7 +339,7 @@ func (s *session) loginLine(line string) {
 		s.loginPrompt()
 		return
 	}
-	ok, err := passcode.Verify(hash, line)
+	ok, err := VerifyPasscode(hash, line)
 	if err != nil {
 		s.c.log.Error("console passcode hash unusable", "from", source, "err", err)
 		s.say("The passcode hash from the " + source + " is not usable: " + err.Error())

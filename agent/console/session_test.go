@@ -8,7 +8,6 @@ import (
 
 	"golang.org/x/crypto/bcrypt"
 
-	"timeclock/agent/console/passcode"
 	"timeclock/internal/await"
 )
 
@@ -234,7 +233,7 @@ func TestNoPasscodeKeepsConsoleClosed(t *testing.T) {
 }
 
 func TestActivationPasscodeWinsOverConfig(t *testing.T) {
-	other, err := passcode.HashCost("9999", bcrypt.MinCost)
+	other, err := HashPasscodeCost("9999", bcrypt.MinCost)
 	if err != nil {
 		t.Fatal(err)
 	}

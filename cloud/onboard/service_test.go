@@ -1,7 +1,6 @@
 package onboard
 
 import (
-	"bytes"
 	"context"
 	"crypto/ecdsa"
 	"crypto/elliptic"
@@ -26,6 +25,7 @@ import (
 	"timeclock/cloud/store"
 	"timeclock/cloud/store/boltstore"
 	"timeclock/internal/await"
+	"timeclock/internal/syncbuf"
 	"timeclock/wire"
 )
 
@@ -57,7 +57,7 @@ func (r *recorder) all() []mail.Message {
 type fixture struct {
 	svc *Service
 	clk *clock.Fake
-	log *bytes.Buffer
+	log *syncbuf.Buffer
 	db  store.Store
 	ca  *pki.CA
 }
@@ -85,27 +85,16 @@ func newFixture(t *testing.T, m mail.Mailer) *fixture {
 	if err != nil {
 		t.Fatal(err)
 	}
-	f := &fixture{clk: clock.NewFake(t0), log: &bytes.Buffer{}, db: db, ca: ca}
+	f := &fixture{clk: clock.NewFake(t0), log: &syncbuf.Buffer{}, db: db, ca: ca}
 	cfg := DefaultConfig()
 	cfg.MailFrom = "Timeclock Cloud <noreply@cloud.example>"
 	cfg.MQTT = wire.Endpoints{TLS: "cloud.example:59777", WebSocket: "wss://cloud.example:59778/mqtt"}
 	f.svc, err = New(cfg, Deps{Store: db, CA: ca, Mailer: m, Clock: f.clk,
-		Log: slog.New(slog.NewTextHandler(&syncWriter{w: f.log}, &slog.HandlerOptions{Level: slog.LevelDebug}))})
+		Log: slog.New(slog.NewTextHandler(f.log, &slog.HandlerOptions{Level: slog.LevelDebug}))})
 	if err != nil {
 		t.Fatal(err)
 	}
 	return f
-}
-
-type syncWriter struct {
-	mu sync.Mutex
-	w  *bytes.Buffer
-}
-
-func (s *syncWriter) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.w.Write(p)
 }
 
 var dev = wire.Device{Serial: "BN65-000042", Model: "BN6500", Firmware: "1.2.0"}

@@ -16,6 +16,7 @@ import (
 	"timeclock/cloud/roster"
 	"timeclock/cloud/store"
 	"timeclock/cloud/store/boltstore"
+	"timeclock/internal/syncbuf"
 	"timeclock/wire"
 )
 
@@ -48,18 +49,7 @@ type fixture struct {
 	bus  *bustest.Bus
 	gate *gate
 	reg  *registry.Registry
-	log  *strings.Builder
-}
-
-type syncWriter struct {
-	mu sync.Mutex
-	b  *strings.Builder
-}
-
-func (w *syncWriter) Write(p []byte) (int, error) {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	return w.b.Write(p)
+	log  *syncbuf.Buffer
 }
 
 func setup(t testing.TB) *fixture {
@@ -69,8 +59,8 @@ func setup(t testing.TB) *fixture {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { st.Close() })
-	f := &fixture{st: st, clk: clock.NewFake(t0), bus: &bustest.Bus{}, gate: &gate{}, log: &strings.Builder{}}
-	log := slog.New(slog.NewTextHandler(&syncWriter{b: f.log}, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	f := &fixture{st: st, clk: clock.NewFake(t0), bus: &bustest.Bus{}, gate: &gate{}, log: &syncbuf.Buffer{}}
+	log := slog.New(slog.NewTextHandler(f.log, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	f.reg, err = registry.New(registry.DefaultConfig(), registry.Deps{Store: st, Clock: f.clk, Log: log})
 	if err != nil {
 		t.Fatal(err)

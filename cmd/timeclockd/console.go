@@ -17,7 +17,6 @@ import (
 
 	"timeclock/agent"
 	"timeclock/agent/console"
-	"timeclock/agent/console/hwtap"
 	"timeclock/agent/logring"
 )
 
@@ -60,7 +59,7 @@ func (f consoleFile) config(noLogin bool) console.Config {
 
 // startConsole runs the serial console on fc.Console until ctx is done.
 func startConsole(ctx context.Context, wg *sync.WaitGroup, fc fileConfig, noLogin bool, a *agent.Agent,
-	tap *hwtap.Tap, ring *logring.Ring, log *slog.Logger, sys agent.System) error {
+	tap *console.Tap, ring *logring.Ring, log *slog.Logger, sys agent.System) error {
 	cfg := fc.consoleFile.config(noLogin)
 	con, err := console.New(console.Options{
 		Config: cfg, Port: fc.Console, Open: portOpener(fc.Console, cfg),

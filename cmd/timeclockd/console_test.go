@@ -15,7 +15,7 @@ import (
 
 	"golang.org/x/crypto/bcrypt"
 
-	"timeclock/agent/console/passcode"
+	"timeclock/agent/console"
 	"timeclock/internal/await"
 	"timeclock/internal/daemontest"
 	"timeclock/internal/testenv"
@@ -66,7 +66,7 @@ func (p *ptyPair) stop() {
 // the race-built clock checks it quickly; TestHashPasscode covers the
 // documented --hash-passcode path with the real cost.
 func cheapHash(t testing.TB) string {
-	h, err := passcode.HashCost(techPass, bcrypt.MinCost)
+	h, err := console.HashPasscodeCost(techPass, bcrypt.MinCost)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -283,7 +283,7 @@ func TestHashPasscode(t *testing.T) {
 		t.Fatal(err)
 	}
 	h := strings.TrimSpace(string(out))
-	if ok, err := passcode.Verify(h, "7391"); !ok || err != nil || strings.Contains(h, "7391") {
+	if ok, err := console.VerifyPasscode(h, "7391"); !ok || err != nil || strings.Contains(h, "7391") {
 		t.Fatalf("hash %q: %v %v", h, ok, err)
 	}
 	cmd = exec.Command(bin, "--hash-passcode")

@@ -10,7 +10,7 @@ import (
 
 	"golang.org/x/term"
 
-	"timeclock/agent/console/passcode"
+	"timeclock/agent/console"
 )
 
 // hashPasscode implements --hash-passcode: it reads a technician passcode
@@ -44,7 +44,7 @@ func hashPasscode(in *os.File, out, prompt io.Writer) error {
 		}
 		pass = strings.TrimRight(line, "\r\n")
 	}
-	h, err := passcode.Hash(pass)
+	h, err := console.HashPasscode(pass)
 	if err != nil {
 		return err
 	}

@@ -15,7 +15,7 @@ import (
 	"time"
 
 	"timeclock/agent"
-	"timeclock/agent/console/hwtap"
+	"timeclock/agent/console"
 	"timeclock/agent/factoryreset"
 	"timeclock/agent/logring"
 	"timeclock/board"
@@ -245,7 +245,7 @@ func openBoard(model board.Model, log *slog.Logger) (*board.Set, error) {
 
 // hardware is what the agent drives. With a console, the devices go
 // through a tap the console's hardware checks borrow them from.
-func hardware(model board.Model, set *board.Set, console bool) (agent.Hardware, *hwtap.Tap) {
+func hardware(model board.Model, set *board.Set, withConsole bool) (agent.Hardware, *console.Tap) {
 	var ifaces []string
 	for _, n := range model.Network {
 		ifaces = append(ifaces, n.Name)
@@ -259,10 +259,10 @@ func hardware(model board.Model, set *board.Set, console bool) (agent.Hardware, 
 		Network:   ifaces,
 		WiFi:      wifiIfaces(model),
 	}
-	if !console {
+	if !withConsole {
 		return hw, nil
 	}
-	tap := hwtap.New()
+	tap := console.NewTap()
 	return hw.Tapped(tap), tap
 }
 

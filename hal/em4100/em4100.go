@@ -23,7 +23,6 @@ import (
 	"timeclock/hal"
 	"timeclock/hal/internal/badgeq"
 	"timeclock/hal/internal/portloop"
-	"timeclock/hal/internal/repeat"
 )
 
 // Opener opens the port, again after it vanished.
@@ -58,7 +57,7 @@ type Dev struct {
 
 	// Owned by the read loop's goroutine.
 	parse  parser
-	filter repeat.Filter
+	filter badgeq.RepeatFilter
 }
 
 var (
@@ -80,7 +79,7 @@ func New(name string, open Opener, opts *Opts) (*Dev, error) {
 	if err != nil {
 		return nil, err
 	}
-	d := &Dev{name: name, opts: o, reads: badgeq.New(o.Queue), done: make(chan struct{}), filter: repeat.Filter{Window: o.Repeat}}
+	d := &Dev{name: name, opts: o, reads: badgeq.New(o.Queue), done: make(chan struct{}), filter: badgeq.RepeatFilter{Window: o.Repeat}}
 	d.loop = portloop.Start(port, open, d.chunk, portloop.Opts{Name: name, Backoff: o.Backoff, MaxBackoff: o.MaxBackoff, Logger: o.Logger})
 	return d, nil
 }

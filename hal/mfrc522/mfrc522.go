@@ -30,7 +30,6 @@ import (
 
 	"timeclock/hal"
 	"timeclock/hal/internal/badgeq"
-	"timeclock/hal/internal/repeat"
 )
 
 // Opts configures a reader.
@@ -64,7 +63,7 @@ type Dev struct {
 	err   error
 	bad   atomic.Uint64
 
-	filter repeat.Filter // owned by the loop
+	filter badgeq.RepeatFilter // owned by the loop
 }
 
 var (
@@ -115,7 +114,7 @@ func New(port spi.Port, reset gpio.PinOut, irq gpio.PinIn, opts *Opts) (*Dev, er
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	d := &Dev{ll: ll, port: port, irq: irq, opts: o, log: log, reads: badgeq.New(o.Queue), done: make(chan struct{}), filter: repeat.Filter{Window: o.Repeat}}
+	d := &Dev{ll: ll, port: port, irq: irq, opts: o, log: log, reads: badgeq.New(o.Queue), done: make(chan struct{}), filter: badgeq.RepeatFilter{Window: o.Repeat}}
 	d.wg.Add(1)
 	go d.run()
 	return d, nil

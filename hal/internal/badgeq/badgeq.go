@@ -1,5 +1,7 @@
-// Package badgeq carries a badge reader's reads, good badges and rejected
-// frames alike, from the driver's reading goroutine to ReadBadge.
+// Package badgeq is what the badge reader drivers share: a Queue that
+// carries a reader's reads, good badges and rejected frames alike, from the
+// driver's reading goroutine to ReadBadge, and a RepeatFilter that turns a
+// card held over the reader into one read.
 package badgeq
 
 import (

@@ -1,4 +1,4 @@
-package hwtap
+package console
 
 import (
 	"context"
@@ -61,7 +61,7 @@ func TestBorrowDivertsInputAndRestoresOutput(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer b.Halt()
-	tap := New()
+	tap := NewTap()
 	kp, rd := tap.Keypad(b.Keypad()), tap.BadgeReader(b.BadgeReader())
 	disp, ind := tap.Display(b.Display()), tap.Indicator(b.Indicator())
 	if _, ok := disp.(hal.Backlight); !ok {
@@ -80,7 +80,7 @@ func TestBorrowDivertsInputAndRestoresOutput(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, _, err := tap.Borrow(); !errors.Is(err, ErrBusy) {
+	if _, _, err := tap.Borrow(); !errors.Is(err, errLent) {
 		t.Fatalf("second Borrow: %v, want ErrBusy", err)
 	}
 	b.Press(hal.Key5)
@@ -140,10 +140,10 @@ func TestBorrowDivertsInputAndRestoresOutput(t *testing.T) {
 func TestSlowBorrowerNeverBlocks(t *testing.T) {
 	b, _ := sim.New(&sim.Opts{Cols: 20, Rows: 4, Queue: 100})
 	defer b.Halt()
-	tap := New()
+	tap := NewTap()
 	agentKeys, _ := agentSide(t, tap.Keypad(b.Keypad()), tap.BadgeReader(b.BadgeReader()))
 	_, release, _ := tap.Borrow()
-	for range 3 * queue {
+	for range 3 * lentQueue {
 		if err := b.Press(hal.Key0); err != nil {
 			t.Fatal(err)
 		}
@@ -174,7 +174,7 @@ func (c *countingSim) BadFrames() uint64 { return c.n }
 func TestBadFramesSummed(t *testing.T) {
 	b, _ := sim.New(nil)
 	defer b.Halt()
-	tap := New()
+	tap := NewTap()
 	w := tap.BadgeReader(&countingSim{BadgeReader: b.BadgeReader(), n: 3})
 	if fc, ok := w.(hal.FrameCounter); !ok || fc.BadFrames() != 3 {
 		t.Fatal("wrapper hides the reader's frame counter")
@@ -185,7 +185,7 @@ func TestBadFramesSummed(t *testing.T) {
 	if n, ok := l.BadFrames(); !ok || n != 7 {
 		t.Fatalf("BadFrames = %d, %v; want 7, true", n, ok)
 	}
-	if !strings.Contains(ErrBusy.Error(), "lent") {
-		t.Fatal(ErrBusy)
+	if !strings.Contains(errLent.Error(), "lent") {
+		t.Fatal(errLent)
 	}
 }

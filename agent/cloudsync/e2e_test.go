@@ -1,8 +1,10 @@
-// Package e2e tests the clock's sync end to end over loopback: the real
-// timeclock-cloud (its embedded broker, or a real Mosquitto) and real
-// timeclockd processes on the simulated board, driven through the control
-// socket; what the cloud stored is read through its admin API.
-package e2e
+package cloudsync_test
+
+// The clock's sync end to end over loopback: the real timeclock-cloud (its
+// embedded broker, or a real Mosquitto) and real timeclockd processes on
+// the simulated board, driven through the control socket; what the cloud
+// stored is read through its admin API. An external test package: these
+// tests see the sync only as the processes do.
 
 import (
 	"crypto/tls"
@@ -246,13 +248,13 @@ func connectAs(t *testing.T, c *e2e.Cloud, dev string, cert tls.Certificate) err
 	return tok.Error()
 }
 
-// TestDisable: disabled while online, or while offline with punches
+// TestDisableEndToEnd: disabled while online, or while offline with punches
 // waiting, the clock sends its last transmission, the cloud records it
 // (its final sequence number), the clock erases
 // its credentials and says "Disabled by administrator", refuses punches,
 // stays disabled across a restart, and the cloud refuses its old
 // certificate. F4 sets it up again.
-func TestDisable(t *testing.T) {
+func TestDisableEndToEnd(t *testing.T) {
 	for _, b := range brokers {
 		for _, offline := range []bool{false, true} {
 			name := b + "/online"

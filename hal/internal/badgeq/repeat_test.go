@@ -1,14 +1,14 @@
-package repeat
+package badgeq
 
 import (
 	"testing"
 	"time"
 )
 
-func TestFilter(t *testing.T) {
+func TestRepeatFilter(t *testing.T) {
 	t0 := time.Unix(1000, 0)
 	at := func(ms int) time.Time { return t0.Add(time.Duration(ms) * time.Millisecond) }
-	f := Filter{Window: time.Second}
+	f := RepeatFilter{Window: time.Second}
 	for i, s := range []struct {
 		card string
 		ms   int

@@ -1,36 +1,22 @@
-// Package lineedit is the serial console's line editor: it turns the bytes
-// a terminal (picocom, minicom, screen) sends into lines, and answers with
-// the echo a terminal user expects.
-//
-// Keys: printable ASCII is inserted at the end of the line; Backspace (DEL
-// or BS) deletes the last character, Ctrl-W the last word, Ctrl-U the whole
-// line; Ctrl-C cancels the line; Ctrl-L redraws; Up and Down walk the
-// history; CR, LF or CR LF (and telnet's CR NUL) end the line. Other escape
-// sequences (arrows left and right, function keys, mouse reports) are read
-// whole and ignored, as are other control characters and non-ASCII bytes.
-//
-// The Editor is a pure state machine: Feed takes one byte and returns what
-// to write back and what happened. It never blocks and never grows beyond
-// its line limit, whatever it is fed.
-package lineedit
+package console
 
-// Event is what a byte completed.
-type Event uint8
+// editEvent is what a byte completed.
+type editEvent uint8
 
 // Events Feed returns.
 const (
-	None      Event = iota
-	Line            // a line was entered; the text is returned with it
-	Interrupt       // Ctrl-C: the line was cancelled
+	editNone      editEvent = iota
+	editLine                // a line was entered; the text is returned with it
+	editInterrupt           // Ctrl-C: the line was cancelled
 )
 
-func (e Event) String() string {
+func (e editEvent) String() string {
 	switch e {
-	case None:
+	case editNone:
 		return "none"
-	case Line:
+	case editLine:
 		return "line"
-	case Interrupt:
+	case editInterrupt:
 		return "interrupt"
 	}
 	return "event?"
@@ -54,8 +40,22 @@ const (
 	escSS3            // ESC O seen: one more byte
 )
 
-// Editor edits one line at a time and keeps the history.
-type Editor struct {
+// lineEditor is the console's line editor: it edits one line at a time and
+// keeps the history. It turns the bytes a terminal (picocom, minicom,
+// screen) sends into lines, and answers with the echo a terminal user
+// expects.
+//
+// Keys: printable ASCII is inserted at the end of the line; Backspace (DEL
+// or BS) deletes the last character, Ctrl-W the last word, Ctrl-U the whole
+// line; Ctrl-C cancels the line; Ctrl-L redraws; Up and Down walk the
+// history; CR, LF or CR LF (and telnet's CR NUL) end the line. Other escape
+// sequences (arrows left and right, function keys, mouse reports) are read
+// whole and ignored, as are other control characters and non-ASCII bytes.
+//
+// The lineEditor is a pure state machine: Feed takes one byte and returns what
+// to write back and what happened. It never blocks and never grows beyond
+// its line limit, whatever it is fed.
+type lineEditor struct {
 	max     int
 	histMax int
 
@@ -73,15 +73,15 @@ type Editor struct {
 	lastCR bool // the previous byte was CR: a following LF or NUL is part of it
 }
 
-// New returns an editor for lines of at most maxLine bytes, keeping the last
+// newLineEditor returns an editor for lines of at most maxLine bytes, keeping the last
 // histMax lines.
-func New(maxLine, histMax int) *Editor {
-	return &Editor{max: max(maxLine, 1), histMax: max(histMax, 0)}
+func newLineEditor(maxLine, histMax int) *lineEditor {
+	return &lineEditor{max: max(maxLine, 1), histMax: max(histMax, 0)}
 }
 
 // Start begins a new line with the prompt, appending the prompt to out. A
 // masked line (a passcode) is not echoed and not kept in the history.
-func (e *Editor) Start(out []byte, prompt string, masked bool) []byte {
+func (e *lineEditor) Start(out []byte, prompt string, masked bool) []byte {
 	e.prompt, e.masked = prompt, masked
 	e.buf = e.buf[:0]
 	e.rang = false
@@ -91,26 +91,26 @@ func (e *Editor) Start(out []byte, prompt string, masked bool) []byte {
 }
 
 // Text is the line typed so far.
-func (e *Editor) Text() string { return string(e.buf) }
+func (e *lineEditor) Text() string { return string(e.buf) }
 
 // History returns the remembered lines, oldest first.
-func (e *Editor) History() []string { return append([]string(nil), e.hist...) }
+func (e *lineEditor) History() []string { return append([]string(nil), e.hist...) }
 
 // Feed takes one input byte, appends the echo to out and reports the event
-// it completed. After Line or Interrupt the caller calls Start for the next
+// it completed. After editLine or editInterrupt the caller calls Start for the next
 // line.
-func (e *Editor) Feed(out []byte, c byte) ([]byte, Event, string) {
+func (e *lineEditor) Feed(out []byte, c byte) ([]byte, editEvent, string) {
 	if e.lastCR {
 		e.lastCR = false
 		if c == '\n' || c == 0 {
-			return out, None, ""
+			return out, editNone, ""
 		}
 	}
 	if e.esc != escNone {
 		var handled bool
 		out, handled = e.escape(out, c)
 		if handled {
-			return out, None, ""
+			return out, editNone, ""
 		}
 		// A control byte broke off the sequence: treat it as typed.
 	}
@@ -121,7 +121,7 @@ func (e *Editor) Feed(out []byte, c byte) ([]byte, Event, string) {
 				e.rang = true
 				out = append(out, bell...)
 			}
-			return out, None, ""
+			return out, editNone, ""
 		}
 		e.buf = append(e.buf, c)
 		if !e.masked {
@@ -153,7 +153,7 @@ func (e *Editor) Feed(out []byte, c byte) ([]byte, Event, string) {
 	case c == 0x03: // Ctrl-C
 		e.buf = e.buf[:0]
 		out = append(out, "^C"+crlf...)
-		return out, Interrupt, ""
+		return out, editInterrupt, ""
 	case c == '\r' || c == '\n':
 		e.lastCR = c == '\r'
 		line := string(e.buf)
@@ -167,17 +167,17 @@ func (e *Editor) Feed(out []byte, c byte) ([]byte, Event, string) {
 		}
 		e.histPos = len(e.hist)
 		out = append(out, crlf...)
-		return out, Line, line
+		return out, editLine, line
 	case c == 0x1b:
 		e.esc, e.csiArg = escStart, false
 	}
 	// Anything else (Tab, other controls, bytes >= 0x80) is ignored.
-	return out, None, ""
+	return out, editNone, ""
 }
 
 // escape continues an escape sequence with c. It returns false when c is a
 // control character that ends the sequence without belonging to it.
-func (e *Editor) escape(out []byte, c byte) ([]byte, bool) {
+func (e *lineEditor) escape(out []byte, c byte) ([]byte, bool) {
 	if c == 0x1b { // a new sequence starts over the unfinished one
 		e.esc, e.csiArg = escStart, false
 		return out, true
@@ -219,7 +219,7 @@ func (e *Editor) escape(out []byte, c byte) ([]byte, bool) {
 // arrow handles the final byte of a cursor key: A is Up, B is Down; the
 // rest (Left, Right, Home, End) are ignored because the cursor stays at the
 // end of the line.
-func (e *Editor) arrow(out []byte, c byte) []byte {
+func (e *lineEditor) arrow(out []byte, c byte) []byte {
 	if e.masked || len(e.hist) == 0 {
 		return out
 	}
@@ -253,7 +253,7 @@ func (e *Editor) arrow(out []byte, c byte) []byte {
 	return e.redraw(out)
 }
 
-func (e *Editor) rubout(out []byte, n int) []byte {
+func (e *lineEditor) rubout(out []byte, n int) []byte {
 	n = min(n, len(e.buf))
 	e.buf = e.buf[:len(e.buf)-n]
 	e.rang = false
@@ -266,7 +266,7 @@ func (e *Editor) rubout(out []byte, n int) []byte {
 }
 
 // redraw rewrites the prompt and line in place.
-func (e *Editor) redraw(out []byte) []byte {
+func (e *lineEditor) redraw(out []byte) []byte {
 	out = append(out, clearLine...)
 	out = append(out, e.prompt...)
 	return append(out, e.buf...)

@@ -1,4 +1,4 @@
-package lineedit
+package console
 
 import (
 	"fmt"
@@ -9,18 +9,18 @@ import (
 // typed feeds input to e, starting a new line after each event the way the
 // console does, and returns the events (as "line:TEXT" or "interrupt") and
 // everything echoed.
-func typed(e *Editor, input string, masked bool) ([]string, string) {
+func typed(e *lineEditor, input string, masked bool) ([]string, string) {
 	var evs []string
 	out := e.Start(nil, "> ", masked)
 	for i := 0; i < len(input); i++ {
-		var ev Event
+		var ev editEvent
 		var line string
 		out, ev, line = e.Feed(out, input[i])
 		switch ev {
-		case Line:
+		case editLine:
 			evs = append(evs, "line:"+line)
 			out = e.Start(out, "> ", masked)
-		case Interrupt:
+		case editInterrupt:
 			evs = append(evs, "interrupt")
 			out = e.Start(out, "> ", masked)
 		}
@@ -54,7 +54,7 @@ func TestEditor(t *testing.T) {
 		{"ctrl-l redraws", "ab\x0c\r", []string{"line:ab"}, "> ab\x1b[H\x1b[2J> ab\r\n> "},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			got, echo := typed(New(64, 10), tc.in, false)
+			got, echo := typed(newLineEditor(64, 10), tc.in, false)
 			if strings.Join(got, "|") != strings.Join(tc.want, "|") {
 				t.Errorf("events %q, want %q", got, tc.want)
 			}
@@ -66,7 +66,7 @@ func TestEditor(t *testing.T) {
 }
 
 func TestHistory(t *testing.T) {
-	e := New(64, 3)
+	e := newLineEditor(64, 3)
 	typed(e, "one\rtwo\rtwo\r\rthree\r", false)
 	if h := strings.Join(e.History(), ","); h != "one,two,three" {
 		t.Fatalf("history %q (empty and repeated lines are not kept)", h)
@@ -80,7 +80,7 @@ func TestHistory(t *testing.T) {
 		{"\x1b[A\x1b[Bx\r", "x"},
 		{"\x1b[Ax\r", "threex"}, // an edited history line is a new line
 	} {
-		e := New(64, 3)
+		e := newLineEditor(64, 3)
 		typed(e, "one\rtwo\rthree\r", false)
 		got, _ := typed(e, tc.in, false)
 		if len(got) != 1 || got[0] != "line:"+tc.want {
@@ -94,7 +94,7 @@ func TestHistory(t *testing.T) {
 }
 
 func TestUpRedrawsLine(t *testing.T) {
-	e := New(64, 5)
+	e := newLineEditor(64, 5)
 	typed(e, "status\r", false)
 	_, echo := typed(e, "xy\x1b[A", false)
 	if !strings.HasSuffix(echo, "\r\x1b[K> status") {
@@ -102,8 +102,8 @@ func TestUpRedrawsLine(t *testing.T) {
 	}
 }
 
-func TestLongLine(t *testing.T) {
-	e := New(10, 5)
+func TestEditorLongLine(t *testing.T) {
+	e := newLineEditor(10, 5)
 	got, echo := typed(e, strings.Repeat("x", 25)+"\r", false)
 	if len(got) != 1 || got[0] != "line:"+strings.Repeat("x", 10) {
 		t.Fatalf("events %q", got)
@@ -114,7 +114,7 @@ func TestLongLine(t *testing.T) {
 }
 
 func TestMaskedNeverEchoes(t *testing.T) {
-	e := New(64, 5)
+	e := newLineEditor(64, 5)
 	typed(e, "status\r", false)
 	got, echo := typed(e, "s3cr3t\x7fT\x1b[A\r", true)
 	if len(got) != 1 || got[0] != "line:s3cr3T" {
@@ -153,10 +153,10 @@ func FuzzEditor(f *testing.F) {
 	f.Add([]byte("s3cret\r"), true)
 	f.Add([]byte("\x1b\x1b\x1b[[[\xff\xfe\r\r\n\n"), true)
 	f.Fuzz(func(t *testing.T, data []byte, masked bool) {
-		e := New(16, 4)
+		e := newLineEditor(16, 4)
 		out := e.Start(nil, "> ", masked)
 		for _, c := range data {
-			var ev Event
+			var ev editEvent
 			var line string
 			out, ev, line = e.Feed(out, c)
 			if len(e.Text()) > 16 || len(line) > 16 {
@@ -167,7 +167,7 @@ func FuzzEditor(f *testing.F) {
 					t.Fatalf("line %q holds a non-printable byte", line)
 				}
 			}
-			if ev != None {
+			if ev != editNone {
 				out = e.Start(out, "> ", masked)
 			}
 		}
@@ -178,13 +178,13 @@ func FuzzEditor(f *testing.F) {
 	})
 }
 
-func ExampleEditor() {
-	e := New(80, 10)
+func Example_lineEditor() {
+	e := newLineEditor(80, 10)
 	out := e.Start(nil, "timeclock> ", false)
 	for _, c := range []byte("statx\x7fus\r") {
-		var ev Event
+		var ev editEvent
 		var line string
-		if out, ev, line = e.Feed(out, c); ev == Line {
+		if out, ev, line = e.Feed(out, c); ev == editLine {
 			fmt.Printf("line %q\n", line)
 		}
 	}

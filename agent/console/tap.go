@@ -1,15 +1,4 @@
-// Package hwtap sits between the agent and the clock's devices so that the
-// serial console's hardware checks can borrow them. While the devices are
-// lent, key presses and badge reads go to the borrower instead of the punch
-// flow, the borrower alone drives the display and the LEDs, and what the
-// agent shows meanwhile is kept; on return the agent's last screen and LED
-// state come back.
-//
-// cmd/timeclockd wraps the board's devices with a Tap before handing them
-// to the agent (agent.Hardware.Tapped). The wrappers cost one mutex per
-// event and never block the agent: a borrower that does not keep up loses
-// events, the agent never waits for it.
-package hwtap
+package console
 
 import (
 	"context"
@@ -20,11 +9,11 @@ import (
 	"timeclock/hal"
 )
 
-// ErrBusy is returned by Borrow while the devices are already lent.
-var ErrBusy = errors.New("hwtap: the devices are lent to another check")
+// errLent is returned by Borrow while the devices are already lent.
+var errLent = errors.New("console: the devices are lent to another check")
 
-// queue is how many events a borrower may leave unread before losing some.
-const queue = 16
+// lentQueue is how many events a borrower may leave unread before losing some.
+const lentQueue = 16
 
 // Lent is what a borrower gets.
 type Lent struct {
@@ -39,7 +28,18 @@ type Lent struct {
 	BadFrames func() (n uint64, ok bool)
 }
 
-// Tap wraps devices and lends them. The zero value is not usable; call New.
+// Tap sits between the agent and the clock's devices so that the console's
+// hardware checks can borrow them. While the devices are lent, key presses
+// and badge reads go to the borrower instead of the punch flow, the
+// borrower alone drives the display and the LEDs, and what the agent shows
+// meanwhile is kept; on return the agent's last screen and LED state come
+// back.
+//
+// cmd/timeclockd wraps the board's devices with a Tap before handing them
+// to the agent (agent.Hardware.Tapped). The wrappers cost one mutex per
+// event and never block the agent: a borrower that does not keep up loses
+// events, the agent never waits for it. The zero value is not usable; call
+// NewTap.
 type Tap struct {
 	mu        sync.Mutex
 	lent      bool                // guarded by mu
@@ -52,20 +52,20 @@ type Tap struct {
 	counters  []hal.FrameCounter  // readers that count bad frames
 }
 
-// New returns a tap with nothing wrapped yet.
-func New() *Tap { return &Tap{leds: map[hal.LED]bool{}} }
+// NewTap returns a tap with nothing wrapped yet.
+func NewTap() *Tap { return &Tap{leds: map[hal.LED]bool{}} }
 
 // Borrow lends the devices until release is called (release may be called
-// more than once). It fails with ErrBusy while they are lent.
+// more than once). It fails with errLent while they are lent.
 func (t *Tap) Borrow() (Lent, func(), error) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	if t.lent {
-		return Lent{}, nil, ErrBusy
+		return Lent{}, nil, errLent
 	}
 	t.lent = true
-	t.keys = make(chan hal.KeyEvent, queue)
-	t.badges = make(chan hal.BadgeEvent, queue)
+	t.keys = make(chan hal.KeyEvent, lentQueue)
+	t.badges = make(chan hal.BadgeEvent, lentQueue)
 	counters := slices.Clone(t.counters)
 	l := Lent{
 		Keys: t.keys, Badges: t.badges, Display: t.display, Indicator: t.indicator,
@@ -109,7 +109,7 @@ func (t *Tap) Lent() bool {
 }
 
 // Keypad wraps the agent's keypad.
-func (t *Tap) Keypad(k hal.Keypad) hal.Keypad { return &keypad{Keypad: k, t: t} }
+func (t *Tap) Keypad(k hal.Keypad) hal.Keypad { return &tappedKeypad{Keypad: k, t: t} }
 
 // BadgeReader wraps one of the agent's badge readers.
 func (t *Tap) BadgeReader(r hal.BadgeReader) hal.BadgeReader {
@@ -117,9 +117,9 @@ func (t *Tap) BadgeReader(r hal.BadgeReader) hal.BadgeReader {
 		t.mu.Lock()
 		t.counters = append(t.counters, fc)
 		t.mu.Unlock()
-		return &countingReader{reader{BadgeReader: r, t: t}, fc}
+		return &tappedCountingReader{tappedReader{BadgeReader: r, t: t}, fc}
 	}
-	return &reader{BadgeReader: r, t: t}
+	return &tappedReader{BadgeReader: r, t: t}
 }
 
 // Display wraps the agent's display. Call it once.
@@ -127,9 +127,9 @@ func (t *Tap) Display(d hal.Display) hal.Display {
 	t.mu.Lock()
 	t.display = d
 	t.mu.Unlock()
-	w := &display{Display: d, t: t}
+	w := &tappedDisplay{Display: d, t: t}
 	if bl, ok := d.(hal.Backlight); ok {
-		return &backlitDisplay{display: w, bl: bl}
+		return &tappedBacklitDisplay{tappedDisplay: w, bl: bl}
 	}
 	return w
 }
@@ -139,16 +139,16 @@ func (t *Tap) Indicator(i hal.Indicator) hal.Indicator {
 	t.mu.Lock()
 	t.indicator = i
 	t.mu.Unlock()
-	return &indicator{Indicator: i, t: t}
+	return &tappedIndicator{Indicator: i, t: t}
 }
 
-type keypad struct {
+type tappedKeypad struct {
 	hal.Keypad
 	t *Tap
 }
 
 // ReadKey returns the next key press that is not diverted to a borrower.
-func (k *keypad) ReadKey(ctx context.Context) (hal.KeyEvent, error) {
+func (k *tappedKeypad) ReadKey(ctx context.Context) (hal.KeyEvent, error) {
 	for {
 		ev, err := k.Keypad.ReadKey(ctx)
 		if err != nil || !k.t.divertKey(ev) {
@@ -170,13 +170,13 @@ func (t *Tap) divertKey(ev hal.KeyEvent) bool {
 	return true
 }
 
-type reader struct {
+type tappedReader struct {
 	hal.BadgeReader
 	t *Tap
 }
 
 // ReadBadge returns the next badge read that is not diverted to a borrower.
-func (r *reader) ReadBadge(ctx context.Context) (hal.BadgeEvent, error) {
+func (r *tappedReader) ReadBadge(ctx context.Context) (hal.BadgeEvent, error) {
 	for {
 		ev, err := r.BadgeReader.ReadBadge(ctx)
 		if err != nil || !r.t.divertBadge(ev) {
@@ -185,12 +185,12 @@ func (r *reader) ReadBadge(ctx context.Context) (hal.BadgeEvent, error) {
 	}
 }
 
-type countingReader struct {
-	reader
+type tappedCountingReader struct {
+	tappedReader
 	fc hal.FrameCounter
 }
 
-func (r *countingReader) BadFrames() uint64 { return r.fc.BadFrames() }
+func (r *tappedCountingReader) BadFrames() uint64 { return r.fc.BadFrames() }
 
 func (t *Tap) divertBadge(ev hal.BadgeEvent) bool {
 	t.mu.Lock()
@@ -205,13 +205,13 @@ func (t *Tap) divertBadge(ev hal.BadgeEvent) bool {
 	return true
 }
 
-type display struct {
+type tappedDisplay struct {
 	hal.Display
 	t *Tap
 }
 
 // Show shows the agent's screen, or only remembers it while lent.
-func (d *display) Show(lines []string) error {
+func (d *tappedDisplay) Show(lines []string) error {
 	d.t.mu.Lock()
 	defer d.t.mu.Unlock()
 	d.t.screen = slices.Clone(lines)
@@ -225,7 +225,7 @@ func (d *display) Show(lines []string) error {
 }
 
 // Clear blanks the agent's screen, or only remembers that while lent.
-func (d *display) Clear() error {
+func (d *tappedDisplay) Clear() error {
 	d.t.mu.Lock()
 	defer d.t.mu.Unlock()
 	d.t.screen = nil
@@ -235,20 +235,20 @@ func (d *display) Clear() error {
 	return d.Display.Clear()
 }
 
-type backlitDisplay struct {
-	*display
+type tappedBacklitDisplay struct {
+	*tappedDisplay
 	bl hal.Backlight
 }
 
-func (d *backlitDisplay) SetBacklight(on bool) error { return d.bl.SetBacklight(on) }
+func (d *tappedBacklitDisplay) SetBacklight(on bool) error { return d.bl.SetBacklight(on) }
 
-type indicator struct {
+type tappedIndicator struct {
 	hal.Indicator
 	t *Tap
 }
 
 // SetLED switches the LED, or only remembers the agent's wish while lent.
-func (i *indicator) SetLED(led hal.LED, on bool) error {
+func (i *tappedIndicator) SetLED(led hal.LED, on bool) error {
 	i.t.mu.Lock()
 	defer i.t.mu.Unlock()
 	i.t.leds[led] = on
@@ -259,7 +259,7 @@ func (i *indicator) SetLED(led hal.LED, on bool) error {
 }
 
 // Beep sounds unless the indicator is lent: a beep cannot be put back later.
-func (i *indicator) Beep(ctx context.Context, p hal.Pattern) error {
+func (i *tappedIndicator) Beep(ctx context.Context, p hal.Pattern) error {
 	if i.t.Lent() {
 		return nil
 	}

@@ -1,4 +1,4 @@
-package e2e
+package cloudsync_test
 
 import (
 	"crypto/tls"

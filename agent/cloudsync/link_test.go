@@ -1,4 +1,4 @@
-package mqttlink
+package cloudsync
 
 import (
 	"errors"
@@ -14,20 +14,20 @@ func TestBrokerURL(t *testing.T) {
 	ep := wire.Endpoints{TLS: "cloud.example:59777", WebSocket: "wss://cloud.example:59778/mqtt"}
 	for _, tc := range []struct {
 		ep   wire.Endpoints
-		t    Transport
+		t    transport
 		want string
 		bad  bool
 	}{
-		{ep, TLS, "mqtts://cloud.example:59777", false},
-		{ep, WSS, "wss://cloud.example:59778/mqtt", false},
-		{wire.Endpoints{}, TLS, "", true},
-		{wire.Endpoints{}, WSS, "", true},
-		{wire.Endpoints{WebSocket: "https://cloud.example/mqtt"}, WSS, "", true},
-		{wire.Endpoints{WebSocket: "wss:///mqtt"}, WSS, "", true},
+		{ep, viaTLS, "mqtts://cloud.example:59777", false},
+		{ep, viaWSS, "wss://cloud.example:59778/mqtt", false},
+		{wire.Endpoints{}, viaTLS, "", true},
+		{wire.Endpoints{}, viaWSS, "", true},
+		{wire.Endpoints{WebSocket: "https://cloud.example/mqtt"}, viaWSS, "", true},
+		{wire.Endpoints{WebSocket: "wss:///mqtt"}, viaWSS, "", true},
 	} {
-		got, err := BrokerURL(tc.ep, tc.t)
+		got, err := brokerURL(tc.ep, tc.t)
 		if got != tc.want || (err != nil) != tc.bad {
-			t.Errorf("BrokerURL(%+v, %s) = %q, %v", tc.ep, tc.t, got, err)
+			t.Errorf("brokerURL(%+v, %s) = %q, %v", tc.ep, tc.t, got, err)
 		}
 	}
 }
@@ -50,7 +50,7 @@ func TestRefusal(t *testing.T) {
 			t.Errorf("refusal(%v) = %v, want %v", tc.err, got, tc.want)
 		}
 	}
-	if TLS.Other() != WSS || WSS.Other() != TLS || TLS.String() != "tls" || WSS.String() != "wss" {
+	if viaTLS.Other() != viaWSS || viaWSS.Other() != viaTLS || viaTLS.String() != "tls" || viaWSS.String() != "wss" {
 		t.Error("transport names")
 	}
 }

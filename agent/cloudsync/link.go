@@ -1,10 +1,4 @@
-// Package mqttlink is one MQTT session of the clock with the cloud's
-// broker: MQTT 3.1.1 over TLS with the clock's client certificate, or over
-// secure WebSocket; a persistent session; a paho client made for this
-// connection alone, with a memory store (the journal, not paho, keeps what
-// must not be lost). Inbound messages are queued without ever blocking
-// paho, for the sync's goroutine to take.
-package mqttlink
+package cloudsync
 
 import (
 	"context"
@@ -23,35 +17,35 @@ import (
 	"timeclock/wire"
 )
 
-// Transport is how the clock reaches the broker.
-type Transport uint8
+// transport is how the clock reaches the broker.
+type transport uint8
 
 const (
-	// TLS is MQTT over TLS with the client certificate (port 59777).
-	TLS Transport = iota
-	// WSS is MQTT over secure WebSocket (port 59778): the fallback
+	// viaTLS is MQTT over TLS with the client certificate (port 59777).
+	viaTLS transport = iota
+	// viaWSS is MQTT over secure WebSocket (port 59778): the fallback
 	// for networks that filter 59777.
-	WSS
+	viaWSS
 )
 
-func (t Transport) String() string {
-	if t == WSS {
+func (t transport) String() string {
+	if t == viaWSS {
 		return "wss"
 	}
 	return "tls"
 }
 
 // Other is the other transport.
-func (t Transport) Other() Transport { return 1 - t }
+func (t transport) Other() transport { return 1 - t }
 
 // Errors deciding what a failed connection attempt means.
 var (
-	// ErrRefused: the broker was reached and refused this clock (not
+	// errRefused: the broker was reached and refused this clock (not
 	// authorised, or its certificate refused in the TLS handshake).
 	// Trying the other port would only be refused again.
-	ErrRefused = errors.New("refused by the cloud")
-	// ErrLost: a live connection went down.
-	ErrLost = errors.New("connection lost")
+	errRefused = errors.New("refused by the cloud")
+	// errLost: a live connection went down.
+	errLost = errors.New("connection lost")
 )
 
 // refusal reports whether a connect error is the cloud refusing the clock
@@ -67,20 +61,25 @@ func refusal(err error) bool {
 	return strings.Contains(s, "remote error: tls:") && strings.Contains(s, "certificate")
 }
 
-// Message is a message from the broker.
-type Message struct {
+// message is a message from the broker.
+type message struct {
 	Topic   string
 	Payload []byte
 }
 
-// Conn is one MQTT session with the broker.
-type Conn struct {
+// conn is one MQTT session of the clock with the cloud's broker: MQTT
+// 3.1.1 over TLS with the clock's client certificate, or over secure
+// WebSocket; a persistent session; a paho client made for this connection
+// alone, with a memory store (the journal, not paho, keeps what must not be
+// lost). Inbound messages are queued without ever blocking paho, for Run's
+// goroutine to take.
+type conn struct {
 	client mqtt.Client
-	via    Transport
+	via    transport
 	addr   string
 
 	mu    sync.Mutex
-	queue []Message // guarded by mu
+	queue []message // guarded by mu
 	ready chan struct{}
 
 	lostOnce sync.Once
@@ -88,18 +87,18 @@ type Conn struct {
 	lostErr  error // set before lost is closed
 }
 
-// Dialer opens the network connection under a paho client.
-type Dialer struct {
+// dialer opens the network connection under a paho client.
+type dialer struct {
 	TLS     *tls.Config
 	Timeout time.Duration // bounds a whole connection attempt
 	// Dial is the TCP dial (nil: net.Dialer); tests and the sim inject it.
 	Dial func(ctx context.Context, network, addr string) (net.Conn, error)
 }
 
-// BrokerURL is the paho broker URL of a transport from the identity's
+// brokerURL is the paho broker URL of a transport from the identity's
 // endpoints.
-func BrokerURL(ep wire.Endpoints, t Transport) (string, error) {
-	if t == TLS {
+func brokerURL(ep wire.Endpoints, t transport) (string, error) {
+	if t == viaTLS {
 		if ep.TLS == "" {
 			return "", errors.New("no MQTT TLS endpoint")
 		}
@@ -118,7 +117,7 @@ func BrokerURL(ep wire.Endpoints, t Transport) (string, error) {
 // open is paho's connection opener: TLS on our own dial (so a filtered
 // port costs the connect timeout, not the system's minutes, and a stop
 // cuts it short), or paho's WebSocket with the same TLS config.
-func (d Dialer) open(ctx context.Context, uri *url.URL) (net.Conn, error) {
+func (d dialer) open(ctx context.Context, uri *url.URL) (net.Conn, error) {
 	tc := d.TLS.Clone()
 	tc.ServerName = uri.Hostname()
 	if uri.Scheme == "wss" {
@@ -142,12 +141,12 @@ func (d Dialer) open(ctx context.Context, uri *url.URL) (net.Conn, error) {
 	return c, nil
 }
 
-// Options are what a connection is made with.
-type Options struct {
+// connOptions are what a connection is made with.
+type connOptions struct {
 	ClientID  string
 	URL       string
-	Via       Transport
-	Dialer    Dialer
+	Via       transport
+	Dialer    dialer
 	KeepAlive time.Duration
 	// WillTopic and Will are the retained last will (the clock's offline
 	// status).
@@ -155,11 +154,11 @@ type Options struct {
 	Will      []byte
 }
 
-// Connect makes a paho client and connects it once (no retries, no
+// connectOnce makes a paho client and connects it once (no retries, no
 // auto-reconnect: the caller's backoff decides when to try again). A
-// refusal by the broker is ErrRefused.
-func Connect(ctx context.Context, o Options) (*Conn, error) {
-	c := &Conn{via: o.Via, ready: make(chan struct{}, 1), lost: make(chan struct{})}
+// refusal by the broker is errRefused.
+func connectOnce(ctx context.Context, o connOptions) (*conn, error) {
+	c := &conn{via: o.Via, ready: make(chan struct{}, 1), lost: make(chan struct{})}
 	u, _ := url.Parse(o.URL)
 	c.addr = u.Host
 	opts := mqtt.NewClientOptions().
@@ -183,7 +182,7 @@ func Connect(ctx context.Context, o Options) (*Conn, error) {
 		SetCustomOpenConnectionFn(func(u *url.URL, _ mqtt.ClientOptions) (net.Conn, error) { return o.Dialer.open(ctx, u) }).
 		SetBinaryWill(o.WillTopic, o.Will, 1, true).
 		SetDefaultPublishHandler(func(_ mqtt.Client, m mqtt.Message) {
-			c.push(Message{Topic: m.Topic(), Payload: m.Payload()})
+			c.push(message{Topic: m.Topic(), Payload: m.Payload()})
 		}).
 		SetConnectionLostHandler(func(_ mqtt.Client, err error) { c.markLost(err) })
 	c.client = mqtt.NewClient(opts)
@@ -199,14 +198,14 @@ func Connect(ctx context.Context, o Options) (*Conn, error) {
 	}
 	if err := tok.Error(); err != nil {
 		if refusal(err) {
-			return nil, fmt.Errorf("%w: %w", ErrRefused, err)
+			return nil, fmt.Errorf("%w: %w", errRefused, err)
 		}
 		return nil, err
 	}
 	return c, nil
 }
 
-func (c *Conn) push(m Message) {
+func (c *conn) push(m message) {
 	c.mu.Lock()
 	c.queue = append(c.queue, m)
 	c.mu.Unlock()
@@ -217,7 +216,7 @@ func (c *Conn) push(m Message) {
 }
 
 // Take returns the queued messages, oldest first.
-func (c *Conn) Take() []Message {
+func (c *conn) Take() []message {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	q := c.queue
@@ -225,7 +224,7 @@ func (c *Conn) Take() []Message {
 	return q
 }
 
-func (c *Conn) markLost(err error) {
+func (c *conn) markLost(err error) {
 	c.lostOnce.Do(func() {
 		c.lostErr = err
 		close(c.lost)
@@ -234,7 +233,7 @@ func (c *Conn) markLost(err error) {
 
 // Subscribe subscribes at QoS 1 and waits for the broker's answer.
 // Messages come through Ready and Take.
-func (c *Conn) Subscribe(ctx context.Context, topics ...string) error {
+func (c *conn) Subscribe(ctx context.Context, topics ...string) error {
 	filters := map[string]byte{}
 	for _, t := range topics {
 		filters[t] = 1
@@ -254,17 +253,17 @@ func (c *Conn) Subscribe(ctx context.Context, topics ...string) error {
 }
 
 // Publish sends at QoS 1 and returns paho's token without waiting.
-func (c *Conn) Publish(topic string, payload []byte, retain bool) mqtt.Token {
+func (c *conn) Publish(topic string, payload []byte, retain bool) mqtt.Token {
 	return c.client.Publish(topic, 1, retain, payload)
 }
 
 // Wait waits for a token, the connection's loss or ctx.
-func (c *Conn) Wait(ctx context.Context, tok mqtt.Token) error {
+func (c *conn) Wait(ctx context.Context, tok mqtt.Token) error {
 	select {
 	case <-tok.Done():
 		return tok.Error()
 	case <-c.lost:
-		return ErrLost
+		return errLost
 	case <-ctx.Done():
 		return ctx.Err()
 	}
@@ -272,15 +271,15 @@ func (c *Conn) Wait(ctx context.Context, tok mqtt.Token) error {
 
 // Close ends the session cleanly (a DISCONNECT, so no will is sent), or
 // tidies up after a lost one.
-func (c *Conn) Close() {
+func (c *conn) Close() {
 	c.client.Disconnect(250)
 }
 
 // Probe checks that a transport's port answers: TCP and the TLS handshake
 // with the client certificate, no MQTT session (that would end the one the
 // clock has).
-func (d Dialer) Probe(ctx context.Context, ep wire.Endpoints, t Transport) error {
-	u, err := BrokerURL(ep, t)
+func (d dialer) Probe(ctx context.Context, ep wire.Endpoints, t transport) error {
+	u, err := brokerURL(ep, t)
 	if err != nil {
 		return err
 	}
@@ -309,16 +308,16 @@ func (d Dialer) Probe(ctx context.Context, ep wire.Endpoints, t Transport) error
 }
 
 // Ready signals that messages are queued (Take them).
-func (c *Conn) Ready() <-chan struct{} { return c.ready }
+func (c *conn) Ready() <-chan struct{} { return c.ready }
 
 // Lost is closed when the connection went down; LostErr says why.
-func (c *Conn) Lost() <-chan struct{} { return c.lost }
+func (c *conn) Lost() <-chan struct{} { return c.lost }
 
 // LostErr is why the connection went down (after Lost is closed).
-func (c *Conn) LostErr() error { return c.lostErr }
+func (c *conn) LostErr() error { return c.lostErr }
 
 // Via is the transport of the session.
-func (c *Conn) Via() Transport { return c.via }
+func (c *conn) Via() transport { return c.via }
 
 // Addr is the broker's host:port.
-func (c *Conn) Addr() string { return c.addr }
+func (c *conn) Addr() string { return c.addr }

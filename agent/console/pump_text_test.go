@@ -1,4 +1,4 @@
-package portio
+package console
 
 import "testing"
 
@@ -15,7 +15,7 @@ func TestTerminalText(t *testing.T) {
 		"del\x7f":         "del?",
 		"Ann O'Neil née ": "Ann O'Neil née ",
 	} {
-		if got := string(TerminalText([]byte(in))); got != want {
+		if got := string(terminalText([]byte(in))); got != want {
 			t.Errorf("TerminalText(%q) = %q, want %q", in, got, want)
 		}
 	}

@@ -1,4 +1,6 @@
-// Package passcode hashes and checks the technician's console passcode.
+package console
+
+// The technician's console passcode, hashed and checked.
 //
 // A hash is a self-describing string: bcrypt ("$2a$10$..."), which the clock
 // makes, or argon2id in the PHC format
@@ -6,7 +8,6 @@
 // are slow and salted; comparisons are constant-time. bcrypt is the default
 // because it needs 4 KiB of memory where argon2id needs megabytes, and the
 // clock has little to spare.
-package passcode
 
 import (
 	"crypto/subtle"
@@ -20,15 +21,15 @@ import (
 	"golang.org/x/crypto/bcrypt"
 )
 
-// DefaultCost is the bcrypt cost Hash uses: about 50 ms on a desktop core
+// passcodeCost is the bcrypt cost HashPasscode uses: about 50 ms on a desktop core
 // and under a second on a Raspberry Pi Zero, slow enough with the console's
 // lockout to make guessing hopeless.
-const DefaultCost = 10
+const passcodeCost = 10
 
-// MinLen and MaxLen bound a passcode; bcrypt reads at most 72 bytes.
+// passcodeMinLen and passcodeMaxLen bound a passcode; bcrypt reads at most 72 bytes.
 const (
-	MinLen = 4
-	MaxLen = 72
+	passcodeMinLen = 4
+	passcodeMaxLen = 72
 )
 
 // Bounds on argon2id parameters, so a hostile hash cannot make the clock
@@ -41,16 +42,16 @@ const (
 	maxBcryptCost = 13
 )
 
-// ErrMalformed is returned for a hash the package cannot read.
-var ErrMalformed = errors.New("passcode: malformed hash")
+// errMalformedHash is returned for a hash the package cannot read.
+var errMalformedHash = errors.New("passcode: malformed hash")
 
-// Hash returns a new salted bcrypt hash of the passcode.
-func Hash(passcode string) (string, error) { return HashCost(passcode, DefaultCost) }
+// HashPasscode returns a new salted bcrypt hash of the passcode.
+func HashPasscode(passcode string) (string, error) { return HashPasscodeCost(passcode, passcodeCost) }
 
-// HashCost is Hash with a chosen bcrypt cost (tests use bcrypt.MinCost).
-func HashCost(passcode string, cost int) (string, error) {
-	if n := len(passcode); n < MinLen || n > MaxLen {
-		return "", fmt.Errorf("passcode: %d characters; want %d to %d", n, MinLen, MaxLen)
+// HashPasscodeCost is HashPasscode with a chosen bcrypt cost (tests use bcrypt.MinCost).
+func HashPasscodeCost(passcode string, cost int) (string, error) {
+	if n := len(passcode); n < passcodeMinLen || n > passcodeMaxLen {
+		return "", fmt.Errorf("passcode: %d characters; want %d to %d", n, passcodeMinLen, passcodeMaxLen)
 	}
 	h, err := bcrypt.GenerateFromPassword([]byte(passcode), cost)
 	if err != nil {
@@ -59,29 +60,30 @@ func HashCost(passcode string, cost int) (string, error) {
 	return string(h), nil
 }
 
-// Check reports whether hash is one Verify can use, without verifying.
-func Check(hash string) error {
+// checkPasscodeHash reports whether hash is one VerifyPasscode can use,
+// without verifying.
+func checkPasscodeHash(hash string) error {
 	switch scheme(hash) {
 	case "bcrypt":
 		cost, err := bcrypt.Cost([]byte(hash))
 		if err != nil {
-			return fmt.Errorf("%w: bcrypt: %v", ErrMalformed, err)
+			return fmt.Errorf("%w: bcrypt: %v", errMalformedHash, err)
 		}
 		if cost > maxBcryptCost {
-			return fmt.Errorf("%w: bcrypt cost %d over the clock's limit of %d", ErrMalformed, cost, maxBcryptCost)
+			return fmt.Errorf("%w: bcrypt cost %d over the clock's limit of %d", errMalformedHash, cost, maxBcryptCost)
 		}
 		return nil
 	case "argon2id":
 		_, err := parseArgon2id(hash)
 		return err
 	}
-	return fmt.Errorf("%w: want a bcrypt ($2b$...) or argon2id ($argon2id$...) hash", ErrMalformed)
+	return fmt.Errorf("%w: want a bcrypt ($2b$...) or argon2id ($argon2id$...) hash", errMalformedHash)
 }
 
-// Verify reports whether passcode matches hash. A hash it cannot read is an
-// error (ErrMalformed), never a match.
-func Verify(hash, passcode string) (bool, error) {
-	if err := Check(hash); err != nil {
+// VerifyPasscode reports whether passcode matches hash. A hash it cannot read is an
+// error (errMalformedHash), never a match.
+func VerifyPasscode(hash, passcode string) (bool, error) {
+	if err := checkPasscodeHash(hash); err != nil {
 		return false, err
 	}
 	switch scheme(hash) {
@@ -121,7 +123,7 @@ type argonHash struct {
 // without padding, as the PHC string format has it).
 func parseArgon2id(s string) (argonHash, error) {
 	bad := func(why string) (argonHash, error) {
-		return argonHash{}, fmt.Errorf("%w: argon2id: %s", ErrMalformed, why)
+		return argonHash{}, fmt.Errorf("%w: argon2id: %s", errMalformedHash, why)
 	}
 	f := strings.Split(s, "$")
 	if len(f) != 6 || f[0] != "" || f[1] != "argon2id" {

@@ -1,4 +1,4 @@
-package portio
+package console
 
 import (
 	"bytes"
@@ -43,7 +43,7 @@ func (g *gatePort) String() string {
 
 func TestWriteWaitHoldsBackCommandsNotTheSession(t *testing.T) {
 	g := newGatePort()
-	p := Start(g, slog.New(slog.DiscardHandler), func() {})
+	p := startPump(g, slog.New(slog.DiscardHandler), func() {})
 	big := bytes.Repeat([]byte("x"), maxQueued)
 	if err := p.WriteWait(context.Background(), big); err != nil {
 		t.Fatal(err)
@@ -70,7 +70,7 @@ func TestReadFailureEndsAndUpIsCalledOnce(t *testing.T) {
 	g := newGatePort()
 	close(g.gate)
 	ups := 0
-	p := Start(g, slog.New(slog.DiscardHandler), func() { ups++ })
+	p := startPump(g, slog.New(slog.DiscardHandler), func() { ups++ })
 	go g.w.Write([]byte("ab"))
 	select {
 	case b := <-p.In():

@@ -1,4 +1,4 @@
-package portio
+package console
 
 import (
 	"context"
@@ -6,11 +6,11 @@ import (
 	"unicode/utf8"
 )
 
-// TerminalText turns command output into what a terminal should get: "\n"
+// terminalText turns command output into what a terminal should get: "\n"
 // becomes "\r\n" (the port is raw), and control characters, C1 controls
 // and invalid UTF-8 become '?', so nothing a command prints (a log line, a
 // name from the cloud, a badge number) can drive the technician's terminal.
-func TerminalText(b []byte) []byte {
+func terminalText(b []byte) []byte {
 	out := make([]byte, 0, len(b)+len(b)/16)
 	for len(b) > 0 {
 		r, n := utf8.DecodeRune(b)
@@ -34,15 +34,15 @@ func TerminalText(b []byte) []byte {
 // waiting for room while the port is slow. It fails once ctx is done; the
 // console passes the session's context, not the command's, so an
 // interrupted command can still say how it ended.
-func (p *Pump) TextWriter(ctx context.Context) io.Writer { return textWriter{ctx, p} }
+func (p *pump) TextWriter(ctx context.Context) io.Writer { return textWriter{ctx, p} }
 
 type textWriter struct {
 	ctx context.Context
-	p   *Pump
+	p   *pump
 }
 
 func (w textWriter) Write(b []byte) (int, error) {
-	if err := w.p.WriteWait(w.ctx, TerminalText(b)); err != nil {
+	if err := w.p.WriteWait(w.ctx, terminalText(b)); err != nil {
 		return 0, err
 	}
 	return len(b), nil

@@ -1,9 +1,4 @@
-// Package portio moves bytes between the console's port and its session: a
-// reader and a writer goroutine per open port, so the session never blocks
-// on the port. The session's own output (echo, prompts) never waits;
-// command output waits for room while the terminal is slow; a terminal
-// that stops reading (writes time out) loses output, never the session.
-package portio
+package console
 
 import (
 	"bytes"
@@ -25,9 +20,13 @@ const (
 	readSize  = 256
 )
 
-// Pump moves bytes between one open port and the session: a reader and a
-// writer goroutine, both owned by the Pump and waited for in Stop.
-type Pump struct {
+// pump moves bytes between one open port and the session: a reader and a
+// writer goroutine, both owned by the pump and waited for in Stop, so the
+// session never blocks on the port. The session's own output (echo,
+// prompts) never waits; command output waits for room while the terminal
+// is slow; a terminal that stops reading (writes time out) loses output,
+// never the session.
+type pump struct {
 	rw  io.ReadWriteCloser
 	log *slog.Logger
 
@@ -47,10 +46,10 @@ type Pump struct {
 	wg         sync.WaitGroup
 }
 
-// Start starts moving bytes on an open port. up is called once, when bytes
+// startPump starts moving bytes on an open port. up is called once, when bytes
 // first move (the port works).
-func Start(rw io.ReadWriteCloser, log *slog.Logger, up func()) *Pump {
-	p := &Pump{
+func startPump(rw io.ReadWriteCloser, log *slog.Logger, up func()) *pump {
+	p := &pump{
 		rw: rw, log: log, up: up,
 		in:         make(chan []byte),
 		errc:       make(chan error, 2),
@@ -72,14 +71,14 @@ func signal(c chan struct{}) {
 	}
 }
 
-func (p *Pump) fail(err error) {
+func (p *pump) fail(err error) {
 	select {
 	case p.errc <- err:
 	default:
 	}
 }
 
-func (p *Pump) readLoop() {
+func (p *pump) readLoop() {
 	defer p.wg.Done()
 	buf := make([]byte, readSize)
 	for {
@@ -102,13 +101,13 @@ func (p *Pump) readLoop() {
 }
 
 // In delivers what the port reads, one chunk per read.
-func (p *Pump) In() <-chan []byte { return p.in }
+func (p *pump) In() <-chan []byte { return p.in }
 
 // Err delivers the port's failure (read or write); the session ends on it.
-func (p *Pump) Err() <-chan error { return p.errc }
+func (p *pump) Err() <-chan error { return p.errc }
 
 // Write queues the session's own output; it never blocks.
-func (p *Pump) Write(b []byte) {
+func (p *pump) Write(b []byte) {
 	if len(b) == 0 {
 		return
 	}
@@ -122,7 +121,7 @@ func (p *Pump) Write(b []byte) {
 
 // WriteWait queues command output, waiting for room while more than
 // maxQueued bytes are unwritten, until ctx is done.
-func (p *Pump) WriteWait(ctx context.Context, b []byte) error {
+func (p *pump) WriteWait(ctx context.Context, b []byte) error {
 	for {
 		p.mu.Lock()
 		if p.closing {
@@ -147,7 +146,7 @@ func (p *Pump) WriteWait(ctx context.Context, b []byte) error {
 }
 
 // take removes up to chunk bytes of queued output.
-func (p *Pump) take() ([]byte, bool) {
+func (p *pump) take() ([]byte, bool) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	n := min(len(p.buf), chunk)
@@ -159,13 +158,13 @@ func (p *Pump) take() ([]byte, bool) {
 	return out, false
 }
 
-func (p *Pump) putBack(b []byte) {
+func (p *pump) putBack(b []byte) {
 	p.mu.Lock()
 	p.buf = append(b, p.buf...)
 	p.mu.Unlock()
 }
 
-func (p *Pump) dropQueued() {
+func (p *pump) dropQueued() {
 	p.mu.Lock()
 	p.buf = p.buf[:0]
 	p.mu.Unlock()
@@ -176,7 +175,7 @@ func isTimeout(err error) bool {
 	return errors.Is(err, os.ErrDeadlineExceeded) || errors.As(err, &t) && t.Timeout()
 }
 
-func (p *Pump) writeLoop() {
+func (p *pump) writeLoop() {
 	defer p.wg.Done()
 	defer close(p.writerDone)
 	stalled := false
@@ -221,7 +220,7 @@ func (p *Pump) writeLoop() {
 
 // Stop lets the writer send what is queued (a last "Rebooting."), then
 // closes the port and waits for both goroutines.
-func (p *Pump) Stop() {
+func (p *pump) Stop() {
 	p.mu.Lock()
 	p.closing = true
 	p.mu.Unlock()
