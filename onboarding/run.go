@@ -17,16 +17,15 @@ import (
 	"timeclock/clock"
 	"timeclock/hal"
 	"timeclock/internal/atomicfile"
-	"timeclock/onboarding/cloudapi"
 	"timeclock/onboarding/identity"
 	"timeclock/onboarding/netcheck"
 	"timeclock/wire"
 )
 
-// Cloud is the onboarding API as the flow uses it; *cloudapi.Client is one.
+// Cloud is the onboarding API as the flow uses it; *Client is one.
 type Cloud interface {
 	Company(ctx context.Context, req wire.CompanyRequest) (wire.CompanyResponse, error)
-	RequestCode(ctx context.Context, req wire.CodeRequest) (cloudapi.CodeSent, error)
+	RequestCode(ctx context.Context, req wire.CodeRequest) (CodeAnswer, error)
 	Activate(ctx context.Context, req wire.ActivateRequest) (wire.ActivateResponse, error)
 }
 
@@ -291,7 +290,7 @@ func (r *runner) activate(ctx context.Context, m Model) (*identity.Identity, err
 	}
 	cert, err := identity.ParseCertificate([]byte(resp.Certificate))
 	if err != nil {
-		return nil, fmt.Errorf("%w: %w", cloudapi.ErrBadResponse, err)
+		return nil, fmt.Errorf("%w: %w", ErrBadResponse, err)
 	}
 	hash, err := identity.HashPasscode(resp.TechnicianPasscode)
 	if err != nil {
@@ -306,7 +305,7 @@ func (r *runner) activate(ctx context.Context, m Model) (*identity.Identity, err
 	// A certificate for another key or device is the cloud's mistake, not
 	// the clock's storage.
 	if err := id.Check(); err != nil {
-		return nil, fmt.Errorf("%w: %w", cloudapi.ErrBadResponse, err)
+		return nil, fmt.Errorf("%w: %w", ErrBadResponse, err)
 	}
 	if err := r.o.Store.Save(id); err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrSave, err)

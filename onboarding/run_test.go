@@ -20,7 +20,6 @@ import (
 	"timeclock/hal/sim"
 	"timeclock/internal/await"
 	"timeclock/internal/testpki"
-	"timeclock/onboarding/cloudapi"
 	"timeclock/onboarding/identity"
 	"timeclock/onboarding/netcheck"
 	"timeclock/wire"
@@ -72,12 +71,12 @@ func (f *fakeCloud) Company(ctx context.Context, req wire.CompanyRequest) (wire.
 	return acme, nil
 }
 
-func (f *fakeCloud) RequestCode(_ context.Context, req wire.CodeRequest) (cloudapi.CodeSent, error) {
+func (f *fakeCloud) RequestCode(_ context.Context, req wire.CodeRequest) (CodeAnswer, error) {
 	f.mu.Lock()
 	f.codes = append(f.codes, req)
 	f.mu.Unlock()
 	now := f.clk.Now()
-	return cloudapi.CodeSent{CodeResponse: wire.CodeResponse{SessionID: "sess-9", ExpiresAt: now.Add(10 * time.Minute), ResendAfter: now.Add(time.Minute), Recipients: 1}, ServerTime: now}, nil
+	return CodeAnswer{CodeResponse: wire.CodeResponse{SessionID: "sess-9", ExpiresAt: now.Add(10 * time.Minute), ResendAfter: now.Add(time.Minute), Recipients: 1}, ServerTime: now}, nil
 }
 
 func (f *fakeCloud) Activate(_ context.Context, req wire.ActivateRequest) (wire.ActivateResponse, error) {

@@ -15,7 +15,6 @@ import (
 	"timeclock/clock"
 	"timeclock/hal"
 	"timeclock/onboarding"
-	"timeclock/onboarding/cloudapi"
 	"timeclock/onboarding/identity"
 	"timeclock/onboarding/netcheck"
 	"timeclock/wire"
@@ -115,11 +114,11 @@ func (s Setup) Options(store *identity.Store, keys <-chan hal.KeyEvent) (onboard
 	if err != nil {
 		return onboarding.Options{}, err
 	}
-	cc := cloudapi.Config{BaseURL: s.CloudURL, CA: target.CA, Timeout: o.CloudTimeout, Clock: s.Clock}
+	cc := onboarding.ClientConfig{BaseURL: s.CloudURL, CA: target.CA, Timeout: o.CloudTimeout, Clock: s.Clock}
 	if o.Net != nil {
 		cc.Dial = o.Net.DialContext
 	}
-	client, err := cloudapi.New(cc)
+	client, err := onboarding.NewClient(cc)
 	if err != nil {
 		return onboarding.Options{}, err
 	}

@@ -1,4 +1,4 @@
-package cloudapi
+package onboarding
 
 import (
 	"context"
@@ -19,17 +19,17 @@ import (
 	"timeclock/wire"
 )
 
-// fakeCloud is an HTTPS server answering the onboarding paths from a table.
-type fakeCloud struct {
+// apiServer is an HTTPS server answering the onboarding paths from a table.
+type apiServer struct {
 	srv    *httptest.Server
 	ca     *testpki.CA
 	answer map[string]func(w http.ResponseWriter, body []byte)
 	got    map[string][]byte
 }
 
-func newFakeCloud(t *testing.T) *fakeCloud {
+func newAPIServer(t *testing.T) *apiServer {
 	t.Helper()
-	f := &fakeCloud{ca: testpki.NewCA(t, "fake cloud CA"), answer: map[string]func(http.ResponseWriter, []byte){}, got: map[string][]byte{}}
+	f := &apiServer{ca: testpki.NewCA(t, "fake cloud CA"), answer: map[string]func(http.ResponseWriter, []byte){}, got: map[string][]byte{}}
 	f.srv = httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		b, _ := io.ReadAll(r.Body)
 		f.got[r.URL.Path] = b
@@ -51,9 +51,9 @@ func newFakeCloud(t *testing.T) *fakeCloud {
 	return f
 }
 
-func (f *fakeCloud) client(t *testing.T) *Client {
+func (f *apiServer) client(t *testing.T) *Client {
 	t.Helper()
-	c, err := New(Config{BaseURL: f.srv.URL, CA: f.ca.Pool(), Timeout: 5 * time.Second})
+	c, err := NewClient(ClientConfig{BaseURL: f.srv.URL, CA: f.ca.Pool(), Timeout: 5 * time.Second})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -72,7 +72,7 @@ func reply(status int, v any) func(http.ResponseWriter, []byte) {
 var dev = wire.Device{Serial: "TC0011223344", Model: "sim", Firmware: "dev"}
 
 func TestCompany(t *testing.T) {
-	f := newFakeCloud(t)
+	f := newAPIServer(t)
 	f.answer[wire.PathCompany] = reply(200, wire.CompanyResponse{CompanyID: "123456", Name: "Acme Builders", Timezone: "America/Chicago"})
 	got, err := f.client(t).Company(context.Background(), wire.CompanyRequest{CompanyID: "123456", Device: dev})
 	if err != nil || got.Name != "Acme Builders" {
@@ -94,7 +94,7 @@ func TestCloudErrorsAreWireErrors(t *testing.T) {
 		{400, wire.Error{Code: wire.ErrWrongCode, Message: "wrong code", TriesLeft: 3}},
 		{409, wire.Error{Code: wire.ErrNoAdmins, Message: "no admin"}},
 	} {
-		f := newFakeCloud(t)
+		f := newAPIServer(t)
 		f.answer[wire.PathCompany] = reply(tc.status, tc.body)
 		_, err := f.client(t).Company(context.Background(), wire.CompanyRequest{CompanyID: "999"})
 		var we *wire.Error
@@ -105,7 +105,7 @@ func TestCloudErrorsAreWireErrors(t *testing.T) {
 }
 
 func TestRequestCodeCarriesServerTime(t *testing.T) {
-	f := newFakeCloud(t)
+	f := newAPIServer(t)
 	exp := time.Date(2026, 11, 22, 9, 10, 0, 0, time.UTC)
 	f.answer[wire.PathCode] = func(w http.ResponseWriter, _ []byte) {
 		w.Header().Set("Date", "Sun, 22 Nov 2026 09:00:00 GMT")
@@ -121,7 +121,7 @@ func TestRequestCodeCarriesServerTime(t *testing.T) {
 }
 
 func TestActivate(t *testing.T) {
-	f := newFakeCloud(t)
+	f := newAPIServer(t)
 	f.answer[wire.PathActivate] = reply(200, goodActivate(t, f.ca))
 	got, err := f.client(t).Activate(context.Background(), wire.ActivateRequest{SessionID: "s", Code: "123456", CSR: "x", Device: dev})
 	if err != nil || got.DeviceID != "dev-1" {
@@ -130,16 +130,16 @@ func TestActivate(t *testing.T) {
 }
 
 func TestTransportFailures(t *testing.T) {
-	f := newFakeCloud(t)
+	f := newAPIServer(t)
 	f.answer[wire.PathCompany] = reply(200, wire.CompanyResponse{CompanyID: "1", Name: "A", Timezone: "UTC"})
 
 	// A CA that did not sign the server's certificate.
-	other, _ := New(Config{BaseURL: f.srv.URL, CA: testpki.NewCA(t, "other").Pool()})
+	other, _ := NewClient(ClientConfig{BaseURL: f.srv.URL, CA: testpki.NewCA(t, "other").Pool()})
 	if _, err := other.Company(context.Background(), wire.CompanyRequest{}); !errors.Is(err, ErrUntrusted) {
 		t.Errorf("wrong CA: %v, want ErrUntrusted", err)
 	}
 	// The system roots do not know a private cloud CA either.
-	sys, _ := New(Config{BaseURL: f.srv.URL})
+	sys, _ := NewClient(ClientConfig{BaseURL: f.srv.URL})
 	if _, err := sys.Company(context.Background(), wire.CompanyRequest{}); !errors.Is(err, ErrUntrusted) {
 		t.Errorf("system roots: %v, want ErrUntrusted", err)
 	}
@@ -147,7 +147,7 @@ func TestTransportFailures(t *testing.T) {
 	ln, _ := net.Listen("tcp", "127.0.0.1:0")
 	addr := ln.Addr().String()
 	ln.Close()
-	down, _ := New(Config{BaseURL: "https://" + addr, CA: f.ca.Pool()})
+	down, _ := NewClient(ClientConfig{BaseURL: "https://" + addr, CA: f.ca.Pool()})
 	if _, err := down.Company(context.Background(), wire.CompanyRequest{}); !errors.Is(err, ErrUnreachable) {
 		t.Errorf("closed port: %v, want ErrUnreachable", err)
 	}
@@ -155,7 +155,7 @@ func TestTransportFailures(t *testing.T) {
 	hang := make(chan struct{})
 	defer close(hang)
 	f.answer[wire.PathCode] = func(http.ResponseWriter, []byte) { <-hang }
-	slow, _ := New(Config{BaseURL: f.srv.URL, CA: f.ca.Pool(), Timeout: 200 * time.Millisecond})
+	slow, _ := NewClient(ClientConfig{BaseURL: f.srv.URL, CA: f.ca.Pool(), Timeout: 200 * time.Millisecond})
 	if _, err := slow.RequestCode(context.Background(), wire.CodeRequest{}); !errors.Is(err, ErrUnreachable) {
 		t.Errorf("hanging server: %v, want ErrUnreachable", err)
 	}
@@ -182,7 +182,7 @@ func TestBadAnswers(t *testing.T) {
 		}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			f := newFakeCloud(t)
+			f := newAPIServer(t)
 			f.answer[wire.PathCompany] = tc.h
 			_, err := f.client(t).Company(context.Background(), wire.CompanyRequest{})
 			if !errors.Is(err, ErrBadResponse) {
@@ -193,10 +193,10 @@ func TestBadAnswers(t *testing.T) {
 }
 
 func TestUnsetClockUsesCloudTime(t *testing.T) {
-	f := newFakeCloud(t)
+	f := newAPIServer(t)
 	f.answer[wire.PathCompany] = reply(200, wire.CompanyResponse{CompanyID: "1", Name: "A", Timezone: "UTC"})
 	fc := clock.NewFake(time.Unix(60, 0)) // a clock without RTC after boot
-	c, _ := New(Config{BaseURL: f.srv.URL, CA: f.ca.Pool(), Clock: fc})
+	c, _ := NewClient(ClientConfig{BaseURL: f.srv.URL, CA: f.ca.Pool(), Clock: fc})
 	if _, err := c.Company(context.Background(), wire.CompanyRequest{}); !errors.Is(err, ErrUntrusted) {
 		t.Fatalf("1970 clock: %v, want the certificate refused", err)
 	}
@@ -208,7 +208,7 @@ func TestUnsetClockUsesCloudTime(t *testing.T) {
 
 func TestNewRefusesPlainHTTP(t *testing.T) {
 	for _, u := range []string{"http://cloud.example", "https://", "::"} {
-		if _, err := New(Config{BaseURL: u}); err == nil {
+		if _, err := NewClient(ClientConfig{BaseURL: u}); err == nil {
 			t.Errorf("%q accepted", u)
 		}
 	}
