@@ -249,14 +249,11 @@ func TestOnboardingWrongCA(t *testing.T) {
 	r.waitScreen("Cloud not trusted")
 }
 
+// The port a cloud URL names is onboarding's (onboarding.Setup.Target).
 func TestCloudPortsConfig(t *testing.T) {
 	c := DefaultConfig()
-	if c.CloudPortsFor() != netcheck.DefaultPorts {
-		t.Fatalf("default ports %+v", c.CloudPortsFor())
-	}
-	c.CloudURL = "https://127.0.0.1:18443"
-	if p := c.CloudPortsFor(); p.HTTPS != 18443 || p.MQTT != 59777 {
-		t.Fatalf("URL port not used: %+v", p)
+	if c.CloudPorts != netcheck.DefaultPorts {
+		t.Fatalf("default ports %+v", c.CloudPorts)
 	}
 	c.CloudPorts.MQTT = 0
 	if err := c.Validate(); err == nil || !strings.Contains(err.Error(), "cloud_ports") {

@@ -44,14 +44,20 @@ type Checker interface {
 type Options struct {
 	// Keys are the keypad's presses; the agent owns the keypad and
 	// forwards them.
-	Keys      <-chan hal.KeyEvent
+	Keys <-chan hal.KeyEvent
+	// Badges are the badge readers' swipes, which the agent forwards too.
+	// A badge swiped while onboarding is no punch: Run reads and drops it,
+	// so it is not taken as one after activation. May be nil.
+	Badges    <-chan hal.BadgeEvent
 	Display   hal.Display
 	Indicator hal.Indicator // may be nil
 	Clock     clock.Clock
 	Logger    *slog.Logger
 	Net       Checker
-	Cloud     Cloud
-	Store     *identity.Store
+	// Cloud is the onboarding API; Run closes it (when it has a Close)
+	// before it returns.
+	Cloud Cloud
+	Store *identity.Store
 	// Device is the clock as the cloud sees it (serial, model, firmware).
 	Device   wire.Device
 	CloudURL string
@@ -68,6 +74,9 @@ type Options struct {
 // returns the saved identity. It returns ctx.Err() when ctx ends first; the
 // progress so far is kept for the next start.
 func Run(ctx context.Context, o Options) (*identity.Identity, error) {
+	if c, ok := o.Cloud.(interface{ Close() }); ok {
+		defer c.Close()
+	}
 	if o.Keys == nil || o.Display == nil || o.Net == nil || o.Cloud == nil || o.Store == nil || o.StateDir == "" {
 		return nil, errors.New("onboarding: missing keys, display, network check, cloud, store or state dir")
 	}
@@ -77,9 +86,32 @@ func Run(ctx context.Context, o Options) (*identity.Identity, error) {
 	if o.Logger == nil {
 		o.Logger = slog.New(slog.DiscardHandler)
 	}
+	dctx, stop := context.WithCancel(ctx)
+	var wg sync.WaitGroup
+	defer wg.Wait()
+	defer stop()
+	if o.Badges != nil {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			dropBadges(dctx, o.Badges, o.Logger)
+		}()
+	}
 	cols, rows := o.Display.Size()
 	r := &runner{o: o, log: o.Logger, clk: o.Clock, mc: Machine{Cols: cols, Rows: rows, Ports: o.Ports, Zones: o.Zones}}
 	return r.run(ctx)
+}
+
+// dropBadges reads the badges swiped until ctx ends and logs each.
+func dropBadges(ctx context.Context, badges <-chan hal.BadgeEvent, log *slog.Logger) {
+	for {
+		select {
+		case <-badges:
+			log.Info("badge ignored: the clock is being onboarded")
+		case <-ctx.Done():
+			return
+		}
+	}
 }
 
 type runner struct {
