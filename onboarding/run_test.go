@@ -280,9 +280,6 @@ func TestRunNetworkProblemAndHelp(t *testing.T) {
 func TestRunRefusesAForeignCertificate(t *testing.T) {
 	clk := clock.NewFake(t0)
 	dir := t.TempDir()
-	b, _ := sim.New(&sim.Opts{Cols: 20, Rows: 4, Now: clk.Now})
-	defer b.Halt()
-	keys := make(chan hal.KeyEvent)
 	// The cloud signs a certificate for a key that is not the clock's.
 	cloud := newCloud(t, clk)
 	other, _ := identity.NewStore(t.TempDir()).Key()
@@ -290,37 +287,17 @@ func TestRunRefusesAForeignCertificate(t *testing.T) {
 	blk, _ := pem.Decode(csrPEM)
 	foreign, _ := x509.ParseCertificateRequest(blk.Bytes)
 	cloud.Answer(wire.PathActivate, fakecloud.Reply(http.StatusOK, cloud.Activation(foreign)))
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		Run(ctx, Options{Keys: keys, Display: b.Display(), Clock: clk, Net: fakeCheck{reportWith(okSteps...)},
-			Cloud: client(t, cloud), Store: identity.NewStore(dir), StateDir: dir,
-			Device: wire.Device{Serial: "TC1"}, Ports: netcheck.DefaultPorts})
-	}()
-	defer func() { cancel(); <-done }()
-	wait := func(s string) {
-		await.True(t, 5*time.Second, func() bool { return strings.Contains(strings.Join(b.Screen(), "\n"), s) }, "no %q: %q", s, b.Screen())
-	}
-	press := func(ks ...hal.Key) {
-		for _, k := range ks {
-			keys <- hal.KeyEvent{Key: k}
-		}
-	}
-	wait("Company ID")
-	for _, c := range "482913" {
-		press(hal.Key(c - '0'))
-	}
-	press(hal.KeyEnter)
-	wait("Acme")
-	press(hal.KeyEnter)
-	wait("Expires in")
-	for _, c := range theCode {
-		press(hal.Key(c - '0'))
-	}
-	press(hal.KeyEnter)
-	wait("Bad cloud answer")
-	if _, err := identity.NewStore(dir).Load(); !errors.Is(err, identity.ErrNotOnboarded) {
+	f := startFlow(t, dir, clk, cloud, reportWith(okSteps...))
+	f.waitScreen("Company ID")
+	f.typ(acme.CompanyID)
+	f.press(hal.KeyEnter)
+	f.waitScreen("Acme")
+	f.press(hal.KeyEnter)
+	f.waitScreen("Expires in")
+	f.typ(theCode)
+	f.press(hal.KeyEnter)
+	f.waitScreen("Bad cloud answer")
+	if _, err := f.store.Load(); !errors.Is(err, identity.ErrNotOnboarded) {
 		t.Fatalf("a foreign certificate was saved: %v", err)
 	}
 }
