@@ -2,7 +2,8 @@
 // (onboarding until the clock has an identity, then the punch loop) and,
 // beside them, the cloud sync and the console's view of the clock, and
 // reports the clock's status. Its parts are the sub-packages it drives:
-// punchflow, punchbook, onboard, disable, input, indicator, factoryreset.
+// punchflow, punchbook, disable, input, indicator, factoryreset; it starts
+// onboarding (package onboarding) and adopts the identity it returns.
 // It depends on hal interfaces only; cmd/timeclockd opens the board and
 // hands the devices in.
 package agent
@@ -16,9 +17,9 @@ import (
 
 	"timeclock/agent/cloudsync"
 	"timeclock/agent/indicator"
-	"timeclock/agent/onboard"
 	"timeclock/agent/punchbook"
 	"timeclock/clock"
+	"timeclock/onboarding"
 )
 
 // Options are the agent's injected dependencies.
@@ -38,7 +39,7 @@ type Options struct {
 	BootID    func() string
 	SinceBoot func() time.Duration
 	// Onboard are onboarding's system facts.
-	Onboard onboard.Options
+	Onboard onboarding.System
 	// System reboots the clock (the cloud's reboot command); nil refuses
 	// that command.
 	System System
@@ -71,8 +72,8 @@ type Agent struct {
 	syncer atomic.Pointer[cloudsync.Syncer] // while the sync runs
 	phase  atomic.Uint32                    // disablePhase, mirrored from the state file
 
-	ids         *onboard.Keeper // the identity, and the onboarding step while onboarding
-	onboardOpts onboard.Options
+	ids         *onboarding.Keeper // the identity, and the onboarding step while onboarding
+	onboardOpts onboarding.System
 
 	mu    sync.Mutex
 	state State // guarded by mu
@@ -139,7 +140,7 @@ func New(cfg Config, hw Hardware, o Options) (*Agent, error) {
 		signals:      indicator.New(hw.Indicator, o.Logger),
 		punched:      make(chan struct{}, 1),
 		redraw:       make(chan struct{}, 1),
-		ids:          onboard.NewKeeper(cfg.StateDir),
+		ids:          onboarding.NewKeeper(cfg.StateDir),
 		onboardOpts:  o.Onboard,
 	}
 	a.loc.Store(loc)

@@ -4,17 +4,32 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"time"
 
 	"timeclock/agent/disable"
-	"timeclock/agent/onboard"
 	"timeclock/hal"
 	"timeclock/onboarding"
 	"timeclock/onboarding/identity"
+	"timeclock/onboarding/netcheck"
 )
 
-// This file is the agent's onboarding mode and the identity it gets;
-// agent/onboard keeps the identity and runs onboarding.
+// This file is the agent's side of onboarding: the config it takes, the
+// onboarding mode that starts package onboarding, the identity it adopts,
+// and what the console and the sync ask of it (the passcode's hash, the
+// network check on demand, forgetting the identity). Package onboarding
+// keeps the identity and runs onboarding.
+
+// DefaultCloudPorts are the seed's four ports: HTTP 80, HTTPS 443, MQTT
+// 59777, MQTT over WebSocket 59778.
+var DefaultCloudPorts = netcheck.DefaultPorts
+
+func (c Config) validateCloudPorts() error {
+	if err := c.CloudPorts.Validate(); err != nil {
+		return fmt.Errorf("cloud_ports: %w", err)
+	}
+	return nil
+}
 
 // Identity returns the clock's identity, nil before onboarding.
 func (a *Agent) Identity() *identity.Identity { return a.ids.Identity() }
@@ -45,9 +60,9 @@ func (a *Agent) adopt(id *identity.Identity) {
 }
 
 // setup is this clock as onboarding sees it.
-func (a *Agent) setup() onboard.Setup {
-	return onboard.Setup{
-		CloudURL: a.cfg.CloudURL, CloudCA: a.cfg.CloudCA, Ports: a.cfg.CloudPortsFor(),
+func (a *Agent) setup() onboarding.Setup {
+	return onboarding.Setup{
+		CloudURL: a.cfg.CloudURL, CloudCA: a.cfg.CloudCA, Ports: a.cfg.CloudPorts,
 		StateDir: a.cfg.StateDir, Firmware: a.cfg.Version,
 		Model: a.hw.Model, Network: a.hw.Network, WiFi: a.hw.WiFi, Display: a.hw.Display, Indicator: a.hw.Indicator,
 		Clock: a.clk, Logger: a.log, System: a.onboardOpts,
@@ -84,13 +99,13 @@ func (a *Agent) onboard(ctx context.Context, keys <-chan hal.KeyEvent, badges <-
 	if a.cfg.CloudURL == "" {
 		return nil // standalone
 	}
-	opts, err := a.setup().Options(store, keys)
+	opts, err := a.setup().Options(store, keys, badges)
 	if err != nil {
 		return fmt.Errorf("agent: %w", err)
 	}
 	opts.OnState = func(s onboarding.State) { a.ids.SetStep(s.String()) }
 	a.setState(StateOnboarding, "cloud configured, no identity")
-	id, err = onboard.Run(ctx, opts, badges)
+	id, err = onboarding.Run(ctx, opts)
 	if ctx.Err() != nil {
 		return nil
 	}
@@ -126,4 +141,37 @@ func (a *Agent) resumeDisable() (bool, error) {
 	a.log.Warn("disabled by the administrator: punches are refused until the clock is set up again (F4 on its screen, or the console's onboard)",
 		"by", r.By, "disabled_at", r.At.Format(time.RFC3339), "final_seq", r.FinalSeq)
 	return true, nil
+}
+
+// PasscodeHash is the technician passcode's hash kept with the identity
+// (bcrypt, as agent/console/passcode checks it); "" before onboarding.
+func (a *Agent) PasscodeHash() (string, error) {
+	if id := a.Identity(); id != nil {
+		return id.PasscodeHash, nil
+	}
+	return "", nil
+}
+
+// EraseIdentity forgets the clock's identity: its files (key, certificate,
+// CA, manifest) and the copy in memory. The sync calls it when the cloud
+// disables the clock; the next start onboards again.
+func (a *Agent) EraseIdentity() error {
+	if err := a.ids.Erase(); err != nil {
+		return fmt.Errorf("agent: %w", err)
+	}
+	a.log.Warn("identity erased: the clock is no longer onboarded")
+	return nil
+}
+
+// NetCheck runs the network check against the configured cloud and writes
+// one line per step, then the advice for the first problem (the console's
+// netcheck). It returns an error only when there is nothing to check.
+func (a *Agent) NetCheck(ctx context.Context, out io.Writer) error {
+	if a.cfg.CloudURL == "" {
+		return errors.New("no cloud configured (--cloud): nothing to check against")
+	}
+	if err := a.setup().NetCheck(ctx, out); err != nil {
+		return fmt.Errorf("agent: %w", err)
+	}
+	return nil
 }

@@ -2,19 +2,9 @@ package agent
 
 import (
 	"context"
-	"crypto/tls"
-	"crypto/x509"
-	"encoding/json"
-	"encoding/pem"
-	"io"
-	"log"
 	"log/slog"
-	"net"
-	"net/http"
-	"net/http/httptest"
 	"os"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -24,93 +14,11 @@ import (
 	"timeclock/hal"
 	"timeclock/hal/sim"
 	"timeclock/internal/await"
+	"timeclock/internal/fakecloud"
 	"timeclock/internal/syncbuf"
 	"timeclock/internal/testpki"
 	"timeclock/onboarding/netcheck"
-	"timeclock/wire"
 )
-
-// httpCloud is a loopback cloud speaking the onboarding API: HTTPS with a
-// test CA, plain HTTP for the time, and listeners on the two MQTT ports.
-type httpCloud struct {
-	ca    *testpki.CA
-	https *httptest.Server
-	ports netcheck.Ports
-}
-
-func newHTTPCloud(t *testing.T) *httpCloud {
-	t.Helper()
-	c := &httpCloud{ca: testpki.NewCA(t, "agent test cloud")}
-	mux := http.NewServeMux()
-	answer := func(w http.ResponseWriter, status int, v any) {
-		w.Header().Set("Content-Type", "application/json")
-		w.WriteHeader(status)
-		json.NewEncoder(w).Encode(v)
-	}
-	mux.HandleFunc("POST "+wire.PathCompany, func(w http.ResponseWriter, r *http.Request) {
-		var req wire.CompanyRequest
-		json.NewDecoder(r.Body).Decode(&req)
-		if req.CompanyID != "482913" {
-			answer(w, 404, wire.Error{Code: wire.ErrUnknownCompany, Message: "no such company"})
-			return
-		}
-		answer(w, 200, wire.CompanyResponse{CompanyID: "482913", Name: "Acme Builders", Timezone: "America/Chicago"})
-	})
-	mux.HandleFunc("POST "+wire.PathCode, func(w http.ResponseWriter, r *http.Request) {
-		now := time.Now()
-		answer(w, 200, wire.CodeResponse{SessionID: "s1", ExpiresAt: now.Add(10 * time.Minute), ResendAfter: now.Add(time.Minute), Recipients: 1})
-	})
-	mux.HandleFunc("POST "+wire.PathActivate, func(w http.ResponseWriter, r *http.Request) {
-		var req wire.ActivateRequest
-		json.NewDecoder(r.Body).Decode(&req)
-		if req.Code != "739164" {
-			answer(w, 400, wire.Error{Code: wire.ErrWrongCode, TriesLeft: 4})
-			return
-		}
-		blk, _ := pem.Decode([]byte(req.CSR))
-		csr, err := x509.ParseCertificateRequest(blk.Bytes)
-		if err != nil {
-			answer(w, 400, wire.Error{Code: wire.ErrBadCSR})
-			return
-		}
-		answer(w, 200, wire.ActivateResponse{
-			DeviceID: "dev-5", Certificate: string(c.ca.SignCSR(t, csr, "dev-5")), CA: string(c.ca.PEM()),
-			MQTT: wire.Endpoints{TLS: "127.0.0.1:59777"}, Timezone: "America/Chicago", Nickname: "Back door",
-			TechnicianPasscode: "pass-1234", ActivatedAt: time.Now(),
-		})
-	})
-	c.https = httptest.NewUnstartedServer(mux)
-	c.https.Config.ErrorLog = log.New(io.Discard, "", 0)
-	c.https.TLS = &tls.Config{Certificates: []tls.Certificate{c.ca.Server(t, "127.0.0.1")}}
-	c.https.StartTLS()
-	t.Cleanup(c.https.Close)
-	plain := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(204) }))
-	t.Cleanup(plain.Close)
-	port := func(addr string) int {
-		_, p, _ := net.SplitHostPort(addr)
-		n, _ := strconv.Atoi(p)
-		return n
-	}
-	c.ports = netcheck.Ports{HTTP: port(plain.Listener.Addr().String()), HTTPS: port(c.https.Listener.Addr().String())}
-	for _, p := range []*int{&c.ports.MQTT, &c.ports.MQTTWS} {
-		ln, err := net.Listen("tcp", "127.0.0.1:0")
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { ln.Close() })
-		go func() {
-			for {
-				c, err := ln.Accept()
-				if err != nil {
-					return
-				}
-				c.Close()
-			}
-		}()
-		*p = port(ln.Addr().String())
-	}
-	return c
-}
 
 // onboardRig is an agent with a cloud configured, on a simulated board.
 type onboardRig struct {
@@ -121,14 +29,16 @@ type onboardRig struct {
 	logs  *syncbuf.Buffer
 }
 
-func startOnboardRig(t *testing.T, cloud *httpCloud, dir string) *onboardRig {
+// startOnboardRig starts an agent onboarding with cloud, trusting the CA
+// caPEM (cloud.CA's, or another to see it refused).
+func startOnboardRig(t *testing.T, cloud *fakecloud.API, caPEM []byte, dir string) *onboardRig {
 	t.Helper()
 	caFile := filepath.Join(dir, "cloud-ca.pem")
-	if err := os.WriteFile(caFile, cloud.ca.PEM(), 0o644); err != nil {
+	if err := os.WriteFile(caFile, caPEM, 0o644); err != nil {
 		t.Fatal(err)
 	}
 	cfg := DefaultConfig()
-	cfg.StateDir, cfg.CloudURL, cfg.CloudCA, cfg.CloudPorts = dir, cloud.https.URL, caFile, cloud.ports
+	cfg.StateDir, cfg.CloudURL, cfg.CloudCA, cfg.CloudPorts = dir, cloud.URL, caFile, cloud.Ports
 	// The wall clock: TLS checks the test CA's dates with it.
 	b, err := sim.New(&sim.Opts{Cols: 20, Rows: 4, Now: time.Now})
 	if err != nil {
@@ -166,9 +76,9 @@ func (r *onboardRig) typ(keys ...string) {
 func (r *onboardRig) press(k hal.Key) { r.board.Press(k) }
 
 func TestOnboardingThenIdle(t *testing.T) {
-	cloud := newHTTPCloud(t)
+	cloud := fakecloud.NewAPI(t, nil)
 	dir := t.TempDir()
-	r := startOnboardRig(t, cloud, dir)
+	r := startOnboardRig(t, cloud, cloud.CA.PEM(), dir)
 	r.waitScreen("Company ID")
 	if st := r.agent.Status(); st.State != StateOnboarding || st.Onboarding != "company_entry" || st.DeviceID != "" || st.Cloud != "offline" {
 		t.Fatalf("status while onboarding: %+v", st)
@@ -183,26 +93,26 @@ func TestOnboardingThenIdle(t *testing.T) {
 	r.press(hal.KeyClear)
 	r.press(hal.KeyClear)
 	r.press(hal.KeyClear)
-	r.typ("482913")
+	r.typ(fakecloud.CompanyID)
 	r.press(hal.KeyEnter)
 	r.waitScreen("Acme Builders")
 	r.press(hal.KeyEnter)
 	r.waitScreen("Expires in")
-	r.typ("739164")
+	r.typ(fakecloud.Code)
 	r.press(hal.KeyEnter)
 	r.waitScreen("America/Chicago")
 	r.press(hal.KeyEnter)
 	r.waitScreen("Badge or PIN")
 	st := r.agent.Status().Map()
-	for k, want := range map[string]any{"state": "idle", "device_id": "dev-5", "nickname": "Back door", "timezone": "America/Chicago", "cloud": "offline", "onboarding": ""} {
+	for k, want := range map[string]any{"state": "idle", "device_id": fakecloud.DeviceID, "nickname": fakecloud.Nickname, "timezone": fakecloud.Timezone, "cloud": "offline", "onboarding": ""} {
 		if st[k] != want {
 			t.Errorf("status %s = %v, want %v", k, st[k], want)
 		}
 	}
-	if id := r.agent.Identity(); id == nil || !id.VerifyPasscode("pass-1234") {
+	if id := r.agent.Identity(); id == nil || !id.VerifyPasscode(fakecloud.Passcode) {
 		t.Fatalf("identity %v", id)
 	}
-	if strings.Contains(r.logs.String(), "739164") || strings.Contains(r.logs.String(), "pass-1234") {
+	if strings.Contains(r.logs.String(), fakecloud.Code) || strings.Contains(r.logs.String(), fakecloud.Passcode) {
 		t.Fatalf("a secret reached the log:\n%s", r.logs.String())
 	}
 	if err := r.stop(); err != nil {
@@ -211,9 +121,9 @@ func TestOnboardingThenIdle(t *testing.T) {
 
 	// Started again, the clock is onboarded: straight to idle, in the
 	// company's timezone.
-	r2 := startOnboardRig(t, cloud, dir)
+	r2 := startOnboardRig(t, cloud, cloud.CA.PEM(), dir)
 	r2.waitScreen("Badge or PIN")
-	if st := r2.agent.Status(); st.DeviceID != "dev-5" || st.State != StateIdle {
+	if st := r2.agent.Status(); st.DeviceID != fakecloud.DeviceID || st.State != StateIdle {
 		t.Fatalf("after restart: %+v", st)
 	}
 	want := time.Now().In(r2.agent.Identity().Location()).Format("15:04")
@@ -222,7 +132,7 @@ func TestOnboardingThenIdle(t *testing.T) {
 
 	// A torn identity is set aside and the clock onboards again.
 	os.Remove(filepath.Join(dir, "identity", "cert.pem"))
-	r3 := startOnboardRig(t, cloud, dir)
+	r3 := startOnboardRig(t, cloud, cloud.CA.PEM(), dir)
 	r3.waitScreen("Company ID")
 	if !strings.Contains(r3.logs.String(), "identity damaged") {
 		t.Errorf("no clear log line for the torn identity:\n%s", r3.logs.String())
@@ -242,21 +152,17 @@ func TestStandaloneNeverOnboards(t *testing.T) {
 }
 
 func TestOnboardingWrongCA(t *testing.T) {
-	cloud := newHTTPCloud(t)
+	cloud := fakecloud.NewAPI(t, nil)
 	dir := t.TempDir()
-	cloud.ca = testpki.NewCA(t, "not the cloud's CA") // the file written is this one
-	r := startOnboardRig(t, cloud, dir)
+	r := startOnboardRig(t, cloud, testpki.NewCA(t, "not the cloud's CA").PEM(), dir)
 	r.waitScreen("Cloud not trusted")
 }
 
+// The port a cloud URL names is onboarding's (onboarding.Setup.Target).
 func TestCloudPortsConfig(t *testing.T) {
 	c := DefaultConfig()
-	if c.CloudPortsFor() != netcheck.DefaultPorts {
-		t.Fatalf("default ports %+v", c.CloudPortsFor())
-	}
-	c.CloudURL = "https://127.0.0.1:18443"
-	if p := c.CloudPortsFor(); p.HTTPS != 18443 || p.MQTT != 59777 {
-		t.Fatalf("URL port not used: %+v", p)
+	if c.CloudPorts != netcheck.DefaultPorts {
+		t.Fatalf("default ports %+v", c.CloudPorts)
 	}
 	c.CloudPorts.MQTT = 0
 	if err := c.Validate(); err == nil || !strings.Contains(err.Error(), "cloud_ports") {
@@ -267,9 +173,9 @@ func TestCloudPortsConfig(t *testing.T) {
 // TestIdentityAPIs: the passcode hash for the console, the network check on
 // demand, and erasing the identity.
 func TestIdentityAPIs(t *testing.T) {
-	cloud := newHTTPCloud(t)
+	cloud := fakecloud.NewAPI(t, nil)
 	dir := t.TempDir()
-	r := startOnboardRig(t, cloud, dir)
+	r := startOnboardRig(t, cloud, cloud.CA.PEM(), dir)
 	if h, err := r.agent.PasscodeHash(); h != "" || err != nil {
 		t.Fatalf("hash before onboarding: %q %v", h, err)
 	}
@@ -283,12 +189,12 @@ func TestIdentityAPIs(t *testing.T) {
 		}
 	}
 	r.waitScreen("Company ID")
-	r.typ("482913")
+	r.typ(fakecloud.CompanyID)
 	r.press(hal.KeyEnter)
 	r.waitScreen("Acme")
 	r.press(hal.KeyEnter)
 	r.waitScreen("Expires in")
-	r.typ("739164")
+	r.typ(fakecloud.Code)
 	r.press(hal.KeyEnter)
 	r.waitScreen("Local time")
 	r.press(hal.KeyEnter)

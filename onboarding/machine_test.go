@@ -9,7 +9,6 @@ import (
 	"time"
 
 	"timeclock/hal"
-	"timeclock/onboarding/cloudapi"
 	"timeclock/onboarding/identity"
 	"timeclock/onboarding/netcheck"
 	"timeclock/wire"
@@ -86,7 +85,7 @@ func portBlocked() netcheck.Report {
 }
 
 func sent(resend time.Duration) CodeSent {
-	return CodeSent{Sent: cloudapi.CodeSent{
+	return CodeSent{Sent: CodeAnswer{
 		CodeResponse: wire.CodeResponse{SessionID: "sess-1", ExpiresAt: t0.Add(10 * time.Minute), ResendAfter: t0.Add(resend), Recipients: 2},
 		ServerTime:   t0,
 	}}
@@ -400,9 +399,9 @@ func TestCloudFailures(t *testing.T) {
 		{"bad request elsewhere", StateCodeRequest, wireErr(wire.ErrBadRequest, nil), "Cloud error", "bad_request", StateCodeRequest, StateCompanyConfirm},
 		{"no admins", StateCodeRequest, wireErr(wire.ErrNoAdmins, nil), "No admin email", "administrator email", StateCodeRequest, StateCompanyConfirm},
 		{"rate limited", StateCompanyLookup, wireErr(wire.ErrRateLimited, func(e *wire.Error) { e.RetryAfter = 300 }), "Too many tries", "Wait 5 minutes", StateCompanyLookup, StateCompanyEntry},
-		{"unreachable", StateCodeRequest, fmt.Errorf("x: %w", errors.Join(cloudapi.ErrUnreachable, errors.New("refused"))), "Cloud unreachable", "59777", StateCodeRequest, StateCompanyConfirm},
-		{"untrusted", StateCompanyLookup, fmt.Errorf("x: %w", cloudapi.ErrUntrusted), "Cloud not trusted", "CA", StateCompanyLookup, StateCompanyEntry},
-		{"bad answer", StateActivating, fmt.Errorf("x: %w", cloudapi.ErrBadResponse), "Bad cloud answer", "proxy", StateActivating, StateCodeEntry},
+		{"unreachable", StateCodeRequest, fmt.Errorf("x: %w", errors.Join(ErrUnreachable, errors.New("refused"))), "Cloud unreachable", "59777", StateCodeRequest, StateCompanyConfirm},
+		{"untrusted", StateCompanyLookup, fmt.Errorf("x: %w", ErrUntrusted), "Cloud not trusted", "CA", StateCompanyLookup, StateCompanyEntry},
+		{"bad answer", StateActivating, fmt.Errorf("x: %w", ErrBadResponse), "Bad cloud answer", "proxy", StateActivating, StateCodeEntry},
 		{"expired at cloud", StateActivating, wireErr(wire.ErrCodeExpired, nil), "Code expired", "new code", StateCodeRequest, StateCompanyConfirm},
 		{"burned", StateActivating, wireErr(wire.ErrCodeBurned, nil), "Code blocked", "wrong codes", StateCodeRequest, StateCompanyConfirm},
 		{"no session", StateActivating, wireErr(wire.ErrNoSession, nil), "Setup expired", "new code", StateCodeRequest, StateCompanyConfirm},

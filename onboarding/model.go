@@ -4,7 +4,6 @@ import (
 	"time"
 
 	"timeclock/hal"
-	"timeclock/onboarding/cloudapi"
 	"timeclock/onboarding/identity"
 	"timeclock/onboarding/netcheck"
 	"timeclock/wire"
@@ -101,7 +100,7 @@ type CompanyFound struct {
 // CodeSent is the cloud's answer to a code request.
 type CodeSent struct {
 	Seq  int
-	Sent cloudapi.CodeSent
+	Sent CodeAnswer
 	Err  error
 }
 

@@ -6,7 +6,6 @@ import (
 	"strconv"
 	"time"
 
-	"timeclock/onboarding/cloudapi"
 	"timeclock/wire"
 )
 
@@ -27,11 +26,11 @@ func reason(err error) string {
 	switch {
 	case errCode(err) != "":
 		return string(errCode(err))
-	case errors.Is(err, cloudapi.ErrUntrusted):
+	case errors.Is(err, ErrUntrusted):
 		return "cloud not trusted"
-	case errors.Is(err, cloudapi.ErrUnreachable):
+	case errors.Is(err, ErrUnreachable):
 		return "cloud unreachable"
-	case errors.Is(err, cloudapi.ErrBadResponse):
+	case errors.Is(err, ErrBadResponse):
 		return "bad answer"
 	case errors.Is(err, ErrSave):
 		return "save failed"
@@ -120,15 +119,15 @@ func (mc Machine) problemFor(m Model, err error, step State) Problem {
 			"Try again later.")
 	}
 	switch {
-	case errors.Is(err, cloudapi.ErrUntrusted):
+	case errors.Is(err, ErrUntrusted):
 		return with(retry, "Cloud not trusted",
 			"The cloud's certificate is not from the CA the clock trusts.",
 			"Check the cloud CA setting, or ask IT to exempt the cloud from HTTPS inspection.")
-	case errors.Is(err, cloudapi.ErrUnreachable):
+	case errors.Is(err, ErrUnreachable):
 		return with(retry, "Cloud unreachable",
 			"No connection to the cloud.",
 			"Check the network cable. "+mc.Ports.AllowPorts())
-	case errors.Is(err, cloudapi.ErrBadResponse):
+	case errors.Is(err, ErrBadResponse):
 		return with(retry, "Bad cloud answer",
 			"The clock could not read the cloud's answer.",
 			"A proxy may interfere. Try again.")

@@ -17,16 +17,15 @@ import (
 	"timeclock/clock"
 	"timeclock/hal"
 	"timeclock/internal/atomicfile"
-	"timeclock/onboarding/cloudapi"
 	"timeclock/onboarding/identity"
 	"timeclock/onboarding/netcheck"
 	"timeclock/wire"
 )
 
-// Cloud is the onboarding API as the flow uses it; *cloudapi.Client is one.
+// Cloud is the onboarding API as the flow uses it; *Client is one.
 type Cloud interface {
 	Company(ctx context.Context, req wire.CompanyRequest) (wire.CompanyResponse, error)
-	RequestCode(ctx context.Context, req wire.CodeRequest) (cloudapi.CodeSent, error)
+	RequestCode(ctx context.Context, req wire.CodeRequest) (CodeAnswer, error)
 	Activate(ctx context.Context, req wire.ActivateRequest) (wire.ActivateResponse, error)
 }
 
@@ -45,14 +44,20 @@ type Checker interface {
 type Options struct {
 	// Keys are the keypad's presses; the agent owns the keypad and
 	// forwards them.
-	Keys      <-chan hal.KeyEvent
+	Keys <-chan hal.KeyEvent
+	// Badges are the badge readers' swipes, which the agent forwards too.
+	// A badge swiped while onboarding is no punch: Run reads and drops it,
+	// so it is not taken as one after activation. May be nil.
+	Badges    <-chan hal.BadgeEvent
 	Display   hal.Display
 	Indicator hal.Indicator // may be nil
 	Clock     clock.Clock
 	Logger    *slog.Logger
 	Net       Checker
-	Cloud     Cloud
-	Store     *identity.Store
+	// Cloud is the onboarding API; Run closes it (when it has a Close)
+	// before it returns.
+	Cloud Cloud
+	Store *identity.Store
 	// Device is the clock as the cloud sees it (serial, model, firmware).
 	Device   wire.Device
 	CloudURL string
@@ -69,6 +74,9 @@ type Options struct {
 // returns the saved identity. It returns ctx.Err() when ctx ends first; the
 // progress so far is kept for the next start.
 func Run(ctx context.Context, o Options) (*identity.Identity, error) {
+	if c, ok := o.Cloud.(interface{ Close() }); ok {
+		defer c.Close()
+	}
 	if o.Keys == nil || o.Display == nil || o.Net == nil || o.Cloud == nil || o.Store == nil || o.StateDir == "" {
 		return nil, errors.New("onboarding: missing keys, display, network check, cloud, store or state dir")
 	}
@@ -78,9 +86,32 @@ func Run(ctx context.Context, o Options) (*identity.Identity, error) {
 	if o.Logger == nil {
 		o.Logger = slog.New(slog.DiscardHandler)
 	}
+	dctx, stop := context.WithCancel(ctx)
+	var wg sync.WaitGroup
+	defer wg.Wait()
+	defer stop()
+	if o.Badges != nil {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			dropBadges(dctx, o.Badges, o.Logger)
+		}()
+	}
 	cols, rows := o.Display.Size()
 	r := &runner{o: o, log: o.Logger, clk: o.Clock, mc: Machine{Cols: cols, Rows: rows, Ports: o.Ports, Zones: o.Zones}}
 	return r.run(ctx)
+}
+
+// dropBadges reads the badges swiped until ctx ends and logs each.
+func dropBadges(ctx context.Context, badges <-chan hal.BadgeEvent, log *slog.Logger) {
+	for {
+		select {
+		case <-badges:
+			log.Info("badge ignored: the clock is being onboarded")
+		case <-ctx.Done():
+			return
+		}
+	}
 }
 
 type runner struct {
@@ -291,7 +322,7 @@ func (r *runner) activate(ctx context.Context, m Model) (*identity.Identity, err
 	}
 	cert, err := identity.ParseCertificate([]byte(resp.Certificate))
 	if err != nil {
-		return nil, fmt.Errorf("%w: %w", cloudapi.ErrBadResponse, err)
+		return nil, fmt.Errorf("%w: %w", ErrBadResponse, err)
 	}
 	hash, err := identity.HashPasscode(resp.TechnicianPasscode)
 	if err != nil {
@@ -306,7 +337,7 @@ func (r *runner) activate(ctx context.Context, m Model) (*identity.Identity, err
 	// A certificate for another key or device is the cloud's mistake, not
 	// the clock's storage.
 	if err := id.Check(); err != nil {
-		return nil, fmt.Errorf("%w: %w", cloudapi.ErrBadResponse, err)
+		return nil, fmt.Errorf("%w: %w", ErrBadResponse, err)
 	}
 	if err := r.o.Store.Save(id); err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrSave, err)

@@ -8,10 +8,11 @@ import (
 	"encoding/pem"
 	"errors"
 	"log/slog"
+	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -19,85 +20,22 @@ import (
 	"timeclock/hal"
 	"timeclock/hal/sim"
 	"timeclock/internal/await"
-	"timeclock/internal/testpki"
-	"timeclock/onboarding/cloudapi"
+	"timeclock/internal/fakecloud"
+	"timeclock/internal/syncbuf"
 	"timeclock/onboarding/identity"
 	"timeclock/onboarding/netcheck"
 	"timeclock/wire"
 )
 
 const (
-	theCode     = "739164"
-	thePasscode = "tech-551234"
+	theCode     = fakecloud.Code
+	thePasscode = fakecloud.Passcode
 )
 
-// fakeNet is a network check with a fixed report.
+// fakeCheck is a network check with a fixed report.
 type fakeCheck struct{ r netcheck.Report }
 
 func (f fakeCheck) Run(context.Context) netcheck.Report { return f.r }
-
-// fakeCloud answers like the cloud, from the fake clock; it records what
-// it was asked.
-type fakeCloud struct {
-	t   *testing.T
-	ca  *testpki.CA
-	clk *clock.Fake
-
-	mu        sync.Mutex
-	companies []string
-	codes     []wire.CodeRequest
-	activates []wire.ActivateRequest
-	block     chan struct{} // Company waits on it (or ctx) when set
-	canceled  bool
-}
-
-func (f *fakeCloud) Company(ctx context.Context, req wire.CompanyRequest) (wire.CompanyResponse, error) {
-	f.mu.Lock()
-	f.companies = append(f.companies, req.CompanyID)
-	block := f.block
-	f.mu.Unlock()
-	if block != nil {
-		select {
-		case <-block:
-		case <-ctx.Done():
-			f.mu.Lock()
-			f.canceled = true
-			f.mu.Unlock()
-			return wire.CompanyResponse{}, ctx.Err()
-		}
-	}
-	if req.CompanyID != acme.CompanyID {
-		return wire.CompanyResponse{}, &wire.Error{Code: wire.ErrUnknownCompany}
-	}
-	return acme, nil
-}
-
-func (f *fakeCloud) RequestCode(_ context.Context, req wire.CodeRequest) (cloudapi.CodeSent, error) {
-	f.mu.Lock()
-	f.codes = append(f.codes, req)
-	f.mu.Unlock()
-	now := f.clk.Now()
-	return cloudapi.CodeSent{CodeResponse: wire.CodeResponse{SessionID: "sess-9", ExpiresAt: now.Add(10 * time.Minute), ResendAfter: now.Add(time.Minute), Recipients: 1}, ServerTime: now}, nil
-}
-
-func (f *fakeCloud) Activate(_ context.Context, req wire.ActivateRequest) (wire.ActivateResponse, error) {
-	f.mu.Lock()
-	f.activates = append(f.activates, req)
-	f.mu.Unlock()
-	if req.Code != theCode {
-		return wire.ActivateResponse{}, &wire.Error{Code: wire.ErrWrongCode, TriesLeft: 4}
-	}
-	blk, _ := pem.Decode([]byte(req.CSR))
-	csr, err := x509.ParseCertificateRequest(blk.Bytes)
-	if err != nil {
-		return wire.ActivateResponse{}, &wire.Error{Code: wire.ErrBadCSR}
-	}
-	return wire.ActivateResponse{
-		DeviceID: "dev-77", Certificate: string(f.ca.SignCSR(f.t, csr, "dev-77")), CA: string(f.ca.PEM()),
-		MQTT: wire.Endpoints{TLS: "cloud.example:59777"}, Timezone: "America/Chicago", Nickname: "Front door",
-		TechnicianPasscode: thePasscode, ActivatedAt: f.clk.Now(),
-	}, nil
-}
 
 // flow is one Run of onboarding on a simulated board.
 type flow struct {
@@ -105,44 +43,36 @@ type flow struct {
 	board  *sim.Board
 	keys   chan hal.KeyEvent
 	clk    *clock.Fake
-	cloud  *fakeCloud
+	cloud  *fakecloud.API
 	store  *identity.Store
 	dir    string
-	log    *bytes.Buffer
-	logMu  *sync.Mutex
+	log    *syncbuf.Buffer
 	cancel context.CancelFunc
 	done   chan struct{}
 	id     *identity.Identity
 	err    error
 }
 
-type lockedBuf struct {
-	mu *sync.Mutex
-	b  *bytes.Buffer
-}
-
-func (l lockedBuf) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func startFlow(t *testing.T, dir string, clk *clock.Fake, cloud *fakeCloud, report netcheck.Report) *flow {
+// startFlow runs onboarding against cloud through the API client, as the
+// clock does.
+func startFlow(t *testing.T, dir string, clk *clock.Fake, cloud *fakecloud.API, report netcheck.Report) *flow {
 	t.Helper()
 	b, err := sim.New(&sim.Opts{Cols: 20, Rows: 4, Now: clk.Now})
 	if err != nil {
 		t.Fatal(err)
 	}
 	f := &flow{t: t, board: b, keys: make(chan hal.KeyEvent), clk: clk, cloud: cloud, store: identity.NewStore(dir), dir: dir,
-		log: &bytes.Buffer{}, logMu: &sync.Mutex{}, done: make(chan struct{})}
+		log: &syncbuf.Buffer{}, done: make(chan struct{})}
+	// The client checks the test CA's dates on the wall clock.
+	api := client(t, cloud)
 	ctx, cancel := context.WithCancel(context.Background())
 	f.cancel = cancel
 	go func() {
 		defer close(f.done)
 		f.id, f.err = Run(ctx, Options{
 			Keys: f.keys, Display: b.Display(), Indicator: b.Indicator(), Clock: clk,
-			Logger: slog.New(slog.NewTextHandler(lockedBuf{f.logMu, f.log}, &slog.HandlerOptions{Level: slog.LevelDebug})),
-			Net:    fakeCheck{report}, Cloud: cloud, Store: f.store,
+			Logger: slog.New(slog.NewTextHandler(f.log, &slog.HandlerOptions{Level: slog.LevelDebug})),
+			Net:    fakeCheck{report}, Cloud: api, Store: f.store,
 			Device: wire.Device{Serial: "TC00AA11BB22", Model: "sim", Firmware: "test"}, CloudURL: "https://cloud.example",
 			Ports: netcheck.DefaultPorts, StateDir: dir,
 		})
@@ -156,11 +86,7 @@ func (f *flow) stop() {
 	<-f.done
 }
 
-func (f *flow) logText() string {
-	f.logMu.Lock()
-	defer f.logMu.Unlock()
-	return f.log.String()
-}
+func (f *flow) logText() string { return f.log.String() }
 
 func (f *flow) press(ks ...hal.Key) {
 	for _, k := range ks {
@@ -184,8 +110,9 @@ func (f *flow) waitScreen(text string) {
 		"screen never showed %q; it shows %q", text, f.board.Screen())
 }
 
-func newCloud(t *testing.T, clk *clock.Fake) *fakeCloud {
-	return &fakeCloud{t: t, ca: testpki.NewCA(t, "cloud"), clk: clk}
+// newCloud is the onboarding API answering from the flow's clock.
+func newCloud(t *testing.T, clk *clock.Fake) *fakecloud.API {
+	return fakecloud.NewAPI(t, &fakecloud.APIOpts{Now: clk.Now})
 }
 
 func TestRunHappyPath(t *testing.T) {
@@ -197,11 +124,13 @@ func TestRunHappyPath(t *testing.T) {
 	f.press(hal.KeyEnter)
 	f.waitScreen("Acme Builders")
 	f.press(hal.KeyEnter)
-	f.waitScreen("Expires in 10:00")
+	// The client counts the cloud's time from the end of the Date header's
+	// second, so a code valid 10 minutes shows a second less.
+	f.waitScreen("Expires in 9:59")
 	// The countdown runs on the clock.
 	await.True(t, 5*time.Second, func() bool { return clk.Timers() > 0 }, "no countdown timer")
 	clk.Advance(1500 * time.Millisecond)
-	f.waitScreen("Expires in 9:59")
+	f.waitScreen("Expires in 9:58")
 	f.typ("111111")
 	f.press(hal.KeyEnter)
 	f.waitScreen("Wrong code, 4 left")
@@ -220,7 +149,7 @@ func TestRunHappyPath(t *testing.T) {
 	if _, err := os.Stat(filepath.Join(dir, progressFile)); !os.IsNotExist(err) {
 		t.Errorf("progress file left after onboarding: %v", err)
 	}
-	if req := f.cloud.activates[1]; req.SessionID != "sess-9" || req.Device.Serial != "TC00AA11BB22" || !strings.Contains(req.CSR, "CERTIFICATE REQUEST") {
+	if req := f.cloud.Activations()[1]; req.SessionID != "sess-9" || req.Device.Serial != "TC00AA11BB22" || !strings.Contains(req.CSR, "CERTIFICATE REQUEST") {
 		t.Errorf("activate request %+v", req)
 	}
 	if l := f.board.Lights(); l.Buzzer != "ok" {
@@ -253,7 +182,7 @@ func TestRunResumesAfterReboot(t *testing.T) {
 	f.press(hal.KeyEnter)
 	f.waitScreen("Acme")
 	f.press(hal.KeyEnter)
-	f.waitScreen("Expires in 10:00")
+	f.waitScreen("Expires in 9:59")
 	f.typ("73") // typed digits are not kept
 	f.stop()
 	b, err := os.ReadFile(filepath.Join(dir, progressFile))
@@ -268,8 +197,8 @@ func TestRunResumesAfterReboot(t *testing.T) {
 	g.waitScreen("Local time")
 	g.press(hal.KeyEnter)
 	<-g.done
-	if g.err != nil || len(cloud.codes) != 1 || cloud.activates[0].SessionID != "sess-9" {
-		t.Fatalf("resumed run: %v, %d code requests, %+v", g.err, len(cloud.codes), cloud.activates)
+	if codes, acts := cloud.CodeRequests(), cloud.Activations(); g.err != nil || len(codes) != 1 || acts[0].SessionID != "sess-9" {
+		t.Fatalf("resumed run: %v, %d code requests, %+v", g.err, len(codes), acts)
 	}
 	if !strings.Contains(g.logText(), "onboarding resumes") {
 		t.Errorf("no resume log line:\n%s", g.logText())
@@ -307,15 +236,20 @@ func TestRunSetsAsideDamagedProgress(t *testing.T) {
 func TestRunCancelLookup(t *testing.T) {
 	clk := clock.NewFake(t0)
 	cloud := newCloud(t, clk)
-	cloud.block = make(chan struct{})
+	var canceled atomic.Bool
+	cloud.Answer(wire.PathCompany, func(_ http.ResponseWriter, r *http.Request) {
+		<-r.Context().Done() // no answer: only the clock ends the lookup
+		canceled.Store(true)
+	})
 	f := startFlow(t, t.TempDir(), clk, cloud, reportWith(okSteps...))
 	f.waitScreen("Company ID")
 	f.typ("1")
 	f.press(hal.KeyEnter)
 	f.waitScreen("Looking it up")
+	await.True(t, 5*time.Second, func() bool { return len(cloud.Requests(wire.PathCompany)) == 1 }, "the lookup never reached the cloud")
 	f.press(hal.KeyClear)
 	f.waitScreen("> 1_")
-	await.True(t, 5*time.Second, func() bool { cloud.mu.Lock(); defer cloud.mu.Unlock(); return cloud.canceled }, "the lookup was not canceled")
+	await.True(t, 5*time.Second, canceled.Load, "the lookup was not canceled")
 }
 
 func TestRunNetworkProblemAndHelp(t *testing.T) {
@@ -332,65 +266,38 @@ func TestRunNetworkProblemAndHelp(t *testing.T) {
 	f.press(hal.KeyEnter)
 	f.waitScreen("Acme")
 	f.press(hal.KeyEnter)
-	f.waitScreen("Expires in 10:00")
+	f.waitScreen("Expires in 9:59")
 	await.True(t, 5*time.Second, func() bool { return f.clk.Timers() > 0 }, "no timer")
 	clk.Advance(time.Minute)
 	f.waitScreen("No code yet?")
 	f.press(hal.KeyF1)
 	f.waitScreen("New code sent")
-	if len(f.cloud.codes) != 2 || !f.cloud.codes[1].Resend || f.cloud.codes[1].SessionID != "sess-9" {
-		t.Fatalf("resend request %+v", f.cloud.codes)
+	if codes := f.cloud.CodeRequests(); len(codes) != 2 || !codes[1].Resend || codes[1].SessionID != "sess-9" {
+		t.Fatalf("resend request %+v", codes)
 	}
-}
-
-// foreignCertCloud signs a certificate for a key that is not the clock's.
-type foreignCertCloud struct{ *fakeCloud }
-
-func (f foreignCertCloud) Activate(ctx context.Context, req wire.ActivateRequest) (wire.ActivateResponse, error) {
-	other := identity.NewStore(f.t.TempDir())
-	k, _ := other.Key()
-	csrPEM, _ := identity.NewCSR(k, "x")
-	req.CSR = string(csrPEM)
-	return f.fakeCloud.Activate(ctx, req)
 }
 
 func TestRunRefusesAForeignCertificate(t *testing.T) {
 	clk := clock.NewFake(t0)
 	dir := t.TempDir()
-	b, _ := sim.New(&sim.Opts{Cols: 20, Rows: 4, Now: clk.Now})
-	defer b.Halt()
-	keys := make(chan hal.KeyEvent)
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		Run(ctx, Options{Keys: keys, Display: b.Display(), Clock: clk, Net: fakeCheck{reportWith(okSteps...)},
-			Cloud: foreignCertCloud{newCloud(t, clk)}, Store: identity.NewStore(dir), StateDir: dir,
-			Device: wire.Device{Serial: "TC1"}, Ports: netcheck.DefaultPorts})
-	}()
-	defer func() { cancel(); <-done }()
-	wait := func(s string) {
-		await.True(t, 5*time.Second, func() bool { return strings.Contains(strings.Join(b.Screen(), "\n"), s) }, "no %q: %q", s, b.Screen())
-	}
-	press := func(ks ...hal.Key) {
-		for _, k := range ks {
-			keys <- hal.KeyEvent{Key: k}
-		}
-	}
-	wait("Company ID")
-	for _, c := range "482913" {
-		press(hal.Key(c - '0'))
-	}
-	press(hal.KeyEnter)
-	wait("Acme")
-	press(hal.KeyEnter)
-	wait("Expires in")
-	for _, c := range theCode {
-		press(hal.Key(c - '0'))
-	}
-	press(hal.KeyEnter)
-	wait("Bad cloud answer")
-	if _, err := identity.NewStore(dir).Load(); !errors.Is(err, identity.ErrNotOnboarded) {
+	// The cloud signs a certificate for a key that is not the clock's.
+	cloud := newCloud(t, clk)
+	other, _ := identity.NewStore(t.TempDir()).Key()
+	csrPEM, _ := identity.NewCSR(other, "x")
+	blk, _ := pem.Decode(csrPEM)
+	foreign, _ := x509.ParseCertificateRequest(blk.Bytes)
+	cloud.Answer(wire.PathActivate, fakecloud.Reply(http.StatusOK, cloud.Activation(foreign)))
+	f := startFlow(t, dir, clk, cloud, reportWith(okSteps...))
+	f.waitScreen("Company ID")
+	f.typ(acme.CompanyID)
+	f.press(hal.KeyEnter)
+	f.waitScreen("Acme")
+	f.press(hal.KeyEnter)
+	f.waitScreen("Expires in")
+	f.typ(theCode)
+	f.press(hal.KeyEnter)
+	f.waitScreen("Bad cloud answer")
+	if _, err := f.store.Load(); !errors.Is(err, identity.ErrNotOnboarded) {
 		t.Fatalf("a foreign certificate was saved: %v", err)
 	}
 }

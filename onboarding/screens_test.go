@@ -12,7 +12,6 @@ import (
 	"time"
 
 	"timeclock/hal"
-	"timeclock/onboarding/cloudapi"
 	"timeclock/onboarding/identity"
 	"timeclock/onboarding/netcheck"
 	"timeclock/wire"
@@ -84,9 +83,9 @@ func screenFixtures() []struct {
 		{"burned", StateActivating, &wire.Error{Code: wire.ErrCodeBurned}},
 		{"no session", StateActivating, &wire.Error{Code: wire.ErrNoSession}},
 		{"disabled", StateActivating, &wire.Error{Code: wire.ErrDisabled}},
-		{"unreachable", StateCodeRequest, cloudapi.ErrUnreachable},
-		{"untrusted", StateCompanyLookup, cloudapi.ErrUntrusted},
-		{"bad answer", StateActivating, cloudapi.ErrBadResponse},
+		{"unreachable", StateCodeRequest, ErrUnreachable},
+		{"untrusted", StateCompanyLookup, ErrUntrusted},
+		{"bad answer", StateActivating, ErrBadResponse},
 	} {
 		m := code
 		m.State = e.step

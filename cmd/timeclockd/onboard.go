@@ -1,8 +1,8 @@
 package main
 
 import (
-	"timeclock/agent/onboard"
 	"timeclock/board"
+	"timeclock/onboarding"
 	"timeclock/onboarding/identity"
 	"timeclock/onboarding/netcheck"
 )
@@ -11,11 +11,11 @@ import (
 // board reads its interfaces and its serial from the hardware; the
 // simulated one has no interfaces of its own and a serial generated per
 // state directory, so several sim clocks on one host stay distinct.
-func onboardOptions(simulated bool, stateDir string) onboard.Options {
+func onboardOptions(simulated bool, stateDir string) onboarding.System {
 	if simulated {
-		return onboard.Options{}
+		return onboarding.System{}
 	}
-	return onboard.Options{
+	return onboarding.System{
 		Links: netcheck.SysLinks{},
 		Serial: func() (string, error) {
 			return identity.DeviceSerial(identity.SerialOpts{StateDir: stateDir, Board: true})

@@ -1,9 +1,11 @@
-// Package fakecloud is a cloud for the device side's tests: the cloud's
-// real embedded broker (cloud/broker: TLS with client certificates, secure
-// WebSocket, per-device ACL) on loopback, with a minimal ingest that keeps
-// every punch by ID (a resend changes nothing, as the real cloud's store)
-// and acks each batch with the IDs it stored. It also makes onboarded
-// identities for clocks.
+// Package fakecloud is a cloud for the device side's tests. Cloud is the
+// cloud's real embedded broker (cloud/broker: TLS with client certificates,
+// secure WebSocket, per-device ACL) on loopback, with a minimal ingest that
+// keeps every punch by ID (a resend changes nothing, as the real cloud's
+// store) and acks each batch with the IDs it stored; it also makes
+// onboarded identities for clocks. API is the cloud's onboarding HTTPS API
+// (company, code, activation, and the time on plain HTTP) for the clock's
+// onboarding tests, package onboarding's and the agent's.
 package fakecloud
 
 import (

@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"timeclock/clock"
+	"timeclock/wire"
 )
 
 // Checker runs the network check. Its fields are the injected system facts.
@@ -325,7 +326,7 @@ func (c *Checker) cloudTime(ctx context.Context, r *Report) StepResult {
 	}
 	defer tr.CloseIdleConnections()
 	host := net.JoinHostPort(c.Target.Host, strconv.Itoa(c.Target.Ports.HTTP))
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, "http://"+host+TimePath, nil)
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, "http://"+host+wire.PathTime, nil)
 	if err != nil {
 		return StepResult{Outcome: Skipped, Detail: err.Error(), Err: err}
 	}
@@ -342,9 +343,6 @@ func (c *Checker) cloudTime(ctx context.Context, r *Report) StepResult {
 	off, _ := r.ClockOffset()
 	return StepResult{Outcome: OK, Detail: fmt.Sprintf("cloud time %s (clock off by %s)", t.UTC().Format(time.RFC3339), off.Round(time.Second))}
 }
-
-// TimePath is the cloud's time resource on the HTTP port (wire.PathTime).
-const TimePath = "/time"
 
 // ParseDate reads an HTTP Date header.
 func ParseDate(s string) (time.Time, error) {

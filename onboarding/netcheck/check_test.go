@@ -19,6 +19,7 @@ import (
 
 	"timeclock/clock"
 	"timeclock/internal/testpki"
+	"timeclock/wire"
 )
 
 // fakeLinks is a table of interface facts.
@@ -265,7 +266,7 @@ func tlsCloud(t *testing.T) (*fakeNet, *x509.CertPool, *httptest.Server) {
 	s.StartTLS()
 	t.Cleanup(s.Close)
 	h := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.URL.Path == TimePath {
+		if r.URL.Path == wire.PathTime {
 			w.WriteHeader(http.StatusNoContent)
 		}
 	}))

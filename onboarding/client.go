@@ -1,9 +1,10 @@
-// Package cloudapi is the clock's client of the cloud's onboarding API
-// (HTTPS, JSON, the types of package wire). It trusts only the configured
-// CA, bounds every request in time and size, and turns every failure into
-// one the screens can name: a *wire.Error from the cloud, ErrUnreachable,
+package onboarding
+
+// This file is the clock's client of the cloud's onboarding API (HTTPS,
+// JSON, the types of package wire). It trusts only the configured CA,
+// bounds every request in time and size, and turns every failure into one
+// the screens can name: a *wire.Error from the cloud, ErrUnreachable,
 // ErrUntrusted or ErrBadResponse.
-package cloudapi
 
 import (
 	"bytes"
@@ -39,8 +40,8 @@ var (
 // maxBody bounds a response body.
 const maxBody = 1 << 20
 
-// Config configures a Client.
-type Config struct {
+// ClientConfig configures a Client.
+type ClientConfig struct {
 	// BaseURL is the cloud's HTTPS base URL.
 	BaseURL string
 	// CA is the pool to trust; nil means the system roots.
@@ -65,8 +66,8 @@ type Client struct {
 	knowTime bool          // guarded by mu
 }
 
-// New makes a client.
-func New(cfg Config) (*Client, error) {
+// NewClient makes a client.
+func NewClient(cfg ClientConfig) (*Client, error) {
 	u, err := url.Parse(cfg.BaseURL)
 	if err != nil {
 		return nil, fmt.Errorf("cloudapi: %w", err)
@@ -132,25 +133,25 @@ func (c *Client) Company(ctx context.Context, req wire.CompanyRequest) (wire.Com
 	return DecodeCompany(body)
 }
 
-// CodeSent is the cloud's answer to a code request, with the cloud's time
+// CodeAnswer is the cloud's answer to a code request, with the cloud's time
 // when it answered (its Date header) so deadlines can be counted on a clock
 // whose own time is unknown.
-type CodeSent struct {
+type CodeAnswer struct {
 	wire.CodeResponse
 	ServerTime time.Time
 }
 
 // RequestCode asks the cloud to mail a code (or, with Resend, a new one).
-func (c *Client) RequestCode(ctx context.Context, req wire.CodeRequest) (CodeSent, error) {
+func (c *Client) RequestCode(ctx context.Context, req wire.CodeRequest) (CodeAnswer, error) {
 	body, date, err := c.post(ctx, wire.PathCode, req)
 	if err != nil {
-		return CodeSent{}, err
+		return CodeAnswer{}, err
 	}
 	r, err := DecodeCode(body)
 	if err != nil {
-		return CodeSent{}, err
+		return CodeAnswer{}, err
 	}
-	return CodeSent{CodeResponse: r, ServerTime: date}, nil
+	return CodeAnswer{CodeResponse: r, ServerTime: date}, nil
 }
 
 // Activate sends the code and CSR and returns the device's identity.

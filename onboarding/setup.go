@@ -1,4 +1,9 @@
-package onboard
+package onboarding
+
+// This file is the clock as onboarding sees it: Setup turns the agent's
+// config and the model into the cloud target, the LAN-first network check
+// of the model's interfaces and the API client, which Run and the
+// console's network check use.
 
 import (
 	"context"
@@ -9,21 +14,19 @@ import (
 	"net/url"
 	"os"
 	"slices"
-	"sync"
+	"strconv"
 	"time"
 
 	"timeclock/clock"
 	"timeclock/hal"
-	"timeclock/onboarding"
-	"timeclock/onboarding/cloudapi"
 	"timeclock/onboarding/identity"
 	"timeclock/onboarding/netcheck"
 	"timeclock/wire"
 )
 
-// Options are the system facts onboarding needs; cmd/timeclockd picks them
+// System are the system facts onboarding needs; cmd/timeclockd picks them
 // for the board.
-type Options struct {
+type System struct {
 	// Links reads the network interfaces for the check. Nil means a
 	// simulated board without interfaces of its own: the link, address and
 	// route steps are skipped; DNS, the ports and TLS are checked for real.
@@ -41,7 +44,7 @@ type Options struct {
 
 // DialContext is the injected dial, for the sync's TLS port too (nil: the
 // system's).
-func (o Options) DialContext() func(ctx context.Context, network, addr string) (net.Conn, error) {
+func (o System) DialContext() func(ctx context.Context, network, addr string) (net.Conn, error) {
 	if o.Net == nil {
 		return nil
 	}
@@ -53,7 +56,7 @@ func (o Options) DialContext() func(ctx context.Context, network, addr string) (
 type Setup struct {
 	CloudURL string
 	CloudCA  string         // a PEM file; "" trusts the system roots
-	Ports    netcheck.Ports // a port in CloudURL wins for HTTPS (done by the config)
+	Ports    netcheck.Ports // a port in CloudURL wins for HTTPS (Target)
 	StateDir string
 	Firmware string
 	Model    string
@@ -64,17 +67,21 @@ type Setup struct {
 	Indicator hal.Indicator
 	Clock     clock.Clock
 	Logger    *slog.Logger
-	System    Options
+	System    System
 }
 
-// Target is the cloud's host, ports and CA as the config names them. Its
-// errors name the config field.
+// Target is the cloud's host, ports and CA as the config names them: the
+// ports are Ports, with the HTTPS port taken from the cloud URL when it
+// names one. Its errors name the config field.
 func (s Setup) Target() (netcheck.Target, error) {
 	u, err := url.Parse(s.CloudURL)
 	if err != nil || u.Hostname() == "" {
 		return netcheck.Target{}, fmt.Errorf("cloud_url %q: no host", s.CloudURL)
 	}
 	t := netcheck.Target{Host: u.Hostname(), Ports: s.Ports}
+	if n, err := strconv.Atoi(u.Port()); err == nil {
+		t.Ports.HTTPS = n
+	}
 	if s.CloudCA != "" {
 		b, err := os.ReadFile(s.CloudCA)
 		if err != nil {
@@ -98,14 +105,15 @@ func (s Setup) Checker(target netcheck.Target) *netcheck.Checker {
 	return &netcheck.Checker{Links: o.Links, Net: o.Net, Ifaces: ifaces, Timeouts: o.NetTimeouts, Clock: s.Clock, Target: target}
 }
 
-// Options builds what onboarding.Run needs to onboard the clock into store
-// with the keypad's keys: the target, the network check, the device serial
-// and the API client. Run closes the client.
-func (s Setup) Options(store *identity.Store, keys <-chan hal.KeyEvent) (onboarding.Options, error) {
+// Options builds what Run needs to onboard the clock into store with the
+// keypad's keys, dropping the badges swiped meanwhile: the target, the
+// network check, the device serial and the API client. Run closes the
+// client.
+func (s Setup) Options(store *identity.Store, keys <-chan hal.KeyEvent, badges <-chan hal.BadgeEvent) (Options, error) {
 	o := s.System
 	target, err := s.Target()
 	if err != nil {
-		return onboarding.Options{}, err
+		return Options{}, err
 	}
 	serial := o.Serial
 	if serial == nil {
@@ -113,18 +121,18 @@ func (s Setup) Options(store *identity.Store, keys <-chan hal.KeyEvent) (onboard
 	}
 	sn, err := serial()
 	if err != nil {
-		return onboarding.Options{}, err
+		return Options{}, err
 	}
-	cc := cloudapi.Config{BaseURL: s.CloudURL, CA: target.CA, Timeout: o.CloudTimeout, Clock: s.Clock}
+	cc := ClientConfig{BaseURL: s.CloudURL, CA: target.CA, Timeout: o.CloudTimeout, Clock: s.Clock}
 	if o.Net != nil {
 		cc.Dial = o.Net.DialContext
 	}
-	client, err := cloudapi.New(cc)
+	client, err := NewClient(cc)
 	if err != nil {
-		return onboarding.Options{}, err
+		return Options{}, err
 	}
-	return onboarding.Options{
-		Keys: keys, Display: s.Display, Indicator: s.Indicator, Clock: s.Clock, Logger: s.Logger,
+	return Options{
+		Keys: keys, Badges: badges, Display: s.Display, Indicator: s.Indicator, Clock: s.Clock, Logger: s.Logger,
 		Net:      s.Checker(target),
 		Cloud:    client,
 		Store:    store,
@@ -133,36 +141,4 @@ func (s Setup) Options(store *identity.Store, keys <-chan hal.KeyEvent) (onboard
 		Ports:    target.Ports,
 		StateDir: s.StateDir,
 	}, nil
-}
-
-// Run runs onboarding with opts until the clock is activated or ctx ends,
-// and then closes the API client. A badge swiped meanwhile is no punch: it
-// is read from badges and dropped, not left to be taken as one after
-// activation.
-func Run(ctx context.Context, opts onboarding.Options, badges <-chan hal.BadgeEvent) (*identity.Identity, error) {
-	log := opts.Logger
-	if log == nil {
-		log = slog.New(slog.DiscardHandler)
-	}
-	octx, stop := context.WithCancel(ctx)
-	var wg sync.WaitGroup
-	wg.Add(1)
-	go func() {
-		defer wg.Done()
-		for {
-			select {
-			case <-badges:
-				log.Info("badge ignored: the clock is being onboarded")
-			case <-octx.Done():
-				return
-			}
-		}
-	}()
-	id, err := onboarding.Run(ctx, opts)
-	stop()
-	wg.Wait()
-	if c, ok := opts.Cloud.(interface{ Close() }); ok {
-		c.Close()
-	}
-	return id, err
 }

@@ -1,4 +1,4 @@
-package cloudapi
+package onboarding
 
 import (
 	"bytes"
@@ -39,7 +39,7 @@ func decodeJSON(body []byte, v any) error {
 	return nil
 }
 
-func text(field, s string, max int) error {
+func checkText(field, s string, max int) error {
 	switch {
 	case strings.TrimSpace(s) == "":
 		return badf("%s missing", field)
@@ -54,7 +54,7 @@ func text(field, s string, max int) error {
 	return nil
 }
 
-func zone(field, s string) error {
+func checkZone(field, s string) error {
 	if s == "" {
 		return badf("%s missing", field)
 	}
@@ -64,8 +64,8 @@ func zone(field, s string) error {
 	return nil
 }
 
-// ID is a device, company or session identifier.
-func id(field, s string) error {
+// checkID checks a device, company or session identifier.
+func checkID(field, s string) error {
 	if s == "" || len(s) > maxID {
 		return badf("%s missing or longer than %d", field, maxID)
 	}
@@ -102,13 +102,13 @@ func DecodeCompany(body []byte) (wire.CompanyResponse, error) {
 	if err := decodeJSON(body, &r); err != nil {
 		return r, err
 	}
-	if err := id("company_id", r.CompanyID); err != nil {
+	if err := checkID("company_id", r.CompanyID); err != nil {
 		return r, err
 	}
-	if err := text("name", r.Name, maxName); err != nil {
+	if err := checkText("name", r.Name, maxName); err != nil {
 		return r, err
 	}
-	return r, zone("timezone", r.Timezone)
+	return r, checkZone("timezone", r.Timezone)
 }
 
 // DecodeCode reads a CodeResponse.
@@ -117,7 +117,7 @@ func DecodeCode(body []byte) (wire.CodeResponse, error) {
 	if err := decodeJSON(body, &r); err != nil {
 		return r, err
 	}
-	if err := id("session_id", r.SessionID); err != nil {
+	if err := checkID("session_id", r.SessionID); err != nil {
 		return r, err
 	}
 	switch {
@@ -149,7 +149,7 @@ func decodeActivate(body []byte) (wire.ActivateResponse, error) {
 	if err := decodeJSON(body, &r); err != nil {
 		return r, err
 	}
-	if err := id("device_id", r.DeviceID); err != nil {
+	if err := checkID("device_id", r.DeviceID); err != nil {
 		return r, err
 	}
 	if _, err := identity.ParseCertificate([]byte(r.Certificate)); err != nil {
@@ -158,13 +158,13 @@ func decodeActivate(body []byte) (wire.ActivateResponse, error) {
 	if _, err := identity.ParseCertificate([]byte(r.CA)); err != nil {
 		return r, badf("ca: %v", err)
 	}
-	if err := zone("timezone", r.Timezone); err != nil {
+	if err := checkZone("timezone", r.Timezone); err != nil {
 		return r, err
 	}
-	if err := text("nickname", r.Nickname, maxName); err != nil {
+	if err := checkText("nickname", r.Nickname, maxName); err != nil {
 		return r, err
 	}
-	if err := text("technician_passcode", r.TechnicianPasscode, maxPasscode); err != nil {
+	if err := checkText("technician_passcode", r.TechnicianPasscode, maxPasscode); err != nil {
 		// Never quote the passcode itself.
 		return r, badf("technician_passcode missing or invalid")
 	}

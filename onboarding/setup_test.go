@@ -1,4 +1,4 @@
-package onboard
+package onboarding
 
 import (
 	"crypto/x509"
@@ -104,8 +104,13 @@ func TestTarget(t *testing.T) {
 		}
 	}
 	target, err := Setup{CloudURL: "https://cloud.example:8443/x", CloudCA: caFile, Ports: ports}.Target()
-	if err != nil || target.Host != "cloud.example" || target.Ports != ports || target.CA == nil {
+	withURLPort := ports
+	withURLPort.HTTPS = 8443 // the port the cloud URL names wins
+	if err != nil || target.Host != "cloud.example" || target.Ports != withURLPort || target.CA == nil {
 		t.Fatalf("target %+v %v", target, err)
+	}
+	if target, _ := (Setup{CloudURL: "https://cloud.example", Ports: ports}).Target(); target.Ports != ports {
+		t.Fatalf("ports %+v without a port in the URL, want %+v", target.Ports, ports)
 	}
 	if target, _ := (Setup{CloudURL: "https://cloud.example", Ports: ports}).Target(); target.CA != nil {
 		t.Fatal("a CA pool without cloud_ca: the system roots must be trusted")

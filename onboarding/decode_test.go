@@ -1,4 +1,4 @@
-package cloudapi
+package onboarding
 
 import (
 	"crypto/ecdsa"

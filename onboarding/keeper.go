@@ -1,12 +1,8 @@
-// Package onboard is the clock's identity as the agent holds it, and how the
-// clock gets one: Keeper keeps the identity (in memory and in
-// STATE_DIR/identity) for the status, the sync and the console; Setup turns
-// the agent's config and the model into what onboarding (package
-// onboarding) needs, the cloud target, the LAN-first network check of the
-// model's interfaces and the onboarding API client, and Run runs onboarding
-// on the keypad and display. The console's network check uses the same
-// target and checker.
-package onboard
+package onboarding
+
+// This file is the clock's identity as the agent holds it: Keeper keeps it
+// (in memory and in STATE_DIR/identity) for the status, the sync and the
+// console.
 
 import (
 	"errors"

@@ -1,4 +1,4 @@
-package onboard
+package onboarding
 
 import (
 	"context"
@@ -10,7 +10,8 @@ import (
 )
 
 // NetCheck runs the network check against the cloud and writes the report
-// (WriteReport). It fails only when the config names no usable cloud.
+// (WriteReport), for the console. It fails only when the config names no
+// usable cloud.
 func (s Setup) NetCheck(ctx context.Context, out io.Writer) error {
 	target, err := s.Target()
 	if err != nil {
