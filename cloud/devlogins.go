@@ -14,10 +14,10 @@ import (
 
 	"golang.org/x/crypto/bcrypt"
 
-	"timeclock/cloud/internal/atomicwrite"
 	"timeclock/cloud/login"
 	"timeclock/cloud/roles"
 	"timeclock/cloud/store"
+	"timeclock/internal/atomicfile"
 )
 
 // DevLoginsFile remembers the demo users' admin-page passwords between dev
@@ -111,7 +111,7 @@ func seedDevLogins(ctx context.Context, st store.Store, dir, companyID string, n
 		return dl, fmt.Errorf("dev logins: %w", err)
 	}
 	b, _ = json.MarshalIndent(dl, "", "  ")
-	if err := atomicwrite.WriteFile(path, append(b, '\n'), 0o600); err != nil {
+	if err := atomicfile.Write(path, append(b, '\n'), 0o600); err != nil {
 		return dl, fmt.Errorf("dev logins: %w", err)
 	}
 	return dl, nil

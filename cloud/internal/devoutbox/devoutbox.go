@@ -15,7 +15,7 @@ import (
 	"sync"
 	"time"
 
-	"timeclock/cloud/internal/atomicwrite"
+	"timeclock/internal/atomicfile"
 )
 
 // Box is one outbox: the mailer's (DEV MAIL) or the texter's (DEV SMS).
@@ -47,7 +47,7 @@ func (b *Box) Save(at time.Time, addr, to, ext string, data []byte, shown string
 	rand.Read(r)
 	name := fmt.Sprintf("%s-%s-%s.%s", at.UTC().Format("20060102T150405Z"), fileSafe(addr), hex.EncodeToString(r), ext)
 	path := filepath.Join(b.dir, name)
-	if err := atomicwrite.WriteFile(path, data, 0o600); err != nil {
+	if err := atomicfile.Write(path, data, 0o600); err != nil {
 		return "", fmt.Errorf("%s outbox: %w", strings.ToLower(b.label), err)
 	}
 	if b.print == nil {
