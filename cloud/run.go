@@ -18,9 +18,9 @@ import (
 	"time"
 
 	"timeclock/clock"
+	"timeclock/cloud/enroll"
 	"timeclock/cloud/httpapi"
 	cmail "timeclock/cloud/mail"
-	"timeclock/cloud/onboard"
 	"timeclock/cloud/pki"
 	"timeclock/cloud/registry"
 	"timeclock/cloud/roles"
@@ -159,13 +159,13 @@ func Run(ctx context.Context, cfg Config, o Options) error {
 	delete(lns, "mqtt-ws")
 	defer mq.close()
 
-	ocfg := onboard.DefaultConfig()
+	ocfg := enroll.DefaultConfig()
 	ocfg.MQTT = mq.endpoints
 	ocfg.MailFrom = cfg.MailFrom
 	if ocfg.MailFrom == "" {
 		ocfg.MailFrom = "Timeclock Cloud <noreply@" + mailDomain(cfg.PublicHost) + ">"
 	}
-	svc, err := onboard.New(ocfg, onboard.Deps{Store: db, CA: ca, Mailer: mailer, Clock: clk, Log: log, Activated: mq.reg.Activated})
+	svc, err := enroll.New(ocfg, enroll.Deps{Store: db, CA: ca, Mailer: mailer, Clock: clk, Log: log, Activated: mq.reg.Activated})
 	if err != nil {
 		return err
 	}

@@ -1,12 +1,13 @@
-// Package onboard is the cloud's side of onboarding a clock: company
+// Package enroll is the cloud's side of onboarding a clock: company
 // lookup, mailing the authentication code to the company's administrators,
-// and activation (checking the code, signing the clock's key).
+// and activation (checking the code, signing the clock's key). The clock's
+// side of the same exchange is package onboarding.
 //
 // Decisions about a session are pure functions (plan.go) that table tests
 // cover; the Service does the side effects around them: the store
 // transaction, the mail, the log. Errors a clock should act on are
 // *wire.Error; anything else is internal.
-package onboard
+package enroll
 
 import (
 	"context"
@@ -117,10 +118,10 @@ type Service struct {
 // New returns the service.
 func New(cfg Config, d Deps) (*Service, error) {
 	if err := cfg.Validate(); err != nil {
-		return nil, fmt.Errorf("onboard: %w", err)
+		return nil, fmt.Errorf("enroll: %w", err)
 	}
 	if d.Store == nil || d.CA == nil || d.Mailer == nil || d.Clock == nil || d.Log == nil {
-		return nil, errors.New("onboard: missing dependency")
+		return nil, errors.New("enroll: missing dependency")
 	}
 	return &Service{
 		cfg:          cfg,
