@@ -12,8 +12,8 @@ import (
 	"timeclock/cloud/fleet"
 	"timeclock/cloud/login"
 	"timeclock/cloud/mobile"
+	"timeclock/cloud/notify"
 	"timeclock/cloud/registry"
-	"timeclock/cloud/sms"
 	"timeclock/cloud/store"
 	"timeclock/cloud/web"
 )
@@ -54,17 +54,17 @@ func newAdminSide(cfg Config, db store.Store, clk clock.Clock, log *slog.Logger,
 
 // newSMS is the HTTP provider when configured, and in dev mode the outbox
 // too; nil when there is neither (the page then says SMS is not set up).
-func newSMS(cfg Config, out io.Writer) (sms.Sender, error) {
-	var t sms.Tee
+func newSMS(cfg Config, out io.Writer) (notify.Texter, error) {
+	var t notify.SMSTee
 	if cfg.SMS.URL != "" {
-		h, err := sms.NewHTTP(cfg.SMS)
+		h, err := notify.NewSMSProvider(cfg.SMS)
 		if err != nil {
 			return nil, err
 		}
 		t = append(t, h)
 	}
 	if cfg.Dev {
-		o, err := sms.NewOutbox(filepath.Join(cfg.DataDir, "sms-outbox"), out)
+		o, err := notify.NewSMSOutbox(filepath.Join(cfg.DataDir, "sms-outbox"), out)
 		if err != nil {
 			return nil, err
 		}

@@ -20,7 +20,7 @@ import (
 	"timeclock/clock"
 	"timeclock/cloud/enroll"
 	"timeclock/cloud/httpapi"
-	cmail "timeclock/cloud/mail"
+	"timeclock/cloud/notify"
 	"timeclock/cloud/pki"
 	"timeclock/cloud/registry"
 	"timeclock/cloud/roles"
@@ -304,8 +304,8 @@ func mailDomain(host string) string {
 	return host
 }
 
-func newMailer(cfg Config, out io.Writer) (cmail.Mailer, error) {
-	var ms cmail.Tee
+func newMailer(cfg Config, out io.Writer) (notify.Mailer, error) {
+	var ms notify.MailTee
 	if cfg.SMTP.Host != "" {
 		sc := cfg.SMTP
 		if cfg.SMTPCAFile != "" {
@@ -320,14 +320,14 @@ func newMailer(cfg Config, out io.Writer) (cmail.Mailer, error) {
 			sc.RootCAs = pool
 		}
 		sc.HelloName = cfg.PublicHost
-		m, err := cmail.NewSMTP(sc)
+		m, err := notify.NewSMTP(sc)
 		if err != nil {
 			return nil, err
 		}
 		ms = append(ms, m)
 	}
 	if cfg.Dev {
-		o, err := cmail.NewOutbox(filepath.Join(cfg.DataDir, "outbox"), out)
+		o, err := notify.NewMailOutbox(filepath.Join(cfg.DataDir, "outbox"), out)
 		if err != nil {
 			return nil, err
 		}

@@ -7,7 +7,7 @@ import (
 	"text/template"
 	"time"
 
-	cmail "timeclock/cloud/mail"
+	"timeclock/cloud/notify"
 	"timeclock/cloud/store"
 )
 
@@ -66,7 +66,7 @@ func to(u store.User) string {
 	return (&mail.Address{Name: u.Name, Address: u.Email}).String()
 }
 
-func codeMail(cfg Config, c store.Company, u store.User, s store.Session, code string) (cmail.Message, error) {
+func codeMail(cfg Config, c store.Company, u store.User, s store.Session, code string) (notify.Mail, error) {
 	var b bytes.Buffer
 	err := codeTmpl.Execute(&b, map[string]any{
 		"Name": nameOr(u), "Company": c.Name, "CompanyID": c.ID, "Code": code,
@@ -75,9 +75,9 @@ func codeMail(cfg Config, c store.Company, u store.User, s store.Session, code s
 		"Sent": localIn(c.Timezone, s.SentAt), "Source": s.Source,
 	})
 	if err != nil {
-		return cmail.Message{}, fmt.Errorf("code mail: %w", err)
+		return notify.Mail{}, fmt.Errorf("code mail: %w", err)
 	}
-	return cmail.Message{
+	return notify.Mail{
 		From:    cfg.MailFrom,
 		To:      to(u),
 		Subject: fmt.Sprintf("Authentication code to add a timeclock to %s", c.Name),
@@ -86,16 +86,16 @@ func codeMail(cfg Config, c store.Company, u store.User, s store.Session, code s
 	}, nil
 }
 
-func activatedMail(cfg Config, c store.Company, u store.User, d store.Device, passcode string, now time.Time) (cmail.Message, error) {
+func activatedMail(cfg Config, c store.Company, u store.User, d store.Device, passcode string, now time.Time) (notify.Mail, error) {
 	var b bytes.Buffer
 	err := activatedTmpl.Execute(&b, map[string]any{
 		"Name": nameOr(u), "Company": c.Name, "Model": d.Model, "Serial": d.Serial,
 		"When": localIn(c.Timezone, now), "Nickname": d.Nickname, "DeviceID": d.ID, "Passcode": passcode,
 	})
 	if err != nil {
-		return cmail.Message{}, fmt.Errorf("activation mail: %w", err)
+		return notify.Mail{}, fmt.Errorf("activation mail: %w", err)
 	}
-	return cmail.Message{
+	return notify.Mail{
 		From:    cfg.MailFrom,
 		To:      to(u),
 		Subject: fmt.Sprintf("Timeclock %s added to %s", d.Nickname, c.Name),

@@ -17,7 +17,7 @@ import (
 	"time"
 
 	"timeclock/clock"
-	"timeclock/cloud/mail"
+	"timeclock/cloud/notify"
 	"timeclock/cloud/pki"
 	"timeclock/cloud/ratelimit"
 	"timeclock/cloud/store"
@@ -85,7 +85,7 @@ func (c Config) Validate() error {
 	if c.MaxWrongTries < 1 {
 		errs = append(errs, fmt.Errorf("max wrong tries %d: want at least 1", c.MaxWrongTries))
 	}
-	if _, err := (mail.Message{From: c.MailFrom, To: "x@example.com"}).Bytes(); err != nil {
+	if _, err := (notify.Mail{From: c.MailFrom, To: "x@example.com"}).Bytes(); err != nil {
 		errs = append(errs, fmt.Errorf("mail from %q: not an address", c.MailFrom))
 	}
 	if c.MQTT.TLS == "" || c.MQTT.WebSocket == "" {
@@ -98,7 +98,7 @@ func (c Config) Validate() error {
 type Deps struct {
 	Store  store.Store
 	CA     *pki.CA
-	Mailer mail.Mailer
+	Mailer notify.Mailer
 	Clock  clock.Clock
 	Log    *slog.Logger
 	// Activated, if set, is told after a clock was activated (its new

@@ -20,8 +20,8 @@ import (
 	"time"
 
 	"timeclock/clock"
-	"timeclock/cloud/mail"
-	"timeclock/cloud/mail/smtptest"
+	"timeclock/cloud/notify"
+	"timeclock/cloud/notify/smtptest"
 	"timeclock/cloud/pki"
 	"timeclock/cloud/store"
 	"timeclock/cloud/store/boltstore"
@@ -34,11 +34,11 @@ var update = flag.Bool("update", false, "rewrite golden files")
 // recorder is a Mailer that keeps what it was given.
 type recorder struct {
 	mu   sync.Mutex
-	msgs []mail.Message
+	msgs []notify.Mail
 	fail bool
 }
 
-func (r *recorder) Send(_ context.Context, m mail.Message) error {
+func (r *recorder) Send(_ context.Context, m notify.Mail) error {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if r.fail {
@@ -48,10 +48,10 @@ func (r *recorder) Send(_ context.Context, m mail.Message) error {
 	return nil
 }
 
-func (r *recorder) all() []mail.Message {
+func (r *recorder) all() []notify.Mail {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	return append([]mail.Message(nil), r.msgs...)
+	return append([]notify.Mail(nil), r.msgs...)
 }
 
 type fixture struct {
@@ -64,7 +64,7 @@ type fixture struct {
 
 const company = "482913"
 
-func newFixture(t *testing.T, m mail.Mailer) *fixture {
+func newFixture(t *testing.T, m notify.Mailer) *fixture {
 	t.Helper()
 	dir := t.TempDir()
 	db, err := boltstore.Open(filepath.Join(dir, "cloud.db"))
@@ -172,7 +172,7 @@ func TestMailTextGolden(t *testing.T) {
 	}
 	for _, g := range []struct {
 		file string
-		m    mail.Message
+		m    notify.Mail
 		vars map[string]string
 	}{
 		{"code-mail.txt", msgs[0], map[string]string{code: "CODE"}},
@@ -273,8 +273,8 @@ func TestNoAdministrators(t *testing.T) {
 // carries activates the clock.
 func TestSMTPDeliversToAdministratorsOnly(t *testing.T) {
 	srv := smtptest.Start(t)
-	m, err := mail.NewSMTP(mail.SMTPConfig{Host: srv.Host, Port: srv.Port, TLS: mail.StartTLS,
-		User: srv.User, Password: mail.Secret(srv.Pass), RootCAs: srv.Roots})
+	m, err := notify.NewSMTP(notify.SMTPConfig{Host: srv.Host, Port: srv.Port, TLS: notify.StartTLS,
+		User: srv.User, Password: notify.Secret(srv.Pass), RootCAs: srv.Roots})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -23,7 +23,7 @@ import (
 
 	"timeclock/clock"
 	"timeclock/cloud/enroll"
-	"timeclock/cloud/mail"
+	"timeclock/cloud/notify"
 	"timeclock/cloud/pki"
 	"timeclock/cloud/store"
 	"timeclock/cloud/store/boltstore"
@@ -39,20 +39,20 @@ const (
 
 type recorder struct {
 	mu   sync.Mutex
-	msgs []mail.Message
+	msgs []notify.Mail
 }
 
-func (r *recorder) Send(_ context.Context, m mail.Message) error {
+func (r *recorder) Send(_ context.Context, m notify.Mail) error {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	r.msgs = append(r.msgs, m)
 	return nil
 }
 
-func (r *recorder) all() []mail.Message {
+func (r *recorder) all() []notify.Mail {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	return append([]mail.Message(nil), r.msgs...)
+	return append([]notify.Mail(nil), r.msgs...)
 }
 
 type env struct {

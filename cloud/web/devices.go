@@ -8,8 +8,8 @@ import (
 
 	"timeclock/cloud/fleet"
 	"timeclock/cloud/login"
+	"timeclock/cloud/notify"
 	"timeclock/cloud/roles"
-	"timeclock/cloud/sms"
 	"timeclock/cloud/store"
 )
 
@@ -46,7 +46,7 @@ func (s *server) devices(w http.ResponseWriter, r *http.Request, sess *login.Ses
 		s.internal(w, r, sess, err)
 		return
 	}
-	if n, err := sms.ParseUS(flash(r, "sent")); err == nil {
+	if n, err := notify.ParseUSMobile(flash(r, "sent")); err == nil {
 		d.Notice = "The company setup code was sent by text message to " + n.String() + "."
 	}
 	if id := flash(r, "disabled"); id != "" {
@@ -79,7 +79,7 @@ type addData struct {
 
 func (s *server) addDevicePage(w http.ResponseWriter, r *http.Request, sess *login.Session) {
 	d := addData{}
-	if n, err := sms.ParseUS(flash(r, "sent")); err == nil {
+	if n, err := notify.ParseUSMobile(flash(r, "sent")); err == nil {
 		d.Notice = "The company setup code was sent by text message to " + n.String() + "."
 	}
 	s.renderAdd(w, r, sess, http.StatusOK, d)
@@ -102,11 +102,11 @@ func (s *server) renderAdd(w http.ResponseWriter, r *http.Request, sess *login.S
 func (s *server) addDevicePost(w http.ResponseWriter, r *http.Request, sess *login.Session) {
 	d := addData{Phone: strings.TrimSpace(r.PostFormValue("phone"))}
 	if s.SMS == nil {
-		d.Error = sms.ErrNotConfigured.Error() + "."
+		d.Error = notify.ErrSMSNotConfigured.Error() + "."
 		s.renderAdd(w, r, sess, http.StatusServiceUnavailable, d)
 		return
 	}
-	num, err := sms.ParseUS(d.Phone)
+	num, err := notify.ParseUSMobile(d.Phone)
 	if err != nil {
 		d.Error = sentence(err.Error())
 		s.renderAdd(w, r, sess, http.StatusBadRequest, d)
@@ -122,7 +122,7 @@ func (s *server) addDevicePost(w http.ResponseWriter, r *http.Request, sess *log
 		s.internal(w, r, sess, err)
 		return
 	}
-	msg := sms.Message{To: num, Body: sms.SetupCodeText(code.Company.Name, code.Code, code.Changes), Date: s.Clock.Now()}
+	msg := notify.SMS{To: num, Body: notify.SetupCodeText(code.Company.Name, code.Code, code.Changes), Date: s.Clock.Now()}
 	if err := s.SMS.Send(r.Context(), msg); err != nil {
 		s.Log.Error("admin page: setup code SMS failed", "company", sess.User.CompanyID, "err", err)
 		d.Error = "The text message could not be sent. Try again later; if it keeps failing, the cloud's log says why."
@@ -151,7 +151,7 @@ func sentence(s string) string {
 }
 
 // mask keeps the last two digits of a number, for the log.
-func mask(n sms.Number) string {
+func mask(n notify.PhoneNumber) string {
 	s := string(n)
 	if len(s) < 4 {
 		return "…"

@@ -19,9 +19,9 @@ import (
 	"timeclock/cloud/fleet"
 	"timeclock/cloud/login"
 	"timeclock/cloud/mobile"
+	"timeclock/cloud/notify"
 	"timeclock/cloud/ratelimit"
 	"timeclock/cloud/roles"
-	"timeclock/cloud/sms"
 	"timeclock/cloud/store"
 )
 
@@ -67,7 +67,7 @@ type Deps struct {
 	Devices    Devices
 	SetupCodes SetupCodes
 	// SMS sends the setup code; nil means SMS is not set up.
-	SMS   sms.Sender
+	SMS   notify.Texter
 	Clock clock.Clock
 	Log   *slog.Logger
 	// MaxAge is how long the session cookie is kept (the login's maximum

@@ -9,8 +9,7 @@ import (
 	"strings"
 
 	"timeclock/cloud"
-	"timeclock/cloud/mail"
-	"timeclock/cloud/sms"
+	"timeclock/cloud/notify"
 )
 
 func config(fl *flags) (cloud.Config, error) {
@@ -27,7 +26,7 @@ func config(fl *flags) (cloud.Config, error) {
 	over("mqtt-ws", &c.MQTTWSAddr, fl.mqttWS)
 	c.PublicHost = fl.publicHost
 	c.CreateCA = fl.createCA
-	c.SMTP = mail.SMTPConfig{Host: fl.smtpHost, Port: fl.smtpPort, TLS: mail.TLSMode(fl.smtpTLS), User: fl.smtpUser}
+	c.SMTP = notify.SMTPConfig{Host: fl.smtpHost, Port: fl.smtpPort, TLS: notify.TLSMode(fl.smtpTLS), User: fl.smtpUser}
 	c.SMTPCAFile = fl.smtpCA
 	c.MailFrom = fl.mailFrom
 	c.DemoCompanyID = fl.demoCompany
@@ -42,12 +41,12 @@ func config(fl *flags) (cloud.Config, error) {
 			if err != nil {
 				return c, fmt.Errorf("smtp-password-file: %w", err)
 			}
-			c.SMTP.Password = mail.Secret(strings.TrimRight(string(b), "\r\n"))
+			c.SMTP.Password = notify.Secret(strings.TrimRight(string(b), "\r\n"))
 		default:
-			c.SMTP.Password = mail.Secret(os.Getenv(PasswordEnv))
+			c.SMTP.Password = notify.Secret(os.Getenv(PasswordEnv))
 		}
 	}
-	c.SMS = sms.HTTPConfig{URL: fl.smsURL, User: fl.smsUser, From: fl.smsFrom}
+	c.SMS = notify.SMSConfig{URL: fl.smsURL, User: fl.smsUser, From: fl.smsFrom}
 	if fl.smsURL != "" {
 		switch {
 		case fl.smsTokenFile != "":
@@ -55,9 +54,9 @@ func config(fl *flags) (cloud.Config, error) {
 			if err != nil {
 				return c, fmt.Errorf("sms-token-file: %w", err)
 			}
-			c.SMS.Token = sms.Secret(strings.TrimSpace(string(b)))
+			c.SMS.Token = notify.Secret(strings.TrimSpace(string(b)))
 		default:
-			c.SMS.Token = sms.Secret(os.Getenv(SMSTokenEnv))
+			c.SMS.Token = notify.Secret(os.Getenv(SMSTokenEnv))
 		}
 	}
 	return c, c.Validate()

@@ -1,4 +1,4 @@
-package sms
+package notify
 
 import (
 	"bytes"
@@ -15,8 +15,8 @@ import (
 	"unicode/utf8"
 )
 
-// HTTPConfig configures the HTTP SMS provider.
-type HTTPConfig struct {
+// SMSConfig configures the HTTP SMS provider.
+type SMSConfig struct {
 	// URL receives one POST per message (https, or http to a loopback host).
 	URL string
 	// User, when set, makes the request use HTTP Basic auth (User:Token),
@@ -33,7 +33,7 @@ type HTTPConfig struct {
 }
 
 // Validate checks the config and names the wrong field.
-func (c HTTPConfig) Validate() error {
+func (c SMSConfig) Validate() error {
 	u, err := url.Parse(c.URL)
 	if err != nil || u.Host == "" || (u.Scheme != "https" && u.Scheme != "http") {
 		return fmt.Errorf("sms-url: %q: want an http(s) URL", c.URL)
@@ -58,22 +58,22 @@ func loopback(host string) bool {
 	return ip != nil && ip.IsLoopback()
 }
 
-// HTTPRequest is the JSON body POSTed to the provider for each message.
-type HTTPRequest struct {
+// SMSRequest is the JSON body POSTed to the provider for each message.
+type SMSRequest struct {
 	To   string `json:"to"`             // E.164, "+14155552671"
 	From string `json:"from,omitempty"` // HTTPConfig.From
 	Body string `json:"body"`
 }
 
-// HTTP sends messages through a provider's HTTP API: one JSON POST per
+// SMSProvider sends messages through a provider's SMSProvider API: one JSON POST per
 // message; any 2xx is sent, anything else an error with the status.
-type HTTP struct {
-	cfg HTTPConfig
+type SMSProvider struct {
+	cfg SMSConfig
 	c   *http.Client
 }
 
-// NewHTTP returns an HTTP provider.
-func NewHTTP(cfg HTTPConfig) (*HTTP, error) {
+// NewSMSProvider returns an HTTP provider.
+func NewSMSProvider(cfg SMSConfig) (*SMSProvider, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
@@ -84,15 +84,15 @@ func NewHTTP(cfg HTTPConfig) (*HTTP, error) {
 	if c == nil {
 		c = &http.Client{Timeout: cfg.Timeout}
 	}
-	return &HTTP{cfg: cfg, c: c}, nil
+	return &SMSProvider{cfg: cfg, c: c}, nil
 }
 
 // Send posts m to the provider.
-func (h *HTTP) Send(ctx context.Context, m Message) error {
-	if _, err := ParseUS(string(m.To)); err != nil {
+func (h *SMSProvider) Send(ctx context.Context, m SMS) error {
+	if _, err := ParseUSMobile(string(m.To)); err != nil {
 		return fmt.Errorf("sms: %w", err)
 	}
-	body, err := json.Marshal(HTTPRequest{To: string(m.To), From: h.cfg.From, Body: m.Body})
+	body, err := json.Marshal(SMSRequest{To: string(m.To), From: h.cfg.From, Body: m.Body})
 	if err != nil {
 		return fmt.Errorf("sms: %w", err)
 	}

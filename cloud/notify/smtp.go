@@ -1,4 +1,4 @@
-package mail
+package notify
 
 import (
 	"context"
@@ -82,7 +82,7 @@ func NewSMTP(cfg SMTPConfig) (*SMTP, error) {
 }
 
 // Send delivers m to the server.
-func (s *SMTP) Send(ctx context.Context, m Message) error {
+func (s *SMTP) Send(ctx context.Context, m Mail) error {
 	data, err := m.Bytes()
 	if err != nil {
 		return err

@@ -1,4 +1,4 @@
-package sms
+package notify
 
 import (
 	"bytes"
@@ -16,9 +16,9 @@ import (
 
 var t0 = time.Date(2026, 3, 3, 15, 4, 0, 0, time.UTC)
 
-func TestHTTPProvider(t *testing.T) {
+func TestSMSProvider(t *testing.T) {
 	var got struct {
-		req        HTTPRequest
+		req        SMSRequest
 		auth, ctyp string
 	}
 	fail := false
@@ -40,14 +40,14 @@ func TestHTTPProvider(t *testing.T) {
 		{"basic", "AC123", "Basic QUMxMjM6czNjcmV0LXRva2Vu"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			h, err := NewHTTP(HTTPConfig{URL: srv.URL + "/send", User: tc.user, Token: "s3cret-token", From: "+14155550100"})
+			h, err := NewSMSProvider(SMSConfig{URL: srv.URL + "/send", User: tc.user, Token: "s3cret-token", From: "+14155550100"})
 			if err != nil {
 				t.Fatal(err)
 			}
-			if err := h.Send(context.Background(), Message{To: "+14155552671", Body: "hello", Date: t0}); err != nil {
+			if err := h.Send(context.Background(), SMS{To: "+14155552671", Body: "hello", Date: t0}); err != nil {
 				t.Fatal(err)
 			}
-			want := HTTPRequest{To: "+14155552671", From: "+14155550100", Body: "hello"}
+			want := SMSRequest{To: "+14155552671", From: "+14155550100", Body: "hello"}
 			if got.req != want || got.auth != tc.wantAuth || got.ctyp != "application/json" {
 				t.Errorf("provider got %+v auth %q type %q", got.req, got.auth, got.ctyp)
 			}
@@ -56,8 +56,8 @@ func TestHTTPProvider(t *testing.T) {
 
 	t.Run("provider refuses", func(t *testing.T) {
 		fail = true
-		h, _ := NewHTTP(HTTPConfig{URL: srv.URL, Token: "s3cret-token"})
-		err := h.Send(context.Background(), Message{To: "+14155552671", Body: "x"})
+		h, _ := NewSMSProvider(SMSConfig{URL: srv.URL, Token: "s3cret-token"})
+		err := h.Send(context.Background(), SMS{To: "+14155552671", Body: "x"})
 		if err == nil || !strings.Contains(err.Error(), "400") || !strings.Contains(err.Error(), "number blocked") {
 			t.Fatalf("err %v", err)
 		}
@@ -66,25 +66,25 @@ func TestHTTPProvider(t *testing.T) {
 		}
 	})
 	t.Run("not a US number never leaves", func(t *testing.T) {
-		h, _ := NewHTTP(HTTPConfig{URL: srv.URL, Token: "t"})
-		got.req = HTTPRequest{}
-		if err := h.Send(context.Background(), Message{To: "+442071838750"}); err == nil || got.req.To != "" {
+		h, _ := NewSMSProvider(SMSConfig{URL: srv.URL, Token: "t"})
+		got.req = SMSRequest{}
+		if err := h.Send(context.Background(), SMS{To: "+442071838750"}); err == nil || got.req.To != "" {
 			t.Fatalf("err %v, provider got %+v", err, got.req)
 		}
 	})
 }
 
-func TestHTTPConfigValidate(t *testing.T) {
+func TestSMSConfigValidate(t *testing.T) {
 	for _, tc := range []struct {
-		cfg  HTTPConfig
+		cfg  SMSConfig
 		want string
 	}{
-		{HTTPConfig{URL: "https://sms.example/v1/messages", Token: "t"}, ""},
-		{HTTPConfig{URL: "http://127.0.0.1:9000/", Token: "t"}, ""},
-		{HTTPConfig{URL: "http://sms.example/", Token: "t"}, "plain http"},
-		{HTTPConfig{URL: "https://user:pw@sms.example/", Token: "t"}, "credentials"},
-		{HTTPConfig{URL: "sms.example", Token: "t"}, "want an http(s) URL"},
-		{HTTPConfig{URL: "https://sms.example/"}, "sms-token-file"},
+		{SMSConfig{URL: "https://sms.example/v1/messages", Token: "t"}, ""},
+		{SMSConfig{URL: "http://127.0.0.1:9000/", Token: "t"}, ""},
+		{SMSConfig{URL: "http://sms.example/", Token: "t"}, "plain http"},
+		{SMSConfig{URL: "https://user:pw@sms.example/", Token: "t"}, "credentials"},
+		{SMSConfig{URL: "sms.example", Token: "t"}, "want an http(s) URL"},
+		{SMSConfig{URL: "https://sms.example/"}, "sms-token-file"},
 	} {
 		err := tc.cfg.Validate()
 		if (tc.want == "") != (err == nil) || (err != nil && !strings.Contains(err.Error(), tc.want)) {
@@ -93,8 +93,8 @@ func TestHTTPConfigValidate(t *testing.T) {
 	}
 }
 
-func TestSecretNeverPrints(t *testing.T) {
-	c := HTTPConfig{URL: "https://x", Token: "s3cret-token"}
+func TestSMSConfigNeverPrintsToken(t *testing.T) {
+	c := SMSConfig{URL: "https://x", Token: "s3cret-token"}
 	for _, s := range []string{fmt.Sprint(c), fmt.Sprintf("%+v", c), fmt.Sprintf("%#v", c)} {
 		if strings.Contains(s, "s3cret") {
 			t.Errorf("printed %s", s)
@@ -102,14 +102,14 @@ func TestSecretNeverPrints(t *testing.T) {
 	}
 }
 
-func TestOutbox(t *testing.T) {
+func TestSMSOutbox(t *testing.T) {
 	dir := filepath.Join(t.TempDir(), "sms-outbox")
 	var out bytes.Buffer
-	o, err := NewOutbox(dir, &out)
+	o, err := NewSMSOutbox(dir, &out)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := o.Send(context.Background(), Message{To: "+14155552671", Body: "the code", Date: t0}); err != nil {
+	if err := o.Send(context.Background(), SMS{To: "+14155552671", Body: "the code", Date: t0}); err != nil {
 		t.Fatal(err)
 	}
 	files, _ := filepath.Glob(filepath.Join(dir, "*.txt"))
@@ -125,8 +125,8 @@ func TestOutbox(t *testing.T) {
 	}
 }
 
-func TestTeeWithoutSendersIsNotConfigured(t *testing.T) {
-	if err := (Tee{}).Send(context.Background(), Message{To: "+14155552671"}); err != ErrNotConfigured {
+func TestSMSTeeWithoutTextersIsNotConfigured(t *testing.T) {
+	if err := (SMSTee{}).Send(context.Background(), SMS{To: "+14155552671"}); err != ErrSMSNotConfigured {
 		t.Fatalf("err %v", err)
 	}
 }

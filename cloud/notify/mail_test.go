@@ -1,4 +1,4 @@
-package mail
+package notify
 
 import (
 	"bytes"
@@ -14,15 +14,15 @@ import (
 	"testing"
 	"time"
 
-	"timeclock/cloud/mail/smtptest"
+	"timeclock/cloud/notify/smtptest"
 )
 
 var update = flag.Bool("update", false, "rewrite golden files")
 
 var when = time.Date(2026, 3, 2, 9, 41, 0, 0, time.UTC)
 
-func msg() Message {
-	return Message{
+func msg() Mail {
+	return Mail{
 		From:    "Timeclock Cloud <noreply@cloud.example>",
 		To:      "Ada Admin <ada@acme.example>",
 		Subject: "Authentication code for Café Zürich",
@@ -31,7 +31,7 @@ func msg() Message {
 	}
 }
 
-func TestMessageBytesGolden(t *testing.T) {
+func TestMailBytesGolden(t *testing.T) {
 	b, err := msg().Bytes()
 	if err != nil {
 		t.Fatal(err)
@@ -51,22 +51,22 @@ func TestMessageBytesGolden(t *testing.T) {
 	}
 }
 
-func TestMessageRefusesInjection(t *testing.T) {
-	for name, m := range map[string]Message{
+func TestMailRefusesInjection(t *testing.T) {
+	for name, m := range map[string]Mail{
 		"subject":  {From: "a@b.example", To: "c@d.example", Subject: "hi\r\nBcc: e@f.example"},
 		"to":       {From: "a@b.example", To: "c@d.example\r\nBcc: e@f.example"},
 		"bad from": {From: "not an address", To: "c@d.example"},
 	} {
-		if _, err := m.Bytes(); !errors.Is(err, ErrBadMessage) {
+		if _, err := m.Bytes(); !errors.Is(err, ErrBadMail) {
 			t.Errorf("%s: err %v, want ErrBadMessage", name, err)
 		}
 	}
 }
 
-func TestOutboxWritesFileAndPrints(t *testing.T) {
+func TestMailOutboxWritesFileAndPrints(t *testing.T) {
 	dir := filepath.Join(t.TempDir(), "outbox")
 	var out bytes.Buffer
-	o, err := NewOutbox(dir, &out)
+	o, err := NewMailOutbox(dir, &out)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -187,15 +187,15 @@ func TestSMTPConfigValidate(t *testing.T) {
 
 type failing struct{ n int }
 
-func (f *failing) Send(context.Context, Message) error { f.n++; return errors.New("down") }
+func (f *failing) Send(context.Context, Mail) error { f.n++; return errors.New("down") }
 
 type counting struct{ n int }
 
-func (c *counting) Send(context.Context, Message) error { c.n++; return nil }
+func (c *counting) Send(context.Context, Mail) error { c.n++; return nil }
 
-func TestTeeTriesAll(t *testing.T) {
+func TestMailTeeTriesAll(t *testing.T) {
 	f, c := &failing{}, &counting{}
-	err := Tee{f, c}.Send(context.Background(), msg())
+	err := MailTee{f, c}.Send(context.Background(), msg())
 	if err == nil || f.n != 1 || c.n != 1 {
 		t.Fatalf("err %v, tries %d/%d", err, f.n, c.n)
 	}

@@ -1,6 +1,4 @@
-// Package sms sends the company setup code by text message. Only US mobile
-// numbers are accepted, as the product's help says: "SMS in USA Only".
-package sms
+package notify
 
 import (
 	"errors"
@@ -8,13 +6,14 @@ import (
 	"strings"
 )
 
-// ErrNotUS is the seed's message for any number outside the USA.
+// ErrNotUS is the seed's message for any number outside the USA: only US
+// mobile numbers are accepted, as the product's help says: "SMS in USA Only".
 var ErrNotUS = errors.New("SMS in USA only: to receive an SMS message, the employee must have a valid US-based mobile phone number")
 
-// ErrEmpty and ErrMalformed say what is wrong with what was typed.
+// ErrPhoneEmpty and ErrPhoneMalformed say what is wrong with what was typed.
 var (
-	ErrEmpty     = errors.New("enter a mobile phone number")
-	ErrMalformed = errors.New("not a valid phone number: enter 10 digits, e.g. (415) 555-2671")
+	ErrPhoneEmpty     = errors.New("enter a mobile phone number")
+	ErrPhoneMalformed = errors.New("not a valid phone number: enter 10 digits, e.g. (415) 555-2671")
 )
 
 // nonUS lists NANP area codes (+1) outside the United States and its
@@ -31,16 +30,16 @@ func init() {
 	}
 }
 
-// Number is a US phone number in E.164 form, "+14155552671".
-type Number string
+// PhoneNumber is a US phone number in E.164 form, "+14155552671".
+type PhoneNumber string
 
-// ParseUS reads a US number as people type it: "(415) 555-2671",
+// ParseUSMobile reads a US number as people type it: "(415) 555-2671",
 // "415.555.2671", "1 415 555 2671", "+1 415-555-2671". Other countries,
 // Canada and the Caribbean (+1 but not US) are refused with ErrNotUS.
-func ParseUS(s string) (Number, error) {
+func ParseUSMobile(s string) (PhoneNumber, error) {
 	s = strings.TrimSpace(s)
 	if s == "" {
-		return "", ErrEmpty
+		return "", ErrPhoneEmpty
 	}
 	intl := strings.HasPrefix(s, "+") || strings.HasPrefix(s, "00") || strings.HasPrefix(s, "011")
 	var digits []byte
@@ -51,7 +50,7 @@ func ParseUS(s string) (Number, error) {
 			digits = append(digits, c)
 		case c == ' ' || c == '-' || c == '.' || c == '(' || c == ')' || (c == '+' && i == 0):
 		default:
-			return "", ErrMalformed
+			return "", ErrPhoneMalformed
 		}
 	}
 	d := string(digits)
@@ -68,21 +67,21 @@ func ParseUS(s string) (Number, error) {
 		if len(d) > 10 && intl {
 			return "", ErrNotUS
 		}
-		return "", ErrMalformed
+		return "", ErrPhoneMalformed
 	}
 	area, exch := d[:3], d[3:6]
 	// NANP: area code and exchange start with 2-9; N11 codes are services.
 	if area[0] < '2' || exch[0] < '2' || area[1:] == "11" || exch[1:] == "11" {
-		return "", ErrMalformed
+		return "", ErrPhoneMalformed
 	}
 	if nonUS[area] {
 		return "", ErrNotUS
 	}
-	return Number("+1" + d), nil
+	return PhoneNumber("+1" + d), nil
 }
 
 // String shows the number as a US reader expects: (415) 555-2671.
-func (n Number) String() string {
+func (n PhoneNumber) String() string {
 	d := strings.TrimPrefix(string(n), "+1")
 	if len(d) != 10 {
 		return string(n)
