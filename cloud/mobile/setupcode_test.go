@@ -1,4 +1,4 @@
-package setupcode
+package mobile
 
 import (
 	"errors"
@@ -22,8 +22,8 @@ func TestRotatesTuesdayMidnightLocal(t *testing.T) {
 	ny := mustLoad(t, "America/New_York")
 	mon := time.Date(2026, 11, 23, 23, 59, 0, 0, ny) // Monday 23:59
 	tue := time.Date(2026, 11, 24, 0, 0, 0, 0, ny)   // Tuesday 00:00
-	c1, ch1 := Current(secret, "100200", ny, mon)
-	c2, ch2 := Current(secret, "100200", ny, tue)
+	c1, ch1 := currentSetupCode(secret, "100200", ny, mon)
+	c2, ch2 := currentSetupCode(secret, "100200", ny, tue)
 	if c1 == c2 {
 		t.Fatalf("code did not change at Tuesday 00:00: %s", c1)
 	}
@@ -34,17 +34,17 @@ func TestRotatesTuesdayMidnightLocal(t *testing.T) {
 		t.Errorf("Tuesday's code changes at %v, want %v", ch2, want)
 	}
 	// The same instant in UTC is Tuesday 05:00 there: the company's zone rules.
-	if c, _ := Current(secret, "100200", time.UTC, mon); c == c1 {
+	if c, _ := currentSetupCode(secret, "100200", time.UTC, mon); c == c1 {
 		t.Error("code ignored the company's timezone")
 	}
 	// Old code refused once the new one applies; both valid in their week.
-	if err := Check(secret, "100200", ny, mon, c1); err != nil {
+	if err := checkSetupCode(secret, "100200", ny, mon, c1); err != nil {
 		t.Errorf("Monday's code refused on Monday: %v", err)
 	}
-	if err := Check(secret, "100200", ny, tue, c1); !errors.Is(err, ErrInvalid) {
+	if err := checkSetupCode(secret, "100200", ny, tue, c1); !errors.Is(err, errBadSetupCode) {
 		t.Errorf("last week's code accepted on Tuesday: %v", err)
 	}
-	if err := Check(secret, "100200", ny, tue, strings.ToLower(c2[:4])+"-"+c2[4:]); err != nil {
+	if err := checkSetupCode(secret, "100200", ny, tue, strings.ToLower(c2[:4])+"-"+c2[4:]); err != nil {
 		t.Errorf("typed with dash and lower case refused: %v", err)
 	}
 }
@@ -63,7 +63,7 @@ func TestWeeksAcrossDST(t *testing.T) {
 		{"plain", time.Date(2026, 6, 10, 12, 0, 0, 0, ny), 168},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			w := WeekOf(tc.at, ny)
+			w := weekOf(tc.at, ny)
 			if w.Start.In(ny).Weekday() != time.Tuesday || w.Start.In(ny).Hour() != 0 || w.End.In(ny).Hour() != 0 {
 				t.Fatalf("week %v - %v does not run Tuesday 00:00 to Tuesday 00:00 local", w.Start, w.End)
 			}
@@ -75,8 +75,8 @@ func TestWeeksAcrossDST(t *testing.T) {
 	// Monday 23:59 -> Tuesday 00:00 right after the spring-forward week.
 	mon := time.Date(2026, 3, 9, 23, 59, 0, 0, ny)
 	tue := time.Date(2026, 3, 10, 0, 0, 0, 0, ny)
-	a, _ := Current(secret, "1", ny, mon)
-	b, _ := Current(secret, "1", ny, tue)
+	a, _ := currentSetupCode(secret, "1", ny, mon)
+	b, _ := currentSetupCode(secret, "1", ny, tue)
 	if a == b {
 		t.Fatal("code did not change on the Tuesday after DST started")
 	}
@@ -89,7 +89,7 @@ func TestMidnightThatDoesNotExist(t *testing.T) {
 		loc := mustLoad(t, name)
 		for d := 0; d < 400; d++ {
 			at := time.Date(2026, 1, 1, 0, 30, 0, 0, loc).AddDate(0, 0, d)
-			w := WeekOf(at, loc)
+			w := weekOf(at, loc)
 			if at.Before(w.Start) || !at.Before(w.End) {
 				t.Fatalf("%s: %v not in its week %v - %v", name, at, w.Start, w.End)
 			}
@@ -100,17 +100,17 @@ func TestMidnightThatDoesNotExist(t *testing.T) {
 func TestCodeShape(t *testing.T) {
 	seen := map[string]bool{}
 	for i := range 200 {
-		w := WeekOf(time.Date(2026, 1, 6, 0, 0, 0, 0, time.UTC).AddDate(0, 0, 7*i), time.UTC)
-		c := Code(secret, "42", w)
-		if len(c) != Length || strings.Trim(c, alphabet) != "" {
-			t.Fatalf("code %q not %d characters of the alphabet", c, Length)
+		w := weekOf(time.Date(2026, 1, 6, 0, 0, 0, 0, time.UTC).AddDate(0, 0, 7*i), time.UTC)
+		c := weekCode(secret, "42", w)
+		if len(c) != SetupCodeLength || strings.Trim(c, alphabet) != "" {
+			t.Fatalf("code %q not %d characters of the alphabet", c, SetupCodeLength)
 		}
 		seen[c] = true
 	}
 	if len(seen) < 199 {
 		t.Fatalf("only %d distinct codes over 200 weeks", len(seen))
 	}
-	if Code(secret, "42", WeekOf(time.Now(), time.UTC)) == Code([]byte("other secret"), "42", WeekOf(time.Now(), time.UTC)) {
+	if weekCode(secret, "42", weekOf(time.Now(), time.UTC)) == weekCode([]byte("other secret"), "42", weekOf(time.Now(), time.UTC)) {
 		t.Fatal("code does not depend on the secret")
 	}
 }
