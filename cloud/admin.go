@@ -9,8 +9,8 @@ import (
 	"strings"
 
 	"timeclock/clock"
+	"timeclock/cloud/access"
 	"timeclock/cloud/fleet"
-	"timeclock/cloud/login"
 	"timeclock/cloud/mobile"
 	"timeclock/cloud/notify"
 	"timeclock/cloud/registry"
@@ -33,8 +33,8 @@ func newAdminSide(cfg Config, db store.Store, clk clock.Clock, log *slog.Logger,
 	}
 	a := &adminSide{mobile: mobile.New(mcfg, mobile.Deps{Store: db, Clock: clk, Log: log})}
 	a.fleet = &fleet.Fleet{Store: db, Clocks: clocks, Phones: a.mobile}
-	lcfg := login.DefaultConfig()
-	logins, err := login.New(lcfg, db, clk, log)
+	lcfg := access.DefaultLoginConfig()
+	logins, err := access.NewLogins(lcfg, db, clk, log)
 	if err != nil {
 		return nil, err
 	}

@@ -18,12 +18,12 @@ import (
 	"time"
 
 	"timeclock/clock"
+	"timeclock/cloud/access"
 	"timeclock/cloud/enroll"
 	"timeclock/cloud/httpapi"
 	"timeclock/cloud/notify"
 	"timeclock/cloud/pki"
 	"timeclock/cloud/registry"
-	"timeclock/cloud/roles"
 	"timeclock/cloud/store"
 	"timeclock/cloud/store/boltstore"
 	"timeclock/wire"
@@ -112,7 +112,7 @@ func Run(ctx context.Context, cfg Config, o Options) error {
 		}
 	}
 	api := httpapi.Deps{Onboarding: svc, Store: db, Clock: env.clk, Log: env.log, Devices: mq.reg,
-		Mobile: adm.mobile, Authorize: roles.Checker{Store: db}}
+		Mobile: adm.mobile, Authorize: access.Checker{Store: db}}
 	if env.devClock != nil {
 		api.DevClock = env.devClock
 	}

@@ -6,10 +6,9 @@ import (
 	"net/url"
 	"strings"
 
+	"timeclock/cloud/access"
 	"timeclock/cloud/fleet"
-	"timeclock/cloud/login"
 	"timeclock/cloud/notify"
-	"timeclock/cloud/roles"
 	"timeclock/cloud/store"
 )
 
@@ -23,7 +22,7 @@ type devicesData struct {
 	Notice string
 }
 
-func (s *server) devices(w http.ResponseWriter, r *http.Request, sess *login.Session) {
+func (s *server) devices(w http.ResponseWriter, r *http.Request, sess *access.Session) {
 	box, err := s.codeBox(r, sess)
 	if err != nil {
 		s.internal(w, r, sess, err)
@@ -77,7 +76,7 @@ type addData struct {
 	Back string
 }
 
-func (s *server) addDevicePage(w http.ResponseWriter, r *http.Request, sess *login.Session) {
+func (s *server) addDevicePage(w http.ResponseWriter, r *http.Request, sess *access.Session) {
 	d := addData{}
 	if n, err := notify.ParseUSMobile(flash(r, "sent")); err == nil {
 		d.Notice = "The company setup code was sent by text message to " + n.String() + "."
@@ -85,21 +84,21 @@ func (s *server) addDevicePage(w http.ResponseWriter, r *http.Request, sess *log
 	s.renderAdd(w, r, sess, http.StatusOK, d)
 }
 
-func (s *server) renderAdd(w http.ResponseWriter, r *http.Request, sess *login.Session, status int, d addData) {
+func (s *server) renderAdd(w http.ResponseWriter, r *http.Request, sess *access.Session, status int, d addData) {
 	box, err := s.codeBox(r, sess)
 	if err != nil {
 		s.internal(w, r, sess, err)
 		return
 	}
 	d.Code, d.Configured, d.Back = box, s.SMS != nil, "/admin/mobile-devices"
-	if !sess.Perms.Has(roles.DevicesView) {
+	if !sess.Perms.Has(access.DevicesView) {
 		d.Back = Prefix
 	}
 	s.render(w, r, status, "add", view{Title: "Add a Mobile Device", Nav: "devices", Sess: sess, CSRF: sess.CSRF, Data: d})
 }
 
 // addDevicePost texts the setup code to a US mobile number.
-func (s *server) addDevicePost(w http.ResponseWriter, r *http.Request, sess *login.Session) {
+func (s *server) addDevicePost(w http.ResponseWriter, r *http.Request, sess *access.Session) {
 	d := addData{Phone: strings.TrimSpace(r.PostFormValue("phone"))}
 	if s.SMS == nil {
 		d.Error = notify.ErrSMSNotConfigured.Error() + "."
@@ -132,7 +131,7 @@ func (s *server) addDevicePost(w http.ResponseWriter, r *http.Request, sess *log
 	// The number is not logged in full: it is an employee's personal data.
 	s.Log.Info("setup code sent by SMS", "company", sess.User.CompanyID, "by", sess.User.Email, "to", mask(num))
 	to := "/admin/mobile-devices"
-	if !sess.Perms.Has(roles.DevicesView) {
+	if !sess.Perms.Has(access.DevicesView) {
 		to = "/admin/mobile-devices/add" // the list is not theirs to see
 	}
 	http.Redirect(w, r, to+"?sent="+url.QueryEscape(string(num)), http.StatusSeeOther)
@@ -168,7 +167,7 @@ type disableData struct {
 
 // disablePage is the confirmation step: a page, so it works without
 // JavaScript.
-func (s *server) disablePage(w http.ResponseWriter, r *http.Request, sess *login.Session) {
+func (s *server) disablePage(w http.ResponseWriter, r *http.Request, sess *access.Session) {
 	row, disabled, err := s.Devices.Find(r.Context(), sess.User.CompanyID, r.PathValue("id"))
 	if errors.Is(err, fleet.ErrNotFound) {
 		s.fail(w, r, sess, http.StatusNotFound, "No such device", "There is no device with this ID in your company.")
@@ -186,7 +185,7 @@ func (s *server) disablePage(w http.ResponseWriter, r *http.Request, sess *login
 	s.render(w, r, http.StatusOK, "disable", view{Title: "Disable " + row.Nickname, Nav: "devices", Sess: sess, CSRF: sess.CSRF, Data: d})
 }
 
-func (s *server) disablePost(w http.ResponseWriter, r *http.Request, sess *login.Session) {
+func (s *server) disablePost(w http.ResponseWriter, r *http.Request, sess *access.Session) {
 	id := r.PathValue("id")
 	err := s.Devices.Disable(r.Context(), sess.User.CompanyID, id, sess.User.Email)
 	if errors.Is(err, fleet.ErrNotFound) {

@@ -19,8 +19,8 @@ import (
 	"golang.org/x/crypto/bcrypt"
 
 	"timeclock/clock"
+	"timeclock/cloud/access"
 	"timeclock/cloud/fleet"
-	"timeclock/cloud/login"
 	"timeclock/cloud/mobile"
 	"timeclock/cloud/notify"
 	"timeclock/cloud/store"
@@ -106,7 +106,7 @@ func newEnv(t testing.TB) *env {
 	t.Cleanup(func() { db.Close() })
 	e := &env{t: t, db: db, clk: clock.NewFake(t0), log: &syncbuf.Buffer{}}
 	log := slog.New(slog.NewTextHandler(e.log, &slog.HandlerOptions{Level: slog.LevelDebug}))
-	hash, err := login.HashPassword(password, bcrypt.MinCost)
+	hash, err := access.HashPassword(password, bcrypt.MinCost)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -171,9 +171,9 @@ func newEnv(t testing.TB) *env {
 		t.Fatal(err)
 	}
 
-	lcfg := login.DefaultConfig()
+	lcfg := access.DefaultLoginConfig()
 	lcfg.BcryptCost = bcrypt.MinCost
-	logins, err := login.New(lcfg, db, e.clk, log)
+	logins, err := access.NewLogins(lcfg, db, e.clk, log)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,4 +1,4 @@
-package roles
+package access
 
 import (
 	"context"
@@ -16,13 +16,13 @@ type Checker struct {
 // Allowed reports whether the user may use p; the empty permission means
 // the Administrator profile only. An unknown user may do nothing.
 func (c Checker) Allowed(ctx context.Context, companyID, email string, p Permission) (bool, error) {
-	var set Set
+	var set Permissions
 	err := c.Store.View(ctx, func(tx store.Tx) error {
 		u, err := tx.User(companyID, email)
 		if err != nil {
 			return err
 		}
-		set, err = Load(tx, u)
+		set, err = LoadPermissions(tx, u)
 		return err
 	})
 	if errors.Is(err, store.ErrNotFound) {

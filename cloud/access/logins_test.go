@@ -1,4 +1,4 @@
-package login
+package access
 
 import (
 	"bytes"
@@ -14,7 +14,6 @@ import (
 	"golang.org/x/crypto/bcrypt"
 
 	"timeclock/clock"
-	"timeclock/cloud/roles"
 	"timeclock/cloud/store"
 	"timeclock/cloud/store/boltstore"
 )
@@ -24,7 +23,7 @@ var t0 = time.Date(2026, 3, 3, 15, 0, 0, 0, time.UTC)
 const pw = "correct horse battery"
 
 type env struct {
-	svc *Service
+	svc *Logins
 	db  *boltstore.DB
 	clk *clock.Fake
 	log *bytes.Buffer
@@ -51,10 +50,10 @@ func newEnv(t *testing.T) *env {
 		tx.PutUser(store.User{CompanyID: "2222", Email: "both@x.example", PasswordHash: hash})
 		return tx.PutRole(store.Role{CompanyID: "1111", ID: "r1", Name: "Payroll", Permissions: []string{"dashboard.access"}})
 	})
-	cfg := DefaultConfig()
+	cfg := DefaultLoginConfig()
 	cfg.BcryptCost = bcrypt.MinCost
 	e := &env{db: db, clk: clock.NewFake(t0), log: &bytes.Buffer{}}
-	e.svc, err = New(cfg, db, e.clk, slog.New(slog.NewTextHandler(e.log, nil)))
+	e.svc, err = NewLogins(cfg, db, e.clk, slog.New(slog.NewTextHandler(e.log, nil)))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -153,14 +152,14 @@ func TestPermissionsFollowTheRole(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !s.Perms.Has(roles.DashboardAccess) || s.Perms.Has(roles.DevicesAdd) {
+	if !s.Perms.Has(DashboardAccess) || s.Perms.Has(DevicesAdd) {
 		t.Fatalf("perms at login %+v", s.Perms)
 	}
 	e.db.Update(ctx, func(tx store.Tx) error {
 		return tx.PutRole(store.Role{CompanyID: "1111", ID: "r1", Permissions: []string{"mobile_devices.add"}})
 	})
 	got, _ := e.svc.Find(ctx, s.Cookie)
-	if got.Perms.Has(roles.DashboardAccess) || !got.Perms.Has(roles.DevicesAdd) {
+	if got.Perms.Has(DashboardAccess) || !got.Perms.Has(DevicesAdd) {
 		t.Fatalf("perms after the role changed %+v", got.Perms)
 	}
 }

@@ -1,8 +1,13 @@
-// Package roles is the permission model of the administrator's pages: the
-// Administrator profile has every permission; everyone else has what their
-// company's security role grants, and nothing without one. Permissions are
-// persisted by name in store.Role.
-package roles
+// Package access is who may use the administrator's side of the cloud and
+// what they may do there: the logins (bcrypt password hashes, server-side
+// sessions keyed by the hash of a random 256-bit cookie, a CSRF token per
+// session, idle and absolute expiry, rate limits on wrong passwords) and the
+// permission model (the Administrator profile has every permission;
+// everyone else has what their company's security role grants, and nothing
+// without one; permissions are persisted by name in store.Role). It knows
+// nothing of HTTP; package web sets the cookies and checks the pages,
+// Checker answers for the admin API.
+package access
 
 import (
 	"errors"
@@ -50,8 +55,8 @@ var Areas = []Area{
 	{Name: "Security Roles", Actions: []Action{{"Manage", RolesManage}}},
 }
 
-// All is every permission there is.
-func All() []Permission {
+// AllPermissions is every permission there is.
+func AllPermissions() []Permission {
 	var out []Permission
 	for _, a := range Areas {
 		for _, ac := range a.Actions {
@@ -61,8 +66,8 @@ func All() []Permission {
 	return out
 }
 
-// Known reports whether p is a permission of this build.
-func Known(p Permission) bool { return slices.Contains(All(), p) }
+// KnownPermission reports whether p is a permission of this build.
+func KnownPermission(p Permission) bool { return slices.Contains(AllPermissions(), p) }
 
 // Label is "Manage Mobile Devices: Add".
 func (p Permission) Label() string {
@@ -76,61 +81,61 @@ func (p Permission) Label() string {
 	return string(p)
 }
 
-// Set is what one user may do.
-type Set struct {
+// Permissions is what one user may do.
+type Permissions struct {
 	admin bool
 	perms map[Permission]bool
 }
 
 // Has reports whether the set allows p.
-func (s Set) Has(p Permission) bool { return (s.admin && Known(p)) || s.perms[p] }
+func (s Permissions) Has(p Permission) bool { return (s.admin && KnownPermission(p)) || s.perms[p] }
 
 // Administrator reports whether the set is the Administrator profile's.
-func (s Set) Administrator() bool { return s.admin }
+func (s Permissions) Administrator() bool { return s.admin }
 
 // Any reports whether the set allows anything at all.
-func (s Set) Any() bool { return s.admin || len(s.perms) > 0 }
+func (s Permissions) Any() bool { return s.admin || len(s.perms) > 0 }
 
-// For is what u may do given their role (nil: none). A role of another
+// PermissionsFor is what u may do given their role (nil: none). A role of another
 // company grants nothing. Unknown permission names (from a newer build)
 // grant nothing either.
-func For(u store.User, r *store.Role) Set {
+func PermissionsFor(u store.User, r *store.Role) Permissions {
 	if u.Administrator {
-		return Set{admin: true}
+		return Permissions{admin: true}
 	}
-	s := Set{perms: map[Permission]bool{}}
+	s := Permissions{perms: map[Permission]bool{}}
 	if r == nil || r.CompanyID != u.CompanyID || r.ID != u.RoleID {
 		return s
 	}
 	for _, n := range r.Permissions {
-		if p := Permission(n); Known(p) {
+		if p := Permission(n); KnownPermission(p) {
 			s.perms[p] = true
 		}
 	}
 	return s
 }
 
-// Load reads u's role from the store and returns what u may do. A role
+// LoadPermissions reads u's role from the store and returns what u may do. A role
 // that has gone is no role.
-func Load(tx store.Tx, u store.User) (Set, error) {
+func LoadPermissions(tx store.Tx, u store.User) (Permissions, error) {
 	if u.Administrator || u.RoleID == "" {
-		return For(u, nil), nil
+		return PermissionsFor(u, nil), nil
 	}
 	r, err := tx.Role(u.CompanyID, u.RoleID)
 	if err != nil {
 		if errors.Is(err, store.ErrNotFound) {
-			return For(u, nil), nil
+			return PermissionsFor(u, nil), nil
 		}
-		return Set{}, fmt.Errorf("roles: %w", err)
+		return Permissions{}, fmt.Errorf("roles: %w", err)
 	}
-	return For(u, &r), nil
+	return PermissionsFor(u, &r), nil
 }
 
-// Names is the persisted form of a list of permissions: known ones only,
+// PermissionNames is the persisted form of a list of permissions: known ones only,
 // in the grid's order, without repeats.
-func Names(ps []Permission) []string {
+func PermissionNames(ps []Permission) []string {
 	out := []string{}
-	for _, p := range All() {
+	for _, p := range AllPermissions() {
 		if slices.Contains(ps, p) {
 			out = append(out, string(p))
 		}

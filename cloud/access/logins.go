@@ -1,8 +1,4 @@
-// Package login is the admin pages' logins: bcrypt password hashes,
-// server-side sessions keyed by the hash of a random 256-bit cookie, a CSRF
-// token per session, idle and absolute expiry, and rate limits on wrong
-// passwords. It knows nothing of HTTP; package web sets the cookies.
-package login
+package access
 
 import (
 	"context"
@@ -19,12 +15,11 @@ import (
 
 	"timeclock/clock"
 	"timeclock/cloud/ratelimit"
-	"timeclock/cloud/roles"
 	"timeclock/cloud/store"
 )
 
-// Config is the login rules.
-type Config struct {
+// LoginConfig is the login rules.
+type LoginConfig struct {
 	// BcryptCost is the work factor of new password hashes.
 	BcryptCost int
 	// MaxAge ends a login however busy it is; IdleTimeout ends an unused one.
@@ -35,10 +30,10 @@ type Config struct {
 	SourceFailures, AccountFailures ratelimit.Rate
 }
 
-// DefaultConfig: bcrypt cost 12, 12 hours at most, 1 hour idle; 10 wrong
+// DefaultLoginConfig: bcrypt cost 12, 12 hours at most, 1 hour idle; 10 wrong
 // logins per address then one every 30 s; 5 per account then one a minute.
-func DefaultConfig() Config {
-	return Config{
+func DefaultLoginConfig() LoginConfig {
+	return LoginConfig{
 		BcryptCost:      12,
 		MaxAge:          12 * time.Hour,
 		IdleTimeout:     time.Hour,
@@ -48,7 +43,7 @@ func DefaultConfig() Config {
 }
 
 // Validate checks the config.
-func (c Config) Validate() error {
+func (c LoginConfig) Validate() error {
 	switch {
 	case c.BcryptCost < bcrypt.MinCost || c.BcryptCost > bcrypt.MaxCost:
 		return fmt.Errorf("login: bcrypt cost %d: want %d to %d", c.BcryptCost, bcrypt.MinCost, bcrypt.MaxCost)
@@ -84,14 +79,14 @@ type Session struct {
 	// CSRF is the token the session's forms carry.
 	CSRF  string
 	User  store.User
-	Perms roles.Set
+	Perms Permissions
 	// Company is the user's company.
 	Company store.Company
 }
 
-// Service logs users in and finds their sessions.
-type Service struct {
-	cfg   Config
+// Logins logs users in and finds their sessions.
+type Logins struct {
+	cfg   LoginConfig
 	store store.Store
 	clk   clock.Clock
 	log   *slog.Logger
@@ -105,12 +100,12 @@ type Service struct {
 	dummy     []byte
 }
 
-// New returns the service.
-func New(cfg Config, st store.Store, clk clock.Clock, log *slog.Logger) (*Service, error) {
+// NewLogins returns the service.
+func NewLogins(cfg LoginConfig, st store.Store, clk clock.Clock, log *slog.Logger) (*Logins, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
-	return &Service{cfg: cfg, store: st, clk: clk, log: log,
+	return &Logins{cfg: cfg, store: st, clk: clk, log: log,
 		bySource:  ratelimit.New(clk, cfg.SourceFailures),
 		byAccount: ratelimit.New(clk, cfg.AccountFailures),
 	}, nil
@@ -118,7 +113,7 @@ func New(cfg Config, st store.Store, clk clock.Clock, log *slog.Logger) (*Servic
 
 // burn spends the time a password check takes, for a login that has no
 // hash to check against.
-func (s *Service) burn(password string) {
+func (s *Logins) burn(password string) {
 	s.dummyOnce.Do(func() {
 		r := make([]byte, 16)
 		rand.Read(r)
@@ -151,7 +146,7 @@ func HashPassword(password string, cost int) (string, error) {
 
 // Login checks an email and password (and the Company ID when one email
 // has logins with several companies) and starts a session.
-func (s *Service) Login(ctx context.Context, source, email, companyID, password string) (Session, error) {
+func (s *Logins) Login(ctx context.Context, source, email, companyID, password string) (Session, error) {
 	email = strings.TrimSpace(email)
 	companyID = strings.TrimSpace(companyID)
 	srcKey, accKey := "src "+source, "acct "+strings.ToLower(email)
@@ -201,7 +196,7 @@ func (s *Service) Login(ctx context.Context, source, email, companyID, password 
 	return s.start(ctx, source, match[0])
 }
 
-func (s *Service) start(ctx context.Context, source string, u store.User) (Session, error) {
+func (s *Logins) start(ctx context.Context, source string, u store.User) (Session, error) {
 	cookie, err := random(32)
 	if err != nil {
 		return Session{}, err
@@ -222,7 +217,7 @@ func (s *Service) start(ctx context.Context, source string, u store.User) (Sessi
 		if sess.Company, err = tx.Company(u.CompanyID); err != nil {
 			return err
 		}
-		if sess.Perms, err = roles.Load(tx, u); err != nil {
+		if sess.Perms, err = LoadPermissions(tx, u); err != nil {
 			return err
 		}
 		return tx.PutLoginSession(rec)
@@ -234,7 +229,7 @@ func (s *Service) start(ctx context.Context, source string, u store.User) (Sessi
 	return sess, nil
 }
 
-func (s *Service) expiry(created, now time.Time) time.Time {
+func (s *Logins) expiry(created, now time.Time) time.Time {
 	idle, max := now.Add(s.cfg.IdleTimeout), created.Add(s.cfg.MaxAge)
 	if idle.After(max) {
 		return max
@@ -244,7 +239,7 @@ func (s *Service) expiry(created, now time.Time) time.Time {
 
 // Find returns the session of a cookie, with the user and their
 // permissions as they are now, and keeps it alive.
-func (s *Service) Find(ctx context.Context, cookie string) (Session, error) {
+func (s *Logins) Find(ctx context.Context, cookie string) (Session, error) {
 	if cookie == "" || len(cookie) > 64 {
 		return Session{}, ErrNoSession
 	}
@@ -268,7 +263,7 @@ func (s *Service) Find(ctx context.Context, cookie string) (Session, error) {
 		if sess.Company, err = tx.Company(rec.CompanyID); err != nil {
 			return err
 		}
-		sess.Perms, err = roles.Load(tx, sess.User)
+		sess.Perms, err = LoadPermissions(tx, sess.User)
 		return err
 	})
 	if errors.Is(err, store.ErrNotFound) {
@@ -290,7 +285,7 @@ func (s *Service) Find(ctx context.Context, cookie string) (Session, error) {
 }
 
 // Logout ends the session of a cookie.
-func (s *Service) Logout(ctx context.Context, sess Session) error {
+func (s *Logins) Logout(ctx context.Context, sess Session) error {
 	err := s.store.Update(ctx, func(tx store.Tx) error { return tx.DeleteLoginSession(sess.Hash) })
 	if err != nil {
 		return fmt.Errorf("logout: %w", err)

@@ -1,4 +1,4 @@
-package roles
+package access
 
 import (
 	"reflect"
@@ -26,8 +26,8 @@ func TestFor(t *testing.T) {
 		{"another company's role grants nothing", clerk, &other, map[Permission]bool{}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			s := For(tc.u, tc.r)
-			for _, p := range All() {
+			s := PermissionsFor(tc.u, tc.r)
+			for _, p := range AllPermissions() {
 				if s.Has(p) != tc.want[p] {
 					t.Errorf("Has(%s) = %v, want %v", p, s.Has(p), tc.want[p])
 				}
@@ -40,7 +40,7 @@ func TestFor(t *testing.T) {
 }
 
 func TestNamesAndLabels(t *testing.T) {
-	got := Names([]Permission{RolesManage, DevicesAdd, DevicesAdd, "nonsense", DashboardAccess})
+	got := PermissionNames([]Permission{RolesManage, DevicesAdd, DevicesAdd, "nonsense", DashboardAccess})
 	if want := []string{"dashboard.access", "mobile_devices.add", "security_roles.manage"}; !reflect.DeepEqual(got, want) {
 		t.Errorf("Names = %v, want %v", got, want)
 	}
