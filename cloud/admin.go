@@ -10,7 +10,6 @@ import (
 
 	"timeclock/clock"
 	"timeclock/cloud/access"
-	"timeclock/cloud/fleet"
 	"timeclock/cloud/mobile"
 	"timeclock/cloud/notify"
 	"timeclock/cloud/registry"
@@ -22,17 +21,17 @@ import (
 // pages, the mobile app's API and the fleet they show.
 type adminSide struct {
 	mobile *mobile.Service
-	fleet  *fleet.Fleet
+	fleet  *web.Fleet
 	pages  http.Handler
 }
 
-func newAdminSide(cfg Config, db store.Store, clk clock.Clock, log *slog.Logger, out io.Writer, clocks fleet.Disabler) (*adminSide, error) {
+func newAdminSide(cfg Config, db store.Store, clk clock.Clock, log *slog.Logger, out io.Writer, clocks web.Disabler) (*adminSide, error) {
 	mcfg := mobile.DefaultConfig()
 	if err := mcfg.Validate(); err != nil {
 		return nil, err
 	}
 	a := &adminSide{mobile: mobile.New(mcfg, mobile.Deps{Store: db, Clock: clk, Log: log})}
-	a.fleet = &fleet.Fleet{Store: db, Clocks: clocks, Phones: a.mobile}
+	a.fleet = &web.Fleet{Store: db, Clocks: clocks, Phones: a.mobile}
 	lcfg := access.DefaultLoginConfig()
 	logins, err := access.NewLogins(lcfg, db, clk, log)
 	if err != nil {

@@ -7,7 +7,6 @@ import (
 	"strings"
 
 	"timeclock/cloud/access"
-	"timeclock/cloud/fleet"
 	"timeclock/cloud/notify"
 	"timeclock/cloud/store"
 )
@@ -15,7 +14,7 @@ import (
 type devicesData struct {
 	Timezone string
 	Code     codeBox
-	List     fleet.List
+	List     DeviceList
 	// Names are the company's users' names by email, for Disabled By.
 	Names map[string]string
 	// Notice is a one-line result of the last action (sent, disabled).
@@ -58,8 +57,8 @@ func (s *server) devices(w http.ResponseWriter, r *http.Request, sess *access.Se
 	s.render(w, r, http.StatusOK, "devices", view{Title: "Mobile Devices", Nav: "devices", Sess: sess, CSRF: sess.CSRF, Data: d})
 }
 
-func lastTransmission(k fleet.Kind) string {
-	if k == fleet.Clock {
+func lastTransmission(k DeviceKind) string {
+	if k == KindClock {
 		return "The clock sends its remaining punches one last time, then shows \"Disabled by administrator\" and refuses punches until it is onboarded again."
 	}
 	return "This copy of the mobile app sends its records one last time, then stops working."
@@ -160,7 +159,7 @@ func mask(n notify.PhoneNumber) string {
 
 type disableData struct {
 	Timezone string
-	Row      fleet.Row
+	Row      DeviceRow
 	Kind     string
 	Note     string
 }
@@ -169,7 +168,7 @@ type disableData struct {
 // JavaScript.
 func (s *server) disablePage(w http.ResponseWriter, r *http.Request, sess *access.Session) {
 	row, disabled, err := s.Devices.Find(r.Context(), sess.User.CompanyID, r.PathValue("id"))
-	if errors.Is(err, fleet.ErrNotFound) {
+	if errors.Is(err, ErrNoDevice) {
 		s.fail(w, r, sess, http.StatusNotFound, "No such device", "There is no device with this ID in your company.")
 		return
 	}
@@ -188,7 +187,7 @@ func (s *server) disablePage(w http.ResponseWriter, r *http.Request, sess *acces
 func (s *server) disablePost(w http.ResponseWriter, r *http.Request, sess *access.Session) {
 	id := r.PathValue("id")
 	err := s.Devices.Disable(r.Context(), sess.User.CompanyID, id, sess.User.Email)
-	if errors.Is(err, fleet.ErrNotFound) {
+	if errors.Is(err, ErrNoDevice) {
 		s.fail(w, r, sess, http.StatusNotFound, "No such device", "There is no device with this ID in your company.")
 		return
 	}

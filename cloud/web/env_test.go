@@ -20,7 +20,6 @@ import (
 
 	"timeclock/clock"
 	"timeclock/cloud/access"
-	"timeclock/cloud/fleet"
 	"timeclock/cloud/mobile"
 	"timeclock/cloud/notify"
 	"timeclock/cloud/store"
@@ -179,7 +178,7 @@ func newEnv(t testing.TB) *env {
 	}
 	h, err := New(DefaultConfig(), Deps{
 		Logins: logins, Store: db, SetupCodes: e.mob, SMS: notify.SMSTee{hp, ob}, Clock: e.clk, Log: log,
-		Devices: &fleet.Fleet{Store: db, Clocks: e.clocks, Phones: e.mob},
+		Devices: &Fleet{Store: db, Clocks: e.clocks, Phones: e.mob},
 	})
 	if err != nil {
 		t.Fatal(err)

@@ -17,7 +17,6 @@ import (
 
 	"timeclock/clock"
 	"timeclock/cloud/access"
-	"timeclock/cloud/fleet"
 	"timeclock/cloud/mobile"
 	"timeclock/cloud/notify"
 	"timeclock/cloud/ratelimit"
@@ -26,13 +25,6 @@ import (
 
 // Prefix is where the pages live on the HTTPS port.
 const Prefix = "/admin/"
-
-// Devices is the company's clocks and phones (package fleet).
-type Devices interface {
-	List(ctx context.Context, companyID string) (fleet.List, error)
-	Find(ctx context.Context, companyID, id string) (row fleet.Row, disabled bool, err error)
-	Disable(ctx context.Context, companyID, id, by string) error
-}
 
 // SetupCodes gives a company's current setup code (package mobile).
 type SetupCodes interface {
@@ -63,7 +55,7 @@ func (c Config) Validate() error {
 type Deps struct {
 	Logins     *access.Logins
 	Store      store.Store
-	Devices    Devices
+	Devices    *Fleet // the company's clocks and phones
 	SetupCodes SetupCodes
 	// SMS sends the setup code; nil means SMS is not set up.
 	SMS   notify.Texter

@@ -1,4 +1,4 @@
-package fleet
+package web
 
 import (
 	"context"
@@ -12,7 +12,7 @@ import (
 	"timeclock/cloud/store/boltstore"
 )
 
-var t0 = time.Date(2026, 3, 3, 15, 0, 0, 0, time.UTC)
+var tFleet = time.Date(2026, 3, 3, 15, 0, 0, 0, time.UTC)
 
 type recorder struct{ calls []string }
 
@@ -29,16 +29,16 @@ func TestListAndDisable(t *testing.T) {
 	defer db.Close()
 	db.Update(context.Background(), func(tx store.Tx) error {
 		tx.PutDevice(store.Device{ID: "c1", CompanyID: "1", Serial: "S1", Model: "BN6500", Firmware: "1.2.0", Nickname: "Yard gate",
-			Status: store.DeviceApproved, LastCheckedIn: t0, LastUsedBy: "Bob"})
+			Status: store.DeviceApproved, LastCheckedIn: tFleet, LastUsedBy: "Bob"})
 		tx.PutDevice(store.Device{ID: "c2", CompanyID: "1", Serial: "S2", Model: "JR2000", Nickname: "Old office",
-			Status: store.DeviceDisabled, DisabledAt: t0, DisabledBy: "amy@x"})
+			Status: store.DeviceDisabled, DisabledAt: tFleet, DisabledBy: "amy@x"})
 		tx.PutDevice(store.Device{ID: "c4", CompanyID: "1", Serial: "S4", Model: "BN6500", Nickname: "Lobby",
-			Status: store.DeviceDisabling, DisabledAt: t0.Add(-time.Hour), DisabledBy: "amy@x"})
+			Status: store.DeviceDisabling, DisabledAt: tFleet.Add(-time.Hour), DisabledBy: "amy@x"})
 		tx.PutDevice(store.Device{ID: "c3", CompanyID: "2", Serial: "S1", Model: "BN6500", Nickname: "Other company", Status: store.DeviceApproved})
 		tx.PutMobileInstall(store.MobileInstall{ID: "p1", CompanyID: "1", InstallID: "i1", Platform: store.PlatformIOS,
 			AppVersion: "3.2.1", Nickname: "dana's iPhone", Status: store.DeviceApproved})
 		tx.PutMobileInstall(store.MobileInstall{ID: "p2", CompanyID: "1", InstallID: "i2", Platform: store.PlatformAndroid,
-			AppVersion: "3.0", Nickname: "Pixel", Status: store.DeviceDisabled, DisabledAt: t0.Add(time.Hour), DisabledBy: "amy@x"})
+			AppVersion: "3.0", Nickname: "Pixel", Status: store.DeviceDisabled, DisabledAt: tFleet.Add(time.Hour), DisabledBy: "amy@x"})
 		return nil
 	})
 	clocks, phones := &recorder{}, &recorder{}
@@ -47,7 +47,7 @@ func TestListAndDisable(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ids := func(rs []Row) (out []string) {
+	ids := func(rs []DeviceRow) (out []string) {
 		for _, r := range rs {
 			out = append(out, r.ID+":"+r.Type)
 		}
@@ -62,7 +62,7 @@ func TestListAndDisable(t *testing.T) {
 	if w := []bool{list.Disabled[0].Waiting, list.Disabled[1].Waiting, list.Disabled[2].Waiting}; !reflect.DeepEqual(w, []bool{true, false, true}) {
 		t.Errorf("waiting for the last transmission: %v, want the phone that has not checked in and the disabling clock", w)
 	}
-	if r := list.Approved[1]; r.Version != "1.2.0" || !r.LastCheckedIn.Equal(t0) || r.LastUsedBy != "Bob" || r.Kind != Clock {
+	if r := list.Approved[1]; r.Version != "1.2.0" || !r.LastCheckedIn.Equal(tFleet) || r.LastUsedBy != "Bob" || r.Kind != KindClock {
 		t.Errorf("clock row %+v", r)
 	}
 
@@ -75,7 +75,7 @@ func TestListAndDisable(t *testing.T) {
 		t.Errorf("clock disables %v, phone disables %v", clocks.calls, phones.calls)
 	}
 	for _, id := range []string{"c3", "zz"} {
-		if err := f.Disable(context.Background(), "1", id, "dana@x"); !errors.Is(err, ErrNotFound) {
+		if err := f.Disable(context.Background(), "1", id, "dana@x"); !errors.Is(err, ErrNoDevice) {
 			t.Errorf("disable %s of another company or none: %v", id, err)
 		}
 	}

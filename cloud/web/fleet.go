@@ -1,7 +1,8 @@
-// Package fleet is a company's devices as the Mobile Devices page shows
-// them: the clocks and the copies of the mobile app together, approved and
+package web
+
+// The fleet is a company's devices as the Mobile Devices page shows them:
+// the clocks and the copies of the mobile app together, approved and
 // disabled apart, and disabling either kind by ID.
-package fleet
 
 import (
 	"cmp"
@@ -15,28 +16,28 @@ import (
 	"timeclock/cloud/store"
 )
 
-// Kind says whether a row is a clock or a copy of the mobile app.
-type Kind uint8
+// DeviceKind says whether a row is a clock or a copy of the mobile app.
+type DeviceKind uint8
 
 // The kinds of device.
 const (
-	Clock Kind = iota + 1
-	Phone
+	KindClock DeviceKind = iota + 1
+	KindPhone
 )
 
-func (k Kind) String() string {
+func (k DeviceKind) String() string {
 	switch k {
-	case Clock:
+	case KindClock:
 		return "clock"
-	case Phone:
+	case KindPhone:
 		return "phone"
 	}
 	return fmt.Sprintf("Kind(%d)", uint8(k))
 }
 
-// Row is one line of the Mobile Devices page, with its columns.
-type Row struct {
-	Kind       Kind
+// DeviceRow is one line of the Mobile Devices page, with its columns.
+type DeviceRow struct {
+	Kind       DeviceKind
 	Nickname   string
 	LastUsedBy string
 	// Type is the clock's model, or "iPhone (iOS)" / "Android".
@@ -53,9 +54,9 @@ type Row struct {
 	Waiting bool
 }
 
-// List is the two halves of the page.
-type List struct {
-	Approved, Disabled []Row
+// DeviceList is the two halves of the page.
+type DeviceList struct {
+	Approved, Disabled []DeviceRow
 }
 
 // Disabler disables a device and records who did it. The sync service
@@ -65,8 +66,8 @@ type Disabler interface {
 	Disable(ctx context.Context, companyID, deviceID, by string) error
 }
 
-// ErrNotFound is returned for an ID that is none of the company's devices.
-var ErrNotFound = errors.New("no such device")
+// ErrNoDevice is returned for an ID that is none of the company's devices.
+var ErrNoDevice = errors.New("no such device")
 
 // Fleet reads the store and routes disables by kind.
 type Fleet struct {
@@ -77,8 +78,8 @@ type Fleet struct {
 
 // List returns the company's devices: approved by nickname, disabled most
 // recent first.
-func (f *Fleet) List(ctx context.Context, companyID string) (List, error) {
-	var list List
+func (f *Fleet) List(ctx context.Context, companyID string) (DeviceList, error) {
+	var list DeviceList
 	err := f.Store.View(ctx, func(tx store.Tx) error {
 		ds, err := tx.Devices(companyID)
 		if err != nil {
@@ -89,24 +90,24 @@ func (f *Fleet) List(ctx context.Context, companyID string) (List, error) {
 			return err
 		}
 		for _, d := range ds {
-			list.add(d.Status, Row{Kind: Clock, Nickname: d.Nickname, LastUsedBy: d.LastUsedBy, Type: d.Model,
+			list.add(d.Status, DeviceRow{Kind: KindClock, Nickname: d.Nickname, LastUsedBy: d.LastUsedBy, Type: d.Model,
 				Version: d.Firmware, ID: d.ID, LastCheckedIn: d.LastCheckedIn, DisabledDate: d.DisabledAt, DisabledBy: d.DisabledBy,
 				Waiting: d.Status == store.DeviceDisabling})
 		}
 		for _, m := range ms {
-			list.add(m.Status, Row{Kind: Phone, Nickname: m.Nickname, LastUsedBy: m.LastUsedBy, Type: m.Platform.Label(),
+			list.add(m.Status, DeviceRow{Kind: KindPhone, Nickname: m.Nickname, LastUsedBy: m.LastUsedBy, Type: m.Platform.Label(),
 				Version: m.AppVersion, ID: m.ID, LastCheckedIn: m.LastCheckedIn, DisabledDate: m.DisabledAt, DisabledBy: m.DisabledBy,
 				Waiting: m.Status == store.DeviceDisabled && !m.FinalSent})
 		}
 		return nil
 	})
 	if err != nil {
-		return List{}, fmt.Errorf("fleet: %w", err)
+		return DeviceList{}, fmt.Errorf("fleet: %w", err)
 	}
-	slices.SortFunc(list.Approved, func(a, b Row) int {
+	slices.SortFunc(list.Approved, func(a, b DeviceRow) int {
 		return cmp.Or(cmp.Compare(strings.ToLower(a.Nickname), strings.ToLower(b.Nickname)), cmp.Compare(a.ID, b.ID))
 	})
-	slices.SortFunc(list.Disabled, func(a, b Row) int {
+	slices.SortFunc(list.Disabled, func(a, b DeviceRow) int {
 		return cmp.Or(b.DisabledDate.Compare(a.DisabledDate), cmp.Compare(a.ID, b.ID))
 	})
 	return list, nil
@@ -114,7 +115,7 @@ func (f *Fleet) List(ctx context.Context, companyID string) (List, error) {
 
 // add files a row by status: anything not approved (disabled, or on its
 // way there) is listed with the disabled devices.
-func (l *List) add(s store.DeviceStatus, r Row) {
+func (l *DeviceList) add(s store.DeviceStatus, r DeviceRow) {
 	if s != store.DeviceApproved {
 		l.Disabled = append(l.Disabled, r)
 	} else {
@@ -125,10 +126,10 @@ func (l *List) add(s store.DeviceStatus, r Row) {
 
 // Find returns one of the company's devices by ID, and whether it is
 // disabled.
-func (f *Fleet) Find(ctx context.Context, companyID, id string) (Row, bool, error) {
+func (f *Fleet) Find(ctx context.Context, companyID, id string) (DeviceRow, bool, error) {
 	list, err := f.List(ctx, companyID)
 	if err != nil {
-		return Row{}, false, err
+		return DeviceRow{}, false, err
 	}
 	for _, r := range list.Approved {
 		if r.ID == id {
@@ -140,32 +141,32 @@ func (f *Fleet) Find(ctx context.Context, companyID, id string) (Row, bool, erro
 			return r, true, nil
 		}
 	}
-	return Row{}, false, ErrNotFound
+	return DeviceRow{}, false, ErrNoDevice
 }
 
 // Disable disables the company's device id, whichever kind it is.
 func (f *Fleet) Disable(ctx context.Context, companyID, id, by string) error {
-	var kind Kind
+	var kind DeviceKind
 	err := f.Store.View(ctx, func(tx store.Tx) error {
 		if d, err := tx.Device(id); err == nil && d.CompanyID == companyID {
-			kind = Clock
+			kind = KindClock
 			return nil
 		} else if err != nil && !errors.Is(err, store.ErrNotFound) {
 			return err
 		}
 		if m, err := tx.MobileInstall(id); err == nil && m.CompanyID == companyID {
-			kind = Phone
+			kind = KindPhone
 			return nil
 		} else if err != nil && !errors.Is(err, store.ErrNotFound) {
 			return err
 		}
-		return ErrNotFound
+		return ErrNoDevice
 	})
 	if err != nil {
 		return err
 	}
 	d := f.Phones
-	if kind == Clock {
+	if kind == KindClock {
 		d = f.Clocks
 	}
 	if d == nil {
