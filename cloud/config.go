@@ -1,6 +1,8 @@
 // Package cloud assembles the reference cloud: the store, the CA, the
-// mailer, the onboarding service and the HTTP(S) servers, run together
-// until the context ends. cmd/timeclock-cloud is its thin main.
+// mailer, the MQTT side (broker or external client, registry, ingest), the
+// onboarding service, the admin side and the HTTP(S) servers, run together
+// until the context ends. Run reads as its start-up steps (run.go);
+// cmd/timeclock-cloud is its thin main.
 package cloud
 
 import (
