@@ -111,12 +111,7 @@ func Run(ctx context.Context, cfg Config, o Options) error {
 			return err
 		}
 	}
-	api := httpapi.Deps{Onboarding: svc, Store: db, Clock: env.clk, Log: env.log, Devices: mq.reg,
-		Mobile: adm.mobile, Authorize: access.Checker{Store: db}}
-	if env.devClock != nil {
-		api.DevClock = env.devClock
-	}
-	srv := startServers(ctx, env, lns, tlsCfg, withAdminPages(httpapi.NewAPI(api), adm.pages), svc)
+	srv := startServers(ctx, env, lns, tlsCfg, httpsHandler(db, env, svc, mq, adm), svc)
 	announce(cfg, env, lns, mq)
 	if o.Ready != nil {
 		o.Ready(Info{HTTPAddr: lns["http"].Addr().String(), HTTPSAddr: lns["https"].Addr().String(),
@@ -281,6 +276,17 @@ func printDevBanner(ctx context.Context, env runEnv, cfg Config, db store.Store,
 	return nil
 }
 
+// httpsHandler is what the HTTPS port serves: the admin pages under
+// /admin/, the API (onboarding, admin, mobile, the dev clock) for the rest.
+func httpsHandler(db store.Store, env runEnv, svc *enroll.Service, mq *mqttSide, adm *adminSide) http.Handler {
+	api := httpapi.Deps{Onboarding: svc, Store: db, Clock: env.clk, Log: env.log, Devices: mq.reg,
+		Mobile: adm.mobile, Authorize: access.Checker{Store: db}}
+	if env.devClock != nil {
+		api.DevClock = env.devClock
+	}
+	return withAdminPages(httpapi.NewAPI(api), adm.pages)
+}
+
 // servers are the plain HTTP and the HTTPS servers and the onboarding
 // service's background work, each in a goroutine that shutdown waits for.
 type servers struct {
@@ -409,6 +415,7 @@ func mailDomain(host string) string {
 	return host
 }
 
+// newMailer is SMTP when configured, and in dev mode the outbox too.
 func newMailer(cfg Config, out io.Writer) (notify.Mailer, error) {
 	var ms notify.MailTee
 	if cfg.SMTP.Host != "" {
