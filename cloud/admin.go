@@ -9,11 +9,10 @@ import (
 	"strings"
 
 	"timeclock/clock"
-	"timeclock/cloud/fleet"
-	"timeclock/cloud/login"
+	"timeclock/cloud/access"
 	"timeclock/cloud/mobile"
+	"timeclock/cloud/notify"
 	"timeclock/cloud/registry"
-	"timeclock/cloud/sms"
 	"timeclock/cloud/store"
 	"timeclock/cloud/web"
 )
@@ -22,19 +21,19 @@ import (
 // pages, the mobile app's API and the fleet they show.
 type adminSide struct {
 	mobile *mobile.Service
-	fleet  *fleet.Fleet
+	fleet  *web.Fleet
 	pages  http.Handler
 }
 
-func newAdminSide(cfg Config, db store.Store, clk clock.Clock, log *slog.Logger, out io.Writer, clocks fleet.Disabler) (*adminSide, error) {
+func newAdminSide(cfg Config, db store.Store, clk clock.Clock, log *slog.Logger, out io.Writer, clocks web.Disabler) (*adminSide, error) {
 	mcfg := mobile.DefaultConfig()
 	if err := mcfg.Validate(); err != nil {
 		return nil, err
 	}
 	a := &adminSide{mobile: mobile.New(mcfg, mobile.Deps{Store: db, Clock: clk, Log: log})}
-	a.fleet = &fleet.Fleet{Store: db, Clocks: clocks, Phones: a.mobile}
-	lcfg := login.DefaultConfig()
-	logins, err := login.New(lcfg, db, clk, log)
+	a.fleet = &web.Fleet{Store: db, Clocks: clocks, Phones: a.mobile}
+	lcfg := access.DefaultLoginConfig()
+	logins, err := access.NewLogins(lcfg, db, clk, log)
 	if err != nil {
 		return nil, err
 	}
@@ -54,17 +53,17 @@ func newAdminSide(cfg Config, db store.Store, clk clock.Clock, log *slog.Logger,
 
 // newSMS is the HTTP provider when configured, and in dev mode the outbox
 // too; nil when there is neither (the page then says SMS is not set up).
-func newSMS(cfg Config, out io.Writer) (sms.Sender, error) {
-	var t sms.Tee
+func newSMS(cfg Config, out io.Writer) (notify.Texter, error) {
+	var t notify.SMSTee
 	if cfg.SMS.URL != "" {
-		h, err := sms.NewHTTP(cfg.SMS)
+		h, err := notify.NewSMSProvider(cfg.SMS)
 		if err != nil {
 			return nil, err
 		}
 		t = append(t, h)
 	}
 	if cfg.Dev {
-		o, err := sms.NewOutbox(filepath.Join(cfg.DataDir, "sms-outbox"), out)
+		o, err := notify.NewSMSOutbox(filepath.Join(cfg.DataDir, "sms-outbox"), out)
 		if err != nil {
 			return nil, err
 		}

@@ -1,6 +1,8 @@
 // Package cloud assembles the reference cloud: the store, the CA, the
-// mailer, the onboarding service and the HTTP(S) servers, run together
-// until the context ends. cmd/timeclock-cloud is its thin main.
+// mailer, the MQTT side (broker or external client, registry, ingest), the
+// onboarding service, the admin side and the HTTP(S) servers, run together
+// until the context ends. Run reads as its start-up steps (run.go);
+// cmd/timeclock-cloud is its thin main.
 package cloud
 
 import (
@@ -12,8 +14,7 @@ import (
 	"strconv"
 
 	"timeclock/cloud/bus"
-	cmail "timeclock/cloud/mail"
-	"timeclock/cloud/sms"
+	"timeclock/cloud/notify"
 )
 
 // The production listen addresses: the seed's four ports.
@@ -48,7 +49,7 @@ type Config struct {
 	// CreateCA makes a CA in DataDir when there is none (implied by Dev).
 	CreateCA bool
 	// SMTP is the mail server; an empty Host means none (dev mode only).
-	SMTP cmail.SMTPConfig
+	SMTP notify.SMTPConfig
 	// SMTPCAFile is a PEM file of CAs to trust for the SMTP server, added to
 	// the system roots' place; empty uses the system roots.
 	SMTPCAFile string
@@ -59,7 +60,7 @@ type Config struct {
 	DemoCompanyID string
 	// SMS is the HTTP SMS provider that texts the company setup code; an
 	// empty URL means none (dev mode still writes DataDir/sms-outbox).
-	SMS sms.HTTPConfig
+	SMS notify.SMSConfig
 
 	// MQTTBroker is an external broker (mqtts://host:port or
 	// wss://host:port/path) the cloud connects to as a client; empty runs
@@ -95,7 +96,7 @@ func DefaultConfig(dev bool) Config {
 		MQTTAddr:   MQTTAddr,
 		MQTTWSAddr: MQTTWSAddr,
 		PublicHost: "localhost",
-		SMTP:       cmail.SMTPConfig{Port: 587, TLS: cmail.StartTLS},
+		SMTP:       notify.SMTPConfig{Port: 587, TLS: notify.StartTLS},
 	}
 	if dev {
 		c.DataDir = "run/cloud"

@@ -5,7 +5,7 @@ import (
 	"strings"
 	"testing"
 
-	cmail "timeclock/cloud/mail"
+	"timeclock/cloud/notify"
 )
 
 func TestConfigValidate(t *testing.T) {
@@ -20,7 +20,7 @@ func TestConfigValidate(t *testing.T) {
 		{"production with smtp", func(c *Config) { c.SMTP.Host = "smtp.example.com" }, false, ""},
 		{"smtp user without password", func(c *Config) { c.SMTP.Host, c.SMTP.User = "smtp.example.com", "u" }, false, "password"},
 		{"smtp user with password", func(c *Config) {
-			c.SMTP.Host, c.SMTP.User, c.SMTP.Password = "smtp.example.com", "u", cmail.Secret("p")
+			c.SMTP.Host, c.SMTP.User, c.SMTP.Password = "smtp.example.com", "u", notify.Secret("p")
 		}, false, ""},
 		{"bad address", func(c *Config) { c.HTTPSAddr = "443" }, true, "https"},
 		{"bad port", func(c *Config) { c.MQTTAddr = ":99999" }, true, "mqtt"},

@@ -12,8 +12,8 @@ import (
 	"path/filepath"
 	"time"
 
-	"timeclock/cloud/internal/atomicwrite"
 	"timeclock/cloud/store"
+	"timeclock/internal/atomicfile"
 )
 
 // DevFile remembers the demo company and the dev admin token between dev
@@ -91,7 +91,7 @@ func seedDev(ctx context.Context, st store.Store, dir, wantID string, now time.T
 		return ds, fmt.Errorf("dev seed: %w", err)
 	}
 	b, _ = json.MarshalIndent(ds, "", "  ")
-	if err := atomicwrite.WriteFile(path, append(b, '\n'), 0o600); err != nil {
+	if err := atomicfile.Write(path, append(b, '\n'), 0o600); err != nil {
 		return ds, fmt.Errorf("dev seed: %w", err)
 	}
 	return ds, nil

@@ -14,10 +14,9 @@ import (
 
 	"golang.org/x/crypto/bcrypt"
 
-	"timeclock/cloud/internal/atomicwrite"
-	"timeclock/cloud/login"
-	"timeclock/cloud/roles"
+	"timeclock/cloud/access"
 	"timeclock/cloud/store"
+	"timeclock/internal/atomicfile"
 )
 
 // DevLoginsFile remembers the demo users' admin-page passwords between dev
@@ -51,7 +50,7 @@ func seedDevLogins(ctx context.Context, st store.Store, dir, companyID string, n
 	b, err := os.ReadFile(path)
 	switch {
 	case err == nil:
-		if err := json.Unmarshal(b, &dl); err != nil || len(dl.AdminPassword) < login.MinPassword || len(dl.UserPassword) < login.MinPassword {
+		if err := json.Unmarshal(b, &dl); err != nil || len(dl.AdminPassword) < access.MinPassword || len(dl.UserPassword) < access.MinPassword {
 			return dl, fmt.Errorf("dev logins: %s is damaged; remove it for new passwords", path)
 		}
 	case errors.Is(err, os.ErrNotExist):
@@ -83,14 +82,14 @@ func seedDevLogins(ctx context.Context, st store.Store, dir, companyID string, n
 		if bcrypt.CompareHashAndPassword([]byte(users[i].PasswordHash), []byte(pw)) == nil {
 			continue
 		}
-		if users[i].PasswordHash, err = login.HashPassword(pw, cost); err != nil {
+		if users[i].PasswordHash, err = access.HashPassword(pw, cost); err != nil {
 			return dl, fmt.Errorf("dev logins: %w", err)
 		}
 	}
 	err = st.Update(ctx, func(tx store.Tx) error {
 		if _, err := tx.Role(companyID, demoRoleID); errors.Is(err, store.ErrNotFound) {
 			r := store.Role{CompanyID: companyID, ID: demoRoleID, Name: DemoRoleName, CreatedAt: now,
-				Permissions: roles.Names([]roles.Permission{roles.DashboardAccess, roles.DevicesView})}
+				Permissions: access.PermissionNames([]access.Permission{access.DashboardAccess, access.DevicesView})}
 			if err := tx.PutRole(r); err != nil {
 				return err
 			}
@@ -111,7 +110,7 @@ func seedDevLogins(ctx context.Context, st store.Store, dir, companyID string, n
 		return dl, fmt.Errorf("dev logins: %w", err)
 	}
 	b, _ = json.MarshalIndent(dl, "", "  ")
-	if err := atomicwrite.WriteFile(path, append(b, '\n'), 0o600); err != nil {
+	if err := atomicfile.Write(path, append(b, '\n'), 0o600); err != nil {
 		return dl, fmt.Errorf("dev logins: %w", err)
 	}
 	return dl, nil

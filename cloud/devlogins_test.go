@@ -9,7 +9,7 @@ import (
 
 	"golang.org/x/crypto/bcrypt"
 
-	"timeclock/cloud/roles"
+	"timeclock/cloud/access"
 	"timeclock/cloud/store"
 	"timeclock/cloud/store/boltstore"
 )
@@ -47,9 +47,9 @@ func TestSeedDevLogins(t *testing.T) {
 		t.Error("the demo administrator lost the profile")
 	}
 	pat := check(DemoUserEmail, first.UserPassword)
-	var set roles.Set
-	db.View(ctx, func(tx store.Tx) (err error) { set, err = roles.Load(tx, pat); return err })
-	if !set.Has(roles.DashboardAccess) || !set.Has(roles.DevicesView) || set.Has(roles.DevicesAdd) || set.Administrator() {
+	var set access.Permissions
+	db.View(ctx, func(tx store.Tx) (err error) { set, err = access.LoadPermissions(tx, pat); return err })
+	if !set.Has(access.DashboardAccess) || !set.Has(access.DevicesView) || set.Has(access.DevicesAdd) || set.Administrator() {
 		t.Errorf("the demo user's role grants %+v; want Dashboard and Mobile Devices View, not Add", set)
 	}
 	if st, _ := os.Stat(filepath.Join(dir, DevLoginsFile)); st.Mode().Perm() != 0o600 {

@@ -18,12 +18,13 @@ import (
 	"time"
 
 	"timeclock/clock"
+	"timeclock/cloud/access"
+	"timeclock/cloud/enroll"
 	"timeclock/cloud/httpapi"
-	cmail "timeclock/cloud/mail"
-	"timeclock/cloud/onboard"
+	"timeclock/cloud/notify"
 	"timeclock/cloud/pki"
 	"timeclock/cloud/registry"
-	"timeclock/cloud/roles"
+	"timeclock/cloud/store"
 	"timeclock/cloud/store/boltstore"
 	"timeclock/wire"
 )
@@ -58,182 +59,313 @@ type Info struct {
 // StoreFile is the bbolt file in the data directory.
 const StoreFile = "cloud.db"
 
-// Run runs the cloud until ctx ends.
+// Run runs the cloud until ctx ends. Start-up is the steps below, in
+// order; when one fails, what the earlier ones opened is closed again.
 func Run(ctx context.Context, cfg Config, o Options) error {
 	if err := cfg.Validate(); err != nil {
 		return err
 	}
-	log := o.Log
-	var devClock *offsetClock
-	clk := o.Clock
-	if clk == nil {
-		if cfg.Dev {
-			devClock = &offsetClock{}
-			clk = devClock
-		} else {
-			clk = clock.Real{}
-		}
-	}
-	out := o.Out
-	if out == nil {
-		out = io.Discard
-	}
-	if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
-		return fmt.Errorf("data dir: %w", err)
-	}
-	db, err := boltstore.Open(filepath.Join(cfg.DataDir, StoreFile))
+	env := newRunEnv(cfg, o)
+	db, err := openStore(cfg)
 	if err != nil {
 		return err
 	}
 	defer db.Close()
+	ca, tlsCfg, err := openPKI(cfg, env)
+	if err != nil {
+		return err
+	}
+	mailer, err := newMailer(cfg, env.out)
+	if err != nil {
+		return fmt.Errorf("mail: %w", err)
+	}
+	ds, err := seedDevData(ctx, cfg, db, env.clk)
+	if err != nil {
+		return err
+	}
+	lns, err := listen(cfg)
+	if err != nil {
+		return err
+	}
+	defer lns.close()
 
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	mq, err := startMQTT(ctx, syncDeps{cfg: cfg, st: db, ca: ca, serverCert: tlsCfg.Certificates[0],
+		tlsLn: lns["mqtt"], wsLn: lns["mqtt-ws"], clk: env.clk, log: env.log, out: env.out})
+	if err != nil {
+		return fmt.Errorf("mqtt: %w", err)
+	}
+	lns.handOver("mqtt", "mqtt-ws") // the broker owns them now
+	defer mq.close()
+	svc, err := newEnrollment(cfg, db, ca, mailer, env, mq)
+	if err != nil {
+		return err
+	}
+	adm, err := newAdminSide(cfg, db, env.clk, env.log, env.out, registryDisabler{mq.reg})
+	if err != nil {
+		return fmt.Errorf("admin: %w", err)
+	}
+	if cfg.Dev {
+		if err := printDevBanner(ctx, env, cfg, db, ds, lns["https"].Addr().String()); err != nil {
+			return err
+		}
+	}
+	srv := startServers(ctx, env, lns, tlsCfg, httpsHandler(db, env, svc, mq, adm), svc)
+	announce(cfg, env, lns, mq)
+	if o.Ready != nil {
+		o.Ready(Info{HTTPAddr: lns["http"].Addr().String(), HTTPSAddr: lns["https"].Addr().String(),
+			MQTTAddr: mq.tlsAddr, MQTTWSAddr: mq.wsAddr, Endpoints: mq.endpoints,
+			CompanyID: ds.CompanyID, AdminToken: ds.AdminToken, Registry: mq.reg})
+	}
+
+	runErr := srv.wait(ctx)
+	env.log.Info("cloud serving -> stopping", "reason", reason(ctx, runErr))
+	cancel()
+	srv.shutdown()
+	mq.close()
+	return runErr
+}
+
+// runEnv is Options resolved: the logger, the clock and where a person
+// reads the cloud's output.
+type runEnv struct {
+	log      *slog.Logger
+	clk      clock.Clock
+	devClock *offsetClock // the clock the dev admin API moves; nil otherwise
+	out      io.Writer
+}
+
+func newRunEnv(cfg Config, o Options) runEnv {
+	env := runEnv{log: o.Log, clk: o.Clock, out: o.Out}
+	if env.clk == nil {
+		if cfg.Dev {
+			env.devClock = &offsetClock{}
+			env.clk = env.devClock
+		} else {
+			env.clk = clock.Real{}
+		}
+	}
+	if env.out == nil {
+		env.out = io.Discard
+	}
+	return env
+}
+
+// openStore opens (creating) the data directory and the store in it.
+func openStore(cfg Config) (*boltstore.DB, error) {
+	if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
+		return nil, fmt.Errorf("data dir: %w", err)
+	}
+	return boltstore.Open(filepath.Join(cfg.DataDir, StoreFile))
+}
+
+// openPKI loads the CA (creating it in dev mode or with --create-ca) and
+// the server certificate for the public host and loopback. The TLS config
+// holds that certificate; each server gets a Clone, as http.Server adds
+// its protocols to the one it is given.
+func openPKI(cfg Config, env runEnv) (*pki.CA, *tls.Config, error) {
 	caName := "timeclock cloud CA"
 	if cfg.Dev {
 		caName = "timeclock dev CA (not for production)"
 	}
-	ca, created, err := pki.LoadOrCreate(cfg.DataDir, caName, cfg.Dev || cfg.CreateCA, clk.Now())
+	ca, created, err := pki.LoadOrCreate(cfg.DataDir, caName, cfg.Dev || cfg.CreateCA, env.clk.Now())
 	if errors.Is(err, pki.ErrNoCA) {
-		return fmt.Errorf("%w: put ca.pem and ca-key.pem in %s, or start once with --create-ca", err, cfg.DataDir)
+		return nil, nil, fmt.Errorf("%w: put ca.pem and ca-key.pem in %s, or start once with --create-ca", err, cfg.DataDir)
 	}
 	if err != nil {
-		return err
+		return nil, nil, fmt.Errorf("ca: %w", err)
 	}
 	if created {
-		log.Info("ca none -> created (first start)", "file", filepath.Join(cfg.DataDir, pki.CAFile))
+		env.log.Info("ca none -> created (first start)", "file", filepath.Join(cfg.DataDir, pki.CAFile))
 	}
 	hosts := []string{"localhost", "127.0.0.1", "::1"}
 	if h := cfg.PublicHost; h != "localhost" && h != "127.0.0.1" && h != "::1" {
 		hosts = append([]string{h}, hosts...)
 	}
-	serverCert, err := ca.ServerCert(cfg.DataDir, hosts, clk.Now())
+	serverCert, err := ca.ServerCert(cfg.DataDir, hosts, env.clk.Now())
 	if err != nil {
-		return err
+		return nil, nil, fmt.Errorf("https certificate: %w", err)
 	}
-	// Each server gets a Clone: http.Server adds its protocols to the one
-	// it is given.
-	tlsCfg := &tls.Config{Certificates: []tls.Certificate{serverCert}, MinVersion: tls.VersionTLS12}
+	return ca, &tls.Config{Certificates: []tls.Certificate{serverCert}, MinVersion: tls.VersionTLS12}, nil
+}
 
-	mailer, err := newMailer(cfg, out)
+// seedDevData makes, in dev mode only, the demo company with its admin
+// token and its demo roster.
+func seedDevData(ctx context.Context, cfg Config, db store.Store, clk clock.Clock) (devState, error) {
+	if !cfg.Dev {
+		return devState{}, nil
+	}
+	ds, err := seedDev(ctx, db, cfg.DataDir, cfg.DemoCompanyID, clk.Now())
 	if err != nil {
-		return err
+		return ds, err
 	}
-	var ds devState
-	if cfg.Dev {
-		if ds, err = seedDev(ctx, db, cfg.DataDir, cfg.DemoCompanyID, clk.Now()); err != nil {
-			return err
-		}
-		if err := seedDemoRoster(ctx, db, ds.CompanyID, clk.Now()); err != nil {
-			return fmt.Errorf("dev seed: roster: %w", err)
-		}
+	if err := seedDemoRoster(ctx, db, ds.CompanyID, clk.Now()); err != nil {
+		return ds, fmt.Errorf("dev seed: roster: %w", err)
 	}
+	return ds, nil
+}
 
-	// Listen first, so a busy port is named by its flag and the MQTT
-	// endpoints handed to clocks carry the real ports. With an external
-	// broker the MQTT ports are the broker's, not ours.
-	lns := map[string]net.Listener{}
-	defer func() {
-		for _, ln := range lns {
-			ln.Close()
-		}
-	}()
+// listeners are the bound ports by flag name: "http", "https" and, with
+// the embedded broker, "mqtt" and "mqtt-ws".
+type listeners map[string]net.Listener
+
+// listen binds every port first, so a busy port is named by its flag and
+// the MQTT endpoints handed to clocks carry the real ports. With an
+// external broker the MQTT ports are the broker's, not ours.
+func listen(cfg Config) (listeners, error) {
 	toListen := []struct{ name, addr string }{{"http", cfg.HTTPAddr}, {"https", cfg.HTTPSAddr}}
 	if cfg.MQTTBroker == "" {
 		toListen = append(toListen, struct{ name, addr string }{"mqtt", cfg.MQTTAddr}, struct{ name, addr string }{"mqtt-ws", cfg.MQTTWSAddr})
 	}
+	lns := listeners{}
 	for _, l := range toListen {
 		ln, err := net.Listen("tcp", l.addr)
 		if err != nil {
-			return fmt.Errorf("--%s %s: %w", l.name, l.addr, err)
+			lns.close()
+			return nil, fmt.Errorf("--%s %s: %w", l.name, l.addr, err)
 		}
 		lns[l.name] = ln
 	}
+	return lns, nil
+}
 
-	ctx, cancel := context.WithCancel(ctx)
-	defer cancel()
-	mq, err := startMQTT(ctx, syncDeps{cfg: cfg, st: db, ca: ca, serverCert: serverCert,
-		tlsLn: lns["mqtt"], wsLn: lns["mqtt-ws"], clk: clk, log: log, out: out})
-	if err != nil {
+// handOver forgets the named listeners: their new owner closes them.
+func (l listeners) handOver(names ...string) {
+	for _, n := range names {
+		delete(l, n)
+	}
+}
+
+// close closes the listeners still owned here.
+func (l listeners) close() {
+	for _, ln := range l {
+		ln.Close()
+	}
+}
+
+// newEnrollment is the onboarding service with the clocks' MQTT endpoints
+// and the From address of its mail.
+func newEnrollment(cfg Config, db store.Store, ca *pki.CA, mailer notify.Mailer, env runEnv, mq *mqttSide) (*enroll.Service, error) {
+	ecfg := enroll.DefaultConfig()
+	ecfg.MQTT = mq.endpoints
+	ecfg.MailFrom = cfg.MailFrom
+	if ecfg.MailFrom == "" {
+		ecfg.MailFrom = "Timeclock Cloud <noreply@" + mailDomain(cfg.PublicHost) + ">"
+	}
+	return enroll.New(ecfg, enroll.Deps{Store: db, CA: ca, Mailer: mailer, Clock: env.clk, Log: env.log, Activated: mq.reg.Activated})
+}
+
+// printDevBanner tells the person running the dev cloud what they need:
+// where the data and the CA are, the admin pages' logins, the demo company
+// and where its mail goes.
+func printDevBanner(ctx context.Context, env runEnv, cfg Config, db store.Store, ds devState, httpsAddr string) error {
+	out := env.out
+	fmt.Fprintf(out, "timeclock-cloud dev mode (not for production); data in %s\n", cfg.DataDir)
+	fmt.Fprintf(out, "CA for clocks: %s\n", filepath.Join(cfg.DataDir, pki.CAFile))
+	// The admin pages' lines come before the onboarding ones: make run's
+	// output pane shows the last lines, and onboarding needs the company ID.
+	if err := printDevLogins(ctx, out, cfg, db, ds.CompanyID, env.clk.Now(), httpsAddr); err != nil {
 		return err
 	}
-	delete(lns, "mqtt") // the broker owns them now
-	delete(lns, "mqtt-ws")
-	defer mq.close()
+	fmt.Fprintf(out, "demo company: %s, %s; administrator %s, non-administrator %s\n",
+		DemoCompanyName, DemoTimezone, DemoAdminEmail, DemoUserEmail)
+	fmt.Fprintf(out, "demo company ID: %s\n", ds.CompanyID)
+	fmt.Fprintf(out, "admin token: %s\n", ds.AdminToken)
+	fmt.Fprintf(out, "mail goes to %s and is printed below as DEV MAIL\n", filepath.Join(cfg.DataDir, "outbox"))
+	return nil
+}
 
-	ocfg := onboard.DefaultConfig()
-	ocfg.MQTT = mq.endpoints
-	ocfg.MailFrom = cfg.MailFrom
-	if ocfg.MailFrom == "" {
-		ocfg.MailFrom = "Timeclock Cloud <noreply@" + mailDomain(cfg.PublicHost) + ">"
+// httpsHandler is what the HTTPS port serves: the admin pages under
+// /admin/, the API (onboarding, admin, mobile, the dev clock) for the rest.
+func httpsHandler(db store.Store, env runEnv, svc *enroll.Service, mq *mqttSide, adm *adminSide) http.Handler {
+	api := httpapi.Deps{Onboarding: svc, Store: db, Clock: env.clk, Log: env.log, Devices: mq.reg,
+		Mobile: adm.mobile, Authorize: access.Checker{Store: db}}
+	if env.devClock != nil {
+		api.DevClock = env.devClock
 	}
-	svc, err := onboard.New(ocfg, onboard.Deps{Store: db, CA: ca, Mailer: mailer, Clock: clk, Log: log, Activated: mq.reg.Activated})
-	if err != nil {
-		return err
-	}
+	return withAdminPages(httpapi.NewAPI(api), adm.pages)
+}
 
-	adm, err := newAdminSide(cfg, db, clk, log, out, registryDisabler{mq.reg})
-	if err != nil {
-		return err
-	}
+// servers are the plain HTTP and the HTTPS servers and the onboarding
+// service's background work, each in a goroutine that shutdown waits for.
+type servers struct {
+	list []namedServer
+	wg   sync.WaitGroup
+	errc chan error // the first failure of any of them
+}
 
-	if cfg.Dev {
-		fmt.Fprintf(out, "timeclock-cloud dev mode (not for production); data in %s\n", cfg.DataDir)
-		fmt.Fprintf(out, "CA for clocks: %s\n", filepath.Join(cfg.DataDir, pki.CAFile))
-		// The admin pages' lines come before the onboarding ones: make run's
-		// output pane shows the last lines, and onboarding needs the company ID.
-		if err := printDevLogins(ctx, out, cfg, db, ds.CompanyID, clk.Now(), lns["https"].Addr().String()); err != nil {
-			return err
-		}
-		fmt.Fprintf(out, "demo company: %s, %s; administrator %s, non-administrator %s\n",
-			DemoCompanyName, DemoTimezone, DemoAdminEmail, DemoUserEmail)
-		fmt.Fprintf(out, "demo company ID: %s\n", ds.CompanyID)
-		fmt.Fprintf(out, "admin token: %s\n", ds.AdminToken)
-		fmt.Fprintf(out, "mail goes to %s and is printed below as DEV MAIL\n", filepath.Join(cfg.DataDir, "outbox"))
-	}
+type namedServer struct {
+	name string
+	srv  *http.Server
+	tls  bool
+}
 
-	errLog := stdlog.New(serverErrors{log}, "", 0)
-	deps := httpapi.Deps{Onboarding: svc, Store: db, Clock: clk, Log: log, Devices: mq.reg,
-		Mobile: adm.mobile, Authorize: roles.Checker{Store: db}}
-	if devClock != nil {
-		deps.DevClock = devClock
-	}
-	servers := []struct {
-		name string
-		srv  *http.Server
-		tls  bool
-	}{
-		{"http", &http.Server{Handler: httpapi.NewPlain(clk, log)}, false},
-		{"https", &http.Server{Handler: withAdminPages(httpapi.NewAPI(deps), adm.pages), TLSConfig: tlsCfg.Clone()}, true},
-	}
-	var wg sync.WaitGroup
-	errc := make(chan error, len(servers)+1)
-	for _, s := range servers {
-		s.srv.ErrorLog = errLog
-		s.srv.ReadHeaderTimeout = 10 * time.Second
-		s.srv.ReadTimeout = 30 * time.Second
-		s.srv.WriteTimeout = 30 * time.Second
-		s.srv.IdleTimeout = 2 * time.Minute
-		ln := lns[s.name]
-		wg.Add(1)
+// startServers serves the plain HTTP port and the HTTPS port (the API and
+// the admin pages) on their listeners and runs the onboarding service.
+func startServers(ctx context.Context, env runEnv, lns listeners, tlsCfg *tls.Config, https http.Handler, svc *enroll.Service) *servers {
+	s := &servers{list: []namedServer{
+		{"http", &http.Server{Handler: httpapi.NewPlain(env.clk, env.log)}, false},
+		{"https", &http.Server{Handler: https, TLSConfig: tlsCfg.Clone()}, true},
+	}}
+	s.errc = make(chan error, len(s.list)+1)
+	errLog := stdlog.New(serverErrors{env.log}, "", 0)
+	for _, ns := range s.list {
+		ns.srv.ErrorLog = errLog
+		ns.srv.ReadHeaderTimeout = 10 * time.Second
+		ns.srv.ReadTimeout = 30 * time.Second
+		ns.srv.WriteTimeout = 30 * time.Second
+		ns.srv.IdleTimeout = 2 * time.Minute
+		ln := lns[ns.name]
+		s.wg.Add(1)
 		go func() {
-			defer wg.Done()
+			defer s.wg.Done()
 			var err error
-			if s.tls {
-				err = s.srv.ServeTLS(ln, "", "")
+			if ns.tls {
+				err = ns.srv.ServeTLS(ln, "", "")
 			} else {
-				err = s.srv.Serve(ln)
+				err = ns.srv.Serve(ln)
 			}
 			if err != nil && !isClosed(err) {
-				errc <- fmt.Errorf("%s: %w", s.name, err)
+				s.errc <- fmt.Errorf("%s: %w", ns.name, err)
 			}
 		}()
 	}
-	wg.Add(1)
+	s.wg.Add(1)
 	go func() {
-		defer wg.Done()
+		defer s.wg.Done()
 		if err := svc.Run(ctx); err != nil {
-			errc <- err
+			s.errc <- err
 		}
 	}()
+	return s
+}
+
+// wait returns when ctx ends (nil) or a server fails (its error).
+func (s *servers) wait(ctx context.Context) error {
+	select {
+	case <-ctx.Done():
+		return nil
+	case err := <-s.errc:
+		return err
+	}
+}
+
+// shutdown stops the servers, giving requests in flight 5 s, and waits
+// for every goroutine; the caller has cancelled the onboarding service's
+// context.
+func (s *servers) shutdown() {
+	shut, done := context.WithTimeout(context.Background(), 5*time.Second)
+	defer done()
+	for _, ns := range s.list {
+		ns.srv.Shutdown(shut)
+	}
+	s.wg.Wait()
+}
+
+// announce prints the listening addresses and "ready", and logs the start.
+func announce(cfg Config, env runEnv, lns listeners, mq *mqttSide) {
+	out := env.out
 	fmt.Fprintf(out, "listening http %s\n", lns["http"].Addr())
 	fmt.Fprintf(out, "listening https %s\n", lns["https"].Addr())
 	if mq.embedded != nil {
@@ -245,29 +377,8 @@ func Run(ctx context.Context, cfg Config, o Options) error {
 		fmt.Fprintf(out, "mqtt endpoints for clocks: %s and %s (external broker)\n", mq.endpoints.TLS, mq.endpoints.WebSocket)
 	}
 	fmt.Fprintln(out, "ready")
-	log.Info("cloud starting -> serving", "dev", cfg.Dev, "data", cfg.DataDir, "https", lns["https"].Addr().String(),
+	env.log.Info("cloud starting -> serving", "dev", cfg.Dev, "data", cfg.DataDir, "https", lns["https"].Addr().String(),
 		"mqtt", mq.endpoints.TLS, "external_broker", cfg.MQTTBroker)
-	if o.Ready != nil {
-		o.Ready(Info{HTTPAddr: lns["http"].Addr().String(), HTTPSAddr: lns["https"].Addr().String(),
-			MQTTAddr: mq.tlsAddr, MQTTWSAddr: mq.wsAddr, Endpoints: mq.endpoints,
-			CompanyID: ds.CompanyID, AdminToken: ds.AdminToken, Registry: mq.reg})
-	}
-
-	var runErr error
-	select {
-	case <-ctx.Done():
-	case runErr = <-errc:
-	}
-	log.Info("cloud serving -> stopping", "reason", reason(ctx, runErr))
-	cancel()
-	shut, done := context.WithTimeout(context.Background(), 5*time.Second)
-	defer done()
-	for _, s := range servers {
-		s.srv.Shutdown(shut)
-	}
-	wg.Wait()
-	mq.close()
-	return runErr
 }
 
 func isClosed(err error) bool {
@@ -304,8 +415,9 @@ func mailDomain(host string) string {
 	return host
 }
 
-func newMailer(cfg Config, out io.Writer) (cmail.Mailer, error) {
-	var ms cmail.Tee
+// newMailer is SMTP when configured, and in dev mode the outbox too.
+func newMailer(cfg Config, out io.Writer) (notify.Mailer, error) {
+	var ms notify.MailTee
 	if cfg.SMTP.Host != "" {
 		sc := cfg.SMTP
 		if cfg.SMTPCAFile != "" {
@@ -320,14 +432,14 @@ func newMailer(cfg Config, out io.Writer) (cmail.Mailer, error) {
 			sc.RootCAs = pool
 		}
 		sc.HelloName = cfg.PublicHost
-		m, err := cmail.NewSMTP(sc)
+		m, err := notify.NewSMTP(sc)
 		if err != nil {
 			return nil, err
 		}
 		ms = append(ms, m)
 	}
 	if cfg.Dev {
-		o, err := cmail.NewOutbox(filepath.Join(cfg.DataDir, "outbox"), out)
+		o, err := notify.NewMailOutbox(filepath.Join(cfg.DataDir, "outbox"), out)
 		if err != nil {
 			return nil, err
 		}

@@ -62,9 +62,8 @@ type syncDeps struct {
 }
 
 // startMQTT starts the broker or the external client, the registry and the
-// ingest.
+// ingest; on failure it closes what it started.
 func startMQTT(ctx context.Context, d syncDeps) (*mqttSide, error) {
-	cfg := d.cfg
 	reg, err := registry.New(registry.DefaultConfig(), registry.Deps{Store: d.st, Clock: d.clk, Log: d.log})
 	if err != nil {
 		return nil, err
@@ -74,69 +73,100 @@ func startMQTT(ctx context.Context, d syncDeps) (*mqttSide, error) {
 		b    bus.Bus
 		gate registry.Gate
 	)
-	if cfg.MQTTBroker == "" {
-		m.embedded, err = broker.Start(broker.Config{
-			TLSListener: d.tlsLn, WSListener: d.wsLn,
-			Certificate: d.serverCert, ClientCAs: d.ca.Pool(),
-			Allowed: reg.Allowed, Logger: d.log,
-		})
-		if err != nil {
-			return nil, err
-		}
-		m.tlsAddr, m.wsAddr = m.embedded.TLSAddr(), m.embedded.WSAddr()
-		b, gate = bus.Embedded{B: m.embedded}, m.embedded
+	if d.cfg.MQTTBroker == "" {
+		b, gate, err = m.startEmbedded(d)
 	} else {
-		tcfg, err := externalTLS(cfg)
-		if err != nil {
-			return nil, err
-		}
-		m.external, err = bus.DialExternal(bus.ExternalConfig{URL: cfg.MQTTBroker, TLS: tcfg, Log: d.log,
-			OnConnect: func(ctx context.Context) {
-				if err := reg.Republish(ctx); err != nil && ctx.Err() == nil {
-					d.log.Error("republish after reconnecting", "err", err)
-				}
-			}})
-		if err != nil {
-			return nil, err
-		}
-		b = m.external
-		if cfg.MosquittoDir != "" {
-			g := &mosquitto.Gate{Dir: cfg.MosquittoDir, PIDFile: cfg.MosquittoPIDFile, CA: d.ca, Store: d.st, Clock: d.clk, Log: d.log}
-			if err := g.Sync(ctx); err != nil {
-				m.close()
-				return nil, err
-			}
-			gate = g
-		} else {
-			d.log.Warn("external broker without --mosquitto-dir: a disabled clock's punches are refused, but the broker still lets its certificate in")
-		}
+		b, gate, err = m.dialExternal(ctx, d)
+	}
+	if err != nil {
+		m.close()
+		return nil, err
 	}
 	if err := reg.Start(ctx, b, gate); err != nil {
 		m.close()
 		return nil, err
 	}
+	if err := startIngest(ctx, d, b); err != nil {
+		m.close()
+		return nil, err
+	}
+	m.endpoints = m.clockEndpoints(d.cfg)
+	return m, nil
+}
+
+// startEmbedded starts the embedded broker on the listeners; it is both
+// the bus and the gate.
+func (m *mqttSide) startEmbedded(d syncDeps) (bus.Bus, registry.Gate, error) {
+	var err error
+	m.embedded, err = broker.Start(broker.Config{
+		TLSListener: d.tlsLn, WSListener: d.wsLn,
+		Certificate: d.serverCert, ClientCAs: d.ca.Pool(),
+		Allowed: m.reg.Allowed, Logger: d.log,
+	})
+	if err != nil {
+		return nil, nil, err
+	}
+	m.tlsAddr, m.wsAddr = m.embedded.TLSAddr(), m.embedded.WSAddr()
+	return bus.Embedded{B: m.embedded}, m.embedded, nil
+}
+
+// dialExternal connects to the external broker, republishing the retained
+// commands on every reconnect. With --mosquitto-dir the gate keeps
+// Mosquitto's CRL and ACL in step; without it there is no gate.
+func (m *mqttSide) dialExternal(ctx context.Context, d syncDeps) (bus.Bus, registry.Gate, error) {
+	cfg := d.cfg
+	tcfg, err := externalTLS(cfg)
+	if err != nil {
+		return nil, nil, err
+	}
+	m.external, err = bus.DialExternal(bus.ExternalConfig{URL: cfg.MQTTBroker, TLS: tcfg, Log: d.log,
+		OnConnect: func(ctx context.Context) {
+			if err := m.reg.Republish(ctx); err != nil && ctx.Err() == nil {
+				d.log.Error("republish after reconnecting", "err", err)
+			}
+		}})
+	if err != nil {
+		return nil, nil, err
+	}
+	if cfg.MosquittoDir == "" {
+		d.log.Warn("external broker without --mosquitto-dir: a disabled clock's punches are refused, but the broker still lets its certificate in")
+		return m.external, nil, nil
+	}
+	g := &mosquitto.Gate{Dir: cfg.MosquittoDir, PIDFile: cfg.MosquittoPIDFile, CA: d.ca, Store: d.st, Clock: d.clk, Log: d.log}
+	if err := g.Sync(ctx); err != nil {
+		return nil, nil, err
+	}
+	return m.external, g, nil
+}
+
+// startIngest stores and acks the punches that come over b; in dev mode it
+// also prints each batch for the person watching.
+func startIngest(ctx context.Context, d syncDeps, b bus.Bus) error {
 	var stored func(string, int, int)
-	if cfg.Dev {
+	if d.cfg.Dev {
 		stored = func(dev string, added, resent int) {
 			fmt.Fprintf(d.out, "punches from %s: %d new, %d sent again\n", dev, added, resent)
 		}
 	}
-	if _, err := ingest.Start(ctx, b, ingest.Deps{Store: d.st, Clock: d.clk, Log: d.log, Stored: stored}); err != nil {
-		m.close()
-		return nil, err
-	}
-	m.endpoints = wire.Endpoints{TLS: cfg.DeviceMQTT, WebSocket: cfg.DeviceMQTTWS}
+	_, err := ingest.Start(ctx, b, ingest.Deps{Store: d.st, Clock: d.clk, Log: d.log, Stored: stored})
+	return err
+}
+
+// clockEndpoints are the MQTT endpoints handed to clocks: the configured
+// ones, or the public host with the bound (embedded) or configured ports.
+func (m *mqttSide) clockEndpoints(cfg Config) wire.Endpoints {
+	ep := wire.Endpoints{TLS: cfg.DeviceMQTT, WebSocket: cfg.DeviceMQTTWS}
 	tlsPort, wsPort := port(cfg.MQTTAddr), port(cfg.MQTTWSAddr)
 	if m.embedded != nil {
 		tlsPort, wsPort = port(m.tlsAddr), port(m.wsAddr)
 	}
-	if m.endpoints.TLS == "" {
-		m.endpoints.TLS = net.JoinHostPort(cfg.PublicHost, tlsPort)
+	if ep.TLS == "" {
+		ep.TLS = net.JoinHostPort(cfg.PublicHost, tlsPort)
 	}
-	if m.endpoints.WebSocket == "" {
-		m.endpoints.WebSocket = "wss://" + net.JoinHostPort(cfg.PublicHost, wsPort) + "/mqtt"
+	if ep.WebSocket == "" {
+		ep.WebSocket = "wss://" + net.JoinHostPort(cfg.PublicHost, wsPort) + "/mqtt"
 	}
-	return m, nil
+	return ep
 }
 
 // externalTLS is the cloud's client certificate and the broker's CA.

@@ -40,7 +40,7 @@ type Deps struct {
 	// Mobile serves the mobile app's enrollment and check-ins.
 	Mobile Mobile
 	// Authorize, when set, decides whether an admin token's user may use a
-	// permission (see package roles); nil allows every valid token.
+	// permission (see package access); nil allows every valid token.
 	Authorize Authorizer
 }
 

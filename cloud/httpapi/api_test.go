@@ -22,8 +22,8 @@ import (
 	"time"
 
 	"timeclock/clock"
-	"timeclock/cloud/mail"
-	"timeclock/cloud/onboard"
+	"timeclock/cloud/enroll"
+	"timeclock/cloud/notify"
 	"timeclock/cloud/pki"
 	"timeclock/cloud/store"
 	"timeclock/cloud/store/boltstore"
@@ -39,20 +39,20 @@ const (
 
 type recorder struct {
 	mu   sync.Mutex
-	msgs []mail.Message
+	msgs []notify.Mail
 }
 
-func (r *recorder) Send(_ context.Context, m mail.Message) error {
+func (r *recorder) Send(_ context.Context, m notify.Mail) error {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	r.msgs = append(r.msgs, m)
 	return nil
 }
 
-func (r *recorder) all() []mail.Message {
+func (r *recorder) all() []notify.Mail {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	return append([]mail.Message(nil), r.msgs...)
+	return append([]notify.Mail(nil), r.msgs...)
 }
 
 type env struct {
@@ -68,7 +68,7 @@ type env struct {
 func newEnv(t testing.TB) *env { return newEnvWith(t, nil) }
 
 // newEnvWith lets a benchmark loosen the onboarding rules (rate limits).
-func newEnvWith(t testing.TB, mod func(*onboard.Config)) *env {
+func newEnvWith(t testing.TB, mod func(*enroll.Config)) *env {
 	t.Helper()
 	dir := t.TempDir()
 	db, err := boltstore.Open(filepath.Join(dir, "cloud.db"))
@@ -92,12 +92,12 @@ func newEnvWith(t testing.TB, mod func(*onboard.Config)) *env {
 	e := &env{t: t, clk: clock.NewFake(t0), mails: &recorder{}, ca: ca,
 		dev: wire.Device{Serial: "BN65-000042", Model: "BN6500", Firmware: "1.2.0"}}
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	cfg := onboard.DefaultConfig()
+	cfg := enroll.DefaultConfig()
 	cfg.MQTT = wire.Endpoints{TLS: "localhost:19777", WebSocket: "wss://localhost:19778/mqtt"}
 	if mod != nil {
 		mod(&cfg)
 	}
-	svc, err := onboard.New(cfg, onboard.Deps{Store: db, CA: ca, Mailer: e.mails, Clock: e.clk, Log: log})
+	svc, err := enroll.New(cfg, enroll.Deps{Store: db, CA: ca, Mailer: e.mails, Clock: e.clk, Log: log})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -4,23 +4,23 @@ import (
 	"context"
 	"net/http"
 
-	"timeclock/cloud/roles"
+	"timeclock/cloud/access"
 	"timeclock/wire"
 )
 
 // Authorizer says whether a user may use a permission; the empty
-// permission means the Administrator profile only. roles.Checker is one.
+// permission means the Administrator profile only. access.Checker is one.
 type Authorizer interface {
-	Allowed(ctx context.Context, companyID, email string, p roles.Permission) (bool, error)
+	Allowed(ctx context.Context, companyID, email string, p access.Permission) (bool, error)
 }
 
 // adminPerms is the permission each admin API route needs, by its mux
 // pattern. A route not listed is for administrators only, so a new route
 // is never open by mistake.
-var adminPerms = map[string]roles.Permission{
-	"/api/v1/devices":              roles.DevicesView,
-	"/api/v1/devices/{id}":         roles.DevicesView,
-	"/api/v1/devices/{id}/disable": roles.DevicesDisable,
+var adminPerms = map[string]access.Permission{
+	"/api/v1/devices":              access.DevicesView,
+	"/api/v1/devices/{id}":         access.DevicesView,
+	"/api/v1/devices/{id}/disable": access.DevicesDisable,
 }
 
 // authorize checks the admin token's user against the route's permission.

@@ -11,7 +11,7 @@ import (
 	"testing"
 
 	"timeclock/clock"
-	"timeclock/cloud/roles"
+	"timeclock/cloud/access"
 	"timeclock/cloud/store"
 	"timeclock/cloud/store/boltstore"
 	"timeclock/wire"
@@ -25,9 +25,9 @@ func TestAdminAPIChecksPermissions(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer db.Close()
-	setRole := func(perms ...roles.Permission) {
+	setRole := func(perms ...access.Permission) {
 		db.Update(context.Background(), func(tx store.Tx) error {
-			return tx.PutRole(store.Role{CompanyID: companyID, ID: "r", Name: "Clerks", Permissions: roles.Names(perms)})
+			return tx.PutRole(store.Role{CompanyID: companyID, ID: "r", Name: "Clerks", Permissions: access.PermissionNames(perms)})
 		})
 	}
 	db.Update(context.Background(), func(tx store.Tx) error {
@@ -41,7 +41,7 @@ func TestAdminAPIChecksPermissions(t *testing.T) {
 	setRole()
 	clk := clock.NewFake(t0)
 	srv := httptest.NewServer(NewAPI(Deps{Store: db, Clock: clk, Log: slog.New(slog.NewTextHandler(io.Discard, nil)),
-		Authorize: roles.Checker{Store: db}}))
+		Authorize: access.Checker{Store: db}}))
 	defer srv.Close()
 	call := func(method, path, token string) (int, *wire.Error) {
 		req, _ := http.NewRequest(method, srv.URL+path, nil)
@@ -55,16 +55,16 @@ func TestAdminAPIChecksPermissions(t *testing.T) {
 	}
 	for _, tc := range []struct {
 		name, method, path, token string
-		perms                     []roles.Permission
+		perms                     []access.Permission
 		want                      wire.ErrorCode // "" = allowed
 		mention                   string
 	}{
 		{"administrator lists", "GET", "/api/v1/devices", "ada-token", nil, "", ""},
 		{"no role lists", "GET", "/api/v1/devices", "pat-token", nil, wire.ErrForbidden, "Manage Mobile Devices: View"},
-		{"View lists", "GET", "/api/v1/devices", "pat-token", []roles.Permission{roles.DevicesView}, "", ""},
-		{"View cannot disable", "POST", "/api/v1/devices/d1/disable", "pat-token", []roles.Permission{roles.DevicesView}, wire.ErrForbidden, "Manage Mobile Devices: Disable"},
-		{"Disable may disable", "POST", "/api/v1/devices/d1/disable", "pat-token", []roles.Permission{roles.DevicesDisable}, "not_allowed_past_auth", ""},
-		{"punches are for administrators", "GET", "/api/v1/punches?device=d1", "pat-token", roles.All(), wire.ErrForbidden, "Administrator profile"},
+		{"View lists", "GET", "/api/v1/devices", "pat-token", []access.Permission{access.DevicesView}, "", ""},
+		{"View cannot disable", "POST", "/api/v1/devices/d1/disable", "pat-token", []access.Permission{access.DevicesView}, wire.ErrForbidden, "Manage Mobile Devices: Disable"},
+		{"Disable may disable", "POST", "/api/v1/devices/d1/disable", "pat-token", []access.Permission{access.DevicesDisable}, "not_allowed_past_auth", ""},
+		{"punches are for administrators", "GET", "/api/v1/punches?device=d1", "pat-token", access.AllPermissions(), wire.ErrForbidden, "Administrator profile"},
 		{"a token whose user is gone", "GET", "/api/v1/devices", "gone-token", nil, wire.ErrForbidden, ""},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

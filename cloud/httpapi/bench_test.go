@@ -5,7 +5,7 @@ import (
 	"testing"
 	"time"
 
-	"timeclock/cloud/onboard"
+	"timeclock/cloud/enroll"
 	"timeclock/cloud/ratelimit"
 	"timeclock/internal/latency"
 )
@@ -14,9 +14,9 @@ import (
 // loopback: CSR check, code check, certificate signing and the fsynced
 // store commit.
 func BenchmarkActivation(b *testing.B) {
-	e := newEnvWith(b, func(c *onboard.Config) {
+	e := newEnvWith(b, func(c *enroll.Config) {
 		loose := ratelimit.Rate{Burst: 1 << 20, Every: time.Nanosecond}
-		c.Limits = onboard.Limits{Lookup: loose, WrongCompany: loose, Mail: loose, Activate: loose}
+		c.Limits = enroll.Limits{Lookup: loose, WrongCompany: loose, Mail: loose, Activate: loose}
 	})
 	var rec latency.Recorder
 	for i := 0; b.Loop(); i++ {

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"strings"
 
-	"timeclock/cloud/setupcode"
 	"timeclock/cloud/store"
 	"timeclock/wire"
 )
@@ -140,7 +139,7 @@ func (s *Service) companyOfCode(ctx context.Context, companyID, code string) (st
 			s.log.Warn("mobile: company time zone", "company", c.c.ID, "err", err)
 			continue
 		}
-		if setupcode.Check(c.secret, c.c.ID, loc, now, code) == nil {
+		if checkSetupCode(c.secret, c.c.ID, loc, now, code) == nil {
 			found = append(found, c.c)
 		}
 	}

@@ -18,7 +18,6 @@ import (
 
 	"timeclock/clock"
 	"timeclock/cloud/ratelimit"
-	"timeclock/cloud/setupcode"
 	"timeclock/cloud/store"
 	"timeclock/wire"
 )
@@ -108,13 +107,13 @@ func (s *Service) SetupCode(ctx context.Context, companyID string) (Code, error)
 	if err != nil {
 		return Code{}, err
 	}
-	code, changes := setupcode.Current(secret, c.ID, loc, s.clk.Now())
+	code, changes := currentSetupCode(secret, c.ID, loc, s.clk.Now())
 	return Code{Code: Display(code), Changes: changes, Company: c}, nil
 }
 
 // Display groups a code for reading: "K7PM3XQ2" -> "K7PM-3XQ2".
 func Display(code string) string {
-	if len(code) != setupcode.Length {
+	if len(code) != SetupCodeLength {
 		return code
 	}
 	return code[:4] + "-" + code[4:]

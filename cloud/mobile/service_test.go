@@ -10,7 +10,6 @@ import (
 	"time"
 
 	"timeclock/clock"
-	"timeclock/cloud/setupcode"
 	"timeclock/cloud/store"
 	"timeclock/cloud/store/boltstore"
 )
@@ -45,7 +44,7 @@ func TestSetupCodeSecretMadeOnce(t *testing.T) {
 			t.Fatalf("concurrent first uses gave different codes: %q %q", c.Code, codes[0].Code)
 		}
 	}
-	if len(codes[0].Code) != setupcode.Length+1 || codes[0].Code[4] != '-' {
+	if len(codes[0].Code) != SetupCodeLength+1 || codes[0].Code[4] != '-' {
 		t.Errorf("display form %q", codes[0].Code)
 	}
 	den, _ := time.LoadLocation("America/Denver")

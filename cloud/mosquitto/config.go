@@ -26,8 +26,8 @@ import (
 	"text/template"
 	"time"
 
-	"timeclock/cloud/internal/atomicwrite"
 	"timeclock/cloud/pki"
+	"timeclock/internal/atomicfile"
 	"timeclock/wire"
 )
 
@@ -178,7 +178,7 @@ func Generate(ca *pki.CA, cfg Config, now time.Time) error {
 	}{
 		{CAFile, ca.PEM}, {CRLFile, crl}, {ACLFile, ACL(nil)}, {ConfFile, conf.Bytes()},
 	} {
-		if err := atomicwrite.WriteFile(filepath.Join(dir, f.name), f.data, 0o644); err != nil {
+		if err := atomicfile.Write(filepath.Join(dir, f.name), f.data, 0o644); err != nil {
 			return fmt.Errorf("mosquitto: %w", err)
 		}
 	}
@@ -192,10 +192,10 @@ func WriteClientCert(ca *pki.CA, dataDir string, now time.Time) error {
 	if err != nil {
 		return fmt.Errorf("mosquitto: %w", err)
 	}
-	if err := atomicwrite.WriteFile(filepath.Join(dataDir, ClientKeyFile), keyPEM, 0o600); err != nil {
+	if err := atomicfile.Write(filepath.Join(dataDir, ClientKeyFile), keyPEM, 0o600); err != nil {
 		return fmt.Errorf("mosquitto: %w", err)
 	}
-	if err := atomicwrite.WriteFile(filepath.Join(dataDir, ClientFile), certPEM, 0o644); err != nil {
+	if err := atomicfile.Write(filepath.Join(dataDir, ClientFile), certPEM, 0o644); err != nil {
 		return fmt.Errorf("mosquitto: %w", err)
 	}
 	return nil

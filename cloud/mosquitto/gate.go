@@ -13,9 +13,9 @@ import (
 	"syscall"
 
 	"timeclock/clock"
-	"timeclock/cloud/internal/atomicwrite"
 	"timeclock/cloud/pki"
 	"timeclock/cloud/store"
+	"timeclock/internal/atomicfile"
 )
 
 // Gate keeps an external Mosquitto's CRL and ACL in step with the store:
@@ -71,10 +71,10 @@ func (g *Gate) Sync(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("mosquitto gate: %w", err)
 	}
-	if err := atomicwrite.WriteFile(filepath.Join(g.Dir, CRLFile), crl, 0o644); err != nil {
+	if err := atomicfile.Write(filepath.Join(g.Dir, CRLFile), crl, 0o644); err != nil {
 		return fmt.Errorf("mosquitto gate: %w", err)
 	}
-	if err := atomicwrite.WriteFile(filepath.Join(g.Dir, ACLFile), ACL(denied), 0o644); err != nil {
+	if err := atomicfile.Write(filepath.Join(g.Dir, ACLFile), ACL(denied), 0o644); err != nil {
 		return fmt.Errorf("mosquitto gate: %w", err)
 	}
 	return g.reload()

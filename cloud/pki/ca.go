@@ -18,7 +18,7 @@ import (
 	"path/filepath"
 	"time"
 
-	"timeclock/cloud/internal/atomicwrite"
+	"timeclock/internal/atomicfile"
 )
 
 // The CA's files in the data directory.
@@ -106,11 +106,11 @@ func Create(dir, name string, now time.Time) (*CA, error) {
 	}
 	// Key first: a crash between the writes leaves no ca.pem, so the next
 	// start creates a fresh pair instead of a CA without its key.
-	if err := atomicwrite.WriteFile(filepath.Join(dir, CAKeyFile), pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: keyDER}), 0o600); err != nil {
+	if err := atomicfile.Write(filepath.Join(dir, CAKeyFile), pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: keyDER}), 0o600); err != nil {
 		return nil, fmt.Errorf("ca key: %w", err)
 	}
 	certPEM := pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der})
-	if err := atomicwrite.WriteFile(filepath.Join(dir, CAFile), certPEM, 0o644); err != nil {
+	if err := atomicfile.Write(filepath.Join(dir, CAFile), certPEM, 0o644); err != nil {
 		return nil, fmt.Errorf("ca: %w", err)
 	}
 	return &CA{Cert: cert, PEM: certPEM, key: key}, nil

@@ -17,7 +17,7 @@ import (
 	"slices"
 	"time"
 
-	"timeclock/cloud/internal/atomicwrite"
+	"timeclock/internal/atomicfile"
 )
 
 // The server certificate's files in the data directory.
@@ -45,10 +45,10 @@ func (ca *CA) ServerCert(dir string, hosts []string, now time.Time) (tls.Certifi
 	if err != nil {
 		return tls.Certificate{}, err
 	}
-	if err := atomicwrite.WriteFile(keyFile, keyPEM, 0o600); err != nil {
+	if err := atomicfile.Write(keyFile, keyPEM, 0o600); err != nil {
 		return tls.Certificate{}, fmt.Errorf("server key: %w", err)
 	}
-	if err := atomicwrite.WriteFile(certFile, certPEM, 0o644); err != nil {
+	if err := atomicfile.Write(certFile, certPEM, 0o644); err != nil {
 		return tls.Certificate{}, fmt.Errorf("server cert: %w", err)
 	}
 	c, err := tls.X509KeyPair(certPEM, keyPEM)

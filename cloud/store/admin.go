@@ -46,7 +46,7 @@ type AdminTx interface {
 }
 
 // Role is a company's security role: a name and the permissions it grants,
-// persisted by name (see package roles). Administrators need none: they
+// persisted by name (see package access). Administrators need none: they
 // have every permission.
 type Role struct {
 	CompanyID   string    `json:"company_id"`

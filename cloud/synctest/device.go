@@ -1,8 +1,12 @@
-// Package synctest is a simulated clock for the cloud's sync tests: a paho
-// client with a client certificate that speaks the MQTT protocol of
-// docs/protocol.md as a clock does (pending punches until acknowledged,
-// batches, resends, check-ins, command results), plus onboarding through
-// the dev cloud's API to get that certificate.
+// Package synctest is a simulated clock, not a fake cloud: the cloud's own
+// tests (cloud, cloud/mosquitto, cmd/timeclock-cloud) run the real cloud and
+// point these clocks at it. A Device is a paho client with a client
+// certificate that speaks the MQTT protocol of docs/protocol.md as a clock
+// does (pending punches until acknowledged, batches, resends, check-ins,
+// command results); Onboard gets that certificate through the dev cloud's
+// onboarding API. It is test support: no product package imports it. The
+// other way round, tests of the real clock use internal/fakecloud (a fake
+// cloud) or internal/e2e (both real programs).
 package synctest
 
 import (

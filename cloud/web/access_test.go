@@ -7,35 +7,35 @@ import (
 	"strings"
 	"testing"
 
-	"timeclock/cloud/roles"
+	"timeclock/cloud/access"
 	"timeclock/cloud/store"
 )
 
 // route is every page and form under /admin/ that needs a login.
 type route struct {
 	method, path string
-	perm         roles.Permission
+	perm         access.Permission
 }
 
 func routes() []route {
 	return []route{
-		{"GET", "/admin/dashboard", roles.DashboardAccess},
-		{"GET", "/admin/mobile-devices", roles.DevicesView},
-		{"GET", "/admin/mobile-devices/add", roles.DevicesAdd},
-		{"POST", "/admin/mobile-devices/add", roles.DevicesAdd},
-		{"GET", "/admin/mobile-devices/" + clockID + "/disable", roles.DevicesDisable},
-		{"POST", "/admin/mobile-devices/" + clockID + "/disable", roles.DevicesDisable},
-		{"GET", "/admin/security-roles", roles.RolesManage},
-		{"POST", "/admin/security-roles", roles.RolesManage},
-		{"POST", "/admin/security-roles/users", roles.RolesManage},
-		{"GET", "/admin/security-roles/payroll", roles.RolesManage},
-		{"POST", "/admin/security-roles/payroll", roles.RolesManage},
-		{"POST", "/admin/security-roles/payroll/delete", roles.RolesManage},
+		{"GET", "/admin/dashboard", access.DashboardAccess},
+		{"GET", "/admin/mobile-devices", access.DevicesView},
+		{"GET", "/admin/mobile-devices/add", access.DevicesAdd},
+		{"POST", "/admin/mobile-devices/add", access.DevicesAdd},
+		{"GET", "/admin/mobile-devices/" + clockID + "/disable", access.DevicesDisable},
+		{"POST", "/admin/mobile-devices/" + clockID + "/disable", access.DevicesDisable},
+		{"GET", "/admin/security-roles", access.RolesManage},
+		{"POST", "/admin/security-roles", access.RolesManage},
+		{"POST", "/admin/security-roles/users", access.RolesManage},
+		{"GET", "/admin/security-roles/payroll", access.RolesManage},
+		{"POST", "/admin/security-roles/payroll", access.RolesManage},
+		{"POST", "/admin/security-roles/payroll/delete", access.RolesManage},
 	}
 }
 
 // setRole gives sam exactly these permissions (none: no role at all).
-func (e *env) setRole(perms ...roles.Permission) {
+func (e *env) setRole(perms ...access.Permission) {
 	e.t.Helper()
 	err := e.db.Update(context.Background(), func(tx store.Tx) error {
 		u, err := tx.User(company, nobody)
@@ -45,7 +45,7 @@ func (e *env) setRole(perms ...roles.Permission) {
 		u.RoleID = ""
 		if len(perms) > 0 {
 			u.RoleID = "only"
-			if err := tx.PutRole(store.Role{CompanyID: company, ID: "only", Name: "Only", Permissions: roles.Names(perms)}); err != nil {
+			if err := tx.PutRole(store.Role{CompanyID: company, ID: "only", Name: "Only", Permissions: access.PermissionNames(perms)}); err != nil {
 				return err
 			}
 		}
@@ -77,8 +77,8 @@ func TestEveryPageChecksItsPermission(t *testing.T) {
 				t.Errorf("logged out: %d -> %q, want 303 to the login page", p.status, p.loc)
 			}
 
-			others := []roles.Permission{}
-			for _, p := range roles.All() {
+			others := []access.Permission{}
+			for _, p := range access.AllPermissions() {
 				if p != rt.perm {
 					others = append(others, p)
 				}

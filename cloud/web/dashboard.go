@@ -3,9 +3,8 @@ package web
 import (
 	"net/http"
 
-	"timeclock/cloud/login"
+	"timeclock/cloud/access"
 	"timeclock/cloud/mobile"
-	"timeclock/cloud/roles"
 )
 
 // codeBox is the company setup code and when it changes; Hidden when the
@@ -15,8 +14,8 @@ type codeBox struct {
 	Code   mobile.Code
 }
 
-func (s *server) codeBox(r *http.Request, sess *login.Session) (codeBox, error) {
-	if !sess.Perms.Has(roles.DevicesAdd) {
+func (s *server) codeBox(r *http.Request, sess *access.Session) (codeBox, error) {
+	if !sess.Perms.Has(access.DevicesAdd) {
 		return codeBox{Hidden: true}, nil
 	}
 	c, err := s.SetupCodes.SetupCode(r.Context(), sess.User.CompanyID)
@@ -31,14 +30,14 @@ type dashboardData struct {
 	Approved, Disabled int
 }
 
-func (s *server) dashboard(w http.ResponseWriter, r *http.Request, sess *login.Session) {
+func (s *server) dashboard(w http.ResponseWriter, r *http.Request, sess *access.Session) {
 	box, err := s.codeBox(r, sess)
 	if err != nil {
 		s.internal(w, r, sess, err)
 		return
 	}
 	d := dashboardData{Company: sess.Company.Name, Timezone: sess.Company.Timezone, Code: box}
-	if sess.Perms.Has(roles.DevicesView) {
+	if sess.Perms.Has(access.DevicesView) {
 		list, err := s.Devices.List(r.Context(), sess.User.CompanyID)
 		if err != nil {
 			s.internal(w, r, sess, err)

@@ -6,24 +6,22 @@ import (
 	"net/url"
 	"strings"
 
-	"timeclock/cloud/fleet"
-	"timeclock/cloud/login"
-	"timeclock/cloud/roles"
-	"timeclock/cloud/sms"
+	"timeclock/cloud/access"
+	"timeclock/cloud/notify"
 	"timeclock/cloud/store"
 )
 
 type devicesData struct {
 	Timezone string
 	Code     codeBox
-	List     fleet.List
+	List     DeviceList
 	// Names are the company's users' names by email, for Disabled By.
 	Names map[string]string
 	// Notice is a one-line result of the last action (sent, disabled).
 	Notice string
 }
 
-func (s *server) devices(w http.ResponseWriter, r *http.Request, sess *login.Session) {
+func (s *server) devices(w http.ResponseWriter, r *http.Request, sess *access.Session) {
 	box, err := s.codeBox(r, sess)
 	if err != nil {
 		s.internal(w, r, sess, err)
@@ -46,7 +44,7 @@ func (s *server) devices(w http.ResponseWriter, r *http.Request, sess *login.Ses
 		s.internal(w, r, sess, err)
 		return
 	}
-	if n, err := sms.ParseUS(flash(r, "sent")); err == nil {
+	if n, err := notify.ParseUSMobile(flash(r, "sent")); err == nil {
 		d.Notice = "The company setup code was sent by text message to " + n.String() + "."
 	}
 	if id := flash(r, "disabled"); id != "" {
@@ -59,8 +57,8 @@ func (s *server) devices(w http.ResponseWriter, r *http.Request, sess *login.Ses
 	s.render(w, r, http.StatusOK, "devices", view{Title: "Mobile Devices", Nav: "devices", Sess: sess, CSRF: sess.CSRF, Data: d})
 }
 
-func lastTransmission(k fleet.Kind) string {
-	if k == fleet.Clock {
+func lastTransmission(k DeviceKind) string {
+	if k == KindClock {
 		return "The clock sends its remaining punches one last time, then shows \"Disabled by administrator\" and refuses punches until it is onboarded again."
 	}
 	return "This copy of the mobile app sends its records one last time, then stops working."
@@ -77,36 +75,36 @@ type addData struct {
 	Back string
 }
 
-func (s *server) addDevicePage(w http.ResponseWriter, r *http.Request, sess *login.Session) {
+func (s *server) addDevicePage(w http.ResponseWriter, r *http.Request, sess *access.Session) {
 	d := addData{}
-	if n, err := sms.ParseUS(flash(r, "sent")); err == nil {
+	if n, err := notify.ParseUSMobile(flash(r, "sent")); err == nil {
 		d.Notice = "The company setup code was sent by text message to " + n.String() + "."
 	}
 	s.renderAdd(w, r, sess, http.StatusOK, d)
 }
 
-func (s *server) renderAdd(w http.ResponseWriter, r *http.Request, sess *login.Session, status int, d addData) {
+func (s *server) renderAdd(w http.ResponseWriter, r *http.Request, sess *access.Session, status int, d addData) {
 	box, err := s.codeBox(r, sess)
 	if err != nil {
 		s.internal(w, r, sess, err)
 		return
 	}
 	d.Code, d.Configured, d.Back = box, s.SMS != nil, "/admin/mobile-devices"
-	if !sess.Perms.Has(roles.DevicesView) {
+	if !sess.Perms.Has(access.DevicesView) {
 		d.Back = Prefix
 	}
 	s.render(w, r, status, "add", view{Title: "Add a Mobile Device", Nav: "devices", Sess: sess, CSRF: sess.CSRF, Data: d})
 }
 
 // addDevicePost texts the setup code to a US mobile number.
-func (s *server) addDevicePost(w http.ResponseWriter, r *http.Request, sess *login.Session) {
+func (s *server) addDevicePost(w http.ResponseWriter, r *http.Request, sess *access.Session) {
 	d := addData{Phone: strings.TrimSpace(r.PostFormValue("phone"))}
 	if s.SMS == nil {
-		d.Error = sms.ErrNotConfigured.Error() + "."
+		d.Error = notify.ErrSMSNotConfigured.Error() + "."
 		s.renderAdd(w, r, sess, http.StatusServiceUnavailable, d)
 		return
 	}
-	num, err := sms.ParseUS(d.Phone)
+	num, err := notify.ParseUSMobile(d.Phone)
 	if err != nil {
 		d.Error = sentence(err.Error())
 		s.renderAdd(w, r, sess, http.StatusBadRequest, d)
@@ -122,7 +120,7 @@ func (s *server) addDevicePost(w http.ResponseWriter, r *http.Request, sess *log
 		s.internal(w, r, sess, err)
 		return
 	}
-	msg := sms.Message{To: num, Body: sms.SetupCodeText(code.Company.Name, code.Code, code.Changes), Date: s.Clock.Now()}
+	msg := notify.SMS{To: num, Body: notify.SetupCodeText(code.Company.Name, code.Code, code.Changes), Date: s.Clock.Now()}
 	if err := s.SMS.Send(r.Context(), msg); err != nil {
 		s.Log.Error("admin page: setup code SMS failed", "company", sess.User.CompanyID, "err", err)
 		d.Error = "The text message could not be sent. Try again later; if it keeps failing, the cloud's log says why."
@@ -132,7 +130,7 @@ func (s *server) addDevicePost(w http.ResponseWriter, r *http.Request, sess *log
 	// The number is not logged in full: it is an employee's personal data.
 	s.Log.Info("setup code sent by SMS", "company", sess.User.CompanyID, "by", sess.User.Email, "to", mask(num))
 	to := "/admin/mobile-devices"
-	if !sess.Perms.Has(roles.DevicesView) {
+	if !sess.Perms.Has(access.DevicesView) {
 		to = "/admin/mobile-devices/add" // the list is not theirs to see
 	}
 	http.Redirect(w, r, to+"?sent="+url.QueryEscape(string(num)), http.StatusSeeOther)
@@ -151,7 +149,7 @@ func sentence(s string) string {
 }
 
 // mask keeps the last two digits of a number, for the log.
-func mask(n sms.Number) string {
+func mask(n notify.PhoneNumber) string {
 	s := string(n)
 	if len(s) < 4 {
 		return "…"
@@ -161,16 +159,16 @@ func mask(n sms.Number) string {
 
 type disableData struct {
 	Timezone string
-	Row      fleet.Row
+	Row      DeviceRow
 	Kind     string
 	Note     string
 }
 
 // disablePage is the confirmation step: a page, so it works without
 // JavaScript.
-func (s *server) disablePage(w http.ResponseWriter, r *http.Request, sess *login.Session) {
+func (s *server) disablePage(w http.ResponseWriter, r *http.Request, sess *access.Session) {
 	row, disabled, err := s.Devices.Find(r.Context(), sess.User.CompanyID, r.PathValue("id"))
-	if errors.Is(err, fleet.ErrNotFound) {
+	if errors.Is(err, ErrNoDevice) {
 		s.fail(w, r, sess, http.StatusNotFound, "No such device", "There is no device with this ID in your company.")
 		return
 	}
@@ -186,10 +184,10 @@ func (s *server) disablePage(w http.ResponseWriter, r *http.Request, sess *login
 	s.render(w, r, http.StatusOK, "disable", view{Title: "Disable " + row.Nickname, Nav: "devices", Sess: sess, CSRF: sess.CSRF, Data: d})
 }
 
-func (s *server) disablePost(w http.ResponseWriter, r *http.Request, sess *login.Session) {
+func (s *server) disablePost(w http.ResponseWriter, r *http.Request, sess *access.Session) {
 	id := r.PathValue("id")
 	err := s.Devices.Disable(r.Context(), sess.User.CompanyID, id, sess.User.Email)
-	if errors.Is(err, fleet.ErrNotFound) {
+	if errors.Is(err, ErrNoDevice) {
 		s.fail(w, r, sess, http.StatusNotFound, "No such device", "There is no device with this ID in your company.")
 		return
 	}

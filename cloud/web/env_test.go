@@ -19,10 +19,9 @@ import (
 	"golang.org/x/crypto/bcrypt"
 
 	"timeclock/clock"
-	"timeclock/cloud/fleet"
-	"timeclock/cloud/login"
+	"timeclock/cloud/access"
 	"timeclock/cloud/mobile"
-	"timeclock/cloud/sms"
+	"timeclock/cloud/notify"
 	"timeclock/cloud/store"
 	"timeclock/cloud/store/boltstore"
 	"timeclock/internal/syncbuf"
@@ -75,13 +74,13 @@ func (c *clockDisabler) all() []string {
 type provider struct {
 	srv  *httptest.Server
 	mu   sync.Mutex
-	msgs []sms.HTTPRequest
+	msgs []notify.SMSRequest
 }
 
-func (p *provider) all() []sms.HTTPRequest {
+func (p *provider) all() []notify.SMSRequest {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	return append([]sms.HTTPRequest(nil), p.msgs...)
+	return append([]notify.SMSRequest(nil), p.msgs...)
 }
 
 type env struct {
@@ -106,7 +105,7 @@ func newEnv(t testing.TB) *env {
 	t.Cleanup(func() { db.Close() })
 	e := &env{t: t, db: db, clk: clock.NewFake(t0), log: &syncbuf.Buffer{}}
 	log := slog.New(slog.NewTextHandler(e.log, &slog.HandlerOptions{Level: slog.LevelDebug}))
-	hash, err := login.HashPassword(password, bcrypt.MinCost)
+	hash, err := access.HashPassword(password, bcrypt.MinCost)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -153,7 +152,7 @@ func newEnv(t testing.TB) *env {
 
 	e.sms = &provider{}
 	e.sms.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		var m sms.HTTPRequest
+		var m notify.SMSRequest
 		json.NewDecoder(r.Body).Decode(&m)
 		e.sms.mu.Lock()
 		e.sms.msgs = append(e.sms.msgs, m)
@@ -161,25 +160,25 @@ func newEnv(t testing.TB) *env {
 		w.WriteHeader(http.StatusAccepted)
 	}))
 	t.Cleanup(e.sms.srv.Close)
-	hp, err := sms.NewHTTP(sms.HTTPConfig{URL: e.sms.srv.URL + "/messages", Token: "provider-secret"})
+	hp, err := notify.NewSMSProvider(notify.SMSConfig{URL: e.sms.srv.URL + "/messages", Token: "provider-secret"})
 	if err != nil {
 		t.Fatal(err)
 	}
 	e.outbox = filepath.Join(dir, "sms-outbox")
-	ob, err := sms.NewOutbox(e.outbox, io.Discard)
+	ob, err := notify.NewSMSOutbox(e.outbox, io.Discard)
 	if err != nil {
 		t.Fatal(err)
 	}
 
-	lcfg := login.DefaultConfig()
+	lcfg := access.DefaultLoginConfig()
 	lcfg.BcryptCost = bcrypt.MinCost
-	logins, err := login.New(lcfg, db, e.clk, log)
+	logins, err := access.NewLogins(lcfg, db, e.clk, log)
 	if err != nil {
 		t.Fatal(err)
 	}
 	h, err := New(DefaultConfig(), Deps{
-		Logins: logins, Store: db, SetupCodes: e.mob, SMS: sms.Tee{hp, ob}, Clock: e.clk, Log: log,
-		Devices: &fleet.Fleet{Store: db, Clocks: e.clocks, Phones: e.mob},
+		Logins: logins, Store: db, SetupCodes: e.mob, SMS: notify.SMSTee{hp, ob}, Clock: e.clk, Log: log,
+		Devices: &Fleet{Store: db, Clocks: e.clocks, Phones: e.mob},
 	})
 	if err != nil {
 		t.Fatal(err)

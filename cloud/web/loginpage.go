@@ -10,7 +10,7 @@ import (
 	"net/url"
 	"strings"
 
-	"timeclock/cloud/login"
+	"timeclock/cloud/access"
 )
 
 // The cookies. "__Host-" makes browsers insist on Secure, Path=/ and no
@@ -81,14 +81,14 @@ func (s *server) loginPost(w http.ResponseWriter, r *http.Request) {
 	}
 	d.AskCompany = d.CompanyID != ""
 	sess, err := s.Logins.Login(r.Context(), source(r), d.Email, d.CompanyID, r.PostFormValue("password"))
-	var rl *login.RateLimitedError
+	var rl *access.RateLimitedError
 	switch {
 	case err == nil:
-	case errors.Is(err, login.ErrBadLogin):
+	case errors.Is(err, access.ErrBadLogin):
 		d.Error = "The email or password is not right. Check them and try again."
 		s.renderLogin(w, r, http.StatusUnauthorized, d)
 		return
-	case errors.Is(err, login.ErrChooseCompany):
+	case errors.Is(err, access.ErrChooseCompany):
 		d.Error, d.AskCompany = "This email has a login with more than one company. Enter the Company ID as well.", true
 		s.renderLogin(w, r, http.StatusUnauthorized, d)
 		return
@@ -114,7 +114,7 @@ func (s *server) loginPost(w http.ResponseWriter, r *http.Request) {
 	http.Redirect(w, r, to, http.StatusSeeOther)
 }
 
-func (s *server) logout(w http.ResponseWriter, r *http.Request, sess *login.Session) {
+func (s *server) logout(w http.ResponseWriter, r *http.Request, sess *access.Session) {
 	if err := s.Logins.Logout(r.Context(), *sess); err != nil {
 		s.internal(w, r, sess, err)
 		return

@@ -10,7 +10,7 @@ import (
 	"testing"
 	"time"
 
-	"timeclock/cloud/roles"
+	"timeclock/cloud/access"
 	"timeclock/cloud/store"
 )
 
@@ -302,7 +302,7 @@ func TestSecurityRolesPage(t *testing.T) {
 // the device list is not theirs to see.
 func TestAddWithoutView(t *testing.T) {
 	e := newEnv(t)
-	e.setRole(roles.DevicesAdd)
+	e.setRole(access.DevicesAdd)
 	sam := e.newUser().login(nobody)
 	p := sam.post("/admin/mobile-devices/add", "/admin/mobile-devices/add", url.Values{"phone": {"415 555 2671"}})
 	if p.status != http.StatusSeeOther || !strings.HasPrefix(p.loc, "/admin/mobile-devices/add?") {

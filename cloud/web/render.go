@@ -11,8 +11,7 @@ import (
 	"strings"
 	"time"
 
-	"timeclock/cloud/login"
-	"timeclock/cloud/roles"
+	"timeclock/cloud/access"
 )
 
 //go:embed templates/*.html
@@ -26,7 +25,7 @@ type view struct {
 	Title string
 	// Nav is the menu entry to highlight: dashboard, devices or roles.
 	Nav  string
-	Sess *login.Session
+	Sess *access.Session
 	// CSRF is the token the page's forms carry.
 	CSRF string
 	Data any
@@ -34,7 +33,7 @@ type view struct {
 
 // Can reports whether the logged-in user has a permission (by name, for
 // templates).
-func (v view) Can(p string) bool { return v.Sess != nil && v.Sess.Perms.Has(roles.Permission(p)) }
+func (v view) Can(p string) bool { return v.Sess != nil && v.Sess.Perms.Has(access.Permission(p)) }
 
 type pages struct {
 	byName map[string]*template.Template
@@ -66,7 +65,7 @@ var funcs = template.FuncMap{
 	},
 	// changes formats when the setup code changes, in words.
 	"changes": func(t time.Time) string { return t.Format("Monday, January 2, 2006 at 3:04 PM MST") },
-	"areas":   func() []roles.Area { return roles.Areas },
+	"areas":   func() []access.Area { return access.Areas },
 	"lower":   strings.ToLower,
 	"plural": func(n int, one, many string) string {
 		if n == 1 {
@@ -108,7 +107,7 @@ type errorData struct {
 }
 
 // fail shows an error page with the menu (when logged in).
-func (s *server) fail(w http.ResponseWriter, r *http.Request, sess *login.Session, status int, heading, msg string) {
+func (s *server) fail(w http.ResponseWriter, r *http.Request, sess *access.Session, status int, heading, msg string) {
 	v := view{Title: heading, Sess: sess, Data: errorData{Status: status, Heading: heading, Message: msg}}
 	if sess != nil {
 		v.CSRF = sess.CSRF
@@ -117,7 +116,7 @@ func (s *server) fail(w http.ResponseWriter, r *http.Request, sess *login.Sessio
 }
 
 // internal logs err and shows a page without its details.
-func (s *server) internal(w http.ResponseWriter, r *http.Request, sess *login.Session, err error) {
+func (s *server) internal(w http.ResponseWriter, r *http.Request, sess *access.Session, err error) {
 	s.Log.Error("admin page failed", "path", r.URL.Path, "err", err)
 	s.fail(w, r, sess, http.StatusInternalServerError, "Something went wrong",
 		"The page could not be shown. Try again in a moment; if it keeps happening, the cloud's log says why.")

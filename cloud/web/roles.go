@@ -10,8 +10,7 @@ import (
 	"strings"
 	"unicode/utf8"
 
-	"timeclock/cloud/login"
-	"timeclock/cloud/roles"
+	"timeclock/cloud/access"
 	"timeclock/cloud/store"
 )
 
@@ -26,7 +25,7 @@ type rolesData struct {
 	NewName  string
 }
 
-func (s *server) rolesPage(w http.ResponseWriter, r *http.Request, sess *login.Session) {
+func (s *server) rolesPage(w http.ResponseWriter, r *http.Request, sess *access.Session) {
 	s.renderRoles(w, r, sess, http.StatusOK, r.PathValue("id"), rolesData{Notice: notice(flash(r, "done"))})
 }
 
@@ -41,7 +40,7 @@ func notice(key string) string {
 	}[key]
 }
 
-func (s *server) renderRoles(w http.ResponseWriter, r *http.Request, sess *login.Session, status int, selected string, d rolesData) {
+func (s *server) renderRoles(w http.ResponseWriter, r *http.Request, sess *access.Session, status int, selected string, d rolesData) {
 	err := s.Store.View(r.Context(), func(tx store.Tx) (err error) {
 		if d.Roles, err = tx.Roles(sess.User.CompanyID); err != nil {
 			return err
@@ -71,7 +70,7 @@ func (s *server) renderRoles(w http.ResponseWriter, r *http.Request, sess *login
 
 const maxRoleName = 40
 
-func (s *server) roleCreate(w http.ResponseWriter, r *http.Request, sess *login.Session) {
+func (s *server) roleCreate(w http.ResponseWriter, r *http.Request, sess *access.Session) {
 	name := strings.Join(strings.Fields(r.PostFormValue("name")), " ")
 	bad := ""
 	switch {
@@ -116,10 +115,10 @@ func (s *server) roleCreate(w http.ResponseWriter, r *http.Request, sess *login.
 var errDuplicate = errors.New("duplicate role name")
 
 // roleSave sets the role's permissions to the boxes ticked.
-func (s *server) roleSave(w http.ResponseWriter, r *http.Request, sess *login.Session) {
-	var ps []roles.Permission
+func (s *server) roleSave(w http.ResponseWriter, r *http.Request, sess *access.Session) {
+	var ps []access.Permission
 	for _, v := range r.PostForm["perm"] {
-		if p := roles.Permission(v); roles.Known(p) {
+		if p := access.Permission(v); access.KnownPermission(p) {
 			ps = append(ps, p)
 		}
 	}
@@ -130,7 +129,7 @@ func (s *server) roleSave(w http.ResponseWriter, r *http.Request, sess *login.Se
 		if err != nil {
 			return err
 		}
-		before, role.Permissions = role.Permissions, roles.Names(ps)
+		before, role.Permissions = role.Permissions, access.PermissionNames(ps)
 		return tx.PutRole(role)
 	})
 	if errors.Is(err, store.ErrNotFound) {
@@ -141,13 +140,13 @@ func (s *server) roleSave(w http.ResponseWriter, r *http.Request, sess *login.Se
 		s.internal(w, r, sess, err)
 		return
 	}
-	s.Log.Info("security role permissions "+strings.Join(before, ",")+" -> "+strings.Join(roles.Names(ps), ",")+" (saved)",
+	s.Log.Info("security role permissions "+strings.Join(before, ",")+" -> "+strings.Join(access.PermissionNames(ps), ",")+" (saved)",
 		"company", sess.User.CompanyID, "role", id, "by", sess.User.Email)
 	http.Redirect(w, r, "/admin/security-roles/"+id+"?done=saved", http.StatusSeeOther)
 }
 
 // roleDelete removes a role; its users are left with none.
-func (s *server) roleDelete(w http.ResponseWriter, r *http.Request, sess *login.Session) {
+func (s *server) roleDelete(w http.ResponseWriter, r *http.Request, sess *access.Session) {
 	id := r.PathValue("id")
 	err := s.Store.Update(r.Context(), func(tx store.Tx) error {
 		if err := tx.DeleteRole(sess.User.CompanyID, id); err != nil {
@@ -181,7 +180,7 @@ func (s *server) roleDelete(w http.ResponseWriter, r *http.Request, sess *login.
 
 // roleAssign saves every non-administrator's role from the users table:
 // field "role:EMAIL" holds a role ID or "" for none.
-func (s *server) roleAssign(w http.ResponseWriter, r *http.Request, sess *login.Session) {
+func (s *server) roleAssign(w http.ResponseWriter, r *http.Request, sess *access.Session) {
 	type change struct{ email, from, to string }
 	var changes []change
 	err := s.Store.Update(r.Context(), func(tx store.Tx) error {

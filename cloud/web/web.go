@@ -2,7 +2,7 @@
 // cloud's HTTPS port: login, the Dashboard, Mobile Devices (the company
 // setup code, sending it by SMS, approved and disabled devices, disabling
 // one) and Security Roles. Pages are server-rendered and work without
-// JavaScript. Every page checks the user's permission (package roles) and
+// JavaScript. Every page checks the user's permission (package access) and
 // every form carries the session's CSRF token.
 package web
 
@@ -16,24 +16,15 @@ import (
 	"time"
 
 	"timeclock/clock"
-	"timeclock/cloud/fleet"
-	"timeclock/cloud/login"
+	"timeclock/cloud/access"
 	"timeclock/cloud/mobile"
+	"timeclock/cloud/notify"
 	"timeclock/cloud/ratelimit"
-	"timeclock/cloud/roles"
-	"timeclock/cloud/sms"
 	"timeclock/cloud/store"
 )
 
 // Prefix is where the pages live on the HTTPS port.
 const Prefix = "/admin/"
-
-// Devices is the company's clocks and phones (package fleet).
-type Devices interface {
-	List(ctx context.Context, companyID string) (fleet.List, error)
-	Find(ctx context.Context, companyID, id string) (row fleet.Row, disabled bool, err error)
-	Disable(ctx context.Context, companyID, id, by string) error
-}
 
 // SetupCodes gives a company's current setup code (package mobile).
 type SetupCodes interface {
@@ -62,12 +53,12 @@ func (c Config) Validate() error {
 
 // Deps are what the pages work with.
 type Deps struct {
-	Logins     *login.Service
+	Logins     *access.Logins
 	Store      store.Store
-	Devices    Devices
+	Devices    *Fleet // the company's clocks and phones
 	SetupCodes SetupCodes
 	// SMS sends the setup code; nil means SMS is not set up.
-	SMS   sms.Sender
+	SMS   notify.Texter
 	Clock clock.Clock
 	Log   *slog.Logger
 	// MaxAge is how long the session cookie is kept (the login's maximum
@@ -92,7 +83,7 @@ func New(cfg Config, d Deps) (http.Handler, error) {
 		return nil, err
 	}
 	if d.MaxAge == 0 {
-		d.MaxAge = login.DefaultConfig().MaxAge
+		d.MaxAge = access.DefaultLoginConfig().MaxAge
 	}
 	s := &server{Deps: d, cfg: cfg, smsRate: ratelimit.New(d.Clock, cfg.SMSPerCompany), pages: p}
 	mux := http.NewServeMux()
@@ -101,18 +92,18 @@ func New(cfg Config, d Deps) (http.Handler, error) {
 	mux.HandleFunc("POST /admin/login", s.loginPost)
 	mux.Handle("POST /admin/logout", s.page("", s.logout))
 	mux.Handle("GET /admin/static/style.css", staticHandler("style.css", "text/css; charset=utf-8"))
-	mux.Handle("GET /admin/dashboard", s.page(roles.DashboardAccess, s.dashboard))
-	mux.Handle("GET /admin/mobile-devices", s.page(roles.DevicesView, s.devices))
-	mux.Handle("GET /admin/mobile-devices/add", s.page(roles.DevicesAdd, s.addDevicePage))
-	mux.Handle("POST /admin/mobile-devices/add", s.page(roles.DevicesAdd, s.addDevicePost))
-	mux.Handle("GET /admin/mobile-devices/{id}/disable", s.page(roles.DevicesDisable, s.disablePage))
-	mux.Handle("POST /admin/mobile-devices/{id}/disable", s.page(roles.DevicesDisable, s.disablePost))
-	mux.Handle("GET /admin/security-roles", s.page(roles.RolesManage, s.rolesPage))
-	mux.Handle("POST /admin/security-roles", s.page(roles.RolesManage, s.roleCreate))
-	mux.Handle("POST /admin/security-roles/users", s.page(roles.RolesManage, s.roleAssign))
-	mux.Handle("GET /admin/security-roles/{id}", s.page(roles.RolesManage, s.rolesPage))
-	mux.Handle("POST /admin/security-roles/{id}", s.page(roles.RolesManage, s.roleSave))
-	mux.Handle("POST /admin/security-roles/{id}/delete", s.page(roles.RolesManage, s.roleDelete))
+	mux.Handle("GET /admin/dashboard", s.page(access.DashboardAccess, s.dashboard))
+	mux.Handle("GET /admin/mobile-devices", s.page(access.DevicesView, s.devices))
+	mux.Handle("GET /admin/mobile-devices/add", s.page(access.DevicesAdd, s.addDevicePage))
+	mux.Handle("POST /admin/mobile-devices/add", s.page(access.DevicesAdd, s.addDevicePost))
+	mux.Handle("GET /admin/mobile-devices/{id}/disable", s.page(access.DevicesDisable, s.disablePage))
+	mux.Handle("POST /admin/mobile-devices/{id}/disable", s.page(access.DevicesDisable, s.disablePost))
+	mux.Handle("GET /admin/security-roles", s.page(access.RolesManage, s.rolesPage))
+	mux.Handle("POST /admin/security-roles", s.page(access.RolesManage, s.roleCreate))
+	mux.Handle("POST /admin/security-roles/users", s.page(access.RolesManage, s.roleAssign))
+	mux.Handle("GET /admin/security-roles/{id}", s.page(access.RolesManage, s.rolesPage))
+	mux.Handle("POST /admin/security-roles/{id}", s.page(access.RolesManage, s.roleSave))
+	mux.Handle("POST /admin/security-roles/{id}/delete", s.page(access.RolesManage, s.roleDelete))
 	mux.HandleFunc("/admin/", func(w http.ResponseWriter, r *http.Request) {
 		sess, _ := s.session(r) // the menu, when logged in
 		s.fail(w, r, sess, http.StatusNotFound, "Page not found", "There is no page at this address.")
@@ -128,14 +119,14 @@ func New(cfg Config, d Deps) (http.Handler, error) {
 }
 
 // handlerFunc is a page that needs a logged-in user.
-type handlerFunc func(w http.ResponseWriter, r *http.Request, sess *login.Session)
+type handlerFunc func(w http.ResponseWriter, r *http.Request, sess *access.Session)
 
 // page checks, in order: a live login (else to the login page), the
 // permission (else 403), and on POST the CSRF token (else 403).
-func (s *server) page(perm roles.Permission, h handlerFunc) http.Handler {
+func (s *server) page(perm access.Permission, h handlerFunc) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		sess, err := s.session(r)
-		if errors.Is(err, login.ErrNoSession) {
+		if errors.Is(err, access.ErrNoSession) {
 			s.clearSessionCookie(w)
 			next := ""
 			if r.Method == http.MethodGet {
@@ -160,10 +151,10 @@ func (s *server) page(perm roles.Permission, h handlerFunc) http.Handler {
 	})
 }
 
-func (s *server) session(r *http.Request) (*login.Session, error) {
+func (s *server) session(r *http.Request) (*access.Session, error) {
 	c, err := r.Cookie(sessionCookie)
 	if err != nil {
-		return nil, login.ErrNoSession
+		return nil, access.ErrNoSession
 	}
 	sess, err := s.Logins.Find(r.Context(), c.Value)
 	if err != nil {
@@ -184,13 +175,13 @@ func (s *server) csrfOK(w http.ResponseWriter, r *http.Request, want string) boo
 	return want != "" && subtle.ConstantTimeCompare([]byte(got), []byte(want)) == 1
 }
 
-func (s *server) csrfFailed(w http.ResponseWriter, r *http.Request, sess *login.Session) {
+func (s *server) csrfFailed(w http.ResponseWriter, r *http.Request, sess *access.Session) {
 	s.Log.Warn("admin page: form refused (CSRF token missing or wrong)", "path", r.URL.Path, "source", source(r))
 	s.fail(w, r, sess, http.StatusForbidden, "Security check failed",
 		"This form was missing its security token, or it came from a page that is no longer valid, so nothing was changed. Go back, reload the page and try again.")
 }
 
-func (s *server) forbidden(w http.ResponseWriter, r *http.Request, sess *login.Session, p roles.Permission) {
+func (s *server) forbidden(w http.ResponseWriter, r *http.Request, sess *access.Session, p access.Permission) {
 	s.Log.Info("admin page: refused (no permission)", "path", r.URL.Path, "user", sess.User.Email, "needs", string(p))
 	s.fail(w, r, sess, http.StatusForbidden, "You do not have permission",
 		`This page needs the "`+p.Label()+`" permission, which your security role does not grant. Ask an administrator to grant it under Manage, Security Roles.`)
@@ -199,7 +190,7 @@ func (s *server) forbidden(w http.ResponseWriter, r *http.Request, sess *login.S
 // home sends the user to the first page they may open.
 func (s *server) home(w http.ResponseWriter, r *http.Request) {
 	sess, err := s.session(r)
-	if errors.Is(err, login.ErrNoSession) {
+	if errors.Is(err, access.ErrNoSession) {
 		http.Redirect(w, r, loginURL(""), http.StatusSeeOther)
 		return
 	}
@@ -216,15 +207,15 @@ func (s *server) home(w http.ResponseWriter, r *http.Request) {
 }
 
 // landing is the first page the permissions open, or "" for none.
-func landing(p roles.Set) string {
+func landing(p access.Permissions) string {
 	switch {
-	case p.Has(roles.DashboardAccess):
+	case p.Has(access.DashboardAccess):
 		return "/admin/dashboard"
-	case p.Has(roles.DevicesView):
+	case p.Has(access.DevicesView):
 		return "/admin/mobile-devices"
-	case p.Has(roles.DevicesAdd):
+	case p.Has(access.DevicesAdd):
 		return "/admin/mobile-devices/add"
-	case p.Has(roles.RolesManage):
+	case p.Has(access.RolesManage):
 		return "/admin/security-roles"
 	}
 	return ""

@@ -20,26 +20,34 @@ import (
 var version = "dev"
 
 func main() {
-	if len(os.Args) > 1 && os.Args[1] == "mosquitto-config" {
-		os.Exit(mosquittoConfig(os.Args[2:], os.Stdout, os.Stderr))
+	args := os.Args[1:]
+	if len(args) > 0 && args[0] == "mosquitto-config" {
+		os.Exit(mosquittoConfig(args[1:], os.Stdout, os.Stderr))
 	}
-	fl, err := parseFlags(os.Args[1:])
-	if errors.Is(err, flag.ErrHelp) {
-		os.Exit(0)
-	}
+	fl, err := parseFlags(args)
 	if err != nil {
-		fmt.Fprintln(os.Stderr, "timeclock-cloud:", err)
-		os.Exit(2)
+		exit(err, 2)
 	}
 	if fl.version {
 		fmt.Printf("timeclock-cloud %s (%s/%s)\n", version, runtime.GOOS, runtime.GOARCH)
 		return
 	}
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM, syscall.SIGHUP)
-	err = run(ctx, fl)
-	stop()
+	cfg, err := config(fl)
 	if err != nil {
-		fmt.Fprintln(os.Stderr, "timeclock-cloud:", err)
-		os.Exit(1)
+		exit(err, 1)
 	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM, syscall.SIGHUP)
+	err = run(ctx, cfg, logging{file: fl.logFile, level: fl.level})
+	stop()
+	exit(err, 1)
+}
+
+// exit ends the process: status 0 without an error (or after -h printed
+// the usage), otherwise the error on stderr and code.
+func exit(err error, code int) {
+	if err == nil || errors.Is(err, flag.ErrHelp) {
+		os.Exit(0)
+	}
+	fmt.Fprintln(os.Stderr, "timeclock-cloud:", err)
+	os.Exit(code)
 }

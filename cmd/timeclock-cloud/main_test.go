@@ -22,7 +22,7 @@ import (
 	"testing"
 	"time"
 
-	"timeclock/cloud/mail/smtptest"
+	"timeclock/cloud/notify/smtptest"
 	"timeclock/internal/daemontest"
 	"timeclock/wire"
 )

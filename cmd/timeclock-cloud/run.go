@@ -9,10 +9,12 @@ import (
 	"strings"
 
 	"timeclock/cloud"
-	"timeclock/cloud/mail"
-	"timeclock/cloud/sms"
+	"timeclock/cloud/notify"
 )
 
+// config is the cloud's Config from the flags over the dev or production
+// defaults, with the SMTP password and the SMS token read from their files
+// or the environment, validated.
 func config(fl *flags) (cloud.Config, error) {
 	c := cloud.DefaultConfig(fl.dev)
 	over := func(name string, dst *string, v string) {
@@ -27,7 +29,7 @@ func config(fl *flags) (cloud.Config, error) {
 	over("mqtt-ws", &c.MQTTWSAddr, fl.mqttWS)
 	c.PublicHost = fl.publicHost
 	c.CreateCA = fl.createCA
-	c.SMTP = mail.SMTPConfig{Host: fl.smtpHost, Port: fl.smtpPort, TLS: mail.TLSMode(fl.smtpTLS), User: fl.smtpUser}
+	c.SMTP = notify.SMTPConfig{Host: fl.smtpHost, Port: fl.smtpPort, TLS: notify.TLSMode(fl.smtpTLS), User: fl.smtpUser}
 	c.SMTPCAFile = fl.smtpCA
 	c.MailFrom = fl.mailFrom
 	c.DemoCompanyID = fl.demoCompany
@@ -36,47 +38,62 @@ func config(fl *flags) (cloud.Config, error) {
 	c.MosquittoDir, c.MosquittoPIDFile = fl.mosqDir, fl.mosqPID
 	c.DeviceMQTT, c.DeviceMQTTWS = fl.mqttEndpoint, fl.mqttWSEndpt
 	if fl.smtpUser != "" {
-		switch {
-		case fl.smtpPassFile != "":
-			b, err := os.ReadFile(fl.smtpPassFile)
-			if err != nil {
-				return c, fmt.Errorf("smtp-password-file: %w", err)
-			}
-			c.SMTP.Password = mail.Secret(strings.TrimRight(string(b), "\r\n"))
-		default:
-			c.SMTP.Password = mail.Secret(os.Getenv(PasswordEnv))
+		pw, err := secret("smtp-password-file", fl.smtpPassFile, PasswordEnv, func(s string) string { return strings.TrimRight(s, "\r\n") })
+		if err != nil {
+			return c, err
 		}
+		c.SMTP.Password = pw
 	}
-	c.SMS = sms.HTTPConfig{URL: fl.smsURL, User: fl.smsUser, From: fl.smsFrom}
+	c.SMS = notify.SMSConfig{URL: fl.smsURL, User: fl.smsUser, From: fl.smsFrom}
 	if fl.smsURL != "" {
-		switch {
-		case fl.smsTokenFile != "":
-			b, err := os.ReadFile(fl.smsTokenFile)
-			if err != nil {
-				return c, fmt.Errorf("sms-token-file: %w", err)
-			}
-			c.SMS.Token = sms.Secret(strings.TrimSpace(string(b)))
-		default:
-			c.SMS.Token = sms.Secret(os.Getenv(SMSTokenEnv))
+		tok, err := secret("sms-token-file", fl.smsTokenFile, SMSTokenEnv, strings.TrimSpace)
+		if err != nil {
+			return c, err
 		}
+		c.SMS.Token = tok
 	}
 	return c, c.Validate()
 }
 
-func run(ctx context.Context, fl *flags) error {
-	cfg, err := config(fl)
+// secret reads a credential from file when one is given (trimmed), and
+// otherwise from the environment variable env; never from a flag.
+func secret(flagName, file, env string, trim func(string) string) (notify.Secret, error) {
+	if file == "" {
+		return notify.Secret(os.Getenv(env)), nil
+	}
+	b, err := os.ReadFile(file)
+	if err != nil {
+		return "", fmt.Errorf("%s: %w", flagName, err)
+	}
+	return notify.Secret(trim(string(b))), nil
+}
+
+// logging is where the structured log goes and from which level.
+type logging struct {
+	file  string // "": stderr
+	level slog.Level
+}
+
+// run opens the log and runs the cloud until ctx ends.
+func run(ctx context.Context, cfg cloud.Config, lg logging) error {
+	log, closeLog, err := openLog(lg)
 	if err != nil {
 		return err
 	}
-	var logOut io.Writer = os.Stderr
-	if fl.logFile != "" {
-		f, err := os.OpenFile(fl.logFile, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o600)
-		if err != nil {
-			return fmt.Errorf("log file: %w", err)
-		}
-		defer f.Close()
-		logOut = f
-	}
-	log := slog.New(slog.NewTextHandler(logOut, &slog.HandlerOptions{Level: fl.level}))
+	defer closeLog()
 	return cloud.Run(ctx, cfg, cloud.Options{Log: log, Out: os.Stdout})
+}
+
+// openLog is the structured log on stderr, or appended to the log file.
+func openLog(lg logging) (*slog.Logger, func(), error) {
+	var out io.Writer = os.Stderr
+	closeLog := func() {}
+	if lg.file != "" {
+		f, err := os.OpenFile(lg.file, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o600)
+		if err != nil {
+			return nil, nil, fmt.Errorf("log file: %w", err)
+		}
+		out, closeLog = f, func() { f.Close() }
+	}
+	return slog.New(slog.NewTextHandler(out, &slog.HandlerOptions{Level: lg.level})), closeLog, nil
 }

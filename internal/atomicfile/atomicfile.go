@@ -1,4 +1,5 @@
-// Package atomicfile writes small state files so that a power cut leaves
+// Package atomicfile writes small state files (the clock's identity, the
+// cloud's CA, keys and broker configuration) so that a power cut leaves
 // either the old content or the new, never a mix: write a temporary file in
 // the same directory, fsync it, rename it over the target, fsync the
 // directory. Only then is the write acknowledged.

@@ -1,0 +1,176 @@
+package web
+
+// The fleet is a company's devices as the Mobile Devices page shows them:
+// the clocks and the copies of the mobile app together, approved and
+// disabled apart, and disabling either kind by ID.
+
+import (
+	"cmp"
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	"timeclock/cloud/store"
+)
+
+// DeviceKind says whether a row is a clock or a copy of the mobile app.
+type DeviceKind uint8
+
+// The kinds of device.
+const (
+	KindClock DeviceKind = iota + 1
+	KindPhone
+)
+
+func (k DeviceKind) String() string {
+	switch k {
+	case KindClock:
+		return "clock"
+	case KindPhone:
+		return "phone"
+	}
+	return fmt.Sprintf("Kind(%d)", uint8(k))
+}
+
+// DeviceRow is one line of the Mobile Devices page, with its columns.
+type DeviceRow struct {
+	Kind       DeviceKind
+	Nickname   string
+	LastUsedBy string
+	// Type is the clock's model, or "iPhone (iOS)" / "Android".
+	Type string
+	// Version is the clock's firmware or the app's version at its last
+	// check-in.
+	Version       string
+	ID            string
+	LastCheckedIn time.Time // zero: never
+	DisabledDate  time.Time
+	DisabledBy    string
+	// Waiting says the device is disabled but its one last transmission
+	// has not come in yet (a clock that has not been online since).
+	Waiting bool
+}
+
+// DeviceList is the two halves of the page.
+type DeviceList struct {
+	Approved, Disabled []DeviceRow
+}
+
+// Disabler disables a device and records who did it. The sync service
+// disables clocks (a retained command, one last transmission, then the
+// certificate is refused); package mobile disables copies of the app.
+type Disabler interface {
+	Disable(ctx context.Context, companyID, deviceID, by string) error
+}
+
+// ErrNoDevice is returned for an ID that is none of the company's devices.
+var ErrNoDevice = errors.New("no such device")
+
+// Fleet reads the store and routes disables by kind.
+type Fleet struct {
+	Store  store.Store
+	Clocks Disabler
+	Phones Disabler
+}
+
+// List returns the company's devices: approved by nickname, disabled most
+// recent first.
+func (f *Fleet) List(ctx context.Context, companyID string) (DeviceList, error) {
+	var list DeviceList
+	err := f.Store.View(ctx, func(tx store.Tx) error {
+		ds, err := tx.Devices(companyID)
+		if err != nil {
+			return err
+		}
+		ms, err := tx.MobileInstalls(companyID)
+		if err != nil {
+			return err
+		}
+		for _, d := range ds {
+			list.add(d.Status, DeviceRow{Kind: KindClock, Nickname: d.Nickname, LastUsedBy: d.LastUsedBy, Type: d.Model,
+				Version: d.Firmware, ID: d.ID, LastCheckedIn: d.LastCheckedIn, DisabledDate: d.DisabledAt, DisabledBy: d.DisabledBy,
+				Waiting: d.Status == store.DeviceDisabling})
+		}
+		for _, m := range ms {
+			list.add(m.Status, DeviceRow{Kind: KindPhone, Nickname: m.Nickname, LastUsedBy: m.LastUsedBy, Type: m.Platform.Label(),
+				Version: m.AppVersion, ID: m.ID, LastCheckedIn: m.LastCheckedIn, DisabledDate: m.DisabledAt, DisabledBy: m.DisabledBy,
+				Waiting: m.Status == store.DeviceDisabled && !m.FinalSent})
+		}
+		return nil
+	})
+	if err != nil {
+		return DeviceList{}, fmt.Errorf("fleet: %w", err)
+	}
+	slices.SortFunc(list.Approved, func(a, b DeviceRow) int {
+		return cmp.Or(cmp.Compare(strings.ToLower(a.Nickname), strings.ToLower(b.Nickname)), cmp.Compare(a.ID, b.ID))
+	})
+	slices.SortFunc(list.Disabled, func(a, b DeviceRow) int {
+		return cmp.Or(b.DisabledDate.Compare(a.DisabledDate), cmp.Compare(a.ID, b.ID))
+	})
+	return list, nil
+}
+
+// add files a row by status: anything not approved (disabled, or on its
+// way there) is listed with the disabled devices.
+func (l *DeviceList) add(s store.DeviceStatus, r DeviceRow) {
+	if s != store.DeviceApproved {
+		l.Disabled = append(l.Disabled, r)
+	} else {
+		r.DisabledDate, r.DisabledBy = time.Time{}, ""
+		l.Approved = append(l.Approved, r)
+	}
+}
+
+// Find returns one of the company's devices by ID, and whether it is
+// disabled.
+func (f *Fleet) Find(ctx context.Context, companyID, id string) (DeviceRow, bool, error) {
+	list, err := f.List(ctx, companyID)
+	if err != nil {
+		return DeviceRow{}, false, err
+	}
+	for _, r := range list.Approved {
+		if r.ID == id {
+			return r, false, nil
+		}
+	}
+	for _, r := range list.Disabled {
+		if r.ID == id {
+			return r, true, nil
+		}
+	}
+	return DeviceRow{}, false, ErrNoDevice
+}
+
+// Disable disables the company's device id, whichever kind it is.
+func (f *Fleet) Disable(ctx context.Context, companyID, id, by string) error {
+	var kind DeviceKind
+	err := f.Store.View(ctx, func(tx store.Tx) error {
+		if d, err := tx.Device(id); err == nil && d.CompanyID == companyID {
+			kind = KindClock
+			return nil
+		} else if err != nil && !errors.Is(err, store.ErrNotFound) {
+			return err
+		}
+		if m, err := tx.MobileInstall(id); err == nil && m.CompanyID == companyID {
+			kind = KindPhone
+			return nil
+		} else if err != nil && !errors.Is(err, store.ErrNotFound) {
+			return err
+		}
+		return ErrNoDevice
+	})
+	if err != nil {
+		return err
+	}
+	d := f.Phones
+	if kind == KindClock {
+		d = f.Clocks
+	}
+	if d == nil {
+		return fmt.Errorf("fleet: disabling a %s is not in this build", kind)
+	}
+	return d.Disable(ctx, companyID, id, by)
+}
