@@ -90,7 +90,7 @@ TESTSUPPORT = internal/archtest, internal/await, internal/browsertest,
   internal/syncbuf, internal/testenv, internal/testpki, internal/tmuxtest,
   hal/haltest, hal/hd44780/hd44780test, hal/matrix/matrixtest,
   hal/mfrc522/mfrc522test, hal/ssd1306/ssd1306test,
-  cloud/synctest, cloud/store/storetest, cloud/mail/smtptest,
+  cloud/synctest, cloud/store/storetest, cloud/notify/smtptest,
   cloud/mosquitto/mosquittotest, cloud/bus/bustest, cloud/internal/recv;
 cmd/timeclockd, cmd/timeclock-cloud,
   periph.io/x/conn/v3/...,
