@@ -15,7 +15,7 @@ import (
 	"time"
 
 	"timeclock/agent/cloudsync"
-	"timeclock/agent/indicator"
+
 	"timeclock/agent/onboard"
 	"timeclock/agent/punchbook"
 	"timeclock/clock"
@@ -63,7 +63,7 @@ type Agent struct {
 	sinceBoot    func() time.Duration
 
 	disable chan bool                      // SetDisabled -> the punch loop
-	signals *indicator.Signaler            // the punch loop -> the LEDs and the buzzer
+	signals *signaler                      // the punch loop -> the LEDs and the buzzer
 	book    atomic.Pointer[punchbook.Book] // the open state file, while Run runs
 	punched chan struct{}                  // the punch loop -> the sync: a punch is in the journal
 	redraw  chan struct{}                  // the sync -> the punch loop: connection, pending or phase changed
@@ -136,7 +136,7 @@ func New(cfg Config, hw Hardware, o Options) (*Agent, error) {
 		bootID:       o.BootID(),
 		sinceBoot:    o.SinceBoot,
 		disable:      make(chan bool, 4),
-		signals:      indicator.New(hw.Indicator, o.Logger),
+		signals:      newSignaler(hw.Indicator, o.Logger),
 		punched:      make(chan struct{}, 1),
 		redraw:       make(chan struct{}, 1),
 		ids:          onboard.NewKeeper(cfg.StateDir),

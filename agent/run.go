@@ -7,7 +7,6 @@ import (
 	"time"
 
 	"timeclock/agent/disable"
-	"timeclock/agent/input"
 	"timeclock/agent/journal"
 	"timeclock/agent/punchbook"
 	"timeclock/agent/punchflow"
@@ -37,7 +36,7 @@ func (a *Agent) Run(ctx context.Context) error {
 	var wg sync.WaitGroup
 	defer wg.Wait()
 	defer cancel() // runs before wg.Wait: readers stop, then we wait
-	in := input.Start(ctx, &wg, a.hw.Keypad, a.hw.Badges, a.clk, a.log)
+	in := startInput(ctx, &wg, a.hw.Keypad, a.hw.Badges, a.clk, a.log)
 	wg.Add(1)
 	go func() {
 		defer wg.Done()
@@ -64,7 +63,7 @@ var errOnboardAgain = errors.New("agent: onboarding again")
 
 // serve runs the punch loop, and the cloud sync beside it while the clock
 // has an identity. The sync ends with the loop.
-func (a *Agent) serve(ctx context.Context, book *punchbook.Book, in input.Events) error {
+func (a *Agent) serve(ctx context.Context, book *punchbook.Book, in inputEvents) error {
 	sctx, stop := context.WithCancel(ctx)
 	var wg sync.WaitGroup
 	defer wg.Wait()
@@ -74,7 +73,7 @@ func (a *Agent) serve(ctx context.Context, book *punchbook.Book, in input.Events
 }
 
 // punchLoop is the clock's normal mode: idle screen, badge and PIN punches.
-func (a *Agent) punchLoop(ctx context.Context, book *punchbook.Book, in input.Events) error {
+func (a *Agent) punchLoop(ctx context.Context, book *punchbook.Book, in inputEvents) error {
 	disabled := a.disablePhase() != disable.Enabled
 	s := punchflow.Start(disabled)
 	a.setState(StateIdle, "started")
