@@ -14,7 +14,6 @@ import (
 	"timeclock/agent/console"
 	"timeclock/agent/console/hwtap"
 	"timeclock/agent/disable"
-	"timeclock/agent/factoryreset"
 	"timeclock/agent/journal"
 	"timeclock/agent/logring"
 	"timeclock/clock"
@@ -212,9 +211,9 @@ func (c *consoleAgent) Reboot(ctx context.Context) error {
 }
 
 // FactoryReset leaves a marker in the state directory and reboots; the
-// next start erases the state before anything opens it (factoryreset.Finish).
+// next start erases the state before anything opens it (FinishFactoryReset).
 func (c *consoleAgent) FactoryReset(ctx context.Context) error {
-	if err := factoryreset.Request(c.a.cfg.StateDir, c.a.clk.Now()); err != nil {
+	if err := requestFactoryReset(c.a.cfg.StateDir, c.a.clk.Now()); err != nil {
 		return err
 	}
 	c.a.log.Warn("factory reset requested; erasing the state at restart")

@@ -13,7 +13,6 @@ import (
 
 	"timeclock/agent/console"
 	"timeclock/agent/console/hwtap"
-	"timeclock/agent/factoryreset"
 	"timeclock/clock"
 	"timeclock/hal"
 	"timeclock/hal/sim"
@@ -76,7 +75,7 @@ func TestConsoleAgent(t *testing.T) {
 	if err := ca.FactoryReset(ctx); err != nil || sys.reboots != 2 {
 		t.Errorf("factory reset: %v, %d reboots", err, sys.reboots)
 	}
-	if _, err := os.Stat(filepath.Join(r.agent.cfg.StateDir, factoryreset.Marker)); err != nil {
+	if _, err := os.Stat(filepath.Join(r.agent.cfg.StateDir, factoryResetMarker)); err != nil {
 		t.Errorf("no factory reset marker: %v", err)
 	}
 }

@@ -15,7 +15,6 @@ import (
 
 	"timeclock/agent"
 	"timeclock/agent/console/hwtap"
-	"timeclock/agent/factoryreset"
 	"timeclock/agent/logring"
 	"timeclock/board"
 	"timeclock/hal/sim"
@@ -106,7 +105,7 @@ func run(ctx context.Context, fl *flags) error {
 	if logPath == "" && (useTUI || stdioTerm) {
 		logPath = filepath.Join(fc.StateDir, "timeclockd.log")
 	}
-	erased, err := factoryreset.Finish(fc.StateDir, logPath, fl.config, fc.RosterFile, fc.CloudCA, fc.BoardFile)
+	erased, err := agent.FinishFactoryReset(fc.StateDir, logPath, fl.config, fc.RosterFile, fc.CloudCA, fc.BoardFile)
 	if err != nil {
 		return err
 	}
