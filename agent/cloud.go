@@ -9,7 +9,6 @@ import (
 	"time"
 
 	"timeclock/agent/cloudsync"
-	"timeclock/agent/disable"
 	"timeclock/agent/punchbook"
 	"timeclock/onboarding/identity"
 	"timeclock/wire"
@@ -31,11 +30,11 @@ func (c Config) syncConfig() cloudsync.Config {
 // disabled; it stops with ctx, and wg waits for it.
 func (a *Agent) startSync(ctx context.Context, wg *sync.WaitGroup, book *punchbook.Book) {
 	id := a.Identity()
-	if id == nil || a.disablePhase() == disable.Disabled {
+	if id == nil || a.phaseNow() == phaseDisabled {
 		return
 	}
 	var resume *wire.Command
-	if r, ok := disable.Load(book.Store()); ok && r.Phase == disable.Disabling {
+	if r, ok := loadDisable(book.Store()); ok && r.Phase == phaseDisabling {
 		resume = r.Command()
 	}
 	s, err := cloudsync.New(cloudsync.Options{
@@ -144,7 +143,7 @@ func (s *syncDevice) SetTimezone(tz string) error {
 }
 
 func (s *syncDevice) BeginDisable(cmd wire.Command) error {
-	if err := s.a.setPhase(s.book, disable.Begin(cmd, s.a.clk.Now().UTC()), "disabled by "+orSomeone(cmd.By)); err != nil {
+	if err := s.a.setPhase(s.book, beginDisable(cmd, s.a.clk.Now().UTC()), "disabled by "+orSomeone(cmd.By)); err != nil {
 		return err
 	}
 	s.a.refresh() // the punch loop sees the phase and refuses punches
@@ -152,8 +151,8 @@ func (s *syncDevice) BeginDisable(cmd wire.Command) error {
 }
 
 func (s *syncDevice) FinishDisable(finalSeq uint64) error {
-	r, _ := disable.Load(s.book.Store())
-	r.Phase, r.FinalSeq, r.At = disable.Disabled, finalSeq, s.a.clk.Now().UTC()
+	r, _ := loadDisable(s.book.Store())
+	r.Phase, r.FinalSeq, r.At = phaseDisabled, finalSeq, s.a.clk.Now().UTC()
 	// The record first: if the erase is cut short, the next start sees
 	// "disabled" with an identity left, and erases it then.
 	if err := s.a.setPhase(s.book, &r, "last transmission acknowledged"); err != nil {

@@ -13,7 +13,6 @@ import (
 
 	"timeclock/agent/console"
 	"timeclock/agent/console/hwtap"
-	"timeclock/agent/disable"
 	"timeclock/agent/journal"
 	"timeclock/agent/logring"
 	"timeclock/clock"
@@ -166,7 +165,7 @@ func (c *consoleAgent) Sync(ctx context.Context, out io.Writer) error {
 	}
 	s := c.a.syncer.Load()
 	switch {
-	case s == nil && c.a.disablePhase() == disable.Disabled:
+	case s == nil && c.a.phaseNow() == phaseDisabled:
 		return errors.New("the clock is disabled by the administrator and has no credentials; onboard it again (onboard)")
 	case s == nil && c.a.Identity() == nil:
 		return errors.New("the clock is not onboarded yet: there is no cloud session")

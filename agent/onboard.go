@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"time"
 
-	"timeclock/agent/disable"
 	"timeclock/agent/onboard"
 	"timeclock/hal"
 	"timeclock/onboarding"
@@ -68,12 +67,12 @@ func (a *Agent) onboard(ctx context.Context, keys <-chan hal.KeyEvent, badges <-
 	case err == nil:
 		a.adopt(id)
 		return nil
-	case errors.Is(err, identity.ErrNotOnboarded) && a.disablePhase() == disable.Disabling:
+	case errors.Is(err, identity.ErrNotOnboarded) && a.phaseNow() == phaseDisabling:
 		// Disabled, and the credentials already erased: the last
 		// transmission was over when the clock stopped.
 		book := a.book.Load()
-		r, _ := disable.Load(book.Store())
-		r.Phase = disable.Disabled
+		r, _ := loadDisable(book.Store())
+		r.Phase = phaseDisabled
 		return a.setPhase(book, &r, "credentials already erased")
 	case errors.Is(err, identity.ErrTorn):
 		to, serr := store.SetAside(a.clk.Now())
@@ -106,13 +105,13 @@ func (a *Agent) onboard(ctx context.Context, keys <-chan hal.KeyEvent, badges <-
 // installer asks (F4 on the screen, or the console's onboard). It reports
 // whether the clock is disabled.
 func (a *Agent) resumeDisable() (bool, error) {
-	r, ok := disable.Load(a.book.Load().Store())
+	r, ok := loadDisable(a.book.Load().Store())
 	if !ok {
-		a.phase.Store(uint32(disable.Enabled))
+		a.phase.Store(uint32(phaseEnabled))
 		return false, nil
 	}
 	a.phase.Store(uint32(r.Phase))
-	if r.Phase != disable.Disabled {
+	if r.Phase != phaseDisabled {
 		return false, nil
 	}
 	// The record is written before the erase; credentials left by an

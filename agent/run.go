@@ -6,7 +6,6 @@ import (
 	"sync"
 	"time"
 
-	"timeclock/agent/disable"
 	"timeclock/agent/journal"
 	"timeclock/agent/punchbook"
 	"timeclock/agent/punchflow"
@@ -74,7 +73,7 @@ func (a *Agent) serve(ctx context.Context, book *punchbook.Book, in inputEvents)
 
 // punchLoop is the clock's normal mode: idle screen, badge and PIN punches.
 func (a *Agent) punchLoop(ctx context.Context, book *punchbook.Book, in inputEvents) error {
-	disabled := a.disablePhase() != disable.Enabled
+	disabled := a.phaseNow() != phaseEnabled
 	s := punchflow.Start(disabled)
 	a.setState(StateIdle, "started")
 	if disabled {
@@ -101,7 +100,7 @@ func (a *Agent) punchLoop(ctx context.Context, book *punchbook.Book, in inputEve
 		case <-a.redraw:
 			// The sync changed something the screen shows; a disable
 			// it recorded takes effect here.
-			if a.disablePhase() != disable.Enabled && s.State() != punchflow.StateDisabled {
+			if a.phaseNow() != phaseEnabled && s.State() != punchflow.StateDisabled {
 				ev, why = punchflow.SetDisabled{On: true}, "disabled by the administrator"
 			}
 		case <-timer.C():
@@ -166,7 +165,7 @@ func (a *Agent) facts() punchflow.Facts {
 // canOnboard: a disabled clock can be set up again once its last
 // transmission is over, when it has a cloud to onboard to.
 func (a *Agent) canOnboard() bool {
-	return a.cfg.CloudURL != "" && a.disablePhase() == disable.Disabled
+	return a.cfg.CloudURL != "" && a.phaseNow() == phaseDisabled
 }
 
 // perform carries out one effect; lookups and records answer with an event.
@@ -216,7 +215,7 @@ func (a *Agent) idleView(book *punchbook.Book, cols int) punchflow.IdleView {
 
 func (a *Agent) disabledView(book *punchbook.Book) punchflow.DisabledView {
 	v := punchflow.DisabledView{CanOnboard: a.canOnboard()}
-	if a.disablePhase() == disable.Disabling {
+	if a.phaseNow() == phaseDisabling {
 		v.Sending = book.Journal().Pending()
 	}
 	return v

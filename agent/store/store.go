@@ -336,7 +336,7 @@ func Uint(b []byte) (uint64, bool) {
 	return binary.BigEndian.Uint64(b), true
 }
 
-// Disabled returns the disable record (JSON agent/disable owns), or nil when
+// Disabled returns the disable record (JSON the agent owns, agent/disable.go), or nil when
 // the clock is not disabled.
 func (s *Store) Disabled() []byte {
 	var v []byte
