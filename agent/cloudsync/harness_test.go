@@ -96,7 +96,7 @@ type clockRig struct {
 	dir     string
 	st      *store.Store
 	j       *journal.Journal
-	book    *roster.Book
+	book    *roster.Keeper
 	id      *identity.Identity
 	dev     *fakeDevice
 	punched chan struct{}

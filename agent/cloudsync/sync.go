@@ -67,7 +67,7 @@ type Options struct {
 	Config   Config
 	Identity *identity.Identity
 	Journal  *journal.Journal
-	Roster   *roster.Book
+	Roster   *roster.Keeper
 	Store    *store.Store // the handled command IDs live in it
 	Device   Device
 	// Punched receives a signal (non-blocking send, buffer 1) after every

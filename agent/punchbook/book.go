@@ -45,7 +45,7 @@ type Book struct {
 	log       *slog.Logger
 	store     *store.Store
 	journal   *journal.Journal
-	roster    *roster.Book
+	roster    *roster.Keeper
 	recovered atomic.Bool // a damaged file was set aside: the idle screen says so
 
 	// Owned by the punch loop goroutine.
@@ -111,7 +111,7 @@ func (b *Book) Store() *store.Store { return b.store }
 func (b *Book) Journal() *journal.Journal { return b.journal }
 
 // Roster is who may punch here.
-func (b *Book) Roster() *roster.Book { return b.roster }
+func (b *Book) Roster() *roster.Keeper { return b.roster }
 
 // Recovered reports whether a damaged state file was set aside and service
 // has not seen it yet ("Storage recovered, call service").
