@@ -2,7 +2,8 @@
 // (onboarding until the clock has an identity, then the punch loop) and,
 // beside them, the cloud sync and the console's view of the clock, and
 // reports the clock's status. Its parts are the sub-packages it drives:
-// punchflow, punchbook, onboard, disable, input, indicator, factoryreset.
+// punchflow (the pure punch flow), journal, roster and store (the state
+// file), onboard, cloudsync and console.
 // It depends on hal interfaces only; cmd/timeclockd opens the board and
 // hands the devices in.
 package agent
@@ -15,9 +16,9 @@ import (
 	"time"
 
 	"timeclock/agent/cloudsync"
-
+	"timeclock/agent/journal"
 	"timeclock/agent/onboard"
-	"timeclock/agent/punchbook"
+	"timeclock/agent/store"
 	"timeclock/clock"
 )
 
@@ -62,11 +63,12 @@ type Agent struct {
 	bootID       string
 	sinceBoot    func() time.Duration
 
-	disable chan bool                      // SetDisabled -> the punch loop
-	signals *signaler                      // the punch loop -> the LEDs and the buzzer
-	book    atomic.Pointer[punchbook.Book] // the open state file, while Run runs
-	punched chan struct{}                  // the punch loop -> the sync: a punch is in the journal
-	redraw  chan struct{}                  // the sync -> the punch loop: connection, pending or phase changed
+	disable   chan bool                       // SetDisabled -> the punch loop
+	signals   *signaler                       // the punch loop -> the LEDs and the buzzer
+	stateFile atomic.Pointer[store.Store]     // the open state file, while Run runs
+	journal   atomic.Pointer[journal.Journal] // the punch journal, while Run runs
+	punched   chan struct{}                   // the punch loop -> the sync: a punch is in the journal
+	redraw    chan struct{}                   // the sync -> the punch loop: connection, pending or phase changed
 
 	syncer atomic.Pointer[cloudsync.Syncer] // while the sync runs
 	phase  atomic.Uint32                    // disablePhase, mirrored from the state file
@@ -170,9 +172,9 @@ func (a *Agent) Status() Status {
 		Network: a.networkIface(),
 		Uptime:  a.clk.Now().Sub(a.start),
 	}
-	if b := a.book.Load(); b != nil {
-		s.Pending = b.Journal().Pending()
-		s.LastUsedBy = b.Journal().LastUsedBy()
+	if j := a.journal.Load(); j != nil {
+		s.Pending = j.Pending()
+		s.LastUsedBy = j.LastUsedBy()
 	}
 	a.fillIdentity(&s)
 	return s

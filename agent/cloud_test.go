@@ -232,7 +232,7 @@ func TestCloudDisable(t *testing.T) {
 			r.waitScreen("F4: set up again")
 			r.keys(hal.KeyF4, hal.KeyEnter)
 			await.True(t, wait, func() bool { return r.status().State == StateOnboarding }, "not onboarding: %v", r.board.Screen())
-			if b := r.agent.book.Load().Store().Disabled(); b != nil {
+			if b := r.agent.stateFile.Load().Disabled(); b != nil {
 				t.Errorf("the disable record stayed: %s", b)
 			}
 		})

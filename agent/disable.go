@@ -10,7 +10,6 @@ import (
 	"fmt"
 	"time"
 
-	"timeclock/agent/punchbook"
 	"timeclock/agent/store"
 	"timeclock/wire"
 )
@@ -110,12 +109,12 @@ func saveDisable(st *store.Store, r *disableRecord) error {
 func (a *Agent) phaseNow() disablePhase { return disablePhase(a.phase.Load()) }
 
 // setPhase records the phase durably, then in memory, and logs the change.
-func (a *Agent) setPhase(book *punchbook.Book, r *disableRecord, reason string) error {
+func (a *Agent) setPhase(st *store.Store, r *disableRecord, reason string) error {
 	to := phaseEnabled
 	if r != nil {
 		to = r.Phase
 	}
-	if err := saveDisable(book.Store(), r); err != nil {
+	if err := saveDisable(st, r); err != nil {
 		return fmt.Errorf("agent: disable state: %w", err)
 	}
 	from := disablePhase(a.phase.Swap(uint32(to)))
@@ -128,8 +127,8 @@ func (a *Agent) setPhase(book *punchbook.Book, r *disableRecord, reason string) 
 // OnboardAgain forgets a disable and the identity, so the clock onboards
 // again at its next start (the console's onboard).
 func (a *Agent) OnboardAgain() error {
-	if book := a.book.Load(); book != nil {
-		if err := a.setPhase(book, nil, "onboarding again"); err != nil {
+	if st := a.stateFile.Load(); st != nil {
+		if err := a.setPhase(st, nil, "onboarding again"); err != nil {
 			return err
 		}
 	}

@@ -70,10 +70,10 @@ func (a *Agent) onboard(ctx context.Context, keys <-chan hal.KeyEvent, badges <-
 	case errors.Is(err, identity.ErrNotOnboarded) && a.phaseNow() == phaseDisabling:
 		// Disabled, and the credentials already erased: the last
 		// transmission was over when the clock stopped.
-		book := a.book.Load()
-		r, _ := loadDisable(book.Store())
+		st := a.stateFile.Load()
+		r, _ := loadDisable(st)
 		r.Phase = phaseDisabled
-		return a.setPhase(book, &r, "credentials already erased")
+		return a.setPhase(st, &r, "credentials already erased")
 	case errors.Is(err, identity.ErrTorn):
 		to, serr := store.SetAside(a.clk.Now())
 		a.log.Error("identity damaged: set aside, the clock is not onboarded", "err", err, "moved_to", to, "set_aside_err", serr)
@@ -105,7 +105,7 @@ func (a *Agent) onboard(ctx context.Context, keys <-chan hal.KeyEvent, badges <-
 // installer asks (F4 on the screen, or the console's onboard). It reports
 // whether the clock is disabled.
 func (a *Agent) resumeDisable() (bool, error) {
-	r, ok := loadDisable(a.book.Load().Store())
+	r, ok := loadDisable(a.stateFile.Load())
 	if !ok {
 		a.phase.Store(uint32(phaseEnabled))
 		return false, nil

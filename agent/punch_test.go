@@ -502,3 +502,73 @@ func TestBadFramesDoNotDelayTheNextSwipe(t *testing.T) {
 		t.Errorf("%d bad frames logged, want 5", n)
 	}
 }
+
+// openLoop opens a fresh state directory as Run does and returns the punch
+// loop on it, not running, for its lookups and records.
+func openLoop(t *testing.T, now time.Time) (*punchLoop, *syncbuf.Buffer) {
+	t.Helper()
+	clk := clock.NewFake(now)
+	b, err := sim.New(&sim.Opts{Cols: 20, Rows: 4, Now: clk.Now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { b.Halt() })
+	cfg := rosterConfig(t)
+	cfg.StateDir = t.TempDir()
+	logs := &syncbuf.Buffer{}
+	a, err := New(cfg, Hardware{Model: "sim", Keypad: b.Keypad(), Display: b.Display(), Indicator: b.Indicator()},
+		Options{Clock: clk, Logger: slog.New(slog.NewTextHandler(logs, nil)),
+			BootID: func() string { return "boot-1" }, SinceBoot: func() time.Duration { return time.Hour }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	st, j, ros, err := a.openState()
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { j.Close(); st.Close() })
+	return &punchLoop{a: a, st: st, j: j, ros: ros}, logs
+}
+
+func TestLookupAndRecord(t *testing.T) {
+	l, logs := openLoop(t, rigStart)
+	ada := l.lookup("", "1234")
+	if !ada.Found || !ada.ViaPIN || ada.Employee != "E100" || ada.Name != "Ada Lovelace" || len(ada.Departments) != 3 || !ada.Active || ada.Last != nil {
+		t.Fatalf("PIN 1234: %+v", ada)
+	}
+	if p := l.lookup("", "9999"); p.Found || !p.ViaPIN {
+		t.Fatalf("unknown PIN: %+v", p)
+	}
+	if strings.Contains(logs.String(), "9999") || strings.Contains(logs.String(), "1234") {
+		t.Fatalf("a PIN reached the log:\n%s", logs)
+	}
+	if p := l.lookup("0010002", ""); !p.Found || p.Employee != "E101" {
+		t.Fatalf("badge 0010002 (stored as 10002): %+v", p)
+	}
+	// Unknown badges are known by their number as the roster matches it.
+	if p := l.lookup("0099", ""); p.Found || p.Badge != "99" {
+		t.Fatalf("unknown badge: %+v", p)
+	}
+	out, err := l.record(journal.Punch{Employee: "E100", Name: "Ada Lovelace", Kind: journal.KindIn, Department: "Shipping"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !out.Time.Equal(rigStart) || out.TZ != "America/New_York" || out.TZOffset != -5*3600 || !out.ClockSynced || out.Seq == 0 {
+		t.Fatalf("recorded %+v", out)
+	}
+	select {
+	case <-l.a.punched:
+	default:
+		t.Error("the sync was not told of the punch")
+	}
+	ada = l.lookup("10001", "")
+	if ada.Last == nil || ada.Last.Kind != journal.KindIn || ada.Last.Department != "Shipping" {
+		t.Fatalf("last punch after recording: %+v", ada.Last)
+	}
+	if _, err := l.record(journal.Punch{Badge: "99", Kind: journal.KindIn}); err != nil {
+		t.Fatal(err)
+	}
+	if p := l.lookup("0099", ""); p.Last == nil {
+		t.Fatal("an unknown badge's punch is not its last punch")
+	}
+}

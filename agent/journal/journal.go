@@ -57,8 +57,10 @@ type Journal struct {
 	unsetClock atomic.Int64 // mirrors meta/unset_clock
 	lastSeq    atomic.Uint64
 
-	mu         sync.Mutex
-	lastUsedBy string // guarded by mu
+	mu          sync.Mutex
+	lastUsedBy  string    // guarded by mu
+	fillWarned  bool      // guarded by mu: the storage warning was logged
+	lastCompact time.Time // guarded by mu: when Maintain last compacted
 }
 
 type appendReq struct {

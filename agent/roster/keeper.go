@@ -18,8 +18,7 @@ import (
 )
 
 // Keeper keeps the roster in the state file, and the current one in memory
-// for lookups that never touch the disk. (It was roster.Book: one name, one
-// meaning; the punch side has no Book.)
+// for lookups that never touch the disk.
 type Keeper struct {
 	db  *bolt.DB
 	cur atomic.Pointer[Roster]

@@ -141,8 +141,8 @@ func TestDamagedFilesAreSetAside(t *testing.T) {
 				t.Fatal(err)
 			}
 			defer s2.Close()
-			if _, ok := s2.Notice(); !ok {
-				t.Error("notice lost on restart")
+			if _, ok := s2.Notice(); !ok || !s2.Recovered() {
+				t.Errorf("notice lost on restart (Recovered %v)", s2.Recovered())
 			}
 			ents, _ := os.ReadDir(dir)
 			if len(ents) != 2 {
@@ -151,8 +151,8 @@ func TestDamagedFilesAreSetAside(t *testing.T) {
 			if err := s2.ClearNotice(); err != nil {
 				t.Fatal(err)
 			}
-			if _, ok := s2.Notice(); ok {
-				t.Error("notice survived ClearNotice")
+			if _, ok := s2.Notice(); ok || s2.Recovered() {
+				t.Errorf("notice survived ClearNotice (Recovered %v)", s2.Recovered())
 			}
 		})
 	}
