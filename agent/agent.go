@@ -63,7 +63,6 @@ type Agent struct {
 	bootID       string
 	sinceBoot    func() time.Duration
 
-	disable   chan bool                       // SetDisabled -> the punch loop
 	signals   *signaler                       // the punch loop -> the LEDs and the buzzer
 	stateFile atomic.Pointer[store.Store]     // the open state file, while Run runs
 	journal   atomic.Pointer[journal.Journal] // the punch journal, while Run runs
@@ -137,7 +136,6 @@ func New(cfg Config, hw Hardware, o Options) (*Agent, error) {
 		networkIface: o.NetworkIface,
 		bootID:       o.BootID(),
 		sinceBoot:    o.SinceBoot,
-		disable:      make(chan bool, 4),
 		signals:      newSignaler(hw.Indicator, o.Logger),
 		punched:      make(chan struct{}, 1),
 		redraw:       make(chan struct{}, 1),
@@ -190,11 +188,6 @@ func (a *Agent) setState(to State, reason string) {
 		a.log.Info(fmt.Sprintf("state %s -> %s (%s)", from, to, reason), "from", from.String(), "to", to.String(), "reason", reason)
 	}
 }
-
-// SetDisabled puts the clock in (or out of) "Disabled by administrator":
-// punches are refused until it is enabled again. The sync sets it; call it
-// while Run runs (it waits for the punch loop when four calls are queued).
-func (a *Agent) SetDisabled(on bool) { a.disable <- on }
 
 // show puts a screen up. A display error is logged, not fatal: a clock with
 // a broken display still takes badge punches.

@@ -239,6 +239,31 @@ func TestCloudDisable(t *testing.T) {
 	}
 }
 
+// TestDisabledRefusesPunches: the cloud's disable command, the one way a
+// clock is disabled, refuses punches from the moment it comes: an error
+// beep, nothing recorded, the disabled screen stays. (Keys while disabled
+// are covered by punchflow's TestNext.)
+func TestDisabledRefusesPunches(t *testing.T) {
+	fc := fakecloud.New(t)
+	dir := t.TempDir()
+	fc.Onboard(t, dir, "dev-refuse")
+	r := cloudRig(t, fc, dir)
+	r.waitScreen("Online")
+	fc.Command("dev-refuse", wire.Command{ID: "dis-1", Type: wire.CmdDisable, By: "admin@demo.example"}, true)
+	r.waitScreen("Disabled by")
+	r.badge("10002")
+	r.lightsAre(false, true, "error")
+	if s := r.board.Screen(); s[0] != "Disabled by" || s[1] != "administrator" {
+		t.Fatalf("screen after a refused punch: %q", s)
+	}
+	if st := r.agent.Status(); st.State != StateDisabled || len(r.punches()) != 0 {
+		t.Fatalf("state %v, %d punches", st.State, len(r.punches()))
+	}
+	if res := fc.WaitResult(t, "dis-1"); !res.OK {
+		t.Fatalf("disable result %+v", res)
+	}
+}
+
 // TestConsoleSync: the technician's sync connects at once (no waiting out
 // the backoff), sends what is pending and reports it.
 func TestConsoleSync(t *testing.T) {

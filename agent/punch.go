@@ -52,8 +52,6 @@ func (l *punchLoop) run(ctx context.Context) error {
 		case b := <-l.in.Badges:
 			a.log.Info("badge read", "badge", b.String())
 			ev, why = punchflow.BadgeRead{Number: b.Number}, "badge"
-		case on := <-a.disable:
-			ev, why = punchflow.SetDisabled{On: on}, "administrator"
 		case <-a.redraw:
 			// The sync changed something the screen shows; a disable
 			// it recorded takes effect here.

@@ -292,23 +292,6 @@ func TestInactiveEmployee(t *testing.T) {
 	}
 }
 
-func TestDisabledRefusesPunches(t *testing.T) {
-	r := newRig(t, rosterConfig(t), 20, 4)
-	r.idle()
-	r.agent.SetDisabled(true)
-	r.screenIs("Disabled by", "administrator")
-	r.badge("10002")
-	await.True(t, 5*time.Second, func() bool { return r.board.Lights().Buzzer == "error" }, "no error beep")
-	r.screenIs("Disabled by", "administrator")
-	// (Keys while disabled are covered by TestNext: their order against
-	// SetDisabled is not observable here.)
-	if st := r.agent.Status(); st.State != StateDisabled || len(r.punches()) != 0 {
-		t.Fatalf("state %v, %d punches", st.State, len(r.punches()))
-	}
-	r.agent.SetDisabled(false)
-	r.idle()
-}
-
 // prefill puts n pending punches in a state dir before the agent starts.
 func prefill(t *testing.T, dir string, n int) {
 	t.Helper()
