@@ -135,7 +135,7 @@ func punchLine(p journal.Punch, loc *time.Location) string {
 	if p.Department != "" {
 		l += " dept=" + p.Department
 	}
-	if !p.ClockSynced {
+	if !p.ClockSet {
 		l += " clock-unset"
 	}
 	if p.Corrected {

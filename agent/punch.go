@@ -199,8 +199,8 @@ func (l *punchLoop) record(p journal.Punch) (journal.Punch, error) {
 	p.Time = now
 	p.TZ = loc.String()
 	_, p.TZOffset = now.In(loc).Zone()
-	p.ClockSynced = clock.IsSet(now)
-	if !p.ClockSynced {
+	p.ClockSet = clock.IsSet(now)
+	if !p.ClockSet {
 		p.BootID, p.SinceBoot = a.bootID, a.sinceBoot()
 	} else {
 		l.correctClock(now)

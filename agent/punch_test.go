@@ -115,7 +115,7 @@ func TestBadgePunchInThenOut(t *testing.T) {
 	r.lightsAre(true, false, "ok")
 	ps := r.punches()
 	if len(ps) != 1 || ps[0].Employee != "E101" || ps[0].Kind != journal.KindIn || ps[0].Department != "Assembly" ||
-		!ps[0].ClockSynced || ps[0].TZ != "America/New_York" || ps[0].TZOffset != -5*3600 || !ps[0].Time.Equal(rigStart) {
+		!ps[0].ClockSet || ps[0].TZ != "America/New_York" || ps[0].TZOffset != -5*3600 || !ps[0].Time.Equal(rigStart) {
 		t.Fatalf("journal after the punch: %+v", ps)
 	}
 	st := r.agent.Status().Map()
@@ -305,7 +305,7 @@ func prefill(t *testing.T, dir string, n int) {
 	}
 	ps := make([]journal.Punch, n)
 	for i := range ps {
-		ps[i] = journal.Punch{Badge: "1", Kind: journal.KindIn, Time: rigStart, TZ: "UTC", ClockSynced: true}
+		ps[i] = journal.Punch{Badge: "1", Kind: journal.KindIn, Time: rigStart, TZ: "UTC", ClockSet: true}
 	}
 	if _, err := j.AppendBatch(ps); err != nil {
 		t.Fatal(err)
@@ -390,7 +390,7 @@ func TestUnsetClockPunchCorrected(t *testing.T) {
 	r.badge("10003")
 	r.waitScreen("Alan Turing")
 	p := r.punches()[0]
-	if p.ClockSynced || p.BootID != "boot-1" || p.SinceBoot != time.Hour {
+	if p.ClockSet || p.BootID != "boot-1" || p.SinceBoot != time.Hour {
 		t.Fatalf("unset-clock punch: %+v", p)
 	}
 	// 30 s later NTP sets the clock to real time; at the next tick the
@@ -536,7 +536,7 @@ func TestLookupAndRecord(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !out.Time.Equal(rigStart) || out.TZ != "America/New_York" || out.TZOffset != -5*3600 || !out.ClockSynced || out.Seq == 0 {
+	if !out.Time.Equal(rigStart) || out.TZ != "America/New_York" || out.TZOffset != -5*3600 || !out.ClockSet || out.Seq == 0 {
 		t.Fatalf("recorded %+v", out)
 	}
 	select {

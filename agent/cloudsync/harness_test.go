@@ -142,7 +142,7 @@ func (c *clockRig) punch(n int) []journal.Punch {
 	ps := make([]journal.Punch, n)
 	for i := range ps {
 		ps[i] = journal.Punch{Employee: "E" + strconv.Itoa(i%50), Name: "Worker", Kind: journal.KindIn,
-			Time: time.Date(2026, 11, 23, 9, 0, 0, 0, time.UTC).Add(time.Duration(i) * time.Second), TZ: "UTC", ClockSynced: true}
+			Time: time.Date(2026, 11, 23, 9, 0, 0, 0, time.UTC).Add(time.Duration(i) * time.Second), TZ: "UTC", ClockSet: true}
 	}
 	var out []journal.Punch
 	for len(ps) > 0 {

@@ -27,7 +27,7 @@ func TestBacklogAndOnlinePunchReachTheCloud(t *testing.T) {
 	c.waitDrained(fc, 1235)
 	w, ok := fc.Punch(got.ID.String())
 	nb := len(fc.Batches())
-	if !ok || w.Seq != got.Seq || w.Employee != got.Employee || w.Kind != wire.KindIn || !w.Time.Equal(got.Time) || !w.Synced {
+	if !ok || w.Seq != got.Seq || w.Employee != got.Employee || w.Kind != wire.KindIn || !w.Time.Equal(got.Time) || !w.ClockSet {
 		t.Errorf("cloud has %+v for %+v", w, got)
 	}
 	if nb < 3 || nb > 10 {

@@ -205,7 +205,7 @@ func (j *Journal) commit(batch []*appendReq) {
 				if err := pb.Put(seqKey(seq), rec); err != nil {
 					return err
 				}
-				if !p.ClockSynced && p.BootID != "" {
+				if !p.ClockSet && p.BootID != "" {
 					if err := ub.Put(seqKey(seq), []byte(p.BootID)); err != nil {
 						return err
 					}

@@ -28,7 +28,7 @@ func openJournal(t testing.TB, dir string, o Options) (*store.Store, *Journal) {
 }
 
 func punch(emp string, k Kind, at time.Time) Punch {
-	return Punch{Employee: emp, Name: "Name " + emp, Kind: k, Time: at, TZ: "America/New_York", TZOffset: -5 * 3600, ClockSynced: true}
+	return Punch{Employee: emp, Name: "Name " + emp, Kind: k, Time: at, TZ: "America/New_York", TZOffset: -5 * 3600, ClockSet: true}
 }
 
 func TestAppendSurvivesReopen(t *testing.T) {
@@ -232,7 +232,7 @@ func TestClockCorrection(t *testing.T) {
 		t.Fatalf("CorrectClock = %d, %v", n, err)
 	}
 	ps, _ := j.PendingAfter(0, 10)
-	if !ps[0].Time.Equal(t0.Add(-100*time.Second)) || !ps[0].Corrected || ps[0].ClockSynced || ps[0].TZOffset != -5*3600 {
+	if !ps[0].Time.Equal(t0.Add(-100*time.Second)) || !ps[0].Corrected || ps[0].ClockSet || ps[0].TZOffset != -5*3600 {
 		t.Errorf("corrected punch %+v", ps[0])
 	}
 	if ps[1].Corrected || !ps[1].Time.Equal(b.Time) || ps[2] != c {
@@ -273,7 +273,7 @@ func TestRecordRoundTrip(t *testing.T) {
 }
 
 func TestRecordSize(t *testing.T) {
-	b, _ := encode(Punch{Employee: "E1042", Name: "Maria Gonzalez", Kind: KindIn, Department: "Assembly", Time: t0, TZ: "America/New_York", TZOffset: -18000, ClockSynced: true, Seq: 150000})
+	b, _ := encode(Punch{Employee: "E1042", Name: "Maria Gonzalez", Kind: KindIn, Department: "Assembly", Time: t0, TZ: "America/New_York", TZOffset: -18000, ClockSet: true, Seq: 150000})
 	if len(b) > 64 {
 		t.Errorf("a typical record is %d bytes; the 200,000-punch budget assumes <= 64", len(b))
 	}

@@ -124,10 +124,10 @@ type Punch struct {
 	// of UTC) at Time, so the cloud can show local time as the screen did.
 	TZ       string
 	TZOffset int
-	// ClockSynced says the wall clock was set when the punch was taken.
+	// ClockSet says the wall clock was set when the punch was taken.
 	// When it was not, BootID and SinceBoot (CLOCK_BOOTTIME) let the time be
 	// corrected once real time is known in the same boot.
-	ClockSynced bool
+	ClockSet bool
 	BootID      string
 	SinceBoot   time.Duration
 	// Corrected says Time was rewritten from BootID and SinceBoot.

@@ -11,7 +11,7 @@ import (
 // must fit the state file's budget.
 //
 //	byte     version (1)
-//	byte     flags: bits 0-2 kind, 3 clock synced, 4 corrected, 5 synced state, 6 has boot
+//	byte     flags: bits 0-2 kind, 3 clock set, 4 corrected, 5 acked state, 6 has boot
 //	uvarint  seq
 //	varint   time, unix ms
 //	varint   tz offset, seconds
@@ -22,7 +22,7 @@ const recordVersion = 1
 
 const (
 	flagKindMask   = 0x07
-	flagClockSync  = 1 << 3
+	flagClockSet   = 1 << 3
 	flagCorrected  = 1 << 4
 	flagSynced     = 1 << 5
 	flagBoot       = 1 << 6
@@ -59,8 +59,8 @@ func encode(p Punch) ([]byte, error) {
 		return nil, fmt.Errorf("journal: tz offset %d out of range", p.TZOffset)
 	}
 	flags := byte(p.Kind)
-	if p.ClockSynced {
-		flags |= flagClockSync
+	if p.ClockSet {
+		flags |= flagClockSet
 	}
 	if p.Corrected {
 		flags |= flagCorrected
@@ -163,7 +163,7 @@ func decode(b []byte) (Punch, error) {
 	if !p.Kind.Valid() {
 		return Punch{}, fmt.Errorf("%w: kind %d", errRecord, p.Kind)
 	}
-	p.ClockSynced = flags&flagClockSync != 0
+	p.ClockSet = flags&flagClockSet != 0
 	p.Corrected = flags&flagCorrected != 0
 	p.State = StatePending
 	r := &reader{b: b[2:]}

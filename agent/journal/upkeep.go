@@ -22,7 +22,7 @@ func (j *Journal) Record(p Punch) (Punch, error) {
 		return Punch{}, err
 	}
 	j.log.Info("punch recorded", "seq", out.Seq, "id", out.ID.String(), "kind", out.Kind.String(),
-		"who", out.Who(), "department", out.Department, "clock_synced", out.ClockSynced)
+		"who", out.Who(), "department", out.Department, "clock_set", out.ClockSet)
 	j.checkFill()
 	return out, nil
 }

@@ -16,7 +16,7 @@ func TestRecordRefusesFullAndWarns(t *testing.T) {
 	_, j := openJournal(t, t.TempDir(), Options{Capacity: 100, Logger: slog.New(slog.NewTextHandler(log, nil))})
 	ps := make([]Punch, 79)
 	for i := range ps {
-		ps[i] = Punch{Badge: "1", Kind: KindIn, Time: t0, TZ: "UTC", ClockSynced: true}
+		ps[i] = Punch{Badge: "1", Kind: KindIn, Time: t0, TZ: "UTC", ClockSet: true}
 	}
 	if _, err := j.AppendBatch(ps); err != nil {
 		t.Fatal(err)

@@ -197,7 +197,7 @@ func (d *Device) Punch(n int, employee string) []wire.Punch {
 	for i := range out {
 		d.seq++
 		p := wire.Punch{ID: fmt.Sprintf("%s%016x", d.nonce, d.seq), Seq: d.seq, Employee: employee, Kind: wire.KindIn,
-			Time: time.Now().UTC().Truncate(time.Millisecond), TZ: "America/Chicago", TZOffset: -6 * 3600, Synced: true}
+			Time: time.Now().UTC().Truncate(time.Millisecond), TZ: "America/Chicago", TZOffset: -6 * 3600, ClockSet: true}
 		d.pending[p.ID] = p
 		out[i] = p
 	}
