@@ -26,9 +26,10 @@ import (
 type Options struct {
 	Logger *slog.Logger
 	Clock  clock.Clock
-	// ClockSynced reports whether the wall clock is known to be right; nil
-	// asks the kernel (adjtimex).
-	ClockSynced func() bool
+	// NTPSynced reports whether the kernel has the wall clock
+	// NTP-synchronised, so its time is known to be right; nil asks the
+	// kernel (adjtimex).
+	NTPSynced func() bool
 	// NetworkIface names the interface in use; nil reads the default route.
 	NetworkIface func() string
 	// Start is when the process started, for the start-up time in the log;
@@ -58,7 +59,7 @@ type Agent struct {
 	sys   System
 	rand  cloudsync.Rand
 
-	clockSynced  func() bool
+	ntpSynced    func() bool
 	networkIface func() string
 	bootID       string
 	sinceBoot    func() time.Duration
@@ -93,8 +94,8 @@ func New(cfg Config, hw Hardware, o Options) (*Agent, error) {
 	if o.Clock == nil {
 		o.Clock = clock.Real{}
 	}
-	if o.ClockSynced == nil {
-		o.ClockSynced = func() bool {
+	if o.NTPSynced == nil {
+		o.NTPSynced = func() bool {
 			ok, err := clock.KernelSynced()
 			return err == nil && ok
 		}
@@ -132,7 +133,7 @@ func New(cfg Config, hw Hardware, o Options) (*Agent, error) {
 		start:        o.Start,
 		sys:          o.System,
 		rand:         o.Rand,
-		clockSynced:  o.ClockSynced,
+		ntpSynced:    o.NTPSynced,
 		networkIface: o.NetworkIface,
 		bootID:       o.BootID(),
 		sinceBoot:    o.SinceBoot,
@@ -162,13 +163,13 @@ func (a *Agent) Status() Status {
 		cloud = "online"
 	}
 	s := Status{
-		State:   st,
-		Model:   a.hw.Model,
-		Version: a.cfg.Version,
-		Cloud:   cloud,
-		Synced:  a.clockSynced(),
-		Network: a.networkIface(),
-		Uptime:  a.clk.Now().Sub(a.start),
+		State:     st,
+		Model:     a.hw.Model,
+		Version:   a.cfg.Version,
+		Cloud:     cloud,
+		NTPSynced: a.ntpSynced(),
+		Network:   a.networkIface(),
+		Uptime:    a.clk.Now().Sub(a.start),
 	}
 	if j := a.journal.Load(); j != nil {
 		s.Pending = j.Pending()

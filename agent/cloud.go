@@ -114,7 +114,7 @@ var _ cloudsync.Device = (*syncDevice)(nil)
 
 func (s *syncDevice) Facts() cloudsync.Facts {
 	a := s.a
-	f := cloudsync.Facts{Model: a.hw.Model, Firmware: a.cfg.Version, Interface: a.networkIface(), ClockSynced: a.clockSynced()}
+	f := cloudsync.Facts{Model: a.hw.Model, Firmware: a.cfg.Version, Interface: a.networkIface(), NTPSynced: a.ntpSynced()}
 	if id := a.Identity(); id != nil {
 		f.Nickname = id.Nickname
 	}

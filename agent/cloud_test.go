@@ -43,7 +43,7 @@ func cloudRig(t *testing.T, fc *fakecloud.Cloud, dir string, tune ...func(*Confi
 		Model: "sim", Keypad: b.Keypad(), Display: b.Display(),
 		Badges: []hal.BadgeReader{b.BadgeReader()}, Indicator: b.Indicator(), Network: []string{"eth0"},
 	}, Options{
-		Clock: clock.Real{}, ClockSynced: func() bool { return true }, NetworkIface: func() string { return "eth0" },
+		Clock: clock.Real{}, NTPSynced: func() bool { return true }, NetworkIface: func() string { return "eth0" },
 		Logger: slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
 		BootID: func() string { return "boot-1" }, SinceBoot: func() time.Duration { return time.Hour },
 		System: sys,

@@ -68,7 +68,7 @@ func (c *consoleAgent) Time() []console.Field {
 		{Key: "local", Value: now.In(c.a.location()).Format("Mon 2006-01-02 15:04:05 MST")},
 		{Key: "zone", Value: c.a.location().String()},
 		{Key: "utc", Value: now.UTC().Format(time.RFC3339)},
-		{Key: "synced", Value: strconv.FormatBool(c.a.clockSynced())},
+		{Key: "synced", Value: strconv.FormatBool(c.a.ntpSynced())},
 		{Key: "set", Value: strconv.FormatBool(clock.IsSet(now))},
 		{Key: "uptime", Value: now.Sub(c.a.start).Truncate(time.Second).String()},
 	}

@@ -119,7 +119,7 @@ func TestTappedHardwareDivertsTheRunLoop(t *testing.T) {
 	hw := Hardware{Model: "sim", Keypad: b.Keypad(), Display: b.Display(), Badges: []hal.BadgeReader{b.BadgeReader()}, Indicator: b.Indicator()}.Tapped(tap)
 	cfg := DefaultConfig()
 	cfg.StateDir = t.TempDir()
-	a, err := New(cfg, hw, Options{Clock: clk, ClockSynced: func() bool { return true }, NetworkIface: func() string { return "eth0" },
+	a, err := New(cfg, hw, Options{Clock: clk, NTPSynced: func() bool { return true }, NetworkIface: func() string { return "eth0" },
 		Logger: slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))})
 	if err != nil {
 		t.Fatal(err)

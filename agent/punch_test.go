@@ -470,7 +470,7 @@ func TestBadFramesDoNotDelayTheNextSwipe(t *testing.T) {
 	logs := &syncbuf.Buffer{}
 	reader := &badFrames{bad: 5, good: hal.BadgeEvent{Format: hal.FormatWiegand26, Number: "10002", Time: clk.Now()}}
 	a, err := New(cfg, Hardware{Model: "sim", Keypad: b.Keypad(), Display: b.Display(), Badges: []hal.BadgeReader{reader}, Indicator: b.Indicator()},
-		Options{Clock: clk, ClockSynced: func() bool { return true }, NetworkIface: func() string { return "eth0" },
+		Options{Clock: clk, NTPSynced: func() bool { return true }, NetworkIface: func() string { return "eth0" },
 			Logger: slog.New(slog.NewTextHandler(logs, nil))})
 	if err != nil {
 		t.Fatal(err)

@@ -109,17 +109,35 @@ type Ack struct {
 // Status is the clock's check-in, retained; its last will is the same with
 // Online false.
 type Status struct {
-	DeviceID    string    `json:"device_id"`
-	Online      bool      `json:"online"`
-	Nickname    string    `json:"nickname,omitempty"`
-	Model       string    `json:"model,omitempty"`
-	Firmware    string    `json:"firmware,omitempty"`
-	LastUsedBy  string    `json:"last_used_by,omitempty"`
-	Pending     int       `json:"pending"`
-	OldestAge   int64     `json:"oldest_pending_age_s"` // seconds; 0 when nothing is pending
-	ClockSynced bool      `json:"clock_synced"`
-	Interface   string    `json:"interface,omitempty"`
-	Time        time.Time `json:"time"`
+	DeviceID   string `json:"device_id"`
+	Online     bool   `json:"online"`
+	Nickname   string `json:"nickname,omitempty"`
+	Model      string `json:"model,omitempty"`
+	Firmware   string `json:"firmware,omitempty"`
+	LastUsedBy string `json:"last_used_by,omitempty"`
+	Pending    int    `json:"pending"`
+	OldestAge  int64  `json:"oldest_pending_age_s"` // seconds; 0 when nothing is pending
+	// NTPSynced: the clock's kernel reports its time NTP-synchronised (was
+	// "clock_synced": see UnmarshalJSON).
+	NTPSynced bool      `json:"ntp_synced"`
+	Interface string    `json:"interface,omitempty"`
+	Time      time.Time `json:"time"`
+}
+
+// UnmarshalJSON reads a check-in, taking NTPSynced under its old name
+// "clock_synced" too, which clocks in the field send.
+func (s *Status) UnmarshalJSON(b []byte) error {
+	type plain Status // without this method
+	var v struct {
+		plain
+		ClockSynced bool `json:"clock_synced"` // NTPSynced before the rename
+	}
+	if err := json.Unmarshal(b, &v); err != nil {
+		return err
+	}
+	*s = Status(v.plain)
+	s.NTPSynced = s.NTPSynced || v.ClockSynced
+	return nil
 }
 
 // CommandType names a command.

@@ -207,3 +207,26 @@ func TestPunchClockSetAndOldSynced(t *testing.T) {
 		t.Fatalf("an old clock's batch: %+v %v", pb, err)
 	}
 }
+
+// A check-in says ntp_synced; clocks from before the rename say
+// clock_synced, and the cloud still reads it.
+func TestStatusNTPSyncedAndOldClockSynced(t *testing.T) {
+	b, err := json.Marshal(Status{DeviceID: "d", NTPSynced: true})
+	if err != nil || !strings.Contains(string(b), `"ntp_synced":true`) || strings.Contains(string(b), "clock_synced") {
+		t.Fatalf("encoded %s %v", b, err)
+	}
+	for _, tc := range []struct {
+		json string
+		want bool
+	}{
+		{`{"device_id":"d","pending":1,"ntp_synced":true}`, true},
+		{`{"device_id":"d","pending":1,"clock_synced":true}`, true},
+		{`{"device_id":"d","pending":1,"clock_synced":false}`, false},
+		{`{"device_id":"d","pending":1}`, false},
+	} {
+		s, err := DecodeStatus([]byte(tc.json))
+		if err != nil || s.NTPSynced != tc.want || s.DeviceID != "d" || s.Pending != 1 {
+			t.Errorf("%s: %+v %v, want NTP synced %v", tc.json, s, err, tc.want)
+		}
+	}
+}

@@ -42,7 +42,7 @@ type fakeDevice struct {
 func (d *fakeDevice) Facts() Facts {
 	d.mu.Lock()
 	defer d.mu.Unlock()
-	return Facts{Nickname: d.nickname, Model: "sim", Firmware: "test", Interface: "eth0", ClockSynced: true}
+	return Facts{Nickname: d.nickname, Model: "sim", Firmware: "test", Interface: "eth0", NTPSynced: true}
 }
 
 func (d *fakeDevice) Rename(n string) error {

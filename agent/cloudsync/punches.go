@@ -19,7 +19,7 @@ func wirePunch(p journal.Punch) wire.Punch {
 		Time:       p.Time.UTC(),
 		TZ:         p.TZ,
 		TZOffset:   p.TZOffset,
-		ClockSet:     p.ClockSet,
+		ClockSet:   p.ClockSet,
 		Corrected:  p.Corrected,
 	}
 	if !p.ClockSet && !p.Corrected {

@@ -55,11 +55,11 @@ type Device interface {
 
 // Facts are the clock's facts for the check-in.
 type Facts struct {
-	Nickname    string
-	Model       string
-	Firmware    string
-	Interface   string
-	ClockSynced bool
+	Nickname  string
+	Model     string
+	Firmware  string
+	Interface string
+	NTPSynced bool // the kernel reports the clock NTP-synchronised
 }
 
 // Options are the sync's dependencies.

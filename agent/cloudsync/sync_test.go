@@ -42,7 +42,7 @@ func TestBacklogAndOnlinePunchReachTheCloud(t *testing.T) {
 		return st, ok && st.Online && st.Pending == 0
 	}, "no online check-in with nothing pending")
 	if st.DeviceID != "dev-1" || st.Nickname != "Front door" || st.Model != "sim" || st.Firmware != "test" ||
-		st.Interface != "eth0" || !st.ClockSynced || st.LastUsedBy != "Worker" {
+		st.Interface != "eth0" || !st.NTPSynced || st.LastUsedBy != "Worker" {
 		t.Errorf("check-in %+v", st)
 	}
 	if err := c.stop(); err != nil {

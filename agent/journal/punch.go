@@ -127,9 +127,9 @@ type Punch struct {
 	// ClockSet says the wall clock was set when the punch was taken.
 	// When it was not, BootID and SinceBoot (CLOCK_BOOTTIME) let the time be
 	// corrected once real time is known in the same boot.
-	ClockSet bool
-	BootID      string
-	SinceBoot   time.Duration
+	ClockSet  bool
+	BootID    string
+	SinceBoot time.Duration
 	// Corrected says Time was rewritten from BootID and SinceBoot.
 	Corrected bool
 	State     State     // set by the journal

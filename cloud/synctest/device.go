@@ -366,7 +366,7 @@ func (d *Device) Status(s wire.Status) error {
 }
 
 func (d *Device) publishStatus(c paho.Client, online bool) {
-	b, _ := json.Marshal(wire.Status{DeviceID: d.ID, Online: online, Model: "sim", Firmware: "test", ClockSynced: true, Interface: "eth0", Time: time.Now().UTC()})
+	b, _ := json.Marshal(wire.Status{DeviceID: d.ID, Online: online, Model: "sim", Firmware: "test", NTPSynced: true, Interface: "eth0", Time: time.Now().UTC()})
 	c.Publish(wire.Topic(d.ID, wire.TopicStatus), 1, true, b)
 }
 
