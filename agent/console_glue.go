@@ -103,7 +103,7 @@ func (c *consoleAgent) Config() []console.Field {
 }
 
 // Punches lists pending punches oldest first, or recent ones (pending and
-// synced) newest first, one line each.
+// acked) newest first, one line each.
 func (c *consoleAgent) Punches(ctx context.Context, which console.PunchList, n int) ([]string, error) {
 	j := c.a.Journal()
 	if j == nil {

@@ -111,7 +111,7 @@ type Syncer struct {
 	refused atomic.Bool            // the last attempt was refused by the cloud
 	linkVia atomic.Pointer[string] // "tls 127.0.0.1:59777" while online
 	sent    atomic.Int64           // punches published (resends counted)
-	acked   atomic.Int64           // punches the cloud's acks moved to synced
+	acked   atomic.Int64           // punches the cloud's acks moved to acked
 }
 
 // New checks the options and returns a syncer ready to Run.

@@ -34,8 +34,8 @@ func TestBacklogAndOnlinePunchReachTheCloud(t *testing.T) {
 		t.Errorf("%d batches for 1,235 punches in batches of 500", nb)
 	}
 	recent, err := c.j.Recent(1)
-	if err != nil || recent[0].State.String() != "synced" {
-		t.Errorf("newest punch %v %v, want synced", recent, err)
+	if err != nil || recent[0].State.String() != "acked" {
+		t.Errorf("newest punch %v %v, want acked", recent, err)
 	}
 	st := await.Value(t, wait, func() (wire.Status, bool) {
 		st, ok := fc.LastStatus()

@@ -27,7 +27,7 @@ type Options struct {
 	Logger *slog.Logger
 	// Capacity is how many punches may be pending (default 200,000).
 	Capacity int
-	// Retention is how long synced punches are kept (default 30 days).
+	// Retention is how long acked punches are kept (default 30 days).
 	Retention time.Duration
 }
 
@@ -196,7 +196,7 @@ func (j *Journal) commit(batch []*appendReq) {
 			r.out = make([]Punch, len(r.ps))
 			for i, p := range r.ps {
 				seq++
-				p.Seq, p.ID, p.State, p.SyncedAt = seq, makeID(j.nonce, seq), StatePending, time.Time{}
+				p.Seq, p.ID, p.State, p.AckedAt = seq, makeID(j.nonce, seq), StatePending, time.Time{}
 				p.Time = p.Time.UTC().Truncate(time.Millisecond)
 				rec, err := encode(p)
 				if err != nil {

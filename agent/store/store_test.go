@@ -231,3 +231,11 @@ func TestAddedBucketsOnOldFile(t *testing.T) {
 		return nil
 	})
 }
+
+// Bucket names are the file's layout: acked punches stay in punches_synced,
+// the name from before "synced" meant only "acked", so files on clocks open.
+func TestAckedBucketKeepsItsName(t *testing.T) {
+	if got := string(BucketPunchesAcked); got != "punches_synced" {
+		t.Fatalf("BucketPunchesAcked = %q", got)
+	}
+}
