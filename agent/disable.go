@@ -20,14 +20,15 @@ type disablePhase uint8
 // The phases, in the order a disable goes through them.
 const (
 	phaseEnabled disablePhase = iota
-	// Disabling: the command came; punches are refused and the last
+	// phaseDisabling: the command came; punches are refused and the last
 	// transmission is going out. The credentials are still there.
 	phaseDisabling
-	// Disabled: the last transmission is acknowledged and the credentials
+	// phaseDisabled: the last transmission is acknowledged and the credentials
 	// are erased; the clock waits to be onboarded again.
 	phaseDisabled
 )
 
+// disablePhaseNames are how the state file stores the phases.
 var disablePhaseNames = [...]string{"enabled", "disabling", "disabled"}
 
 func (p disablePhase) String() string {
