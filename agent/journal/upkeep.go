@@ -9,7 +9,8 @@ import (
 // Record appends a punch the screen is about to accept (Append) and logs
 // the outcome: a full journal refuses it (ErrFull) and overwrites nothing.
 // It warns once when the journal crosses WarnFill. The punch loop records
-// through it; the sync and tests append batches directly.
+// through it; only tests and benchmarks call Append and AppendBatch
+// directly, to fill a journal fast.
 func (j *Journal) Record(p Punch) (Punch, error) {
 	out, err := j.Append(p)
 	switch {
