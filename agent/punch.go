@@ -56,7 +56,7 @@ func (l *punchLoop) run(ctx context.Context) error {
 			// The sync changed something the screen shows; a disable
 			// it recorded takes effect here.
 			if a.phaseNow() != phaseEnabled && s.State() != punchflow.StateDisabled {
-				ev, why = punchflow.SetDisabled{On: true}, "disabled by the administrator"
+				ev, why = punchflow.Disabled{}, "disabled by the administrator"
 			}
 		case <-timer.C():
 			ev, why = punchflow.Tick{}, "timeout"
@@ -139,7 +139,7 @@ func (l *punchLoop) perform(ctx context.Context, e punchflow.Effect) punchflow.E
 	case punchflow.OnboardAgain:
 		if err := a.setPhase(l.st, nil, "the installer sets the clock up again"); err != nil {
 			a.log.Error("cannot leave the disabled state", "err", err)
-			return punchflow.SetDisabled{On: true}
+			return punchflow.Disabled{}
 		}
 	}
 	return nil
