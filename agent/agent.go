@@ -2,8 +2,9 @@
 // (onboarding until the clock has an identity, then the punch loop) and,
 // beside them, the cloud sync and the console's view of the clock, and
 // reports the clock's status. Its parts are the sub-packages it drives:
-// punchflow, punchbook, disable, input, indicator, factoryreset; it starts
-// onboarding (package onboarding) and adopts the identity it returns.
+// punchflow (the pure punch flow), journal, roster and store (the state
+// file), cloudsync and console; it starts onboarding (package onboarding)
+// and adopts the identity it returns.
 // It depends on hal interfaces only; cmd/timeclockd opens the board and
 // hands the devices in.
 package agent
@@ -16,8 +17,8 @@ import (
 	"time"
 
 	"timeclock/agent/cloudsync"
-	"timeclock/agent/indicator"
-	"timeclock/agent/punchbook"
+	"timeclock/agent/journal"
+	"timeclock/agent/store"
 	"timeclock/clock"
 	"timeclock/onboarding"
 )
@@ -26,9 +27,10 @@ import (
 type Options struct {
 	Logger *slog.Logger
 	Clock  clock.Clock
-	// ClockSynced reports whether the wall clock is known to be right; nil
-	// asks the kernel (adjtimex).
-	ClockSynced func() bool
+	// NTPSynced reports whether the kernel has the wall clock
+	// NTP-synchronised, so its time is known to be right; nil asks the
+	// kernel (adjtimex).
+	NTPSynced func() bool
 	// NetworkIface names the interface in use; nil reads the default route.
 	NetworkIface func() string
 	// Start is when the process started, for the start-up time in the log;
@@ -58,16 +60,16 @@ type Agent struct {
 	sys   System
 	rand  cloudsync.Rand
 
-	clockSynced  func() bool
+	ntpSynced    func() bool
 	networkIface func() string
 	bootID       string
 	sinceBoot    func() time.Duration
 
-	disable chan bool                      // SetDisabled -> the punch loop
-	signals *indicator.Signaler            // the punch loop -> the LEDs and the buzzer
-	book    atomic.Pointer[punchbook.Book] // the open state file, while Run runs
-	punched chan struct{}                  // the punch loop -> the sync: a punch is in the journal
-	redraw  chan struct{}                  // the sync -> the punch loop: connection, pending or phase changed
+	signals   *signaler                       // the punch loop -> the LEDs and the buzzer
+	stateFile atomic.Pointer[store.Store]     // the open state file, while Run runs
+	journal   atomic.Pointer[journal.Journal] // the punch journal, while Run runs
+	punched   chan struct{}                   // the punch loop -> the sync: a punch is in the journal
+	redraw    chan struct{}                   // the sync -> the punch loop: connection, pending or phase changed
 
 	syncer atomic.Pointer[cloudsync.Syncer] // while the sync runs
 	phase  atomic.Uint32                    // disablePhase, mirrored from the state file
@@ -93,8 +95,8 @@ func New(cfg Config, hw Hardware, o Options) (*Agent, error) {
 	if o.Clock == nil {
 		o.Clock = clock.Real{}
 	}
-	if o.ClockSynced == nil {
-		o.ClockSynced = func() bool {
+	if o.NTPSynced == nil {
+		o.NTPSynced = func() bool {
 			ok, err := clock.KernelSynced()
 			return err == nil && ok
 		}
@@ -132,12 +134,11 @@ func New(cfg Config, hw Hardware, o Options) (*Agent, error) {
 		start:        o.Start,
 		sys:          o.System,
 		rand:         o.Rand,
-		clockSynced:  o.ClockSynced,
+		ntpSynced:    o.NTPSynced,
 		networkIface: o.NetworkIface,
 		bootID:       o.BootID(),
 		sinceBoot:    o.SinceBoot,
-		disable:      make(chan bool, 4),
-		signals:      indicator.New(hw.Indicator, o.Logger),
+		signals:      newSignaler(hw.Indicator, o.Logger),
 		punched:      make(chan struct{}, 1),
 		redraw:       make(chan struct{}, 1),
 		ids:          onboarding.NewKeeper(cfg.StateDir),
@@ -163,17 +164,17 @@ func (a *Agent) Status() Status {
 		cloud = "online"
 	}
 	s := Status{
-		State:   st,
-		Model:   a.hw.Model,
-		Version: a.cfg.Version,
-		Cloud:   cloud,
-		Synced:  a.clockSynced(),
-		Network: a.networkIface(),
-		Uptime:  a.clk.Now().Sub(a.start),
+		State:     st,
+		Model:     a.hw.Model,
+		Version:   a.cfg.Version,
+		Cloud:     cloud,
+		NTPSynced: a.ntpSynced(),
+		Network:   a.networkIface(),
+		Uptime:    a.clk.Now().Sub(a.start),
 	}
-	if b := a.book.Load(); b != nil {
-		s.Pending = b.Journal().Pending()
-		s.LastUsedBy = b.Journal().LastUsedBy()
+	if j := a.journal.Load(); j != nil {
+		s.Pending = j.Pending()
+		s.LastUsedBy = j.LastUsedBy()
 	}
 	a.fillIdentity(&s)
 	return s
@@ -189,11 +190,6 @@ func (a *Agent) setState(to State, reason string) {
 		a.log.Info(fmt.Sprintf("state %s -> %s (%s)", from, to, reason), "from", from.String(), "to", to.String(), "reason", reason)
 	}
 }
-
-// SetDisabled puts the clock in (or out of) "Disabled by administrator":
-// punches are refused until it is enabled again. The sync sets it; call it
-// while Run runs (it waits for the punch loop when four calls are queued).
-func (a *Agent) SetDisabled(on bool) { a.disable <- on }
 
 // show puts a screen up. A display error is logged, not fatal: a clock with
 // a broken display still takes badge punches.

@@ -55,7 +55,7 @@ func startRig(t *testing.T, cfg Config, cols, rows int, clk *clock.Fake) *rig {
 		Model: "sim", Keypad: b.Keypad(), Display: b.Display(),
 		Badges: []hal.BadgeReader{b.BadgeReader()}, Indicator: b.Indicator(), Network: []string{"eth0"},
 	}, Options{
-		Clock: clk, ClockSynced: func() bool { return true }, NetworkIface: func() string { return "eth0" },
+		Clock: clk, NTPSynced: func() bool { return true }, NetworkIface: func() string { return "eth0" },
 		Logger:    slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
 		BootID:    func() string { return "boot-1" },
 		SinceBoot: func() time.Duration { return clk.Now().Sub(*boot.Load()) },

@@ -9,8 +9,9 @@ import (
 	"time"
 
 	"timeclock/agent/cloudsync"
-	"timeclock/agent/disable"
-	"timeclock/agent/punchbook"
+	"timeclock/agent/journal"
+	"timeclock/agent/roster"
+	"timeclock/agent/store"
 	"timeclock/onboarding/identity"
 	"timeclock/wire"
 )
@@ -29,22 +30,22 @@ func (c Config) syncConfig() cloudsync.Config {
 
 // startSync runs the sync when the clock has an identity and is not
 // disabled; it stops with ctx, and wg waits for it.
-func (a *Agent) startSync(ctx context.Context, wg *sync.WaitGroup, book *punchbook.Book) {
+func (a *Agent) startSync(ctx context.Context, wg *sync.WaitGroup, st *store.Store, j *journal.Journal, ros *roster.Keeper) {
 	id := a.Identity()
-	if id == nil || a.disablePhase() == disable.Disabled {
+	if id == nil || a.phaseNow() == phaseDisabled {
 		return
 	}
 	var resume *wire.Command
-	if r, ok := disable.Load(book.Store()); ok && r.Phase == disable.Disabling {
+	if r, ok := loadDisable(st); ok && r.Phase == phaseDisabling {
 		resume = r.Command()
 	}
 	s, err := cloudsync.New(cloudsync.Options{
 		Config:    a.cfg.syncConfig(),
 		Identity:  id,
-		Journal:   book.Journal(),
-		Roster:    book.Roster(),
-		Store:     book.Store(),
-		Device:    &syncDevice{a: a, book: book},
+		Journal:   j,
+		Roster:    ros,
+		Store:     st,
+		Device:    &syncDevice{a: a, st: st},
 		Punched:   a.punched,
 		Disabling: resume,
 		Reboot:    a.reboot,
@@ -105,15 +106,15 @@ func (a *Agent) SyncNow(ctx context.Context) error {
 
 // syncDevice is the agent as the sync sees it.
 type syncDevice struct {
-	a    *Agent
-	book *punchbook.Book
+	a  *Agent
+	st *store.Store // the disable record
 }
 
 var _ cloudsync.Device = (*syncDevice)(nil)
 
 func (s *syncDevice) Facts() cloudsync.Facts {
 	a := s.a
-	f := cloudsync.Facts{Model: a.hw.Model, Firmware: a.cfg.Version, Interface: a.networkIface(), ClockSynced: a.clockSynced()}
+	f := cloudsync.Facts{Model: a.hw.Model, Firmware: a.cfg.Version, Interface: a.networkIface(), NTPSynced: a.ntpSynced()}
 	if id := a.Identity(); id != nil {
 		f.Nickname = id.Nickname
 	}
@@ -144,7 +145,7 @@ func (s *syncDevice) SetTimezone(tz string) error {
 }
 
 func (s *syncDevice) BeginDisable(cmd wire.Command) error {
-	if err := s.a.setPhase(s.book, disable.Begin(cmd, s.a.clk.Now().UTC()), "disabled by "+orSomeone(cmd.By)); err != nil {
+	if err := s.a.setPhase(s.st, beginDisable(cmd, s.a.clk.Now().UTC()), "disabled by "+orSomeone(cmd.By)); err != nil {
 		return err
 	}
 	s.a.refresh() // the punch loop sees the phase and refuses punches
@@ -152,11 +153,11 @@ func (s *syncDevice) BeginDisable(cmd wire.Command) error {
 }
 
 func (s *syncDevice) FinishDisable(finalSeq uint64) error {
-	r, _ := disable.Load(s.book.Store())
-	r.Phase, r.FinalSeq, r.At = disable.Disabled, finalSeq, s.a.clk.Now().UTC()
+	r, _ := loadDisable(s.st)
+	r.Phase, r.FinalSeq, r.At = phaseDisabled, finalSeq, s.a.clk.Now().UTC()
 	// The record first: if the erase is cut short, the next start sees
 	// "disabled" with an identity left, and erases it then.
-	if err := s.a.setPhase(s.book, &r, "last transmission acknowledged"); err != nil {
+	if err := s.a.setPhase(s.st, &r, "last transmission acknowledged"); err != nil {
 		return err
 	}
 	err := s.a.EraseIdentity()

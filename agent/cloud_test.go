@@ -43,7 +43,7 @@ func cloudRig(t *testing.T, fc *fakecloud.Cloud, dir string, tune ...func(*Confi
 		Model: "sim", Keypad: b.Keypad(), Display: b.Display(),
 		Badges: []hal.BadgeReader{b.BadgeReader()}, Indicator: b.Indicator(), Network: []string{"eth0"},
 	}, Options{
-		Clock: clock.Real{}, ClockSynced: func() bool { return true }, NetworkIface: func() string { return "eth0" },
+		Clock: clock.Real{}, NTPSynced: func() bool { return true }, NetworkIface: func() string { return "eth0" },
 		Logger: slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
 		BootID: func() string { return "boot-1" }, SinceBoot: func() time.Duration { return time.Hour },
 		System: sys,
@@ -232,10 +232,35 @@ func TestCloudDisable(t *testing.T) {
 			r.waitScreen("F4: set up again")
 			r.keys(hal.KeyF4, hal.KeyEnter)
 			await.True(t, wait, func() bool { return r.status().State == StateOnboarding }, "not onboarding: %v", r.board.Screen())
-			if b := r.agent.book.Load().Store().Disabled(); b != nil {
+			if b := r.agent.stateFile.Load().Disabled(); b != nil {
 				t.Errorf("the disable record stayed: %s", b)
 			}
 		})
+	}
+}
+
+// TestDisabledRefusesPunches: the cloud's disable command, the one way a
+// clock is disabled, refuses punches from the moment it comes: an error
+// beep, nothing recorded, the disabled screen stays. (Keys while disabled
+// are covered by punchflow's TestNext.)
+func TestDisabledRefusesPunches(t *testing.T) {
+	fc := fakecloud.New(t)
+	dir := t.TempDir()
+	fc.Onboard(t, dir, "dev-refuse")
+	r := cloudRig(t, fc, dir)
+	r.waitScreen("Online")
+	fc.Command("dev-refuse", wire.Command{ID: "dis-1", Type: wire.CmdDisable, By: "admin@demo.example"}, true)
+	r.waitScreen("Disabled by")
+	r.badge("10002")
+	r.lightsAre(false, true, "error")
+	if s := r.board.Screen(); s[0] != "Disabled by" || s[1] != "administrator" {
+		t.Fatalf("screen after a refused punch: %q", s)
+	}
+	if st := r.agent.Status(); st.State != StateDisabled || len(r.punches()) != 0 {
+		t.Fatalf("state %v, %d punches", st.State, len(r.punches()))
+	}
+	if res := fc.WaitResult(t, "dis-1"); !res.OK {
+		t.Fatalf("disable result %+v", res)
 	}
 }
 

@@ -12,8 +12,6 @@ import (
 	"time"
 
 	"timeclock/agent/console"
-	"timeclock/agent/disable"
-	"timeclock/agent/factoryreset"
 	"timeclock/agent/journal"
 	"timeclock/agent/logring"
 	"timeclock/clock"
@@ -69,7 +67,7 @@ func (c *consoleAgent) Time() []console.Field {
 		{Key: "local", Value: now.In(c.a.location()).Format("Mon 2006-01-02 15:04:05 MST")},
 		{Key: "zone", Value: c.a.location().String()},
 		{Key: "utc", Value: now.UTC().Format(time.RFC3339)},
-		{Key: "synced", Value: strconv.FormatBool(c.a.clockSynced())},
+		{Key: "synced", Value: strconv.FormatBool(c.a.ntpSynced())},
 		{Key: "set", Value: strconv.FormatBool(clock.IsSet(now))},
 		{Key: "uptime", Value: now.Sub(c.a.start).Truncate(time.Second).String()},
 	}
@@ -104,7 +102,7 @@ func (c *consoleAgent) Config() []console.Field {
 }
 
 // Punches lists pending punches oldest first, or recent ones (pending and
-// synced) newest first, one line each.
+// acked) newest first, one line each.
 func (c *consoleAgent) Punches(ctx context.Context, which console.PunchList, n int) ([]string, error) {
 	j := c.a.Journal()
 	if j == nil {
@@ -136,7 +134,7 @@ func punchLine(p journal.Punch, loc *time.Location) string {
 	if p.Department != "" {
 		l += " dept=" + p.Department
 	}
-	if !p.ClockSynced {
+	if !p.ClockSet {
 		l += " clock-unset"
 	}
 	if p.Corrected {
@@ -166,7 +164,7 @@ func (c *consoleAgent) Sync(ctx context.Context, out io.Writer) error {
 	}
 	s := c.a.syncer.Load()
 	switch {
-	case s == nil && c.a.disablePhase() == disable.Disabled:
+	case s == nil && c.a.phaseNow() == phaseDisabled:
 		return errors.New("the clock is disabled by the administrator and has no credentials; onboard it again (onboard)")
 	case s == nil && c.a.Identity() == nil:
 		return errors.New("the clock is not onboarded yet: there is no cloud session")
@@ -211,9 +209,9 @@ func (c *consoleAgent) Reboot(ctx context.Context) error {
 }
 
 // FactoryReset leaves a marker in the state directory and reboots; the
-// next start erases the state before anything opens it (factoryreset.Finish).
+// next start erases the state before anything opens it (FinishFactoryReset).
 func (c *consoleAgent) FactoryReset(ctx context.Context) error {
-	if err := factoryreset.Request(c.a.cfg.StateDir, c.a.clk.Now()); err != nil {
+	if err := requestFactoryReset(c.a.cfg.StateDir, c.a.clk.Now()); err != nil {
 		return err
 	}
 	c.a.log.Warn("factory reset requested; erasing the state at restart")

@@ -12,7 +12,6 @@ import (
 	"time"
 
 	"timeclock/agent/console"
-	"timeclock/agent/factoryreset"
 	"timeclock/clock"
 	"timeclock/hal"
 	"timeclock/hal/sim"
@@ -75,7 +74,7 @@ func TestConsoleAgent(t *testing.T) {
 	if err := ca.FactoryReset(ctx); err != nil || sys.reboots != 2 {
 		t.Errorf("factory reset: %v, %d reboots", err, sys.reboots)
 	}
-	if _, err := os.Stat(filepath.Join(r.agent.cfg.StateDir, factoryreset.Marker)); err != nil {
+	if _, err := os.Stat(filepath.Join(r.agent.cfg.StateDir, factoryResetMarker)); err != nil {
 		t.Errorf("no factory reset marker: %v", err)
 	}
 }
@@ -119,7 +118,7 @@ func TestTappedHardwareDivertsTheRunLoop(t *testing.T) {
 	hw := Hardware{Model: "sim", Keypad: b.Keypad(), Display: b.Display(), Badges: []hal.BadgeReader{b.BadgeReader()}, Indicator: b.Indicator()}.Tapped(tap)
 	cfg := DefaultConfig()
 	cfg.StateDir = t.TempDir()
-	a, err := New(cfg, hw, Options{Clock: clk, ClockSynced: func() bool { return true }, NetworkIface: func() string { return "eth0" },
+	a, err := New(cfg, hw, Options{Clock: clk, NTPSynced: func() bool { return true }, NetworkIface: func() string { return "eth0" },
 		Logger: slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))})
 	if err != nil {
 		t.Fatal(err)

@@ -7,7 +7,6 @@ import (
 	"io"
 	"time"
 
-	"timeclock/agent/disable"
 	"timeclock/hal"
 	"timeclock/onboarding"
 	"timeclock/onboarding/identity"
@@ -83,13 +82,13 @@ func (a *Agent) onboard(ctx context.Context, keys <-chan hal.KeyEvent, badges <-
 	case err == nil:
 		a.adopt(id)
 		return nil
-	case errors.Is(err, identity.ErrNotOnboarded) && a.disablePhase() == disable.Disabling:
+	case errors.Is(err, identity.ErrNotOnboarded) && a.phaseNow() == phaseDisabling:
 		// Disabled, and the credentials already erased: the last
 		// transmission was over when the clock stopped.
-		book := a.book.Load()
-		r, _ := disable.Load(book.Store())
-		r.Phase = disable.Disabled
-		return a.setPhase(book, &r, "credentials already erased")
+		st := a.stateFile.Load()
+		r, _ := loadDisable(st)
+		r.Phase = phaseDisabled
+		return a.setPhase(st, &r, "credentials already erased")
 	case errors.Is(err, identity.ErrTorn):
 		to, serr := store.SetAside(a.clk.Now())
 		a.log.Error("identity damaged: set aside, the clock is not onboarded", "err", err, "moved_to", to, "set_aside_err", serr)
@@ -121,13 +120,13 @@ func (a *Agent) onboard(ctx context.Context, keys <-chan hal.KeyEvent, badges <-
 // installer asks (F4 on the screen, or the console's onboard). It reports
 // whether the clock is disabled.
 func (a *Agent) resumeDisable() (bool, error) {
-	r, ok := disable.Load(a.book.Load().Store())
+	r, ok := loadDisable(a.stateFile.Load())
 	if !ok {
-		a.phase.Store(uint32(disable.Enabled))
+		a.phase.Store(uint32(phaseEnabled))
 		return false, nil
 	}
 	a.phase.Store(uint32(r.Phase))
-	if r.Phase != disable.Disabled {
+	if r.Phase != phaseDisabled {
 		return false, nil
 	}
 	// The record is written before the erase; credentials left by an

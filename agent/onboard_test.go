@@ -46,7 +46,7 @@ func startOnboardRig(t *testing.T, cloud *fakecloud.API, caPEM []byte, dir strin
 	}
 	logs := &syncbuf.Buffer{}
 	a, err := New(cfg, Hardware{Model: "sim", Keypad: b.Keypad(), Display: b.Display(), Indicator: b.Indicator(), Badges: []hal.BadgeReader{b.BadgeReader()}, Network: []string{"eth0", "wlan0"}, WiFi: []string{"wlan0"}},
-		Options{Clock: clock.Real{}, Logger: slog.New(slog.NewTextHandler(logs, nil)), ClockSynced: func() bool { return true }, NetworkIface: func() string { return "eth0" }})
+		Options{Clock: clock.Real{}, Logger: slog.New(slog.NewTextHandler(logs, nil)), NTPSynced: func() bool { return true }, NetworkIface: func() string { return "eth0" }})
 	if err != nil {
 		t.Fatal(err)
 	}

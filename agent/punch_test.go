@@ -115,7 +115,7 @@ func TestBadgePunchInThenOut(t *testing.T) {
 	r.lightsAre(true, false, "ok")
 	ps := r.punches()
 	if len(ps) != 1 || ps[0].Employee != "E101" || ps[0].Kind != journal.KindIn || ps[0].Department != "Assembly" ||
-		!ps[0].ClockSynced || ps[0].TZ != "America/New_York" || ps[0].TZOffset != -5*3600 || !ps[0].Time.Equal(rigStart) {
+		!ps[0].ClockSet || ps[0].TZ != "America/New_York" || ps[0].TZOffset != -5*3600 || !ps[0].Time.Equal(rigStart) {
 		t.Fatalf("journal after the punch: %+v", ps)
 	}
 	st := r.agent.Status().Map()
@@ -292,23 +292,6 @@ func TestInactiveEmployee(t *testing.T) {
 	}
 }
 
-func TestDisabledRefusesPunches(t *testing.T) {
-	r := newRig(t, rosterConfig(t), 20, 4)
-	r.idle()
-	r.agent.SetDisabled(true)
-	r.screenIs("Disabled by", "administrator")
-	r.badge("10002")
-	await.True(t, 5*time.Second, func() bool { return r.board.Lights().Buzzer == "error" }, "no error beep")
-	r.screenIs("Disabled by", "administrator")
-	// (Keys while disabled are covered by TestNext: their order against
-	// SetDisabled is not observable here.)
-	if st := r.agent.Status(); st.State != StateDisabled || len(r.punches()) != 0 {
-		t.Fatalf("state %v, %d punches", st.State, len(r.punches()))
-	}
-	r.agent.SetDisabled(false)
-	r.idle()
-}
-
 // prefill puts n pending punches in a state dir before the agent starts.
 func prefill(t *testing.T, dir string, n int) {
 	t.Helper()
@@ -322,7 +305,7 @@ func prefill(t *testing.T, dir string, n int) {
 	}
 	ps := make([]journal.Punch, n)
 	for i := range ps {
-		ps[i] = journal.Punch{Badge: "1", Kind: journal.KindIn, Time: rigStart, TZ: "UTC", ClockSynced: true}
+		ps[i] = journal.Punch{Badge: "1", Kind: journal.KindIn, Time: rigStart, TZ: "UTC", ClockSet: true}
 	}
 	if _, err := j.AppendBatch(ps); err != nil {
 		t.Fatal(err)
@@ -407,7 +390,7 @@ func TestUnsetClockPunchCorrected(t *testing.T) {
 	r.badge("10003")
 	r.waitScreen("Alan Turing")
 	p := r.punches()[0]
-	if p.ClockSynced || p.BootID != "boot-1" || p.SinceBoot != time.Hour {
+	if p.ClockSet || p.BootID != "boot-1" || p.SinceBoot != time.Hour {
 		t.Fatalf("unset-clock punch: %+v", p)
 	}
 	// 30 s later NTP sets the clock to real time; at the next tick the
@@ -487,7 +470,7 @@ func TestBadFramesDoNotDelayTheNextSwipe(t *testing.T) {
 	logs := &syncbuf.Buffer{}
 	reader := &badFrames{bad: 5, good: hal.BadgeEvent{Format: hal.FormatWiegand26, Number: "10002", Time: clk.Now()}}
 	a, err := New(cfg, Hardware{Model: "sim", Keypad: b.Keypad(), Display: b.Display(), Badges: []hal.BadgeReader{reader}, Indicator: b.Indicator()},
-		Options{Clock: clk, ClockSynced: func() bool { return true }, NetworkIface: func() string { return "eth0" },
+		Options{Clock: clk, NTPSynced: func() bool { return true }, NetworkIface: func() string { return "eth0" },
 			Logger: slog.New(slog.NewTextHandler(logs, nil))})
 	if err != nil {
 		t.Fatal(err)
@@ -500,5 +483,75 @@ func TestBadFramesDoNotDelayTheNextSwipe(t *testing.T) {
 		"the good swipe after bad frames was not punched; log:\n%s", logs)
 	if n := strings.Count(logs.String(), "badge frame rejected"); n != 5 {
 		t.Errorf("%d bad frames logged, want 5", n)
+	}
+}
+
+// openLoop opens a fresh state directory as Run does and returns the punch
+// loop on it, not running, for its lookups and records.
+func openLoop(t *testing.T, now time.Time) (*punchLoop, *syncbuf.Buffer) {
+	t.Helper()
+	clk := clock.NewFake(now)
+	b, err := sim.New(&sim.Opts{Cols: 20, Rows: 4, Now: clk.Now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { b.Halt() })
+	cfg := rosterConfig(t)
+	cfg.StateDir = t.TempDir()
+	logs := &syncbuf.Buffer{}
+	a, err := New(cfg, Hardware{Model: "sim", Keypad: b.Keypad(), Display: b.Display(), Indicator: b.Indicator()},
+		Options{Clock: clk, Logger: slog.New(slog.NewTextHandler(logs, nil)),
+			BootID: func() string { return "boot-1" }, SinceBoot: func() time.Duration { return time.Hour }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	st, j, ros, err := a.openState()
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { j.Close(); st.Close() })
+	return &punchLoop{a: a, st: st, j: j, ros: ros}, logs
+}
+
+func TestLookupAndRecord(t *testing.T) {
+	l, logs := openLoop(t, rigStart)
+	ada := l.lookup("", "1234")
+	if !ada.Found || !ada.ViaPIN || ada.Employee != "E100" || ada.Name != "Ada Lovelace" || len(ada.Departments) != 3 || !ada.Active || ada.Last != nil {
+		t.Fatalf("PIN 1234: %+v", ada)
+	}
+	if p := l.lookup("", "9999"); p.Found || !p.ViaPIN {
+		t.Fatalf("unknown PIN: %+v", p)
+	}
+	if strings.Contains(logs.String(), "9999") || strings.Contains(logs.String(), "1234") {
+		t.Fatalf("a PIN reached the log:\n%s", logs)
+	}
+	if p := l.lookup("0010002", ""); !p.Found || p.Employee != "E101" {
+		t.Fatalf("badge 0010002 (stored as 10002): %+v", p)
+	}
+	// Unknown badges are known by their number as the roster matches it.
+	if p := l.lookup("0099", ""); p.Found || p.Badge != "99" {
+		t.Fatalf("unknown badge: %+v", p)
+	}
+	out, err := l.record(journal.Punch{Employee: "E100", Name: "Ada Lovelace", Kind: journal.KindIn, Department: "Shipping"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !out.Time.Equal(rigStart) || out.TZ != "America/New_York" || out.TZOffset != -5*3600 || !out.ClockSet || out.Seq == 0 {
+		t.Fatalf("recorded %+v", out)
+	}
+	select {
+	case <-l.a.punched:
+	default:
+		t.Error("the sync was not told of the punch")
+	}
+	ada = l.lookup("10001", "")
+	if ada.Last == nil || ada.Last.Kind != journal.KindIn || ada.Last.Department != "Shipping" {
+		t.Fatalf("last punch after recording: %+v", ada.Last)
+	}
+	if _, err := l.record(journal.Punch{Badge: "99", Kind: journal.KindIn}); err != nil {
+		t.Fatal(err)
+	}
+	if p := l.lookup("0099", ""); p.Last == nil {
+		t.Fatal("an unknown badge's punch is not its last punch")
 	}
 }

@@ -9,13 +9,16 @@ import (
 // Status is the clock's state as the console's "status", the sim socket's
 // "status" and the cloud check-in report it.
 type Status struct {
-	State      State
-	Model      string
-	Version    string
-	DeviceID   string // empty until onboarded
-	Cloud      string // "standalone", "online", "offline"
-	Pending    int
-	Synced     bool // the clock's time is known to be right
+	State    State
+	Model    string
+	Version  string
+	DeviceID string // empty until onboarded
+	Cloud    string // "standalone", "online", "offline"
+	Pending  int
+	// NTPSynced: the kernel reports the clock NTP-synchronised, so its
+	// time is known to be right. Status shows it under the key "synced",
+	// which the console's and the sim socket's readers know.
+	NTPSynced  bool
 	Network    string
 	LastUsedBy string
 	Uptime     time.Duration
@@ -47,7 +50,7 @@ func (s Status) Fields() []Field {
 	return []Field{
 		f("state", s.State.String()),
 		f("pending", s.Pending),
-		f("synced", s.Synced),
+		f("synced", s.NTPSynced),
 		f("network", netw),
 		f("cloud", s.Cloud),
 		f("device_id", dev),

@@ -65,10 +65,29 @@ type Punch struct {
 	Time       time.Time `json:"time"`      // UTC
 	TZ         string    `json:"tz"`        // IANA name the clock showed
 	TZOffset   int       `json:"tz_offset"` // seconds east of UTC at Time
-	Synced     bool      `json:"synced"`    // the clock was set when punched
+	ClockSet   bool      `json:"clock_set"` // the clock's time was set when punched (was "synced": see UnmarshalJSON)
 	Corrected  bool      `json:"corrected,omitempty"`
-	BootID     string    `json:"boot_id,omitempty"` // unsynced and not yet corrected
+	BootID     string    `json:"boot_id,omitempty"` // clock not set and not yet corrected
 	MonoNS     int64     `json:"mono_ns,omitempty"` // CLOCK_BOOTTIME at the punch
+}
+
+// UnmarshalJSON reads a punch, taking ClockSet under its old name "synced"
+// too: clocks in the field send it, and punches the cloud stored before the
+// rename carry it. ("synced" also meant "acknowledged" and "NTP-synchronised"
+// elsewhere; the wire now says what it means.) A type that embeds Punch gets
+// this method promoted and must decode its own fields (see cloud/store.Punch).
+func (p *Punch) UnmarshalJSON(b []byte) error {
+	type plain Punch // without this method
+	var v struct {
+		plain
+		Synced bool `json:"synced"` // ClockSet before the rename
+	}
+	if err := json.Unmarshal(b, &v); err != nil {
+		return err
+	}
+	*p = Punch(v.plain)
+	p.ClockSet = p.ClockSet || v.Synced
+	return nil
 }
 
 // PunchBatch is one message on the punches topic.
@@ -90,17 +109,35 @@ type Ack struct {
 // Status is the clock's check-in, retained; its last will is the same with
 // Online false.
 type Status struct {
-	DeviceID    string    `json:"device_id"`
-	Online      bool      `json:"online"`
-	Nickname    string    `json:"nickname,omitempty"`
-	Model       string    `json:"model,omitempty"`
-	Firmware    string    `json:"firmware,omitempty"`
-	LastUsedBy  string    `json:"last_used_by,omitempty"`
-	Pending     int       `json:"pending"`
-	OldestAge   int64     `json:"oldest_pending_age_s"` // seconds; 0 when nothing is pending
-	ClockSynced bool      `json:"clock_synced"`
-	Interface   string    `json:"interface,omitempty"`
-	Time        time.Time `json:"time"`
+	DeviceID   string `json:"device_id"`
+	Online     bool   `json:"online"`
+	Nickname   string `json:"nickname,omitempty"`
+	Model      string `json:"model,omitempty"`
+	Firmware   string `json:"firmware,omitempty"`
+	LastUsedBy string `json:"last_used_by,omitempty"`
+	Pending    int    `json:"pending"`
+	OldestAge  int64  `json:"oldest_pending_age_s"` // seconds; 0 when nothing is pending
+	// NTPSynced: the clock's kernel reports its time NTP-synchronised (was
+	// "clock_synced": see UnmarshalJSON).
+	NTPSynced bool      `json:"ntp_synced"`
+	Interface string    `json:"interface,omitempty"`
+	Time      time.Time `json:"time"`
+}
+
+// UnmarshalJSON reads a check-in, taking NTPSynced under its old name
+// "clock_synced" too, which clocks in the field send.
+func (s *Status) UnmarshalJSON(b []byte) error {
+	type plain Status // without this method
+	var v struct {
+		plain
+		ClockSynced bool `json:"clock_synced"` // NTPSynced before the rename
+	}
+	if err := json.Unmarshal(b, &v); err != nil {
+		return err
+	}
+	*s = Status(v.plain)
+	s.NTPSynced = s.NTPSynced || v.ClockSynced
+	return nil
 }
 
 // CommandType names a command.

@@ -10,7 +10,7 @@ import (
 
 func validPunch() Punch {
 	return Punch{ID: "01JD3K0000000000000000000A", Seq: 1, Employee: "E100", Kind: KindIn,
-		Time: time.Date(2026, 11, 22, 8, 0, 0, 0, time.UTC), TZ: "America/Chicago", TZOffset: -6 * 3600, Synced: true}
+		Time: time.Date(2026, 11, 22, 8, 0, 0, 0, time.UTC), TZ: "America/Chicago", TZOffset: -6 * 3600, ClockSet: true}
 }
 
 func TestTopics(t *testing.T) {
@@ -173,4 +173,60 @@ func FuzzDecodeStatus(f *testing.F) {
 			t.Fatal("accepted an invalid status")
 		}
 	})
+}
+
+// A punch says clock_set; clocks from before the rename say synced, and the
+// cloud still takes their punches with the clock set.
+func TestPunchClockSetAndOldSynced(t *testing.T) {
+	b, err := json.Marshal(validPunch())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(b), `"clock_set":true`) || strings.Contains(string(b), `"synced"`) {
+		t.Fatalf("encoded %s", b)
+	}
+	for _, tc := range []struct {
+		json string
+		want bool
+	}{
+		{`{"id":"a","seq":1,"kind":"IN","clock_set":true}`, true},
+		{`{"id":"a","seq":1,"kind":"IN","clock_set":false}`, false},
+		{`{"id":"a","seq":1,"kind":"IN","synced":true}`, true},
+		{`{"id":"a","seq":1,"kind":"IN","synced":false}`, false},
+		{`{"id":"a","seq":1,"kind":"IN"}`, false},
+	} {
+		var p Punch
+		if err := json.Unmarshal([]byte(tc.json), &p); err != nil || p.ClockSet != tc.want || p.ID != "a" || p.Seq != 1 || p.Kind != KindIn {
+			t.Errorf("%s: %+v %v, want clock set %v", tc.json, p, err, tc.want)
+		}
+	}
+	old := `{"batch":1,"punches":[{"id":"01JD3K0000000000000000000A","seq":1,"employee":"E100","kind":"IN",` +
+		`"time":"2026-11-22T08:00:00Z","tz":"America/Chicago","tz_offset":-21600,"synced":true}]}`
+	pb, err := DecodePunchBatch([]byte(old))
+	if err != nil || !pb.Punches[0].ClockSet || pb.Punches[0] != validPunch() {
+		t.Fatalf("an old clock's batch: %+v %v", pb, err)
+	}
+}
+
+// A check-in says ntp_synced; clocks from before the rename say
+// clock_synced, and the cloud still reads it.
+func TestStatusNTPSyncedAndOldClockSynced(t *testing.T) {
+	b, err := json.Marshal(Status{DeviceID: "d", NTPSynced: true})
+	if err != nil || !strings.Contains(string(b), `"ntp_synced":true`) || strings.Contains(string(b), "clock_synced") {
+		t.Fatalf("encoded %s %v", b, err)
+	}
+	for _, tc := range []struct {
+		json string
+		want bool
+	}{
+		{`{"device_id":"d","pending":1,"ntp_synced":true}`, true},
+		{`{"device_id":"d","pending":1,"clock_synced":true}`, true},
+		{`{"device_id":"d","pending":1,"clock_synced":false}`, false},
+		{`{"device_id":"d","pending":1}`, false},
+	} {
+		s, err := DecodeStatus([]byte(tc.json))
+		if err != nil || s.NTPSynced != tc.want || s.DeviceID != "d" || s.Pending != 1 {
+			t.Errorf("%s: %+v %v, want NTP synced %v", tc.json, s, err, tc.want)
+		}
+	}
 }

@@ -65,7 +65,7 @@ func TestCommands(t *testing.T) {
 	if r := fc.WaitResult(t, "r1"); !r.OK || !strings.Contains(r.Detail, "version 4, 2 employees") {
 		t.Fatalf("full roster: %+v", r)
 	}
-	if e, ok := c.book.Current().ByPIN("1234"); !ok || e.ID != "E1" {
+	if e, ok := c.roster.Current().ByPIN("1234"); !ok || e.ID != "E1" {
 		t.Errorf("PIN of the pushed roster: %+v %v", e, ok)
 	}
 	fc.Command("dev-cmd", cmd(wire.Command{ID: "r2", Type: wire.CmdRoster, Roster: rosterBody(t, wire.Roster{
@@ -74,7 +74,7 @@ func TestCommands(t *testing.T) {
 	if r := fc.WaitResult(t, "r2"); !r.OK {
 		t.Fatalf("delta: %+v", r)
 	}
-	cur := c.book.Current()
+	cur := c.roster.Current()
 	if _, ok := cur.ByBadge("10002"); ok || cur.Version() != 5 || cur.Len() != 2 {
 		t.Errorf("after the delta: version %d, %d employees", cur.Version(), cur.Len())
 	}
@@ -102,7 +102,7 @@ func TestCommands(t *testing.T) {
 			t.Errorf("%s: %+v, want an error with %q", tc.id, r, tc.want)
 		}
 	}
-	if cur := c.book.Current(); cur.Version() != 5 || cur.Len() != 2 {
+	if cur := c.roster.Current(); cur.Version() != 5 || cur.Len() != 2 {
 		t.Errorf("a refused roster changed the roster: version %d, %d employees", cur.Version(), cur.Len())
 	}
 	// A full roster replaces the roster whatever its version.
@@ -111,7 +111,7 @@ func TestCommands(t *testing.T) {
 	if r := fc.WaitResult(t, "r3"); !r.OK {
 		t.Fatalf("full roster of a lower version: %+v", r)
 	}
-	if cur := c.book.Current(); cur.Version() != 1 || cur.Len() != 1 {
+	if cur := c.roster.Current(); cur.Version() != 1 || cur.Len() != 1 {
 		t.Errorf("after a full roster: version %d, %d employees", cur.Version(), cur.Len())
 	}
 

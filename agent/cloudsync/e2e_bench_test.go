@@ -155,7 +155,7 @@ func prefillBench(b *testing.B, dir string, n int) {
 		ps := make([]journal.Punch, min(1000, n-i))
 		for k := range ps {
 			ps[k] = journal.Punch{Employee: fmt.Sprintf("E%d", 100+(i+k)%5), Name: "Worker Name", Kind: journal.KindIn,
-				Department: "Assembly", Time: t0.Add(time.Duration(i+k) * time.Second), TZ: "America/Chicago", TZOffset: -6 * 3600, ClockSynced: true}
+				Department: "Assembly", Time: t0.Add(time.Duration(i+k) * time.Second), TZ: "America/Chicago", TZOffset: -6 * 3600, ClockSet: true}
 		}
 		if _, err := j.AppendBatch(ps); err != nil {
 			b.Fatal(err)

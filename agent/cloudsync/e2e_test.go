@@ -106,7 +106,7 @@ func prefill(t *testing.T, dir string, n int) {
 		ps := make([]journal.Punch, min(1000, n-i))
 		for k := range ps {
 			ps[k] = journal.Punch{Employee: fmt.Sprintf("E%d", 100+(i+k)%5), Name: "Worker", Kind: journal.KindIn,
-				Time: t0.Add(time.Duration(i+k) * time.Millisecond), TZ: "America/Chicago", TZOffset: -6 * 3600, ClockSynced: true}
+				Time: t0.Add(time.Duration(i+k) * time.Millisecond), TZ: "America/Chicago", TZOffset: -6 * 3600, ClockSet: true}
 		}
 		if _, err := j.AppendBatch(ps); err != nil {
 			t.Fatal(err)

@@ -42,7 +42,7 @@ type fakeDevice struct {
 func (d *fakeDevice) Facts() Facts {
 	d.mu.Lock()
 	defer d.mu.Unlock()
-	return Facts{Nickname: d.nickname, Model: "sim", Firmware: "test", Interface: "eth0", ClockSynced: true}
+	return Facts{Nickname: d.nickname, Model: "sim", Firmware: "test", Interface: "eth0", NTPSynced: true}
 }
 
 func (d *fakeDevice) Rename(n string) error {
@@ -96,7 +96,7 @@ type clockRig struct {
 	dir     string
 	st      *store.Store
 	j       *journal.Journal
-	book    *roster.Book
+	roster  *roster.Keeper
 	id      *identity.Identity
 	dev     *fakeDevice
 	punched chan struct{}
@@ -128,11 +128,11 @@ func newClock(t *testing.T, fc *fakecloud.Cloud, dev string) *clockRig {
 	must(t, err)
 	j, err := journal.Open(st, journal.Options{})
 	must(t, err)
-	book, err := roster.Open(st)
+	ros, err := roster.Open(st)
 	must(t, err)
 	t.Cleanup(func() { j.Close(); st.Close() })
 	id := fc.Onboard(t, dir, dev)
-	return &clockRig{t: t, dir: dir, st: st, j: j, book: book, id: id, dev: &fakeDevice{nickname: "Front door"},
+	return &clockRig{t: t, dir: dir, st: st, j: j, roster: ros, id: id, dev: &fakeDevice{nickname: "Front door"},
 		punched: make(chan struct{}, 1), logs: &syncbuf.Buffer{}}
 }
 
@@ -142,7 +142,7 @@ func (c *clockRig) punch(n int) []journal.Punch {
 	ps := make([]journal.Punch, n)
 	for i := range ps {
 		ps[i] = journal.Punch{Employee: "E" + strconv.Itoa(i%50), Name: "Worker", Kind: journal.KindIn,
-			Time: time.Date(2026, 11, 23, 9, 0, 0, 0, time.UTC).Add(time.Duration(i) * time.Second), TZ: "UTC", ClockSynced: true}
+			Time: time.Date(2026, 11, 23, 9, 0, 0, 0, time.UTC).Add(time.Duration(i) * time.Second), TZ: "UTC", ClockSet: true}
 	}
 	var out []journal.Punch
 	for len(ps) > 0 {
@@ -163,7 +163,7 @@ func (c *clockRig) punch(n int) []journal.Punch {
 func (c *clockRig) start(cfg Config, opts ...func(*Options)) {
 	c.t.Helper()
 	o := Options{
-		Config: cfg, Identity: c.id, Journal: c.j, Roster: c.book, Store: c.st, Device: c.dev,
+		Config: cfg, Identity: c.id, Journal: c.j, Roster: c.roster, Store: c.st, Device: c.dev,
 		Punched: c.punched, Rand: rand.New(rand.NewPCG(1, 2)),
 		Logger: slog.New(slog.NewTextHandler(c.logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
 		Reboot: func() error { c.mu.Lock(); c.reboots++; c.mu.Unlock(); return nil },

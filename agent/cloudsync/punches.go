@@ -19,10 +19,10 @@ func wirePunch(p journal.Punch) wire.Punch {
 		Time:       p.Time.UTC(),
 		TZ:         p.TZ,
 		TZOffset:   p.TZOffset,
-		Synced:     p.ClockSynced,
+		ClockSet:   p.ClockSet,
 		Corrected:  p.Corrected,
 	}
-	if !p.ClockSynced && !p.Corrected {
+	if !p.ClockSet && !p.Corrected {
 		// Not yet corrected: the cloud can still place the punch in time
 		// from the boot and the time since boot.
 		w.BootID, w.MonoNS = p.BootID, int64(p.SinceBoot)

@@ -198,7 +198,7 @@ func (s *Syncer) inbound(ctx context.Context, c *conn, out *outbox, m message) e
 	return nil
 }
 
-// onAck moves the punches an ack names to synced. Only then do they leave
+// onAck moves the punches an ack names to acked. Only then do they leave
 // the outbox; an ack that cannot be stored leaves them to be sent again.
 func (s *Syncer) onAck(c *conn, out *outbox, payload []byte) {
 	a, err := wire.DecodeAck(payload)
@@ -215,7 +215,7 @@ func (s *Syncer) onAck(c *conn, out *outbox, payload []byte) {
 		}
 		ids = append(ids, id)
 	}
-	n, err := s.o.Journal.MarkSynced(ids, s.clk.Now())
+	n, err := s.o.Journal.MarkAcked(ids, s.clk.Now())
 	if err != nil {
 		s.log.Error("storing the cloud's ack failed; the punches stay pending and go again", "err", err)
 		return

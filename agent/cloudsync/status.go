@@ -12,16 +12,16 @@ func (s *Syncer) status(online bool) wire.Status {
 	f := s.o.Device.Facts()
 	now := s.clk.Now()
 	st := wire.Status{
-		DeviceID:    s.o.Identity.DeviceID,
-		Online:      online,
-		Nickname:    f.Nickname,
-		Model:       f.Model,
-		Firmware:    f.Firmware,
-		LastUsedBy:  s.o.Journal.LastUsedBy(),
-		Pending:     s.o.Journal.Pending(),
-		ClockSynced: f.ClockSynced,
-		Interface:   f.Interface,
-		Time:        now.UTC(),
+		DeviceID:   s.o.Identity.DeviceID,
+		Online:     online,
+		Nickname:   f.Nickname,
+		Model:      f.Model,
+		Firmware:   f.Firmware,
+		LastUsedBy: s.o.Journal.LastUsedBy(),
+		Pending:    s.o.Journal.Pending(),
+		NTPSynced:  f.NTPSynced,
+		Interface:  f.Interface,
+		Time:       now.UTC(),
 	}
 	if st.Pending > 0 {
 		if p, ok, err := s.o.Journal.OldestPending(); err == nil && ok && now.After(p.Time) {

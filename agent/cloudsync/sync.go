@@ -58,11 +58,11 @@ type Device interface {
 
 // Facts are the clock's facts for the check-in.
 type Facts struct {
-	Nickname    string
-	Model       string
-	Firmware    string
-	Interface   string
-	ClockSynced bool
+	Nickname  string
+	Model     string
+	Firmware  string
+	Interface string
+	NTPSynced bool // the kernel reports the clock NTP-synchronised
 }
 
 // Options are the sync's dependencies.
@@ -70,7 +70,7 @@ type Options struct {
 	Config   Config
 	Identity *identity.Identity
 	Journal  *journal.Journal
-	Roster   *roster.Book
+	Roster   *roster.Keeper
 	Store    *store.Store // the handled command IDs live in it
 	Device   Device
 	// Punched receives a signal (non-blocking send, buffer 1) after every
@@ -114,7 +114,7 @@ type Syncer struct {
 	refused atomic.Bool            // the last attempt was refused by the cloud
 	linkVia atomic.Pointer[string] // "tls 127.0.0.1:59777" while online
 	sent    atomic.Int64           // punches published (resends counted)
-	acked   atomic.Int64           // punches the cloud's acks moved to synced
+	acked   atomic.Int64           // punches the cloud's acks moved to acked
 }
 
 // New checks the options and returns a syncer ready to Run.

@@ -27,22 +27,22 @@ func TestBacklogAndOnlinePunchReachTheCloud(t *testing.T) {
 	c.waitDrained(fc, 1235)
 	w, ok := fc.Punch(got.ID.String())
 	nb := len(fc.Batches())
-	if !ok || w.Seq != got.Seq || w.Employee != got.Employee || w.Kind != wire.KindIn || !w.Time.Equal(got.Time) || !w.Synced {
+	if !ok || w.Seq != got.Seq || w.Employee != got.Employee || w.Kind != wire.KindIn || !w.Time.Equal(got.Time) || !w.ClockSet {
 		t.Errorf("cloud has %+v for %+v", w, got)
 	}
 	if nb < 3 || nb > 10 {
 		t.Errorf("%d batches for 1,235 punches in batches of 500", nb)
 	}
 	recent, err := c.j.Recent(1)
-	if err != nil || recent[0].State.String() != "synced" {
-		t.Errorf("newest punch %v %v, want synced", recent, err)
+	if err != nil || recent[0].State.String() != "acked" {
+		t.Errorf("newest punch %v %v, want acked", recent, err)
 	}
 	st := await.Value(t, wait, func() (wire.Status, bool) {
 		st, ok := fc.LastStatus()
 		return st, ok && st.Online && st.Pending == 0
 	}, "no online check-in with nothing pending")
 	if st.DeviceID != "dev-1" || st.Nickname != "Front door" || st.Model != "sim" || st.Firmware != "test" ||
-		st.Interface != "eth0" || !st.ClockSynced || st.LastUsedBy != "Worker" {
+		st.Interface != "eth0" || !st.NTPSynced || st.LastUsedBy != "Worker" {
 		t.Errorf("check-in %+v", st)
 	}
 	if err := c.stop(); err != nil {

@@ -87,9 +87,9 @@ func (j *Journal) CorrectClock(bootID string, now time.Time, sinceBoot time.Dura
 	return fixed, nil
 }
 
-// locate finds a punch's record in pending or synced.
+// locate finds a punch's record in pending or acked.
 func locate(tx *bolt.Tx, k []byte) (*bolt.Bucket, []byte) {
-	for _, name := range [][]byte{store.BucketPunchesPending, store.BucketPunchesSynced} {
+	for _, name := range [][]byte{store.BucketPunchesPending, store.BucketPunchesAcked} {
 		b := tx.Bucket(name)
 		if v := b.Get(k); v != nil {
 			return b, v

@@ -27,7 +27,7 @@ type Options struct {
 	Logger *slog.Logger
 	// Capacity is how many punches may be pending (default 200,000).
 	Capacity int
-	// Retention is how long synced punches are kept (default 30 days).
+	// Retention is how long acked punches are kept (default 30 days).
 	Retention time.Duration
 }
 
@@ -57,8 +57,10 @@ type Journal struct {
 	unsetClock atomic.Int64 // mirrors meta/unset_clock
 	lastSeq    atomic.Uint64
 
-	mu         sync.Mutex
-	lastUsedBy string // guarded by mu
+	mu          sync.Mutex
+	lastUsedBy  string    // guarded by mu
+	fillWarned  bool      // guarded by mu: the storage warning was logged
+	lastCompact time.Time // guarded by mu: when Maintain last compacted
 }
 
 type appendReq struct {
@@ -194,7 +196,7 @@ func (j *Journal) commit(batch []*appendReq) {
 			r.out = make([]Punch, len(r.ps))
 			for i, p := range r.ps {
 				seq++
-				p.Seq, p.ID, p.State, p.SyncedAt = seq, makeID(j.nonce, seq), StatePending, time.Time{}
+				p.Seq, p.ID, p.State, p.AckedAt = seq, makeID(j.nonce, seq), StatePending, time.Time{}
 				p.Time = p.Time.UTC().Truncate(time.Millisecond)
 				rec, err := encode(p)
 				if err != nil {
@@ -203,7 +205,7 @@ func (j *Journal) commit(batch []*appendReq) {
 				if err := pb.Put(seqKey(seq), rec); err != nil {
 					return err
 				}
-				if !p.ClockSynced && p.BootID != "" {
+				if !p.ClockSet && p.BootID != "" {
 					if err := ub.Put(seqKey(seq), []byte(p.BootID)); err != nil {
 						return err
 					}

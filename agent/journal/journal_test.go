@@ -28,7 +28,7 @@ func openJournal(t testing.TB, dir string, o Options) (*store.Store, *Journal) {
 }
 
 func punch(emp string, k Kind, at time.Time) Punch {
-	return Punch{Employee: emp, Name: "Name " + emp, Kind: k, Time: at, TZ: "America/New_York", TZOffset: -5 * 3600, ClockSynced: true}
+	return Punch{Employee: emp, Name: "Name " + emp, Kind: k, Time: at, TZ: "America/New_York", TZOffset: -5 * 3600, ClockSet: true}
 }
 
 func TestAppendSurvivesReopen(t *testing.T) {
@@ -121,15 +121,15 @@ func TestCapacityRefusesAndNeverDrops(t *testing.T) {
 		t.Fatalf("pending after refusal: %+v fill %v", ps, j.Fill())
 	}
 	// Acknowledged punches make room again.
-	if n, err := j.MarkSynced([]ID{ps[0].ID}, t0); err != nil || n != 1 {
-		t.Fatalf("MarkSynced = %d, %v", n, err)
+	if n, err := j.MarkAcked([]ID{ps[0].ID}, t0); err != nil || n != 1 {
+		t.Fatalf("MarkAcked = %d, %v", n, err)
 	}
 	if _, err := j.Append(punch("E9", KindIn, t0)); err != nil {
 		t.Fatalf("append after ack: %v", err)
 	}
 }
 
-func TestMarkSyncedRecentAndCompact(t *testing.T) {
+func TestMarkAckedRecentAndCompact(t *testing.T) {
 	_, j := openJournal(t, t.TempDir(), Options{Retention: 24 * time.Hour})
 	var ps []Punch
 	for i := range 5 {
@@ -141,9 +141,9 @@ func TestMarkSyncedRecentAndCompact(t *testing.T) {
 	}
 	foreign := ps[3].ID
 	foreign[0] ^= 0xff
-	n, err := j.MarkSynced([]ID{ps[1].ID, ps[0].ID, ps[1].ID, foreign}, t0.Add(time.Hour))
+	n, err := j.MarkAcked([]ID{ps[1].ID, ps[0].ID, ps[1].ID, foreign}, t0.Add(time.Hour))
 	if err != nil || n != 2 {
-		t.Fatalf("MarkSynced = %d, %v; want 2 (repeat and foreign ignored)", n, err)
+		t.Fatalf("MarkAcked = %d, %v; want 2 (repeat and foreign ignored)", n, err)
 	}
 	if j.Pending() != 3 {
 		t.Fatalf("pending %d", j.Pending())
@@ -164,14 +164,14 @@ func TestMarkSyncedRecentAndCompact(t *testing.T) {
 	for _, p := range rec {
 		got = append(got, fmt.Sprintf("%d:%s", p.Seq, p.State))
 	}
-	if fmt.Sprint(got) != "[5:pending 4:pending 3:pending 2:synced]" {
+	if fmt.Sprint(got) != "[5:pending 4:pending 3:pending 2:acked]" {
 		t.Fatalf("Recent = %v", got)
 	}
 	if n, _ := j.Compact(t0.Add(2 * time.Hour)); n != 0 {
 		t.Fatalf("compacted %d inside retention", n)
 	}
 	if n, _ := j.Compact(t0.Add(26 * time.Hour)); n != 2 {
-		t.Fatalf("compacted %d, want the 2 synced", n)
+		t.Fatalf("compacted %d, want the 2 acked", n)
 	}
 	rec, _ = j.Recent(10)
 	if len(rec) != 3 || j.Pending() != 3 {
@@ -179,15 +179,15 @@ func TestMarkSyncedRecentAndCompact(t *testing.T) {
 	}
 }
 
-func TestMarkSyncedThrough(t *testing.T) {
+func TestMarkAckedThrough(t *testing.T) {
 	_, j := openJournal(t, t.TempDir(), Options{})
 	for i := range 5 {
 		j.Append(punch(fmt.Sprint("E", i), KindIn, t0))
 	}
-	if n, err := j.MarkSyncedThrough(3, t0); err != nil || n != 3 {
-		t.Fatalf("MarkSyncedThrough(3) = %d, %v", n, err)
+	if n, err := j.MarkAckedThrough(3, t0); err != nil || n != 3 {
+		t.Fatalf("MarkAckedThrough(3) = %d, %v", n, err)
 	}
-	if n, _ := j.MarkSyncedThrough(3, t0); n != 0 {
+	if n, _ := j.MarkAckedThrough(3, t0); n != 0 {
 		t.Fatalf("repeat moved %d", n)
 	}
 	if ps, _ := j.PendingAfter(0, 10); len(ps) != 2 || ps[0].Seq != 4 || j.Pending() != 2 {
@@ -209,8 +209,8 @@ func TestCompactManyInChunks(t *testing.T) {
 	for i, p := range out {
 		ids[i] = p.ID
 	}
-	if n, err := j.MarkSynced(ids, t0); err != nil || n != len(ids) {
-		t.Fatalf("MarkSynced %d %v", n, err)
+	if n, err := j.MarkAcked(ids, t0); err != nil || n != len(ids) {
+		t.Fatalf("MarkAcked %d %v", n, err)
 	}
 	if n, err := j.Compact(t0.Add(2 * time.Hour)); err != nil || n != len(ids) {
 		t.Fatalf("Compact = %d, %v; want %d", n, err, len(ids))
@@ -232,7 +232,7 @@ func TestClockCorrection(t *testing.T) {
 		t.Fatalf("CorrectClock = %d, %v", n, err)
 	}
 	ps, _ := j.PendingAfter(0, 10)
-	if !ps[0].Time.Equal(t0.Add(-100*time.Second)) || !ps[0].Corrected || ps[0].ClockSynced || ps[0].TZOffset != -5*3600 {
+	if !ps[0].Time.Equal(t0.Add(-100*time.Second)) || !ps[0].Corrected || ps[0].ClockSet || ps[0].TZOffset != -5*3600 {
 		t.Errorf("corrected punch %+v", ps[0])
 	}
 	if ps[1].Corrected || !ps[1].Time.Equal(b.Time) || ps[2] != c {
@@ -251,7 +251,7 @@ func TestClockCorrection(t *testing.T) {
 func TestRecordRoundTrip(t *testing.T) {
 	for _, p := range []Punch{
 		punch("E1", KindLunch, t0),
-		{Badge: "12345678901234567890", Kind: KindOut, Time: time.UnixMilli(-5).UTC(), TZ: "", TZOffset: 14 * 3600, State: StateSynced, SyncedAt: t0},
+		{Badge: "12345678901234567890", Kind: KindOut, Time: time.UnixMilli(-5).UTC(), TZ: "", TZOffset: 14 * 3600, State: StateAcked, AckedAt: t0},
 		{Employee: "é", Name: "Zoë", Kind: KindBreak, Department: "Shipping", Time: t0, BootID: "0b6e4a7c-8d2f-4e7a-9c1b-2f3d4e5f6a7b", SinceBoot: 12345 * time.Millisecond, Corrected: true, State: StatePending},
 	} {
 		p.Seq = 77
@@ -273,7 +273,7 @@ func TestRecordRoundTrip(t *testing.T) {
 }
 
 func TestRecordSize(t *testing.T) {
-	b, _ := encode(Punch{Employee: "E1042", Name: "Maria Gonzalez", Kind: KindIn, Department: "Assembly", Time: t0, TZ: "America/New_York", TZOffset: -18000, ClockSynced: true, Seq: 150000})
+	b, _ := encode(Punch{Employee: "E1042", Name: "Maria Gonzalez", Kind: KindIn, Department: "Assembly", Time: t0, TZ: "America/New_York", TZOffset: -18000, ClockSet: true, Seq: 150000})
 	if len(b) > 64 {
 		t.Errorf("a typical record is %d bytes; the 200,000-punch budget assumes <= 64", len(b))
 	}
@@ -282,7 +282,7 @@ func TestRecordSize(t *testing.T) {
 func FuzzDecodeRecord(f *testing.F) {
 	for _, p := range []Punch{
 		punch("E1", KindIn, t0),
-		{Badge: "1", Kind: KindOut, Time: t0, State: StateSynced, SyncedAt: t0},
+		{Badge: "1", Kind: KindOut, Time: t0, State: StateAcked, AckedAt: t0},
 		{Employee: "E", Kind: KindBreak, Time: t0, BootID: "b", SinceBoot: time.Second},
 	} {
 		b, _ := encode(p)

@@ -1,6 +1,6 @@
 // Package journal is the clock's punch journal: every punch the screen
 // accepted, fsynced before the screen says so, kept pending until the cloud
-// acknowledges it, then kept as synced for the technician until retention
+// acknowledges it, then kept as acked for the technician until retention
 // compacts it away. It is the outbox the sync reads from; nothing else
 // holds punches.
 package journal
@@ -49,18 +49,20 @@ func ParseKind(s string) (Kind, error) {
 // State is where a punch is in its life.
 type State uint8
 
-// Punch states: pending until the cloud acknowledges it, then synced.
+// Punch states: pending until the cloud acknowledges it, then acked.
+// (The names are shown, never stored: a record keeps its state as a flag
+// bit, and acked punches stay in the bucket named punches_synced.)
 const (
 	StatePending State = iota + 1
-	StateSynced
+	StateAcked
 )
 
 func (s State) String() string {
 	switch s {
 	case StatePending:
 		return "pending"
-	case StateSynced:
-		return "synced"
+	case StateAcked:
+		return "acked"
 	}
 	return fmt.Sprintf("State(%d)", uint8(s))
 }
@@ -124,16 +126,16 @@ type Punch struct {
 	// of UTC) at Time, so the cloud can show local time as the screen did.
 	TZ       string
 	TZOffset int
-	// ClockSynced says the wall clock was set when the punch was taken.
+	// ClockSet says the wall clock was set when the punch was taken.
 	// When it was not, BootID and SinceBoot (CLOCK_BOOTTIME) let the time be
 	// corrected once real time is known in the same boot.
-	ClockSynced bool
-	BootID      string
-	SinceBoot   time.Duration
+	ClockSet  bool
+	BootID    string
+	SinceBoot time.Duration
 	// Corrected says Time was rewritten from BootID and SinceBoot.
 	Corrected bool
 	State     State     // set by the journal
-	SyncedAt  time.Time // when the cloud acknowledged it
+	AckedAt   time.Time // when the cloud acknowledged it
 }
 
 // Unassigned reports whether the punch is an unknown badge's.

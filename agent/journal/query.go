@@ -71,13 +71,13 @@ func (j *Journal) PendingAfter(after uint64, max int) ([]Punch, error) {
 	return out, err
 }
 
-// Recent returns the newest n punches, pending and synced, newest first
+// Recent returns the newest n punches, pending and acked, newest first
 // (the technician's "punches").
 func (j *Journal) Recent(n int) ([]Punch, error) {
 	var out []Punch
 	err := j.db.View(func(tx *bolt.Tx) error {
 		pc := tx.Bucket(store.BucketPunchesPending).Cursor()
-		sc := tx.Bucket(store.BucketPunchesSynced).Cursor()
+		sc := tx.Bucket(store.BucketPunchesAcked).Cursor()
 		pk, pv := pc.Last()
 		sk, sv := sc.Last()
 		for len(out) < n && (pk != nil || sk != nil) {

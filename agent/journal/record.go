@@ -11,20 +11,20 @@ import (
 // must fit the state file's budget.
 //
 //	byte     version (1)
-//	byte     flags: bits 0-2 kind, 3 clock synced, 4 corrected, 5 synced state, 6 has boot
+//	byte     flags: bits 0-2 kind, 3 clock set, 4 corrected, 5 acked state, 6 has boot
 //	uvarint  seq
 //	varint   time, unix ms
 //	varint   tz offset, seconds
 //	string   tz, employee, name, badge, department  (uvarint length + bytes)
 //	if boot:   string boot ID, uvarint since boot in ms
-//	if synced: varint synced-at, unix ms
+//	if acked:  varint acked-at, unix ms
 const recordVersion = 1
 
 const (
 	flagKindMask   = 0x07
-	flagClockSync  = 1 << 3
+	flagClockSet   = 1 << 3
 	flagCorrected  = 1 << 4
-	flagSynced     = 1 << 5
+	flagAcked      = 1 << 5
 	flagBoot       = 1 << 6
 	flagsKnown     = 0x7f
 	maxStringBytes = 256
@@ -59,14 +59,14 @@ func encode(p Punch) ([]byte, error) {
 		return nil, fmt.Errorf("journal: tz offset %d out of range", p.TZOffset)
 	}
 	flags := byte(p.Kind)
-	if p.ClockSynced {
-		flags |= flagClockSync
+	if p.ClockSet {
+		flags |= flagClockSet
 	}
 	if p.Corrected {
 		flags |= flagCorrected
 	}
-	if p.State == StateSynced {
-		flags |= flagSynced
+	if p.State == StateAcked {
+		flags |= flagAcked
 	}
 	boot := p.BootID != ""
 	if boot {
@@ -84,8 +84,8 @@ func encode(p Punch) ([]byte, error) {
 		b = appendString(b, p.BootID)
 		b = binary.AppendUvarint(b, uint64(p.SinceBoot.Milliseconds()))
 	}
-	if p.State == StateSynced {
-		b = binary.AppendVarint(b, p.SyncedAt.UnixMilli())
+	if p.State == StateAcked {
+		b = binary.AppendVarint(b, p.AckedAt.UnixMilli())
 	}
 	return b, nil
 }
@@ -163,7 +163,7 @@ func decode(b []byte) (Punch, error) {
 	if !p.Kind.Valid() {
 		return Punch{}, fmt.Errorf("%w: kind %d", errRecord, p.Kind)
 	}
-	p.ClockSynced = flags&flagClockSync != 0
+	p.ClockSet = flags&flagClockSet != 0
 	p.Corrected = flags&flagCorrected != 0
 	p.State = StatePending
 	r := &reader{b: b[2:]}
@@ -190,9 +190,9 @@ func decode(b []byte) (Punch, error) {
 		}
 		p.SinceBoot = time.Duration(ms) * time.Millisecond
 	}
-	if flags&flagSynced != 0 {
-		p.State = StateSynced
-		p.SyncedAt = millis(r, "synced at")
+	if flags&flagAcked != 0 {
+		p.State = StateAcked
+		p.AckedAt = millis(r, "acked at")
 	}
 	if r.err == nil && len(r.b) != 0 {
 		r.fail(fmt.Sprintf("%d trailing bytes", len(r.b)))

@@ -95,8 +95,9 @@ type (
 	// RecordFailed answers Record: nothing was stored (Full: the journal
 	// is at capacity).
 	RecordFailed struct{ Full bool }
-	// SetDisabled: the administrator disabled (or enabled) the clock.
-	SetDisabled struct{ On bool }
+	// Disabled: the administrator disabled the clock. Nothing enables it
+	// again: a disabled clock is only ever set up again (OnboardAgain).
+	Disabled struct{}
 )
 
 func (KeyPressed) event()   {}
@@ -105,7 +106,7 @@ func (Tick) event()         {}
 func (Identified) event()   {}
 func (Recorded) event()     {}
 func (RecordFailed) event() {}
-func (SetDisabled) event()  {}
+func (Disabled) event()     {}
 
 // Effect is what Next asks the runner to do; lookups and records answer
 // with an event.
@@ -164,14 +165,8 @@ func Next(s Session, ev Event, f Facts) (Session, []Effect) {
 func idle() Session { return Session{state: StateIdle} }
 
 func transition(s Session, ev Event, f Facts) (Session, []Effect) {
-	if d, ok := ev.(SetDisabled); ok {
-		if d.On {
-			return Session{state: StateDisabled}, []Effect{LEDsOff{}}
-		}
-		if s.state == StateDisabled {
-			return idle(), nil
-		}
-		return s, nil
+	if _, ok := ev.(Disabled); ok {
+		return Session{state: StateDisabled}, []Effect{LEDsOff{}}
 	}
 	if s.state == StateDisabled {
 		return whileDisabled(s, ev, f)

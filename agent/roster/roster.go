@@ -2,7 +2,7 @@
 // badges, PIN (as a salted hash), departments and active flag, under a
 // roster version. A roster is immutable once built; a new one (from the
 // roster file today, from the cloud later) replaces the whole of it in one
-// transaction (Book.Replace), so a punch never sees half of each.
+// transaction (Keeper.Replace), so a punch never sees half of each.
 package roster
 
 import (

@@ -114,7 +114,7 @@ func hexs(b []byte) string {
 	return s.String()
 }
 
-func TestBookImportPersistsAndRefusesOlder(t *testing.T) {
+func TestKeeperImportPersistsAndRefusesOlder(t *testing.T) {
 	dir := t.TempDir()
 	st, err := store.Open(dir, store.Options{})
 	if err != nil {
@@ -125,7 +125,7 @@ func TestBookImportPersistsAndRefusesOlder(t *testing.T) {
 		t.Fatal(err)
 	}
 	if b.Current().Len() != 0 {
-		t.Fatal("new book not empty")
+		t.Fatal("new keeper not empty")
 	}
 	res, err := b.ImportFile("testdata/good.json")
 	if err != nil || res.Unchanged || res.Employees != 4 {

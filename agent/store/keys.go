@@ -16,7 +16,7 @@ package store
 //	  disabled                  JSON: the administrator disabled the clock ("disabling" while the last
 //	                            transmission goes, then "disabled"); absent when the clock is enabled
 //	punches_pending/            seq -> record (journal encoding) not yet acknowledged by the cloud
-//	punches_synced/             seq -> record acknowledged by the cloud, kept for the technician
+//	punches_synced/             seq -> record acked (acknowledged) by the cloud, kept for the technician
 //	unset_clock/                seq -> boot ID (16 bytes) of punches taken before the clock was set
 //	last_punch/                 subject -> last punch of that subject (journal's "last" encoding);
 //	                            subject is "e:" + employee ID, or "b:" + raw badge number
@@ -29,9 +29,11 @@ package store
 //	                            a command delivered again (retained, resent) is answered, not re-applied;
 //	                            kept a week (added after schema 1: created when missing)
 var (
-	BucketMeta            = []byte("meta")
-	BucketPunchesPending  = []byte("punches_pending")
-	BucketPunchesSynced   = []byte("punches_synced")
+	BucketMeta           = []byte("meta")
+	BucketPunchesPending = []byte("punches_pending")
+	// The acked punches' bucket keeps the name it had when "synced" also
+	// meant "acked": files already on clocks must open unchanged.
+	BucketPunchesAcked    = []byte("punches_synced")
 	BucketUnsetClock      = []byte("unset_clock")
 	BucketLastPunch       = []byte("last_punch")
 	BucketRoster          = []byte("roster")
@@ -71,7 +73,7 @@ const SchemaVersion = 1
 
 // buckets are created in every new file.
 var buckets = [][]byte{
-	BucketMeta, BucketPunchesPending, BucketPunchesSynced, BucketUnsetClock,
+	BucketMeta, BucketPunchesPending, BucketPunchesAcked, BucketUnsetClock,
 	BucketLastPunch, BucketRoster, BucketRosterEmployees,
 }
 

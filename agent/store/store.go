@@ -16,6 +16,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime/debug"
+	"sync/atomic"
 	"time"
 
 	bolt "go.etcd.io/bbolt"
@@ -59,12 +60,25 @@ type Options struct {
 type Store struct {
 	db  *bolt.DB
 	log *slog.Logger
+	// recovered mirrors the Notice in the file, for the idle screen that
+	// asks at every redraw.
+	recovered atomic.Bool
 }
 
 // Open opens (or creates) STATE_DIR/state.db. A damaged file is moved aside
 // and replaced by a fresh one carrying a Notice; Open fails only when the
 // file cannot be used at all (locked, permissions, a full or read-only disk).
 func Open(dir string, o Options) (*Store, error) {
+	s, err := open(dir, o)
+	if err != nil {
+		return nil, err
+	}
+	_, ok := s.Notice()
+	s.recovered.Store(ok)
+	return s, nil
+}
+
+func open(dir string, o Options) (*Store, error) {
 	if o.Logger == nil {
 		o.Logger = slog.New(slog.DiscardHandler)
 	}
@@ -292,9 +306,17 @@ func (s *Store) Notice() (Notice, bool) {
 	return n, ok
 }
 
+// Recovered reports whether the file carries a recovery Notice, without
+// reading the file.
+func (s *Store) Recovered() bool { return s.recovered.Load() }
+
 // ClearNotice removes the recovery notice (service has seen it).
 func (s *Store) ClearNotice() error {
-	return s.db.Update(func(tx *bolt.Tx) error { return tx.Bucket(BucketMeta).Delete(KeyRecovered) })
+	err := s.db.Update(func(tx *bolt.Tx) error { return tx.Bucket(BucketMeta).Delete(KeyRecovered) })
+	if err == nil {
+		s.recovered.Store(false)
+	}
+	return err
 }
 
 // Check walks every page of the file (bbolt's consistency check). It reads
@@ -336,7 +358,7 @@ func Uint(b []byte) (uint64, bool) {
 	return binary.BigEndian.Uint64(b), true
 }
 
-// Disabled returns the disable record (JSON agent/disable owns), or nil when
+// Disabled returns the disable record (JSON the agent owns, agent/disable.go), or nil when
 // the clock is not disabled.
 func (s *Store) Disabled() []byte {
 	var v []byte

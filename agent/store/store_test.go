@@ -141,8 +141,8 @@ func TestDamagedFilesAreSetAside(t *testing.T) {
 				t.Fatal(err)
 			}
 			defer s2.Close()
-			if _, ok := s2.Notice(); !ok {
-				t.Error("notice lost on restart")
+			if _, ok := s2.Notice(); !ok || !s2.Recovered() {
+				t.Errorf("notice lost on restart (Recovered %v)", s2.Recovered())
 			}
 			ents, _ := os.ReadDir(dir)
 			if len(ents) != 2 {
@@ -151,8 +151,8 @@ func TestDamagedFilesAreSetAside(t *testing.T) {
 			if err := s2.ClearNotice(); err != nil {
 				t.Fatal(err)
 			}
-			if _, ok := s2.Notice(); ok {
-				t.Error("notice survived ClearNotice")
+			if _, ok := s2.Notice(); ok || s2.Recovered() {
+				t.Errorf("notice survived ClearNotice (Recovered %v)", s2.Recovered())
 			}
 		})
 	}
@@ -230,4 +230,12 @@ func TestAddedBucketsOnOldFile(t *testing.T) {
 		}
 		return nil
 	})
+}
+
+// Bucket names are the file's layout: acked punches stay in punches_synced,
+// the name from before "synced" meant only "acked", so files on clocks open.
+func TestAckedBucketKeepsItsName(t *testing.T) {
+	if got := string(BucketPunchesAcked); got != "punches_synced" {
+		t.Fatalf("BucketPunchesAcked = %q", got)
+	}
 }

@@ -33,14 +33,14 @@ type DeviceRow struct {
 	ActivatedAt   time.Time `json:"activated_at"`
 	// Status is approved, disabling (waiting for the last transmission) or
 	// disabled.
-	Status      string `json:"status"`
-	Online      bool   `json:"online"`
-	Pending     int    `json:"pending"`              // punches waiting on the clock at its check-in
-	OldestAge   int64  `json:"oldest_pending_age_s"` // seconds
-	ClockSynced bool   `json:"clock_synced"`
-	Interface   string `json:"interface,omitempty"`
-	Punches     uint64 `json:"punches"`  // stored from this clock
-	HighSeq     uint64 `json:"high_seq"` // highest punch sequence number stored
+	Status    string `json:"status"`
+	Online    bool   `json:"online"`
+	Pending   int    `json:"pending"`              // punches waiting on the clock at its check-in
+	OldestAge int64  `json:"oldest_pending_age_s"` // seconds
+	NTPSynced bool   `json:"ntp_synced"`
+	Interface string `json:"interface,omitempty"`
+	Punches   uint64 `json:"punches"`  // stored from this clock
+	HighSeq   uint64 `json:"high_seq"` // highest punch sequence number stored
 	// RosterVersion is the roster version the clock confirmed (0: none yet).
 	RosterVersion uint64 `json:"roster_version"`
 	// Disabled devices only:
@@ -59,7 +59,7 @@ func Row(d store.Device) DeviceRow {
 	row := DeviceRow{Kind: "clock", Nickname: d.Nickname, LastUsedBy: d.LastUsedBy, Type: d.Model, Version: d.Firmware,
 		ID: d.ID, LastCheckedIn: d.LastCheckedIn, Serial: d.Serial, ActivatedAt: d.ActivatedAt,
 		Status: d.Status.String(), Online: d.Online, Pending: d.Pending, OldestAge: d.OldestAge,
-		ClockSynced: d.ClockSynced, Interface: d.Interface, Punches: d.Punches, HighSeq: d.HighSeq,
+		NTPSynced: d.NTPSynced, Interface: d.Interface, Punches: d.Punches, HighSeq: d.HighSeq,
 		RosterVersion: d.RosterVersion}
 	if d.Status.Disabled() {
 		row.DisabledDate, row.DisabledBy = d.DisabledAt, d.DisabledBy

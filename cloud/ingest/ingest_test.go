@@ -68,7 +68,7 @@ func punches(from, n int, emp string) []wire.Punch {
 	var ps []wire.Punch
 	for i := from; i < from+n; i++ {
 		ps = append(ps, wire.Punch{ID: fmt.Sprintf("00aa%012x", i), Seq: uint64(i), Employee: emp, Kind: wire.KindIn,
-			Time: t0.Add(time.Duration(i) * time.Minute), TZ: "America/Chicago", TZOffset: -21600, Synced: true})
+			Time: t0.Add(time.Duration(i) * time.Minute), TZ: "America/Chicago", TZOffset: -21600, ClockSet: true})
 	}
 	return ps
 }

@@ -217,10 +217,10 @@ var errFake = &registry.InputError{Msg: "broker down"}
 func TestStatusUpdatesTheRegistry(t *testing.T) {
 	f := setup(t)
 	f.status("d1", wire.Status{Online: true, Model: "BN6500", Firmware: "1.4.0", LastUsedBy: "E100", Pending: 3,
-		OldestAge: 120, ClockSynced: true, Interface: "eth0", Nickname: "Front door"})
+		OldestAge: 120, NTPSynced: true, Interface: "eth0", Nickname: "Front door"})
 	d := f.dev(t, "d1")
 	if !d.Online || d.Firmware != "1.4.0" || d.LastUsedBy != "E100" || d.Pending != 3 || d.OldestAge != 120 ||
-		!d.ClockSynced || d.Interface != "eth0" || !d.LastCheckedIn.Equal(t0) {
+		!d.NTPSynced || d.Interface != "eth0" || !d.LastCheckedIn.Equal(t0) {
 		t.Fatalf("after check-in: %+v", d)
 	}
 	f.clk.Advance(time.Minute)

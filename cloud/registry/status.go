@@ -49,7 +49,7 @@ func (r *Registry) handleStatus(topic string, payload []byte) {
 		}
 		before, after = d, d
 		after.Online, after.StatusAt = s.Online, now
-		after.Pending, after.OldestAge, after.ClockSynced = s.Pending, s.OldestAge, s.ClockSynced
+		after.Pending, after.OldestAge, after.NTPSynced = s.Pending, s.OldestAge, s.NTPSynced
 		if s.Online {
 			after.LastCheckedIn = now
 		}
@@ -121,7 +121,7 @@ func (r *Registry) handleStatus(topic string, payload []byte) {
 	}
 	if before.Online != after.Online || !seen {
 		r.Log.Info(fmt.Sprintf("device %s -> %s (check-in)", onlineName(before.Online), onlineName(after.Online)),
-			"device", id, "pending", s.Pending, "oldest_pending_age_s", s.OldestAge, "clock_synced", s.ClockSynced,
+			"device", id, "pending", s.Pending, "oldest_pending_age_s", s.OldestAge, "ntp_synced", s.NTPSynced,
 			"interface", s.Interface, "firmware", s.Firmware)
 	}
 	r.send(ctx, id, send)

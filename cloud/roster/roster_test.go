@@ -75,7 +75,7 @@ func payload(t *testing.T, st store.Store, base uint64, full bool) wire.Roster {
 // a full roster becomes the roster; a delta needs the clock's roster to be
 // exactly its base version with the same salt, replaces or adds the listed
 // employees and drops the removed IDs; then agent/roster.New checks it all
-// and Book.Replace stores it.
+// and Keeper.Replace stores it.
 func applyLikeClock(cur *agentroster.Roster, r wire.Roster) (*agentroster.Roster, error) {
 	conv := func(e wire.RosterEmployee) agentroster.Employee {
 		return agentroster.Employee{ID: e.ID, Name: e.Name, Badges: e.Badges, PINHash: e.PINHash, Departments: e.Departments, Active: e.Active}

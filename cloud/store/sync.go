@@ -1,6 +1,7 @@
 package store
 
 import (
+	"encoding/json"
 	"time"
 
 	"timeclock/wire"
@@ -15,6 +16,26 @@ type Punch struct {
 	ReceivedAt time.Time `json:"received_at"`
 	// Final says it came in the clock's last transmission before disable.
 	Final bool `json:"final,omitempty"`
+}
+
+// UnmarshalJSON decodes the record's own fields beside the punch's. Without
+// it, wire.Punch's UnmarshalJSON (which reads punches stored before
+// "synced" became "clock_set") is promoted and the record's fields are lost.
+func (p *Punch) UnmarshalJSON(b []byte) error {
+	var own struct {
+		DeviceID   string    `json:"device_id"`
+		CompanyID  string    `json:"company_id"`
+		ReceivedAt time.Time `json:"received_at"`
+		Final      bool      `json:"final"`
+	}
+	if err := json.Unmarshal(b, &own); err != nil {
+		return err
+	}
+	if err := json.Unmarshal(b, &p.Punch); err != nil {
+		return err
+	}
+	p.DeviceID, p.CompanyID, p.ReceivedAt, p.Final = own.DeviceID, own.CompanyID, own.ReceivedAt, own.Final
+	return nil
 }
 
 // Command is a command on its way to a clock: kept until the clock answers

@@ -138,9 +138,11 @@ type Device struct {
 	StatusAt  time.Time `json:"status_at,omitzero"` // when the last status (online or not) came
 	Pending   int       `json:"pending,omitempty"`  // punches waiting on the clock
 	OldestAge int64     `json:"oldest_pending_age_s,omitempty"`
-	// ClockSynced says the clock's time was set at the check-in.
-	ClockSynced bool   `json:"clock_synced,omitempty"`
-	Interface   string `json:"interface,omitempty"` // network interface in use
+	// NTPSynced says the clock's kernel had its time NTP-synchronised at
+	// the check-in. Stored records keep the key clock_synced, its name
+	// before the rename, so existing databases read unchanged.
+	NTPSynced bool   `json:"clock_synced,omitempty"`
+	Interface string `json:"interface,omitempty"` // network interface in use
 
 	// Punches stored from this device.
 	HighSeq     uint64    `json:"high_seq,omitempty"` // highest sequence number stored

@@ -201,7 +201,7 @@ func (d *Device) Punch(n int, employee string) []wire.Punch {
 	for i := range out {
 		d.seq++
 		p := wire.Punch{ID: fmt.Sprintf("%s%016x", d.nonce, d.seq), Seq: d.seq, Employee: employee, Kind: wire.KindIn,
-			Time: time.Now().UTC().Truncate(time.Millisecond), TZ: "America/Chicago", TZOffset: -6 * 3600, Synced: true}
+			Time: time.Now().UTC().Truncate(time.Millisecond), TZ: "America/Chicago", TZOffset: -6 * 3600, ClockSet: true}
 		d.pending[p.ID] = p
 		out[i] = p
 	}
@@ -370,7 +370,7 @@ func (d *Device) Status(s wire.Status) error {
 }
 
 func (d *Device) publishStatus(c paho.Client, online bool) {
-	b, _ := json.Marshal(wire.Status{DeviceID: d.ID, Online: online, Model: "sim", Firmware: "test", ClockSynced: true, Interface: "eth0", Time: time.Now().UTC()})
+	b, _ := json.Marshal(wire.Status{DeviceID: d.ID, Online: online, Model: "sim", Firmware: "test", NTPSynced: true, Interface: "eth0", Time: time.Now().UTC()})
 	c.Publish(wire.Topic(d.ID, wire.TopicStatus), 1, true, b)
 }
 

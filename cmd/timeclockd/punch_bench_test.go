@@ -103,7 +103,7 @@ func fillJournal(b testing.TB, dir string, n int) {
 			batch[i] = journal.Punch{
 				Employee: fmt.Sprintf("E%04d", e), Name: fmt.Sprintf("Employee Number %d", e),
 				Kind: journal.Kind(1 + (done+i)%2), Department: depts[e%4],
-				Time: t0.Add(time.Duration(done+i) * 7 * time.Second), TZ: "America/New_York", TZOffset: -5 * 3600, ClockSynced: true,
+				Time: t0.Add(time.Duration(done+i) * 7 * time.Second), TZ: "America/New_York", TZOffset: -5 * 3600, ClockSet: true,
 			}
 		}
 		if _, err := j.AppendBatch(batch); err != nil {

@@ -38,7 +38,7 @@ func writeConfig(t testing.TB, dir string, cfg map[string]any) string {
 }
 
 // readJournal opens a stopped clock's state and returns every punch,
-// pending then synced, in sequence order.
+// pending then acked, in sequence order.
 func readJournal(t testing.TB, dir string) []journal.Punch {
 	t.Helper()
 	st, err := store.Open(dir, store.Options{})

@@ -16,7 +16,6 @@ import (
 
 	"timeclock/agent"
 	"timeclock/agent/console"
-	"timeclock/agent/factoryreset"
 	"timeclock/agent/logring"
 	"timeclock/board"
 	"timeclock/hal/sim"
@@ -117,7 +116,7 @@ func runClock(ctx context.Context, fl *flags) error {
 	}
 	term := terminalUse(fc, model)
 	logPath := term.logPath(fl.logFile, fc.StateDir)
-	erased, err := factoryreset.Finish(fc.StateDir, logPath, fl.config, fc.RosterFile, fc.CloudCA, fc.BoardFile)
+	erased, err := agent.FinishFactoryReset(fc.StateDir, logPath, fl.config, fc.RosterFile, fc.CloudCA, fc.BoardFile)
 	if err != nil {
 		return err
 	}

@@ -13,7 +13,7 @@ import (
 
 func allDevicesAndNewFields(t *testing.T, s store.Store) {
 	d := store.Device{ID: "b1", CompanyID: "9", Serial: "S1", Status: store.DeviceDisabling,
-		DisableCmd: "c1", Online: true, StatusAt: t0, Pending: 3, OldestAge: 60, ClockSynced: true,
+		DisableCmd: "c1", Online: true, StatusAt: t0, Pending: 3, OldestAge: 60, NTPSynced: true,
 		Interface: "eth0", HighSeq: 7, Punches: 7, RosterVersion: 2, RevokedSerials: []string{"0a"}}
 	update(t, s, func(tx store.Tx) error {
 		if err := tx.PutDevice(d); err != nil {

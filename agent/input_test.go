@@ -1,4 +1,4 @@
-package input
+package agent
 
 import (
 	"context"
@@ -48,12 +48,12 @@ func (s *script) ReadBadge(ctx context.Context) (hal.BadgeEvent, error) {
 	}
 }
 
-// keys is a keypad that blocks until halted.
-type keys struct{ halted chan struct{} }
+// scriptKeys is a keypad that blocks until halted.
+type scriptKeys struct{ halted chan struct{} }
 
-func (k keys) String() string { return "keys" }
-func (k keys) Halt() error    { close(k.halted); return nil }
-func (k keys) ReadKey(ctx context.Context) (hal.KeyEvent, error) {
+func (k scriptKeys) String() string { return "scriptKeys" }
+func (k scriptKeys) Halt() error    { close(k.halted); return nil }
+func (k scriptKeys) ReadKey(ctx context.Context) (hal.KeyEvent, error) {
 	select {
 	case <-ctx.Done():
 		return hal.KeyEvent{}, ctx.Err()
@@ -70,9 +70,9 @@ func TestReadersRetryAndStopWhenHalted(t *testing.T) {
 	bad := errors.Join(errors.New("parity"), hal.ErrBadFrame)
 	r := &script{errs: []error{bad, errors.New("unplugged"), errors.New("unplugged")},
 		ev: hal.BadgeEvent{Number: "10002"}, halted: make(chan struct{})}
-	kp := keys{halted: make(chan struct{})}
+	kp := scriptKeys{halted: make(chan struct{})}
 	var wg sync.WaitGroup
-	in := Start(context.Background(), &wg, kp, []hal.BadgeReader{r}, clk, slog.New(slog.NewTextHandler(logs, nil)))
+	in := startInput(context.Background(), &wg, kp, []hal.BadgeReader{r}, clk, slog.New(slog.NewTextHandler(logs, nil)))
 
 	await.True(t, 5*time.Second, func() bool { return clk.Timers() == 1 }, "no retry pause after the first error; log:\n%s", logs)
 	clk.Advance(99 * time.Millisecond)

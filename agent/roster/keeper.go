@@ -17,18 +17,18 @@ import (
 	"timeclock/wire"
 )
 
-// Book is the roster kept in the state file, and the current one in memory
+// Keeper keeps the roster in the state file, and the current one in memory
 // for lookups that never touch the disk.
-type Book struct {
+type Keeper struct {
 	db  *bolt.DB
 	cur atomic.Pointer[Roster]
 }
 
 // Open loads the stored roster (an empty one with a fresh salt if none).
-func Open(st *store.Store) (*Book, error) {
-	b := &Book{db: st.DB()}
+func Open(st *store.Store) (*Keeper, error) {
+	k := &Keeper{db: st.DB()}
 	var r *Roster
-	err := b.db.View(func(tx *bolt.Tx) error {
+	err := k.db.View(func(tx *bolt.Tx) error {
 		hdr := tx.Bucket(store.BucketRoster)
 		ver, _ := store.Uint(hdr.Get(store.KeyRosterVersion))
 		salt := bytes.Clone(hdr.Get(store.KeyRosterSalt))
@@ -54,18 +54,18 @@ func Open(st *store.Store) (*Book, error) {
 	if err != nil {
 		return nil, fmt.Errorf("roster: load: %w", err)
 	}
-	b.cur.Store(r)
-	return b, nil
+	k.cur.Store(r)
+	return k, nil
 }
 
 // Current is the roster in force. It is immutable; hold it for a lookup.
-func (b *Book) Current() *Roster { return b.cur.Load() }
+func (k *Keeper) Current() *Roster { return k.cur.Load() }
 
 // Replace stores r in place of the whole roster, in one transaction, and
 // makes it current. source is the hash of the file it came from (nil for
 // none), so an unchanged file is not imported again.
-func (b *Book) Replace(r *Roster, source []byte) error {
-	err := b.db.Update(func(tx *bolt.Tx) error {
+func (k *Keeper) Replace(r *Roster, source []byte) error {
+	err := k.db.Update(func(tx *bolt.Tx) error {
 		if err := tx.DeleteBucket(store.BucketRosterEmployees); err != nil {
 			return err
 		}
@@ -97,7 +97,7 @@ func (b *Book) Replace(r *Roster, source []byte) error {
 	if err != nil {
 		return fmt.Errorf("roster: replace: %w", err)
 	}
-	b.cur.Store(r)
+	k.cur.Store(r)
 	return nil
 }
 
@@ -114,18 +114,18 @@ type ImportResult struct {
 // ImportFile replaces the roster with a roster file. A bad file is rejected
 // whole (a *FileError naming line and field) and the stored roster stays; so
 // does a file older than the stored roster (ErrOlder).
-func (b *Book) ImportFile(path string) (ImportResult, error) {
+func (k *Keeper) ImportFile(path string) (ImportResult, error) {
 	data, err := os.ReadFile(path)
 	if err != nil {
 		return ImportResult{}, fmt.Errorf("roster file: %w", err)
 	}
 	sum := sha256.Sum256(data)
 	var stored []byte
-	b.db.View(func(tx *bolt.Tx) error {
+	k.db.View(func(tx *bolt.Tx) error {
 		stored = bytes.Clone(tx.Bucket(store.BucketRoster).Get(store.KeyRosterSource))
 		return nil
 	})
-	cur := b.Current()
+	cur := k.Current()
 	if bytes.Equal(stored, sum[:]) {
 		return ImportResult{Unchanged: true, Version: cur.version, Employees: cur.Len()}, nil
 	}
@@ -136,7 +136,7 @@ func (b *Book) ImportFile(path string) (ImportResult, error) {
 	if r.version < cur.version {
 		return ImportResult{}, fmt.Errorf("%s: version %d: %w (version %d)", path, r.version, ErrOlder, cur.version)
 	}
-	if err := b.Replace(r, sum[:]); err != nil {
+	if err := k.Replace(r, sum[:]); err != nil {
 		return ImportResult{}, err
 	}
 	return ImportResult{Version: r.version, Employees: r.Len()}, nil

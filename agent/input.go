@@ -1,8 +1,9 @@
-// Package input reads the clock's keypad and badge readers, one goroutine
-// per device, into the channels the agent's modes select on. A device that
-// fails is logged and retried with a growing pause, so one bad device never
-// stops the clock.
-package input
+package agent
+
+// This file reads the clock's keypad and badge readers, one goroutine per
+// device, into the channels the agent's modes select on. A device that fails
+// is logged and retried with a growing pause, so one bad device never stops
+// the clock.
 
 import (
 	"context"
@@ -15,16 +16,16 @@ import (
 	"timeclock/hal"
 )
 
-// Events are the devices' events. The channels are unbuffered: a reader
+// inputEvents are the devices' events. The channels are unbuffered: a reader
 // waits until its event is taken (or the context ends).
-type Events struct {
+type inputEvents struct {
 	Keys   <-chan hal.KeyEvent
 	Badges <-chan hal.BadgeEvent
 }
 
-// Start starts one reader goroutine per device; they stop with ctx or when
+// startInput starts one reader goroutine per device; they stop with ctx or when
 // their device is halted, and wg waits for them. clk times the retries.
-func Start(ctx context.Context, wg *sync.WaitGroup, keypad hal.Keypad, badges []hal.BadgeReader, clk clock.Clock, log *slog.Logger) Events {
+func startInput(ctx context.Context, wg *sync.WaitGroup, keypad hal.Keypad, badges []hal.BadgeReader, clk clock.Clock, log *slog.Logger) inputEvents {
 	keys := make(chan hal.KeyEvent)
 	reads := make(chan hal.BadgeEvent)
 	wg.Add(1)
@@ -57,7 +58,7 @@ func Start(ctx context.Context, wg *sync.WaitGroup, keypad hal.Keypad, badges []
 			})
 		}()
 	}
-	return Events{Keys: keys, Badges: reads}
+	return inputEvents{Keys: keys, Badges: reads}
 }
 
 // readLoop calls read until ctx is done or the device is halted. Other

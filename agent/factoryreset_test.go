@@ -1,4 +1,4 @@
-package factoryreset
+package agent
 
 import (
 	"os"
@@ -14,13 +14,13 @@ func TestFactoryResetErasesAtStart(t *testing.T) {
 		os.MkdirAll(filepath.Dir(filepath.Join(dir, f)), 0o700)
 		os.WriteFile(filepath.Join(dir, f), []byte("x"), 0o600)
 	}
-	if done, err := Finish(dir); done || err != nil {
+	if done, err := FinishFactoryReset(dir); done || err != nil {
 		t.Fatalf("erased without a request: %v %v", done, err)
 	}
-	if err := Request(dir, time.Now()); err != nil {
+	if err := requestFactoryReset(dir, time.Now()); err != nil {
 		t.Fatal(err)
 	}
-	done, err := Finish(dir, filepath.Join(dir, "timeclockd.log"), filepath.Join(dir, "conf", "clock.json"), "/etc/elsewhere.json", "")
+	done, err := FinishFactoryReset(dir, filepath.Join(dir, "timeclockd.log"), filepath.Join(dir, "conf", "clock.json"), "/etc/elsewhere.json", "")
 	if !done || err != nil {
 		t.Fatalf("Finish = %v, %v", done, err)
 	}
@@ -32,7 +32,7 @@ func TestFactoryResetErasesAtStart(t *testing.T) {
 	if strings.Join(left, ",") != "conf,timeclockd.log" {
 		t.Fatalf("left after the reset: %v", left)
 	}
-	if done, _ := Finish(dir); done {
+	if done, _ := FinishFactoryReset(dir); done {
 		t.Fatal("erased twice for one request")
 	}
 }

@@ -9,18 +9,18 @@ import (
 	"timeclock/agent/store"
 )
 
-// MarkSynced moves the punches the cloud acknowledged from pending to
-// synced, durably, and returns how many moved. IDs that are not pending
-// (already synced, compacted, or of another state file) are ignored, so a
+// MarkAcked moves the punches the cloud acknowledged from pending to
+// acked, durably, and returns how many moved. IDs that are not pending
+// (already acked, compacted, or of another state file) are ignored, so a
 // repeated acknowledgement is harmless.
-func (j *Journal) MarkSynced(ids []ID, at time.Time) (int, error) {
+func (j *Journal) MarkAcked(ids []ID, at time.Time) (int, error) {
 	moved := 0
 	var pend uint64
 	err := j.db.Update(func(tx *bolt.Tx) error {
 		moved = 0
 		meta := tx.Bucket(store.BucketMeta)
 		pb := tx.Bucket(store.BucketPunchesPending)
-		sb := tx.Bucket(store.BucketPunchesSynced)
+		sb := tx.Bucket(store.BucketPunchesAcked)
 		sb.FillPercent = 1 // acknowledgements come mostly in sequence order
 		pend, _ = store.Uint(meta.Get(store.KeyPending))
 		for _, id := range ids {
@@ -36,7 +36,7 @@ func (j *Journal) MarkSynced(ids []ID, at time.Time) (int, error) {
 			if err != nil {
 				return fmt.Errorf("journal: punch %d: %w", id.Seq(), err)
 			}
-			p.State, p.SyncedAt = StateSynced, at.UTC()
+			p.State, p.AckedAt = StateAcked, at.UTC()
 			rec, err := encode(p)
 			if err != nil {
 				return err
@@ -53,16 +53,16 @@ func (j *Journal) MarkSynced(ids []ID, at time.Time) (int, error) {
 		return meta.Put(store.KeyPending, store.PutUint(pend))
 	})
 	if err != nil {
-		return 0, fmt.Errorf("journal: mark synced: %w", err)
+		return 0, fmt.Errorf("journal: mark acked: %w", err)
 	}
 	j.pending.Store(int64(pend))
 	return moved, nil
 }
 
-// MarkSyncedThrough marks every pending punch with Seq <= seq as synced
+// MarkAckedThrough marks every pending punch with Seq <= seq as acked
 // (an acknowledgement of "everything up to seq stored") and returns how many
 // moved.
-func (j *Journal) MarkSyncedThrough(seq uint64, at time.Time) (int, error) {
+func (j *Journal) MarkAckedThrough(seq uint64, at time.Time) (int, error) {
 	var ids []ID
 	err := j.db.View(func(tx *bolt.Tx) error {
 		c := tx.Bucket(store.BucketPunchesPending).Cursor()
@@ -76,15 +76,15 @@ func (j *Journal) MarkSyncedThrough(seq uint64, at time.Time) (int, error) {
 		return nil
 	})
 	if err != nil {
-		return 0, fmt.Errorf("journal: mark synced: %w", err)
+		return 0, fmt.Errorf("journal: mark acked: %w", err)
 	}
-	return j.MarkSynced(ids, at)
+	return j.MarkAcked(ids, at)
 }
 
 // compactChunk bounds one compaction transaction so appends never wait long.
 const compactChunk = 2000
 
-// Compact deletes synced punches acknowledged longer than the retention ago
+// Compact deletes acked punches acknowledged longer than the retention ago
 // and returns how many went. Pending punches are never touched.
 func (j *Journal) Compact(now time.Time) (int, error) {
 	cutoff := now.Add(-j.opts.Retention)
@@ -110,7 +110,7 @@ func (j *Journal) Compact(now time.Time) (int, error) {
 func (j *Journal) compactChunk(cutoff time.Time, from []byte) (deleted int, next []byte, err error) {
 	err = j.db.Update(func(tx *bolt.Tx) error {
 		deleted, next = 0, nil
-		c := tx.Bucket(store.BucketPunchesSynced).Cursor()
+		c := tx.Bucket(store.BucketPunchesAcked).Cursor()
 		k, v := c.First()
 		if from != nil {
 			k, v = c.Seek(from)
@@ -123,8 +123,8 @@ func (j *Journal) compactChunk(cutoff time.Time, from []byte) (deleted int, next
 			}
 			p, err := decode(v)
 			// A record that no longer decodes is of no use to anyone; old
-			// synced records are the one thing we may drop.
-			if err != nil || p.SyncedAt.Before(cutoff) {
+			// acked records are the one thing we may drop.
+			if err != nil || p.AckedAt.Before(cutoff) {
 				if err := c.Delete(); err != nil {
 					return err
 				}

@@ -1,8 +1,4 @@
-// Package factoryreset erases the clock's state directory in two steps: the
-// console's factory-reset leaves a marker and reboots (Request), and the
-// next start erases the state before anything opens it (Finish). Erasing at
-// start means no store is ever erased under an open file.
-package factoryreset
+package agent
 
 import (
 	"fmt"
@@ -12,12 +8,19 @@ import (
 	"time"
 )
 
-// Marker, in the state directory, asks the next start to erase the state.
-const Marker = "factory-reset-requested"
+// A factory reset erases the clock's state directory in two steps: the
+// console's factory-reset leaves a marker and reboots
+// (requestFactoryReset), and the next start erases the state before
+// anything opens it (FinishFactoryReset, which cmd/timeclockd calls first
+// thing). Erasing at start means no store is ever erased under an open file.
 
-// Request writes the marker into the state directory dir, durably.
-func Request(dir string, now time.Time) error {
-	path := filepath.Join(dir, Marker)
+// factoryResetMarker, in the state directory, asks the next start to erase
+// the state.
+const factoryResetMarker = "factory-reset-requested"
+
+// requestFactoryReset writes the marker into the state directory dir, durably.
+func requestFactoryReset(dir string, now time.Time) error {
+	path := filepath.Join(dir, factoryResetMarker)
 	f, err := os.OpenFile(path, os.O_CREATE|os.O_WRONLY|os.O_TRUNC, 0o600)
 	if err != nil {
 		return fmt.Errorf("factory reset: %w", err)
@@ -30,7 +33,7 @@ func Request(dir string, now time.Time) error {
 		err = cerr
 	}
 	if err == nil {
-		err = syncDir(dir)
+		err = syncStateDir(dir)
 	}
 	if err != nil {
 		os.Remove(path)
@@ -39,16 +42,17 @@ func Request(dir string, now time.Time) error {
 	return nil
 }
 
-// Finish erases the state directory dir if a factory reset was requested,
+// FinishFactoryReset erases the state directory dir if the console's
+// factory-reset asked for it,
 // keeping the paths in keep that lie inside it (the log file, a config file
 // kept there). The marker goes last, so a crash half-way
 // erases again at the next start. It reports whether it erased.
-func Finish(dir string, keep ...string) (bool, error) {
-	marker := filepath.Join(dir, Marker)
+func FinishFactoryReset(dir string, keep ...string) (bool, error) {
+	marker := filepath.Join(dir, factoryResetMarker)
 	if _, err := os.Stat(marker); os.IsNotExist(err) {
 		return false, nil
 	}
-	kept := map[string]bool{Marker: true}
+	kept := map[string]bool{factoryResetMarker: true}
 	for _, k := range keep {
 		if k == "" {
 			continue
@@ -77,10 +81,10 @@ func Finish(dir string, keep ...string) (bool, error) {
 	if err := os.Remove(marker); err != nil {
 		return false, fmt.Errorf("factory reset: %w", err)
 	}
-	return true, syncDir(dir)
+	return true, syncStateDir(dir)
 }
 
-func syncDir(dir string) error {
+func syncStateDir(dir string) error {
 	d, err := os.Open(dir)
 	if err != nil {
 		return err

@@ -1,9 +1,4 @@
-// Package indicator shows a punch's outcome on the clock's LEDs and buzzer:
-// the green or the red LED at once, and a beep pattern the buzzer sounds
-// off the punch loop, because a real beep takes longer than a screen
-// update. Device errors are logged, never fatal: a clock with a broken
-// buzzer still punches.
-package indicator
+package agent
 
 import (
 	"context"
@@ -12,21 +7,24 @@ import (
 	"timeclock/hal"
 )
 
-// Signaler drives one hal.Indicator.
-type Signaler struct {
+// signaler shows a punch's outcome on the clock's LEDs and buzzer: the
+// green or the red LED at once, and a beep pattern the buzzer sounds off the
+// punch loop, because a real beep takes longer than a screen update. Device
+// errors are logged, never fatal: a clock with a broken buzzer still punches.
+type signaler struct {
 	ind   hal.Indicator
 	log   *slog.Logger
 	beeps chan hal.Pattern // Signal -> Run
 }
 
-// New returns a Signaler for ind; Run must run for the beeps to sound.
-func New(ind hal.Indicator, log *slog.Logger) *Signaler {
-	return &Signaler{ind: ind, log: log, beeps: make(chan hal.Pattern, 4)}
+// newSignaler returns a signaler for ind; Run must run for the beeps to sound.
+func newSignaler(ind hal.Indicator, log *slog.Logger) *signaler {
+	return &signaler{ind: ind, log: log, beeps: make(chan hal.Pattern, 4)}
 }
 
 // Run sounds the patterns Signal queues, one after another, until ctx is
 // done.
-func (s *Signaler) Run(ctx context.Context) {
+func (s *signaler) Run(ctx context.Context) {
 	for {
 		select {
 		case <-ctx.Done():
@@ -41,7 +39,7 @@ func (s *Signaler) Run(ctx context.Context) {
 
 // Signal lights the green LED (ok) or the red one and queues the matching
 // beep. It never blocks.
-func (s *Signaler) Signal(ok bool) {
+func (s *signaler) Signal(ok bool) {
 	s.setLEDs(ok, !ok)
 	p := hal.PatternOK
 	if !ok {
@@ -54,9 +52,9 @@ func (s *Signaler) Signal(ok bool) {
 }
 
 // Off puts both LEDs out.
-func (s *Signaler) Off() { s.setLEDs(false, false) }
+func (s *signaler) Off() { s.setLEDs(false, false) }
 
-func (s *Signaler) setLEDs(green, red bool) {
+func (s *signaler) setLEDs(green, red bool) {
 	for _, l := range []struct {
 		led hal.LED
 		on  bool

@@ -1,4 +1,4 @@
-package indicator
+package agent
 
 import (
 	"context"
@@ -56,7 +56,7 @@ func (f *fakeIndicator) state() (map[hal.LED]bool, []hal.Pattern) {
 
 func TestSignal(t *testing.T) {
 	f := &fakeIndicator{leds: map[hal.LED]bool{}, entered: make(chan struct{}, 1), release: make(chan struct{})}
-	s := New(f, slog.New(slog.DiscardHandler))
+	s := newSignaler(f, slog.New(slog.DiscardHandler))
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
 	go func() { s.Run(ctx); close(done) }()
