@@ -143,7 +143,7 @@ func (a *Agent) resumeDisable() (bool, error) {
 }
 
 // PasscodeHash is the technician passcode's hash kept with the identity
-// (bcrypt, as agent/console/passcode checks it); "" before onboarding.
+// (bcrypt, as the console checks it: agent/console/passcode.go); "" before onboarding.
 func (a *Agent) PasscodeHash() (string, error) {
 	if id := a.Identity(); id != nil {
 		return id.PasscodeHash, nil

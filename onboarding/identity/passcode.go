@@ -8,7 +8,7 @@ import (
 )
 
 // The technician passcode is kept as a bcrypt hash ("$2a$10$..."): the
-// format the serial console checks (agent/console/passcode), salted and
+// format the serial console checks (agent/console/passcode.go), salted and
 // slow, and small in memory where the clock has little.
 var passcodeCost = 10 // about 50 ms on a desktop core, under a second on a Pi Zero; tests lower it
 
