@@ -1,6 +1,7 @@
 package wiegand
 
 import (
+	"errors"
 	"math/rand/v2"
 	"strconv"
 	"sync"
@@ -216,5 +217,60 @@ func TestAnyDeliveryOrder(t *testing.T) {
 		if ev, err := read(t, r.d); err != nil || ev.Facility != 0xBEEF || ev.Number != strconv.Itoa(0x5A5A5) {
 			t.Fatalf("seed %d: read %+v, %v", seed, ev, err)
 		}
+	}
+}
+
+// An edge after lost ones (the kernel's queue overflowed) rejects the frame
+// it belongs to, even when the bits that arrived would decode: a lost bit
+// must never leave a badge behind. The next frame reads again.
+func TestDroppedEdgesRejectTheFrame(t *testing.T) {
+	r := newSourceRig(t, nil)
+	f, _ := Encode(26, 12, 3456)
+	for i, b := range f {
+		e := Edge{Line: int(b), Edge: gpio.FallingEdge, At: time.Duration(i) * 2 * time.Millisecond}
+		if i == 10 {
+			e.Dropped = 1
+		}
+		r.src.push(t, e)
+	}
+	r.src.sync(t)
+	(&rig{d: r.d}).end(t)
+	if ev, err := read(t, r.d); !errors.Is(err, hal.ErrBadFrame) {
+		t.Fatalf("read %+v, %v; want a bad frame", ev, err)
+	}
+	r.at = time.Second
+	r.send(t, f)
+	if ev, err := read(t, r.d); err != nil || ev.Facility != 12 || ev.Number != "3456" {
+		t.Fatalf("next frame read %+v, %v", ev, err)
+	}
+	if n := r.d.BadFrames(); n != 1 {
+		t.Fatalf("BadFrames = %d, want 1", n)
+	}
+}
+
+// Edges lost between two frames may be the first frame's tail or the
+// second's head: both are rejected, the frame after them reads.
+func TestDroppedEdgesBetweenFramesRejectBoth(t *testing.T) {
+	const timeout = time.Hour // frames end by timestamps and flush
+	r := newSourceRig(t, &Opts{Timeout: timeout})
+	a, _ := Encode(26, 1, 111)
+	b, _ := Encode(26, 2, 222)
+	c, _ := Encode(26, 3, 333)
+	r.src.frame(t, a, 0)
+	r.src.push(t, Edge{Line: int(b[0]), Edge: gpio.FallingEdge, At: 2 * timeout, Dropped: 3})
+	r.src.frame(t, b[1:], 2*timeout+2*time.Millisecond)
+	r.src.frame(t, c, 4*timeout)
+	r.src.sync(t)
+	(&rig{d: r.d}).end(t)
+	for i := range 2 {
+		if ev, err := read(t, r.d); !errors.Is(err, hal.ErrBadFrame) {
+			t.Fatalf("frame %d read %+v, %v; want a bad frame", i, ev, err)
+		}
+	}
+	if ev, err := read(t, r.d); err != nil || ev.Facility != 3 || ev.Number != "333" {
+		t.Fatalf("third frame read %+v, %v", ev, err)
+	}
+	if n := r.d.BadFrames(); n != 2 {
+		t.Fatalf("BadFrames = %d, want 2", n)
 	}
 }

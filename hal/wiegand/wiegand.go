@@ -19,6 +19,10 @@
 // goroutine (New). Pins that are TimedPins give the kernel's timestamps and
 // are ordered by them; plain pins are stamped on arrival, which orders them
 // only as well as the goroutines are scheduled.
+//
+// A source that lost edges (the kernel's queue overflowed, seen as a gap in
+// its sequence numbers) says so in Edge.Dropped; the frames the lost edges
+// may have belonged to are bad frames, never badges.
 package wiegand
 
 import (
@@ -67,6 +71,11 @@ type Edge struct {
 	// timestamp where the source has one. Only differences between the
 	// edges of one source count.
 	At time.Duration
+	// Dropped is how many events the source lost just before this edge
+	// (the kernel's queue overflowed: a gap in its sequence numbers). The
+	// lost edges may belong to the frame being read or to this edge's
+	// frame, so both are rejected as bad frames, never decoded.
+	Dropped int
 }
 
 // Source yields both data lines' edges from one stream, in the order the
@@ -306,6 +315,7 @@ func (d *Dev) assemble() {
 	defer d.wg.Done()
 	var frame []Edge
 	var last time.Duration // latest timestamp in frame
+	dropped := 0           // edges lost in frame, or before it began
 	gap := time.NewTimer(time.Hour)
 	gap.Stop()
 	defer gap.Stop()
@@ -314,12 +324,16 @@ func (d *Dev) assemble() {
 		case <-d.done:
 			return
 		case e := <-d.edges:
+			// Lost edges lie between the frame's last edge and e: the
+			// frame read so far is short of them, and so may be e's.
+			dropped += e.Dropped
 			if e.Edge != gpio.FallingEdge || e.Line < 0 || e.Line > 1 {
 				continue
 			}
 			if len(frame) > 0 && e.At-last > d.opts.Timeout {
-				d.finish(frame)
+				d.finish(frame, dropped)
 				frame = frame[:0]
+				dropped = e.Dropped
 			}
 			if len(frame) == 0 || e.At > last {
 				last = e.At
@@ -334,15 +348,21 @@ func (d *Dev) assemble() {
 			gap.Stop()
 		}
 		if len(frame) > 0 {
-			d.finish(frame)
+			d.finish(frame, dropped)
 			frame = frame[:0]
 		}
+		dropped = 0
 	}
 }
 
 // finish orders a frame's edges by their timestamps, decodes it and queues
-// the badge or the rejection.
-func (d *Dev) finish(frame []Edge) {
+// the badge or the rejection. A frame that lost edges is rejected unread.
+func (d *Dev) finish(frame []Edge, dropped int) {
+	if dropped > 0 {
+		d.bad.Add(1)
+		d.reads.Put(hal.BadgeEvent{}, &FrameError{len(frame), fmt.Sprintf("%d edges lost by the source", dropped)})
+		return
+	}
 	slices.SortStableFunc(frame, func(a, b Edge) int {
 		switch {
 		case a.At < b.At:
