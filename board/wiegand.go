@@ -1,14 +1,18 @@
 package board
 
 import (
+	"encoding/binary"
 	"errors"
 	"fmt"
+	"os"
+	"slices"
 	"time"
 
 	"periph.io/x/conn/v3/gpio"
 	"periph.io/x/host/v3/bcm283x"
 	"periph.io/x/host/v3/gpioioctl"
 
+	"timeclock/hal"
 	"timeclock/hal/wiegand"
 )
 
@@ -139,3 +143,151 @@ func (s *lineSetSource) Halt() error { return s.ls.Halt() }
 func (s *lineSetSource) Close() error { return s.ls.Close() }
 
 func (s *lineSetSource) String() string { return s.name }
+
+// lineEventBuffer is how many events the kernel queues for the Wiegand
+// request: 256 is about seven 37-bit frames. The kernel's default is 16
+// per line, and on overflow it drops the oldest event.
+const lineEventBuffer = 256
+
+// lineRequest is a wiegand.Source over the kernel's own line request for
+// D0 and D1 (requestEdges): the events of both lines come from one queue,
+// each with the kernel's timestamp and the request-wide sequence number, so
+// frames end by the time between kernel timestamps and lost events are
+// seen as gaps in the sequence.
+//
+// NextEdge is called from one goroutine at a time (the driver's reader);
+// Halt and Close may be called from any. Halt sets a read deadline in the
+// past, which wakes a blocked read through Go's poller and keeps later
+// reads from blocking; Close leaves closing the descriptor to os.File,
+// which waits for a read still using it, so its number cannot be reused
+// under a read.
+type lineRequest struct {
+	f    *os.File
+	name string
+	dec  eventDecoder
+	buf  []byte         // read buffer; buf[:part] is a partial record
+	part int            // bytes of a record not yet complete
+	ev   []wiegand.Edge // decoded edges not yet returned
+	next int            // index of the next edge in ev
+}
+
+var _ wiegand.Source = (*lineRequest)(nil)
+
+// openLineRequest requests the D0 and D1 lines (offsets on the chip at
+// chipPath) and reads them as one source.
+func openLineRequest(chipPath, name string, d0, d1 int) (*lineRequest, error) {
+	f, err := requestEdges(chipPath, "timeclock-wiegand", lineEventBuffer, d0, d1)
+	if err != nil {
+		return nil, err
+	}
+	return newLineRequest(f, name, d0, d1), nil
+}
+
+// newLineRequest reads gpio_v2_line_event records from f, a line request
+// holding D0 at chip offset d0 and D1 at d1 (or, in tests, a pipe).
+func newLineRequest(f *os.File, name string, d0, d1 int) *lineRequest {
+	return &lineRequest{
+		f:    f,
+		name: name,
+		dec:  eventDecoder{offsets: [2]uint32{uint32(d0), uint32(d1)}, next: 1},
+		buf:  make([]byte, 32*gpioV2LineEventSize),
+	}
+}
+
+// NextEdge returns the next edge of D0 or D1 with the kernel's timestamp.
+// After Halt it returns an error wrapping hal.ErrHalted.
+func (s *lineRequest) NextEdge() (wiegand.Edge, error) {
+	for s.next == len(s.ev) {
+		n, err := s.f.Read(s.buf[s.part:])
+		if err != nil {
+			if errors.Is(err, os.ErrDeadlineExceeded) {
+				err = hal.ErrHalted
+			}
+			return wiegand.Edge{}, fmt.Errorf("%s: %w", s, err)
+		}
+		// The kernel returns whole records; anything else (a pipe in
+		// tests) keeps its tail for the next read.
+		n += s.part
+		whole := n - n%gpioV2LineEventSize
+		s.ev = s.dec.decode(s.buf[:whole], s.ev[:0])
+		s.next = 0
+		s.part = copy(s.buf, s.buf[whole:n])
+	}
+	e := s.ev[s.next]
+	s.next++
+	return e, nil
+}
+
+// Halt interrupts a pending NextEdge and makes later ones return at once.
+func (s *lineRequest) Halt() error {
+	if err := s.f.SetReadDeadline(time.Unix(0, 1)); err != nil {
+		return fmt.Errorf("%s: halt: %w", s, err)
+	}
+	return nil
+}
+
+// Close releases both lines.
+func (s *lineRequest) Close() error { return s.f.Close() }
+
+func (s *lineRequest) String() string { return s.name }
+
+// eventDecoder turns one line request's gpio_v2_line_event records into
+// edges and finds the events the kernel dropped.
+type eventDecoder struct {
+	offsets [2]uint32 // chip offsets of D0 and D1
+	next    uint32    // the request-wide seqno expected next; the kernel's first is 1
+	carry   int       // drops seen on events that were not D0/D1 edges
+}
+
+// decode appends the edges of recs, whole records in native byte order,
+// to out.
+//
+// The kernel numbers an event in its hard interrupt handler and queues it
+// later from the line's interrupt thread, so on a multi-core board an
+// event of one line can be queued just after a higher-numbered one of the
+// other line. Records read together are therefore put in seqno order
+// first; a seqno below the expected one is such a late event, not a loss.
+// A seqno above it means the kernel's queue overflowed and dropped the
+// events in between: the edge after them carries the count in Dropped.
+// (The driver sorts each frame by timestamp, so delivery order itself does
+// not matter.)
+func (d *eventDecoder) decode(recs []byte, out []wiegand.Edge) []wiegand.Edge {
+	evs := make([]gpioV2LineEvent, 0, len(recs)/gpioV2LineEventSize)
+	for len(recs) >= gpioV2LineEventSize {
+		evs = append(evs, parseLineEvent(recs[:gpioV2LineEventSize]))
+		recs = recs[gpioV2LineEventSize:]
+	}
+	slices.SortStableFunc(evs, func(a, b gpioV2LineEvent) int { return int(int32(a.Seqno - b.Seqno)) })
+	for _, ev := range evs {
+		if ahead := int32(ev.Seqno - d.next); ahead >= 0 { // wraps like the kernel's u32
+			d.carry += int(ahead)
+			d.next = ev.Seqno + 1
+		}
+		line := slices.Index(d.offsets[:], ev.Offset)
+		var edge gpio.Edge
+		switch ev.ID {
+		case gpioV2LineEventFallingEdge:
+			edge = gpio.FallingEdge
+		case gpioV2LineEventRisingEdge:
+			edge = gpio.RisingEdge
+		}
+		if line < 0 || edge == gpio.NoEdge {
+			continue // not requested; a drop before it goes with the next edge
+		}
+		out = append(out, wiegand.Edge{Line: line, Edge: edge, At: time.Duration(ev.TimestampNs), Dropped: d.carry})
+		d.carry = 0
+	}
+	return out
+}
+
+// parseLineEvent reads one struct gpio_v2_line_event.
+func parseLineEvent(b []byte) gpioV2LineEvent {
+	ne := binary.NativeEndian
+	return gpioV2LineEvent{
+		TimestampNs: ne.Uint64(b[0:]),
+		ID:          ne.Uint32(b[8:]),
+		Offset:      ne.Uint32(b[12:]),
+		Seqno:       ne.Uint32(b[16:]),
+		LineSeqno:   ne.Uint32(b[20:]),
+	}
+}
