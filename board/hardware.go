@@ -115,7 +115,7 @@ func openKeypad(k KeypadSpec, p *pins, log *slog.Logger) (hal.Keypad, error) {
 func (s *Set) openBadge(b BadgeSpec, p *pins, log *slog.Logger) (hal.BadgeReader, error) {
 	switch b.Driver {
 	case "wiegand":
-		return openWiegand(p.get(b.D0), p.get(b.D1))
+		return openWiegand(p.get(b.D0), p.get(b.D1), log)
 	case "em4100":
 		baud := b.Baud
 		if baud == 0 {

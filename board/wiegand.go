@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"log/slog"
 	"os"
 	"slices"
 	"time"
@@ -17,20 +18,39 @@ import (
 )
 
 // openWiegand opens a Wiegand reader. When both data lines are lines of
-// one GPIO character device, they are requested together as one
-// gpioioctl.LineSet, whose single event stream gives the two lines' edges
-// in the kernel's order; the two-goroutine pin pair is the fallback for
-// pins periph does not drive through the character device.
-func openWiegand(d0, d1 gpio.PinIO) (*wiegand.Dev, error) {
-	chip, l0, l1, ok := sameChip(d0, d1)
-	if !ok {
+// one GPIO character device, board requests them itself, together, with
+// the GPIO v2 uAPI (lineRequest): one kernel queue gives both lines' edges
+// in order, with the kernel's timestamps and sequence numbers. Should that
+// request fail, periph's gpioioctl.LineSet is tried (one queue, but no
+// timestamps), then the two-goroutine pin pair, which is also what pins
+// periph does not drive through the character device get. Why a fallback
+// was taken is logged, once, here.
+func openWiegand(d0, d1 gpio.PinIO, log *slog.Logger) (*wiegand.Dev, error) {
+	c0, l0 := ioctlLine(d0)
+	c1, l1 := ioctlLine(d1)
+	if c0 == nil || c0 != c1 || l0 == l1 {
 		return wiegand.New(d0, d1, nil)
 	}
+	name := fmt.Sprintf("%s:%s,%s", c0.Name(), l0.Name(), l1.Name())
+	req, err := openLineRequest(c0.Path(), name, l0.Number(), l1.Number())
+	if err == nil {
+		return startSource(req)
+	}
+	chip, l0, l1, ok := sameChip(d0, d1)
+	if !ok {
+		log.Warn(fmt.Sprintf("wiegand %s: kernel line request -> pin pair (%v; lines not requestable by name as a LineSet): bits ordered by arrival", name, err))
+		return wiegand.New(d0, d1, nil)
+	}
+	log.Warn(fmt.Sprintf("wiegand %s: kernel line request -> periph LineSet (%v): kernel order, but frames end by read time and lost events go unseen", name, err))
 	ls, err := chip.LineSet(gpioioctl.LineInput, gpio.FallingEdge, gpio.PullUp, l0.Name(), l1.Name())
 	if err != nil {
 		return nil, fmt.Errorf("wiegand: request %s and %s on %s together: %w", l0.Name(), l1.Name(), chip.Name(), err)
 	}
-	src := newLineSetSource(ls, fmt.Sprintf("%s:%s,%s", chip.Name(), l0.Name(), l1.Name()), l0.Number(), l1.Number())
+	return startSource(newLineSetSource(ls, name, l0.Number(), l1.Number()))
+}
+
+// startSource starts the driver on src, or releases src.
+func startSource(src wiegand.Source) (*wiegand.Dev, error) {
 	d, err := wiegand.NewSource(src, nil)
 	if err != nil {
 		return nil, errors.Join(err, src.Close())
@@ -101,9 +121,13 @@ var _ lineEvents = (*gpioioctl.LineSet)(nil)
 // D1: the kernel queues both lines' events in one FIFO, so they arrive in
 // the order they happened, whatever the scheduling.
 //
+// It is the fallback for when board's own request (lineRequest) fails.
 // periph v3.8.5's LineSet.WaitForEdge reads the kernel's event but drops
-// its timestamp, so edges are stamped as they are read; the order, which
-// is what decides the card number, is the kernel's all the same.
+// its timestamp and sequence numbers, so edges are stamped as they are
+// read (a stall of the agent mid-frame can split a frame), and the
+// request keeps the kernel's default queue of 16 events per line, whose
+// overflow goes unseen. The order, which is what decides the card number,
+// is the kernel's all the same.
 type lineSetSource struct {
 	ls     lineEvents
 	name   string

@@ -3,6 +3,7 @@ package board
 import (
 	"context"
 	"errors"
+	"log/slog"
 	"os"
 	"strconv"
 	"sync"
@@ -127,7 +128,7 @@ func TestWiegandOnTestPinsIsAPinPair(t *testing.T) {
 	if c, l0, l1, ok := sameChip(d0, d1); ok {
 		t.Fatalf("test pins found on chip %v as %v, %v", c, l0, l1)
 	}
-	d, err := openWiegand(d0, d1)
+	d, err := openWiegand(d0, d1, slog.New(slog.DiscardHandler))
 	if err != nil {
 		t.Fatal(err)
 	}
