@@ -80,7 +80,8 @@ type Edge struct {
 
 // Source yields both data lines' edges from one stream, in the order the
 // kernel saw them, each with its timestamp. On Linux it is one line
-// request holding both lines (board adapts periph's gpioioctl.LineSet).
+// request holding both lines (board's own GPIO v2 request; periph's
+// gpioioctl.LineSet as a fallback).
 type Source interface {
 	// NextEdge blocks until the next edge of either line. It returns an
 	// error when interrupted by Halt or when the source failed.
