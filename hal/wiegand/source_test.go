@@ -1,6 +1,7 @@
 package wiegand
 
 import (
+	"context"
 	"errors"
 	"math/rand/v2"
 	"strconv"
@@ -272,5 +273,54 @@ func TestDroppedEdgesBetweenFramesRejectBoth(t *testing.T) {
 	}
 	if n := r.d.BadFrames(); n != 2 {
 		t.Fatalf("BadFrames = %d, want 2", n)
+	}
+}
+
+// quietSource is a fakeSource that ends frames with quiet marks.
+type quietSource struct {
+	*fakeSource
+	quiet chan time.Duration // SetQuiet's argument
+}
+
+func (s *quietSource) SetQuiet(d time.Duration) { s.quiet <- d }
+
+// A QuietSource's frames end at its quiet marks and by timestamps, never
+// by the wall clock: a reader that stalls mid-frame for far longer than
+// Timeout, with the rest of the frame still queued, does not cut the frame.
+func TestQuietSourceEndsFrames(t *testing.T) {
+	const timeout = time.Millisecond
+	src := &quietSource{fakeSource: newFakeSource(), quiet: make(chan time.Duration, 1)}
+	d, err := NewSource(src, &Opts{Timeout: timeout})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer d.Halt()
+	if q := <-src.quiet; q != timeout {
+		t.Fatalf("SetQuiet(%v), want the timeout %v", q, timeout)
+	}
+	f, _ := Encode(37, 0xBEEF, 0x5A5A5)
+	edge := func(i int) Edge {
+		return Edge{Line: int(f[i]), Edge: gpio.FallingEdge, At: time.Duration(i) * 100 * time.Microsecond}
+	}
+	for i := range 34 { // a 34-bit prefix: may pass the 34-bit parity
+		src.push(t, edge(i))
+	}
+	// The stall: many timeouts long. Nothing may end the frame here; a
+	// driver that does shows it as a read below.
+	ctx, cancel := context.WithTimeout(context.Background(), 50*timeout)
+	ev, err := d.ReadBadge(ctx)
+	cancel()
+	if !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("during the stall read %+v, %v; want nothing", ev, err)
+	}
+	for i := 34; i < len(f); i++ {
+		src.push(t, edge(i))
+	}
+	src.push(t, Edge{Quiet: true})
+	if ev, err := read(t, d); err != nil || ev.Format != hal.FormatWiegand37 || ev.Facility != 0xBEEF || ev.Number != strconv.Itoa(0x5A5A5) {
+		t.Fatalf("read %+v, %v; want the 37-bit card", ev, err)
+	}
+	if n := d.BadFrames(); n != 0 {
+		t.Fatalf("BadFrames = %d, want 0", n)
 	}
 }

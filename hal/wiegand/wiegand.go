@@ -76,6 +76,10 @@ type Edge struct {
 	// lost edges may belong to the frame being read or to this edge's
 	// frame, so both are rejected as bad frames, never decoded.
 	Dropped int
+	// Quiet, from a QuietSource, is no edge but a mark: the source found
+	// its queue empty Timeout after it returned its last edge, so the
+	// frame read so far is complete.
+	Quiet bool
 }
 
 // Source yields both data lines' edges from one stream, in the order the
@@ -94,6 +98,21 @@ type Source interface {
 	String() string
 }
 
+// QuietSource is a Source that ends frames itself. The driver's own
+// wait of Timeout with no edge handed over is by the wall clock and cannot
+// tell a quiet line from a reader that stalled while the rest of the frame
+// waited in the kernel's queue; a frame cut there can pass a shorter
+// format's parity. The source, the only reader of that queue, can: once
+// its queue stayed empty for the quiet time after an edge, NextEdge
+// returns an Edge with Quiet set, and the driver ends the frame by those
+// marks and by timestamps only.
+type QuietSource interface {
+	Source
+	// SetQuiet sets the quiet time; the driver calls it once, with its
+	// Timeout, before the first NextEdge.
+	SetQuiet(d time.Duration)
+}
+
 // TimedPin is a data line that knows when the kernel saw each edge. New
 // orders the two lines' edges by these timestamps when both pins have them.
 type TimedPin interface {
@@ -107,6 +126,7 @@ type TimedPin interface {
 type Dev struct {
 	name   string
 	src    Source     // nil when reading two pins
+	quiet  bool       // src is a QuietSource: frames never end by the wall clock
 	d0, d1 gpio.PinIn // nil when reading a Source
 	opts   Opts
 	edges  chan Edge
@@ -153,6 +173,10 @@ func NewSource(src Source, opts *Opts) (*Dev, error) {
 		return nil, err
 	}
 	d.src = src
+	if q, ok := src.(QuietSource); ok {
+		q.SetQuiet(d.opts.Timeout)
+		d.quiet = true
+	}
 	d.wg.Add(2)
 	go d.readSource()
 	go d.assemble()
@@ -310,8 +334,9 @@ func (d *Dev) hand(e Edge) bool {
 }
 
 // assemble collects edges into frames. A frame ends when an edge comes
-// more than Timeout after the frame's latest one by their timestamps, or
-// when no edge has been handed over for Timeout.
+// more than Timeout after the frame's latest one by their timestamps, and
+// at a QuietSource's quiet mark or, from other sources, when no edge has
+// been handed over for Timeout.
 func (d *Dev) assemble() {
 	defer d.wg.Done()
 	var frame []Edge
@@ -328,6 +353,9 @@ func (d *Dev) assemble() {
 			// Lost edges lie between the frame's last edge and e: the
 			// frame read so far is short of them, and so may be e's.
 			dropped += e.Dropped
+			if e.Quiet {
+				break // ends the frame, as the timer does for other sources
+			}
 			if e.Edge != gpio.FallingEdge || e.Line < 0 || e.Line > 1 {
 				continue
 			}
@@ -342,7 +370,9 @@ func (d *Dev) assemble() {
 			if len(frame) <= maxBits {
 				frame = append(frame, e)
 			}
-			gap.Reset(d.opts.Timeout)
+			if !d.quiet {
+				gap.Reset(d.opts.Timeout)
+			}
 			continue
 		case <-gap.C:
 		case <-d.flush:
