@@ -163,50 +163,126 @@ func TestLineRequestReadsRecords(t *testing.T) {
 	}
 }
 
-// Halt wakes a NextEdge blocked in read(2) and later ones return at once;
-// Close after that releases the file.
+// Halt wakes a NextEdge blocked in read(2), whether it waits for the next
+// frame (no deadline) or for the quiet time after an edge (a deadline of
+// its own), and later ones return at once; Close after that releases the
+// file.
 func TestLineRequestHaltUnblocksRead(t *testing.T) {
+	for _, quiet := range []time.Duration{0, time.Hour} {
+		t.Run("quiet="+quiet.String(), func(t *testing.T) {
+			src, w := pipeRequest(t)
+			src.SetQuiet(quiet)
+			if _, err := w.Write(encodeAll(kernelEvent{1000, fall, offD0, 1})); err != nil {
+				t.Fatal(err)
+			}
+			type result struct {
+				e   wiegand.Edge
+				err error
+			}
+			got := make(chan result)
+			read := func() {
+				e, err := src.NextEdge()
+				got <- result{e, err}
+			}
+			go func() {
+				read() // the edge written above
+				read() // blocks: nothing more is written
+			}()
+			wait := func() result {
+				t.Helper()
+				select {
+				case r := <-got:
+					return r
+				case <-time.After(haltest.Deadline):
+					t.Fatal("NextEdge still blocked")
+					return result{}
+				}
+			}
+			if r := wait(); r.err != nil {
+				t.Fatal(r.err)
+			}
+			if err := src.Halt(); err != nil {
+				t.Fatal(err)
+			}
+			if r := wait(); !errors.Is(r.err, hal.ErrHalted) {
+				t.Fatalf("blocked NextEdge after Halt = %+v, %v; want hal.ErrHalted", r.e, r.err)
+			}
+			if _, err := src.NextEdge(); !errors.Is(err, hal.ErrHalted) {
+				t.Fatalf("NextEdge after Halt = %v; want hal.ErrHalted", err)
+			}
+			if err := src.Close(); err != nil {
+				t.Fatal(err)
+			}
+		})
+	}
+}
+
+// After an edge, a queue that stays empty for the quiet time gives one
+// quiet mark; then NextEdge waits for the next edge.
+func TestLineRequestQuietMark(t *testing.T) {
 	src, w := pipeRequest(t)
+	defer src.Close()
+	src.SetQuiet(5 * time.Millisecond)
+	write := func(e kernelEvent) {
+		t.Helper()
+		if _, err := w.Write(encodeAll(e)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	next := func() wiegand.Edge {
+		t.Helper()
+		e, err := src.NextEdge()
+		if err != nil {
+			t.Fatal(err)
+		}
+		return e
+	}
+	write(kernelEvent{1000, fall, offD0, 1})
+	if e := next(); e.Quiet || e.At != 1000 {
+		t.Fatalf("first NextEdge = %+v; want the edge", e)
+	}
+	start := time.Now()
+	if e := next(); !e.Quiet {
+		t.Fatalf("NextEdge on an empty queue = %+v; want a quiet mark", e)
+	}
+	if waited := time.Since(start); waited < 5*time.Millisecond {
+		t.Fatalf("quiet mark after %v; want after the quiet time, 5ms", waited)
+	}
+	// No second mark: the next NextEdge waits for the edge.
+	got := make(chan wiegand.Edge)
+	go func() { got <- next() }()
+	write(kernelEvent{2000, fall, offD1, 2})
+	select {
+	case e := <-got:
+		if e.Quiet || e.At != 2000 || e.Line != 1 {
+			t.Fatalf("NextEdge after the mark = %+v; want the D1 edge", e)
+		}
+	case <-time.After(haltest.Deadline):
+		t.Fatal("NextEdge after the mark never returned")
+	}
+}
+
+// A reader that comes back after the quiet time (a stall: here a quiet
+// time so short that it is over before the read) finds the events queued
+// meanwhile and returns them, not a quiet mark.
+func TestLineRequestStallIsNotQuiet(t *testing.T) {
+	src, w := pipeRequest(t)
+	defer src.Close()
+	src.SetQuiet(time.Nanosecond)
 	if _, err := w.Write(encodeAll(kernelEvent{1000, fall, offD0, 1})); err != nil {
 		t.Fatal(err)
 	}
-	type result struct {
-		e   wiegand.Edge
-		err error
+	if e, err := src.NextEdge(); err != nil || e.Quiet {
+		t.Fatalf("NextEdge = %+v, %v; want the edge", e, err)
 	}
-	got := make(chan result)
-	read := func() {
-		e, err := src.NextEdge()
-		got <- result{e, err}
-	}
-	go func() {
-		read() // the edge written above
-		read() // blocks: nothing more is written
-	}()
-	wait := func() result {
-		t.Helper()
-		select {
-		case r := <-got:
-			return r
-		case <-time.After(haltest.Deadline):
-			t.Fatal("NextEdge still blocked")
-			return result{}
-		}
-	}
-	if r := wait(); r.err != nil {
-		t.Fatal(r.err)
-	}
-	if err := src.Halt(); err != nil {
+	if _, err := w.Write(encodeAll(kernelEvent{3000, fall, offD1, 2})); err != nil {
 		t.Fatal(err)
 	}
-	if r := wait(); !errors.Is(r.err, hal.ErrHalted) {
-		t.Fatalf("blocked NextEdge after Halt = %+v, %v; want hal.ErrHalted", r.e, r.err)
+	if e, err := src.NextEdge(); err != nil || e.Quiet || e.At != 3000 {
+		t.Fatalf("NextEdge after the stall = %+v, %v; want the queued edge", e, err)
 	}
-	if _, err := src.NextEdge(); !errors.Is(err, hal.ErrHalted) {
-		t.Fatalf("NextEdge after Halt = %v; want hal.ErrHalted", err)
-	}
-	if err := src.Close(); err != nil {
-		t.Fatal(err)
+	if e, err := src.NextEdge(); err != nil || !e.Quiet {
+		t.Fatalf("NextEdge on an empty queue = %+v, %v; want a quiet mark", e, err)
 	}
 }
 
@@ -214,12 +290,12 @@ func TestLineRequestHaltUnblocksRead(t *testing.T) {
 // timestamps, whenever the records are read, and rejects a frame whose
 // events the kernel dropped.
 func TestLineRequestIntoWiegand(t *testing.T) {
-	// Frames are written all at once, so only timestamps can end them
-	// but the last. The timeout is longer than the driver's default so a
-	// slow test machine's scheduling cannot end one by wall clock.
-	const timeout = 200 * time.Millisecond
+	// Frames are written all at once, so only timestamps can end them,
+	// and the quiet mark the last: however slowly this machine schedules
+	// the reader, with the driver's default 25 ms.
+	timeout := wiegand.DefaultOpts.Timeout
 	src, w := pipeRequest(t)
-	d, err := wiegand.NewSource(src, &wiegand.Opts{Timeout: timeout})
+	d, err := wiegand.NewSource(src, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

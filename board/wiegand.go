@@ -4,11 +4,14 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"os"
 	"slices"
+	"sync/atomic"
 	"time"
 
+	"golang.org/x/sys/unix"
 	"periph.io/x/conn/v3/gpio"
 	"periph.io/x/host/v3/bcm283x"
 	"periph.io/x/host/v3/gpioioctl"
@@ -179,23 +182,35 @@ const lineEventBuffer = 256
 // frames end by the time between kernel timestamps and lost events are
 // seen as gaps in the sequence.
 //
+// It is a wiegand.QuietSource: being the only reader of the kernel's
+// queue, it can tell a quiet line from a stall of its own (see read).
+//
 // NextEdge is called from one goroutine at a time (the driver's reader);
-// Halt and Close may be called from any. Halt sets a read deadline in the
-// past, which wakes a blocked read through Go's poller and keeps later
-// reads from blocking; Close leaves closing the descriptor to os.File,
+// Halt and Close may be called from any. Halt sets halted, then a read
+// deadline in the past, which wakes a blocked read through Go's poller;
+// NextEdge checks halted after setting its own deadline, so one of the two
+// always sees the other. Close leaves closing the descriptor to os.File,
 // which waits for a read still using it, so its number cannot be reused
 // under a read.
 type lineRequest struct {
-	f    *os.File
-	name string
-	dec  eventDecoder
-	buf  []byte         // read buffer; buf[:part] is a partial record
-	part int            // bytes of a record not yet complete
-	ev   []wiegand.Edge // decoded edges not yet returned
-	next int            // index of the next edge in ev
+	f      *os.File
+	name   string
+	halted atomic.Bool
+	quiet  time.Duration // set before the first NextEdge; 0: no quiet marks
+
+	// Only NextEdge uses these.
+	dec   eventDecoder
+	buf   []byte         // read buffer; buf[:part] is a partial record
+	part  int            // bytes of a record not yet complete
+	ev    []wiegand.Edge // decoded edges not yet returned
+	next  int            // index of the next edge in ev
+	armed bool           // an edge was returned since the last quiet mark
 }
 
-var _ wiegand.Source = (*lineRequest)(nil)
+var _ wiegand.QuietSource = (*lineRequest)(nil)
+
+// errQuiet is read's word for a queue that stayed empty for the quiet time.
+var errQuiet = errors.New("quiet")
 
 // openLineRequest requests the D0 and D1 lines (offsets on the chip at
 // chipPath) and reads them as one source.
@@ -218,15 +233,20 @@ func newLineRequest(f *os.File, name string, d0, d1 int) *lineRequest {
 	}
 }
 
-// NextEdge returns the next edge of D0 or D1 with the kernel's timestamp.
-// After Halt it returns an error wrapping hal.ErrHalted.
+// SetQuiet makes NextEdge return a quiet mark once the kernel's queue
+// stayed empty for d after an edge.
+func (s *lineRequest) SetQuiet(d time.Duration) { s.quiet = d }
+
+// NextEdge returns the next edge of D0 or D1 with the kernel's timestamp,
+// or a quiet mark. After Halt it returns an error wrapping hal.ErrHalted.
 func (s *lineRequest) NextEdge() (wiegand.Edge, error) {
 	for s.next == len(s.ev) {
-		n, err := s.f.Read(s.buf[s.part:])
+		n, err := s.read()
+		if err == errQuiet {
+			s.armed = false
+			return wiegand.Edge{Quiet: true}, nil
+		}
 		if err != nil {
-			if errors.Is(err, os.ErrDeadlineExceeded) {
-				err = hal.ErrHalted
-			}
 			return wiegand.Edge{}, fmt.Errorf("%s: %w", s, err)
 		}
 		// The kernel returns whole records; anything else (a pipe in
@@ -239,11 +259,72 @@ func (s *lineRequest) NextEdge() (wiegand.Edge, error) {
 	}
 	e := s.ev[s.next]
 	s.next++
+	s.armed = true
 	return e, nil
+}
+
+// read reads what the kernel queued into buf[part:]. After an edge it
+// waits at most the quiet time; errQuiet then says the queue is empty.
+func (s *lineRequest) read() (int, error) {
+	var deadline time.Time // none: wait for the next frame
+	if s.quiet > 0 && s.armed {
+		deadline = time.Now().Add(s.quiet)
+	}
+	if err := s.f.SetReadDeadline(deadline); err != nil {
+		return 0, err
+	}
+	if s.halted.Load() {
+		return 0, hal.ErrHalted
+	}
+	n, err := s.f.Read(s.buf[s.part:])
+	if !errors.Is(err, os.ErrDeadlineExceeded) {
+		return n, err
+	}
+	if s.halted.Load() {
+		return 0, hal.ErrHalted
+	}
+	// The quiet time is up, by the wall clock: if this goroutine stalled
+	// meanwhile, the rest of the frame may be queued all the same. Only
+	// this goroutine reads the queue, so one read that does not wait
+	// tells.
+	n, err = s.readNow()
+	if n == 0 && err == nil {
+		return 0, errQuiet
+	}
+	return n, err
+}
+
+// readNow reads what is queued without waiting (and without the poller,
+// whose deadline has passed): 0 and no error for an empty queue.
+func (s *lineRequest) readNow() (n int, err error) {
+	rc, err := s.f.SyscallConn()
+	if err != nil {
+		return 0, err
+	}
+	cerr := rc.Control(func(fd uintptr) {
+		for {
+			n, err = unix.Read(int(fd), s.buf[s.part:])
+			if err != unix.EINTR {
+				return
+			}
+		}
+	})
+	switch {
+	case cerr != nil:
+		return 0, cerr
+	case err == unix.EAGAIN:
+		return 0, nil
+	case err != nil:
+		return 0, err
+	case n == 0: // a pipe's writer closed (tests); a line request never ends
+		return 0, io.EOF
+	}
+	return n, nil
 }
 
 // Halt interrupts a pending NextEdge and makes later ones return at once.
 func (s *lineRequest) Halt() error {
+	s.halted.Store(true)
 	if err := s.f.SetReadDeadline(time.Unix(0, 1)); err != nil {
 		return fmt.Errorf("%s: halt: %w", s, err)
 	}
