@@ -4,6 +4,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"unsafe"
 
@@ -56,12 +57,14 @@ func TestRequestEdgesNeedsAChip(t *testing.T) {
 	if _, err := requestEdges(missing, "timeclock", 256, 17, 27); !errors.Is(err, os.ErrNotExist) {
 		t.Fatalf("requestEdges(%s) = %v, want not exist", missing, err)
 	}
+	// ENOTTY from a kernel; qemu's user mode (make test-arm) does not
+	// know the ioctl and says ENOSYS without asking the kernel.
 	f, err := requestEdges(os.DevNull, "timeclock", 256, 17, 27)
-	if !errors.Is(err, unix.ENOTTY) {
+	if !errors.Is(err, unix.ENOTTY) && !errors.Is(err, unix.ENOSYS) || !strings.Contains(err.Error(), os.DevNull) {
 		if f != nil {
 			f.Close()
 		}
-		t.Fatalf("requestEdges(%s) = %v, want ENOTTY", os.DevNull, err)
+		t.Fatalf("requestEdges(%s) = %v, want ENOTTY naming the path", os.DevNull, err)
 	}
 	if _, err := requestEdges(os.DevNull, "timeclock", 256); err == nil {
 		t.Fatal("requested no lines at all")
