@@ -19,7 +19,6 @@ import (
 	"timeclock/hal/matrix"
 	"timeclock/hal/mfrc522"
 	"timeclock/hal/ssd1306"
-	"timeclock/hal/wiegand"
 )
 
 // openHardware opens a real model's drivers: periph's host drivers, then
@@ -116,7 +115,7 @@ func openKeypad(k KeypadSpec, p *pins, log *slog.Logger) (hal.Keypad, error) {
 func (s *Set) openBadge(b BadgeSpec, p *pins, log *slog.Logger) (hal.BadgeReader, error) {
 	switch b.Driver {
 	case "wiegand":
-		return wiegand.New(p.get(b.D0), p.get(b.D1), nil)
+		return openWiegand(p.get(b.D0), p.get(b.D1), log)
 	case "em4100":
 		baud := b.Baud
 		if baud == 0 {

@@ -39,10 +39,38 @@ type BadgeEvent struct {
 	Format BadgeFormat
 	// Facility is the facility (site) code, 0 when the format has none.
 	Facility uint32
-	// Number is the decoded card number as decimal digits (for Wiegand, the
-	// card number without the facility code). The roster matches on it.
+	// Number is the card number as decimal digits, as printed on the card:
+	// for Wiegand the card number without the facility code, for EM4100
+	// the 32-bit ID without the version byte, for Mifare the whole UID.
+	// It alone does not tell badges apart; Key does.
 	Number string
 	Time   time.Time
+}
+
+// Key is the badge's canonical match key: everything that identifies the
+// card, in one string. Two cards have the same key only when they are the
+// same card to their format.
+//
+//   - Wiegand 26, 34, 37, and any badge with a facility code: the facility
+//     code and the card number, "12:34567" (a Wiegand facility code 0
+//     still reads "0:34567").
+//   - EM4100: the whole 40-bit ID as 10 upper-case hex digits, version
+//     (customer) byte first, "0A1B2C3D4E", as EM4100 readers print it:
+//     Number drops the version byte, so two tags differing only in it
+//     have one Number but two keys.
+//   - Everything else (Mifare UIDs, keyboard wedges, the sim): Number,
+//     which is already the whole ID.
+//
+// Keys are unique within a format; a roster that mixes reader
+// technologies compares Format too.
+func (e BadgeEvent) Key() string {
+	switch {
+	case e.Format == FormatWiegand26 || e.Format == FormatWiegand34 || e.Format == FormatWiegand37 || e.Facility != 0:
+		return fmt.Sprintf("%d:%s", e.Facility, e.Number)
+	case e.Format == FormatEM4100 && len(e.Raw) == 5:
+		return fmt.Sprintf("%X", e.Raw)
+	}
+	return e.Number
 }
 
 func (e BadgeEvent) String() string {

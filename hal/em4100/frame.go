@@ -85,8 +85,10 @@ func (p *parser) feed(b []byte, emit func(ID, error)) {
 	}
 }
 
-// event is the badge a card reads as: the number printed on EM4100 cards,
-// the 32-bit serial as 10 decimal digits. The version byte is kept in Raw.
+// event is the badge a card reads as: Number is the number printed on
+// EM4100 cards, the 32-bit serial as 10 decimal digits, which rosters
+// already hold and so stays as it is. The version byte is kept in Raw, and
+// the event's Key is the whole 40-bit ID.
 func event(id ID) hal.BadgeEvent {
 	n := uint32(id[1])<<24 | uint32(id[2])<<16 | uint32(id[3])<<8 | uint32(id[4])
 	return hal.BadgeEvent{Raw: id[:], Bits: 40, Format: hal.FormatEM4100, Number: fmt.Sprintf("%010d", n)}

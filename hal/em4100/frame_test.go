@@ -36,6 +36,12 @@ func TestEncodeMatchesModuleOutput(t *testing.T) {
 	if n := event(ID{1, 0, 0, 0x30, 0x39}).Number; n != "0000012345" {
 		t.Fatalf("number %q: want 10 digits with leading zeros", n)
 	}
+	// Number is the printed 32-bit ID that rosters hold; the key is the
+	// whole ID, so tags differing only in the version byte differ.
+	a, b := event(ID{0x62, 0xE3, 0x08, 0x6C, 0xED}), event(ID{0x63, 0xE3, 0x08, 0x6C, 0xED})
+	if a.Number != b.Number || a.Key() != "62E3086CED" || b.Key() != "63E3086CED" {
+		t.Fatalf("tags 62E3086CED and 63E3086CED: numbers %s, %s, keys %s, %s", a.Number, b.Number, a.Key(), b.Key())
+	}
 }
 
 func TestParser(t *testing.T) {

@@ -73,7 +73,8 @@ func TestUIDs(t *testing.T) {
 			d := open(t, chip, chip.IRQ, nil)
 			chip.Tap(t, tc.uid)
 			ev, err := read(t, d)
-			if err != nil || ev.Number != tc.number || ev.Bits != 8*len(tc.uid) || string(ev.Raw) != string(tc.uid) {
+			if err != nil || ev.Number != tc.number || ev.Key() != tc.number || ev.Facility != 0 || ev.Format != hal.FormatMifare ||
+				ev.Bits != 8*len(tc.uid) || string(ev.Raw) != string(tc.uid) {
 				t.Fatalf("read %+v, %v; want number %s", ev, err, tc.number)
 			}
 		})

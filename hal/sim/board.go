@@ -6,6 +6,8 @@ package sim
 import (
 	"context"
 	"fmt"
+	"math"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -104,9 +106,13 @@ func (b *Board) Press(k hal.Key) error {
 	}
 }
 
-// Swipe queues a badge read of the given card number (decimal digits).
-func (b *Board) Swipe(number string) error {
-	if err := checkBadgeNumber(number); err != nil {
+// Swipe queues a badge read. badge is the card number in decimal digits
+// ("34567"), or a facility code and the card number ("12:34567"), as a
+// Wiegand reader would read them apart; facility code 0 is the same as
+// none.
+func (b *Board) Swipe(badge string) error {
+	facility, number, err := parseBadge(badge)
+	if err != nil {
 		return err
 	}
 	select {
@@ -114,7 +120,7 @@ func (b *Board) Swipe(number string) error {
 		return hal.ErrHalted
 	default:
 	}
-	ev := hal.BadgeEvent{Format: hal.FormatSim, Number: number, Raw: []byte(number), Bits: 8 * len(number), Time: b.opts.Now()}
+	ev := hal.BadgeEvent{Format: hal.FormatSim, Facility: facility, Number: number, Raw: []byte(badge), Bits: 8 * len(badge), Time: b.opts.Now()}
 	select {
 	case b.badges <- ev:
 		return nil
@@ -125,6 +131,31 @@ func (b *Board) Swipe(number string) error {
 
 // maxBadgeDigits bounds a card number: 20 digits hold any 64-bit UID.
 const maxBadgeDigits = 20
+
+// maxFacilityDigits bounds a facility code: 10 digits hold any 32-bit one.
+const maxFacilityDigits = 10
+
+// parseBadge reads NUMBER or FACILITY:NUMBER.
+func parseBadge(s string) (facility uint32, number string, err error) {
+	fc, number, hasFC := strings.Cut(s, ":")
+	if !hasFC {
+		return 0, s, checkBadgeNumber(s)
+	}
+	if fc == "" {
+		return 0, "", fmt.Errorf("badge %q: facility code missing before the colon", s)
+	}
+	if len(fc) > maxFacilityDigits || strings.Trim(fc, "0123456789") != "" {
+		return 0, "", fmt.Errorf("badge %q: facility code %q is not a number of at most %d digits", s, fc, maxFacilityDigits)
+	}
+	f, err := strconv.ParseUint(fc, 10, 32)
+	if err != nil {
+		return 0, "", fmt.Errorf("badge %q: facility code %s is too large (at most %d)", s, fc, uint32(math.MaxUint32))
+	}
+	if err := checkBadgeNumber(number); err != nil {
+		return 0, "", err
+	}
+	return uint32(f), number, nil
+}
 
 func checkBadgeNumber(s string) error {
 	if s == "" {

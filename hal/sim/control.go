@@ -57,6 +57,7 @@ func Listen(path string) (net.Listener, error) {
 //
 //	key K            press a key (0-9, *, #, enter, clear, f1-f4, up, down)
 //	badge NUMBER     swipe a badge with that card number
+//	badge FC:NUMBER  the same with a facility code (badge 12:34567)
 //	screen           {"lines": [...]} the display lines
 //	leds             {"green","red","buzzer","beeps","backlight"}
 //	status           the agent's status keys (those of the console's status)
@@ -186,7 +187,7 @@ func (b *Board) Exec(ctx context.Context, line string) Reply {
 	case "wait":
 		return b.wait(ctx, arg)
 	case "help":
-		return Reply{"ok": true, "commands": []string{"key K", "badge NUMBER", "screen", "leds", "status", "wait MS TEXT", "help"}}
+		return Reply{"ok": true, "commands": []string{"key K", "badge NUMBER", "badge FC:NUMBER", "screen", "leds", "status", "wait MS TEXT", "help"}}
 	}
 	return fail(fmt.Errorf("unknown command %q (try help)", cmd))
 }

@@ -103,6 +103,31 @@ func TestControlBadgeReachesReader(t *testing.T) {
 	}
 }
 
+// A facility code before a colon reads apart from the card number, as a
+// Wiegand reader reads it; without one the badge is as before.
+func TestControlBadgeWithFacility(t *testing.T) {
+	b, path := startServer(t)
+	c := dial(t, path)
+	for _, tc := range []struct {
+		line     string
+		facility uint32
+		number   string
+		key      string
+	}{
+		{"badge 12:34567", 12, "34567", "12:34567"},
+		{"badge 34567", 0, "34567", "34567"},
+		{"badge 4294967295:0042", 4294967295, "0042", "4294967295:0042"},
+	} {
+		if r := c.do(tc.line); r["ok"] != true {
+			t.Fatalf("%s: %v", tc.line, r)
+		}
+		ev, err := b.BadgeReader().ReadBadge(context.Background())
+		if err != nil || ev.Format != hal.FormatSim || ev.Facility != tc.facility || ev.Number != tc.number || ev.Key() != tc.key {
+			t.Fatalf("%s: read %+v (key %q), %v; want facility %d number %s key %s", tc.line, ev, ev.Key(), err, tc.facility, tc.number, tc.key)
+		}
+	}
+}
+
 func TestControlScreenAndLeds(t *testing.T) {
 	b, path := startServer(t)
 	c := dial(t, path)
@@ -150,6 +175,12 @@ func TestControlBadCommandsKeepConnection(t *testing.T) {
 		{"badge", "missing"},
 		{"badge 12a", "not decimal"},
 		{"badge 123456789012345678901", "too long"},
+		{"badge :5", "facility code missing"},
+		{"badge 12:", "number missing"},
+		{"badge 1x:5", "facility code \"1x\" is not a number"},
+		{"badge -1:5", "is not a number"},
+		{"badge 4294967296:5", "too large"},
+		{"badge 1:2:3", "not decimal"},
 		{"wait", "usage"},
 		{"wait x Badge", "usage"},
 		{"wait 1 nothing-like-this", "timeout"},

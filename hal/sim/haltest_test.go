@@ -52,6 +52,12 @@ func TestBadgeReaderSuite(t *testing.T) {
 			Dev: b.BadgeReader(),
 			Swipe: func(t testing.TB, i int) hal.BadgeEvent {
 				n := fmt.Sprint(100200 + i)
+				if i%2 == 1 { // every other card with a facility code
+					if err := b.Swipe(fmt.Sprintf("%d:%s", i, n)); err != nil {
+						t.Fatal(err)
+					}
+					return hal.BadgeEvent{Format: hal.FormatSim, Facility: uint32(i), Number: n}
+				}
 				if err := b.Swipe(n); err != nil {
 					t.Fatal(err)
 				}

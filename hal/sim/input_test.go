@@ -1,6 +1,8 @@
 package sim
 
 import (
+	"context"
+	"io"
 	"os"
 	"regexp"
 	"strings"
@@ -97,7 +99,30 @@ func TestRenderFace(t *testing.T) {
 		}
 	}
 	out = render([]string{"x"}, 16, Lights{}, true, "42", "")
-	if !strings.Contains(out, "Badge number: 42_") {
+	if !strings.Contains(out, "Badge [facility:]number: 42_") {
 		t.Errorf("badge prompt missing:\n%s", out)
+	}
+}
+
+// In the terminal UI, b then "12:345" and Enter swipes facility 12, card
+// 345; a second colon is not typed.
+func TestTUISwipeWithFacility(t *testing.T) {
+	b := newBoard(t)
+	tu := &tui{b: b, out: io.Discard}
+	var d decoder
+	for _, ev := range d.feed([]byte("b12::345\r")) {
+		if tu.handle(ev) {
+			t.Fatal("quit")
+		}
+	}
+	ev, err := b.BadgeReader().ReadBadge(context.Background())
+	if err != nil || ev.Facility != 12 || ev.Number != "345" || ev.Key() != "12:345" {
+		t.Fatalf("read %+v, %v; want facility 12 card 345 (note %q)", ev, err, tu.note)
+	}
+	for _, ev := range d.feed([]byte("b678\r")) {
+		tu.handle(ev)
+	}
+	if ev, err := b.BadgeReader().ReadBadge(context.Background()); err != nil || ev.Facility != 0 || ev.Number != "678" {
+		t.Fatalf("read %+v, %v; want card 678 without facility", ev, err)
 	}
 }

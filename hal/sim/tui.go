@@ -1,6 +1,7 @@
 package sim
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -26,7 +27,8 @@ func IsTerminal(f *os.File) bool { return term.IsTerminal(int(f.Fd())) }
 // The terminal is restored on every return.
 //
 // Keys: 0-9 * # Enter as on the keypad, Backspace = Clear, F1-F4, Up/Down,
-// b = swipe a badge (type its number, Enter; Esc cancels), Ctrl-C = quit.
+// b = swipe a badge (type its number, or facility code:number, Enter; Esc
+// cancels), Ctrl-C = quit.
 func (b *Board) RunTUI(ctx context.Context, tty *os.File) error {
 	fd := int(tty.Fd())
 	old, err := term.MakeRaw(fd)
@@ -116,7 +118,7 @@ type tui struct {
 	b       *Board
 	out     io.Writer
 	swiping bool   // typing a badge number
-	number  []byte // the badge number typed so far
+	number  []byte // the badge typed so far: NUMBER or FACILITY:NUMBER
 	note    string // one line of feedback under the face
 }
 
@@ -128,8 +130,12 @@ func (t *tui) handle(ev termEvent) bool {
 	if t.swiping {
 		switch {
 		case ev.kind == evKey && ev.key <= hal.Key9:
-			if len(t.number) < maxBadgeDigits {
+			if len(t.number) < maxFacilityDigits+1+maxBadgeDigits {
 				t.number = append(t.number, '0'+byte(ev.key))
+			}
+		case ev.kind == evChar && ev.char == ':': // a facility code before it
+			if len(t.number) > 0 && !bytes.ContainsRune(t.number, ':') {
+				t.number = append(t.number, ':')
 			}
 		case ev.kind == evBackspace:
 			if len(t.number) > 0 {
@@ -200,7 +206,7 @@ func render(lines []string, cols int, l Lights, swiping bool, number, note strin
 	line("  " + mark(l.Green, "32", "green") + "   " + mark(l.Red, "31", "red") + "   " + buzz)
 	line("")
 	if swiping {
-		line("  Badge number: " + number + "_   (Enter swipes, Esc cancels)")
+		line("  Badge [facility:]number: " + number + "_   (Enter swipes, Esc cancels)")
 	} else {
 		line("  keys: 0-9 * #  Enter  Backspace=Clear  F1-F4  Up/Down")
 	}

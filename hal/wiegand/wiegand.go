@@ -4,14 +4,31 @@
 // with good parity become badges; anything else is counted and reported as
 // an error wrapping hal.ErrBadFrame.
 //
-// Bits on the two lines come from two goroutines blocked on their pins'
-// edges. Readers leave about 1-2 ms between bits, far more than it takes
-// to hand a bit on, so the order holds.
+// # Bit order
+//
+// The order of the bits must not rest on goroutine scheduling: swapping a
+// 0 and a 1 inside one parity half keeps the parity, so a wrong order is a
+// wrong card number, not a rejected frame. Each edge therefore carries the
+// time the kernel saw it, and a frame's bits are put in timestamp order
+// before it is decoded; a frame ends where two edges lie more than Timeout
+// apart by those timestamps, however late they were handed over.
+//
+// The edges come either from one Source that yields both lines' edges in
+// the kernel's order (NewSource; on Linux, one line request holding both
+// lines, as board sets up), or from two pins each waited on by its own
+// goroutine (New). Pins that are TimedPins give the kernel's timestamps and
+// are ordered by them; plain pins are stamped on arrival, which orders them
+// only as well as the goroutines are scheduled.
+//
+// A source that lost edges (the kernel's queue overflowed, seen as a gap in
+// its sequence numbers) says so in Edge.Dropped; the frames the lost edges
+// may have belonged to are bad frames, never badges.
 package wiegand
 
 import (
 	"context"
 	"fmt"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -25,8 +42,10 @@ import (
 
 // Opts configures a reader.
 type Opts struct {
-	// Timeout is the gap without a bit that ends a frame. Readers send a
-	// bit every 1-2 ms and frames at least ~250 ms apart.
+	// Timeout is the gap between two edges' timestamps that ends a frame,
+	// and how long the driver waits, with no edge handed over, before it
+	// decodes the frame. Readers send a bit every 1-2 ms and frames at
+	// least ~250 ms apart.
 	Timeout time.Duration
 	// Queue is how many reads may wait unread; more are dropped.
 	Queue int
@@ -38,11 +57,79 @@ var DefaultOpts = Opts{Timeout: 25 * time.Millisecond, Queue: 16}
 // maxBits bounds a frame; longer ones are noise.
 const maxBits = 64
 
+// retry is the pause after a Source fails, so a failing source does not spin.
+const retry = 100 * time.Millisecond
+
+// Edge is one edge on one of the two data lines.
+type Edge struct {
+	// Line is 0 for D0 (a falling edge is a 0 bit) and 1 for D1 (a 1 bit).
+	Line int
+	// Edge is gpio.FallingEdge or gpio.RisingEdge; only falling edges are
+	// bits.
+	Edge gpio.Edge
+	// At is when the edge happened on a monotonic clock: the kernel's event
+	// timestamp where the source has one. Only differences between the
+	// edges of one source count.
+	At time.Duration
+	// Dropped is how many events the source lost just before this edge
+	// (the kernel's queue overflowed: a gap in its sequence numbers). The
+	// lost edges may belong to the frame being read or to this edge's
+	// frame, so both are rejected as bad frames, never decoded.
+	Dropped int
+	// Quiet, from a QuietSource, is no edge but a mark: the source found
+	// its queue empty Timeout after it returned its last edge, so the
+	// frame read so far is complete.
+	Quiet bool
+}
+
+// Source yields both data lines' edges from one stream, in the order the
+// kernel saw them, each with its timestamp. On Linux it is one line
+// request holding both lines (board's own GPIO v2 request; periph's
+// gpioioctl.LineSet as a fallback).
+type Source interface {
+	// NextEdge blocks until the next edge of either line. It returns an
+	// error when interrupted by Halt or when the source failed.
+	NextEdge() (Edge, error)
+	// Halt interrupts a pending NextEdge (or the next one).
+	Halt() error
+	// Close releases the lines; the driver calls it once, after its last
+	// NextEdge returned.
+	Close() error
+	String() string
+}
+
+// QuietSource is a Source that ends frames itself. The driver's own
+// wait of Timeout with no edge handed over is by the wall clock and cannot
+// tell a quiet line from a reader that stalled while the rest of the frame
+// waited in the kernel's queue; a frame cut there can pass a shorter
+// format's parity. The source, the only reader of that queue, can: once
+// its queue stayed empty for the quiet time after an edge, NextEdge
+// returns an Edge with Quiet set, and the driver ends the frame by those
+// marks and by timestamps only.
+type QuietSource interface {
+	Source
+	// SetQuiet sets the quiet time; the driver calls it once, with its
+	// Timeout, before the first NextEdge.
+	SetQuiet(d time.Duration)
+}
+
+// TimedPin is a data line that knows when the kernel saw each edge. New
+// orders the two lines' edges by these timestamps when both pins have them.
+type TimedPin interface {
+	gpio.PinIn
+	// WaitForEdgeTime is WaitForEdge that also returns the edge's timestamp
+	// on a monotonic clock shared by both lines.
+	WaitForEdgeTime(timeout time.Duration) (at time.Duration, ok bool)
+}
+
 // Dev is a Wiegand reader.
 type Dev struct {
-	d0, d1 gpio.PinIn
+	name   string
+	src    Source     // nil when reading two pins
+	quiet  bool       // src is a QuietSource: frames never end by the wall clock
+	d0, d1 gpio.PinIn // nil when reading a Source
 	opts   Opts
-	bits   chan uint8
+	edges  chan Edge
 	reads  badgeq.Queue
 	flush  chan struct{} // ends the frame now (tests)
 	done   chan struct{}
@@ -56,10 +143,7 @@ var (
 	_ hal.FrameCounter = (*Dev)(nil)
 )
 
-// New starts a reader on the D0 and D1 lines. They are inputs with
-// pull-ups; the pins' WaitForEdge must follow periph.io/x/conn (-1 waits
-// forever) and their Halt must interrupt it.
-func New(d0, d1 gpio.PinIn, opts *Opts) (*Dev, error) {
+func newDev(name string, opts *Opts) (*Dev, error) {
 	o := DefaultOpts
 	if opts != nil {
 		o = *opts
@@ -70,26 +154,94 @@ func New(d0, d1 gpio.PinIn, opts *Opts) (*Dev, error) {
 	if o.Queue < 1 {
 		o.Queue = DefaultOpts.Queue
 	}
+	return &Dev{
+		name:  name,
+		opts:  o,
+		edges: make(chan Edge),
+		reads: badgeq.New(o.Queue),
+		flush: make(chan struct{}),
+		done:  make(chan struct{}),
+	}, nil
+}
+
+// NewSource starts a reader on a source of both lines' edges, already
+// configured (inputs, pull-ups, falling edges). The reader owns src from
+// then on and closes it when halted.
+func NewSource(src Source, opts *Opts) (*Dev, error) {
+	d, err := newDev(fmt.Sprintf("wiegand(%s)", src), opts)
+	if err != nil {
+		return nil, err
+	}
+	d.src = src
+	if q, ok := src.(QuietSource); ok {
+		q.SetQuiet(d.opts.Timeout)
+		d.quiet = true
+	}
+	d.wg.Add(2)
+	go d.readSource()
+	go d.assemble()
+	return d, nil
+}
+
+// New starts a reader on the D0 and D1 lines. They are inputs with
+// pull-ups; the pins' WaitForEdge must follow periph.io/x/conn (-1 waits
+// forever) and their Halt must interrupt it. When both are TimedPins the
+// bits are ordered by the kernel's timestamps; otherwise by arrival.
+func New(d0, d1 gpio.PinIn, opts *Opts) (*Dev, error) {
+	d, err := newDev(fmt.Sprintf("wiegand(d0=%s,d1=%s)", d0.Name(), d1.Name()), opts)
+	if err != nil {
+		return nil, err
+	}
 	for _, p := range []gpio.PinIn{d0, d1} {
 		if err := p.In(gpio.PullUp, gpio.FallingEdge); err != nil {
 			return nil, fmt.Errorf("wiegand: %s: %w", p, err)
 		}
 	}
-	d := &Dev{
-		d0: d0, d1: d1, opts: o,
-		bits:  make(chan uint8),
-		reads: badgeq.New(o.Queue),
-		flush: make(chan struct{}),
-		done:  make(chan struct{}),
+	d.d0, d.d1 = d0, d1
+	t0, ok0 := d0.(TimedPin)
+	t1, ok1 := d1.(TimedPin)
+	start := time.Now()
+	var wait [2]func() (time.Duration, bool)
+	for i, p := range []gpio.PinIn{d0, d1} {
+		wait[i] = func() (time.Duration, bool) {
+			if !edge.Wait(d.done, p) {
+				return 0, false
+			}
+			return time.Since(start), true
+		}
+	}
+	if ok0 && ok1 { // both on the kernel's clock
+		for i, p := range []TimedPin{t0, t1} {
+			wait[i] = func() (time.Duration, bool) { return waitTimed(d.done, p) }
+		}
 	}
 	d.wg.Add(3)
-	go d.line(d0, 0)
-	go d.line(d1, 1)
+	go d.readPin(0, wait[0])
+	go d.readPin(1, wait[1])
 	go d.assemble()
 	return d, nil
 }
 
-func (d *Dev) String() string { return fmt.Sprintf("wiegand(d0=%s,d1=%s)", d.d0.Name(), d.d1.Name()) }
+// waitTimed is edge.Wait for a TimedPin.
+func waitTimed(done <-chan struct{}, p TimedPin) (time.Duration, bool) {
+	for {
+		select {
+		case <-done:
+			return 0, false
+		default:
+		}
+		if at, ok := p.WaitForEdgeTime(-1); ok {
+			return at, true
+		}
+		select {
+		case <-done:
+			return 0, false
+		case <-time.After(retry):
+		}
+	}
+}
+
+func (d *Dev) String() string { return d.name }
 
 // BadFrames counts the frames rejected so far.
 func (d *Dev) BadFrames() uint64 { return d.bad.Load() }
@@ -100,7 +252,8 @@ func (d *Dev) ReadBadge(ctx context.Context) (hal.BadgeEvent, error) {
 	return d.reads.Next(ctx, d.done)
 }
 
-// Halt stops the reader and switches edge detection off.
+// Halt stops the reader and switches edge detection off (a Source is
+// closed).
 func (d *Dev) Halt() error {
 	var err error
 	d.halt.Do(func() {
@@ -111,13 +264,25 @@ func (d *Dev) Halt() error {
 		defer tick.Stop()
 	kick:
 		for {
-			d.d0.Halt() // interrupts a pending WaitForEdge
-			d.d1.Halt()
+			// Interrupts a pending wait; kicked again in case a wait had
+			// not begun yet.
+			if d.src != nil {
+				d.src.Halt()
+			} else {
+				d.d0.Halt()
+				d.d1.Halt()
+			}
 			select {
 			case <-exited:
 				break kick
 			case <-tick.C:
 			}
+		}
+		if d.src != nil {
+			if e := d.src.Close(); e != nil {
+				err = fmt.Errorf("wiegand: halt %s: %w", d.src, e)
+			}
+			return
 		}
 		for _, p := range []gpio.PinIn{d.d0, d.d1} {
 			if e := p.In(gpio.PullUp, gpio.NoEdge); e != nil && err == nil {
@@ -128,22 +293,55 @@ func (d *Dev) Halt() error {
 	return err
 }
 
-// line hands on a bit for every falling edge of one data line.
-func (d *Dev) line(p gpio.PinIn, bit uint8) {
+// readPin hands on every falling edge of one data line.
+func (d *Dev) readPin(line int, wait func() (time.Duration, bool)) {
 	defer d.wg.Done()
-	for edge.Wait(d.done, p) {
-		select {
-		case d.bits <- bit:
-		case <-d.done:
+	for {
+		at, ok := wait()
+		if !ok || !d.hand(Edge{Line: line, Edge: gpio.FallingEdge, At: at}) {
 			return
 		}
 	}
 }
 
-// assemble collects bits into frames, ending one after Timeout of silence.
+// readSource hands on the source's edges in the source's order.
+func (d *Dev) readSource() {
+	defer d.wg.Done()
+	for {
+		e, err := d.src.NextEdge()
+		if err != nil {
+			select {
+			case <-d.done:
+				return
+			case <-time.After(retry):
+				continue
+			}
+		}
+		if !d.hand(e) {
+			return
+		}
+	}
+}
+
+// hand gives an edge to the assembler; false once halted.
+func (d *Dev) hand(e Edge) bool {
+	select {
+	case d.edges <- e:
+		return true
+	case <-d.done:
+		return false
+	}
+}
+
+// assemble collects edges into frames. A frame ends when an edge comes
+// more than Timeout after the frame's latest one by their timestamps, and
+// at a QuietSource's quiet mark or, from other sources, when no edge has
+// been handed over for Timeout.
 func (d *Dev) assemble() {
 	defer d.wg.Done()
-	var frame []uint8
+	var frame []Edge
+	var last time.Duration // latest timestamp in frame
+	dropped := 0           // edges lost in frame, or before it began
 	gap := time.NewTimer(time.Hour)
 	gap.Stop()
 	defer gap.Stop()
@@ -151,30 +349,69 @@ func (d *Dev) assemble() {
 		select {
 		case <-d.done:
 			return
-		case b := <-d.bits:
-			if len(frame) <= maxBits {
-				frame = append(frame, b)
+		case e := <-d.edges:
+			// Lost edges lie between the frame's last edge and e: the
+			// frame read so far is short of them, and so may be e's.
+			dropped += e.Dropped
+			if e.Quiet {
+				break // ends the frame, as the timer does for other sources
 			}
-			gap.Reset(d.opts.Timeout)
+			if e.Edge != gpio.FallingEdge || e.Line < 0 || e.Line > 1 {
+				continue
+			}
+			if len(frame) > 0 && e.At-last > d.opts.Timeout {
+				d.finish(frame, dropped)
+				frame = frame[:0]
+				dropped = e.Dropped
+			}
+			if len(frame) == 0 || e.At > last {
+				last = e.At
+			}
+			if len(frame) <= maxBits {
+				frame = append(frame, e)
+			}
+			if !d.quiet {
+				gap.Reset(d.opts.Timeout)
+			}
 			continue
 		case <-gap.C:
 		case <-d.flush:
 			gap.Stop()
 		}
 		if len(frame) > 0 {
-			d.finish(frame)
-			frame = nil
+			d.finish(frame, dropped)
+			frame = frame[:0]
 		}
+		dropped = 0
 	}
 }
 
-// finish decodes a frame and queues the badge or the rejection.
-func (d *Dev) finish(frame []uint8) {
-	ev, err := Decode(frame)
+// finish orders a frame's edges by their timestamps, decodes it and queues
+// the badge or the rejection. A frame that lost edges is rejected unread.
+func (d *Dev) finish(frame []Edge, dropped int) {
+	if dropped > 0 {
+		d.bad.Add(1)
+		d.reads.Put(hal.BadgeEvent{}, &FrameError{len(frame), fmt.Sprintf("%d edges lost by the source", dropped)})
+		return
+	}
+	slices.SortStableFunc(frame, func(a, b Edge) int {
+		switch {
+		case a.At < b.At:
+			return -1
+		case a.At > b.At:
+			return 1
+		}
+		return 0
+	})
+	bits := make([]uint8, len(frame))
+	for i, e := range frame {
+		bits[i] = uint8(e.Line)
+	}
+	ev, err := Decode(bits)
 	if err != nil {
 		d.bad.Add(1)
-		if len(frame) > maxBits {
-			err = &FrameError{len(frame), fmt.Sprintf("longer than %d bits", maxBits)}
+		if len(bits) > maxBits {
+			err = &FrameError{len(bits), fmt.Sprintf("longer than %d bits", maxBits)}
 		}
 	} else {
 		ev.Time = time.Now()

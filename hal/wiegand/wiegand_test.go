@@ -108,7 +108,8 @@ func TestFormatsOverGPIO(t *testing.T) {
 	} {
 		r.swipe(t, tc.bits, tc.fc, tc.cn)
 		ev, err := read(t, r.d)
-		if err != nil || ev.Format != tc.format || ev.Facility != tc.fc || ev.Number != tc.number || ev.Bits != tc.bits {
+		key := strconv.FormatUint(uint64(tc.fc), 10) + ":" + tc.number
+		if err != nil || ev.Format != tc.format || ev.Facility != tc.fc || ev.Number != tc.number || ev.Key() != key || ev.Bits != tc.bits {
 			t.Fatalf("%d-bit frame read as %+v, %v", tc.bits, ev, err)
 		}
 	}
