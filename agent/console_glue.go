@@ -286,8 +286,8 @@ func (c *consoleAgent) StorageNotice() (string, bool) {
 	if !ok {
 		return "", false
 	}
-	return fmt.Sprintf("At %s the damaged state file (%s) was set aside as %s and a fresh one started.",
-		n.At.Format(time.RFC3339), n.Reason, n.Aside), true
+	return fmt.Sprintf("At %s a damaged state file was set aside as %s and a fresh one started; it was damaged: %s.",
+		n.At.Format(time.RFC3339), n.Aside, n.Reason), true
 }
 
 // ClearStorageNotice is the agent's: the notice leaves the screen at once.
