@@ -69,7 +69,7 @@ type Agent struct {
 	stateFile atomic.Pointer[store.Store]     // the open state file, while Run runs
 	journal   atomic.Pointer[journal.Journal] // the punch journal, while Run runs
 	punched   chan struct{}                   // the punch loop -> the sync: a punch is in the journal
-	redraw    chan struct{}                   // the sync -> the punch loop: connection, pending or phase changed
+	redraw    chan struct{}                   // the sync and the console -> the punch loop: connection, pending, phase or a notice changed
 
 	syncer atomic.Pointer[cloudsync.Syncer] // while the sync runs
 	phase  atomic.Uint32                    // disablePhase, mirrored from the state file

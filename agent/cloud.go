@@ -86,7 +86,8 @@ func (a *Agent) notifyPunch() {
 	}
 }
 
-// refresh asks the punch loop to redraw (connection or pending changed).
+// refresh asks the punch loop to redraw (connection, pending or a notice
+// changed).
 func (a *Agent) refresh() {
 	select {
 	case a.redraw <- struct{}{}:

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"net/url"
+	"path/filepath"
 	"reflect"
 	"strconv"
 	"strings"
@@ -14,6 +15,7 @@ import (
 	"timeclock/agent/console"
 	"timeclock/agent/journal"
 	"timeclock/agent/logring"
+	"timeclock/agent/store"
 	"timeclock/clock"
 	"timeclock/hal"
 )
@@ -236,6 +238,60 @@ func (c *consoleAgent) Onboard(ctx context.Context) error {
 	}
 	return nil
 }
+
+// Storage describes the state file: its path, the recovery notice, the
+// damaged files set aside beside it, and how full the punch journal is.
+func (c *consoleAgent) Storage() ([]console.Field, error) {
+	st, j := c.a.stateFile.Load(), c.a.Journal()
+	if st == nil || j == nil {
+		return nil, errors.New("the state file is not open yet")
+	}
+	n, recovered := st.Notice()
+	at, reason := "", ""
+	if recovered {
+		at, reason = n.At.Format(time.RFC3339), n.Reason
+	}
+	damaged, err := store.Damaged(filepath.Dir(st.Path()))
+	if err != nil {
+		return nil, err
+	}
+	aside := "none"
+	if len(damaged) > 0 {
+		names := make([]string, len(damaged))
+		for i, d := range damaged {
+			names[i] = fmt.Sprintf("%s (%d bytes)", d.Name, d.Size)
+		}
+		aside = strings.Join(names, ", ")
+	}
+	return []console.Field{
+		{Key: "path", Value: st.Path()},
+		{Key: "recovered", Value: strconv.FormatBool(recovered)},
+		{Key: "recovered_at", Value: at},
+		{Key: "recovered_reason", Value: reason},
+		{Key: "damaged", Value: aside},
+		{Key: "pending", Value: strconv.Itoa(j.Pending())},
+		{Key: "capacity", Value: strconv.Itoa(j.Capacity())},
+		{Key: "fill", Value: fmt.Sprintf("%d%%", int(j.Fill()*100))},
+	}, nil
+}
+
+// StorageNotice says which damaged file the idle screen's "Storage
+// recovered, call service" is about.
+func (c *consoleAgent) StorageNotice() (string, bool) {
+	st := c.a.stateFile.Load()
+	if st == nil {
+		return "", false
+	}
+	n, ok := st.Notice()
+	if !ok {
+		return "", false
+	}
+	return fmt.Sprintf("At %s a damaged state file was set aside as %s and a fresh one started; it was damaged: %s.",
+		n.At.Format(time.RFC3339), n.Aside, n.Reason), true
+}
+
+// ClearStorageNotice is the agent's: the notice leaves the screen at once.
+func (c *consoleAgent) ClearStorageNotice() (bool, error) { return c.a.ClearStorageNotice() }
 
 // PasscodeHash is the technician passcode hash set at activation; "" when
 // the clock is not onboarded (the config file's hash applies then).

@@ -3,6 +3,8 @@ package agent
 import (
 	"bytes"
 	"context"
+	"errors"
+	"io"
 	"log/slog"
 	"os"
 	"path/filepath"
@@ -10,6 +12,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"golang.org/x/crypto/bcrypt"
 
 	"timeclock/agent/console"
 	"timeclock/clock"
@@ -160,4 +164,94 @@ func TestTappedHardwareDivertsTheRunLoop(t *testing.T) {
 	if n := a.Status().Pending; n != 0 {
 		t.Fatalf("the lent badge was punched: %d pending", n)
 	}
+}
+
+// techConsole is the technician's serial console on the rig's agent, as
+// cmd/timeclockd runs it, over an in-memory serial port; it logs in with
+// the passcode from the config file.
+type techConsole struct {
+	t   *testing.T
+	in  *io.PipeWriter
+	out syncbuf.Buffer
+	at  int // read cursor for expect
+}
+
+// pipePort is the clock's end of the serial line.
+type pipePort struct {
+	r *io.PipeReader
+	w io.Writer
+}
+
+func (p pipePort) Read(b []byte) (int, error)  { return p.r.Read(b) }
+func (p pipePort) Write(b []byte) (int, error) { return p.w.Write(b) }
+func (p pipePort) Close() error                { return p.r.CloseWithError(errors.New("port closed")) }
+
+func attachConsole(t *testing.T, r *rig) *techConsole {
+	t.Helper()
+	hash, err := console.HashPasscodeCost("2468", bcrypt.MinCost)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := console.DefaultConfig()
+	cfg.PasscodeHash = hash
+	tc := &techConsole{t: t}
+	pr, pw := io.Pipe()
+	tc.in = pw
+	opened := false
+	con, err := console.New(console.Options{
+		Config: cfg, Port: "test", Agent: r.agent.Console(&fakeSystem{}), Clock: r.clk,
+		Logger: r.agent.log,
+		Open: func(context.Context) (io.ReadWriteCloser, error) {
+			if opened {
+				return nil, errors.New("no such device") // one cable per test
+			}
+			opened = true
+			return pipePort{r: pr, w: &tc.out}, nil
+		},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- con.Run(ctx) }()
+	t.Cleanup(func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Errorf("console: %v", err)
+		}
+	})
+	tc.expect("passcode: ")
+	tc.typ("2468\r")
+	tc.expect("Logged in.")
+	tc.expect("timeclock> ")
+	return tc
+}
+
+func (tc *techConsole) typ(s string) {
+	tc.t.Helper()
+	if _, err := tc.in.Write([]byte(s)); err != nil {
+		tc.t.Fatalf("typing %q: %v", s, err)
+	}
+}
+
+// expect waits until the output after the cursor contains text, moves the
+// cursor past it and returns the output up to there.
+func (tc *techConsole) expect(text string) string {
+	tc.t.Helper()
+	var got string
+	await.True(tc.t, 5*time.Second, func() bool {
+		got = tc.out.String()[tc.at:]
+		return strings.Contains(got, text)
+	}, "console never wrote %q; it wrote:\n%s", text, tc.out.String()[tc.at:])
+	end := strings.Index(got, text) + len(text)
+	tc.at += end
+	return strings.ReplaceAll(got[:end], "\r\n", "\n")
+}
+
+// run types a command line and returns its output up to the next prompt.
+func (tc *techConsole) run(line string) string {
+	tc.t.Helper()
+	tc.typ(line + "\r")
+	return tc.expect("timeclock> ")
 }

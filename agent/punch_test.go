@@ -359,12 +359,46 @@ func TestStorageRecoveredNotice(t *testing.T) {
 	if ps := r.punches(); len(ps) != 1 || ps[0].Seq <= uint64(rigStart.UnixMilli()) {
 		t.Fatalf("punch on the fresh file: %+v", ps)
 	}
-	// Service has seen it: the notice goes, for good.
-	if err := r.agent.ClearStorageNotice(); err != nil {
+	r.clk.Advance(2 * time.Second) // back to idle
+	r.screenIs("Mon 23 Nov     03:59", "Storage recovered,", "call service", "Not connected      1")
+
+	// Service reads the console's storage report, then clears the notice:
+	// it leaves the screen at once, for good.
+	tc := attachConsole(t, r)
+	got := tc.run("storage")
+	const aside = "\ndamaged=state.db.damaged-20261123T085930Z (16000 bytes)\n"
+	for _, want := range []string{"\npath=" + filepath.Join(cfg.StateDir, store.FileName) + "\n", "\nrecovered=true\n",
+		"\nrecovered_at=2026-11-23T08:59:30Z\n", "\npending=1\n", "\ncapacity=", "\nfill=0%\n"} {
+		if !strings.Contains(got, want) {
+			t.Errorf("storage lacks %q:\n%s", want, got)
+		}
+	}
+	if !strings.Contains(got, aside) {
+		t.Errorf("storage does not list the damaged file:\n%s", got)
+	}
+	tc.typ("storage ack\r")
+	tc.expect("set aside as state.db.damaged-20261123T085930Z and a fresh one started; it was damaged: no valid meta page")
+	tc.expect("[y/N] ")
+	if got := tc.run("y"); !strings.Contains(got, "Storage notice cleared") {
+		t.Fatalf("storage ack y:\n%s", got)
+	}
+	r.screenIs("Mon 23 Nov     03:59", "     1 pending", "    Badge or PIN", "Not connected")
+	got = tc.run("storage")
+	if !strings.Contains(got, "\nrecovered=false\nrecovered_at=\nrecovered_reason=\n") || !strings.Contains(got, aside) {
+		t.Errorf("storage after ack (the damaged file stays):\n%s", got)
+	}
+	if got := tc.run("storage ack"); !strings.Contains(got, "Nothing to clear") {
+		t.Errorf("storage ack again:\n%s", got)
+	}
+	r.stop()
+	st, err := store.Open(cfg.StateDir, store.Options{})
+	if err != nil {
 		t.Fatal(err)
 	}
-	r.clk.Advance(2 * time.Second)
-	r.screenIs("Mon 23 Nov     03:59", "     1 pending", "    Badge or PIN", "Not connected")
+	defer st.Close()
+	if _, ok := st.Notice(); ok {
+		t.Error("the notice is back after a restart")
+	}
 }
 
 func TestTwoLineNoticeAlternates(t *testing.T) {

@@ -108,18 +108,20 @@ func (a *Agent) openState() (*store.Store, *journal.Journal, *roster.Keeper, err
 // console.
 func (a *Agent) Journal() *journal.Journal { return a.journal.Load() }
 
-// ClearStorageNotice removes "Storage recovered, call service" once service
-// has seen it (the console's job). It is a no-op when Run is not running.
-func (a *Agent) ClearStorageNotice() error {
+// ClearStorageNotice takes "Storage recovered, call service" off the idle
+// screen for good once service has seen it (the console's "storage ack").
+// cleared is false when there was no notice, or Run is not running.
+func (a *Agent) ClearStorageNotice() (cleared bool, err error) {
 	st := a.stateFile.Load()
 	if st == nil || !st.Recovered() {
-		return nil
+		return false, nil
 	}
 	if err := st.ClearNotice(); err != nil {
-		return fmt.Errorf("agent: clear storage notice: %w", err)
+		return false, fmt.Errorf("agent: clear storage notice: %w", err)
 	}
 	a.log.Info("storage notice cleared")
-	return nil
+	a.refresh() // the idle screen drops it now, not at the next minute
+	return true, nil
 }
 
 // errOnboardAgain ends the punch loop of a disabled clock whose installer

@@ -19,6 +19,7 @@ type Agent interface {
 	Syncer
 	NetChecker
 	Maintainer
+	StorageKeeper
 	PasscodeSource
 }
 
@@ -77,6 +78,23 @@ type Maintainer interface {
 	FactoryReset(ctx context.Context) error
 	// Onboard starts onboarding again on the clock's screen.
 	Onboard(ctx context.Context) error
+}
+
+// StorageKeeper reports on the clock's state file and clears the notice
+// its recovery leaves on the clock's screen.
+type StorageKeeper interface {
+	// Storage describes the state file as ordered key=value pairs: path,
+	// recovered (a damaged file was set aside and the screen says so),
+	// recovered_at, recovered_reason, damaged (the files set aside, with
+	// their sizes), pending, capacity and fill.
+	Storage() ([]Field, error)
+	// StorageNotice says what the recovery notice on the clock's screen is
+	// about; ok is false when the screen shows none.
+	StorageNotice() (about string, ok bool)
+	// ClearStorageNotice takes the recovery notice off the clock's screen
+	// for good; cleared is false when there was none. The console has
+	// asked the technician to confirm.
+	ClearStorageNotice() (cleared bool, err error)
 }
 
 // PasscodeSource reads the technician passcode hash set at activation.

@@ -42,6 +42,8 @@ func init() {
 		{name: "factory-reset", usage: "[force]", help: "erase all state, restart (asks first)", subs: []string{"force"}, maxArgs: 1, run: cmdFactoryReset,
 			detail: "Erases the punch journal, the roster and the clock's identity, then restarts; a clock with a cloud configured starts onboarding. Refuses while punches are pending (not yet acknowledged by the cloud) unless run as factory-reset force."},
 		{name: "onboard", help: "start onboarding again (asks first)", run: cmdOnboard},
+		{name: "storage", usage: "[ack]", help: "state file health; ack clears its notice", subs: []string{"ack"}, maxArgs: 1, run: cmdStorage,
+			detail: "storage shows the state file as key=value lines: its path, whether a damaged file was set aside (recovered=true: the clock's screen says \"Storage recovered, call service\"), the damaged files kept in the state directory with their sizes, pending punches, capacity and fill. storage ack asks, then takes the notice off the clock's screen; the damaged files stay for service."},
 		{name: "logout", aliases: []string{"exit", "quit"}, help: "end the session", run: func(*call) error { return errLogout }},
 	}
 }

@@ -57,6 +57,8 @@ type fakeAgent struct {
 	onboards   int
 	netcheckOn chan struct{} // closed when a netcheck starts; it runs until cancelled
 	netErr     error
+	notice     bool // the storage recovery notice shows
+	clears     int
 }
 
 func (f *fakeAgent) Status() []Field {
@@ -106,6 +108,24 @@ func (f *fakeAgent) Onboard(ctx context.Context) error {
 	f.onboards++
 	f.mu.Unlock()
 	return Missing("onboarding")
+}
+func (f *fakeAgent) Storage() ([]Field, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return []Field{{"path", "/var/lib/timeclock/state.db"}, {"recovered", fmt.Sprint(f.notice)}, {"pending", fmt.Sprint(f.pending)}}, nil
+}
+func (f *fakeAgent) StorageNotice() (string, bool) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return "A damaged state file was set aside.", f.notice
+}
+func (f *fakeAgent) ClearStorageNotice() (bool, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.clears++
+	was := f.notice
+	f.notice = false
+	return was, nil
 }
 func (f *fakeAgent) PasscodeHash() (string, error) {
 	f.mu.Lock()

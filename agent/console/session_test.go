@@ -42,7 +42,7 @@ func TestLoginStatusHelpUnknown(t *testing.T) {
 		}
 	}
 	bad := r.run(p, "frobnicate now")
-	if !strings.Contains(bad, "unknown command \"frobnicate\" (type help for what each does); commands:\n  help status time netcheck punches sync log config hw reboot factory-reset\n  onboard logout\n") {
+	if !strings.Contains(bad, "unknown command \"frobnicate\" (type help for what each does); commands:\n  help status time netcheck punches sync log config hw reboot factory-reset\n  onboard storage logout\n") {
 		t.Errorf("unknown command reply:\n%s", bad)
 	}
 	if got := r.run(p, "punches pending"); !strings.Contains(got, "punches: the punch journal is not in this build yet") {
@@ -428,4 +428,45 @@ func TestPortMissingAtStart(t *testing.T) {
 	r.clk.Advance(reopenMax)
 	r.login(r.port(1))
 	await.True(t, timeout, func() bool { return strings.Contains(r.logBuf.String(), "console port back") }, "no back log")
+}
+
+// storage prints the agent's fields; storage ack confirms, then clears the
+// notice once, and says so when there is nothing to clear.
+func TestStorage(t *testing.T) {
+	r := newRig(t, nil)
+	r.agent.mu.Lock()
+	r.agent.notice = true
+	r.agent.mu.Unlock()
+	p := r.port(1)
+	r.login(p)
+
+	if got := r.run(p, "storage"); !strings.Contains(got, "path=/var/lib/timeclock/state.db\nrecovered=true\npending=0\n") {
+		t.Fatalf("storage:\n%s", got)
+	}
+	if got := r.run(p, "storage sideways"); !strings.Contains(got, "usage: storage [ack]") {
+		t.Fatalf("storage sideways:\n%s", got)
+	}
+	r.typ(p, "storage ack\r")
+	r.expect(p, "A damaged state file was set aside.")
+	r.expect(p, `Clear "Storage recovered, call service" from the clock's screen? [y/N] `)
+	if got := r.run(p, "n"); !strings.Contains(got, "Cancelled.") {
+		t.Fatalf("storage ack n:\n%s", got)
+	}
+	r.typ(p, "STORAGE ACK\r")
+	r.expect(p, "[y/N] ")
+	if got := r.run(p, "y"); !strings.Contains(got, "Storage notice cleared: the clock's screen no longer shows it.") {
+		t.Fatalf("storage ack y:\n%s", got)
+	}
+	if got := r.run(p, "storage ack"); !strings.Contains(got, "Nothing to clear: the clock's screen shows no storage notice.") {
+		t.Fatalf("storage ack with no notice:\n%s", got)
+	}
+	r.agent.mu.Lock()
+	clears := r.agent.clears
+	r.agent.mu.Unlock()
+	if clears != 1 {
+		t.Fatalf("ClearStorageNotice called %d times, want 1 (only after y)", clears)
+	}
+	if !strings.Contains(r.logBuf.String(), "console: storage notice cleared") {
+		t.Errorf("clearing not logged:\n%s", r.logBuf.String())
+	}
 }

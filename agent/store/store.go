@@ -16,6 +16,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime/debug"
+	"strings"
 	"sync/atomic"
 	"time"
 
@@ -275,6 +276,34 @@ func moveAside(path string, now time.Time) (string, error) {
 		return "", err
 	}
 	return aside, syncDir(filepath.Dir(path))
+}
+
+// DamagedFile is a damaged state file set aside in the state directory.
+type DamagedFile struct {
+	Name string // state.db.damaged-YYYYMMDDTHHMMSSZ, maybe with -2, -3...
+	Size int64  // bytes
+}
+
+// Damaged lists the damaged state files set aside in dir, oldest first
+// (their names sort by when they were set aside). They stay until service
+// removes them.
+func Damaged(dir string) ([]DamagedFile, error) {
+	ents, err := os.ReadDir(dir)
+	if err != nil {
+		return nil, fmt.Errorf("store: damaged files: %w", err)
+	}
+	var out []DamagedFile
+	for _, e := range ents { // ReadDir sorts by name
+		if !strings.HasPrefix(e.Name(), FileName+".damaged-") || !e.Type().IsRegular() {
+			continue
+		}
+		fi, err := e.Info()
+		if err != nil {
+			continue // removed meanwhile
+		}
+		out = append(out, DamagedFile{Name: e.Name(), Size: fi.Size()})
+	}
+	return out, nil
 }
 
 func syncDir(dir string) error {

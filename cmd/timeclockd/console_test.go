@@ -86,6 +86,14 @@ type consoleClock struct {
 
 func startConsoleClock(t *testing.T, extraCfg string) *consoleClock {
 	t.Helper()
+	return startConsoleClockOn(t, extraCfg, nil, "Badge or PIN")
+}
+
+// startConsoleClockOn is startConsoleClock with the state directory
+// prepared by prepare (when not nil) before the clock starts; it waits for
+// screen to show.
+func startConsoleClockOn(t *testing.T, extraCfg string, prepare func(stateDir string), screen string) *consoleClock {
+	t.Helper()
 	testenv.Tool(t, "picocom")
 	bin := daemontest.Build(t, "timeclock/cmd/timeclockd")
 	dir := t.TempDir()
@@ -96,9 +104,15 @@ func startConsoleClock(t *testing.T, extraCfg string) *consoleClock {
 	if err := os.WriteFile(cfg, []byte(body), 0o600); err != nil {
 		t.Fatal(err)
 	}
+	if prepare != nil {
+		if err := os.MkdirAll(c.state, 0o700); err != nil {
+			t.Fatal(err)
+		}
+		prepare(c.state)
+	}
 	c.proc = daemontest.Start(t, bin, "--state-dir", c.state, "--sim-socket", c.sock, "--config", cfg, "--console", c.ptys.console)
 	c.sim = daemontest.DialSim(t, c.sock, e2eTimeout)
-	c.sim.WaitScreen("Badge or PIN", e2eTimeout)
+	c.sim.WaitScreen(screen, e2eTimeout)
 	return c
 }
 
@@ -271,6 +285,39 @@ func TestConsoleRebootAndFactoryReset(t *testing.T) {
 	}
 	c.sim = daemontest.DialSim(t, c.sock, e2eTimeout)
 	c.sim.WaitScreen("Badge or PIN", e2eTimeout)
+}
+
+// A clock whose state file was damaged says so on its screen until service
+// has looked: storage shows the file set aside, storage ack takes the
+// notice off the screen.
+func TestConsoleStorageAck(t *testing.T) {
+	damage := func(state string) {
+		if err := os.WriteFile(filepath.Join(state, "state.db"), []byte(strings.Repeat("garbage!", 2000)), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	c := startConsoleClockOn(t, "", damage, "Storage recovered,")
+	s := c.picocom()
+	login(t, s, 1)
+
+	typeLine(s, "storage")
+	scr := s.WaitFor("fill=", e2eTimeout)
+	for _, want := range []string{"path=" + filepath.Join(c.state, "state.db"), "recovered=true", "recovered_at=",
+		"damaged=state.db.damaged-", " (16000 bytes)", "pending=0", "capacity="} {
+		if !strings.Contains(scr, want) {
+			t.Errorf("storage lacks %s:\n%s", want, scr)
+		}
+	}
+	typeLine(s, "storage ack")
+	s.WaitFor(`Clear "Storage recovered, call service" from the clock's screen? [y/N]`, e2eTimeout)
+	typeLine(s, "y")
+	s.WaitFor("Storage notice cleared", e2eTimeout)
+	if scr := c.sim.WaitScreen("Badge or PIN", e2eTimeout); strings.Contains(scr, "recovered") {
+		t.Fatalf("the notice stayed on the screen:\n%s", scr)
+	}
+	typeLine(s, "storage")
+	count(t, s, "recovered=false", 1)
+	c.proc.WaitOutput(t, "storage notice cleared", e2eTimeout)
 }
 
 func TestHashPasscode(t *testing.T) {
