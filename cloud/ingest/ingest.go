@@ -154,13 +154,33 @@ func (in *Ingest) StoreBatch(ctx context.Context, deviceID string, b wire.PunchB
 		if last != nil && !last.Time.Before(d.LastPunchAt) {
 			d.LastPunchAt = last.Time
 			if last.Employee != "" {
-				d.LastUsedBy = last.Employee
+				name, err := employeeName(tx, d.CompanyID, last.Employee)
+				if err != nil {
+					return err
+				}
+				d.LastUsedBy = name
 			}
 		}
 		ack.HighSeq = d.HighSeq
 		return tx.PutDevice(d)
 	})
 	return ack, added, err
+}
+
+// employeeName is what Last Used By shows for an employee ID: the name
+// the company's roster gives it, as the clock's check-in reports it, or the
+// ID when the roster does not know it (a punch from an older roster).
+func employeeName(tx store.Tx, companyID, id string) (string, error) {
+	es, err := tx.RosterEmployees(companyID)
+	if err != nil && !errors.Is(err, store.ErrNotFound) {
+		return "", fmt.Errorf("ingest: roster: %w", err)
+	}
+	for _, e := range es {
+		if e.ID == id && e.Name != "" {
+			return e.Name, nil
+		}
+	}
+	return id, nil
 }
 
 // short bounds what a log line repeats of a bad field.

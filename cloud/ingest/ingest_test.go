@@ -204,3 +204,29 @@ func FuzzIngest(f *testing.F) {
 		}
 	})
 }
+
+// Last Used By names the employee, as the clock's check-in does, so a
+// clock disabled before its next check-in does not show an employee ID
+// on the Mobile Devices page.
+func TestLastUsedByIsTheEmployeesName(t *testing.T) {
+	st, b, _ := setup(t)
+	if err := st.Update(context.Background(), func(tx store.Tx) error {
+		return tx.PutRosterEmployee(store.RosterEmployee{CompanyID: "1", ID: "E101", Name: "Grace Hopper", Active: true, Version: 1})
+	}); err != nil {
+		t.Fatal(err)
+	}
+	send(b, "d1", wire.PunchBatch{Batch: 1, Punches: punches(1, 1, "E101")})
+	acks(t, b, "d1")
+	var d store.Device
+	st.View(context.Background(), func(tx store.Tx) (err error) { d, err = tx.Device("d1"); return err })
+	if d.LastUsedBy != "Grace Hopper" {
+		t.Fatalf("Last Used By %q, want the employee's name", d.LastUsedBy)
+	}
+	// An employee the roster does not know is shown by ID.
+	send(b, "d1", wire.PunchBatch{Batch: 2, Punches: punches(2, 2, "E999")})
+	acks(t, b, "d1")
+	st.View(context.Background(), func(tx store.Tx) (err error) { d, err = tx.Device("d1"); return err })
+	if d.LastUsedBy != "E999" {
+		t.Fatalf("Last Used By %q, want the unknown ID", d.LastUsedBy)
+	}
+}
