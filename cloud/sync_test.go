@@ -31,7 +31,8 @@ func TestSyncPunchesStoredOnceAndAcked(t *testing.T) {
 			if len(got.Punches) != 3 || got.Punches[0].ID != ps[0].ID || got.Punches[0].Employee != "E100" {
 				t.Fatalf("stored %+v", got)
 			}
-			if r, _ := c.row(a.DeviceID); r.LastUsedBy != "E100" || r.Punches != 3 {
+			// Last Used By names her: E100 is Ada Lovelace in the demo roster.
+			if r, _ := c.row(a.DeviceID); r.LastUsedBy != "Ada Lovelace" || r.Punches != 3 {
 				t.Fatalf("row after punches %+v", r)
 			}
 			// The same batch again (an ack lost): acked again, stored once.
