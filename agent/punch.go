@@ -51,7 +51,7 @@ func (l *punchLoop) run(ctx context.Context) error {
 			ev, why = punchflow.KeyPressed{Key: k.Key}, "key "+keyName(k.Key)
 		case b := <-l.in.Badges:
 			key := badgeKey(b)
-			a.log.Info("badge read", "badge", b.String(), "key", key)
+			a.log.Info("badge read", "badge", b.String(), "roster_badge", key) // not "key": the log redacts keys
 			// The flow carries the badge as the roster matches it: its key.
 			ev, why = punchflow.BadgeRead{Number: key}, "badge"
 		case <-a.redraw:

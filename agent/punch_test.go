@@ -595,7 +595,7 @@ func TestFacilityCodes(t *testing.T) {
 		t.Fatalf("punches %q, want %q", got, want)
 	}
 	logs := r.log.String()
-	for _, want := range []string{"key=13:34567", "unknown badge", "badge matched by its card number alone"} {
+	for _, want := range []string{"roster_badge=13:34567", "unknown badge", "badge matched by its card number alone"} {
 		if !strings.Contains(logs, want) {
 			t.Errorf("log lacks %q:\n%s", want, logs)
 		}
