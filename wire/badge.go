@@ -10,12 +10,12 @@ import (
 // each its one spelling):
 //
 //   - "34567": a card number alone, 1 to 20 decimal digits. It matches a
-//     badge with this card number whatever its facility code, but only
+//     card with this number whatever its facility code, but only
 //     while no other employee's badge names this card number with a
 //     facility code (see BadgeIndex). Old rosters hold only this form.
 //   - "12:34567": a facility (site) code and a card number, as Wiegand
 //     readers give them; the facility code is 0 to 4294967295. It matches
-//     only a badge with both.
+//     only a card with both.
 //   - "em:62E3086CED": an EM4100 tag's whole 40-bit ID, 10 hex digits,
 //     version (customer) byte first, as EM4100 readers print it. Its card
 //     number is the 32-bit ID in decimal, the serial printed on the tag
@@ -124,8 +124,9 @@ func NormalizeBadge(s string) (string, error) {
 //
 //   - the same badge on two employees;
 //   - a card number alone that another employee's badge names with a
-//     facility code or as an EM4100 whole ID (the card-number-alone badge
-//     would match that employee's card, or match nothing at all);
+//     facility code or as an EM4100 whole ID: it would match that
+//     employee's card too (a clock answers a read that only it matches as
+//     unknown rather than guess);
 //
 // while two badges with one card number and different facility codes (or
 // EM4100 version bytes) are two cards, and one employee may hold a card
