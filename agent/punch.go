@@ -52,8 +52,7 @@ func (l *punchLoop) run(ctx context.Context) error {
 		case b := <-l.in.Badges:
 			key := badgeKey(b)
 			a.log.Info("badge read", "badge", b.String(), "roster_badge", key) // not "key": the log redacts keys
-			// The flow carries the badge as the roster matches it: its key.
-			ev, why = punchflow.BadgeRead{Number: key}, "badge"
+			ev, why = punchflow.BadgeRead{Key: key}, "badge"
 		case <-a.redraw:
 			// The sync changed something the screen shows; a disable
 			// it recorded takes effect here.
