@@ -50,8 +50,9 @@ func (l *punchLoop) run(ctx context.Context) error {
 		case k := <-l.in.Keys:
 			ev, why = punchflow.KeyPressed{Key: k.Key}, "key "+keyName(k.Key)
 		case b := <-l.in.Badges:
-			a.log.Info("badge read", "badge", b.String())
-			ev, why = punchflow.BadgeRead{Number: b.Number}, "badge"
+			key := badgeKey(b)
+			a.log.Info("badge read", "badge", b.String(), "roster_badge", key) // not "key": the log redacts keys
+			ev, why = punchflow.BadgeRead{Key: key}, "badge"
 		case <-a.redraw:
 			// The sync changed something the screen shows; a disable
 			// it recorded takes effect here.
@@ -145,15 +146,27 @@ func (l *punchLoop) perform(ctx context.Context, e punchflow.Effect) punchflow.E
 	return nil
 }
 
-// lookup finds who swiped badge or typed pin (one of them is set) in the
-// roster, and their last punch in the journal.
+// badgeKey is the badge read as the roster matches it (roster.MatchBadge):
+// the event's Key, "12:34567" for a card with a facility code; an EM4100
+// tag's whole ID marked "em:", so it is not taken for a card number; the
+// card number for a card that carries nothing more.
+func badgeKey(ev hal.BadgeEvent) string {
+	if ev.Format == hal.FormatEM4100 && len(ev.Raw) == 5 {
+		return "em:" + ev.Key()
+	}
+	return ev.Key()
+}
+
+// lookup finds who swiped badge (its key, badgeKey) or typed pin (one of
+// them is set) in the roster, and their last punch in the journal.
 func (l *punchLoop) lookup(badge, pin string) punchflow.Person {
 	log := l.a.log
 	r := l.ros.Current()
 	p := punchflow.Person{ViaPIN: pin != ""}
 	if !p.ViaPIN {
-		// Unknown badges are recorded (and deduplicated) by their number
-		// as the roster would match it: "0099" and "99" are one badge.
+		// Unknown badges are recorded (and deduplicated) by their key
+		// as the roster would match it: "0099" and "99" are one badge,
+		// "12:99" and "13:99" two.
 		p.Badge = badge
 		if n, err := roster.NormalizeBadge(badge); err == nil {
 			p.Badge = n
@@ -165,8 +178,17 @@ func (l *punchLoop) lookup(badge, pin string) punchflow.Person {
 		if emp, found = r.ByPIN(pin); !found {
 			log.Info("unknown PIN") // the digits are never logged
 		}
-	} else if emp, found = r.ByBadge(badge); !found {
-		log.Info("unknown badge", "badge", p.Badge)
+	} else {
+		var m roster.Match
+		emp, m = r.MatchBadge(badge)
+		switch found = m.Found(); m {
+		case roster.Unknown:
+			log.Info("unknown badge", "badge", p.Badge)
+		case roster.Ambiguous:
+			log.Warn("unknown badge: its card number alone is on the roster, and another employee has that card number with a facility code", "badge", p.Badge)
+		case roster.ByCard:
+			log.Info("badge matched by its card number alone (no facility code on the roster)", "badge", p.Badge, "employee", emp.ID)
+		}
 	}
 	if found {
 		p.Found, p.Employee, p.Name, p.Departments, p.Active = true, emp.ID, emp.Name, emp.Departments, emp.Active

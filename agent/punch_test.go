@@ -589,3 +589,67 @@ func TestLookupAndRecord(t *testing.T) {
 		t.Fatal("an unknown badge's punch is not its last punch")
 	}
 }
+
+// TestFacilityCodes swipes cards with facility codes through the sim board:
+// a badge with a facility code punches only with it; a card number alone
+// on the roster matches that card at any site.
+func TestFacilityCodes(t *testing.T) {
+	cfg := rosterConfig(t)
+	abs, err := filepath.Abs("testdata/roster-facility.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg.RosterFile = abs
+	r := newRig(t, cfg, 20, 4)
+	r.idle()
+	next := func() { r.t.Helper(); r.clk.Advance(2 * time.Minute); r.idle() }
+
+	r.badge("12:34567")
+	r.screenIs("IN             03:59", "Site Twelve")
+	r.lightsAre(true, false, "ok")
+	next()
+	r.badge("13:34567") // another site's card with the same number
+	r.screenIs("Unknown badge", "13:34567")
+	r.lightsAre(false, true, "error")
+	next()
+	r.badge("34567") // no facility code at all
+	r.screenIs("Unknown badge", "34567")
+	next()
+	r.badge("7:20001") // the card number alone on the roster: any site
+	r.screenIs("IN             04:05", "Any Site")
+	next()
+	r.badge("20001")
+	r.screenIs("OUT            04:07", "Any Site")
+
+	var got []string
+	for _, p := range r.punches() {
+		got = append(got, p.Who()+" "+p.Kind.String())
+	}
+	if want := "E200 IN,badge 13:34567 IN,badge 34567 IN,E201 IN,E201 OUT"; strings.Join(got, ",") != want {
+		t.Fatalf("punches %q, want %q", got, want)
+	}
+	logs := r.log.String()
+	for _, want := range []string{"roster_badge=13:34567", "unknown badge", "badge matched by its card number alone"} {
+		if !strings.Contains(logs, want) {
+			t.Errorf("log lacks %q:\n%s", want, logs)
+		}
+	}
+}
+
+func TestBadgeKey(t *testing.T) {
+	for _, tc := range []struct {
+		ev   hal.BadgeEvent
+		want string
+	}{
+		{hal.BadgeEvent{Format: hal.FormatWiegand26, Facility: 12, Number: "34567"}, "12:34567"},
+		{hal.BadgeEvent{Format: hal.FormatWiegand34, Facility: 0, Number: "5"}, "0:5"},
+		{hal.BadgeEvent{Format: hal.FormatEM4100, Raw: []byte{0x62, 0xE3, 0x08, 0x6C, 0xED}, Number: "3808980205"}, "em:62E3086CED"},
+		{hal.BadgeEvent{Format: hal.FormatMifare, Raw: []byte{0x04, 0xA2, 0xB3, 0xC4}, Number: "77771716"}, "77771716"},
+		{hal.BadgeEvent{Format: hal.FormatKeyboard, Number: "10001"}, "10001"},
+		{hal.BadgeEvent{Format: hal.FormatSim, Facility: 12, Number: "34567"}, "12:34567"},
+	} {
+		if got := badgeKey(tc.ev); got != tc.want {
+			t.Errorf("badgeKey(%v) = %q, want %q", tc.ev, got, tc.want)
+		}
+	}
+}

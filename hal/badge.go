@@ -61,8 +61,10 @@ type BadgeEvent struct {
 //   - Everything else (Mifare UIDs, keyboard wedges, the sim): Number,
 //     which is already the whole ID.
 //
-// Keys are unique within a format; a roster that mixes reader
-// technologies compares Format too.
+// Keys are unique within a format. The clock's roster matches a read by
+// its key in roster syntax (agent's badgeKey: an EM4100 key marked "em:",
+// so it is never taken for a card number; see docs/hardware.md, "How
+// badges match the roster").
 func (e BadgeEvent) Key() string {
 	switch {
 	case e.Format == FormatWiegand26 || e.Format == FormatWiegand34 || e.Format == FormatWiegand37 || e.Facility != 0:

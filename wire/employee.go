@@ -56,21 +56,6 @@ func Printable(s string) bool {
 	return true
 }
 
-// NormalizeBadge checks a card number and drops leading zeros, so "0042"
-// from one reader matches "42" from another.
-func NormalizeBadge(s string) (string, error) {
-	if s == "" || len(s) > MaxBadgeLen {
-		return "", fmt.Errorf("must be 1 to %d digits", MaxBadgeLen)
-	}
-	if !digits(s) {
-		return "", fmt.Errorf("must be digits only")
-	}
-	if s = strings.TrimLeft(s, "0"); s == "" {
-		s = "0"
-	}
-	return s, nil
-}
-
 // EmployeeFieldError names the field of an employee record that is wrong
 // ("name", "badges[1]", ...). It never holds a PIN.
 type EmployeeFieldError struct{ Field, Msg string }

@@ -31,7 +31,7 @@ type Roster struct {
 type RosterEmployee struct {
 	ID     string   `json:"id"`
 	Name   string   `json:"name"`
-	Badges []string `json:"badges,omitempty"` // decimal digits, no leading zeros
+	Badges []string `json:"badges,omitempty"` // normalized: "34567", "12:34567" or "em:62E3086CED" (wire.ParseBadge)
 	// PINHash is HMAC-SHA256(Salt, PIN), 32 bytes (base64 in JSON); absent
 	// for an employee without a PIN.
 	PINHash     []byte   `json:"pin_hash,omitempty"`

@@ -84,8 +84,9 @@ type Event interface{ event() }
 type (
 	// KeyPressed is a key on the keypad.
 	KeyPressed struct{ Key hal.Key }
-	// BadgeRead is a badge swiped or held to a reader.
-	BadgeRead struct{ Number string }
+	// BadgeRead is a badge swiped or held to a reader; Key is the badge as
+	// the roster matches it ("12:34567", "em:62E3086CED", "10001").
+	BadgeRead struct{ Key string }
 	// Tick: the state's timer fired.
 	Tick struct{}
 	// Identified answers Lookup.
@@ -181,7 +182,7 @@ func transition(s Session, ev Event, f Facts) (Session, []Effect) {
 		if s.state == StateBusy {
 			return s, nil
 		}
-		return Session{state: StateBusy, kind: s.kind}, []Effect{Lookup{Badge: ev.Number}}
+		return Session{state: StateBusy, kind: s.kind}, []Effect{Lookup{Badge: ev.Key}}
 	case KeyPressed:
 		return onKey(s, ev.Key, f)
 	case Identified:

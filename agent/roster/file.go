@@ -22,7 +22,9 @@ import (
 //	  ]
 //	}
 //
-// "active" defaults to true. A PIN may instead be given hashed, as
+// A badge is a card number alone ("10001"), a facility code and a card
+// number ("12:34567") or an EM4100 whole ID ("em:62E3086CED"); see
+// wire.ParseBadge. "active" defaults to true. A PIN may instead be given hashed, as
 // "pin_hash" (hex HMAC-SHA256) with the file's "pin_salt" (hex, 16+ bytes).
 // A file with any error is rejected whole; the error names the line and the
 // field, never a PIN.

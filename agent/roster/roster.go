@@ -18,7 +18,9 @@ import (
 type Employee struct {
 	ID   string `json:"id"`
 	Name string `json:"name"`
-	// Badges are card numbers as decimal digits, without leading zeros.
+	// Badges are normalized roster badges (wire.ParseBadge): a card
+	// number alone "34567", with its facility code "12:34567", or an
+	// EM4100 whole ID "em:62E3086CED".
 	Badges []string `json:"badges,omitempty"`
 	// PINHash is HMAC-SHA256 keyed with the roster's salt; nil for no PIN.
 	PINHash     []byte   `json:"pin_hash,omitempty"`
@@ -31,7 +33,7 @@ type Roster struct {
 	version   uint64
 	salt      []byte
 	employees []Employee // sorted by ID
-	byBadge   map[string]int
+	badges    badgeIndex
 	byPIN     map[string]int // key: string(PIN hash)
 }
 
@@ -58,7 +60,7 @@ func New(version uint64, salt []byte, employees []Employee) (*Roster, error) {
 	r := &Roster{
 		version: version, salt: slices.Clone(salt),
 		employees: make([]Employee, len(employees)),
-		byBadge:   map[string]int{}, byPIN: map[string]int{},
+		badges:    badgeIndex{byBadge: map[string]int{}, byCard: map[string]int{}}, byPIN: map[string]int{},
 	}
 	ids := map[string]int{}
 	for i, e := range employees {
@@ -72,12 +74,13 @@ func New(version uint64, salt []byte, employees []Employee) (*Roster, error) {
 		r.employees[i] = e
 	}
 	slices.SortFunc(r.employees, func(a, b Employee) int { return strings.Compare(a.ID, b.ID) })
+	var collisions wire.BadgeIndex
 	for i, e := range r.employees {
-		for _, b := range e.Badges {
-			if j, dup := r.byBadge[b]; dup {
-				return nil, &FieldError{ids[e.ID], "badges", fmt.Sprintf("badge %s already belongs to %s", b, r.employees[j].ID)}
+		for k, b := range e.Badges {
+			if err := collisions.Add(e.ID, b); err != nil {
+				return nil, &FieldError{ids[e.ID], fmt.Sprintf("badges[%d]", k), err.Error()}
 			}
-			r.byBadge[b] = i
+			r.badges.add(i, b)
 		}
 		if e.PINHash != nil {
 			if j, dup := r.byPIN[string(e.PINHash)]; dup {
@@ -105,8 +108,9 @@ func checkEmployee(i int, e *Employee) error {
 	return nil
 }
 
-// NormalizeBadge checks a card number and drops leading zeros, so "0042"
-// from one reader matches "42" from another (wire.NormalizeBadge).
+// NormalizeBadge checks a roster badge in any of its forms and gives its
+// one spelling: leading zeros dropped, so "0042" from one reader matches
+// "42" from another (wire.NormalizeBadge).
 func NormalizeBadge(s string) (string, error) { return wire.NormalizeBadge(s) }
 
 // ValidPIN reports whether pin has the PIN shape, 4-8 digits (wire.ValidPIN).
@@ -137,17 +141,20 @@ func (r *Roster) ByID(id string) (Employee, bool) {
 	return r.employees[i], true
 }
 
-// ByBadge finds the employee holding a badge.
-func (r *Roster) ByBadge(number string) (Employee, bool) {
-	n, err := NormalizeBadge(number)
-	if err != nil {
-		return Employee{}, false
+// ByBadge finds the employee a badge read belongs to; key is the read in
+// roster badge syntax ("12:34567", "em:62E3086CED", "77771716").
+func (r *Roster) ByBadge(key string) (Employee, bool) {
+	e, m := r.MatchBadge(key)
+	return e, m.Found()
+}
+
+// MatchBadge is ByBadge saying how the read matched, or why not (see match).
+func (r *Roster) MatchBadge(key string) (Employee, Match) {
+	i, m := r.badges.match(key)
+	if !m.Found() {
+		return Employee{}, m
 	}
-	i, ok := r.byBadge[n]
-	if !ok {
-		return Employee{}, false
-	}
-	return r.employees[i], true
+	return r.employees[i], m
 }
 
 // ByPIN finds the employee with a PIN.

@@ -67,7 +67,10 @@ func TestBadFilesRejectedWhole(t *testing.T) {
 		{"negative version", `{"version": -1, "employees": []}`, "version: must be a whole number"},
 		{"empty id", "{\"employees\": [\n{\"id\": \"\", \"name\": \"A\", \"badges\": [\"1\"]}]}", "line 2: employees[0].id"},
 		{"duplicate id", "{\"employees\": [\n{\"id\": \"E1\", \"name\": \"A\", \"badges\": [\"1\"]},\n{\"id\": \"E1\", \"name\": \"B\", \"badges\": [\"2\"]}]}", "line 3: employees[1].id: \"E1\" is also employees[0]"},
-		{"duplicate badge", "{\"employees\": [\n{\"id\": \"E1\", \"name\": \"A\", \"badges\": [\"1\"]},\n{\"id\": \"E2\", \"name\": \"B\",\n \"badges\": [\"001\"]}]}", "line 4: employees[1].badges: badge 1 already belongs to E1"},
+		{"duplicate badge", "{\"employees\": [\n{\"id\": \"E1\", \"name\": \"A\", \"badges\": [\"1\"]},\n{\"id\": \"E2\", \"name\": \"B\",\n \"badges\": [\"001\"]}]}", "line 4: employees[1].badges[0]: badge 1 of E2 already belongs to E1"},
+		{"facility badge against a card number alone", "{\"employees\": [\n{\"id\": \"E1\", \"name\": \"A\", \"badges\": [\"34567\"]},\n{\"id\": \"E2\", \"name\": \"B\",\n \"badges\": [\"10\", \"12:034567\"]}]}",
+			"line 4: employees[1].badges[1]: badge 12:34567 of E2 collides with badge 34567 of E1: a card number without a facility code matches E2's card too; write E1's badge with its facility code"},
+		{"bad facility code", "{\"employees\": [\n{\"id\": \"E1\", \"name\": \"A\",\n\"badges\": [\"x:12\"]}]}", "line 3: employees[0].badges[0]: facility code must be digits"},
 		{"letters in badge", "{\"employees\": [\n{\"id\": \"E1\", \"name\": \"A\",\n\"badges\": [\"12a\"]}]}", "line 3: employees[0].badges[0]: must be digits only"},
 		{"short pin", "{\"employees\": [\n{\"id\": \"E1\", \"name\": \"A\",\n\"pin\": \"98\"}]}", "line 3: employees[0].pin: must be 4 to 8 digits"},
 		{"same pin", "{\"employees\": [\n{\"id\": \"E1\", \"name\": \"A\", \"pin\": \"9876\"},\n{\"id\": \"E2\", \"name\": \"B\", \"pin\": \"9876\"}]}", "line 3: employees[1].pin: same PIN as E1"},
@@ -188,6 +191,7 @@ func FuzzParseFile(f *testing.F) {
 	f.Add([]byte(`{"version": 1, "pin_salt": "00", "employees": [{"id": "E", "name": "n", "pin_hash": "zz"}]}`))
 	f.Add([]byte(`{"employees": [{"id": "E", "name": "n", "badges": ["1", "01"]}]}`))
 	f.Add([]byte("{\n\"employees\": [\n{]"))
+	f.Add([]byte(`{"employees": [{"id": "E", "name": "n", "badges": ["12:34567", "em:62e3086ced", "34567"]}, {"id": "F", "name": "m", "badges": ["13:34567"]}]}`))
 	f.Fuzz(func(t *testing.T, b []byte) {
 		r, err := ParseFile(strings.NewReader(string(b)))
 		if err != nil {

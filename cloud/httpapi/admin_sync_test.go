@@ -191,7 +191,8 @@ func TestRosterThroughTheAPI(t *testing.T) {
 		`{"employees":[{"id":"E9","name":"X","pin_hash":"00"}]}`:    "unknown field",
 		`{"employees":[{"id":"E9","name":"X","badges":["10001"]}]}`: "",
 		`{}`: "employees: missing",
-		`{"employees":[{"id":"E9","name":"X","badges":["1"]},{"id":"E8","name":"Y","badges":["01"]}]}`: "badge 1 already belongs",
+		`{"employees":[{"id":"E9","name":"X","badges":["1"]},{"id":"E8","name":"Y","badges":["01"]}]}`:   "employees[0].badges[0]: badge 1 of E9 already belongs to E8",
+		`{"employees":[{"id":"E9","name":"X","badges":["12:1"]},{"id":"E8","name":"Y","badges":["1"]}]}`: "employees[0].badges[0]: badge 12:1 of E9 collides with badge 1 of E8",
 	} {
 		_, we := e.do("PUT", "/api/v1/roster", adminToken, body, &up)
 		if want == "" {

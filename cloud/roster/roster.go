@@ -174,13 +174,15 @@ func apply(hdr store.Roster, cur []store.RosterEmployee, ch Change) ([]store.Ros
 		return nil, Result{}, &Error{Msg: fmt.Sprintf("%d employees, at most %d", len(next), wire.MaxEmployees)}
 	}
 	// Badges and PINs are unique across the roster: the clock finds the
-	// employee by them.
+	// employee by them. A card number alone collides with another
+	// employee's badge that names it with a facility code (wire.BadgeIndex).
 	ids := make([]string, 0, len(next))
 	for id := range next {
 		ids = append(ids, id)
 	}
 	slices.Sort(ids)
-	byBadge, byPIN := map[string]string{}, map[string]string{}
+	var badges wire.BadgeIndex
+	byPIN := map[string]string{}
 	for _, id := range ids {
 		e := next[id]
 		where := func(sub string) string {
@@ -189,11 +191,10 @@ func apply(hdr store.Roster, cur []store.RosterEmployee, ch Change) ([]store.Ros
 			}
 			return fmt.Sprintf("employee %s.%s", id, sub)
 		}
-		for _, b := range e.Badges {
-			if other, dup := byBadge[b]; dup {
-				return nil, Result{}, &Error{Field: where("badges"), Msg: fmt.Sprintf("badge %s already belongs to %s", b, other)}
+		for k, b := range e.Badges {
+			if err := badges.Add(id, b); err != nil {
+				return nil, Result{}, &Error{Field: where(fmt.Sprintf("badges[%d]", k)), Msg: err.Error()}
 			}
-			byBadge[b] = id
 		}
 		if e.PINHash != nil {
 			if other, dup := byPIN[string(e.PINHash)]; dup {

@@ -214,7 +214,17 @@ func TestBadChangesAreRefusedWhole(t *testing.T) {
 		{"no badge no pin", roster.Change{Upsert: []roster.Employee{{ID: "E9", Name: "Nobody"}}}, "upsert[0].badges: an employee needs a badge or a PIN"},
 		{"short pin", roster.Change{Upsert: []roster.Employee{{ID: "E9", Name: "X", PIN: pin("12")}}}, "upsert[0].pin: must be 4 to 8 digits"},
 		{"badge letters", roster.Change{Upsert: []roster.Employee{{ID: "E9", Name: "X", Badges: []string{"12a"}}}}, "upsert[0].badges[0]: must be digits only"},
-		{"badge taken", roster.Change{Upsert: []roster.Employee{{ID: "E9", Name: "X", Badges: []string{"0010001"}}}}, "badge 10001 already belongs to E100"},
+		{"badge taken", roster.Change{Upsert: []roster.Employee{{ID: "E9", Name: "X", Badges: []string{"0010001"}}}}, "upsert[0].badges[0]: badge 10001 of E9 already belongs to E100"},
+		{"facility badge against a card number alone", roster.Change{Upsert: []roster.Employee{{ID: "E9", Name: "X", Badges: []string{"12:10001"}}}},
+			"upsert[0].badges[0]: badge 12:10001 of E9 collides with badge 10001 of E100: a card number without a facility code matches E9's card too; write E100's badge with its facility code"},
+		{"card number alone against a facility badge", roster.Change{Upsert: []roster.Employee{
+			{ID: "E8", Name: "X", Badges: []string{"7:34567"}}, {ID: "E9", Name: "Y", Badges: []string{"034567"}}}},
+			"upsert[1].badges[0]: badge 34567 of E9 collides with badge 7:34567 of E8: a card number without a facility code matches E8's card too; write E9's badge with its facility code"},
+		{"same facility badge", roster.Change{Upsert: []roster.Employee{
+			{ID: "E8", Name: "X", Badges: []string{"7:34567"}}, {ID: "E9", Name: "Y", Badges: []string{"007:034567"}}}},
+			"upsert[1].badges[0]: badge 7:34567 of E9 already belongs to E8"},
+		{"bad facility code", roster.Change{Upsert: []roster.Employee{{ID: "E9", Name: "X", Badges: []string{"x:1"}}}}, "upsert[0].badges[0]: facility code must be digits"},
+		{"bad EM4100 ID", roster.Change{Upsert: []roster.Employee{{ID: "E9", Name: "X", Badges: []string{"em:123"}}}}, "upsert[0].badges[0]: an EM4100 ID is em: and 10 hex digits"},
 		{"pin taken", roster.Change{Upsert: []roster.Employee{{ID: "E9", Name: "X", PIN: pin("1234")}}}, "PINs must be unique"},
 		{"space in id", roster.Change{Upsert: []roster.Employee{{ID: "E 9", Name: "X", Badges: []string{"9"}}}}, "upsert[0].id"},
 		{"blank name", roster.Change{Upsert: []roster.Employee{{ID: "E9", Name: "  ", Badges: []string{"9"}}}}, "upsert[0].name"},
@@ -252,5 +262,34 @@ func TestTooLargeToPush(t *testing.T) {
 	}
 	if v, _ := roster.Get(context.Background(), st, "1"); v.Version != 0 {
 		t.Fatalf("the too-large roster was stored: version %d", v.Version)
+	}
+}
+
+// TestFacilityCodesReachTheClock: badges with facility codes and EM4100
+// whole IDs are stored normalized, pushed as strings, and match on the
+// clock by the clock's rule.
+func TestFacilityCodesReachTheClock(t *testing.T) {
+	st := open(t)
+	update(t, st, roster.Change{Full: true, Upsert: []roster.Employee{
+		{ID: "E1", Name: "Site Twelve", Badges: []string{"012:034567"}},
+		{ID: "E2", Name: "Site Thirteen", Badges: []string{"13:34567"}},
+		{ID: "E3", Name: "EM Tag", Badges: []string{"em:62e3086ced"}},
+		{ID: "E4", Name: "Any Site", Badges: []string{"20001"}},
+	}})
+	v, err := roster.Get(context.Background(), st, "1")
+	if err != nil || len(v.Employees) != 4 || v.Employees[0].Badges[0] != "12:34567" || v.Employees[2].Badges[0] != "em:62E3086CED" {
+		t.Fatalf("view %+v %v", v, err)
+	}
+	clock, err := applyLikeClock(nil, payload(t, st, 0, true))
+	if err != nil {
+		t.Fatalf("the clock refuses the roster: %v", err)
+	}
+	for key, want := range map[string]string{
+		"12:34567": "E1", "13:34567": "E2", "14:34567": "", "34567": "",
+		"em:62E3086CED": "E3", "em:63E3086CED": "", "5:20001": "E4", "20001": "E4",
+	} {
+		if e, _ := clock.ByBadge(key); e.ID != want {
+			t.Errorf("badge %s on the clock: %q, want %q", key, e.ID, want)
+		}
 	}
 }

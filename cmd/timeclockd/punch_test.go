@@ -209,3 +209,59 @@ func TestBadRosterFileNamesLine(t *testing.T) {
 	s.WaitScreen("Badge or PIN", 10*time.Second)
 	p.WaitOutput(t, "roster.json: roster file line 2: employees[0].pin: must be 4 to 8 digits", 5*time.Second)
 }
+
+// TestFacilityCodesThroughSocket: a roster badge with a facility code
+// punches only the card with that facility code; a card number alone
+// matches the card at any site.
+func TestFacilityCodesThroughSocket(t *testing.T) {
+	bin := daemontest.Build(t, "timeclock/cmd/timeclockd")
+	dir := t.TempDir()
+	ros := filepath.Join(dir, "roster.json")
+	os.WriteFile(ros, []byte(`{"version": 1, "employees": [
+ {"id": "E200", "name": "Site Twelve", "badges": ["12:34567"]},
+ {"id": "E201", "name": "Any Site", "badges": ["20001"]}]}`), 0o600)
+	sock := filepath.Join(dir, "sim.sock")
+	p := daemontest.Start(t, bin, "--state-dir", dir, "--sim-socket", sock, "--roster-file", ros)
+	s := daemontest.DialSim(t, sock, 10*time.Second)
+	s.WaitScreen("Badge or PIN", 10*time.Second)
+
+	s.OK("badge 12:34567")
+	s.WaitScreen("Site Twelve", 5*time.Second)
+	waitLEDs(t, s, true, false, "ok")
+	s.OK("badge 13:34567")
+	if scr := s.WaitScreen("Unknown badge", 5*time.Second); !strings.Contains(scr, "13:34567") {
+		t.Errorf("unknown badge screen:\n%s", scr)
+	}
+	waitLEDs(t, s, false, true, "error")
+	s.OK("badge 5:20001")
+	s.WaitScreen("Any Site", 5*time.Second)
+
+	p.Cmd.Process.Signal(syscall.SIGTERM)
+	if err := p.Wait(t, 10*time.Second); err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, p := range readJournal(t, dir) {
+		got = append(got, p.Who())
+	}
+	if want := "E200|badge 13:34567|E201"; strings.Join(got, "|") != want {
+		t.Errorf("journal %q, want %q", got, want)
+	}
+	if out := p.Output(); !strings.Contains(out, "roster_badge=13:34567") {
+		t.Errorf("the log lacks the badge's key:\n%s", out)
+	}
+}
+
+func TestCollidingBadgesRosterRefused(t *testing.T) {
+	bin := daemontest.Build(t, "timeclock/cmd/timeclockd")
+	dir := t.TempDir()
+	bad := filepath.Join(dir, "roster.json")
+	os.WriteFile(bad, []byte("{\"employees\": [\n {\"id\": \"E1\", \"name\": \"A\", \"badges\": [\"12:34567\"]},\n {\"id\": \"E2\", \"name\": \"B\", \"badges\": [\"34567\"]}\n]}"), 0o600)
+	sock := filepath.Join(dir, "sim.sock")
+	p := daemontest.Start(t, bin, "--state-dir", dir, "--sim-socket", sock, "--roster-file", bad)
+	s := daemontest.DialSim(t, sock, 10*time.Second)
+	s.WaitScreen("Badge or PIN", 10*time.Second)
+	p.WaitOutput(t, "roster.json: roster file line 3: employees[1].badges[0]: badge 34567 of E2 collides with badge 12:34567 of E1", 5*time.Second)
+	s.OK("badge 12:34567")
+	s.WaitScreen("Unknown badge", 5*time.Second)
+}
