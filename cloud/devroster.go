@@ -19,7 +19,7 @@ func demoRoster() []roster.Employee {
 	return []roster.Employee{
 		{ID: "E100", Name: "Ada Lovelace", Badges: []string{"10001"}, PIN: pin("1234"), Departments: []string{"Assembly", "Shipping", "Office"}},
 		{ID: "E101", Name: "Grace Hopper", Badges: []string{"10002"}, PIN: pin("2345"), Departments: []string{"Assembly"}},
-		{ID: "E102", Name: "Alan Turing", Badges: []string{"10003"}, PIN: pin("3456")},
+		{ID: "E102", Name: "Alan Turing", Badges: []string{"10003", "12:34567"}, PIN: pin("3456")},
 		{ID: "E103", Name: "Katherine Johnson", Badges: []string{"10004", "20004"}, PIN: pin("4567"), Departments: []string{"Shipping"}},
 		{ID: "E104", Name: "Hedy Lamarr", Badges: []string{"10005"}, PIN: pin("5678"), Active: &no},
 	}
