@@ -1,0 +1,122 @@
+// Package scripts holds the test of the packaging script: make test builds
+// the amd64 packages the way make package does and checks what is in them.
+package scripts
+
+import (
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"runtime"
+	"strconv"
+	"strings"
+	"testing"
+
+	"timeclock/internal/testenv"
+)
+
+const testVersion = "1.2.3~test"
+
+// TestPackages runs scripts/package.sh for amd64 and checks both packages:
+// their files, conffiles and maintainer scripts, the version the binary
+// reports, lintian without errors, and the clock unit's systemd exposure.
+func TestPackages(t *testing.T) {
+	if os.Getenv("TIMECLOCK_QEMU") != "" {
+		t.Skip("packaging runs on the build host")
+	}
+	if testing.Short() {
+		t.Skip("builds two binaries and nfpm")
+	}
+	testenv.Tool(t, "dpkg-deb")
+	lintian := testenv.Tool(t, "lintian")
+	dist := t.TempDir()
+	cmd := exec.Command("./package.sh")
+	cmd.Env = append(os.Environ(), "DIST="+dist, "ARCHES=amd64", "DEB_VERSION="+testVersion, "GO="+filepath.Join(runtime.GOROOT(), "bin", "go"))
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("package.sh: %v\n%s", err, out)
+	}
+	for _, tc := range []struct {
+		name  string
+		files []string
+		conf  string
+	}{
+		{"timeclockd", []string{"./usr/bin/timeclockd", "./lib/systemd/system/timeclockd.service",
+			"./usr/lib/timeclock/reboot-on-exit", "./etc/timeclock/timeclockd.json",
+			"./usr/share/doc/timeclockd/operations.md", "./usr/share/doc/timeclockd/copyright",
+			"./usr/share/doc/timeclockd/changelog.gz", "./usr/share/lintian/overrides/timeclockd"},
+			"/etc/timeclock/timeclockd.json"},
+		{"timeclock-cloud", []string{"./usr/bin/timeclock-cloud", "./lib/systemd/system/timeclock-cloud.service",
+			"./etc/default/timeclock-cloud", "./usr/share/doc/timeclock-cloud/operations.md",
+			"./usr/share/doc/timeclock-cloud/copyright", "./usr/share/doc/timeclock-cloud/changelog.gz"},
+			"/etc/default/timeclock-cloud"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			deb := filepath.Join(dist, tc.name+"_"+testVersion+"_amd64.deb")
+			list := run(t, "dpkg-deb", "-c", deb)
+			for _, f := range tc.files {
+				if !regexp.MustCompile(`(?m) ` + regexp.QuoteMeta(f) + `$`).MatchString(list) {
+					t.Errorf("%s lacks %s:\n%s", filepath.Base(deb), f, list)
+				}
+			}
+			info := run(t, "dpkg-deb", "-I", deb)
+			for _, want := range []string{"Package: " + tc.name, "Version: " + testVersion, "Architecture: amd64", "Depends: adduser", "postinst", "prerm", "postrm", "conffiles"} {
+				if !strings.Contains(info, want) {
+					t.Errorf("control lacks %q:\n%s", want, info)
+				}
+			}
+			if conf := run(t, "dpkg-deb", "-f", deb, "Package"); strings.TrimSpace(conf) != tc.name {
+				t.Errorf("Package field %q", conf)
+			}
+			x := t.TempDir()
+			run(t, "dpkg-deb", "-e", deb, filepath.Join(x, "DEBIAN"))
+			if b, _ := os.ReadFile(filepath.Join(x, "DEBIAN", "conffiles")); strings.TrimSpace(string(b)) != tc.conf {
+				t.Errorf("conffiles = %q, want %s", b, tc.conf)
+			}
+			run(t, "dpkg-deb", "-x", deb, x)
+			if v := run(t, filepath.Join(x, "usr", "bin", tc.name), "--version"); !strings.HasPrefix(v, tc.name+" "+testVersion+" ") {
+				t.Errorf("--version = %q, want the package's version %s", v, testVersion)
+			}
+			out, _ := exec.Command(lintian, "--tag-display-limit", "0", deb).CombinedOutput()
+			var errs []string
+			for _, l := range strings.Split(string(out), "\n") {
+				if strings.HasPrefix(l, "E: ") {
+					errs = append(errs, l)
+				}
+			}
+			if len(errs) > 0 {
+				t.Errorf("lintian errors:\n%s", strings.Join(errs, "\n"))
+			}
+			t.Logf("lintian:\n%s", out)
+		})
+	}
+}
+
+// TestUnitExposure keeps the units at systemd's "OK" level or better
+// (systemd-analyze security, offline: no booted systemd needed).
+func TestUnitExposure(t *testing.T) {
+	if os.Getenv("TIMECLOCK_QEMU") != "" {
+		t.Skip("runs on the build host")
+	}
+	sa := testenv.Tool(t, "systemd-analyze")
+	for _, unit := range []string{"timeclockd.service", "timeclock-cloud.service"} {
+		out, _ := exec.Command(sa, "security", "--offline=yes", filepath.Join("..", "packaging", "systemd", unit)).CombinedOutput()
+		m := regexp.MustCompile(`Overall exposure level for ` + regexp.QuoteMeta(unit) + `: ([0-9.]+)`).FindSubmatch(out)
+		if m == nil {
+			t.Fatalf("%s: no exposure level in:\n%s", unit, out)
+		}
+		score, _ := strconv.ParseFloat(string(m[1]), 64)
+		t.Logf("%s: exposure %.1f", unit, score)
+		if score > 3.0 {
+			t.Errorf("%s: exposure %.1f, want 3.0 (OK) or better", unit, score)
+		}
+	}
+}
+
+func run(t *testing.T, name string, args ...string) string {
+	t.Helper()
+	out, err := exec.Command(name, args...).CombinedOutput()
+	if err != nil {
+		t.Fatalf("%s %s: %v\n%s", name, strings.Join(args, " "), err, out)
+	}
+	return string(out)
+}
