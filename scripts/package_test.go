@@ -120,3 +120,48 @@ func run(t *testing.T, name string, args ...string) string {
 	}
 	return string(out)
 }
+
+// reboot-on-exit, the unit's ExecStopPost, reboots only when the agent
+// exited with the status it was given, and without blocking on the job.
+func TestRebootOnExit(t *testing.T) {
+	bin := t.TempDir()
+	calls := filepath.Join(bin, "calls")
+	fake := "#!/bin/sh\necho \"$@\" >>" + calls + "\n"
+	if err := os.WriteFile(filepath.Join(bin, "systemctl"), []byte(fake), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		code, status string
+		reboot       bool
+	}{
+		{"exited", "10", true},
+		{"exited", "0", false},
+		{"exited", "1", false},
+		{"killed", "ABRT", false}, // the watchdog's kill: a restart, not a reboot
+		{"dumped", "10", false},
+	} {
+		os.Remove(calls)
+		cmd := exec.Command("../packaging/lib/reboot-on-exit", "10")
+		cmd.Env = []string{"PATH=" + bin + ":/usr/bin:/bin", "EXIT_CODE=" + tc.code, "EXIT_STATUS=" + tc.status}
+		if out, err := cmd.CombinedOutput(); err != nil {
+			t.Fatalf("%s/%s: %v\n%s", tc.code, tc.status, err, out)
+		}
+		b, _ := os.ReadFile(calls)
+		if got, want := string(b), map[bool]string{true: "--no-block reboot\n", false: ""}[tc.reboot]; got != want {
+			t.Errorf("%s/%s: systemctl called with %q, want %q", tc.code, tc.status, got, want)
+		}
+	}
+}
+
+// The maintainer scripts are plain POSIX sh.
+func TestMaintainerScriptsParse(t *testing.T) {
+	scripts, _ := filepath.Glob("../packaging/deb/*/*")
+	if len(scripts) < 6 {
+		t.Fatalf("maintainer scripts: %v", scripts)
+	}
+	for _, s := range append(scripts, "../packaging/lib/reboot-on-exit") {
+		if out, err := exec.Command("sh", "-n", s).CombinedOutput(); err != nil {
+			t.Errorf("%s: %v\n%s", s, err, out)
+		}
+	}
+}
