@@ -80,10 +80,11 @@ description: |-
   the Raspberry Pi dev kit board; the amd64 one the simulated board.
 homepage: https://localhost/timeclock
 license: proprietary
-depends: [adduser]
+depends: [systemd]
 contents:
   - {src: $bin, dst: /usr/bin/timeclockd, file_info: {mode: 0755}}
   - {src: packaging/systemd/timeclockd.service, dst: /lib/systemd/system/timeclockd.service, file_info: {mode: 0644}}
+  - {src: packaging/sysusers/timeclockd.conf, dst: /usr/lib/sysusers.d/timeclockd.conf, file_info: {mode: 0644}}
   - {src: packaging/lib/reboot-on-exit, dst: /usr/lib/timeclock/reboot-on-exit, file_info: {mode: 0755}}
   - {src: $conf, dst: /etc/timeclock/timeclockd.json, type: config, file_info: {mode: 0644}}
   - {src: docs/operations.md, dst: /usr/share/doc/timeclockd/operations.md, file_info: {mode: 0644}}
@@ -114,10 +115,11 @@ description: |-
   timeclock-cloud once /etc/default/timeclock-cloud is set up.
 homepage: https://localhost/timeclock
 license: proprietary
-depends: [adduser]
+depends: [systemd]
 contents:
   - {src: $bin, dst: /usr/bin/timeclock-cloud, file_info: {mode: 0755}}
   - {src: packaging/systemd/timeclock-cloud.service, dst: /lib/systemd/system/timeclock-cloud.service, file_info: {mode: 0644}}
+  - {src: packaging/sysusers/timeclock-cloud.conf, dst: /usr/lib/sysusers.d/timeclock-cloud.conf, file_info: {mode: 0644}}
   - {src: packaging/etc/timeclock-cloud.default, dst: /etc/default/timeclock-cloud, type: config, file_info: {mode: 0644}}
   - {src: docs/operations.md, dst: /usr/share/doc/timeclock-cloud/operations.md, file_info: {mode: 0644}}
   - {src: docs/cloud.md, dst: /usr/share/doc/timeclock-cloud/cloud.md, file_info: {mode: 0644}}

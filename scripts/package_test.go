@@ -41,12 +41,12 @@ func TestPackages(t *testing.T) {
 		conf  string
 	}{
 		{"timeclockd", []string{"./usr/bin/timeclockd", "./lib/systemd/system/timeclockd.service",
-			"./usr/lib/timeclock/reboot-on-exit", "./etc/timeclock/timeclockd.json",
+			"./usr/lib/timeclock/reboot-on-exit", "./etc/timeclock/timeclockd.json", "./usr/lib/sysusers.d/timeclockd.conf",
 			"./usr/share/doc/timeclockd/operations.md", "./usr/share/doc/timeclockd/copyright",
 			"./usr/share/doc/timeclockd/changelog.gz", "./usr/share/lintian/overrides/timeclockd"},
 			"/etc/timeclock/timeclockd.json"},
 		{"timeclock-cloud", []string{"./usr/bin/timeclock-cloud", "./lib/systemd/system/timeclock-cloud.service",
-			"./etc/default/timeclock-cloud", "./usr/share/doc/timeclock-cloud/operations.md",
+			"./etc/default/timeclock-cloud", "./usr/lib/sysusers.d/timeclock-cloud.conf", "./usr/share/doc/timeclock-cloud/operations.md",
 			"./usr/share/doc/timeclock-cloud/copyright", "./usr/share/doc/timeclock-cloud/changelog.gz"},
 			"/etc/default/timeclock-cloud"},
 	} {
@@ -59,7 +59,7 @@ func TestPackages(t *testing.T) {
 				}
 			}
 			info := run(t, "dpkg-deb", "-I", deb)
-			for _, want := range []string{"Package: " + tc.name, "Version: " + testVersion, "Architecture: amd64", "Depends: adduser", "postinst", "prerm", "postrm", "conffiles"} {
+			for _, want := range []string{"Package: " + tc.name, "Version: " + testVersion, "Architecture: amd64", "Depends: systemd", "postinst", "prerm", "postrm", "conffiles"} {
 				if !strings.Contains(info, want) {
 					t.Errorf("control lacks %q:\n%s", want, info)
 				}
@@ -162,6 +162,36 @@ func TestMaintainerScriptsParse(t *testing.T) {
 	for _, s := range append(scripts, "../packaging/lib/reboot-on-exit") {
 		if out, err := exec.Command("sh", "-n", s).CombinedOutput(); err != nil {
 			t.Errorf("%s: %v\n%s", s, err, out)
+		}
+	}
+}
+
+// The sysusers.d files make the users and every group the units name, on a
+// system that has none of them but dialout.
+func TestSysusers(t *testing.T) {
+	sysusers := testenv.Tool(t, "systemd-sysusers")
+	root := t.TempDir()
+	os.MkdirAll(filepath.Join(root, "etc"), 0o755)
+	for f, body := range map[string]string{"passwd": "root:x:0:0::/root:/bin/sh\n", "group": "root:x:0:\ndialout:x:20:\n", "shadow": "", "gshadow": ""} {
+		os.WriteFile(filepath.Join(root, "etc", f), []byte(body), 0o600)
+	}
+	abs, _ := filepath.Abs("../packaging/sysusers")
+	run(t, sysusers, "--root="+root, filepath.Join(abs, "timeclockd.conf"), filepath.Join(abs, "timeclock-cloud.conf"))
+	passwd, _ := os.ReadFile(filepath.Join(root, "etc", "passwd"))
+	group, _ := os.ReadFile(filepath.Join(root, "etc", "group"))
+	for _, u := range []string{"timeclock:", "timeclock-cloud:"} {
+		if !strings.Contains(string(passwd), "\n"+u) {
+			t.Errorf("no user %s in\n%s", u, passwd)
+		}
+	}
+	unit, _ := os.ReadFile("../packaging/systemd/timeclockd.service")
+	m := regexp.MustCompile(`(?m)^SupplementaryGroups=(.*)$`).FindSubmatch(unit)
+	if m == nil {
+		t.Fatal("timeclockd.service names no SupplementaryGroups")
+	}
+	for _, g := range append(strings.Fields(string(m[1])), "timeclock", "timeclock-cloud") {
+		if !regexp.MustCompile(`(?m)^` + regexp.QuoteMeta(g) + `:`).Match(group) {
+			t.Errorf("no group %s in\n%s", g, group)
 		}
 	}
 }
