@@ -5,6 +5,7 @@
 #
 #   scripts/deps.sh test   tools make test uses
 #   scripts/deps.sh run    tools make run uses
+#   scripts/deps.sh package tools make package uses
 set -euo pipefail
 
 want=()
@@ -25,12 +26,19 @@ test)
 	need ip iproute2
 	need gcc gcc # go test -race needs cgo
 	need chromium chromium # the admin pages' browser tests (headless)
+	need lintian lintian   # the packages' test (scripts/package_test.go)
+	need dpkg-deb dpkg
+	need systemd-analyze systemd # the units' exposure (offline)
+	;;
+package)
+	need dpkg-deb dpkg
+	need lintian lintian
 	;;
 run)
 	need tmux tmux # make run: clock and cloud output side by side (optional)
 	;;
 *)
-	echo "deps.sh: unknown set $1 (test or run)" >&2
+	echo "deps.sh: unknown set $1 (test, run or package)" >&2
 	exit 2
 	;;
 esac

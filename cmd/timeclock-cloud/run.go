@@ -7,9 +7,12 @@ import (
 	"log/slog"
 	"os"
 	"strings"
+	"sync"
 
 	"timeclock/cloud"
 	"timeclock/cloud/notify"
+	"timeclock/internal/journald"
+	"timeclock/internal/sdnotify"
 )
 
 // config is the cloud's Config from the flags over the dev or production
@@ -81,12 +84,28 @@ func run(ctx context.Context, cfg cloud.Config, lg logging) error {
 		return err
 	}
 	defer closeLog()
-	return cloud.Run(ctx, cfg, cloud.Options{Log: log, Out: os.Stdout})
+	n, err := sdnotify.FromEnv(os.Getenv, os.Getpid())
+	if err != nil {
+		return err
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	var wg sync.WaitGroup
+	defer wg.Wait()
+	defer cancel()
+	ready := make(chan cloud.Info, 1)
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		superviseSystemd(ctx, n, ready, log)
+	}()
+	return cloud.Run(ctx, cfg, cloud.Options{Log: log, Out: os.Stdout, Ready: func(i cloud.Info) { ready <- i }})
 }
 
 // openLog is the structured log on stderr, or appended to the log file.
+// On systemd's journal stream the lines carry their priority and no time.
 func openLog(lg logging) (*slog.Logger, func(), error) {
 	var out io.Writer = os.Stderr
+	var replace func([]string, slog.Attr) slog.Attr
 	closeLog := func() {}
 	if lg.file != "" {
 		f, err := os.OpenFile(lg.file, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o600)
@@ -94,6 +113,8 @@ func openLog(lg logging) (*slog.Logger, func(), error) {
 			return nil, nil, fmt.Errorf("log file: %w", err)
 		}
 		out, closeLog = f, func() { f.Close() }
+	} else if journald.Stderr(os.Getenv, os.Stderr) {
+		out, replace = journald.Writer(out), journald.DropTime(nil)
 	}
-	return slog.New(slog.NewTextHandler(out, &slog.HandlerOptions{Level: lg.level})), closeLog, nil
+	return slog.New(slog.NewTextHandler(out, &slog.HandlerOptions{Level: lg.level, ReplaceAttr: replace})), closeLog, nil
 }

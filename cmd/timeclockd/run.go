@@ -20,6 +20,8 @@ import (
 	"timeclock/board"
 	"timeclock/hal/sim"
 	"timeclock/internal/cli"
+	"timeclock/internal/journald"
+	"timeclock/internal/sdnotify"
 	"timeclock/onboarding/netcheck"
 )
 
@@ -125,6 +127,10 @@ func runClock(ctx context.Context, fl *flags) error {
 		return err
 	}
 	defer closeLog()
+	notifier, err := sdnotify.FromEnv(os.Getenv, os.Getpid())
+	if err != nil {
+		return err
+	}
 	if erased {
 		log.Warn("factory reset: the state directory was erased", "dir", fc.StateDir)
 	}
@@ -141,7 +147,7 @@ func runClock(ctx context.Context, fl *flags) error {
 
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	sys := &system{stop: cancel, sim: set.Sim != nil}
+	sys := &system{stop: cancel, sim: set.Sim != nil, exitCode: fl.rebootExit}
 	a, err := agent.New(fc.Config, hw, agent.Options{Logger: log, Start: start, Onboard: onboardOptions(set.Sim != nil, fc.StateDir), System: sys})
 	if err != nil {
 		return err
@@ -160,12 +166,18 @@ func runClock(ctx context.Context, fl *flags) error {
 		}
 	}
 	g.goStop(a.Run)
+	if notifier != nil {
+		g.goErr(func(ctx context.Context) error {
+			superviseSystemd(ctx, notifier, a, log)
+			return nil
+		})
+	}
 	if err := g.wait(); err != nil {
 		return err
 	}
 	if sys.requested.Load() {
 		log.Info("stopped for a reboot")
-		return &rebootRequest{sim: sys.sim}
+		return &rebootRequest{sim: sys.sim, exitCode: sys.exitCode}
 	}
 	log.Info("stopped")
 	return nil
@@ -218,15 +230,20 @@ func (t terminal) logPath(flag, stateDir string) string {
 }
 
 // openLogger logs to path (stderr if "") with secrets redacted, and keeps
-// the last 500 records in a ring for the console's log command.
+// the last 500 records in a ring for the console's log command. On
+// systemd's journal stream the lines carry their priority and no time.
 func openLogger(path string, level slog.Leveler) (*slog.Logger, *logring.Ring, func(), error) {
 	out, closeLog, err := openLog(path)
 	if err != nil {
 		return nil, nil, nil, err
 	}
+	replace := logring.Redact
+	if path == "" && journald.Stderr(os.Getenv, os.Stderr) {
+		out, replace = journald.Writer(out), journald.DropTime(replace)
+	}
 	ring := logring.New(500)
 	log := slog.New(logring.Tee(
-		slog.NewTextHandler(out, &slog.HandlerOptions{Level: level, ReplaceAttr: logring.Redact}),
+		slog.NewTextHandler(out, &slog.HandlerOptions{Level: level, ReplaceAttr: replace}),
 		ring.Handler(level),
 	))
 	return log, ring, closeLog, nil
