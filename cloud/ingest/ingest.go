@@ -81,6 +81,9 @@ func (in *Ingest) handle(topic string, payload []byte) {
 	if in.Stored != nil {
 		in.Stored(id, added, resent)
 	}
+	// The cloud's time, read as late as possible: the clock sets itself by
+	// it (half the round trip added).
+	ack.Time = in.Clock.Now().UTC()
 	p, _ := json.Marshal(ack)
 	ctx, cancel := context.WithTimeout(in.ctx, 10*time.Second)
 	defer cancel()
@@ -117,7 +120,7 @@ func (in *Ingest) StoreBatch(ctx context.Context, deviceID string, b wire.PunchB
 	var added int
 	err := in.Store.Update(ctx, func(tx store.Tx) error {
 		added = 0
-		ack.IDs = ack.IDs[:0]
+		ack.IDs, ack.Corrected = ack.IDs[:0], nil
 		d, err := tx.Device(deviceID)
 		if errors.Is(err, store.ErrNotFound) {
 			return fmt.Errorf("%w: unknown device", ErrRefused)
@@ -138,6 +141,17 @@ func (in *Ingest) StoreBatch(ctx context.Context, deviceID string, b wire.PunchB
 				return err
 			}
 			ack.IDs = append(ack.IDs, p.ID)
+			if p.Corrected {
+				// A correction of a punch stored earlier with the time the
+				// clock first gave it, or a punch that came corrected.
+				stored, err := tx.CorrectPunch(d.ID, *p, now)
+				if err != nil {
+					return err
+				}
+				if stored {
+					ack.Corrected = append(ack.Corrected, p.ID)
+				}
+			}
 			if !ok {
 				continue
 			}
