@@ -7,6 +7,7 @@ import (
 	"io"
 	"time"
 
+	"timeclock/clock"
 	"timeclock/hal"
 	"timeclock/onboarding"
 	"timeclock/onboarding/identity"
@@ -65,6 +66,7 @@ func (a *Agent) setup() onboarding.Setup {
 		StateDir: a.cfg.StateDir, Firmware: a.cfg.Version,
 		Model: a.hw.Model, Network: a.hw.Network, WiFi: a.hw.WiFi, Display: a.hw.Display, Indicator: a.hw.Indicator,
 		Clock: a.clk, Logger: a.log, System: a.onboardOpts,
+		TimeSample: func(s clock.Sample) { _ = a.keeper.Add(s) }, Floor: a.keeper.Floor,
 	}
 }
 

@@ -24,7 +24,9 @@ func (a *Agent) Run(ctx context.Context) error {
 	}
 	a.stateFile.Store(st)
 	a.journal.Store(j)
+	a.loadLastGood(st)
 	defer func() {
+		a.saveLastGood(st, true)
 		a.journal.Store(nil)
 		a.stateFile.Store(nil)
 		j.Close()

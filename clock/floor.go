@@ -51,9 +51,13 @@ type Floor struct {
 }
 
 // At is the floor when the clock shows now; trusted says a trusted source
-// set or confirmed the clock this boot.
+// set or confirmed the clock this boot. It is never below MinValid, so a
+// binary without a build time still refuses 1970.
 func (f Floor) At(now time.Time, trusted bool) time.Time {
-	t := f.Build
+	t := MinValid
+	if f.Build.After(t) {
+		t = f.Build
+	}
 	if f.LastGood.After(t) {
 		t = f.LastGood
 	}
@@ -63,10 +67,18 @@ func (f Floor) At(now time.Time, trusted bool) time.Time {
 	return t
 }
 
-// Check refuses a time below floor or more than Ceiling above it.
+// FloorSlack is how far below the floor a sample may still lie: the floor's
+// own parts carry the clock's error when they were read (a clock set from a
+// Date header may run up to half a second ahead, and the last-known-good
+// time is saved from it), so the floor refuses wrong dates, not the
+// measurement error of right ones.
+const FloorSlack = 10 * time.Minute
+
+// Check refuses a time more than FloorSlack below floor or more than
+// Ceiling above it.
 func Check(t, floor time.Time) error {
 	switch {
-	case t.Before(floor):
+	case t.Before(floor.Add(-FloorSlack)):
 		return fmt.Errorf("%s: %w %s", t.UTC().Format(time.RFC3339), ErrBelowFloor, floor.UTC().Format(time.RFC3339))
 	case t.After(floor.Add(Ceiling)):
 		return fmt.Errorf("%s: %w %s", t.UTC().Format(time.RFC3339), ErrAboveCeiling, floor.UTC().Format(time.RFC3339))

@@ -51,11 +51,13 @@ type Sample struct {
 	Origin     string // "https", "mqtt ack", ... for the log
 }
 
-// estimate is a sample's offset (cloud minus local at Received) and its
-// round trip.
+// estimate is a sample's offset (cloud minus local at Received), its round
+// trip and the bound on its error (half the round trip and half the cloud
+// time's resolution).
 type estimate struct {
 	offset time.Duration
 	rtt    time.Duration
+	err    time.Duration
 	origin string
 }
 
@@ -78,7 +80,8 @@ type KeeperOptions struct {
 	Floor     Floor
 	Logger    *slog.Logger
 	// Samples is how many samples decide (default 3); the one with the
-	// shortest round trip among them is the estimate.
+	// smallest error bound among them (half its round trip plus half its
+	// resolution) is the estimate.
 	Samples int
 	// Step is the offset above which the clock is set (default 1 s).
 	Step time.Duration
@@ -151,7 +154,7 @@ func (k *Keeper) Floor() time.Time {
 	now := k.o.Clock.Now()
 	k.mu.Lock()
 	defer k.mu.Unlock()
-	return k.o.Floor.At(now, k.trustedLocked())
+	return k.o.Floor.At(now, k.trustedLocked(now))
 }
 
 // TLSTime is the time to check certificates with: the clock, raised to the
@@ -160,7 +163,7 @@ func (k *Keeper) TLSTime() time.Time {
 	now := k.o.Clock.Now()
 	k.mu.Lock()
 	defer k.mu.Unlock()
-	return Raise(now, k.o.Floor.At(now, k.trustedLocked()))
+	return Raise(now, k.o.Floor.At(now, k.trustedLocked(now)))
 }
 
 // SetLastGood raises the floor's last-known-good time (read from the state
@@ -173,11 +176,17 @@ func (k *Keeper) SetLastGood(t time.Time) {
 	k.mu.Unlock()
 }
 
-func (k *Keeper) trustedLocked() bool { return k.trusted || k.o.NTPSynced() }
+func (k *Keeper) trustedLocked(now time.Time) bool { return k.trusted || k.ntpLocked(now) }
+
+// ntpLocked: an NTP daemon synced the clock, and it reads at or above the
+// floor (a kernel saying "synced" of a 1970 clock is not believed).
+func (k *Keeper) ntpLocked(now time.Time) bool {
+	return k.o.NTPSynced() && !now.Before(k.o.Floor.At(now, false))
+}
 
 func (k *Keeper) sourceLocked(now time.Time) Source {
 	switch {
-	case k.o.NTPSynced():
+	case k.ntpLocked(now):
 		return SourceNTP
 	case k.trusted:
 		return SourceCloud
@@ -208,9 +217,9 @@ func (k *Keeper) addLocked(s Sample) (State, bool, error) {
 		err = fmt.Errorf("%w: %s round trip %v", ErrSample, s.Origin, rtt)
 	} else {
 		cloudNow := s.Cloud.Add(s.Resolution/2 + rtt/2)
-		err = Check(cloudNow, k.o.Floor.At(s.Received, k.trustedLocked()))
+		err = Check(cloudNow, k.o.Floor.At(s.Received, k.trustedLocked(s.Received)))
 		if err == nil {
-			k.pending = append(k.pending, estimate{offset: cloudNow.Sub(s.Received), rtt: rtt, origin: s.Origin})
+			k.pending = append(k.pending, estimate{offset: cloudNow.Sub(s.Received), rtt: rtt, err: (rtt + s.Resolution) / 2, origin: s.Origin})
 		} else {
 			err = fmt.Errorf("clock: %s time refused: %w", s.Origin, err)
 		}
@@ -224,13 +233,13 @@ func (k *Keeper) addLocked(s Sample) (State, bool, error) {
 	if len(k.pending) < k.o.Samples {
 		return k.st, false, nil
 	}
-	best := slices.MinFunc(k.pending, func(a, b estimate) int { return int(a.rtt - b.rtt) })
+	best := slices.MinFunc(k.pending, func(a, b estimate) int { return int(a.err - b.err) })
 	n := len(k.pending)
 	k.pending = k.pending[:0]
 	k.st.Offset, k.st.OffsetKnown = best.offset, true
 	stepped := false
 	switch {
-	case k.o.NTPSynced():
+	case k.ntpLocked(s.Received):
 		// An NTP daemon owns the clock: measure, never set.
 	case abs(best.offset) > k.o.Step && k.o.Setter != nil:
 		now := k.o.Clock.Now()

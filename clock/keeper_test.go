@@ -35,6 +35,9 @@ func TestFloor(t *testing.T) {
 	if got := (Floor{Build: build}).At(time.Unix(0, 0), false); !got.Equal(build) {
 		t.Errorf("no last-good: At = %v, want the build time", got)
 	}
+	if got := (Floor{}).At(time.Unix(0, 0), false); !got.Equal(MinValid) {
+		t.Errorf("no build time: At = %v, want MinValid", got)
+	}
 }
 
 func TestCheck(t *testing.T) {
@@ -43,7 +46,8 @@ func TestCheck(t *testing.T) {
 		want error
 	}{
 		{build, nil},
-		{build.Add(-time.Millisecond), ErrBelowFloor},
+		{build.Add(-FloorSlack), nil},
+		{build.Add(-FloorSlack - time.Millisecond), ErrBelowFloor},
 		{time.Unix(0, 0), ErrBelowFloor},
 		{build.Add(Ceiling), nil},
 		{build.Add(Ceiling + time.Second), ErrAboveCeiling},
@@ -178,7 +182,7 @@ func TestKeeperRefusesSamples(t *testing.T) {
 		want error
 	}{
 		{sample(fake.Now(), time.Unix(0, 0), 10*time.Millisecond), ErrBelowFloor},
-		{sample(fake.Now(), build, 10*time.Millisecond), ErrBelowFloor},
+		{sample(fake.Now(), trueTime.Add(-time.Hour-FloorSlack-time.Second), 10*time.Millisecond), ErrBelowFloor},
 		{sample(fake.Now(), build.Add(21*365*24*time.Hour), 10*time.Millisecond), ErrAboveCeiling},
 		{Sample{Cloud: trueTime, Sent: trueTime, Received: trueTime.Add(-time.Second)}, ErrSample},
 		{Sample{Cloud: trueTime, Sent: trueTime, Received: trueTime.Add(MaxRTT + time.Second)}, ErrSample},
@@ -225,5 +229,27 @@ func TestOffsetClock(t *testing.T) {
 	case <-tm.C():
 	default:
 		t.Error("timer on the base clock did not fire")
+	}
+}
+
+// A clock set from a Date header (whole seconds) may be up to half a second
+// off; the millisecond acks that follow are not refused for lying a little
+// below the trusted clock, and a precise sample wins over a coarse one.
+func TestKeeperPrefersPreciseSamples(t *testing.T) {
+	fake := NewFake(trueTime.Add(400 * time.Millisecond)) // 400 ms ahead
+	set := &recorder{fake: fake}
+	k := NewKeeper(KeeperOptions{Clock: fake, Setter: set, Floor: Floor{Build: build, LastGood: fake.Now()}})
+	k.mu.Lock()
+	k.trusted = true
+	k.mu.Unlock()
+	coarse := Sample{Cloud: trueTime.Truncate(time.Second).Add(-time.Second), Sent: fake.Now().Add(-2 * time.Millisecond), Received: fake.Now(), Resolution: time.Second, Origin: "https"}
+	for _, s := range []Sample{coarse, sample(fake.Now(), trueTime, 30*time.Millisecond), coarse} {
+		if err := k.Add(s); err != nil {
+			t.Fatal(err)
+		}
+	}
+	st := k.State()
+	if d := st.Offset + 400*time.Millisecond; !st.OffsetKnown || abs(d) > time.Millisecond || st.Refused != 0 || len(set.sets) != 0 {
+		t.Errorf("state %+v, sets %v; want the precise offset -400ms and no step", st, set.sets)
 	}
 }

@@ -22,9 +22,12 @@ func NewOffset(base Clock, off time.Duration) *Offset {
 	return o
 }
 
-// Now is the base clock's time plus the offset.
+// Now is the base clock's time plus the offset, without a monotonic
+// reading: Go's would move with the offset, so durations across a SetTime
+// are wall-clock differences (round trips spanning it are refused as
+// unusable samples; a real board's kernel keeps its monotonic clock).
 func (o *Offset) Now() time.Time {
-	return o.base.Now().Add(time.Duration(o.off.Load()))
+	return o.base.Now().Add(time.Duration(o.off.Load())).Round(0)
 }
 
 // NewTimer is the base clock's timer.

@@ -52,6 +52,12 @@ type ClientConfig struct {
 	Clock clock.Clock
 	// Dial replaces the dialer (tests); nil is net.Dialer.
 	Dial func(ctx context.Context, network, addr string) (net.Conn, error)
+	// TimeSample, if set, gets the Date header of every answer as a sample
+	// of authenticated cloud time (TLS to the cloud's CA).
+	TimeSample func(clock.Sample)
+	// Floor, if set, is the time floor: certificates are never checked
+	// against an earlier time.
+	Floor func() time.Time
 }
 
 // Client calls the onboarding API. It is safe for concurrent use.
@@ -60,6 +66,8 @@ type Client struct {
 	http    *http.Client
 	clk     clock.Clock
 	timeout time.Duration
+	sample  func(clock.Sample)
+	floor   func() time.Time
 
 	mu       sync.Mutex
 	offset   time.Duration // guarded by mu; cloud time minus device time
@@ -81,7 +89,7 @@ func NewClient(cfg ClientConfig) (*Client, error) {
 	if cfg.Clock == nil {
 		cfg.Clock = clock.Real{}
 	}
-	c := &Client{base: u, clk: cfg.Clock, timeout: cfg.Timeout}
+	c := &Client{base: u, clk: cfg.Clock, timeout: cfg.Timeout, sample: cfg.TimeSample, floor: cfg.Floor}
 	dial := cfg.Dial
 	if dial == nil {
 		dial = (&net.Dialer{Timeout: cfg.Timeout}).DialContext
@@ -118,7 +126,11 @@ func (c *Client) tlsTime() time.Time {
 	c.mu.Lock()
 	off, known := c.offset, c.knowTime
 	c.mu.Unlock()
-	return netcheck.TLSTime(c.clk.Now(), off, known)
+	t := netcheck.TLSTime(c.clk.Now(), off, known)
+	if c.floor != nil {
+		t = clock.Raise(t, c.floor())
+	}
+	return t
 }
 
 // Close drops idle connections.
@@ -180,10 +192,12 @@ func (c *Client) post(ctx context.Context, path string, in any) ([]byte, time.Ti
 	}
 	req.Header.Set("Content-Type", "application/json")
 	req.Header.Set("Accept", "application/json")
+	sent := c.clk.Now()
 	resp, err := c.http.Do(req)
 	if err != nil {
 		return nil, time.Time{}, classify(path, err)
 	}
+	received := c.clk.Now()
 	defer resp.Body.Close()
 	body, err := io.ReadAll(io.LimitReader(resp.Body, maxBody+1))
 	if err != nil {
@@ -198,6 +212,9 @@ func (c *Client) post(ctx context.Context, path string, in any) ([]byte, time.Ti
 	date, err := netcheck.ParseDate(resp.Header.Get("Date"))
 	if err != nil {
 		return body, c.clk.Now(), nil
+	}
+	if c.sample != nil {
+		c.sample(clock.Sample{Cloud: date, Sent: sent, Received: received, Resolution: time.Second, Origin: "https " + path})
 	}
 	// The Date header counts whole seconds: the cloud's time was within the
 	// second after it. Take the second's end, so a countdown never promises
