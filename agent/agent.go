@@ -68,6 +68,7 @@ type Agent struct {
 
 	ntpSynced    func() bool
 	keeper       *clock.Keeper // how the time is known; sets the clock from cloud time
+	setter       clock.Setter  // sets the wall clock (nil: cannot)
 	networkIface func() string
 	bootID       string
 	sinceBoot    func() time.Duration
@@ -157,6 +158,7 @@ func New(cfg Config, hw Hardware, o Options) (*Agent, error) {
 	if o.BuildTime.IsZero() {
 		o.BuildTime = clock.BuildTime()
 	}
+	a.setter = o.ClockSetter
 	a.keeper = clock.NewKeeper(clock.KeeperOptions{
 		Clock: o.Clock, Setter: o.ClockSetter, NTPSynced: o.NTPSynced, Floor: clock.Floor{Build: o.BuildTime},
 		Logger: o.Logger.With("component", "time"), OnChange: func(clock.State) { a.refresh() },

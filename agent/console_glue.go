@@ -63,6 +63,14 @@ func (c *consoleAgent) Status() []console.Field {
 	return out
 }
 
+func (c *consoleAgent) SetTime(ctx context.Context, t time.Time) (time.Time, error) {
+	return c.a.SetTime(ctx, t)
+}
+
+func (c *consoleAgent) SetZone(zone string) error { return c.a.SetZone(zone) }
+
+func (c *consoleAgent) Zone() *time.Location { return c.a.location() }
+
 func (c *consoleAgent) Time() []console.Field {
 	now := c.a.clk.Now()
 	st := c.a.keeper.State()

@@ -1,7 +1,10 @@
 package agent
 
 import (
+	"context"
+	"errors"
 	"fmt"
+	"strings"
 	"testing"
 	"time"
 
@@ -48,5 +51,48 @@ func TestPunchesAcrossDST(t *testing.T) {
 				t.Errorf("UTC plus the stored offset reads %s, want %s", got, tt.local)
 			}
 		})
+	}
+}
+
+// A standalone clock's time and zone are set at the console: the time is
+// logged with its old and new value, one below the floor is refused, and
+// the zone outlives a restart; a clock with a cloud refuses both.
+func TestStandaloneTimeAndZoneByHand(t *testing.T) {
+	cfg := rosterConfig(t)
+	cfg.StateDir = t.TempDir()
+	cfg.Version = "no-ntp"
+	clk := clock.NewFake(rigStart)
+	r := startRig(t, cfg, 20, 4, clk)
+	r.idle()
+	to := rigStart.Add(90 * time.Minute)
+	old, err := r.agent.SetTime(context.Background(), to)
+	if err != nil || !old.Equal(rigStart) || !clk.Now().Equal(to) {
+		t.Fatalf("SetTime: old %v, %v; clock %v", old, err, clk.Now())
+	}
+	if !strings.Contains(r.log.String(), "clock set by hand 2026-11-23T08:59:30Z -> 2026-11-23T10:29:30Z (console)") {
+		t.Errorf("the log does not say the old and new time:\n%s", r.log.String())
+	}
+	if _, err := r.agent.SetTime(context.Background(), time.Date(2001, 1, 1, 0, 0, 0, 0, time.UTC)); err == nil {
+		t.Error("a time below the floor was set")
+	}
+	if err := r.agent.SetZone("America/Chicago"); err != nil {
+		t.Fatal(err)
+	}
+	r.waitScreen("04:29") // 10:29 UTC in Chicago
+	r.stop()
+	r = startRig(t, cfg, 20, 4, clk)
+	r.waitScreen("04:29")
+
+	cfg.CloudURL = "https://cloud.example"
+	cfg.StateDir = t.TempDir()
+	a, err := New(cfg, r.agent.hw, Options{Clock: clk, ClockSetter: clk})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := a.SetTime(context.Background(), to); !errors.Is(err, errCloudTime) {
+		t.Errorf("SetTime on a clock with a cloud: %v", err)
+	}
+	if err := a.SetZone("UTC"); !errors.Is(err, errCloudTime) {
+		t.Errorf("SetZone on a clock with a cloud: %v", err)
 	}
 }

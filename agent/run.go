@@ -25,6 +25,7 @@ func (a *Agent) Run(ctx context.Context) error {
 	a.stateFile.Store(st)
 	a.journal.Store(j)
 	a.loadLastGood(st)
+	a.loadZone(st)
 	defer func() {
 		a.saveLastGood(st, true)
 		a.journal.Store(nil)

@@ -1,9 +1,13 @@
 package agent
 
 import (
+	"context"
+	"errors"
+	"fmt"
 	"time"
 
 	"timeclock/agent/store"
+	"timeclock/clock"
 )
 
 // This file is the agent's part in keeping time: the keeper (clock.Keeper,
@@ -41,4 +45,70 @@ func (a *Agent) saveLastGood(st *store.Store, force bool) {
 		return
 	}
 	a.lastGoodAt = now
+}
+
+// errCloudTime refuses setting the time or zone by hand on a clock with a
+// cloud: the cloud sets both.
+var errCloudTime = errors.New("this clock has a cloud: it takes its time and zone from the cloud")
+
+// SetTime sets a standalone clock's time by hand (the console's time set),
+// logging the old and the new time. It refuses on a clock with a cloud, on
+// one an NTP daemon keeps, and a time below the floor or 20 years above it.
+func (a *Agent) SetTime(_ context.Context, t time.Time) (time.Time, error) {
+	switch {
+	case a.cfg.CloudURL != "":
+		return time.Time{}, errCloudTime
+	case a.keeper.Source() == clock.SourceNTP:
+		return time.Time{}, errors.New("an NTP daemon keeps this clock's time: set it there")
+	case a.setter == nil:
+		return time.Time{}, errors.New("this clock cannot set its time")
+	}
+	if err := clock.Check(t, a.keeper.Floor()); err != nil {
+		a.log.Warn("time set by hand refused", "time", t.UTC().Format(time.RFC3339), "err", err)
+		return time.Time{}, fmt.Errorf("time set: %w", err)
+	}
+	old := a.clk.Now()
+	if err := a.setter.SetTime(t); err != nil {
+		return old, fmt.Errorf("time set: %w", err)
+	}
+	a.log.Info(fmt.Sprintf("clock set by hand %s -> %s (console)", old.UTC().Format(time.RFC3339), t.UTC().Format(time.RFC3339)),
+		"from", old.UTC(), "to", t.UTC())
+	a.refresh()
+	return old, nil
+}
+
+// SetZone sets a standalone clock's zone (the console's time zone),
+// durably in the state file; it wins over the config file's at start.
+func (a *Agent) SetZone(zone string) error {
+	if a.cfg.CloudURL != "" {
+		return errCloudTime
+	}
+	loc, err := time.LoadLocation(zone)
+	if err != nil || zone == "" {
+		return fmt.Errorf("zone %q: not an IANA zone this clock knows", zone)
+	}
+	st := a.stateFile.Load()
+	if st == nil {
+		return errors.New("the state file is not open")
+	}
+	if err := st.SetTimezone(zone); err != nil {
+		return err
+	}
+	from := a.location()
+	a.loc.Store(loc)
+	a.log.Info(fmt.Sprintf("timezone %s -> %s (console)", from, loc), "from", from.String(), "to", loc.String())
+	a.refresh()
+	return nil
+}
+
+// loadZone takes the zone set at the console on a standalone clock.
+func (a *Agent) loadZone(st *store.Store) {
+	if a.cfg.CloudURL != "" {
+		return
+	}
+	if z := st.Timezone(); z != "" {
+		if loc, err := time.LoadLocation(z); err == nil {
+			a.loc.Store(loc)
+		}
+	}
 }

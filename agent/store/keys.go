@@ -16,6 +16,8 @@ package store
 //	  last_good_time            int64 unix ms: the last time a trusted source (NTP, the cloud) vouched for,
 //	                            saved every few minutes and at shutdown; the time floor never goes below it
 //	                            (added after schema 1: absent in older files)
+//	  timezone                  UTF-8 IANA zone set at the console of a standalone clock; it wins over
+//	                            the config file's (added after schema 1: absent in older files)
 //	  disabled                  JSON: the administrator disabled the clock ("disabling" while the last
 //	                            transmission goes, then "disabled"); absent when the clock is enabled
 //	punches_pending/            seq -> record (journal encoding) not yet acknowledged by the cloud
@@ -60,6 +62,7 @@ var (
 	KeyRecovered  = []byte("recovered")
 	KeyDisabled   = []byte("disabled")
 	KeyLastGood   = []byte("last_good_time")
+	KeyTimezone   = []byte("timezone")
 )
 
 // Keys of BucketRoster.

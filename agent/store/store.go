@@ -444,3 +444,24 @@ func (s *Store) SaveLastGood(t time.Time) error {
 	}
 	return nil
 }
+
+// Timezone returns the zone set at the console ("" when none).
+func (s *Store) Timezone() string {
+	var v string
+	s.db.View(func(tx *bolt.Tx) error {
+		v = string(tx.Bucket(BucketMeta).Get(KeyTimezone))
+		return nil
+	})
+	return v
+}
+
+// SetTimezone stores the zone set at the console, durably.
+func (s *Store) SetTimezone(zone string) error {
+	err := s.db.Update(func(tx *bolt.Tx) error {
+		return tx.Bucket(BucketMeta).Put(KeyTimezone, []byte(zone))
+	})
+	if err != nil {
+		return fmt.Errorf("store: timezone: %w", err)
+	}
+	return nil
+}
