@@ -26,6 +26,9 @@ func (a *Agent) Run(ctx context.Context) error {
 	a.journal.Store(j)
 	a.loadLastGood(st)
 	a.loadZone(st)
+	if _, err := j.ForgetOtherBoots(a.bootID); err != nil {
+		a.log.Error("clock correction list", "err", err)
+	}
 	defer func() {
 		a.saveLastGood(st, true)
 		a.journal.Store(nil)

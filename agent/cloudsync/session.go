@@ -74,8 +74,10 @@ func (s *Syncer) session(ctx context.Context, c *conn) error {
 			s.fill(c, out)
 		case <-checkin.C():
 			s.publishStatus(c, true)
-			s.probesLeft = 1
-			s.probe(c, out)
+			if s.o.Time != nil {
+				s.probesLeft = 1 // the check-in's offset stays fresh
+				s.probe(c, out)
+			}
 			checkin.Reset(s.cfg.CheckinEvery)
 		case <-statusDue.C():
 			s.publishStatus(c, false)

@@ -101,6 +101,47 @@ func (j *Journal) CorrectClock(bootID string, now time.Time, sinceBoot time.Dura
 	return fixed, nil
 }
 
+// ForgetOtherBoots takes the punches of earlier boots off the correction
+// list: no correction can place them (their monotonic stamps count from
+// another boot), and the list would otherwise grow with every boot of a
+// clock that never learns the true time. They keep their time and source.
+// It returns how many it took off.
+func (j *Journal) ForgetOtherBoots(bootID string) (int, error) {
+	if j.UnsetClock() == 0 {
+		return 0, nil
+	}
+	n := 0
+	var left uint64
+	err := j.db.Update(func(tx *bolt.Tx) error {
+		n, left = 0, 0
+		ub := tx.Bucket(store.BucketUnsetClock)
+		var drop [][]byte
+		ub.ForEach(func(k, v []byte) error {
+			if string(v) != bootID {
+				drop = append(drop, append([]byte(nil), k...))
+			} else {
+				left++
+			}
+			return nil
+		})
+		for _, k := range drop {
+			if err := ub.Delete(k); err != nil {
+				return err
+			}
+		}
+		n = len(drop)
+		return tx.Bucket(store.BucketMeta).Put(store.KeyUnsetClock, store.PutUint(left))
+	})
+	if err != nil {
+		return 0, fmt.Errorf("journal: forget other boots: %w", err)
+	}
+	j.unsetClock.Store(int64(left))
+	if n > 0 {
+		j.log.Info("punches of earlier boots cannot be corrected; they keep their time", "punches", n)
+	}
+	return n, nil
+}
+
 // locate finds a punch's record in pending or acked.
 func locate(tx *bolt.Tx, k []byte) (*bolt.Bucket, []byte) {
 	for _, name := range [][]byte{store.BucketPunchesPending, store.BucketPunchesAcked} {

@@ -389,3 +389,21 @@ func TestParseKindAndID(t *testing.T) {
 		}
 	}
 }
+
+// Punches of an earlier boot leave the correction list at start: nothing
+// can place them.
+func TestForgetOtherBoots(t *testing.T) {
+	_, j := openJournal(t, t.TempDir(), Options{})
+	unsetAt := time.Date(1970, 1, 1, 0, 5, 0, 0, time.UTC)
+	for _, boot := range []string{"boot-OLD", "boot-A", "boot-OLD"} {
+		if _, err := j.Append(Punch{Employee: "E1", Kind: KindIn, Time: unsetAt, TZ: "UTC", BootID: boot, SinceBoot: time.Second}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if n, err := j.ForgetOtherBoots("boot-A"); err != nil || n != 2 || j.UnsetClock() != 1 {
+		t.Fatalf("ForgetOtherBoots = %d, %v; %d left", n, err, j.UnsetClock())
+	}
+	if n, err := j.CorrectClock("boot-A", t0, 2*time.Second); err != nil || n != 1 {
+		t.Fatalf("CorrectClock after = %d, %v", n, err)
+	}
+}
