@@ -225,11 +225,15 @@ func (l *punchLoop) record(p journal.Punch) (journal.Punch, error) {
 	_, p.TZOffset = now.In(loc).Zone()
 	p.Source = a.keeper.Source()
 	p.ClockSet = p.Source != clock.SourceUnset
-	if !p.Source.Known() {
-		// Nothing vouches for the time: the boot and the time since it
-		// let it be corrected once the true time is known.
+	switch p.Source {
+	case clock.SourceUnset:
+		// The clock was never set since boot: the boot and the time since
+		// it let the punch be corrected once the true time is known. (A
+		// stale RTC after a reboot reads below the last-known-good time,
+		// so it is unset too; one above it is rtc-unverified, kept as it
+		// is, and says so.)
 		p.BootID, p.SinceBoot = a.bootID, a.sinceBoot()
-	} else {
+	case clock.SourceNTP, clock.SourceCloud:
 		l.correctClock(now)
 	}
 	out, err := l.j.Record(p)
