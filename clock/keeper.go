@@ -114,9 +114,32 @@ type Keeper struct {
 	o KeeperOptions
 
 	mu      sync.Mutex
-	pending []estimate // guarded by mu; samples since the last decision
-	trusted bool       // guarded by mu; cloud time set or confirmed the clock this boot
-	st      State      // guarded by mu
+	pending []estimate    // guarded by mu; samples since the last decision
+	trusted bool          // guarded by mu; cloud time set or confirmed the clock this boot
+	held    bool          // guarded by mu; no step while held (Hold)
+	hint    time.Duration // guarded by mu; port 80's offset, for TLS only (TLSHint)
+	hinted  bool          // guarded by mu
+	st      State         // guarded by mu
+}
+
+// Hold stops (true) or allows again (false) setting the clock: while the
+// clock is being onboarded its countdowns run on the wall clock, so a step
+// would end them. Samples are still measured and reported.
+func (k *Keeper) Hold(on bool) {
+	k.mu.Lock()
+	k.held = on
+	k.mu.Unlock()
+}
+
+// TLSHint records port 80's plain-HTTP Date (cloud) read when the clock
+// showed local. It is not authenticated: it only moves the time
+// certificates are checked against while no trusted source vouches for the
+// clock, so TLS works on a clock at 1970; it never sets the clock or stamps
+// a punch.
+func (k *Keeper) TLSHint(cloud, local time.Time) {
+	k.mu.Lock()
+	k.hint, k.hinted = cloud.Sub(local), true
+	k.mu.Unlock()
 }
 
 // NewKeeper returns a keeper; o.Clock is required.
@@ -157,13 +180,18 @@ func (k *Keeper) Floor() time.Time {
 	return k.o.Floor.At(now, k.trustedLocked(now))
 }
 
-// TLSTime is the time to check certificates with: the clock, raised to the
-// floor.
+// TLSTime is the time to check certificates with: the clock (moved by
+// port 80's offset while nothing vouches for it), raised to the floor.
 func (k *Keeper) TLSTime() time.Time {
 	now := k.o.Clock.Now()
 	k.mu.Lock()
 	defer k.mu.Unlock()
-	return Raise(now, k.o.Floor.At(now, k.trustedLocked(now)))
+	trusted := k.trustedLocked(now)
+	t := now
+	if !trusted && k.hinted {
+		t = now.Add(k.hint)
+	}
+	return Raise(t, k.o.Floor.At(now, trusted))
 }
 
 // SetLastGood raises the floor's last-known-good time (read from the state
@@ -241,6 +269,8 @@ func (k *Keeper) addLocked(s Sample) (State, bool, error) {
 	switch {
 	case k.ntpLocked(s.Received):
 		// An NTP daemon owns the clock: measure, never set.
+	case abs(best.offset) > k.o.Step && k.held:
+		k.o.Logger.Info("clock off; set once onboarding is over", "offset_ms", best.offset.Milliseconds(), "origin", best.origin)
 	case abs(best.offset) > k.o.Step && k.o.Setter != nil:
 		now := k.o.Clock.Now()
 		to := now.Add(best.offset)

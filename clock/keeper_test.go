@@ -253,3 +253,32 @@ func TestKeeperPrefersPreciseSamples(t *testing.T) {
 		t.Errorf("state %+v, sets %v; want the precise offset -400ms and no step", st, set.sets)
 	}
 }
+
+// While held (onboarding), the keeper measures but does not step; port 80's
+// hint moves only the TLS time.
+func TestKeeperHoldAndTLSHint(t *testing.T) {
+	fake := NewFake(time.Unix(1000, 0))
+	set := &recorder{fake: fake}
+	k := NewKeeper(KeeperOptions{Clock: fake, Setter: set, Floor: Floor{Build: build}})
+	k.TLSHint(trueTime, fake.Now())
+	if got := k.TLSTime(); !got.Equal(trueTime) {
+		t.Errorf("TLS time with port 80's hint = %v, want %v", got, trueTime)
+	}
+	if k.Source() != SourceUnset {
+		t.Errorf("the hint changed the source to %s", k.Source())
+	}
+	k.Hold(true)
+	for range 3 {
+		k.Add(sample(fake.Now(), trueTime, 10*time.Millisecond))
+	}
+	if st := k.State(); len(set.sets) != 0 || !st.OffsetKnown || st.Source != SourceUnset {
+		t.Fatalf("held: sets %v, state %+v", set.sets, st)
+	}
+	k.Hold(false)
+	for range 3 {
+		k.Add(sample(fake.Now(), trueTime, 10*time.Millisecond))
+	}
+	if len(set.sets) != 1 || k.Source() != SourceCloud {
+		t.Errorf("released: sets %v, source %s", set.sets, k.Source())
+	}
+}

@@ -58,6 +58,9 @@ type ClientConfig struct {
 	// Floor, if set, is the time floor: certificates are never checked
 	// against an earlier time.
 	Floor func() time.Time
+	// TLSHint, if set, gets what SetCloudTime gets (port 80's Date), so
+	// the clock's other TLS connections can use it too.
+	TLSHint func(cloud, local time.Time)
 }
 
 // Client calls the onboarding API. It is safe for concurrent use.
@@ -68,6 +71,7 @@ type Client struct {
 	timeout time.Duration
 	sample  func(clock.Sample)
 	floor   func() time.Time
+	hint    func(cloud, local time.Time)
 
 	mu       sync.Mutex
 	offset   time.Duration // guarded by mu; cloud time minus device time
@@ -89,7 +93,7 @@ func NewClient(cfg ClientConfig) (*Client, error) {
 	if cfg.Clock == nil {
 		cfg.Clock = clock.Real{}
 	}
-	c := &Client{base: u, clk: cfg.Clock, timeout: cfg.Timeout, sample: cfg.TimeSample, floor: cfg.Floor}
+	c := &Client{base: u, clk: cfg.Clock, timeout: cfg.Timeout, sample: cfg.TimeSample, floor: cfg.Floor, hint: cfg.TLSHint}
 	dial := cfg.Dial
 	if dial == nil {
 		dial = (&net.Dialer{Timeout: cfg.Timeout}).DialContext
@@ -120,6 +124,9 @@ func (c *Client) SetCloudTime(cloud, local time.Time) {
 	c.mu.Lock()
 	c.offset, c.knowTime = cloud.Sub(local), true
 	c.mu.Unlock()
+	if c.hint != nil {
+		c.hint(cloud, local)
+	}
 }
 
 func (c *Client) tlsTime() time.Time {

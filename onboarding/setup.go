@@ -70,6 +70,7 @@ type Setup struct {
 	// uses it (ClientConfig); nil: none.
 	TimeSample func(clock.Sample)
 	Floor      func() time.Time
+	TLSHint    func(cloud, local time.Time)
 	Logger     *slog.Logger
 	System     System
 }
@@ -127,7 +128,7 @@ func (s Setup) Options(store *identity.Store, keys <-chan hal.KeyEvent, badges <
 	if err != nil {
 		return Options{}, err
 	}
-	cc := ClientConfig{BaseURL: s.CloudURL, CA: target.CA, Timeout: o.CloudTimeout, Clock: s.Clock, TimeSample: s.TimeSample, Floor: s.Floor}
+	cc := ClientConfig{BaseURL: s.CloudURL, CA: target.CA, Timeout: o.CloudTimeout, Clock: s.Clock, TimeSample: s.TimeSample, Floor: s.Floor, TLSHint: s.TLSHint}
 	if o.Net != nil {
 		cc.Dial = o.Net.DialContext
 	}

@@ -11,7 +11,9 @@ import (
 
 // TestClockFarInThePastSetsItsTime: a simulated board whose wall clock
 // starts ten years in the past (no RTC battery) onboards (TLS checks use
-// port 80's time, then the HTTPS Date sets the clock); restarted in the
+// port 80's time; the HTTPS Date is measured but the clock is held while the
+// code's countdown runs) and sets its clock from the sync's first acks, over
+// TLS checked at port 80's time too; restarted in the
 // past again, with the cloud down, it takes a punch on an unset clock; when
 // the cloud comes back it sets its time from the cloud's acks within 10 s
 // of connecting, and the punch reaches the cloud corrected, beside its
@@ -27,7 +29,7 @@ func TestClockFarInThePastSetsItsTime(t *testing.T) {
 	k := e2e.StartClock(t, t.TempDir(), c, past)
 	id := k.Onboard(t, c)
 	await.True(t, wait, func() bool { return c.Device(t, id).RosterVersion > 0 }, "the roster never reached the clock")
-	await.True(t, wait, func() bool { return k.Status()["clock_source"] == "cloud" }, "onboarding never set the clock: %v", k.Status())
+	await.True(t, wait, func() bool { return k.Status()["clock_source"] == "cloud" }, "the clock was never set after onboarding: %v", k.Status())
 	if !strings.Contains(k.Log(), "clock set 20") {
 		t.Fatalf("no clock set line in the log")
 	}
