@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"sync"
 	"testing"
@@ -256,5 +257,28 @@ func TestAckTimeAndCorrections(t *testing.T) {
 	ps := stored(t, st, "d1")
 	if len(ps) != 1 || !ps[0].Corrected || !ps[0].Time.Equal(t0) || !ps[0].OriginalTime.Equal(first) || ps[0].TimeSource != "unset" {
 		t.Fatalf("stored %+v", ps)
+	}
+}
+
+// An empty batch (a time probe) is acked with the cloud's time and the
+// device's high sequence number, and changes nothing stored.
+func TestEmptyBatchIsAReadOnlyTimeProbe(t *testing.T) {
+	st, b, _ := setup(t)
+	send(b, "d1", wire.PunchBatch{Batch: 1, Punches: punches(1, 2, "E100")})
+	var before store.Device
+	st.View(context.Background(), func(tx store.Tx) (err error) { before, err = tx.Device("d1"); return err })
+	send(b, "d1", wire.PunchBatch{Batch: 2, Punches: []wire.Punch{}})
+	send(b, "d3", wire.PunchBatch{Batch: 3, Punches: []wire.Punch{}}) // disabled: refused
+	a := acks(t, b, "d1")
+	if len(a) != 2 || a[1].Batch != 2 || len(a[1].IDs) != 0 || a[1].HighSeq != 2 || !a[1].Time.Equal(t0) {
+		t.Fatalf("acks %+v", a)
+	}
+	if len(acks(t, b, "d3")) != 0 {
+		t.Error("a disabled device's probe was answered")
+	}
+	var after store.Device
+	st.View(context.Background(), func(tx store.Tx) (err error) { after, err = tx.Device("d1"); return err })
+	if !reflect.DeepEqual(before, after) {
+		t.Errorf("the probe changed the device:\n%+v\n%+v", before, after)
 	}
 }
