@@ -47,6 +47,12 @@ type Options struct {
 	System System
 	// Rand drives the sync's reconnect jitter; nil seeds one.
 	Rand cloudsync.Rand
+	// ClockSetter sets the wall clock from cloud time when no NTP daemon
+	// has synced it (clock.System on a real board, the offset clock on the
+	// sim); nil never sets it, the offset is only measured.
+	ClockSetter clock.Setter
+	// BuildTime is the time floor's start; zero is clock.BuildTime().
+	BuildTime time.Time
 }
 
 // Agent is the running clock.
@@ -61,6 +67,8 @@ type Agent struct {
 	rand  cloudsync.Rand
 
 	ntpSynced    func() bool
+	keeper       *clock.Keeper // how the time is known; sets the clock from cloud time
+	setter       clock.Setter  // sets the wall clock (nil: cannot)
 	networkIface func() string
 	bootID       string
 	sinceBoot    func() time.Duration
@@ -77,6 +85,9 @@ type Agent struct {
 
 	ids         *onboarding.Keeper // the identity, and the onboarding step while onboarding
 	onboardOpts onboarding.System
+
+	lastGoodMu sync.Mutex
+	lastGoodAt time.Time // guarded by lastGoodMu; when the last-known-good time was saved
 
 	mu    sync.Mutex
 	state State // guarded by mu
@@ -146,6 +157,14 @@ func New(cfg Config, hw Hardware, o Options) (*Agent, error) {
 		ids:          onboarding.NewKeeper(cfg.StateDir),
 		onboardOpts:  o.Onboard,
 	}
+	if o.BuildTime.IsZero() {
+		o.BuildTime = clock.BuildTime()
+	}
+	a.setter = o.ClockSetter
+	a.keeper = clock.NewKeeper(clock.KeeperOptions{
+		Clock: o.Clock, Setter: o.ClockSetter, NTPSynced: o.NTPSynced, Floor: clock.Floor{Build: o.BuildTime},
+		Logger: o.Logger.With("component", "time"), OnChange: func(clock.State) { a.refresh() },
+	})
 	a.loc.Store(loc)
 	return a, nil
 }
@@ -171,6 +190,7 @@ func (a *Agent) Status() Status {
 		Version:   a.cfg.Version,
 		Cloud:     cloud,
 		NTPSynced: a.ntpSynced(),
+		Clock:     a.keeper.State(),
 		Network:   a.networkIface(),
 		Uptime:    a.clk.Now().Sub(a.start),
 	}

@@ -66,7 +66,7 @@ func startRigDisplay(t *testing.T, cfg Config, cols, rows int, clk *clock.Fake, 
 		Model: "sim", Keypad: b.Keypad(), Display: disp,
 		Badges: []hal.BadgeReader{b.BadgeReader()}, Indicator: b.Indicator(), Network: []string{"eth0"},
 	}, Options{
-		Clock: clk, NTPSynced: func() bool { return true }, NetworkIface: func() string { return "eth0" },
+		Clock: clk, ClockSetter: clk, NTPSynced: func() bool { return ntpSynced(cfg) }, NetworkIface: func() string { return "eth0" },
 		Logger:    slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
 		BootID:    func() string { return "boot-1" },
 		SinceBoot: func() time.Duration { return clk.Now().Sub(*boot.Load()) },
@@ -197,3 +197,7 @@ eth0	0000000A	00000000	0001	0	0	100	00FFFFFF	0	0	0
 		t.Fatalf("no routes gave %q", got)
 	}
 }
+
+// ntpSynced is the rig's kernel NTP state: synced, unless the config's
+// version says "no-ntp" (a standalone clock set by hand).
+func ntpSynced(cfg Config) bool { return cfg.Version != "no-ntp" }

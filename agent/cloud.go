@@ -53,6 +53,7 @@ func (a *Agent) startSync(ctx context.Context, wg *sync.WaitGroup, st *store.Sto
 		Rand:      a.rand,
 		Logger:    a.log.With("component", "sync"),
 		Dial:      a.onboardOpts.DialContext(),
+		Time:      a.keeper,
 	})
 	if err != nil {
 		a.log.Error("cloud sync not started", "err", err)

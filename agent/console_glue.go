@@ -63,15 +63,26 @@ func (c *consoleAgent) Status() []console.Field {
 	return out
 }
 
+func (c *consoleAgent) SetTime(ctx context.Context, t time.Time) (time.Time, error) {
+	return c.a.SetTime(ctx, t)
+}
+
+func (c *consoleAgent) SetZone(zone string) error { return c.a.SetZone(zone) }
+
+func (c *consoleAgent) Zone() *time.Location { return c.a.location() }
+
 func (c *consoleAgent) Time() []console.Field {
 	now := c.a.clk.Now()
+	st := c.a.keeper.State()
 	return []console.Field{
 		{Key: "local", Value: now.In(c.a.location()).Format("Mon 2006-01-02 15:04:05 MST")},
 		{Key: "zone", Value: c.a.location().String()},
 		{Key: "utc", Value: now.UTC().Format(time.RFC3339)},
 		{Key: "synced", Value: strconv.FormatBool(c.a.ntpSynced())},
-		{Key: "set", Value: strconv.FormatBool(clock.IsSet(now))},
+		{Key: "set", Value: strconv.FormatBool(st.Source != clock.SourceUnset)},
 		{Key: "uptime", Value: now.Sub(c.a.start).Truncate(time.Second).String()},
+		{Key: "source", Value: string(st.Source)},
+		{Key: "floor", Value: c.a.keeper.Floor().UTC().Format(time.RFC3339)},
 	}
 }
 

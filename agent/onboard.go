@@ -7,6 +7,7 @@ import (
 	"io"
 	"time"
 
+	"timeclock/clock"
 	"timeclock/hal"
 	"timeclock/onboarding"
 	"timeclock/onboarding/identity"
@@ -65,6 +66,7 @@ func (a *Agent) setup() onboarding.Setup {
 		StateDir: a.cfg.StateDir, Firmware: a.cfg.Version,
 		Model: a.hw.Model, Network: a.hw.Network, WiFi: a.hw.WiFi, Display: a.hw.Display, Indicator: a.hw.Indicator,
 		Clock: a.clk, Logger: a.log, System: a.onboardOpts,
+		TimeSample: func(s clock.Sample) { _ = a.keeper.Add(s) }, Floor: a.keeper.Floor, TLSHint: a.keeper.TLSHint,
 	}
 }
 
@@ -105,7 +107,11 @@ func (a *Agent) onboard(ctx context.Context, keys <-chan hal.KeyEvent, badges <-
 	opts.OnState = func(s onboarding.State) { a.ids.SetStep(s.String()) }
 	opts.Probes = a.probes
 	a.setState(StateOnboarding, "cloud configured, no identity")
+	// The code's countdown runs on the wall clock: the clock is set from
+	// the cloud's time once onboarding is over (the sync's first acks).
+	a.keeper.Hold(true)
 	id, err = onboarding.Run(ctx, opts)
+	a.keeper.Hold(false)
 	if ctx.Err() != nil {
 		return nil
 	}

@@ -55,7 +55,9 @@ func (l *punchLoop) run(ctx context.Context) error {
 			ev, why = punchflow.BadgeRead{Key: key}, "badge"
 		case <-a.redraw:
 			// The sync changed something the screen shows; a disable
-			// it recorded takes effect here.
+			// it recorded takes effect here. The clock may have been set:
+			// punches taken before are corrected now.
+			l.correctClock(a.clk.Now())
 			if a.phaseNow() != phaseEnabled && s.State() != punchflow.StateDisabled {
 				ev, why = punchflow.Disabled{}, "disabled by the administrator"
 			}
@@ -224,10 +226,17 @@ func (l *punchLoop) record(p journal.Punch) (journal.Punch, error) {
 	p.Time = now
 	p.TZ = loc.String()
 	_, p.TZOffset = now.In(loc).Zone()
-	p.ClockSet = clock.IsSet(now)
-	if !p.ClockSet {
+	p.Source = a.keeper.Source()
+	p.ClockSet = p.Source != clock.SourceUnset
+	switch p.Source {
+	case clock.SourceUnset:
+		// The clock was never set since boot: the boot and the time since
+		// it let the punch be corrected once the true time is known. (A
+		// stale RTC after a reboot reads below the last-known-good time,
+		// so it is unset too; one above it is rtc-unverified, kept as it
+		// is, and says so.)
 		p.BootID, p.SinceBoot = a.bootID, a.sinceBoot()
-	} else {
+	case clock.SourceNTP, clock.SourceCloud:
 		l.correctClock(now)
 	}
 	out, err := l.j.Record(p)
@@ -243,17 +252,24 @@ func (l *punchLoop) record(p journal.Punch) (journal.Punch, error) {
 func (l *punchLoop) maintain() {
 	now := l.a.clk.Now()
 	l.correctClock(now)
+	l.a.saveLastGood(l.st, false)
 	l.j.Maintain(now)
 }
 
-// correctClock moves the punches taken on an unset clock to real time once
-// the clock is set.
+// correctClock moves the punches whose time nothing vouched for to the true
+// time once a trusted source (NTP, the cloud) vouches for the clock, and
+// tells the sync, which sends the corrections.
 func (l *punchLoop) correctClock(now time.Time) {
-	if l.j.UnsetClock() == 0 || !clock.IsSet(now) {
+	if l.j.UnsetClock() == 0 || !l.a.keeper.Source().Known() {
 		return
 	}
-	if _, err := l.j.CorrectClock(l.a.bootID, now, l.a.sinceBoot()); err != nil {
+	n, err := l.j.CorrectClock(l.a.bootID, now, l.a.sinceBoot())
+	if err != nil {
 		l.a.log.Error("clock correction", "err", err)
+		return
+	}
+	if n > 0 {
+		l.a.notifyPunch()
 	}
 }
 

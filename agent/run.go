@@ -24,7 +24,13 @@ func (a *Agent) Run(ctx context.Context) error {
 	}
 	a.stateFile.Store(st)
 	a.journal.Store(j)
+	a.loadLastGood(st)
+	a.loadZone(st)
+	if _, err := j.ForgetOtherBoots(a.bootID); err != nil {
+		a.log.Error("clock correction list", "err", err)
+	}
 	defer func() {
+		a.saveLastGood(st, true)
 		a.journal.Store(nil)
 		a.stateFile.Store(nil)
 		j.Close()

@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"strconv"
 	"time"
+
+	"timeclock/clock"
 )
 
 // Status is the clock's state as the console's "status", the sim socket's
@@ -27,7 +29,12 @@ type Status struct {
 	Nickname   string
 	Timezone   string
 	Onboarding string
+	// Clock is how the time is known (the keeper's view).
+	Clock clock.State
 }
+
+// ClockWarnAbove is the offset to cloud time that status warns about.
+const ClockWarnAbove = 60 * time.Second
 
 // Field is one status key and its value as text.
 type Field struct {
@@ -47,6 +54,13 @@ func (s Status) Fields() []Field {
 	if netw == "" {
 		netw = "none"
 	}
+	offset := Field{Key: "clock_offset_ms", Value: "unknown"}
+	warn := false
+	if s.Clock.OffsetKnown {
+		ms := s.Clock.Offset.Milliseconds()
+		offset = f("clock_offset_ms", ms)
+		warn = s.Clock.Offset > ClockWarnAbove || s.Clock.Offset < -ClockWarnAbove
+	}
 	return []Field{
 		f("state", s.State.String()),
 		f("pending", s.Pending),
@@ -61,6 +75,12 @@ func (s Status) Fields() []Field {
 		f("nickname", s.Nickname),
 		f("timezone", s.Timezone),
 		f("onboarding", s.Onboarding),
+		// The time keys come last: readers of the keys above see them
+		// where they always were.
+		f("clock_source", string(s.Clock.Source)),
+		offset,
+		f("clock_warning", warn),
+		f("clock_refused", s.Clock.Refused),
 	}
 }
 

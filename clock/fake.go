@@ -118,3 +118,9 @@ func (t *fakeTimer) Reset(d time.Duration) bool {
 	t.f.timers = append(t.f.timers, t)
 	return was
 }
+
+// SetTime is Set, so a Fake is the clock setter of tests too.
+func (f *Fake) SetTime(t time.Time) error {
+	f.Set(t)
+	return nil
+}

@@ -52,6 +52,15 @@ type ClientConfig struct {
 	Clock clock.Clock
 	// Dial replaces the dialer (tests); nil is net.Dialer.
 	Dial func(ctx context.Context, network, addr string) (net.Conn, error)
+	// TimeSample, if set, gets the Date header of every answer as a sample
+	// of authenticated cloud time (TLS to the cloud's CA).
+	TimeSample func(clock.Sample)
+	// Floor, if set, is the time floor: certificates are never checked
+	// against an earlier time.
+	Floor func() time.Time
+	// TLSHint, if set, gets what SetCloudTime gets (port 80's Date), so
+	// the clock's other TLS connections can use it too.
+	TLSHint func(cloud, local time.Time)
 }
 
 // Client calls the onboarding API. It is safe for concurrent use.
@@ -60,6 +69,9 @@ type Client struct {
 	http    *http.Client
 	clk     clock.Clock
 	timeout time.Duration
+	sample  func(clock.Sample)
+	floor   func() time.Time
+	hint    func(cloud, local time.Time)
 
 	mu       sync.Mutex
 	offset   time.Duration // guarded by mu; cloud time minus device time
@@ -81,7 +93,7 @@ func NewClient(cfg ClientConfig) (*Client, error) {
 	if cfg.Clock == nil {
 		cfg.Clock = clock.Real{}
 	}
-	c := &Client{base: u, clk: cfg.Clock, timeout: cfg.Timeout}
+	c := &Client{base: u, clk: cfg.Clock, timeout: cfg.Timeout, sample: cfg.TimeSample, floor: cfg.Floor, hint: cfg.TLSHint}
 	dial := cfg.Dial
 	if dial == nil {
 		dial = (&net.Dialer{Timeout: cfg.Timeout}).DialContext
@@ -112,13 +124,20 @@ func (c *Client) SetCloudTime(cloud, local time.Time) {
 	c.mu.Lock()
 	c.offset, c.knowTime = cloud.Sub(local), true
 	c.mu.Unlock()
+	if c.hint != nil {
+		c.hint(cloud, local)
+	}
 }
 
 func (c *Client) tlsTime() time.Time {
 	c.mu.Lock()
 	off, known := c.offset, c.knowTime
 	c.mu.Unlock()
-	return netcheck.TLSTime(c.clk.Now(), off, known)
+	t := netcheck.TLSTime(c.clk.Now(), off, known)
+	if c.floor != nil {
+		t = clock.Raise(t, c.floor())
+	}
+	return t
 }
 
 // Close drops idle connections.
@@ -180,10 +199,12 @@ func (c *Client) post(ctx context.Context, path string, in any) ([]byte, time.Ti
 	}
 	req.Header.Set("Content-Type", "application/json")
 	req.Header.Set("Accept", "application/json")
+	sent := c.clk.Now()
 	resp, err := c.http.Do(req)
 	if err != nil {
 		return nil, time.Time{}, classify(path, err)
 	}
+	received := c.clk.Now()
 	defer resp.Body.Close()
 	body, err := io.ReadAll(io.LimitReader(resp.Body, maxBody+1))
 	if err != nil {
@@ -198,6 +219,9 @@ func (c *Client) post(ctx context.Context, path string, in any) ([]byte, time.Ti
 	date, err := netcheck.ParseDate(resp.Header.Get("Date"))
 	if err != nil {
 		return body, c.clk.Now(), nil
+	}
+	if c.sample != nil {
+		c.sample(clock.Sample{Cloud: date, Sent: sent, Received: received, Resolution: time.Second, Origin: "https " + path})
 	}
 	// The Date header counts whole seconds: the cloud's time was within the
 	// second after it. Take the second's end, so a countdown never promises

@@ -66,8 +66,13 @@ type Setup struct {
 	// Indicator may be nil.
 	Indicator hal.Indicator
 	Clock     clock.Clock
-	Logger    *slog.Logger
-	System    System
+	// TimeSample and Floor are the clock's time keeping as the API client
+	// uses it (ClientConfig); nil: none.
+	TimeSample func(clock.Sample)
+	Floor      func() time.Time
+	TLSHint    func(cloud, local time.Time)
+	Logger     *slog.Logger
+	System     System
 }
 
 // Target is the cloud's host, ports and CA as the config names them: the
@@ -123,7 +128,7 @@ func (s Setup) Options(store *identity.Store, keys <-chan hal.KeyEvent, badges <
 	if err != nil {
 		return Options{}, err
 	}
-	cc := ClientConfig{BaseURL: s.CloudURL, CA: target.CA, Timeout: o.CloudTimeout, Clock: s.Clock}
+	cc := ClientConfig{BaseURL: s.CloudURL, CA: target.CA, Timeout: o.CloudTimeout, Clock: s.Clock, TimeSample: s.TimeSample, Floor: s.Floor, TLSHint: s.TLSHint}
 	if o.Net != nil {
 		cc.Dial = o.Net.DialContext
 	}

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 )
@@ -69,7 +70,18 @@ type Punch struct {
 	Corrected  bool      `json:"corrected,omitempty"`
 	BootID     string    `json:"boot_id,omitempty"` // clock not set and not yet corrected
 	MonoNS     int64     `json:"mono_ns,omitempty"` // CLOCK_BOOTTIME at the punch
+	// TimeSource says how the clock knew the time when punched: "ntp",
+	// "cloud", "rtc-unverified" or "unset" (TimeSources); absent from
+	// clocks older than it (ClockSet is all they say).
+	TimeSource string `json:"time_source,omitempty"`
+	// OriginalTime is, on a corrected punch, the time the clock stamped
+	// before it knew the true time (absent when not known).
+	OriginalTime time.Time `json:"original_time,omitzero"`
 }
+
+// TimeSources are the values of Punch.TimeSource and Status.ClockSource,
+// most trusted first (the clock package's Source names).
+var TimeSources = []string{"ntp", "cloud", "rtc-unverified", "unset"}
 
 // UnmarshalJSON reads a punch, taking ClockSet under its old name "synced"
 // too: clocks in the field send it, and punches the cloud stored before the
@@ -104,6 +116,13 @@ type Ack struct {
 	IDs   []string `json:"ids"`
 	// HighSeq is the highest sequence number the cloud has stored for the device.
 	HighSeq uint64 `json:"high_seq"`
+	// Corrected names the punches of the batch whose corrected time the
+	// cloud has stored (now or before); a clock keeps sending a correction
+	// until an ack names it here.
+	Corrected []string `json:"corrected,omitempty"`
+	// Time is the cloud's clock when it sent the ack: authenticated time
+	// (the broker's TLS) the clock sets itself by. Absent from older clouds.
+	Time time.Time `json:"time,omitzero"`
 }
 
 // Status is the clock's check-in, retained; its last will is the same with
@@ -122,6 +141,15 @@ type Status struct {
 	NTPSynced bool      `json:"ntp_synced"`
 	Interface string    `json:"interface,omitempty"`
 	Time      time.Time `json:"time"`
+	// ClockSource is how the clock knows its time (TimeSources); absent
+	// from older clocks.
+	ClockSource string `json:"clock_source,omitempty"`
+	// ClockOffsetMS is the cloud's time minus the clock's at its last
+	// measure, in milliseconds; nil until measured.
+	ClockOffsetMS *int64 `json:"clock_offset_ms,omitempty"`
+	// TimeRefused counts cloud time samples the clock refused (below its
+	// time floor or 20 years above it).
+	TimeRefused int `json:"time_refused,omitempty"`
 }
 
 // UnmarshalJSON reads a check-in, taking NTPSynced under its old name
@@ -161,6 +189,10 @@ type Command struct {
 	Roster   json.RawMessage `json:"roster,omitempty"`   // roster: decoded by the clock's roster package
 	By       string          `json:"by,omitempty"`       // who issued it
 	Issued   time.Time       `json:"issued"`
+	// Time is the cloud's clock when it published the command (Issued is
+	// when it was made; a retained command is delivered long after). A
+	// clock takes it as a time sample only from a message not retained.
+	Time time.Time `json:"time,omitzero"`
 }
 
 // CommandResult answers a Command.
@@ -234,6 +266,12 @@ func (p Punch) Validate() error {
 	if p.TZOffset < -18*3600 || p.TZOffset > 18*3600 {
 		return fmt.Errorf("tz_offset %d out of range", p.TZOffset)
 	}
+	if p.TimeSource != "" && !slices.Contains(TimeSources, p.TimeSource) {
+		return fmt.Errorf("time_source %q: want one of %v", p.TimeSource, TimeSources)
+	}
+	if !p.OriginalTime.IsZero() && !p.Corrected {
+		return errors.New("original_time on a punch not corrected")
+	}
 	return nil
 }
 
@@ -268,6 +306,14 @@ func DecodeAck(b []byte) (Ack, error) {
 			return a, payloadErr(fmt.Sprintf("ack: ids[%d]", i), err)
 		}
 	}
+	if len(a.Corrected) > MaxBatch {
+		return a, payloadErr("ack", fmt.Errorf("%d corrected ids, at most %d", len(a.Corrected), MaxBatch))
+	}
+	for i, id := range a.Corrected {
+		if err := checkID("id", id); err != nil {
+			return a, payloadErr(fmt.Sprintf("ack: corrected[%d]", i), err)
+		}
+	}
 	return a, nil
 }
 
@@ -282,6 +328,9 @@ func DecodeStatus(b []byte) (Status, error) {
 	}
 	if s.Pending < 0 || s.OldestAge < 0 {
 		return s, payloadErr("status", errors.New("negative pending or age"))
+	}
+	if s.ClockSource != "" && !slices.Contains(TimeSources, s.ClockSource) {
+		return s, payloadErr("status", fmt.Errorf("clock_source %q", s.ClockSource))
 	}
 	if len(s.Nickname) > maxFieldLen || len(s.Model) > maxFieldLen || len(s.Firmware) > maxFieldLen || len(s.LastUsedBy) > maxFieldLen || len(s.Interface) > maxFieldLen {
 		return s, payloadErr("status", errors.New("a field is too long"))

@@ -111,7 +111,8 @@ func TestDecodeAckAndStatus(t *testing.T) {
 }
 
 func FuzzDecodeCommand(f *testing.F) {
-	for _, s := range []string{`{"id":"c1","type":"disable"}`, `{"id":"c","type":"roster","roster":{}}`, `{"id":"c","type":"timezone","timezone":"UTC"}`, `{`, `null`} {
+	for _, s := range []string{`{"id":"c1","type":"disable"}`, `{"id":"c","type":"roster","roster":{}}`, `{"id":"c","type":"timezone","timezone":"UTC"}`, `{`, `null`,
+		`{"id":"c1","type":"reboot","time":"2026-12-02T09:00:00.5Z"}`, `{"id":"c1","type":"reboot","time":"0000-01-01T00:00:00Z"}`} {
 		f.Add([]byte(s))
 	}
 	f.Fuzz(func(t *testing.T, b []byte) {
@@ -129,7 +130,10 @@ func FuzzDecodeCommand(f *testing.F) {
 }
 
 func FuzzDecodeAck(f *testing.F) {
-	for _, s := range []string{`{"batch":1,"ids":["a"],"high_seq":1}`, `{"ids":null}`, `{}`, `x`} {
+	for _, s := range []string{`{"batch":1,"ids":["a"],"high_seq":1}`, `{"ids":null}`, `{}`, `x`,
+		`{"batch":2,"ids":["a"],"corrected":["a"],"time":"2026-12-02T09:00:00.123Z"}`,
+		`{"time":"1970-01-01T00:00:00Z"}`, `{"time":"9999-12-31T23:59:59.999999999+14:00"}`, `{"time":"-0001-01-01T00:00:00Z"}`,
+		`{"time":"2026-13-40T25:61:61Z"}`, `{"time":12345}`, `{"time":null}`, `{"corrected":[""]}`} {
 		f.Add([]byte(s))
 	}
 	f.Fuzz(func(t *testing.T, b []byte) {
@@ -137,12 +141,20 @@ func FuzzDecodeAck(f *testing.F) {
 		if err != nil {
 			return
 		}
-		if len(a.IDs) > MaxBatch {
+		if len(a.IDs) > MaxBatch || len(a.Corrected) > MaxBatch {
 			t.Fatal("accepted an oversized ack")
 		}
-		for _, id := range a.IDs {
+		for _, id := range append(a.IDs, a.Corrected...) {
 			if checkID("id", id) != nil {
 				t.Fatalf("accepted bad id %q", id)
+			}
+		}
+		// The time field survives a round trip whatever it says; the clock's
+		// floor, not the decoder, judges it.
+		if out, err := json.Marshal(a); err == nil {
+			back, err := DecodeAck(out)
+			if err != nil || !back.Time.Equal(a.Time) {
+				t.Fatalf("time %v did not round-trip: %v %v", a.Time, back.Time, err)
 			}
 		}
 	})
@@ -228,5 +240,41 @@ func TestStatusNTPSyncedAndOldClockSynced(t *testing.T) {
 		if err != nil || s.NTPSynced != tc.want || s.DeviceID != "d" || s.Pending != 1 {
 			t.Errorf("%s: %+v %v, want NTP synced %v", tc.json, s, err, tc.want)
 		}
+	}
+}
+
+// The time fields are additive: an old cloud's ack (no time, no corrected)
+// and an old clock's punch (no time_source) decode as before.
+func TestTimeFieldsAreAdditive(t *testing.T) {
+	a, err := DecodeAck([]byte(`{"batch":1,"ids":["a"],"high_seq":1}`))
+	if err != nil || !a.Time.IsZero() || a.Corrected != nil {
+		t.Fatalf("old ack: %+v %v", a, err)
+	}
+	b, _ := json.Marshal(Ack{Batch: 1, IDs: []string{}})
+	if strings.Contains(string(b), "time") || strings.Contains(string(b), "corrected") {
+		t.Errorf("ack without time says %s", b)
+	}
+	at := time.Date(2026, 12, 2, 9, 0, 0, 123e6, time.UTC)
+	b, _ = json.Marshal(Ack{Batch: 1, IDs: []string{"a"}, Corrected: []string{"a"}, Time: at})
+	a, err = DecodeAck(b)
+	if err != nil || !a.Time.Equal(at) || len(a.Corrected) != 1 {
+		t.Fatalf("new ack %s: %+v %v", b, a, err)
+	}
+	p := validPunch()
+	b, _ = json.Marshal(p)
+	if strings.Contains(string(b), "time_source") || strings.Contains(string(b), "original_time") {
+		t.Errorf("punch without a source says %s", b)
+	}
+	p.TimeSource = "nonsense"
+	if p.Validate() == nil {
+		t.Error("accepted time_source nonsense")
+	}
+	p.TimeSource, p.OriginalTime = "unset", at
+	if p.Validate() == nil {
+		t.Error("accepted original_time on a punch not corrected")
+	}
+	p.Corrected = true
+	if err := p.Validate(); err != nil {
+		t.Errorf("corrected punch: %v", err)
 	}
 }

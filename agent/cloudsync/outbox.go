@@ -14,6 +14,7 @@ type flight struct {
 	punches map[string]wire.Punch // by ID: the ones the cloud has not named yet
 	sentAt  time.Time
 	final   bool
+	probe   bool // an empty batch sent for the cloud's time in its ack
 }
 
 // outbox tracks the batches of one connection. The journal is the real

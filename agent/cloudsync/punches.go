@@ -21,8 +21,12 @@ func wirePunch(p journal.Punch) wire.Punch {
 		TZOffset:   p.TZOffset,
 		ClockSet:   p.ClockSet,
 		Corrected:  p.Corrected,
+		TimeSource: string(p.Source),
 	}
-	if !p.ClockSet && !p.Corrected {
+	if p.Corrected {
+		w.OriginalTime = p.OriginalTime.UTC()
+	}
+	if p.BootID != "" && !p.Corrected && !p.Source.Known() {
 		// Not yet corrected: the cloud can still place the punch in time
 		// from the boot and the time since boot.
 		w.BootID, w.MonoNS = p.BootID, int64(p.SinceBoot)

@@ -49,6 +49,7 @@ func (s *Syncer) session(ctx context.Context, c *conn) error {
 	defer cancel() // runs before probes.Wait
 
 	s.publishStatus(c, true)
+	s.startTime(c, out)
 	s.fill(c, out)
 	for {
 		if err := s.settle(ctx, c, out, statusDue, ackDue); err != nil {
@@ -73,6 +74,10 @@ func (s *Syncer) session(ctx context.Context, c *conn) error {
 			s.fill(c, out)
 		case <-checkin.C():
 			s.publishStatus(c, true)
+			if s.o.Time != nil {
+				s.probesLeft = 1 // the check-in's offset stays fresh
+				s.probe(c, out)
+			}
 			checkin.Reset(s.cfg.CheckinEvery)
 		case <-statusDue.C():
 			s.publishStatus(c, false)
@@ -149,6 +154,7 @@ func (s *Syncer) fill(c *conn, out *outbox) {
 			if final && !s.finalAcked && !out.finalOut() {
 				s.send(c, out, nil, true)
 			}
+			s.sendCorrections(c, out)
 			return
 		}
 		s.send(c, out, batchPunches(ps), final)
@@ -201,6 +207,7 @@ func (s *Syncer) inbound(ctx context.Context, c *conn, out *outbox, m message) e
 // onAck moves the punches an ack names to acked. Only then do they leave
 // the outbox; an ack that cannot be stored leaves them to be sent again.
 func (s *Syncer) onAck(c *conn, out *outbox, payload []byte) {
+	received := s.clk.Now()
 	a, err := wire.DecodeAck(payload)
 	if err != nil {
 		s.log.Warn("ack rejected", "err", err)
@@ -221,6 +228,8 @@ func (s *Syncer) onAck(c *conn, out *outbox, payload []byte) {
 		return
 	}
 	s.acked.Add(int64(n))
+	s.ackTime(c, out, a, received)
+	s.ackCorrections(a)
 	r := out.acked(a)
 	if r.finalDone && !s.finalAcked {
 		s.finalAcked = true

@@ -23,6 +23,7 @@ func (s *Syncer) status(online bool) wire.Status {
 		Interface:  f.Interface,
 		Time:       now.UTC(),
 	}
+	s.timeStatus(&st)
 	if st.Pending > 0 {
 		if p, ok, err := s.o.Journal.OldestPending(); err == nil && ok && now.After(p.Time) {
 			st.OldestAge = int64(now.Sub(p.Time) / time.Second)
@@ -36,6 +37,10 @@ func (s *Syncer) status(online bool) wire.Status {
 func sameStatus(a, b wire.Status) bool {
 	a.Time, b.Time = time.Time{}, time.Time{}
 	a.OldestAge, b.OldestAge = 0, 0
+	if !sameOffset(a.ClockOffsetMS, b.ClockOffsetMS) {
+		return false
+	}
+	a.ClockOffsetMS, b.ClockOffsetMS = nil, nil
 	return a == b
 }
 

@@ -87,6 +87,21 @@ type Options struct {
 	Logger *slog.Logger
 	// Dial makes the TCP connection for MQTT over TLS (nil: net.Dialer).
 	Dial func(ctx context.Context, network, addr string) (net.Conn, error)
+	// Time takes the cloud's time from acks and checks certificates
+	// against the time floor (nil: neither).
+	Time TimeKeeper
+}
+
+// TimeKeeper is what the sync needs of the clock's time keeping
+// (*clock.Keeper).
+type TimeKeeper interface {
+	// Add takes one sample of the cloud's time.
+	Add(clock.Sample) error
+	// State says how the time is known, the offset last measured and how
+	// many samples were refused (the check-in reports them).
+	State() clock.State
+	// TLSTime is the time certificates are checked against.
+	TLSTime() time.Time
 }
 
 // Syncer is the clock's sync with the cloud.
@@ -109,6 +124,9 @@ type Syncer struct {
 	waiters    []chan error
 	lastStatus wire.Status
 	lastPubAt  time.Time
+	probesLeft int                  // time probes still to send on this connection
+	cloudTimed bool                 // the cloud's acks carry its time: it stores corrections
+	corrOut    map[string]time.Time // corrections sent, by punch ID, and when
 
 	online  atomic.Bool
 	refused atomic.Bool            // the last attempt was refused by the cloud
@@ -153,6 +171,7 @@ func New(o Options) (*Syncer, error) {
 			RootCAs:      pool,
 			MinVersion:   tls.VersionTLS12,
 		},
+		corrOut:   map[string]time.Time{},
 		handled:   handledLog{db: o.Store.DB(), keep: o.Config.CommandMemory},
 		nowReq:    make(chan chan error),
 		bo:        backoff{min: o.Config.BackoffMin, max: o.Config.BackoffMax, rnd: o.Rand},
@@ -163,6 +182,11 @@ func New(o Options) (*Syncer, error) {
 	}
 	if errTLS != nil {
 		s.via = viaWSS
+	}
+	if o.Time != nil {
+		// A board booted at 1970 still checks the broker's certificate
+		// against a time no earlier than the floor.
+		s.tls.Time = o.Time.TLSTime
 	}
 	return s, nil
 }

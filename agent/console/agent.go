@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"io"
+	"time"
 )
 
 // Field is one key=value line of the status, time or config output.
@@ -21,6 +22,18 @@ type Agent interface {
 	Maintainer
 	StorageKeeper
 	PasscodeSource
+	TimeSetter
+}
+
+// TimeSetter sets a standalone clock's time and zone by hand (a clock
+// with a cloud refuses: the cloud sets both).
+type TimeSetter interface {
+	// SetTime sets the clock to t, returning the time it showed before.
+	SetTime(ctx context.Context, t time.Time) (old time.Time, err error)
+	// SetZone makes zone (IANA) the clock's zone, durably.
+	SetZone(zone string) error
+	// Zone is the clock's zone, for reading a local time typed in.
+	Zone() *time.Location
 }
 
 // Reporter describes the clock.

@@ -2,6 +2,7 @@ package console
 
 import (
 	"fmt"
+	"time"
 
 	"timeclock/agent/logring"
 )
@@ -18,8 +19,49 @@ func cmdStatus(cl *call) error {
 }
 
 func cmdTime(cl *call) error {
-	printFields(cl, cl.c.agent.Time())
+	if len(cl.args) == 0 {
+		printFields(cl, cl.c.agent.Time())
+		return nil
+	}
+	if len(cl.args) != 2 {
+		return fmt.Errorf("usage: time set 2026-12-02T09:30 | time zone America/Chicago")
+	}
+	if cl.args[0] == "zone" {
+		if err := cl.c.agent.SetZone(cl.args[1]); err != nil {
+			return err
+		}
+		cl.c.log.Info("console: time zone set", "zone", cl.args[1])
+		cl.printf("Zone set to %s.\n", cl.args[1])
+		return nil
+	}
+	t, err := ParseLocalTime(cl.args[1], cl.c.agent.Zone())
+	if err != nil {
+		return err
+	}
+	ok, err := cl.confirm(fmt.Sprintf("Set the clock to %s?", t.Format("Mon 2006-01-02 15:04:05 MST")))
+	if !ok || err != nil {
+		return err
+	}
+	old, err := cl.c.agent.SetTime(cl.ctx, t)
+	if err != nil {
+		return err
+	}
+	cl.printf("Clock set: was %s, now %s.\n", old.Format(time.RFC3339), t.Format(time.RFC3339))
 	return nil
+}
+
+// ParseLocalTime reads the time of "time set": 2026-12-02T09:30[:05] in
+// loc, or with a Z or an offset (RFC 3339).
+func ParseLocalTime(s string, loc *time.Location) (time.Time, error) {
+	if t, err := time.Parse(time.RFC3339, s); err == nil {
+		return t, nil
+	}
+	for _, layout := range []string{"2006-01-02T15:04:05", "2006-01-02T15:04"} {
+		if t, err := time.ParseInLocation(layout, s, loc); err == nil {
+			return t, nil
+		}
+	}
+	return time.Time{}, fmt.Errorf("time %q: want 2026-12-02T09:30 (local), 2026-12-02T09:30:05 or 2026-12-02T15:30:05Z", s)
 }
 
 func cmdNetcheck(cl *call) error { return cl.c.agent.NetCheck(cl.ctx, cl.out) }

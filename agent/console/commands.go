@@ -28,7 +28,8 @@ func init() {
 	commands = []command{
 		{name: "help", usage: "[COMMAND]", help: "this list, or how to use one command", maxArgs: 1, run: cmdHelp},
 		{name: "status", help: "the clock's status as key=value lines", run: cmdStatus},
-		{name: "time", help: "time, zone, and whether the clock is synced", run: cmdTime},
+		{name: "time", usage: "[set TIME|zone ZONE]", help: "time, zone, synced; set them on a standalone clock", subs: []string{"set", "zone"}, maxArgs: 2, run: cmdTime,
+			detail: "time shows local time, zone, UTC, whether the clock is synced, its time source and floor. time set 2026-12-02T09:30 (local time in the clock's zone; seconds and a Z or offset are allowed) sets the clock of a standalone clock (no cloud), asking first; the log records the old and new time. time zone America/Chicago sets a standalone clock's zone; a clock with a cloud takes both from the cloud."},
 		{name: "netcheck", help: "check link, address, route, DNS, ports, TLS", run: cmdNetcheck,
 			detail: "Runs the LAN-first network check and reports each step; Ctrl-C stops it."},
 		{name: "punches", usage: "pending|recent [N]", help: "pending or most recent punches (N: 20)", subs: []string{"pending", "recent"}, minArgs: 1, maxArgs: 2, run: cmdPunches,

@@ -59,6 +59,8 @@ type fakeAgent struct {
 	netErr     error
 	notice     bool // the storage recovery notice shows
 	clears     int
+	setTimes   []time.Time // SetTime calls
+	zone       string      // SetZone
 }
 
 func (f *fakeAgent) Status() []Field {
@@ -134,6 +136,26 @@ func (f *fakeAgent) PasscodeHash() (string, error) {
 		return "", Missing("the device identity")
 	}
 	return f.hash, nil
+}
+
+func (f *fakeAgent) SetTime(ctx context.Context, t time.Time) (time.Time, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.setTimes = append(f.setTimes, t)
+	return time.Date(2016, 12, 4, 1, 2, 3, 0, time.UTC), nil
+}
+func (f *fakeAgent) SetZone(zone string) error {
+	if _, err := time.LoadLocation(zone); err != nil {
+		return err
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.zone = zone
+	return nil
+}
+func (f *fakeAgent) Zone() *time.Location {
+	loc, _ := time.LoadLocation("America/Chicago")
+	return loc
 }
 
 func (f *fakeAgent) counts() (reboots, resets, onboards int) {

@@ -111,6 +111,7 @@ func (j *Journal) compactChunk(cutoff time.Time, from []byte) (deleted int, next
 	err = j.db.Update(func(tx *bolt.Tx) error {
 		deleted, next = 0, nil
 		c := tx.Bucket(store.BucketPunchesAcked).Cursor()
+		cb := tx.Bucket(store.BucketCorrections)
 		k, v := c.First()
 		if from != nil {
 			k, v = c.Seek(from)
@@ -124,7 +125,8 @@ func (j *Journal) compactChunk(cutoff time.Time, from []byte) (deleted int, next
 			p, err := decode(v)
 			// A record that no longer decodes is of no use to anyone; old
 			// acked records are the one thing we may drop.
-			if err != nil || p.AckedAt.Before(cutoff) {
+			// A correction the cloud has not confirmed keeps its punch.
+			if err != nil || (p.AckedAt.Before(cutoff) && cb.Get(k) == nil) {
 				if err := c.Delete(); err != nil {
 					return err
 				}

@@ -228,6 +228,9 @@ func (j *Journal) commit(batch []*appendReq) {
 				seq++
 				p.Seq, p.ID, p.State, p.AckedAt = seq, makeID(j.nonce, seq), StatePending, time.Time{}
 				p.Time = p.Time.UTC().Truncate(time.Millisecond)
+				if p.Source == "" {
+					p.Source = legacySource(p.ClockSet)
+				}
 				rec, err := encode(p)
 				if err != nil {
 					return err
@@ -235,7 +238,7 @@ func (j *Journal) commit(batch []*appendReq) {
 				if err := pb.Put(seqKey(seq), rec); err != nil {
 					return err
 				}
-				if !p.ClockSet && p.BootID != "" {
+				if p.BootID != "" && !p.Source.Known() {
 					if err := ub.Put(seqKey(seq), []byte(p.BootID)); err != nil {
 						return err
 					}

@@ -28,7 +28,7 @@ func openJournal(t testing.TB, dir string, o Options) (*store.Store, *Journal) {
 }
 
 func punch(emp string, k Kind, at time.Time) Punch {
-	return Punch{Employee: emp, Name: "Name " + emp, Kind: k, Time: at, TZ: "America/New_York", TZOffset: -5 * 3600, ClockSet: true}
+	return Punch{Employee: emp, Name: "Name " + emp, Kind: k, Time: at, TZ: "America/New_York", TZOffset: -5 * 3600, ClockSet: true, Source: clock.SourceRTC}
 }
 
 func TestAppendSurvivesReopen(t *testing.T) {
@@ -245,14 +245,57 @@ func TestClockCorrection(t *testing.T) {
 	if j.UnsetClock() != 0 {
 		t.Errorf("UnsetClock after correction = %d", j.UnsetClock())
 	}
-	_ = a
+	if !ps[0].OriginalTime.Equal(unsetAt) || ps[0].Source != clock.SourceUnset {
+		t.Errorf("corrected punch keeps original %v, source %s", ps[0].OriginalTime, ps[0].Source)
+	}
+	// The correction waits for the cloud, acked or not, until it confirms.
+	if _, err := j.MarkAcked([]ID{a.ID}, t0); err != nil {
+		t.Fatal(err)
+	}
+	cs, err := j.Corrections(10)
+	if err != nil || len(cs) != 1 || cs[0].ID != a.ID || !cs[0].Corrected || cs[0].State != StateAcked {
+		t.Fatalf("Corrections = %+v, %v", cs, err)
+	}
+	if n, _ := j.Compact(t0.Add(1000 * time.Hour)); n != 0 {
+		t.Errorf("compaction dropped %d punches with unconfirmed corrections", n)
+	}
+	if err := j.MarkCorrected([]ID{a.ID, a.ID}); err != nil {
+		t.Fatal(err)
+	}
+	if cs, _ := j.Corrections(10); len(cs) != 0 || j.PendingCorrections() != 0 {
+		t.Errorf("after MarkCorrected: %+v", cs)
+	}
+}
+
+// A punch on an unverified RTC that turns out right keeps its time and is
+// not reported as corrected.
+func TestClockCorrectionOfARightRTC(t *testing.T) {
+	_, j := openJournal(t, t.TempDir(), Options{})
+	p := punch("E1", KindIn, t0)
+	p.BootID, p.SinceBoot = "boot-A", 100*time.Second
+	if _, err := j.Append(p); err != nil {
+		t.Fatal(err)
+	}
+	if j.UnsetClock() != 1 {
+		t.Fatalf("UnsetClock = %d, want the rtc-unverified punch", j.UnsetClock())
+	}
+	if n, err := j.CorrectClock("boot-A", t0.Add(10*time.Second+300*time.Millisecond), 110*time.Second); err != nil || n != 0 {
+		t.Fatalf("CorrectClock = %d, %v", n, err)
+	}
+	ps, _ := j.PendingAfter(0, 1)
+	if ps[0].Corrected || !ps[0].Time.Equal(t0) || j.PendingCorrections() != 0 || j.UnsetClock() != 0 {
+		t.Errorf("punch %+v, corrections %d", ps[0], j.PendingCorrections())
+	}
 }
 
 func TestRecordRoundTrip(t *testing.T) {
 	for _, p := range []Punch{
 		punch("E1", KindLunch, t0),
-		{Badge: "12345678901234567890", Kind: KindOut, Time: time.UnixMilli(-5).UTC(), TZ: "", TZOffset: 14 * 3600, State: StateAcked, AckedAt: t0},
-		{Employee: "é", Name: "Zoë", Kind: KindBreak, Department: "Shipping", Time: t0, BootID: "0b6e4a7c-8d2f-4e7a-9c1b-2f3d4e5f6a7b", SinceBoot: 12345 * time.Millisecond, Corrected: true, State: StatePending},
+		{Badge: "12345678901234567890", Kind: KindOut, Time: time.UnixMilli(-5).UTC(), TZ: "", TZOffset: 14 * 3600, State: StateAcked, AckedAt: t0, Source: clock.SourceUnset},
+		{Employee: "é", Name: "Zoë", Kind: KindBreak, Department: "Shipping", Time: t0, BootID: "0b6e4a7c-8d2f-4e7a-9c1b-2f3d4e5f6a7b", SinceBoot: 12345 * time.Millisecond, Corrected: true, State: StatePending, Source: clock.SourceUnset},
+		{Employee: "E2", Kind: KindIn, Time: t0, TZ: "UTC", Source: clock.SourceNTP, ClockSet: true, State: StatePending},
+		{Employee: "E3", Kind: KindIn, Time: t0, TZ: "UTC", Source: clock.SourceCloud, ClockSet: true, State: StatePending},
+		{Employee: "E4", Kind: KindIn, Time: t0, BootID: "b", SinceBoot: time.Second, Source: clock.SourceUnset, Corrected: true, OriginalTime: time.UnixMilli(5000).UTC(), State: StateAcked, AckedAt: t0},
 	} {
 		p.Seq = 77
 		if p.State == 0 {
@@ -344,5 +387,23 @@ func TestParseKindAndID(t *testing.T) {
 		if _, err := ParseID(bad); err == nil {
 			t.Errorf("ParseID(%q) accepted", bad)
 		}
+	}
+}
+
+// Punches of an earlier boot leave the correction list at start: nothing
+// can place them.
+func TestForgetOtherBoots(t *testing.T) {
+	_, j := openJournal(t, t.TempDir(), Options{})
+	unsetAt := time.Date(1970, 1, 1, 0, 5, 0, 0, time.UTC)
+	for _, boot := range []string{"boot-OLD", "boot-A", "boot-OLD"} {
+		if _, err := j.Append(Punch{Employee: "E1", Kind: KindIn, Time: unsetAt, TZ: "UTC", BootID: boot, SinceBoot: time.Second}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if n, err := j.ForgetOtherBoots("boot-A"); err != nil || n != 2 || j.UnsetClock() != 1 {
+		t.Fatalf("ForgetOtherBoots = %d, %v; %d left", n, err, j.UnsetClock())
+	}
+	if n, err := j.CorrectClock("boot-A", t0, 2*time.Second); err != nil || n != 1 {
+		t.Fatalf("CorrectClock after = %d, %v", n, err)
 	}
 }

@@ -11,6 +11,8 @@ import (
 	"fmt"
 	"strings"
 	"time"
+
+	"timeclock/clock"
 )
 
 // Kind is what a punch records.
@@ -126,16 +128,23 @@ type Punch struct {
 	// of UTC) at Time, so the cloud can show local time as the screen did.
 	TZ       string
 	TZOffset int
-	// ClockSet says the wall clock was set when the punch was taken.
-	// When it was not, BootID and SinceBoot (CLOCK_BOOTTIME) let the time be
-	// corrected once real time is known in the same boot.
-	ClockSet  bool
+	// Source is how the clock knew the time when the punch was taken
+	// (ntp, cloud, rtc-unverified, unset). ClockSet is the older, coarser
+	// fact the wire keeps for old clouds: the source is not unset.
+	Source   clock.Source
+	ClockSet bool
+	// BootID and SinceBoot (CLOCK_BOOTTIME) let the time be corrected once
+	// real time is known in the same boot; a punch whose time nothing
+	// vouched for (unset, rtc-unverified) carries them.
 	BootID    string
 	SinceBoot time.Duration
-	// Corrected says Time was rewritten from BootID and SinceBoot.
-	Corrected bool
-	State     State     // set by the journal
-	AckedAt   time.Time // when the cloud acknowledged it
+	// Corrected says Time was rewritten from BootID and SinceBoot;
+	// OriginalTime is the time it had before (zero when not known: punches
+	// corrected before the time sources came).
+	Corrected    bool
+	OriginalTime time.Time
+	State        State     // set by the journal
+	AckedAt      time.Time // when the cloud acknowledged it
 }
 
 // Unassigned reports whether the punch is an unknown badge's.

@@ -5,19 +5,29 @@ import (
 	"errors"
 	"fmt"
 	"time"
+
+	"timeclock/clock"
 )
 
 // The record encoding, version 1: compact, because 200,000 pending punches
 // must fit the state file's budget.
 //
 //	byte     version (1)
-//	byte     flags: bits 0-2 kind, 3 clock set, 4 corrected, 5 acked state, 6 has boot
+//	byte     flags: bits 0-2 kind, 3 clock set, 4 corrected, 5 acked state, 6 has boot,
+//	         7 has time source (written since the time sources came)
 //	uvarint  seq
 //	varint   time, unix ms
 //	varint   tz offset, seconds
 //	string   tz, employee, name, badge, department  (uvarint length + bytes)
 //	if boot:   string boot ID, uvarint since boot in ms
 //	if acked:  varint acked-at, unix ms
+//	if source: byte time source (sourceCodes), and if corrected: varint the
+//	           time before the correction, unix ms (0: not known)
+//
+// A record without bit 7 was written before the time sources: its source is
+// what bit 3 meant then (rtc-unverified when set, unset when not), and its
+// bytes read as they always did. Firmware older than bit 7 refuses such
+// records as damaged, so a rollback past it salvages what it can read.
 const recordVersion = 1
 
 const (
@@ -26,9 +36,31 @@ const (
 	flagCorrected  = 1 << 4
 	flagAcked      = 1 << 5
 	flagBoot       = 1 << 6
-	flagsKnown     = 0x7f
+	flagSource     = 1 << 7
+	flagsKnown     = 0xff
 	maxStringBytes = 256
 )
+
+// sourceCodes are the time sources' bytes in a record; 0 is never written.
+var sourceCodes = []clock.Source{1: clock.SourceNTP, 2: clock.SourceCloud, 3: clock.SourceRTC, 4: clock.SourceUnset}
+
+func sourceCode(s clock.Source) (byte, bool) {
+	for i, c := range sourceCodes {
+		if i > 0 && c == s {
+			return byte(i), true
+		}
+	}
+	return 0, false
+}
+
+// legacySource is the source of a record written before bit 7: clock set
+// meant only "the year is 2020 or later".
+func legacySource(clockSet bool) clock.Source {
+	if clockSet {
+		return clock.SourceRTC
+	}
+	return clock.SourceUnset
+}
 
 // errRecord is wrapped by every decoding error.
 var errRecord = errors.New("journal: bad record")
@@ -58,7 +90,15 @@ func encode(p Punch) ([]byte, error) {
 	if p.TZOffset > 18*3600 || p.TZOffset < -18*3600 {
 		return nil, fmt.Errorf("journal: tz offset %d out of range", p.TZOffset)
 	}
-	flags := byte(p.Kind)
+	src := p.Source
+	if src == "" {
+		src = legacySource(p.ClockSet)
+	}
+	code, ok := sourceCode(src)
+	if !ok {
+		return nil, fmt.Errorf("journal: time source %q", p.Source)
+	}
+	flags := byte(p.Kind) | flagSource
 	if p.ClockSet {
 		flags |= flagClockSet
 	}
@@ -86,6 +126,14 @@ func encode(p Punch) ([]byte, error) {
 	}
 	if p.State == StateAcked {
 		b = binary.AppendVarint(b, p.AckedAt.UnixMilli())
+	}
+	b = append(b, code)
+	if p.Corrected {
+		var orig int64
+		if !p.OriginalTime.IsZero() {
+			orig = p.OriginalTime.UnixMilli()
+		}
+		b = binary.AppendVarint(b, orig)
 	}
 	return b, nil
 }
@@ -193,6 +241,20 @@ func decode(b []byte) (Punch, error) {
 	if flags&flagAcked != 0 {
 		p.State = StateAcked
 		p.AckedAt = millis(r, "acked at")
+	}
+	p.Source = legacySource(p.ClockSet)
+	if flags&flagSource != 0 && r.err == nil {
+		if len(r.b) == 0 || int(r.b[0]) >= len(sourceCodes) || r.b[0] == 0 {
+			r.fail("time source")
+		} else {
+			p.Source = sourceCodes[r.b[0]]
+			r.b = r.b[1:]
+			if p.Corrected {
+				if orig := millis(r, "original time"); orig.UnixMilli() != 0 {
+					p.OriginalTime = orig
+				}
+			}
+		}
 	}
 	if r.err == nil && len(r.b) != 0 {
 		r.fail(fmt.Sprintf("%d trailing bytes", len(r.b)))

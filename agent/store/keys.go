@@ -13,11 +13,19 @@ package store
 //	  unset_clock               uint64 how many punches wait for a clock correction
 //	  last_used_by              UTF-8 name of the employee who punched last
 //	  recovered                 JSON Notice: a damaged file was set aside when this one started
+//	  last_good_time            int64 unix ms: the last time a trusted source (NTP, the cloud) vouched for,
+//	                            saved every few minutes and at shutdown; the time floor never goes below it
+//	                            (added after schema 1: absent in older files)
+//	  timezone                  UTF-8 IANA zone set at the console of a standalone clock; it wins over
+//	                            the config file's (added after schema 1: absent in older files)
 //	  disabled                  JSON: the administrator disabled the clock ("disabling" while the last
 //	                            transmission goes, then "disabled"); absent when the clock is enabled
 //	punches_pending/            seq -> record (journal encoding) not yet acknowledged by the cloud
 //	punches_synced/             seq -> record acked (acknowledged) by the cloud, kept for the technician
-//	unset_clock/                seq -> boot ID (16 bytes) of punches taken before the clock was set
+//	unset_clock/                seq -> boot ID (16 bytes) of punches whose time nothing vouched for (taken
+//	                            before the clock was set, or on an unverified RTC), waiting for correction
+//	corrections/                seq -> empty: punches corrected whose corrected time the cloud has not yet
+//	                            confirmed storing (its ack's "corrected" list) (added after schema 1)
 //	last_punch/                 subject -> last punch of that subject (journal's "last" encoding);
 //	                            subject is "e:" + employee ID, or "b:" + raw badge number
 //	roster/                     the roster's header
@@ -39,6 +47,7 @@ var (
 	BucketRoster          = []byte("roster")
 	BucketRosterEmployees = []byte("roster_employees")
 	BucketCommands        = []byte("commands")
+	BucketCorrections     = []byte("corrections")
 )
 
 // Keys of BucketMeta.
@@ -52,6 +61,8 @@ var (
 	KeyLastUsedBy = []byte("last_used_by")
 	KeyRecovered  = []byte("recovered")
 	KeyDisabled   = []byte("disabled")
+	KeyLastGood   = []byte("last_good_time")
+	KeyTimezone   = []byte("timezone")
 )
 
 // Keys of BucketRoster.
@@ -79,4 +90,4 @@ var buckets = [][]byte{
 
 // addedBuckets came after schema 1 was fixed: a file without them is
 // sound, and Open adds them. New buckets go here, not in buckets.
-var addedBuckets = [][]byte{BucketCommands}
+var addedBuckets = [][]byte{BucketCommands, BucketCorrections}

@@ -413,3 +413,55 @@ func (s *Store) SetDisabled(v []byte) error {
 	}
 	return nil
 }
+
+// LastGood returns the last-known-good time, or zero when none was saved.
+func (s *Store) LastGood() time.Time {
+	var t time.Time
+	s.db.View(func(tx *bolt.Tx) error {
+		if v, ok := Uint(tx.Bucket(BucketMeta).Get(KeyLastGood)); ok {
+			t = time.UnixMilli(int64(v)).UTC()
+		}
+		return nil
+	})
+	return t
+}
+
+// SaveLastGood stores t as the last-known-good time, durably. It never
+// lowers it: the floor never goes back.
+func (s *Store) SaveLastGood(t time.Time) error {
+	err := s.db.Update(func(tx *bolt.Tx) error {
+		meta := tx.Bucket(BucketMeta)
+		if v, ok := Uint(meta.Get(KeyLastGood)); ok && int64(v) >= t.UnixMilli() {
+			return nil
+		}
+		if t.UnixMilli() < 0 {
+			return fmt.Errorf("time %v before 1970", t)
+		}
+		return meta.Put(KeyLastGood, PutUint(uint64(t.UnixMilli())))
+	})
+	if err != nil {
+		return fmt.Errorf("store: last-known-good time: %w", err)
+	}
+	return nil
+}
+
+// Timezone returns the zone set at the console ("" when none).
+func (s *Store) Timezone() string {
+	var v string
+	s.db.View(func(tx *bolt.Tx) error {
+		v = string(tx.Bucket(BucketMeta).Get(KeyTimezone))
+		return nil
+	})
+	return v
+}
+
+// SetTimezone stores the zone set at the console, durably.
+func (s *Store) SetTimezone(zone string) error {
+	err := s.db.Update(func(tx *bolt.Tx) error {
+		return tx.Bucket(BucketMeta).Put(KeyTimezone, []byte(zone))
+	})
+	if err != nil {
+		return fmt.Errorf("store: timezone: %w", err)
+	}
+	return nil
+}

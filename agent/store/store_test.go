@@ -239,3 +239,29 @@ func TestAckedBucketKeepsItsName(t *testing.T) {
 		t.Fatalf("BucketPunchesAcked = %q", got)
 	}
 }
+
+func TestLastGoodNeverGoesBack(t *testing.T) {
+	dir := t.TempDir()
+	s, err := Open(dir, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !s.LastGood().IsZero() {
+		t.Fatalf("new file's last-good = %v", s.LastGood())
+	}
+	t1 := time.Date(2026, 12, 2, 9, 0, 0, 0, time.UTC)
+	for _, tt := range []time.Time{t1, t1.Add(-time.Hour), time.Unix(0, 0)} {
+		if err := s.SaveLastGood(tt); err != nil {
+			t.Fatal(err)
+		}
+	}
+	s.Close()
+	s, err = Open(dir, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	if got := s.LastGood(); !got.Equal(t1) {
+		t.Errorf("last-good after reopen = %v, want %v", got, t1)
+	}
+}

@@ -43,6 +43,13 @@ type DeviceRow struct {
 	HighSeq   uint64 `json:"high_seq"` // highest punch sequence number stored
 	// RosterVersion is the roster version the clock confirmed (0: none yet).
 	RosterVersion uint64 `json:"roster_version"`
+	// ClockSource is how the clock knew its time at its last check-in
+	// (ntp, cloud, rtc-unverified, unset; empty from older clocks);
+	// ClockOffsetMS the cloud's time minus the clock's, in ms, when
+	// measured; ClockWarning says the offset is over ClockWarnAbove.
+	ClockSource   string `json:"clock_source,omitempty"`
+	ClockOffsetMS *int64 `json:"clock_offset_ms,omitempty"`
+	ClockWarning  bool   `json:"clock_warning,omitempty"`
 	// Disabled devices only:
 	DisabledDate time.Time `json:"disabled_date,omitzero"`
 	DisabledBy   string    `json:"disabled_by,omitempty"`
@@ -54,13 +61,19 @@ type DeviceRow struct {
 	DisableDoneAt    time.Time `json:"disable_done_at,omitzero"`
 }
 
+// ClockWarnAbove is the clock offset the devices page warns about.
+const ClockWarnAbove = 60 * time.Second
+
 // Row is a device as the devices page shows it.
 func Row(d store.Device) DeviceRow {
 	row := DeviceRow{Kind: "clock", Nickname: d.Nickname, LastUsedBy: d.LastUsedBy, Type: d.Model, Version: d.Firmware,
 		ID: d.ID, LastCheckedIn: d.LastCheckedIn, Serial: d.Serial, ActivatedAt: d.ActivatedAt,
 		Status: d.Status.String(), Online: d.Online, Pending: d.Pending, OldestAge: d.OldestAge,
 		NTPSynced: d.NTPSynced, Interface: d.Interface, Punches: d.Punches, HighSeq: d.HighSeq,
-		RosterVersion: d.RosterVersion}
+		RosterVersion: d.RosterVersion, ClockSource: d.ClockSource, ClockOffsetMS: d.ClockOffsetMS}
+	if o := d.ClockOffsetMS; o != nil && (*o > ClockWarnAbove.Milliseconds() || *o < -ClockWarnAbove.Milliseconds()) {
+		row.ClockWarning = true
+	}
 	if d.Status.Disabled() {
 		row.DisabledDate, row.DisabledBy = d.DisabledAt, d.DisabledBy
 		row.DisableDoneAt, row.FinalSeq = d.DisableDoneAt, d.FinalSeq

@@ -77,10 +77,17 @@ func (in *Ingest) handle(topic string, payload []byte) {
 		return
 	}
 	resent := len(b.Punches) - added
-	in.Log.Info("punches stored", "device", id, "batch", b.Batch, "new", added, "resent", resent, "final", b.Final, "high_seq", ack.HighSeq)
+	logf := in.Log.Info
+	if len(b.Punches) == 0 && !b.Final {
+		logf = in.Log.Debug // a clock's time probe, every minute
+	}
+	logf("punches stored", "device", id, "batch", b.Batch, "new", added, "resent", resent, "final", b.Final, "high_seq", ack.HighSeq)
 	if in.Stored != nil {
 		in.Stored(id, added, resent)
 	}
+	// The cloud's time, read as late as possible: the clock sets itself by
+	// it (half the round trip added).
+	ack.Time = in.Clock.Now().UTC()
 	p, _ := json.Marshal(ack)
 	ctx, cancel := context.WithTimeout(in.ctx, 10*time.Second)
 	defer cancel()
@@ -114,10 +121,31 @@ func (in *Ingest) salvage(deviceID string, payload []byte) (wire.PunchBatch, boo
 func (in *Ingest) StoreBatch(ctx context.Context, deviceID string, b wire.PunchBatch) (wire.Ack, int, error) {
 	now := in.Clock.Now()
 	ack := wire.Ack{Batch: b.Batch, IDs: make([]string, 0, len(b.Punches))}
+	if len(b.Punches) == 0 {
+		// An empty batch (a clock's time probe, or the end of a last
+		// transmission) stores nothing: answered from a read, no write.
+		err := in.Store.View(ctx, func(tx store.Tx) error {
+			d, err := tx.Device(deviceID)
+			if errors.Is(err, store.ErrNotFound) {
+				return fmt.Errorf("%w: unknown device", ErrRefused)
+			}
+			if err != nil {
+				return err
+			}
+			switch d.Status {
+			case store.DeviceApproved, store.DeviceDisabling:
+			default:
+				return fmt.Errorf("%w: device is %s", ErrRefused, d.Status)
+			}
+			ack.HighSeq = d.HighSeq
+			return nil
+		})
+		return ack, 0, err
+	}
 	var added int
 	err := in.Store.Update(ctx, func(tx store.Tx) error {
 		added = 0
-		ack.IDs = ack.IDs[:0]
+		ack.IDs, ack.Corrected = ack.IDs[:0], nil
 		d, err := tx.Device(deviceID)
 		if errors.Is(err, store.ErrNotFound) {
 			return fmt.Errorf("%w: unknown device", ErrRefused)
@@ -138,6 +166,17 @@ func (in *Ingest) StoreBatch(ctx context.Context, deviceID string, b wire.PunchB
 				return err
 			}
 			ack.IDs = append(ack.IDs, p.ID)
+			if p.Corrected {
+				// A correction of a punch stored earlier with the time the
+				// clock first gave it, or a punch that came corrected.
+				stored, err := tx.CorrectPunch(d.ID, *p, now)
+				if err != nil {
+					return err
+				}
+				if stored {
+					ack.Corrected = append(ack.Corrected, p.ID)
+				}
+			}
 			if !ok {
 				continue
 			}

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"sync"
 	"testing"
@@ -228,5 +229,56 @@ func TestLastUsedByIsTheEmployeesName(t *testing.T) {
 	st.View(context.Background(), func(tx store.Tx) (err error) { d, err = tx.Device("d1"); return err })
 	if d.LastUsedBy != "E999" {
 		t.Fatalf("Last Used By %q, want the unknown ID", d.LastUsedBy)
+	}
+}
+
+// Acks carry the cloud's time; a correction of a punch stored with its
+// first time is stored beside it, named in the ack's corrected list, and a
+// resent correction changes nothing.
+func TestAckTimeAndCorrections(t *testing.T) {
+	st, b, _ := setup(t)
+	p := punches(1, 1, "E100")[0]
+	first := time.Unix(300, 0).UTC()
+	p.Time, p.ClockSet, p.TimeSource, p.BootID, p.MonoNS = first, false, "unset", "boot", 300e9
+	send(b, "d1", wire.PunchBatch{Batch: 1, Punches: []wire.Punch{p}})
+	fixed := p
+	fixed.Time, fixed.Corrected, fixed.OriginalTime, fixed.BootID, fixed.MonoNS = t0, true, first, "", 0
+	send(b, "d1", wire.PunchBatch{Batch: 2, Punches: []wire.Punch{fixed}})
+	send(b, "d1", wire.PunchBatch{Batch: 3, Punches: []wire.Punch{fixed}})
+	a := acks(t, b, "d1")
+	if len(a) != 3 || !a[0].Time.Equal(t0) || len(a[0].Corrected) != 0 {
+		t.Fatalf("acks %+v", a)
+	}
+	for _, x := range a[1:] {
+		if len(x.Corrected) != 1 || x.Corrected[0] != p.ID || len(x.IDs) != 1 {
+			t.Errorf("ack of a correction %+v", x)
+		}
+	}
+	ps := stored(t, st, "d1")
+	if len(ps) != 1 || !ps[0].Corrected || !ps[0].Time.Equal(t0) || !ps[0].OriginalTime.Equal(first) || ps[0].TimeSource != "unset" {
+		t.Fatalf("stored %+v", ps)
+	}
+}
+
+// An empty batch (a time probe) is acked with the cloud's time and the
+// device's high sequence number, and changes nothing stored.
+func TestEmptyBatchIsAReadOnlyTimeProbe(t *testing.T) {
+	st, b, _ := setup(t)
+	send(b, "d1", wire.PunchBatch{Batch: 1, Punches: punches(1, 2, "E100")})
+	var before store.Device
+	st.View(context.Background(), func(tx store.Tx) (err error) { before, err = tx.Device("d1"); return err })
+	send(b, "d1", wire.PunchBatch{Batch: 2, Punches: []wire.Punch{}})
+	send(b, "d3", wire.PunchBatch{Batch: 3, Punches: []wire.Punch{}}) // disabled: refused
+	a := acks(t, b, "d1")
+	if len(a) != 2 || a[1].Batch != 2 || len(a[1].IDs) != 0 || a[1].HighSeq != 2 || !a[1].Time.Equal(t0) {
+		t.Fatalf("acks %+v", a)
+	}
+	if len(acks(t, b, "d3")) != 0 {
+		t.Error("a disabled device's probe was answered")
+	}
+	var after store.Device
+	st.View(context.Background(), func(tx store.Tx) (err error) { after, err = tx.Device("d1"); return err })
+	if !reflect.DeepEqual(before, after) {
+		t.Errorf("the probe changed the device:\n%+v\n%+v", before, after)
 	}
 }

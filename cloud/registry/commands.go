@@ -51,6 +51,9 @@ func (r *Registry) send(ctx context.Context, deviceID string, cmds []store.Comma
 					return err
 				}
 			}
+			// The cloud's time as it sends: a clock sets itself by it (from
+			// a command not retained, which may be old when delivered).
+			cmd.Time = r.Clock.Now().UTC()
 			p, err := json.Marshal(cmd)
 			if err != nil {
 				return err

@@ -65,6 +65,9 @@ func (r *Registry) handleStatus(topic string, payload []byte) {
 		if s.LastUsedBy != "" {
 			after.LastUsedBy = s.LastUsedBy
 		}
+		if s.ClockSource != "" {
+			after.ClockSource, after.ClockOffsetMS = s.ClockSource, s.ClockOffsetMS
+		}
 		if err := tx.PutDevice(after); err != nil {
 			return err
 		}

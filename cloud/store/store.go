@@ -11,6 +11,9 @@ package store
 import (
 	"context"
 	"errors"
+	"time"
+
+	"timeclock/wire"
 )
 
 // ErrNotFound is returned by lookups of a record that does not exist.
@@ -56,6 +59,10 @@ type Tx interface {
 	// PutPunch stores a punch under its device and ID unless one is already
 	// there; added says whether it was new.
 	PutPunch(Punch) (added bool, err error)
+	// CorrectPunch applies a clock's correction to the stored punch of that
+	// device and ID (Punch.Correct); stored says whether the punch is there
+	// (and so now carries its corrected time).
+	CorrectPunch(deviceID string, c wire.Punch, at time.Time) (stored bool, err error)
 	// Punches lists a device's punches in ID order, those after the ID
 	// after ("" from the first), at most limit.
 	Punches(deviceID, after string, limit int) ([]Punch, error)

@@ -16,6 +16,10 @@ type Punch struct {
 	ReceivedAt time.Time `json:"received_at"`
 	// Final says it came in the clock's last transmission before disable.
 	Final bool `json:"final,omitempty"`
+	// CorrectedAt is when the cloud stored a correction of a punch it first
+	// got with its uncorrected time: Time is then the corrected time and
+	// OriginalTime the time first stored (see CorrectPunch).
+	CorrectedAt time.Time `json:"corrected_at,omitzero"`
 }
 
 // UnmarshalJSON decodes the record's own fields beside the punch's. Without
@@ -23,10 +27,11 @@ type Punch struct {
 // "synced" became "clock_set") is promoted and the record's fields are lost.
 func (p *Punch) UnmarshalJSON(b []byte) error {
 	var own struct {
-		DeviceID   string    `json:"device_id"`
-		CompanyID  string    `json:"company_id"`
-		ReceivedAt time.Time `json:"received_at"`
-		Final      bool      `json:"final"`
+		DeviceID    string    `json:"device_id"`
+		CompanyID   string    `json:"company_id"`
+		ReceivedAt  time.Time `json:"received_at"`
+		Final       bool      `json:"final"`
+		CorrectedAt time.Time `json:"corrected_at"`
 	}
 	if err := json.Unmarshal(b, &own); err != nil {
 		return err
@@ -35,7 +40,24 @@ func (p *Punch) UnmarshalJSON(b []byte) error {
 		return err
 	}
 	p.DeviceID, p.CompanyID, p.ReceivedAt, p.Final = own.DeviceID, own.CompanyID, own.ReceivedAt, own.Final
+	p.CorrectedAt = own.CorrectedAt
 	return nil
+}
+
+// Correct applies a clock's correction c (same ID, Corrected) to the stored
+// punch p: the corrected time goes in Time, the time first stored stays as
+// OriginalTime, and the punch is marked corrected. A punch already
+// corrected is left as it is (a resent correction changes nothing); changed
+// says whether p changed.
+func (p *Punch) Correct(c wire.Punch, at time.Time) (changed bool) {
+	if p.Corrected || !c.Corrected {
+		return false
+	}
+	p.OriginalTime = p.Time
+	p.Time, p.TZOffset, p.Corrected = c.Time, c.TZOffset, true
+	p.BootID, p.MonoNS = "", 0
+	p.CorrectedAt = at
+	return true
 }
 
 // Command is a command on its way to a clock: kept until the clock answers

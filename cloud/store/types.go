@@ -143,6 +143,11 @@ type Device struct {
 	// before the rename, so existing databases read unchanged.
 	NTPSynced bool   `json:"clock_synced,omitempty"`
 	Interface string `json:"interface,omitempty"` // network interface in use
+	// ClockSource and ClockOffsetMS are how the clock knew its time and
+	// the cloud's time minus its own (ms) at the check-in; empty and nil
+	// from clocks that do not say.
+	ClockSource   string `json:"clock_source,omitempty"`
+	ClockOffsetMS *int64 `json:"clock_offset_ms,omitempty"`
 
 	// Punches stored from this device.
 	HighSeq     uint64    `json:"high_seq,omitempty"` // highest sequence number stored

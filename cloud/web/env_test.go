@@ -130,7 +130,7 @@ func newEnv(t testing.TB) *env {
 			func() error {
 				return tx.PutDevice(store.Device{ID: clockID, CompanyID: company, Serial: "BN65-000042", Model: "BN6500",
 					Firmware: "1.2.0", Nickname: "Yard gate", Status: store.DeviceApproved, ActivatedAt: t0.Add(-48 * time.Hour),
-					LastCheckedIn: t0.Add(-3 * time.Minute), LastUsedBy: "Bob Builder"})
+					LastCheckedIn: t0.Add(-3 * time.Minute), LastUsedBy: "Bob Builder", ClockSource: "rtc-unverified", ClockOffsetMS: offsetMS(-95_000)})
 			},
 			func() error {
 				return tx.PutDevice(store.Device{ID: "77aa00bb11cc22dd", CompanyID: company, Serial: "JR20-000007", Model: "JR2000",
@@ -294,3 +294,5 @@ func (u *user) login(email string) *user {
 	}
 	return u
 }
+
+func offsetMS(v int64) *int64 { return &v }

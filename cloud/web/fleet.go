@@ -52,7 +52,24 @@ type DeviceRow struct {
 	// Waiting says the device is disabled but its one last transmission
 	// has not come in yet (a clock that has not been online since).
 	Waiting bool
+	// ClockSource and ClockOffsetMS are how a clock knew its time and its
+	// offset to the cloud's at its last check-in (empty, nil: not said);
+	// ClockWarning says the offset is over a minute.
+	ClockSource   string
+	ClockOffsetMS *int64
+	ClockWarning  bool
 }
+
+// ClockOff is the clock's offset for the page, in seconds ("1m30s").
+func (r DeviceRow) ClockOff() string {
+	if r.ClockOffsetMS == nil {
+		return ""
+	}
+	return (time.Duration(*r.ClockOffsetMS) * time.Millisecond).Round(time.Second).String()
+}
+
+// clockWarnAboveMS is the offset the page warns about (as the admin API).
+const clockWarnAboveMS = 60_000
 
 // DeviceList is the two halves of the page.
 type DeviceList struct {
@@ -90,9 +107,13 @@ func (f *Fleet) List(ctx context.Context, companyID string) (DeviceList, error) 
 			return err
 		}
 		for _, d := range ds {
-			list.add(d.Status, DeviceRow{Kind: KindClock, Nickname: d.Nickname, LastUsedBy: d.LastUsedBy, Type: d.Model,
+			r := DeviceRow{Kind: KindClock, Nickname: d.Nickname, LastUsedBy: d.LastUsedBy, Type: d.Model,
 				Version: d.Firmware, ID: d.ID, LastCheckedIn: d.LastCheckedIn, DisabledDate: d.DisabledAt, DisabledBy: d.DisabledBy,
-				Waiting: d.Status == store.DeviceDisabling})
+				Waiting: d.Status == store.DeviceDisabling, ClockSource: d.ClockSource, ClockOffsetMS: d.ClockOffsetMS}
+			if o := d.ClockOffsetMS; o != nil && (*o > clockWarnAboveMS || *o < -clockWarnAboveMS) {
+				r.ClockWarning = true
+			}
+			list.add(d.Status, r)
 		}
 		for _, m := range ms {
 			list.add(m.Status, DeviceRow{Kind: KindPhone, Nickname: m.Nickname, LastUsedBy: m.LastUsedBy, Type: m.Platform.Label(),

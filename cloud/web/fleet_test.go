@@ -29,7 +29,7 @@ func TestListAndDisable(t *testing.T) {
 	defer db.Close()
 	db.Update(context.Background(), func(tx store.Tx) error {
 		tx.PutDevice(store.Device{ID: "c1", CompanyID: "1", Serial: "S1", Model: "BN6500", Firmware: "1.2.0", Nickname: "Yard gate",
-			Status: store.DeviceApproved, LastCheckedIn: tFleet, LastUsedBy: "Bob"})
+			Status: store.DeviceApproved, LastCheckedIn: tFleet, LastUsedBy: "Bob", ClockSource: "rtc-unverified", ClockOffsetMS: func() *int64 { v := int64(-90_400); return &v }()})
 		tx.PutDevice(store.Device{ID: "c2", CompanyID: "1", Serial: "S2", Model: "JR2000", Nickname: "Old office",
 			Status: store.DeviceDisabled, DisabledAt: tFleet, DisabledBy: "amy@x"})
 		tx.PutDevice(store.Device{ID: "c4", CompanyID: "1", Serial: "S4", Model: "BN6500", Nickname: "Lobby",
@@ -64,6 +64,12 @@ func TestListAndDisable(t *testing.T) {
 	}
 	if r := list.Approved[1]; r.Version != "1.2.0" || !r.LastCheckedIn.Equal(tFleet) || r.LastUsedBy != "Bob" || r.Kind != KindClock {
 		t.Errorf("clock row %+v", r)
+	}
+	if r := list.Approved[1]; !r.ClockWarning || r.ClockOff() != "-1m30s" || r.ClockSource != "rtc-unverified" {
+		t.Errorf("clock row's time: warning %v, off %q, source %q", r.ClockWarning, r.ClockOff(), r.ClockSource)
+	}
+	if r := list.Approved[0]; r.ClockWarning || r.ClockOff() != "" {
+		t.Errorf("phone row's time: %+v", r)
 	}
 
 	for _, id := range []string{"c1", "p1"} {

@@ -127,6 +127,7 @@ func TestMobileDevicesPage(t *testing.T) {
 		"<th>Nickname</th><th>Last Used By</th><th>Type</th><th>Version</th><th>ID</th><th>Last Checked In</th><th>Action</th>",
 		"Yard gate", "Bob Builder", "BN6500", "1.2.0", clockID, "Mar 3, 2026 3:27 PM CST",
 		"Dana&#39;s iPhone", "iPhone (iOS)", "Pixel 8", "Android", "3.2.1", ">Disable<",
+		"Clock off by -1m35s (rtc-unverified): check its time",
 	} {
 		if !strings.Contains(approved, want) {
 			t.Errorf("Approved Devices lacks %q", want)

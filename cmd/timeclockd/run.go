@@ -18,6 +18,7 @@ import (
 	"timeclock/agent/console"
 	"timeclock/agent/logring"
 	"timeclock/board"
+	"timeclock/clock"
 	"timeclock/hal/sim"
 	"timeclock/internal/cli"
 	"timeclock/internal/journald"
@@ -34,6 +35,11 @@ type fileConfig struct {
 	BoardFile string `json:"board_file"`
 	Console   string `json:"console"`
 	SimSocket string `json:"sim_socket"`
+	// SimClockOffset starts the simulated board's wall clock this far from
+	// the host's ("-87600h": ten years in the past, a board without an RTC
+	// battery); the agent then sets it from the cloud's time as it would a
+	// real board's. For tests and demos; the sim board only.
+	SimClockOffset agent.Duration `json:"sim_clock_offset"`
 }
 
 func loadConfig(fl *flags) (fileConfig, error) {
@@ -148,7 +154,10 @@ func runClock(ctx context.Context, fl *flags) error {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	sys := &system{stop: cancel, sim: set.Sim != nil, exitCode: fl.rebootExit}
-	a, err := agent.New(fc.Config, hw, agent.Options{Logger: log, Start: start, Onboard: onboardOptions(set.Sim != nil, fc.StateDir), System: sys})
+	clk, setter := wallClock(set.Sim != nil, fc.SimClockOffset.D())
+	start = clk.Now().Add(-time.Since(start)) // on the sim's clock
+	a, err := agent.New(fc.Config, hw, agent.Options{Logger: log, Clock: clk, ClockSetter: setter, Start: start,
+		Onboard: onboardOptions(set.Sim != nil, fc.StateDir), System: sys})
 	if err != nil {
 		return err
 	}
@@ -201,10 +210,25 @@ func checkStart(fc fileConfig, fl *flags, model board.Model) error {
 	if err := os.MkdirAll(fc.StateDir, 0o700); err != nil {
 		return fmt.Errorf("state dir: %w", err)
 	}
+	if fc.SimClockOffset != 0 && model.Display.Driver != "sim" {
+		return &cli.UsageError{Cmd: "timeclockd", Msg: "sim_clock_offset is for the simulated board only"}
+	}
 	if fl.consoleNoLogin && (fc.Console == "" || model.Display.Driver != "sim") {
 		return &cli.UsageError{Cmd: "timeclockd", Msg: "--console-no-login is for a --console on the simulated board only"}
 	}
 	return nil
+}
+
+// wallClock is the clock the agent reads and the setter it sets it with
+// from the cloud's time: a real board's kernel clock (clock_settime, with
+// CAP_SYS_TIME), or the simulated board's own wall clock, offset from the
+// host's, which it never sets.
+func wallClock(sim bool, offset time.Duration) (clock.Clock, clock.Setter) {
+	if sim {
+		c := clock.NewOffset(clock.Real{}, offset)
+		return c, c
+	}
+	return clock.Real{}, clock.System{}
 }
 
 // terminal says who owns this process's terminal: the simulated clock's

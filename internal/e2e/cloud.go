@@ -292,6 +292,12 @@ type Punch struct {
 	Kind     string    `json:"kind"`
 	Time     time.Time `json:"time"`
 	Final    bool      `json:"final"`
+	// The time's quality and correction (docs/protocol.md).
+	TimeSource   string    `json:"time_source"`
+	ClockSet     bool      `json:"clock_set"`
+	Corrected    bool      `json:"corrected"`
+	OriginalTime time.Time `json:"original_time"`
+	CorrectedAt  time.Time `json:"corrected_at"`
 }
 
 // Punches lists every punch the cloud stored from a device, page by page.

@@ -5,8 +5,10 @@ import (
 	"encoding/json"
 	"fmt"
 	"sort"
+	"time"
 
 	"timeclock/cloud/store"
+	"timeclock/wire"
 )
 
 func (t *txn) AllDevices() ([]store.Device, error) {
@@ -30,6 +32,25 @@ func (t *txn) PutPunch(p store.Punch) (bool, error) {
 	key := pair(p.DeviceID, p.ID)
 	if t.tx.Bucket(bucketPunches).Get(key) != nil {
 		return false, nil
+	}
+	return true, put(t.tx, bucketPunches, key, p)
+}
+
+func (t *txn) CorrectPunch(deviceID string, c wire.Punch, at time.Time) (bool, error) {
+	if err := required("punch", deviceID, c.ID); err != nil {
+		return false, err
+	}
+	key := pair(deviceID, c.ID)
+	b := t.tx.Bucket(bucketPunches).Get(key)
+	if b == nil {
+		return false, nil
+	}
+	var p store.Punch
+	if err := json.Unmarshal(b, &p); err != nil {
+		return false, fmt.Errorf("punch %q: corrupt record: %w", key, err)
+	}
+	if !p.Correct(c, at) {
+		return true, nil
 	}
 	return true, put(t.tx, bucketPunches, key, p)
 }

@@ -26,6 +26,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"AdminTokens", adminTokens},
 		{"AllDevicesAndNewFields", allDevicesAndNewFields},
 		{"PunchesOncePerID", punchesOncePerID},
+		{"CorrectionsBesideOriginal", correctionsBesideOriginal},
 		{"Commands", commands},
 		{"Rosters", rosters},
 		{"FailedUpdateWritesNothing", failedUpdateWritesNothing},

@@ -146,3 +146,42 @@ func rosters(t *testing.T, s store.Store) {
 		return nil
 	})
 }
+
+// correctionsBesideOriginal: a clock's correction puts the corrected time
+// in Time, keeps the first time as OriginalTime, marks the punch corrected,
+// and a correction sent again changes nothing.
+func correctionsBesideOriginal(t *testing.T, s store.Store) {
+	orig := punch("d1", 1)
+	orig.Time, orig.TimeSource, orig.BootID, orig.MonoNS = time.Unix(300, 0).UTC(), "unset", "boot", 300e9
+	c := orig.Punch
+	c.Time, c.Corrected, c.OriginalTime, c.BootID, c.MonoNS = t0, true, orig.Time, "", 0
+	at := t0.Add(time.Minute)
+	update(t, s, func(tx store.Tx) error {
+		if stored, err := tx.CorrectPunch("d1", c, at); err != nil || stored {
+			t.Errorf("correction of a punch not stored: %v, %v", stored, err)
+		}
+		if _, err := tx.PutPunch(orig); err != nil {
+			return err
+		}
+		for range 2 {
+			again := c
+			again.Time = c.Time.Add(time.Hour) // a later copy never moves it again
+			if stored, err := tx.CorrectPunch("d1", c, at); err != nil || !stored {
+				t.Errorf("correction: %v, %v", stored, err)
+			}
+			c = again
+		}
+		return nil
+	})
+	view(t, s, func(tx store.Tx) error {
+		ps, err := tx.Punches("d1", "", 10)
+		if err != nil || len(ps) != 1 {
+			t.Fatalf("Punches = %+v, %v", ps, err)
+		}
+		p := ps[0]
+		if !p.Corrected || !p.Time.Equal(t0) || !p.OriginalTime.Equal(orig.Time) || !p.CorrectedAt.Equal(at) || p.BootID != "" || p.TimeSource != "unset" {
+			t.Errorf("corrected punch %+v", p)
+		}
+		return nil
+	})
+}
