@@ -79,9 +79,14 @@ func newSMS(cfg Config, out io.Writer) (notify.Texter, error) {
 }
 
 // withAdminPages serves the admin pages under /admin/ and the API for
-// everything else.
+// everything else. The host's root sends a browser to the pages: an
+// administrator types the host name and expects the login page.
 func withAdminPages(api, pages http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/" && (r.Method == http.MethodGet || r.Method == http.MethodHead) {
+			http.Redirect(w, r, web.Prefix, http.StatusFound)
+			return
+		}
 		if r.URL.Path == "/admin" {
 			http.Redirect(w, r, web.Prefix, http.StatusMovedPermanently)
 			return
