@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"net/netip"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -490,8 +491,12 @@ func TestTimezoneConfirm(t *testing.T) {
 	if !strings.Contains(screenText(mc20, m, t0), "Local time 08:00") {
 		t.Fatalf("screen %q", screenText(mc20, m, t0))
 	}
-	m = run(mc20, m, t0, keys(hal.KeyDown, hal.KeyDown)...)
+	m = run(mc20, m, t0, keys(hal.KeyDown)...)
 	if m.Zones[m.ZoneIdx] != "America/New_York" {
+		t.Fatalf("zone after Chicago %q, want the US zones east to west", m.Zones[m.ZoneIdx])
+	}
+	m = run(mc20, m, t0, keys(hal.KeyDown)...)
+	if m.Zones[m.ZoneIdx] != "America/Denver" {
 		t.Fatalf("zone %q", m.Zones[m.ZoneIdx])
 	}
 	m = run(mc20, m, t0, keys(hal.KeyUp, hal.KeyUp, hal.KeyUp)...)
@@ -501,6 +506,35 @@ func TestTimezoneConfirm(t *testing.T) {
 	m = run(mc20, m, t0, keys(hal.KeyClear)...)
 	if m.Zones[m.ZoneIdx] != "America/Chicago" || m.State != StateTimezoneConfirm {
 		t.Fatalf("Clear: %q %s", m.Zones[m.ZoneIdx], m.State)
+	}
+}
+
+// The timezone confirm offers the company's zone, then the US zones east to
+// west, then UTC, then the rest of the world: an installer scrolling from a
+// US company's zone meets the likely ones first, in map order.
+func TestZoneChoicesOrder(t *testing.T) {
+	us := []string{"America/New_York", "America/Chicago", "America/Denver", "America/Phoenix",
+		"America/Los_Angeles", "America/Anchorage", "Pacific/Honolulu"}
+	for _, company := range []string{"America/Chicago", "Europe/Paris", "UTC"} {
+		t.Run(company, func(t *testing.T) {
+			got := zoneChoices(company, nil)
+			want := []string{company}
+			for _, z := range append(slices.Clone(us), "UTC") {
+				if z != company {
+					want = append(want, z)
+				}
+			}
+			if !slices.Equal(got[:len(want)], want) {
+				t.Errorf("zones %q, want them to start %q", got, want)
+			}
+			seen := map[string]bool{}
+			for _, z := range got {
+				if seen[z] {
+					t.Errorf("%s offered twice", z)
+				}
+				seen[z] = true
+			}
+		})
 	}
 }
 
