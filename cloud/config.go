@@ -15,6 +15,7 @@ import (
 
 	"timeclock/cloud/bus"
 	"timeclock/cloud/notify"
+	"timeclock/wire"
 )
 
 // The production listen addresses: the seed's four ports.
@@ -170,8 +171,10 @@ func (c Config) Validate() error {
 			errs = append(errs, fmt.Errorf("mqtt-ws-endpoint: %q: want wss://host:port/path", c.DeviceMQTTWS))
 		}
 	}
-	if c.DemoCompanyID != "" && (len(c.DemoCompanyID) < 4 || len(c.DemoCompanyID) > 12 || !digits(c.DemoCompanyID)) {
-		errs = append(errs, fmt.Errorf("demo-company: %q: want 4 to 12 digits", c.DemoCompanyID))
+	if c.DemoCompanyID != "" {
+		if err := wire.CheckCompanyID(c.DemoCompanyID); err != nil {
+			errs = append(errs, fmt.Errorf("demo-company: %q: %w", c.DemoCompanyID, err))
+		}
 	}
 	return errors.Join(errs...)
 }
@@ -179,13 +182,4 @@ func (c Config) Validate() error {
 func port(addr string) string {
 	_, p, _ := net.SplitHostPort(addr)
 	return p
-}
-
-func digits(s string) bool {
-	for _, r := range s {
-		if r < '0' || r > '9' {
-			return false
-		}
-	}
-	return s != ""
 }

@@ -211,8 +211,35 @@ func TestCompanyEntryEditing(t *testing.T) {
 	}
 }
 
+// TestCompanyIDTooShort: the clock checks the ID's length itself (the rule
+// is wire's, the one the cloud checks) and says it in words, instead of
+// sending it and showing the cloud's refusal.
+func TestCompanyIDTooShort(t *testing.T) {
+	for _, mc := range []Machine{mc16, mc20} {
+		m := run(mc, Model{State: StateCompanyEntry}, t0, seq(digits("12"), keys(hal.KeyEnter))...)
+		if m.State != StateProblem || m.Problem.Title != "ID too short" {
+			t.Fatalf("%dx%d: %s %+v, want the too-short screen without asking the cloud", mc.Cols, mc.Rows, m.State, m.Problem)
+		}
+		text := strings.Join(m.Problem.Text, " ")
+		if !strings.Contains(text, "4 to 12 digits") || !strings.Contains(text, "You typed 2") {
+			t.Errorf("text %q: want the rule and what was typed", text)
+		}
+		m = run(mc, m, t0, keys(hal.KeyEnter)...)
+		if m.State != StateCompanyEntry || m.CompanyID != "12" {
+			t.Fatalf("Enter: %s %q, want the entry with the ID kept for editing", m.State, m.CompanyID)
+		}
+		m = run(mc, m, t0, seq(digits("34"), keys(hal.KeyEnter))...)
+		if m.State != StateCompanyLookup {
+			t.Fatalf("4 digits: %s, want the lookup", m.State)
+		}
+	}
+	if maxCompanyDigits != wire.CompanyIDMaxDigits {
+		t.Errorf("the keypad takes %d digits, the cloud %d", maxCompanyDigits, wire.CompanyIDMaxDigits)
+	}
+}
+
 func TestStaleResultIgnored(t *testing.T) {
-	m := run(mc20, Model{State: StateCompanyEntry, Seq: 3}, t0, seq(digits("1"), keys(hal.KeyEnter))...)
+	m := run(mc20, Model{State: StateCompanyEntry, Seq: 3}, t0, seq(digits("1234"), keys(hal.KeyEnter))...)
 	old := m.Seq
 	m = run(mc20, m, t0, seq(keys(hal.KeyClear, hal.KeyEnter))...) // cancel, ask again
 	m, _ = mc20.Next(m, CompanyFound{Seq: old, Err: wireErr(wire.ErrUnknownCompany, nil)}, t0)

@@ -12,7 +12,7 @@ import (
 // Rules of the flow. The cloud enforces its own (expiry, resend delay);
 // these only shape the screens.
 const (
-	maxCompanyDigits = 12
+	maxCompanyDigits = wire.CompanyIDMaxDigits
 	codeDigits       = 6
 	// helpAfter is the seed's "if you do not see the email within a minute".
 	helpAfter = time.Minute

@@ -59,6 +59,7 @@ func screenFixtures() []struct {
 	add("lan_advice", run(mc20, Model{State: StateNetCheck}, t0, NetChecked{Report: netcheck.Report{Iface: "wlan0", WiFi: true, LANAdvice: true, Steps: okSteps}}), t0)
 	add("company_entry", run(mc20, Model{State: StateCompanyEntry}, t0, digits("482913")...), t0)
 	add("company_entry note", run(mc20, Model{State: StateCompanyEntry}, t0, KeyPress{Key: hal.KeyEnter}), t0)
+	add("company_entry too short", run(mc20, Model{State: StateCompanyEntry}, t0, seq(digits("12"), keys(hal.KeyEnter))...), t0)
 	add("company_lookup", Model{State: StateCompanyLookup, CompanyID: "482913"}, t0)
 	add("company_confirm", Model{State: StateCompanyConfirm, Company: acme}, t0)
 	add("code_request", Model{State: StateCodeRequest, Company: acme}, t0)
