@@ -315,6 +315,95 @@ func TestCodeEntryRules(t *testing.T) {
 	}
 }
 
+// TestResendCountdown: "New code in Ns" counts down beside "Expires in",
+// and the display wakes for its seconds too.
+func TestResendCountdown(t *testing.T) {
+	at := t0.Add(20*time.Second + 300*time.Millisecond) // between the expiry countdown's seconds
+	m := run(mc20, atCodeEntry(), at, KeyPress{Key: hal.KeyF1}, CodeSent{Err: wireErr(wire.ErrResendTooSoon, func(e *wire.Error) { e.RetryAfter = 40 })})
+	for _, tc := range []struct {
+		after time.Duration
+		want  string
+	}{
+		{0, "New code in 40s"},
+		{10 * time.Second, "New code in 30s"},
+		{39*time.Second + 500*time.Millisecond, "New code in 1s"},
+	} {
+		for _, mc := range []Machine{mc16, mc20} {
+			now := at.Add(tc.after)
+			m := run(mc, m, now, Tick{})
+			if s := screenText(mc, m, now); m.State != StateCodeEntry || !strings.Contains(s, tc.want) {
+				t.Errorf("%dx%d after %v: %s %q, want %q", mc.Cols, mc.Rows, tc.after, m.State, s, tc.want)
+			}
+		}
+	}
+	if s := screenText(mc20, m, at.Add(10*time.Second)); !strings.Contains(s, "Expires in 9:30") {
+		t.Errorf("the expiry countdown is gone: %q", s)
+	}
+	if s := screenText(mc20, m, at.Add(41*time.Second)); strings.Contains(s, "New code in") {
+		t.Errorf("after the wait: %q, want the countdown gone", s)
+	}
+	// The display wakes for the resend countdown's next second, not only the
+	// expiry's.
+	var marks []time.Duration
+	for now := at; now.Before(at.Add(3 * time.Second)); {
+		next, _ := mc20.Wake(m, now)
+		marks = append(marks, next.Sub(at))
+		now = next
+	}
+	found := false
+	for _, d := range marks {
+		found = found || d == time.Second
+	}
+	if !found {
+		t.Errorf("wakes %v: none at the resend countdown's second (1s)", marks)
+	}
+}
+
+// TestBlockedCodeLeavesScreen: a code burned by wrong tries cannot be typed
+// any more, so a resend that comes too early waits on a screen without the
+// code field, counting down to the new code.
+func TestBlockedCodeLeavesScreen(t *testing.T) {
+	m := atCodeEntry()
+	m = run(mc20, m, t0.Add(10*time.Second), seq(digits("222222"), keys(hal.KeyEnter), []Event{Activated{Err: wireErr(wire.ErrCodeBurned, nil)}})...)
+	if m.State != StateProblem || !strings.Contains(screenText(mc20, m, t0), "Code blocked") {
+		t.Fatalf("burned: %s %q", m.State, screenText(mc20, m, t0))
+	}
+	at := t0.Add(20 * time.Second)
+	m = run(mc20, m, at, KeyPress{Key: hal.KeyEnter}, CodeSent{Err: wireErr(wire.ErrResendTooSoon, func(e *wire.Error) { e.RetryAfter = 40 })})
+	for _, mc := range []Machine{mc16, mc20} {
+		for _, tc := range []struct {
+			after time.Duration
+			want  string
+		}{{0, "40s"}, {10 * time.Second, "30s"}} {
+			now := at.Add(tc.after)
+			m := run(mc, m, now, Tick{})
+			all := screenText(mc, m, now)
+			for p := 1; p <= mc.maxPage(m, now); p++ {
+				m.Page = p
+				all += "\n" + screenText(mc, m, now)
+			}
+			if m.State == StateCodeEntry || strings.Contains(all, "Code:") || strings.Contains(all, "Code _") || !strings.Contains(all, "blocked") || !strings.Contains(all, "New code in "+tc.want) {
+				t.Errorf("%dx%d after %v: %s %q, want the blocked screen counting down, no code field", mc.Cols, mc.Rows, tc.after, m.State, all)
+			}
+		}
+	}
+	if _, ok := mc20.Wake(m, at.Add(time.Second)); !ok {
+		t.Error("the blocked screen's countdown never wakes the display")
+	}
+	// Enter once the wait is over asks again.
+	m = run(mc20, m, at.Add(41*time.Second), KeyPress{Key: hal.KeyEnter})
+	if m.State != StateCodeRequest || !m.Resend {
+		t.Fatalf("Enter after the wait: %s resend=%v", m.State, m.Resend)
+	}
+	// Back at the company, Enter asks for a new code: the blocked one is not
+	// "sent" any more.
+	m = run(mc20, m, at.Add(41*time.Second), KeyPress{Key: hal.KeyClear})
+	m = run(mc20, m, at.Add(41*time.Second), KeyPress{Key: hal.KeyEnter})
+	if m.State != StateCodeRequest {
+		t.Fatalf("confirm with a blocked code: %s, want a new code asked for", m.State)
+	}
+}
+
 // TestResend: F1 asks the cloud for a new code; too early, the cloud says
 // how long to wait and the code screen shows it.
 func TestResend(t *testing.T) {
@@ -324,10 +413,10 @@ func TestResend(t *testing.T) {
 		t.Fatalf("resend: %s %v %q %q", m.State, m.Resend, m.Session.ID, m.Code)
 	}
 	m2 := run(mc20, m, t0.Add(20*time.Second), CodeSent{Err: wireErr(wire.ErrResendTooSoon, func(e *wire.Error) { e.RetryAfter = 40 })})
-	if m2.State != StateCodeEntry || !strings.Contains(screenText(mc20, m2, t0), "New code in 40s") || m2.Session.ID != "sess-1" {
-		t.Fatalf("resend_too_soon: %s %q", m2.State, screenText(mc20, m2, t0))
+	if m2.State != StateCodeEntry || !strings.Contains(screenText(mc20, m2, t0.Add(20*time.Second)), "New code in 40s") || m2.Session.ID != "sess-1" {
+		t.Fatalf("resend_too_soon: %s %q", m2.State, screenText(mc20, m2, t0.Add(20*time.Second)))
 	}
-	if s := screenText(mc16, m2, t0); !strings.Contains(s, "New code in 40s") {
+	if s := screenText(mc16, m2, t0.Add(20*time.Second)); !strings.Contains(s, "New code in 40s") {
 		t.Fatalf("16x2: %q", s)
 	}
 	m = run(mc20, m2, t0.Add(61*time.Second), KeyPress{Key: hal.KeyF1})

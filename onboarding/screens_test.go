@@ -67,6 +67,9 @@ func screenFixtures() []struct {
 	add("code_entry wrong", run(mc20, code, t0, seq(digits("123456"), keys(hal.KeyEnter), []Event{Activated{Err: &wire.Error{Code: wire.ErrWrongCode, TriesLeft: 4}}})...), t0.Add(20*time.Second))
 	add("code_entry resend wait", run(mc20, code, t0.Add(20*time.Second), KeyPress{Key: hal.KeyF1},
 		CodeSent{Err: &wire.Error{Code: wire.ErrResendTooSoon, RetryAfter: 40}}), t0.Add(20*time.Second))
+	add("code_blocked resend wait", run(mc20, code, t0.Add(20*time.Second), seq(digits("222222"), keys(hal.KeyEnter),
+		[]Event{Activated{Err: &wire.Error{Code: wire.ErrCodeBurned}}}, keys(hal.KeyEnter),
+		[]Event{CodeSent{Err: &wire.Error{Code: wire.ErrResendTooSoon, RetryAfter: 40}}})...), t0.Add(30*time.Second))
 	help := run(mc20, code, t0.Add(time.Minute), Tick{})
 	add("code_help", help, t0.Add(time.Minute))
 	help.Page = 3
