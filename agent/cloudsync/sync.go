@@ -104,11 +104,14 @@ type Syncer struct {
 	via        transport // tried first: the one that worked last
 	disabling  *wire.Command
 	finalAcked bool
-	finalSent  int
-	batchBase  uint64
-	waiters    []chan error
-	lastStatus wire.Status
-	lastPubAt  time.Time
+	// finalCarried counts the punches the cloud acknowledged since the
+	// disable began: what the last transmission carried, also the ones
+	// already out in ordinary batches when the disable came.
+	finalCarried int
+	batchBase    uint64
+	waiters      []chan error
+	lastStatus   wire.Status
+	lastPubAt    time.Time
 
 	online  atomic.Bool
 	refused atomic.Bool            // the last attempt was refused by the cloud
