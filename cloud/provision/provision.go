@@ -1,8 +1,9 @@
 // Package provision is the production set-up of the reference cloud: what
 // an operator does from nothing, before and between runs, with
-// "timeclock-cloud company|user|role|token" (no --dev): create a company,
-// its administrators and users, their passwords and security roles, and
-// admin API tokens, all in the cloud's store. Secrets go in through the
+// "timeclock-cloud company|user|role|token|mail|sms" (no --dev): create a
+// company, its administrators and users, their passwords and security
+// roles, admin API tokens, and set the mail server and the SMS provider,
+// all in the cloud's store. Secrets go in through the
 // caller (stdin or a file, never argv) and come out once (a new token);
 // only their hashes are stored.
 package provision
@@ -10,6 +11,7 @@ package provision
 import (
 	"context"
 	"crypto/rand"
+	"crypto/x509"
 	"encoding/base64"
 	"errors"
 	"fmt"
@@ -20,6 +22,7 @@ import (
 
 	"timeclock/clock"
 	"timeclock/cloud/access"
+	"timeclock/cloud/notify"
 	"timeclock/cloud/store"
 	"timeclock/wire"
 )
@@ -216,4 +219,49 @@ func permissionList() string {
 		names = append(names, string(p))
 	}
 	return strings.Join(names, ", ")
+}
+
+// SetMail stores the mail server that carries the codes (the cloud uses it
+// when started without --smtp-host). It is checked as the flags would be.
+func (a Admin) SetMail(ctx context.Context, m store.SMTPSettings) error {
+	if m.Port == 0 {
+		m.Port = 587
+	}
+	if m.TLS == "" {
+		m.TLS = string(notify.StartTLS)
+	}
+	c := notify.SMTPConfig{Host: m.Host, Port: m.Port, TLS: notify.TLSMode(m.TLS), User: m.User, Password: notify.Secret(m.Password)}
+	if err := c.Validate(); err != nil {
+		return fmt.Errorf("mail: %w", err)
+	}
+	if m.CAPEM != "" && !x509.NewCertPool().AppendCertsFromPEM([]byte(m.CAPEM)) {
+		return errors.New("mail: ca: no PEM certificate in it")
+	}
+	if m.From != "" {
+		if _, err := mail.ParseAddress(m.From); err != nil {
+			return fmt.Errorf("mail: from: %q: %v", m.From, err)
+		}
+	}
+	return a.updateSettings(ctx, func(s *store.Settings) { s.SMTP = m })
+}
+
+// SetSMS stores the SMS provider that texts the company setup code (used
+// when the cloud is started without --sms-url).
+func (a Admin) SetSMS(ctx context.Context, m store.SMSSettings) error {
+	c := notify.SMSConfig{URL: m.URL, User: m.User, Token: notify.Secret(m.Token), From: m.From}
+	if err := c.Validate(); err != nil {
+		return fmt.Errorf("sms: %w", err)
+	}
+	return a.updateSettings(ctx, func(s *store.Settings) { s.SMS = m })
+}
+
+func (a Admin) updateSettings(ctx context.Context, f func(*store.Settings)) error {
+	return a.Store.Update(ctx, func(tx store.Tx) error {
+		s, err := tx.Settings()
+		if err != nil {
+			return err
+		}
+		f(&s)
+		return tx.PutSettings(s)
+	})
 }

@@ -78,3 +78,35 @@ func TestSetUpAndChange(t *testing.T) {
 		}
 	}
 }
+
+func TestMailAndSMSSettings(t *testing.T) {
+	ctx := context.Background()
+	a := newAdmin(t)
+	if err := a.SetMail(ctx, store.SMTPSettings{Host: "smtp.acme.example", User: "clocks", Password: "pw", From: "Acme <c@acme.example>"}); err != nil {
+		t.Fatal(err)
+	}
+	if err := a.SetSMS(ctx, store.SMSSettings{URL: "https://sms.example/send", Token: "tok"}); err != nil {
+		t.Fatal(err)
+	}
+	for name, err := range map[string]error{
+		"no host":         a.SetMail(ctx, store.SMTPSettings{}),
+		"user, no pass":   a.SetMail(ctx, store.SMTPSettings{Host: "h.example", User: "u"}),
+		"bad tls":         a.SetMail(ctx, store.SMTPSettings{Host: "h.example", TLS: "maybe"}),
+		"bad ca":          a.SetMail(ctx, store.SMTPSettings{Host: "h.example", CAPEM: "not pem"}),
+		"bad from":        a.SetMail(ctx, store.SMTPSettings{Host: "h.example", From: "nobody"}),
+		"sms no token":    a.SetSMS(ctx, store.SMSSettings{URL: "https://sms.example/send"}),
+		"sms http remote": a.SetSMS(ctx, store.SMSSettings{URL: "http://sms.example/send", Token: "t"}),
+		"sms bad url":     a.SetSMS(ctx, store.SMSSettings{URL: "nonsense", Token: "t"}),
+	} {
+		if err == nil {
+			t.Errorf("%s: accepted", name)
+		}
+	}
+	a.Store.View(ctx, func(tx store.Tx) error {
+		s, err := tx.Settings()
+		if err != nil || s.SMTP.Host != "smtp.acme.example" || s.SMTP.Port != 587 || s.SMTP.TLS != "starttls" || s.SMS.Token != "tok" {
+			t.Errorf("stored %+v %v (refused ones must change nothing)", s, err)
+		}
+		return nil
+	})
+}

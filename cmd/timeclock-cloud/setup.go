@@ -20,7 +20,7 @@ import (
 
 // setupCommands are the production set-up subcommands (docs/cloud.md,
 // "From nothing"): "timeclock-cloud company add", "user add", ...
-var setupCommands = map[string]bool{"company": true, "user": true, "role": true, "token": true}
+var setupCommands = map[string]bool{"company": true, "user": true, "role": true, "token": true, "mail": true, "sms": true}
 
 // listFlag is a flag given once per value (--permission A --permission B).
 type listFlag []string
@@ -46,6 +46,10 @@ func setupCommand(args []string, stdin io.Reader, stdout, stderr io.Writer) int 
 		id, cname, tz, email, uname, role, pwFile *string
 		admin, pwStdin                            *bool
 		perms                                     listFlag
+		host, tlsMode, user, caFile, from         *string
+		smsURL, tokFile                           *string
+		port                                      *int
+		tokStdin                                  *bool
 	)
 	password := func() {
 		pwFile = fs.String("password-file", "", "read the password from this file (its first line)")
@@ -75,8 +79,22 @@ func setupCommand(args []string, stdin io.Reader, stdout, stderr io.Writer) int 
 		fs.Var(&perms, "permission", "a permission the role grants; repeat the flag for more (e.g. mobile_devices.view)")
 	case "token add":
 		email = fs.String("email", "", "the user the token acts as")
+	case "mail set":
+		host = fs.String("host", "", "the SMTP server")
+		port = fs.Int("port", 587, "its port")
+		tlsMode = fs.String("tls", "starttls", "starttls, tls (implicit, port 465) or none (a relay on this machine only)")
+		user = fs.String("user", "", "the AUTH user (the password with --password-stdin or --password-file)")
+		caFile = fs.String("ca", "", "a PEM file of CAs to trust for the server (default: the system's)")
+		from = fs.String("from", "", "the From of every mail (default Timeclock Cloud <noreply@PUBLIC-HOST>)")
+		password()
+	case "sms set":
+		smsURL = fs.String("url", "", "the provider's URL, one POST per message")
+		user = fs.String("user", "", "HTTP Basic user (account SID style); otherwise the token is a Bearer token")
+		from = fs.String("from", "", "the sending number or sender ID")
+		tokFile = fs.String("token-file", "", "read the provider's token from this file (its first line)")
+		tokStdin = fs.Bool("token-stdin", false, "read the provider's token from stdin (its first line)")
 	default:
-		fmt.Fprintf(stderr, "timeclock-cloud: unknown command %q; the set-up commands are company add, user add|password|role, role add, token add\n", verb)
+		fmt.Fprintf(stderr, "timeclock-cloud: unknown command %q; the set-up commands are company add, user add|password|role, role add, token add, mail set, sms set\n", verb)
 		return 2
 	}
 	if err := fs.Parse(args[2:]); err != nil {
@@ -104,7 +122,28 @@ func setupCommand(args []string, stdin io.Reader, stdout, stderr io.Writer) int 
 	if verb == "user password" && pw == "" {
 		return fail(errors.New("give the new password with --password-stdin or --password-file"))
 	}
-	if verb != "company add" && *company == "" {
+	if verb == "mail set" && *user != "" && pw == "" {
+		return fail(errors.New("give the SMTP password with --password-stdin or --password-file"))
+	}
+	tok := ""
+	if tokFile != nil {
+		if *tokFile == "" && !*tokStdin {
+			return fail(errors.New("give the provider's token with --token-stdin or --token-file"))
+		}
+		var err error
+		if tok, err = readPassword(*tokFile, *tokStdin, stdin); err != nil {
+			return fail(fmt.Errorf("token: %w", err))
+		}
+	}
+	ca := ""
+	if caFile != nil && *caFile != "" {
+		b, err := os.ReadFile(*caFile)
+		if err != nil {
+			return fail(fmt.Errorf("ca: %w", err))
+		}
+		ca = string(b)
+	}
+	if verb != "company add" && args[0] != "mail" && args[0] != "sms" && *company == "" {
 		return fail(errors.New("--company: missing"))
 	}
 	if err := os.MkdirAll(*data, 0o700); err != nil {
@@ -156,6 +195,16 @@ func setupCommand(args []string, stdin io.Reader, stdout, stderr io.Writer) int 
 		if err == nil {
 			// Printed once, for the operator to keep; the store has its hash.
 			fmt.Fprintf(stdout, "admin token: %s\n", tok)
+		}
+	case "mail set":
+		err = a.SetMail(ctx, store.SMTPSettings{Host: *host, Port: *port, TLS: *tlsMode, User: *user, Password: pw, CAPEM: ca, From: *from})
+		if err == nil {
+			fmt.Fprintf(stdout, "mail server %s:%d stored; the cloud uses it when started without --smtp-host\n", *host, *port)
+		}
+	case "sms set":
+		err = a.SetSMS(ctx, store.SMSSettings{URL: *smsURL, User: *user, Token: tok, From: *from})
+		if err == nil {
+			fmt.Fprintln(stdout, "SMS provider stored; the cloud uses it when started without --sms-url")
 		}
 	}
 	if err != nil {

@@ -75,15 +75,22 @@ func TestFromNothing(t *testing.T) {
 		}
 	}
 
-	// The cloud, without --dev.
+	// The mail server and the SMS provider, in the store.
 	smtpCA := filepath.Join(dir, "smtp-ca.pem")
 	os.WriteFile(smtpCA, smtp.CAPEM, 0o644)
 	smtpPass := filepath.Join(dir, "smtp-pass")
 	os.WriteFile(smtpPass, []byte(smtp.Pass+"\n"), 0o600)
+	run("", "mail", "set", "--data", data, "--host", smtp.Host, "--port", strconv.Itoa(smtp.Port), "--user", smtp.User,
+		"--password-file", smtpPass, "--ca", smtpCA, "--from", "Acme clocks <clocks@acme.example>")
+	const smsToken = "sms-token-0123456789"
+	run(smsToken+"\n", "sms", "set", "--data", data, "--url", "http://127.0.0.1:1/send", "--from", "+15550100", "--token-stdin")
+	if out, err := exec.Command(bin, "mail", "set", "--data", data, "--host", smtp.Host, "--user", smtp.User).CombinedOutput(); err == nil {
+		t.Errorf("mail set with a user and no password: %s", out)
+	}
+
+	// The cloud, without --dev and without mail flags: the store has them.
 	p := daemontest.Start(t, bin, "--data", data, "--create-ca", "--public-host", "localhost",
 		"--http", "127.0.0.1:0", "--https", "127.0.0.1:0", "--mqtt", "127.0.0.1:0", "--mqtt-ws", "127.0.0.1:0",
-		"--smtp-host", smtp.Host, "--smtp-port", strconv.Itoa(smtp.Port), "--smtp-user", smtp.User,
-		"--smtp-password-file", smtpPass, "--smtp-ca", smtpCA, "--mail-from", "Acme clocks <clocks@acme.example>",
 		"--log-file", filepath.Join(dir, "cloud.log"))
 	p.WaitOutput(t, "\nready\n", 60*time.Second)
 	c := &e2e.Cloud{P: p, Dir: data, Company: company, Token: token}
@@ -114,8 +121,8 @@ func TestFromNothing(t *testing.T) {
 	k.Keys("enter")
 	k.Wait("Expires in")
 	mails := smtp.WaitMails(t, 1, e2e.Wait)
-	if len(mails[0].To) != 1 || mails[0].To[0] != "dana@acme.example" {
-		t.Fatalf("the code went to %v, want the administrator alone", mails[0].To)
+	if len(mails[0].To) != 1 || mails[0].To[0] != "dana@acme.example" || mails[0].From != "clocks@acme.example" || !mails[0].TLS {
+		t.Fatalf("the code went %+v, want to the administrator alone, from the stored address, over TLS", mails[0])
 	}
 	code := regexp.MustCompile(`(?m)^\s+(\d{6})\s*$`).FindStringSubmatch(mails[0].Body())
 	if code == nil {
@@ -151,7 +158,7 @@ func TestFromNothing(t *testing.T) {
 		t.Errorf("https://HOST/ ended at %s", resp.Request.URL)
 	}
 	logb, _ := os.ReadFile(filepath.Join(dir, "cloud.log"))
-	for _, secret := range []string{adminPass, userPass, smtp.Pass, token, code[1]} {
+	for _, secret := range []string{adminPass, userPass, smtp.Pass, smsToken, token, code[1]} {
 		if strings.Contains(p.Output()+string(logb), secret) {
 			t.Errorf("a secret reached the cloud's output or log: %q", fmt.Sprint(len(secret), " characters"))
 		}
