@@ -209,3 +209,40 @@ func TestBrowserFormWithoutCSRFTokenRefused(t *testing.T) {
 		return nil
 	})
 }
+
+// Mobile Devices shows each clock's connection, pending punches and the
+// age of the oldest from its last check-in; once the only approved clock is
+// disabled, the Approved half says every device is disabled, not "yet".
+func TestBrowserClockStatusAndAllDisabled(t *testing.T) {
+	e := newEnv(t)
+	if err := e.db.Update(context.Background(), func(tx store.Tx) error {
+		d, err := tx.Device(clockID)
+		if err != nil {
+			return err
+		}
+		d.Online, d.Pending, d.OldestAge = false, 3, 7*60+20
+		return tx.PutDevice(d)
+	}); err != nil {
+		t.Fatal(err)
+	}
+	b := e.tab(t)
+	b.login(admin, "")
+	b.open("/admin/mobile-devices")
+	row := `#approved tr[data-id="` + clockID + `"]`
+	if got := []string{b.text(row + " td.conn"), b.text(row + " td.pending"), b.text(row + " td.oldest")}; got[0] != "Offline" || got[1] != "3" || got[2] != "7 min" {
+		t.Errorf("status, pending, oldest = %q, want Offline 3 \"7 min\"", got)
+	}
+	contains(t, "Approved Devices", b.text("#approved thead"), "Status", "Pending", "Oldest Pending")
+	b.shot("mobile-devices-status.png")
+
+	b.run("Disable", chromedp.Click(row+` a.danger`, chromedp.ByQuery), chromedp.WaitVisible("#confirm-disable", chromedp.ByID),
+		chromedp.Click("#confirm-disable", chromedp.ByID), chromedp.WaitVisible("#disabled", chromedp.ByID))
+	if b.exists("#approved") {
+		t.Fatalf("approved devices left:\n%s", b.text("#approved"))
+	}
+	msg := b.text("#no-approved")
+	if strings.Contains(msg, "yet") || !strings.Contains(msg, "every device is disabled") {
+		t.Errorf("with every device disabled, the Approved half says %q", msg)
+	}
+	b.shot("no-approved-devices.png")
+}

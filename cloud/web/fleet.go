@@ -10,6 +10,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -52,6 +53,48 @@ type DeviceRow struct {
 	// Waiting says the device is disabled but its one last transmission
 	// has not come in yet (a clock that has not been online since).
 	Waiting bool
+	// From a clock's last check-in (phones have none): whether it is
+	// connected, the punches waiting on it and how old the oldest is.
+	Online        bool
+	Pending       int
+	OldestPending time.Duration
+}
+
+// Connection is the Status column: Online or Offline for a clock, "—"
+// for a phone (it has no standing connection).
+func (r DeviceRow) Connection() string {
+	switch {
+	case r.Kind != KindClock:
+		return "—"
+	case r.Online:
+		return "Online"
+	}
+	return "Offline"
+}
+
+// PendingText is the Pending column: the punches waiting on the clock.
+func (r DeviceRow) PendingText() string {
+	if r.Kind != KindClock {
+		return "—"
+	}
+	return strconv.Itoa(r.Pending)
+}
+
+// OldestText is the Oldest Pending column: the age of the oldest punch
+// waiting on the clock, in the largest whole unit ("—" with none).
+func (r DeviceRow) OldestText() string {
+	d := r.OldestPending
+	switch {
+	case r.Kind != KindClock || r.Pending == 0:
+		return "—"
+	case d < time.Minute:
+		return strconv.Itoa(int(d/time.Second)) + " s"
+	case d < time.Hour:
+		return strconv.Itoa(int(d/time.Minute)) + " min"
+	case d < 48*time.Hour:
+		return strconv.Itoa(int(d/time.Hour)) + " h"
+	}
+	return strconv.Itoa(int(d/(24*time.Hour))) + " days"
 }
 
 // DeviceList is the two halves of the page.
@@ -92,7 +135,8 @@ func (f *Fleet) List(ctx context.Context, companyID string) (DeviceList, error) 
 		for _, d := range ds {
 			list.add(d.Status, DeviceRow{Kind: KindClock, Nickname: d.Nickname, LastUsedBy: d.LastUsedBy, Type: d.Model,
 				Version: d.Firmware, ID: d.ID, LastCheckedIn: d.LastCheckedIn, DisabledDate: d.DisabledAt, DisabledBy: d.DisabledBy,
-				Waiting: d.Status == store.DeviceDisabling})
+				Waiting: d.Status == store.DeviceDisabling,
+				Online:  d.Online, Pending: d.Pending, OldestPending: time.Duration(d.OldestAge) * time.Second})
 		}
 		for _, m := range ms {
 			list.add(m.Status, DeviceRow{Kind: KindPhone, Nickname: m.Nickname, LastUsedBy: m.LastUsedBy, Type: m.Platform.Label(),
