@@ -32,6 +32,9 @@ func newAdminSide(cfg Config, db store.Store, clk clock.Clock, log *slog.Logger,
 	}
 	a := &adminSide{mobile: mobile.New(mcfg, mobile.Deps{Store: db, Clock: clk, Log: log})}
 	a.fleet = &web.Fleet{Store: db, Clocks: clocks, Phones: a.mobile}
+	if rn, ok := clocks.(web.Renamer); ok {
+		a.fleet.Renamer = rn
+	}
 	lcfg := access.DefaultLoginConfig()
 	logins, err := access.NewLogins(lcfg, db, clk, log)
 	if err != nil {
@@ -102,6 +105,12 @@ func withAdminPages(api, pages http.Handler) http.Handler {
 // registryDisabler is the sync registry's disable as the fleet wants it:
 // the clock's one last transmission is awaited (not "now").
 type registryDisabler struct{ reg *registry.Registry }
+
+// Rename renames a clock through the registry (a rename command to it).
+func (r registryDisabler) Rename(ctx context.Context, companyID, deviceID, nickname, by string) error {
+	_, err := r.reg.Rename(ctx, companyID, deviceID, nickname, by)
+	return err
+}
 
 func (r registryDisabler) Disable(ctx context.Context, companyID, deviceID, by string) error {
 	_, err := r.reg.Disable(ctx, companyID, deviceID, by, false)

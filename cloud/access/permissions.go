@@ -30,6 +30,8 @@ const (
 	// DevicesAdd shows the company setup code (Dashboard and Mobile
 	// Devices) and sends it by SMS ("Add a Mobile Device").
 	DevicesAdd Permission = "mobile_devices.add"
+	// DevicesEdit renames a clock (the clock gets a rename command).
+	DevicesEdit Permission = "mobile_devices.edit"
 	// DevicesDisable disables a clock or a copy of the mobile app.
 	DevicesDisable Permission = "mobile_devices.disable"
 	// RolesManage creates roles, grants permissions and assigns users.
@@ -51,7 +53,7 @@ type Area struct {
 // Areas is every permission, grouped and worded as the pages show them.
 var Areas = []Area{
 	{Name: "Dashboard", Actions: []Action{{"Access", DashboardAccess}}},
-	{Name: "Manage Mobile Devices", Actions: []Action{{"View", DevicesView}, {"Add", DevicesAdd}, {"Disable", DevicesDisable}}},
+	{Name: "Manage Mobile Devices", Actions: []Action{{"View", DevicesView}, {"Add", DevicesAdd}, {"Edit", DevicesEdit}, {"Disable", DevicesDisable}}},
 	{Name: "Security Roles", Actions: []Action{{"Manage", RolesManage}}},
 }
 

@@ -21,6 +21,7 @@ var adminPerms = map[string]access.Permission{
 	"/api/v1/devices":              access.DevicesView,
 	"/api/v1/devices/{id}":         access.DevicesView,
 	"/api/v1/devices/{id}/disable": access.DevicesDisable,
+	"/api/v1/devices/{id}/rename":  access.DevicesEdit,
 }
 
 // authorize checks the admin token's user against the route's permission.

@@ -23,6 +23,8 @@ func routes() []route {
 		{"GET", "/admin/mobile-devices", access.DevicesView},
 		{"GET", "/admin/mobile-devices/add", access.DevicesAdd},
 		{"POST", "/admin/mobile-devices/add", access.DevicesAdd},
+		{"GET", "/admin/mobile-devices/" + clockID + "/rename", access.DevicesEdit},
+		{"POST", "/admin/mobile-devices/" + clockID + "/rename", access.DevicesEdit},
 		{"GET", "/admin/mobile-devices/" + clockID + "/disable", access.DevicesDisable},
 		{"POST", "/admin/mobile-devices/" + clockID + "/disable", access.DevicesDisable},
 		{"GET", "/admin/security-roles", access.RolesManage},
@@ -126,6 +128,7 @@ func TestFormsWithoutCSRFTokenAreRefused(t *testing.T) {
 		form url.Values
 	}{
 		{"/admin/mobile-devices/" + clockID + "/disable", url.Values{}},
+		{"/admin/mobile-devices/" + clockID + "/rename", url.Values{"nickname": {"Loading dock"}}},
 		{"/admin/mobile-devices/add", url.Values{"phone": {"(415) 555-2671"}}},
 		{"/admin/security-roles", url.Values{"name": {"Foremen"}}},
 		{"/admin/security-roles/payroll", url.Values{"perm": {"mobile_devices.add"}}},

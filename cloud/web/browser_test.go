@@ -246,3 +246,29 @@ func TestBrowserClockStatusAndAllDisabled(t *testing.T) {
 	}
 	b.shot("no-approved-devices.png")
 }
+
+// An administrator renames a clock from Mobile Devices: a page with the
+// nickname, an empty one refused in words, the new name in the list at
+// once and a rename command to the clock.
+func TestBrowserRenameAClock(t *testing.T) {
+	e := newEnv(t)
+	b := e.tab(t)
+	b.login(admin, "")
+	b.open("/admin/mobile-devices")
+	row := `#approved tr[data-id="` + clockID + `"]`
+	b.run("Rename", chromedp.Click(row+` a.rename`, chromedp.ByQuery), chromedp.WaitVisible("#nickname", chromedp.ByID))
+	contains(t, "the rename page", b.text("main"), "Rename Yard gate", clockID, "after its next connection")
+	b.run("clear the name", chromedp.Evaluate(`document.getElementById('nickname').value = '   '; document.getElementById('nickname').removeAttribute('required')`, nil),
+		chromedp.Click("#confirm-rename", chromedp.ByID), chromedp.WaitVisible("#rename-error", chromedp.ByID))
+	contains(t, "the refusal", b.text("#rename-error"), "1 to 64 characters")
+	b.run("type a name", chromedp.Evaluate(`document.getElementById('nickname').value = ''`, nil),
+		chromedp.SendKeys("#nickname", "Loading dock", chromedp.ByID))
+	b.shot("rename-clock.png")
+	b.run("rename", chromedp.Click("#confirm-rename", chromedp.ByID), chromedp.WaitVisible("p.notice", chromedp.ByQuery))
+	contains(t, "the notice", b.text("p.notice"), "is now called Loading dock")
+	contains(t, "the clock's row", b.text(row), "Loading dock")
+	want := "rename " + company + "/" + clockID + "/Loading dock/" + admin
+	if calls := e.clocks.all(); len(calls) != 1 || calls[0] != want {
+		t.Errorf("calls %q, want %q", calls, want)
+	}
+}

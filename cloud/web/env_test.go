@@ -64,6 +64,22 @@ func (c *clockDisabler) Disable(ctx context.Context, companyID, id, by string) e
 	})
 }
 
+// Rename records the call and, as the registry does, sets the nickname
+// at once.
+func (c *clockDisabler) Rename(ctx context.Context, companyID, id, nickname, by string) error {
+	c.mu.Lock()
+	c.calls = append(c.calls, "rename "+companyID+"/"+id+"/"+nickname+"/"+by)
+	c.mu.Unlock()
+	return c.db.Update(ctx, func(tx store.Tx) error {
+		d, err := tx.Device(id)
+		if err != nil {
+			return err
+		}
+		d.Nickname = nickname
+		return tx.PutDevice(d)
+	})
+}
+
 func (c *clockDisabler) all() []string {
 	c.mu.Lock()
 	defer c.mu.Unlock()
@@ -178,7 +194,7 @@ func newEnv(t testing.TB) *env {
 	}
 	h, err := New(DefaultConfig(), Deps{
 		Logins: logins, Store: db, SetupCodes: e.mob, SMS: notify.SMSTee{hp, ob}, Clock: e.clk, Log: log,
-		Devices: &Fleet{Store: db, Clocks: e.clocks, Phones: e.mob},
+		Devices: &Fleet{Store: db, Clocks: e.clocks, Phones: e.mob, Renamer: e.clocks},
 	})
 	if err != nil {
 		t.Fatal(err)

@@ -109,6 +109,12 @@ type Disabler interface {
 	Disable(ctx context.Context, companyID, deviceID, by string) error
 }
 
+// Renamer renames a clock: its nickname on these pages at once, and a
+// rename command to the clock (the sync registry).
+type Renamer interface {
+	Rename(ctx context.Context, companyID, deviceID, nickname, by string) error
+}
+
 // ErrNoDevice is returned for an ID that is none of the company's devices.
 var ErrNoDevice = errors.New("no such device")
 
@@ -117,6 +123,21 @@ type Fleet struct {
 	Store  store.Store
 	Clocks Disabler
 	Phones Disabler
+	// Renamer renames clocks; nil: the pages offer no Rename.
+	Renamer Renamer
+}
+
+// Rename gives one of the company's clocks a new nickname (1 to 64
+// characters, as the admin API takes).
+func (f *Fleet) Rename(ctx context.Context, companyID, id, nickname, by string) error {
+	row, _, err := f.Find(ctx, companyID, id)
+	if err != nil {
+		return err
+	}
+	if row.Kind != KindClock || f.Renamer == nil {
+		return ErrNoDevice
+	}
+	return f.Renamer.Rename(ctx, companyID, id, nickname, by)
 }
 
 // List returns the company's devices: approved by nickname, disabled most

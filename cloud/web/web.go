@@ -96,6 +96,8 @@ func New(cfg Config, d Deps) (http.Handler, error) {
 	mux.Handle("GET /admin/mobile-devices", s.page(access.DevicesView, s.devices))
 	mux.Handle("GET /admin/mobile-devices/add", s.page(access.DevicesAdd, s.addDevicePage))
 	mux.Handle("POST /admin/mobile-devices/add", s.page(access.DevicesAdd, s.addDevicePost))
+	mux.Handle("GET /admin/mobile-devices/{id}/rename", s.page(access.DevicesEdit, s.renamePage))
+	mux.Handle("POST /admin/mobile-devices/{id}/rename", s.page(access.DevicesEdit, s.renamePost))
 	mux.Handle("GET /admin/mobile-devices/{id}/disable", s.page(access.DevicesDisable, s.disablePage))
 	mux.Handle("POST /admin/mobile-devices/{id}/disable", s.page(access.DevicesDisable, s.disablePost))
 	mux.Handle("GET /admin/security-roles", s.page(access.RolesManage, s.rolesPage))
