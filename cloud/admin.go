@@ -35,6 +35,9 @@ func newAdminSide(cfg Config, db store.Store, clk clock.Clock, log *slog.Logger,
 	if rn, ok := clocks.(web.Renamer); ok {
 		a.fleet.Renamer = rn
 	}
+	if en, ok := clocks.(web.Enabler); ok {
+		a.fleet.Enabler = en
+	}
 	lcfg := access.DefaultLoginConfig()
 	logins, err := access.NewLogins(lcfg, db, clk, log)
 	if err != nil {
@@ -109,6 +112,12 @@ type registryDisabler struct{ reg *registry.Registry }
 // Rename renames a clock through the registry (a rename command to it).
 func (r registryDisabler) Rename(ctx context.Context, companyID, deviceID, nickname, by string) error {
 	_, err := r.reg.Rename(ctx, companyID, deviceID, nickname, by)
+	return err
+}
+
+// Enable lets a disabled clock be onboarded again.
+func (r registryDisabler) Enable(ctx context.Context, companyID, deviceID, by string) error {
+	_, err := r.reg.Enable(ctx, companyID, deviceID, by)
 	return err
 }
 

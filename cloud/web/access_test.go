@@ -25,6 +25,7 @@ func routes() []route {
 		{"POST", "/admin/mobile-devices/add", access.DevicesAdd},
 		{"GET", "/admin/mobile-devices/" + clockID + "/rename", access.DevicesEdit},
 		{"POST", "/admin/mobile-devices/" + clockID + "/rename", access.DevicesEdit},
+		{"POST", "/admin/mobile-devices/77aa00bb11cc22dd/enable", access.DevicesDisable},
 		{"GET", "/admin/mobile-devices/" + clockID + "/disable", access.DevicesDisable},
 		{"POST", "/admin/mobile-devices/" + clockID + "/disable", access.DevicesDisable},
 		{"GET", "/admin/security-roles", access.RolesManage},
@@ -129,6 +130,7 @@ func TestFormsWithoutCSRFTokenAreRefused(t *testing.T) {
 	}{
 		{"/admin/mobile-devices/" + clockID + "/disable", url.Values{}},
 		{"/admin/mobile-devices/" + clockID + "/rename", url.Values{"nickname": {"Loading dock"}}},
+		{"/admin/mobile-devices/77aa00bb11cc22dd/enable", url.Values{}},
 		{"/admin/mobile-devices/add", url.Values{"phone": {"(415) 555-2671"}}},
 		{"/admin/security-roles", url.Values{"name": {"Foremen"}}},
 		{"/admin/security-roles/payroll", url.Values{"perm": {"mobile_devices.add"}}},

@@ -272,3 +272,24 @@ func TestBrowserRenameAClock(t *testing.T) {
 		t.Errorf("calls %q, want %q", calls, want)
 	}
 }
+
+// An administrator enables a disabled clock again from Disabled Devices:
+// the onboarding screen's "ask them to enable it" has a button to press,
+// and the row says the clock may be onboarded again.
+func TestBrowserEnableADisabledClock(t *testing.T) {
+	e := newEnv(t)
+	b := e.tab(t)
+	b.login(admin, "")
+	b.open("/admin/mobile-devices")
+	row := `#disabled tr[data-id="77aa00bb11cc22dd"]`
+	b.run("Enable", chromedp.Click(row+` button.enable`, chromedp.ByQuery), chromedp.WaitVisible("p.notice", chromedp.ByQuery))
+	contains(t, "the notice", b.text("p.notice"), "Old office (77aa00bb11cc22dd) is enabled again", "approved again under the same ID")
+	contains(t, "the row", b.text(row), "Enabled again by Dana Admin")
+	if b.exists(row + " button.enable") {
+		t.Error("the Enable button is still there")
+	}
+	if calls := e.clocks.all(); len(calls) != 1 || calls[0] != "enable "+company+"/77aa00bb11cc22dd/"+admin {
+		t.Errorf("calls %q", calls)
+	}
+	b.shot("enable-clock.png")
+}

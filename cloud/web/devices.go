@@ -55,6 +55,13 @@ func (s *server) devices(w http.ResponseWriter, r *http.Request, sess *access.Se
 			}
 		}
 	}
+	if id := flash(r, "enabled"); id != "" {
+		for _, row := range list.Disabled {
+			if row.ID == id {
+				d.Notice = row.Nickname + " (" + row.ID + ") is enabled again: onboard it on the clock (company ID, then the code mailed to the administrators) and it is approved again under the same ID."
+			}
+		}
+	}
 	if id := flash(r, "disabled"); id != "" {
 		for _, row := range list.Disabled {
 			if row.ID == id {
@@ -257,4 +264,21 @@ func (s *server) renamePost(w http.ResponseWriter, r *http.Request, sess *access
 		return
 	}
 	http.Redirect(w, r, "/admin/mobile-devices?renamed="+url.QueryEscape(id), http.StatusSeeOther)
+}
+
+// enablePost enables a disabled clock again: it may be onboarded again
+// (the onboarding screen's "ask them to enable it").
+func (s *server) enablePost(w http.ResponseWriter, r *http.Request, sess *access.Session) {
+	id := r.PathValue("id")
+	err := s.Devices.Enable(r.Context(), sess.User.CompanyID, id, sess.User.Email)
+	if errors.Is(err, ErrNoDevice) {
+		s.fail(w, r, sess, http.StatusNotFound, "No such clock", "There is no clock with this ID in your company.")
+		return
+	}
+	if err != nil {
+		s.fail(w, r, sess, http.StatusConflict, "Not enabled",
+			"Only a disabled clock whose last transmission came in can be enabled again; nothing was changed.")
+		return
+	}
+	http.Redirect(w, r, "/admin/mobile-devices?enabled="+url.QueryEscape(id), http.StatusSeeOther)
 }

@@ -58,6 +58,9 @@ type DeviceRow struct {
 	Online        bool
 	Pending       int
 	OldestPending time.Duration
+	// EnabledBy is who enabled a disabled clock again (it may be
+	// onboarded again); empty while it stays disabled.
+	EnabledBy string
 }
 
 // Connection is the Status column: Online or Offline for a clock, "—"
@@ -115,6 +118,12 @@ type Renamer interface {
 	Rename(ctx context.Context, companyID, deviceID, nickname, by string) error
 }
 
+// Enabler enables a disabled clock again, so it may be onboarded again
+// (the sync registry).
+type Enabler interface {
+	Enable(ctx context.Context, companyID, deviceID, by string) error
+}
+
 // ErrNoDevice is returned for an ID that is none of the company's devices.
 var ErrNoDevice = errors.New("no such device")
 
@@ -125,6 +134,20 @@ type Fleet struct {
 	Phones Disabler
 	// Renamer renames clocks; nil: the pages offer no Rename.
 	Renamer Renamer
+	// Enabler enables disabled clocks again; nil: no Enable.
+	Enabler Enabler
+}
+
+// Enable enables one of the company's disabled clocks again.
+func (f *Fleet) Enable(ctx context.Context, companyID, id, by string) error {
+	row, _, err := f.Find(ctx, companyID, id)
+	if err != nil {
+		return err
+	}
+	if row.Kind != KindClock || f.Enabler == nil {
+		return ErrNoDevice
+	}
+	return f.Enabler.Enable(ctx, companyID, id, by)
 }
 
 // Rename gives one of the company's clocks a new nickname (1 to 64
@@ -157,7 +180,8 @@ func (f *Fleet) List(ctx context.Context, companyID string) (DeviceList, error) 
 			list.add(d.Status, DeviceRow{Kind: KindClock, Nickname: d.Nickname, LastUsedBy: d.LastUsedBy, Type: d.Model,
 				Version: d.Firmware, ID: d.ID, LastCheckedIn: d.LastCheckedIn, DisabledDate: d.DisabledAt, DisabledBy: d.DisabledBy,
 				Waiting: d.Status == store.DeviceDisabling,
-				Online:  d.Online, Pending: d.Pending, OldestPending: time.Duration(d.OldestAge) * time.Second})
+				Online:  d.Online, Pending: d.Pending, OldestPending: time.Duration(d.OldestAge) * time.Second,
+				EnabledBy: d.EnabledBy})
 		}
 		for _, m := range ms {
 			list.add(m.Status, DeviceRow{Kind: KindPhone, Nickname: m.Nickname, LastUsedBy: m.LastUsedBy, Type: m.Platform.Label(),

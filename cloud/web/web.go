@@ -98,6 +98,7 @@ func New(cfg Config, d Deps) (http.Handler, error) {
 	mux.Handle("POST /admin/mobile-devices/add", s.page(access.DevicesAdd, s.addDevicePost))
 	mux.Handle("GET /admin/mobile-devices/{id}/rename", s.page(access.DevicesEdit, s.renamePage))
 	mux.Handle("POST /admin/mobile-devices/{id}/rename", s.page(access.DevicesEdit, s.renamePost))
+	mux.Handle("POST /admin/mobile-devices/{id}/enable", s.page(access.DevicesDisable, s.enablePost))
 	mux.Handle("GET /admin/mobile-devices/{id}/disable", s.page(access.DevicesDisable, s.disablePage))
 	mux.Handle("POST /admin/mobile-devices/{id}/disable", s.page(access.DevicesDisable, s.disablePost))
 	mux.Handle("GET /admin/security-roles", s.page(access.RolesManage, s.rolesPage))
