@@ -21,6 +21,7 @@ func routes() []route {
 	return []route{
 		{"GET", "/admin/dashboard", access.DashboardAccess},
 		{"GET", "/admin/mobile-devices", access.DevicesView},
+		{"GET", "/admin/punches", access.DevicesView},
 		{"GET", "/admin/mobile-devices/add", access.DevicesAdd},
 		{"POST", "/admin/mobile-devices/add", access.DevicesAdd},
 		{"GET", "/admin/mobile-devices/" + clockID + "/rename", access.DevicesEdit},
