@@ -36,6 +36,9 @@ const (
 	DevicesDisable Permission = "mobile_devices.disable"
 	// RolesManage creates roles, grants permissions and assigns users.
 	RolesManage Permission = "security_roles.manage"
+	// UsersManage adds and removes the company's users and resets their
+	// passwords.
+	UsersManage Permission = "users.manage"
 )
 
 // Action is one checkbox of the permission grid.
@@ -55,6 +58,7 @@ var Areas = []Area{
 	{Name: "Dashboard", Actions: []Action{{"Access", DashboardAccess}}},
 	{Name: "Manage Mobile Devices", Actions: []Action{{"View", DevicesView}, {"Add", DevicesAdd}, {"Edit", DevicesEdit}, {"Disable", DevicesDisable}}},
 	{Name: "Security Roles", Actions: []Action{{"Manage", RolesManage}}},
+	{Name: "Users", Actions: []Action{{"Manage", UsersManage}}},
 }
 
 // AllPermissions is every permission there is.

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/chromedp/chromedp"
+	"golang.org/x/crypto/bcrypt"
 
 	"timeclock/cloud/store"
 	"timeclock/internal/browsertest"
@@ -347,5 +348,52 @@ func TestBrowserPunchesPerClockAndEmployee(t *testing.T) {
 		chromedp.Click("#show", chromedp.ByID), chromedp.WaitReady(`#device option[selected][value="77aa00bb11cc22dd"]`, chromedp.ByQuery))
 	if s := b.text("#punches tbody"); !strings.Contains(s, "Old office") || strings.Contains(s, "Yard gate") || strings.Count(s, "Ada Lovelace") != 1 {
 		t.Errorf("Old office's punches:\n%s", s)
+	}
+}
+
+// An administrator manages the company's users on the Users page: adds
+// one with a role and a password, resets another's password, removes a
+// third, and cannot remove themselves. No password reaches the log.
+func TestBrowserManageUsers(t *testing.T) {
+	e := newEnv(t)
+	const chrisPass, patPass = "chris password 1", "pat new password"
+	b := e.tab(t)
+	b.login(admin, "")
+	b.run("menu: Users", chromedp.Click(`nav a[href="/admin/users"]`, chromedp.ByQuery), chromedp.WaitVisible("#users", chromedp.ByID))
+	b.run("add Chris", chromedp.SendKeys("#name", "Chris Crew", chromedp.ByID), chromedp.SendKeys("#email", "chris@acme.example", chromedp.ByID),
+		chromedp.SendKeys("#new-password", chrisPass, chromedp.ByID), chromedp.SetValue("#role", "payroll", chromedp.ByID),
+		chromedp.Click("#add", chromedp.ByID), chromedp.WaitVisible("p.notice", chromedp.ByQuery))
+	contains(t, "the notice", b.text("p.notice"), "The user was added")
+	contains(t, "Chris's row", b.text(`#users tr[data-email="chris@acme.example"]`), "Chris Crew", "Payroll")
+	b.run("reset Pat's password", chromedp.SendKeys(`#users tr[data-email="`+payroll+`"] input[name=password]`, patPass, chromedp.ByQuery),
+		chromedp.Click(`#users tr[data-email="`+payroll+`"] button.reset`, chromedp.ByQuery),
+		chromedp.WaitVisible("#notice-password", chromedp.ByID))
+	contains(t, "the notice", b.text("p.notice"), "The password was reset")
+	b.run("remove Sam", chromedp.Click(`#users tr[data-email="`+nobody+`"] button.remove`, chromedp.ByQuery),
+		chromedp.WaitVisible("#notice-removed", chromedp.ByID))
+	contains(t, "the notice", b.text("p.notice"), "The user was removed")
+	if b.exists(`#users tr[data-email="` + nobody + `"]`) {
+		t.Error("Sam is still listed")
+	}
+	if b.exists(`#users tr[data-email="` + admin + `"] button.remove`) {
+		t.Error("Dana can remove herself")
+	}
+	b.shot("users.png")
+	e.db.View(context.Background(), func(tx store.Tx) error {
+		c, err := tx.User(company, "chris@acme.example")
+		if err != nil || c.RoleID != "payroll" || c.Administrator || bcrypt.CompareHashAndPassword([]byte(c.PasswordHash), []byte(chrisPass)) != nil {
+			t.Errorf("chris %+v %v", c, err)
+		}
+		p, _ := tx.User(company, payroll)
+		if bcrypt.CompareHashAndPassword([]byte(p.PasswordHash), []byte(patPass)) != nil {
+			t.Error("Pat's password was not reset")
+		}
+		if _, err := tx.User(company, nobody); err == nil {
+			t.Error("Sam is still in the store")
+		}
+		return nil
+	})
+	if l := e.log.String(); strings.Contains(l, chrisPass) || strings.Contains(l, patPass) {
+		t.Error("a password reached the log")
 	}
 }

@@ -316,3 +316,22 @@ func TestAddWithoutView(t *testing.T) {
 		t.Fatal("no text sent")
 	}
 }
+
+// The company's last administrator cannot be removed (the clocks' codes go
+// to administrators only), even by a user whose role manages users.
+func TestLastAdministratorStays(t *testing.T) {
+	e := newEnv(t)
+	e.setRole(access.UsersManage)
+	sam := e.newUser().login(nobody)
+	tok := csrfOf(t, sam.get("/admin/users"))
+	p := sam.do("POST", "/admin/users/remove", url.Values{"csrf": {tok}, "email": {admin}})
+	if p.status != http.StatusConflict || !strings.Contains(p.body, "last administrator") {
+		t.Fatalf("removing the last administrator: %d\n%s", p.status, p.body)
+	}
+	e.db.View(context.Background(), func(tx store.Tx) error {
+		if _, err := tx.User(company, admin); err != nil {
+			t.Errorf("the administrator is gone: %v", err)
+		}
+		return nil
+	})
+}
