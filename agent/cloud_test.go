@@ -320,3 +320,33 @@ func TestCloudRefusedOnScreen(t *testing.T) {
 	await.True(t, wait, func() bool { return fc.Stored() == 1 }, "the punch never went up")
 	r.waitScreen("Online")
 }
+
+// TestOnboardedWithoutCloudFlag: an onboarded clock started without --cloud
+// has one cloud, the one its identity was onboarded to: it connects to it,
+// and status, the console's sync and its netcheck all speak of it.
+func TestOnboardedWithoutCloudFlag(t *testing.T) {
+	fc := fakecloud.New(t)
+	dir := t.TempDir()
+	id := fc.Onboard(t, dir, "dev-nc")
+	r := cloudRig(t, fc, dir, func(c *Config) { c.CloudURL = "" })
+	r.waitScreen("Online")
+	if st := r.status(); st.Cloud != "online" {
+		t.Errorf("status cloud=%s, want online", st.Cloud)
+	}
+	ca := r.agent.Console(&fakeSystem{})
+	var out strings.Builder
+	if err := ca.Sync(context.Background(), &out); err != nil {
+		t.Errorf("sync: %v\n%s", err, out.String())
+	}
+	out.Reset()
+	err := ca.NetCheck(context.Background(), &out)
+	if err != nil {
+		t.Errorf("netcheck: %v", err)
+	}
+	// It checks the ports the identity's cloud gave it: its MQTT port
+	// answers, the identity's HTTPS port (this fake's :1) is refused.
+	mqttPort := id.MQTT.TLS[strings.LastIndex(id.MQTT.TLS, ":")+1:]
+	if !strings.Contains(out.String(), mqttPort+" ok") || !strings.Contains(out.String(), " 1 refused") {
+		t.Errorf("netcheck did not check the identity's cloud %s (MQTT %s):\n%s", id.CloudURL, id.MQTT.TLS, out.String())
+	}
+}

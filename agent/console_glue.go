@@ -172,7 +172,7 @@ const syncWait = 60 * time.Second
 // Sync connects now if the clock is offline, sends what is pending and
 // reports what was sent and acknowledged.
 func (c *consoleAgent) Sync(ctx context.Context, out io.Writer) error {
-	if c.a.cfg.CloudURL == "" {
+	if url, _, _ := c.a.cloud(); url == "" {
 		return errors.New("no cloud configured (--cloud): the clock runs standalone and keeps its punches")
 	}
 	s := c.a.syncer.Load()

@@ -5,6 +5,9 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
+	neturl "net/url"
+	"strconv"
 	"time"
 
 	"timeclock/clock"
@@ -59,10 +62,38 @@ func (a *Agent) adopt(id *identity.Identity) {
 	a.log.Info("identity", "identity", id)
 }
 
+// cloud is the clock's cloud: the one the config names (--cloud), or else
+// the one its identity was onboarded to, with the CA and MQTT ports that
+// cloud gave it. An onboarded clock started without --cloud syncs with it,
+// so status, the console's sync and netcheck all speak of that one; "" is
+// a standalone clock.
+func (a *Agent) cloud() (url string, caPEM []byte, ports netcheck.Ports) {
+	ports = a.cfg.CloudPorts
+	if a.cfg.CloudURL != "" {
+		return a.cfg.CloudURL, nil, ports
+	}
+	id := a.Identity()
+	if id == nil {
+		return "", nil, ports
+	}
+	if _, p, err := net.SplitHostPort(id.MQTT.TLS); err == nil {
+		if n, err := strconv.Atoi(p); err == nil {
+			ports.MQTT = n
+		}
+	}
+	if u, err := neturl.Parse(id.MQTT.WebSocket); err == nil {
+		if n, err := strconv.Atoi(u.Port()); err == nil {
+			ports.MQTTWS = n
+		}
+	}
+	return id.CloudURL, id.CAPEM, ports
+}
+
 // setup is this clock as onboarding sees it.
 func (a *Agent) setup() onboarding.Setup {
+	url, caPEM, ports := a.cloud()
 	return onboarding.Setup{
-		CloudURL: a.cfg.CloudURL, CloudCA: a.cfg.CloudCA, Ports: a.cfg.CloudPorts,
+		CloudURL: url, CloudCA: a.cfg.CloudCA, CloudCAPEM: caPEM, Ports: ports,
 		StateDir: a.cfg.StateDir, Firmware: a.cfg.Version,
 		Model: a.hw.Model, Network: a.hw.Network, WiFi: a.hw.WiFi, Display: a.hw.Display, Indicator: a.hw.Indicator,
 		Clock: a.clk, Logger: a.log, System: a.onboardOpts,
@@ -173,7 +204,7 @@ func (a *Agent) EraseIdentity() error {
 // one line per step, then the advice for the first problem (the console's
 // netcheck). It returns an error only when there is nothing to check.
 func (a *Agent) NetCheck(ctx context.Context, out io.Writer) error {
-	if a.cfg.CloudURL == "" {
+	if url, _, _ := a.cloud(); url == "" {
 		return errors.New("no cloud configured (--cloud): nothing to check against")
 	}
 	if err := a.setup().NetCheck(ctx, out); err != nil {

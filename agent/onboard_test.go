@@ -88,14 +88,14 @@ func TestOnboardingThenIdle(t *testing.T) {
 	}
 	r.board.Swipe("10001") // no punch while onboarding
 	await.True(t, 5*time.Second, func() bool { return strings.Contains(r.logs.String(), "badge ignored") }, "badge not dropped")
-	r.typ("999")
+	r.typ("9999")
 	r.press(hal.KeyEnter)
 	r.waitScreen("Unknown company")
 	r.press(hal.KeyEnter)
-	r.waitScreen("> 999_")
-	r.press(hal.KeyClear)
-	r.press(hal.KeyClear)
-	r.press(hal.KeyClear)
+	r.waitScreen("> 9999_")
+	for range 4 {
+		r.press(hal.KeyClear)
+	}
 	r.typ(fakecloud.CompanyID)
 	r.press(hal.KeyEnter)
 	r.waitScreen("Acme Builders")

@@ -32,6 +32,12 @@ func newAdminSide(cfg Config, db store.Store, clk clock.Clock, log *slog.Logger,
 	}
 	a := &adminSide{mobile: mobile.New(mcfg, mobile.Deps{Store: db, Clock: clk, Log: log})}
 	a.fleet = &web.Fleet{Store: db, Clocks: clocks, Phones: a.mobile}
+	if rn, ok := clocks.(web.Renamer); ok {
+		a.fleet.Renamer = rn
+	}
+	if en, ok := clocks.(web.Enabler); ok {
+		a.fleet.Enabler = en
+	}
 	lcfg := access.DefaultLoginConfig()
 	logins, err := access.NewLogins(lcfg, db, clk, log)
 	if err != nil {
@@ -79,9 +85,14 @@ func newSMS(cfg Config, out io.Writer) (notify.Texter, error) {
 }
 
 // withAdminPages serves the admin pages under /admin/ and the API for
-// everything else.
+// everything else. The host's root sends a browser to the pages: an
+// administrator types the host name and expects the login page.
 func withAdminPages(api, pages http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/" && (r.Method == http.MethodGet || r.Method == http.MethodHead) {
+			http.Redirect(w, r, web.Prefix, http.StatusFound)
+			return
+		}
 		if r.URL.Path == "/admin" {
 			http.Redirect(w, r, web.Prefix, http.StatusMovedPermanently)
 			return
@@ -97,6 +108,18 @@ func withAdminPages(api, pages http.Handler) http.Handler {
 // registryDisabler is the sync registry's disable as the fleet wants it:
 // the clock's one last transmission is awaited (not "now").
 type registryDisabler struct{ reg *registry.Registry }
+
+// Rename renames a clock through the registry (a rename command to it).
+func (r registryDisabler) Rename(ctx context.Context, companyID, deviceID, nickname, by string) error {
+	_, err := r.reg.Rename(ctx, companyID, deviceID, nickname, by)
+	return err
+}
+
+// Enable lets a disabled clock be onboarded again.
+func (r registryDisabler) Enable(ctx context.Context, companyID, deviceID, by string) error {
+	_, err := r.reg.Enable(ctx, companyID, deviceID, by)
+	return err
+}
 
 func (r registryDisabler) Disable(ctx context.Context, companyID, deviceID, by string) error {
 	_, err := r.reg.Disable(ctx, companyID, deviceID, by, false)

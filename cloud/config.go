@@ -15,6 +15,8 @@ import (
 
 	"timeclock/cloud/bus"
 	"timeclock/cloud/notify"
+	"timeclock/cloud/store"
+	"timeclock/wire"
 )
 
 // The production listen addresses: the seed's four ports.
@@ -53,6 +55,9 @@ type Config struct {
 	// SMTPCAFile is a PEM file of CAs to trust for the SMTP server, added to
 	// the system roots' place; empty uses the system roots.
 	SMTPCAFile string
+	// SMTPCAPEM are PEM CAs for the SMTP server from the stored settings
+	// ("timeclock-cloud mail set"); SMTPCAFile wins.
+	SMTPCAPEM []byte
 	// MailFrom is the From of every mail.
 	MailFrom string
 	// DemoCompanyID is the demo company's ID on a first dev start; empty
@@ -121,12 +126,12 @@ func (c Config) Validate() error {
 	if c.PublicHost == "" {
 		errs = append(errs, errors.New("public-host: missing"))
 	}
+	// Without --smtp-host, the mail server may be in the store (mail set):
+	// Run checks that there is one once it has read the store.
 	if c.SMTP.Host != "" {
 		if err := c.SMTP.Validate(); err != nil {
 			errs = append(errs, err)
 		}
-	} else if !c.Dev {
-		errs = append(errs, errors.New("smtp-host: missing; the cloud must mail codes (or run with --dev)"))
 	}
 	if c.MailFrom != "" {
 		if _, err := mail.ParseAddress(c.MailFrom); err != nil {
@@ -170,8 +175,10 @@ func (c Config) Validate() error {
 			errs = append(errs, fmt.Errorf("mqtt-ws-endpoint: %q: want wss://host:port/path", c.DeviceMQTTWS))
 		}
 	}
-	if c.DemoCompanyID != "" && (len(c.DemoCompanyID) < 4 || len(c.DemoCompanyID) > 12 || !digits(c.DemoCompanyID)) {
-		errs = append(errs, fmt.Errorf("demo-company: %q: want 4 to 12 digits", c.DemoCompanyID))
+	if c.DemoCompanyID != "" {
+		if err := wire.CheckCompanyID(c.DemoCompanyID); err != nil {
+			errs = append(errs, fmt.Errorf("demo-company: %q: %w", c.DemoCompanyID, err))
+		}
 	}
 	return errors.Join(errs...)
 }
@@ -181,11 +188,49 @@ func port(addr string) string {
 	return p
 }
 
-func digits(s string) bool {
-	for _, r := range s {
-		if r < '0' || r > '9' {
-			return false
+// withSettings fills what the flags left empty from the settings kept in
+// the store: the whole mail server when no --smtp-host was given, the whole
+// SMS provider when no --sms-url was. A flag given wins over the store, a
+// section at a time, so a flag never mixes with a stored password.
+func (c Config) withSettings(s store.Settings) Config {
+	if c.SMTP.Host == "" && s.SMTP.Host != "" {
+		c.SMTP = notify.SMTPConfig{Host: s.SMTP.Host, Port: s.SMTP.Port, TLS: notify.TLSMode(s.SMTP.TLS),
+			User: s.SMTP.User, Password: notify.Secret(s.SMTP.Password), Timeout: c.SMTP.Timeout}
+		if c.SMTP.Port == 0 {
+			c.SMTP.Port = 587
+		}
+		if c.SMTP.TLS == "" {
+			c.SMTP.TLS = notify.StartTLS
+		}
+		if c.SMTPCAFile == "" {
+			c.SMTPCAPEM = []byte(s.SMTP.CAPEM)
+		}
+		if c.MailFrom == "" {
+			c.MailFrom = s.SMTP.From
 		}
 	}
-	return s != ""
+	if c.SMS.URL == "" && s.SMS.URL != "" {
+		c.SMS = notify.SMSConfig{URL: s.SMS.URL, User: s.SMS.User, Token: notify.Secret(s.SMS.Token), From: s.SMS.From,
+			Timeout: c.SMS.Timeout, Client: c.SMS.Client}
+	}
+	return c
+}
+
+// checkMail is the rule Validate leaves to Run: outside --dev, the cloud
+// must have a mail server (a flag or the store) to mail the codes.
+func (c Config) checkMail() error {
+	if c.SMTP.Host == "" && !c.Dev {
+		return errors.New("smtp-host: missing; the cloud must mail codes: give --smtp-host, or store one with timeclock-cloud mail set (or run with --dev)")
+	}
+	if c.SMTP.Host != "" {
+		if err := c.SMTP.Validate(); err != nil {
+			return err
+		}
+	}
+	if c.SMS.URL != "" {
+		if err := c.SMS.Validate(); err != nil {
+			return err
+		}
+	}
+	return nil
 }

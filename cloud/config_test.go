@@ -4,9 +4,38 @@ import (
 	"log/slog"
 	"strings"
 	"testing"
+	"timeclock/cloud/store"
 
 	"timeclock/cloud/notify"
 )
+
+// TestStoredSettings: the mail server and SMS provider kept in the store
+// fill what the flags left out, a whole section at a time, and the cloud
+// outside --dev needs a mail server from one or the other.
+func TestStoredSettings(t *testing.T) {
+	prod := DefaultConfig(false)
+	if err := prod.checkMail(); err == nil || !strings.Contains(err.Error(), "mail set") {
+		t.Errorf("no mail server anywhere: %v", err)
+	}
+	s := store.Settings{
+		SMTP: store.SMTPSettings{Host: "smtp.acme.example", User: "clocks", Password: "pw", CAPEM: "PEM", From: "Acme <c@acme.example>"},
+		SMS:  store.SMSSettings{URL: "https://sms.example/send", Token: "tok", From: "+15550100"},
+	}
+	c := prod.withSettings(s)
+	if c.SMTP.Host != "smtp.acme.example" || c.SMTP.Port != 587 || c.SMTP.TLS != notify.StartTLS || c.SMTP.Password != "pw" ||
+		string(c.SMTPCAPEM) != "PEM" || c.MailFrom != "Acme <c@acme.example>" || c.SMS.URL != "https://sms.example/send" || c.SMS.Token != "tok" {
+		t.Errorf("from the store: %+v", c)
+	}
+	if err := c.checkMail(); err != nil {
+		t.Errorf("stored mail: %v", err)
+	}
+	flags := prod
+	flags.SMTP.Host, flags.SMTP.User, flags.SMTP.Password = "flag.example", "u", "flagpw"
+	c = flags.withSettings(s)
+	if c.SMTP.Host != "flag.example" || c.SMTP.Password != "flagpw" || len(c.SMTPCAPEM) != 0 || c.MailFrom != "" {
+		t.Errorf("the flag's server mixed with the stored one: %+v", c)
+	}
+}
 
 func TestConfigValidate(t *testing.T) {
 	for _, tc := range []struct {
@@ -16,7 +45,7 @@ func TestConfigValidate(t *testing.T) {
 		want string // "" valid
 	}{
 		{"dev defaults", func(*Config) {}, true, ""},
-		{"production needs smtp", func(*Config) {}, false, "smtp-host"},
+		{"production without smtp flags (the store may have it)", func(*Config) {}, false, ""},
 		{"production with smtp", func(c *Config) { c.SMTP.Host = "smtp.example.com" }, false, ""},
 		{"smtp user without password", func(c *Config) { c.SMTP.Host, c.SMTP.User = "smtp.example.com", "u" }, false, "password"},
 		{"smtp user with password", func(c *Config) {

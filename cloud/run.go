@@ -71,6 +71,9 @@ func Run(ctx context.Context, cfg Config, o Options) error {
 		return err
 	}
 	defer db.Close()
+	if cfg, err = storedSettings(ctx, cfg, db); err != nil {
+		return err
+	}
 	ca, tlsCfg, err := openPKI(cfg, env)
 	if err != nil {
 		return err
@@ -125,6 +128,22 @@ func Run(ctx context.Context, cfg Config, o Options) error {
 	srv.shutdown()
 	mq.close()
 	return runErr
+}
+
+// storedSettings completes the config with the mail and SMS settings kept
+// in the store, then checks the cloud can mail its codes.
+func storedSettings(ctx context.Context, cfg Config, db store.Store) (Config, error) {
+	var s store.Settings
+	err := db.View(ctx, func(tx store.Tx) error {
+		var err error
+		s, err = tx.Settings()
+		return err
+	})
+	if err != nil {
+		return cfg, fmt.Errorf("settings: %w", err)
+	}
+	cfg = cfg.withSettings(s)
+	return cfg, cfg.checkMail()
 }
 
 // runEnv is Options resolved: the logger, the clock and where a person
@@ -420,6 +439,13 @@ func newMailer(cfg Config, out io.Writer) (notify.Mailer, error) {
 	var ms notify.MailTee
 	if cfg.SMTP.Host != "" {
 		sc := cfg.SMTP
+		if cfg.SMTPCAFile == "" && len(cfg.SMTPCAPEM) > 0 {
+			pool := x509.NewCertPool()
+			if !pool.AppendCertsFromPEM(cfg.SMTPCAPEM) {
+				return nil, errors.New("smtp ca (stored with mail set): no PEM certificate")
+			}
+			sc.RootCAs = pool
+		}
 		if cfg.SMTPCAFile != "" {
 			b, err := os.ReadFile(cfg.SMTPCAFile)
 			if err != nil {

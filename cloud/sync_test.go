@@ -1,6 +1,7 @@
 package cloud
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"strings"
@@ -228,7 +229,11 @@ func TestSyncDisableWhileOffline(t *testing.T) {
 			}
 			checkDisabled(t, c, id, 3)
 			// The retained command is gone: a new identity of this clock
-			// (onboarded again) is not disabled by it.
+			// (onboarded again, once an administrator enabled it) is not
+			// disabled by it.
+			if _, err := c.info.Registry.Enable(context.Background(), c.info.CompanyID, id.DeviceID, "admin@demo.example"); err != nil {
+				t.Fatal(err)
+			}
 			again := c.onboard("SIM-O")
 			if again.DeviceID != id.DeviceID {
 				t.Fatalf("onboarded again as %s, was %s", again.DeviceID, id.DeviceID)

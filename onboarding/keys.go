@@ -1,6 +1,7 @@
 package onboarding
 
 import (
+	"fmt"
 	"strconv"
 	"time"
 
@@ -57,6 +58,20 @@ func (mc Machine) key(m Model, k hal.Key, now time.Time) (Model, string) {
 			if m.CompanyID == "" {
 				m.Note = "ID missing"
 				return m, ""
+			}
+			if wire.CheckCompanyID(m.CompanyID) != nil {
+				// The cloud would refuse it; say the rule in words here.
+				m.Note = ""
+				m.Problem = Problem{
+					Title: "ID too short",
+					Text: []string{
+						fmt.Sprintf("A company ID has %d to %d digits. You typed %d.",
+							wire.CompanyIDMinDigits, wire.CompanyIDMaxDigits, len(m.CompanyID)),
+						"Check the company ID with your administrator.",
+					},
+					Enter: StateCompanyEntry, Back: StateCompanyEntry, Keys: "Enter=edit",
+				}
+				return m.enter(StateProblem), "company ID too short"
 			}
 			m.Note = ""
 			m.Company, m.Session = wire.CompanyResponse{}, Session{}

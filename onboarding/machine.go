@@ -3,7 +3,6 @@ package onboarding
 import (
 	"errors"
 	"fmt"
-	"strconv"
 	"time"
 
 	"timeclock/clock"
@@ -115,10 +114,25 @@ func (mc Machine) tick(m Model, now time.Time) (Model, string) {
 func (mc Machine) codeSent(m Model, ev CodeSent, now time.Time) (Model, string) {
 	if ev.Err != nil {
 		var we *wire.Error
-		if errors.As(ev.Err, &we) && we.Code == wire.ErrResendTooSoon && m.sessionValid(now) {
+		if errors.As(ev.Err, &we) && we.Code == wire.ErrResendTooSoon {
 			wait := time.Duration(max(we.RetryAfter, 1)) * time.Second
-			m.Note = "New code in " + strconv.Itoa(ceilSeconds(wait)) + "s"
-			return m.enter(StateCodeEntry), "resend too soon"
+			if m.sessionValid(now) {
+				// The code screen counts down to the new code.
+				m.Session.ResendAt = now.Add(wait)
+				m.Note = ""
+				return m.enter(StateCodeEntry), "resend too soon"
+			}
+			if m.Session.ID != "" && m.Session.Blocked {
+				// No code field for a code that cannot be typed: the
+				// wait for the new one, counting down.
+				m.Session.ResendAt = now.Add(wait)
+				m.Problem = Problem{
+					Title: "Code blocked",
+					Text:  []string{"Too many wrong codes: this code no longer works."},
+					Enter: StateCodeRequest, Back: StateCompanyConfirm, Keys: "Enter=resend", ResendWait: true,
+				}
+				return m.enter(StateProblem), "resend too soon, code blocked"
+			}
 		}
 		return mc.fail(m, ev.Err, StateCodeRequest)
 	}
@@ -142,6 +156,9 @@ func (mc Machine) activated(m Model, ev Activated, now time.Time) (Model, string
 		var we *wire.Error
 		if errors.As(ev.Err, &we) {
 			m.Code = ""
+		}
+		if we != nil && we.Code == wire.ErrCodeBurned {
+			m.Session.Blocked = true
 		}
 		if we != nil && we.Code == wire.ErrWrongCode {
 			m = m.enter(StateCodeEntry)
@@ -170,6 +187,14 @@ func (mc Machine) fail(m Model, err error, step State) (Model, string) {
 	return m.enter(StateProblem), "failed: " + reason(err)
 }
 
+// nextSecond is how long until a countdown of left shows its next second.
+func nextSecond(left time.Duration) time.Duration {
+	if step := left % time.Second; step != 0 {
+		return step
+	}
+	return time.Second
+}
+
 func ceilSeconds(d time.Duration) int { return int((d + time.Second - 1) / time.Second) }
 
 func max0(n int) int { return max(n, 0) }
@@ -178,8 +203,21 @@ func max0(n int) int { return max(n, 0) }
 // second, the one-minute help, expiry), and false when only input or a
 // result can change it.
 func (mc Machine) Wake(m Model, now time.Time) (time.Time, bool) {
+	resend, counting := m.Session.ResendAt.Sub(now), false
+	switch m.State {
+	case StateCodeEntry, StateCodeHelp:
+		counting = true
+	case StateProblem:
+		counting = m.Problem.ResendWait
+	}
+	if !counting || resend <= 0 {
+		resend = 0
+	}
 	if m.State != StateCodeEntry && m.State != StateCodeHelp {
-		return time.Time{}, false
+		if resend == 0 {
+			return time.Time{}, false
+		}
+		return now.Add(nextSecond(resend)), true
 	}
 	left := m.Session.Expires.Sub(now)
 	if left <= 0 {
@@ -190,6 +228,11 @@ func (mc Machine) Wake(m Model, now time.Time) (time.Time, bool) {
 		step = time.Second
 	}
 	at := now.Add(step)
+	if resend > 0 {
+		if r := now.Add(nextSecond(resend)); r.Before(at) {
+			at = r
+		}
+	}
 	if m.State == StateCodeEntry && !m.HelpShown {
 		if h := m.Session.SentAt.Add(helpAfter); h.Before(at) {
 			at = h

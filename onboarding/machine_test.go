@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"net/netip"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -210,8 +211,35 @@ func TestCompanyEntryEditing(t *testing.T) {
 	}
 }
 
+// TestCompanyIDTooShort: the clock checks the ID's length itself (the rule
+// is wire's, the one the cloud checks) and says it in words, instead of
+// sending it and showing the cloud's refusal.
+func TestCompanyIDTooShort(t *testing.T) {
+	for _, mc := range []Machine{mc16, mc20} {
+		m := run(mc, Model{State: StateCompanyEntry}, t0, seq(digits("12"), keys(hal.KeyEnter))...)
+		if m.State != StateProblem || m.Problem.Title != "ID too short" {
+			t.Fatalf("%dx%d: %s %+v, want the too-short screen without asking the cloud", mc.Cols, mc.Rows, m.State, m.Problem)
+		}
+		text := strings.Join(m.Problem.Text, " ")
+		if !strings.Contains(text, "4 to 12 digits") || !strings.Contains(text, "You typed 2") {
+			t.Errorf("text %q: want the rule and what was typed", text)
+		}
+		m = run(mc, m, t0, keys(hal.KeyEnter)...)
+		if m.State != StateCompanyEntry || m.CompanyID != "12" {
+			t.Fatalf("Enter: %s %q, want the entry with the ID kept for editing", m.State, m.CompanyID)
+		}
+		m = run(mc, m, t0, seq(digits("34"), keys(hal.KeyEnter))...)
+		if m.State != StateCompanyLookup {
+			t.Fatalf("4 digits: %s, want the lookup", m.State)
+		}
+	}
+	if maxCompanyDigits != wire.CompanyIDMaxDigits {
+		t.Errorf("the keypad takes %d digits, the cloud %d", maxCompanyDigits, wire.CompanyIDMaxDigits)
+	}
+}
+
 func TestStaleResultIgnored(t *testing.T) {
-	m := run(mc20, Model{State: StateCompanyEntry, Seq: 3}, t0, seq(digits("1"), keys(hal.KeyEnter))...)
+	m := run(mc20, Model{State: StateCompanyEntry, Seq: 3}, t0, seq(digits("1234"), keys(hal.KeyEnter))...)
 	old := m.Seq
 	m = run(mc20, m, t0, seq(keys(hal.KeyClear, hal.KeyEnter))...) // cancel, ask again
 	m, _ = mc20.Next(m, CompanyFound{Seq: old, Err: wireErr(wire.ErrUnknownCompany, nil)}, t0)
@@ -287,6 +315,95 @@ func TestCodeEntryRules(t *testing.T) {
 	}
 }
 
+// TestResendCountdown: "New code in Ns" counts down beside "Expires in",
+// and the display wakes for its seconds too.
+func TestResendCountdown(t *testing.T) {
+	at := t0.Add(20*time.Second + 300*time.Millisecond) // between the expiry countdown's seconds
+	m := run(mc20, atCodeEntry(), at, KeyPress{Key: hal.KeyF1}, CodeSent{Err: wireErr(wire.ErrResendTooSoon, func(e *wire.Error) { e.RetryAfter = 40 })})
+	for _, tc := range []struct {
+		after time.Duration
+		want  string
+	}{
+		{0, "New code in 40s"},
+		{10 * time.Second, "New code in 30s"},
+		{39*time.Second + 500*time.Millisecond, "New code in 1s"},
+	} {
+		for _, mc := range []Machine{mc16, mc20} {
+			now := at.Add(tc.after)
+			m := run(mc, m, now, Tick{})
+			if s := screenText(mc, m, now); m.State != StateCodeEntry || !strings.Contains(s, tc.want) {
+				t.Errorf("%dx%d after %v: %s %q, want %q", mc.Cols, mc.Rows, tc.after, m.State, s, tc.want)
+			}
+		}
+	}
+	if s := screenText(mc20, m, at.Add(10*time.Second)); !strings.Contains(s, "Expires in 9:30") {
+		t.Errorf("the expiry countdown is gone: %q", s)
+	}
+	if s := screenText(mc20, m, at.Add(41*time.Second)); strings.Contains(s, "New code in") {
+		t.Errorf("after the wait: %q, want the countdown gone", s)
+	}
+	// The display wakes for the resend countdown's next second, not only the
+	// expiry's.
+	var marks []time.Duration
+	for now := at; now.Before(at.Add(3 * time.Second)); {
+		next, _ := mc20.Wake(m, now)
+		marks = append(marks, next.Sub(at))
+		now = next
+	}
+	found := false
+	for _, d := range marks {
+		found = found || d == time.Second
+	}
+	if !found {
+		t.Errorf("wakes %v: none at the resend countdown's second (1s)", marks)
+	}
+}
+
+// TestBlockedCodeLeavesScreen: a code burned by wrong tries cannot be typed
+// any more, so a resend that comes too early waits on a screen without the
+// code field, counting down to the new code.
+func TestBlockedCodeLeavesScreen(t *testing.T) {
+	m := atCodeEntry()
+	m = run(mc20, m, t0.Add(10*time.Second), seq(digits("222222"), keys(hal.KeyEnter), []Event{Activated{Err: wireErr(wire.ErrCodeBurned, nil)}})...)
+	if m.State != StateProblem || !strings.Contains(screenText(mc20, m, t0), "Code blocked") {
+		t.Fatalf("burned: %s %q", m.State, screenText(mc20, m, t0))
+	}
+	at := t0.Add(20 * time.Second)
+	m = run(mc20, m, at, KeyPress{Key: hal.KeyEnter}, CodeSent{Err: wireErr(wire.ErrResendTooSoon, func(e *wire.Error) { e.RetryAfter = 40 })})
+	for _, mc := range []Machine{mc16, mc20} {
+		for _, tc := range []struct {
+			after time.Duration
+			want  string
+		}{{0, "40s"}, {10 * time.Second, "30s"}} {
+			now := at.Add(tc.after)
+			m := run(mc, m, now, Tick{})
+			all := screenText(mc, m, now)
+			for p := 1; p <= mc.maxPage(m, now); p++ {
+				m.Page = p
+				all += "\n" + screenText(mc, m, now)
+			}
+			if m.State == StateCodeEntry || strings.Contains(all, "Code:") || strings.Contains(all, "Code _") || !strings.Contains(all, "blocked") || !strings.Contains(all, "New code in "+tc.want) {
+				t.Errorf("%dx%d after %v: %s %q, want the blocked screen counting down, no code field", mc.Cols, mc.Rows, tc.after, m.State, all)
+			}
+		}
+	}
+	if _, ok := mc20.Wake(m, at.Add(time.Second)); !ok {
+		t.Error("the blocked screen's countdown never wakes the display")
+	}
+	// Enter once the wait is over asks again.
+	m = run(mc20, m, at.Add(41*time.Second), KeyPress{Key: hal.KeyEnter})
+	if m.State != StateCodeRequest || !m.Resend {
+		t.Fatalf("Enter after the wait: %s resend=%v", m.State, m.Resend)
+	}
+	// Back at the company, Enter asks for a new code: the blocked one is not
+	// "sent" any more.
+	m = run(mc20, m, at.Add(41*time.Second), KeyPress{Key: hal.KeyClear})
+	m = run(mc20, m, at.Add(41*time.Second), KeyPress{Key: hal.KeyEnter})
+	if m.State != StateCodeRequest {
+		t.Fatalf("confirm with a blocked code: %s, want a new code asked for", m.State)
+	}
+}
+
 // TestResend: F1 asks the cloud for a new code; too early, the cloud says
 // how long to wait and the code screen shows it.
 func TestResend(t *testing.T) {
@@ -296,10 +413,10 @@ func TestResend(t *testing.T) {
 		t.Fatalf("resend: %s %v %q %q", m.State, m.Resend, m.Session.ID, m.Code)
 	}
 	m2 := run(mc20, m, t0.Add(20*time.Second), CodeSent{Err: wireErr(wire.ErrResendTooSoon, func(e *wire.Error) { e.RetryAfter = 40 })})
-	if m2.State != StateCodeEntry || !strings.Contains(screenText(mc20, m2, t0), "New code in 40s") || m2.Session.ID != "sess-1" {
-		t.Fatalf("resend_too_soon: %s %q", m2.State, screenText(mc20, m2, t0))
+	if m2.State != StateCodeEntry || !strings.Contains(screenText(mc20, m2, t0.Add(20*time.Second)), "New code in 40s") || m2.Session.ID != "sess-1" {
+		t.Fatalf("resend_too_soon: %s %q", m2.State, screenText(mc20, m2, t0.Add(20*time.Second)))
 	}
-	if s := screenText(mc16, m2, t0); !strings.Contains(s, "New code in 40s") {
+	if s := screenText(mc16, m2, t0.Add(20*time.Second)); !strings.Contains(s, "New code in 40s") {
 		t.Fatalf("16x2: %q", s)
 	}
 	m = run(mc20, m2, t0.Add(61*time.Second), KeyPress{Key: hal.KeyF1})
@@ -490,8 +607,12 @@ func TestTimezoneConfirm(t *testing.T) {
 	if !strings.Contains(screenText(mc20, m, t0), "Local time 08:00") {
 		t.Fatalf("screen %q", screenText(mc20, m, t0))
 	}
-	m = run(mc20, m, t0, keys(hal.KeyDown, hal.KeyDown)...)
+	m = run(mc20, m, t0, keys(hal.KeyDown)...)
 	if m.Zones[m.ZoneIdx] != "America/New_York" {
+		t.Fatalf("zone after Chicago %q, want the US zones east to west", m.Zones[m.ZoneIdx])
+	}
+	m = run(mc20, m, t0, keys(hal.KeyDown)...)
+	if m.Zones[m.ZoneIdx] != "America/Denver" {
 		t.Fatalf("zone %q", m.Zones[m.ZoneIdx])
 	}
 	m = run(mc20, m, t0, keys(hal.KeyUp, hal.KeyUp, hal.KeyUp)...)
@@ -501,6 +622,35 @@ func TestTimezoneConfirm(t *testing.T) {
 	m = run(mc20, m, t0, keys(hal.KeyClear)...)
 	if m.Zones[m.ZoneIdx] != "America/Chicago" || m.State != StateTimezoneConfirm {
 		t.Fatalf("Clear: %q %s", m.Zones[m.ZoneIdx], m.State)
+	}
+}
+
+// The timezone confirm offers the company's zone, then the US zones east to
+// west, then UTC, then the rest of the world: an installer scrolling from a
+// US company's zone meets the likely ones first, in map order.
+func TestZoneChoicesOrder(t *testing.T) {
+	us := []string{"America/New_York", "America/Chicago", "America/Denver", "America/Phoenix",
+		"America/Los_Angeles", "America/Anchorage", "Pacific/Honolulu"}
+	for _, company := range []string{"America/Chicago", "Europe/Paris", "UTC"} {
+		t.Run(company, func(t *testing.T) {
+			got := zoneChoices(company, nil)
+			want := []string{company}
+			for _, z := range append(slices.Clone(us), "UTC") {
+				if z != company {
+					want = append(want, z)
+				}
+			}
+			if !slices.Equal(got[:len(want)], want) {
+				t.Errorf("zones %q, want them to start %q", got, want)
+			}
+			seen := map[string]bool{}
+			for _, z := range got {
+				if seen[z] {
+					t.Errorf("%s offered twice", z)
+				}
+				seen[z] = true
+			}
+		})
 	}
 }
 

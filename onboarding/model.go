@@ -12,7 +12,7 @@ import (
 // Rules of the flow. The cloud enforces its own (expiry, resend delay);
 // these only shape the screens.
 const (
-	maxCompanyDigits = 12
+	maxCompanyDigits = wire.CompanyIDMaxDigits
 	codeDigits       = 6
 	// helpAfter is the seed's "if you do not see the email within a minute".
 	helpAfter = time.Minute
@@ -38,6 +38,11 @@ type Session struct {
 	ExpiresAt  time.Time // cloud time
 	SentAt     time.Time // device clock when the answer came
 	Expires    time.Time // device clock
+	// ResendAt (device clock) is when the cloud sends a new code, as it
+	// said when asked too early; the screens count down to it.
+	ResendAt time.Time
+	// Blocked: too many wrong codes burned it; it cannot be typed any more.
+	Blocked bool
 }
 
 // Model is everything the screens and the next step depend on. The typed
@@ -73,6 +78,9 @@ type Problem struct {
 	Enter State  // where Enter goes (retry, resend, go on)
 	Back  State  // where Clear goes
 	Keys  string // the key hint, e.g. "Enter=retry"
+	// ResendWait adds the countdown to Session.ResendAt (then "Press
+	// Enter for a new code.") below Text.
+	ResendWait bool
 }
 
 // Event is an input to the machine.
@@ -138,5 +146,5 @@ func (m Model) enter(s State) Model {
 
 // sessionValid reports whether the code can still be typed.
 func (m Model) sessionValid(now time.Time) bool {
-	return m.Session.ID != "" && !m.Session.Expires.IsZero() && now.Before(m.Session.Expires)
+	return m.Session.ID != "" && !m.Session.Blocked && !m.Session.Expires.IsZero() && now.Before(m.Session.Expires)
 }

@@ -41,7 +41,8 @@ func snapshot(m Model, now time.Time) *progress {
 	p := &progress{Version: progressVersion, State: StateCompanyConfirm.String(), CompanyID: c.CompanyID, Company: &c}
 	// A resumed session has no device deadline until the network check
 	// has told the cloud's time: keep it until then.
-	if s := m.Session; s.ID != "" && (s.Expires.IsZero() || now.Before(s.Expires)) {
+	// A blocked code is not resumed: the company confirm asks for a new one.
+	if s := m.Session; s.ID != "" && !s.Blocked && (s.Expires.IsZero() || now.Before(s.Expires)) {
 		p.State = StateCodeEntry.String()
 		p.Session = &savedSession{ID: s.ID, Recipients: s.Recipients, ExpiresAt: s.ExpiresAt}
 	}

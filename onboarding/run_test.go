@@ -144,11 +144,11 @@ func TestRunHappyPath(t *testing.T) {
 	f.waitScreen("America/Chicago")
 	f.press(hal.KeyDown, hal.KeyEnter) // the next zone
 	<-f.done
-	if f.err != nil || f.id == nil || f.id.DeviceID != "dev-77" || f.id.Timezone != "UTC" {
+	if f.err != nil || f.id == nil || f.id.DeviceID != "dev-77" || f.id.Timezone != "America/New_York" {
 		t.Fatalf("Run = %v, %v", f.id, f.err)
 	}
 	saved, err := f.store.Load()
-	if err != nil || saved.Timezone != "UTC" || saved.Nickname != "Front door" || !saved.VerifyPasscode(thePasscode) {
+	if err != nil || saved.Timezone != "America/New_York" || saved.Nickname != "Front door" || !saved.VerifyPasscode(thePasscode) {
 		t.Fatalf("stored identity %v %v", saved, err)
 	}
 	if _, err := os.Stat(filepath.Join(dir, progressFile)); !os.IsNotExist(err) {
@@ -248,12 +248,12 @@ func TestRunCancelLookup(t *testing.T) {
 	})
 	f := startFlow(t, t.TempDir(), clk, cloud, reportWith(okSteps...))
 	f.waitScreen("Company ID")
-	f.typ("1")
+	f.typ("1234")
 	f.press(hal.KeyEnter)
 	f.waitScreen("Looking it up")
 	await.True(t, wait, func() bool { return len(cloud.Requests(wire.PathCompany)) == 1 }, "the lookup never reached the cloud")
 	f.press(hal.KeyClear)
-	f.waitScreen("> 1_")
+	f.waitScreen("> 1234_")
 	await.True(t, wait, canceled.Load, "the lookup was not canceled")
 }
 

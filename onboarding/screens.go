@@ -2,6 +2,7 @@ package onboarding
 
 import (
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -50,7 +51,15 @@ func (mc Machine) page(m Model, now time.Time) page {
 	case StateNetCheck:
 		return page{"Network check", []string{"Checking the network and the cloud..."}, "Please wait"}
 	case StateNetProblem, StateLANAdvice, StateProblem:
-		return page{m.Problem.Title, m.Problem.Text, m.Problem.Keys}
+		text := m.Problem.Text
+		if m.Problem.ResendWait {
+			next := "Press Enter for a new code."
+			if w := m.Session.ResendAt.Sub(now); w > 0 {
+				next = "New code in " + strconv.Itoa(ceilSeconds(w)) + "s."
+			}
+			text = append(slices.Clip(text), next)
+		}
+		return page{m.Problem.Title, text, m.Problem.Keys}
 	case StateCompanyLookup:
 		return page{"Company " + m.CompanyID, []string{"Looking it up..."}, "Clear=cancel"}
 	case StateCompanyConfirm:
@@ -87,6 +96,10 @@ func (mc Machine) codeScreen(m Model, now time.Time) []string {
 	cols, rows := mc.Cols, mc.Rows
 	code := m.Code + strings.Repeat("_", codeDigits-len(m.Code))
 	left := countdown(m.Session.Expires.Sub(now))
+	note := m.Note
+	if w := m.Session.ResendAt.Sub(now); note == "" && w > 0 {
+		note = "New code in " + strconv.Itoa(ceilSeconds(w)) + "s"
+	}
 	tries := fmt.Sprintf("%d tries left", m.Wrong)
 	if m.Wrong == 1 {
 		tries = "1 try left"
@@ -96,12 +109,12 @@ func (mc Machine) codeScreen(m Model, now time.Time) []string {
 			return []string{spread("Wrong code", left, cols), tries}
 		}
 		second := "F1=new Dn=help"
-		if m.Note != "" {
-			second = m.Note
+		if note != "" {
+			second = note
 		}
 		return []string{spread("Code "+code, left, cols), cut(second, cols)}
 	}
-	head := m.Note
+	head := note
 	if m.Wrong > 0 {
 		head = "Wrong code, " + tries
 		if len(head) > cols {

@@ -59,6 +59,7 @@ func screenFixtures() []struct {
 	add("lan_advice", run(mc20, Model{State: StateNetCheck}, t0, NetChecked{Report: netcheck.Report{Iface: "wlan0", WiFi: true, LANAdvice: true, Steps: okSteps}}), t0)
 	add("company_entry", run(mc20, Model{State: StateCompanyEntry}, t0, digits("482913")...), t0)
 	add("company_entry note", run(mc20, Model{State: StateCompanyEntry}, t0, KeyPress{Key: hal.KeyEnter}), t0)
+	add("company_entry too short", run(mc20, Model{State: StateCompanyEntry}, t0, seq(digits("12"), keys(hal.KeyEnter))...), t0)
 	add("company_lookup", Model{State: StateCompanyLookup, CompanyID: "482913"}, t0)
 	add("company_confirm", Model{State: StateCompanyConfirm, Company: acme}, t0)
 	add("code_request", Model{State: StateCodeRequest, Company: acme}, t0)
@@ -66,6 +67,9 @@ func screenFixtures() []struct {
 	add("code_entry wrong", run(mc20, code, t0, seq(digits("123456"), keys(hal.KeyEnter), []Event{Activated{Err: &wire.Error{Code: wire.ErrWrongCode, TriesLeft: 4}}})...), t0.Add(20*time.Second))
 	add("code_entry resend wait", run(mc20, code, t0.Add(20*time.Second), KeyPress{Key: hal.KeyF1},
 		CodeSent{Err: &wire.Error{Code: wire.ErrResendTooSoon, RetryAfter: 40}}), t0.Add(20*time.Second))
+	add("code_blocked resend wait", run(mc20, code, t0.Add(20*time.Second), seq(digits("222222"), keys(hal.KeyEnter),
+		[]Event{Activated{Err: &wire.Error{Code: wire.ErrCodeBurned}}}, keys(hal.KeyEnter),
+		[]Event{CodeSent{Err: &wire.Error{Code: wire.ErrResendTooSoon, RetryAfter: 40}}})...), t0.Add(30*time.Second))
 	help := run(mc20, code, t0.Add(time.Minute), Tick{})
 	add("code_help", help, t0.Add(time.Minute))
 	help.Page = 3

@@ -8,6 +8,7 @@ package onboarding
 import (
 	"context"
 	"crypto/x509"
+	"errors"
 	"fmt"
 	"log/slog"
 	"net"
@@ -55,14 +56,17 @@ func (o System) DialContext() func(ctx context.Context, network, addr string) (n
 // it, its model and devices, and the system facts.
 type Setup struct {
 	CloudURL string
-	CloudCA  string         // a PEM file; "" trusts the system roots
-	Ports    netcheck.Ports // a port in CloudURL wins for HTTPS (Target)
-	StateDir string
-	Firmware string
-	Model    string
-	Network  []string // the model's interfaces, LAN first
-	WiFi     []string // the wireless ones among Network
-	Display  hal.Display
+	CloudCA  string // a PEM file; "" trusts CloudCAPEM, or else the system roots
+	// CloudCAPEM is the CA an onboarded clock got from its cloud, trusted
+	// when CloudCA names no file.
+	CloudCAPEM []byte
+	Ports      netcheck.Ports // a port in CloudURL wins for HTTPS (Target)
+	StateDir   string
+	Firmware   string
+	Model      string
+	Network    []string // the model's interfaces, LAN first
+	WiFi       []string // the wireless ones among Network
+	Display    hal.Display
 	// Indicator may be nil.
 	Indicator hal.Indicator
 	Clock     clock.Clock
@@ -86,6 +90,12 @@ func (s Setup) Target() (netcheck.Target, error) {
 	t := netcheck.Target{Host: u.Hostname(), Ports: s.Ports}
 	if n, err := strconv.Atoi(u.Port()); err == nil {
 		t.Ports.HTTPS = n
+	}
+	if s.CloudCA == "" && len(s.CloudCAPEM) > 0 {
+		t.CA = x509.NewCertPool()
+		if !t.CA.AppendCertsFromPEM(s.CloudCAPEM) {
+			return netcheck.Target{}, errors.New("the identity's cloud CA: no PEM certificate in it")
+		}
 	}
 	if s.CloudCA != "" {
 		b, err := os.ReadFile(s.CloudCA)

@@ -6,12 +6,14 @@ import (
 )
 
 // DefaultZones are offered at the timezone confirm after the company's own,
-// for a site in another zone than its company. The cloud can set any zone
-// later.
+// for a site in another zone than its company: the US zones east to west
+// (the likely ones, in the order a map shows them), then UTC, then the rest
+// of the world. The cloud can set any zone later.
 var DefaultZones = []string{
-	"UTC",
 	"America/New_York", "America/Chicago", "America/Denver", "America/Phoenix", "America/Los_Angeles",
-	"America/Anchorage", "Pacific/Honolulu", "America/Toronto", "America/Vancouver", "America/Mexico_City",
+	"America/Anchorage", "Pacific/Honolulu",
+	"UTC",
+	"America/Toronto", "America/Vancouver", "America/Mexico_City",
 	"America/Sao_Paulo", "Europe/London", "Europe/Paris", "Europe/Berlin", "Africa/Johannesburg",
 	"Asia/Dubai", "Asia/Kolkata", "Asia/Singapore", "Asia/Tokyo", "Australia/Sydney", "Pacific/Auckland",
 }

@@ -6,7 +6,8 @@
 # clock on top and the cloud's output below, where the emailed code appears as
 # DEV MAIL; inside tmux the cloud's output opens in a new pane of the current
 # window. Without tmux the clock takes the terminal and the cloud's output goes
-# to run/cloud/cloud.out. Quitting the clock (Ctrl-C) stops the cloud too, on
+# to run/cloud/cloud.out, which a restart appends to (the DEV MAIL of a code the
+# resumed clock waits for stays in view). Quitting the clock (Ctrl-C) stops the cloud too, on
 # every exit path.
 #
 # Variables:
@@ -39,11 +40,25 @@ https=${CLOUD_HTTPS_PORT:-18443}
 mqtt=${CLOUD_MQTT_PORT:-19777}
 mqttws=${CLOUD_MQTT_WS_PORT:-19778}
 out="$run/cloud/cloud.out"
-: >"$out"
+outbox="$run/cloud/outbox"
+touch "$out"
+# The earlier output stays: a restarted clock may still wait for the code in
+# its DEV MAIL. Only what this run adds counts below (from byte $since on);
+# a file grown past 1 MiB keeps its last 2000 lines.
+if [ -s "$out" ]; then
+	if [ "$(wc -c <"$out")" -gt 1048576 ]; then
+		tail -n 2000 "$out" >"$out.tmp" && mv "$out.tmp" "$out"
+	fi
+	printf '\n--- make run restarted the cloud at %s; earlier mail is above and in %s ---\n' "$(date -u +%FT%TZ)" "$outbox" >>"$out"
+fi
+since=$(($(wc -c <"$out") + 1))
+# (grep without -q reads it all: no SIGPIPE for pipefail to see.)
+# (grep without -q reads it all: no SIGPIPE for pipefail to see.)
+this_run() { tail -c "+$since" "$out"; }
 "$bin/timeclock-cloud" --dev --data "$run/cloud" \
 	--http "127.0.0.1:$http" --https "127.0.0.1:$https" \
 	--mqtt "127.0.0.1:$mqtt" --mqtt-ws "127.0.0.1:$mqttws" \
-	>"$out" 2>&1 </dev/null &
+	>>"$out" 2>&1 </dev/null &
 cloud_pid=$!
 tmux_sock=""
 pane=""
@@ -69,24 +84,25 @@ trap 'exit 129' HUP
 
 # Wait for the cloud to say it is ready (or to fail, showing why).
 for _ in $(seq 1 600); do
-	grep -qx ready "$out" && break
+	this_run | grep -x ready >/dev/null && break
 	if ! kill -0 "$cloud_pid" 2>/dev/null; then
-		cat "$out" >&2
+		this_run >&2
 		echo "make run: the cloud did not start (ports in use? set CLOUD_HTTPS_PORT and friends)" >&2
 		exit 1
 	fi
 	sleep 0.1
 done
-if ! grep -qx ready "$out"; then
-	cat "$out" >&2
+if ! this_run | grep -x ready >/dev/null; then
+	this_run >&2
 	echo "make run: the cloud did not get ready within 60 s" >&2
 	exit 1
 fi
-company=$(sed -n 's/^demo company ID: //p' "$out")
+company=$(this_run | sed -n 's/^demo company ID: //p')
 echo "Cloud (dev mode) at https://localhost:$https; its output: $out"
 echo "demo company ID: $company"
+echo "mail (DEV MAIL, the codes) also goes to $outbox"
 # The admin pages (Mobile Devices, setup code, security roles) and their logins.
-sed -n -e 's/^admin pages: /admin pages (in a browser): /p' -e '/^admin login: /p' -e '/^user login: /p' "$out"
+this_run | sed -n -e 's/^admin pages: /admin pages (in a browser): /p' -e '/^admin login: /p' -e '/^user login: /p'
 
 # The clock's network check tries the dev cloud's four ports, not 80/443/59777/59778.
 clock+=(--cloud "https://localhost:$https" --cloud-ca "$run/cloud/ca.pem" --cloud-ports "$http,$https,$mqtt,$mqttws")

@@ -1,6 +1,10 @@
 package wire
 
-import "time"
+import (
+	"fmt"
+	"strings"
+	"time"
+)
 
 // Onboarding API paths on the cloud's HTTPS port (443 in production). All are
 // POST with a JSON body and answer JSON; failures answer an Error.
@@ -25,6 +29,23 @@ type Device struct {
 	Serial   string `json:"serial"`   // the clock's serial number
 	Model    string `json:"model"`    // board model, e.g. BN6500
 	Firmware string `json:"firmware"` // timeclockd version
+}
+
+// A company ID is typed on a clock's keypad: digits only, from
+// CompanyIDMinDigits to CompanyIDMaxDigits of them. The cloud refuses any
+// other, and the clock checks it before asking.
+const (
+	CompanyIDMinDigits = 4
+	CompanyIDMaxDigits = 12
+)
+
+// CheckCompanyID says what is wrong with a company ID's form, nil when
+// nothing is.
+func CheckCompanyID(id string) error {
+	if len(id) < CompanyIDMinDigits || len(id) > CompanyIDMaxDigits || strings.TrimLeft(id, "0123456789") != "" {
+		return fmt.Errorf("want %d to %d digits", CompanyIDMinDigits, CompanyIDMaxDigits)
+	}
+	return nil
 }
 
 // CompanyRequest asks for the company with this ID.

@@ -38,9 +38,9 @@ func (s *Syncer) onCommand(ctx context.Context, c *conn, out *outbox, payload []
 		if err := s.o.Device.BeginDisable(cmd); err != nil {
 			return s.answer(ctx, c, result(cmd.ID, fmt.Errorf("disable: %w", err), ""))
 		}
-		s.disabling, s.finalAcked, s.finalSent = &cmd, false, 0
+		s.disabling, s.finalAcked, s.finalCarried = &cmd, false, 0
 		s.log.Warn("disabled by administrator: one last transmission, then the credentials are erased",
-			"by", cmd.By, "pending", s.o.Journal.Pending())
+			"by", cmd.By, "pending", s.o.Journal.Pending(), "already_out", out.inFlight())
 		s.fill(c, out)
 		return nil
 	case wire.CmdReboot:
@@ -128,7 +128,7 @@ func (s *Syncer) completeDisable(ctx context.Context, c *conn) error {
 	res, ok := s.handled.get(cmd.ID)
 	if !ok {
 		res = wire.CommandResult{ID: cmd.ID, OK: true, FinalSeq: s.o.Journal.LastSeq(),
-			Detail: fmt.Sprintf("last transmission: %d punches", s.finalSent)}
+			Detail: fmt.Sprintf("last transmission: %d punches", s.finalCarried)}
 		if err := s.handled.put(res, s.clk.Now()); err != nil {
 			s.log.Error("disable result not stored; answering anyway", "err", err)
 		}
@@ -142,7 +142,7 @@ func (s *Syncer) completeDisable(ctx context.Context, c *conn) error {
 		s.log.Error("disable result delivery not stored", "err", err)
 	}
 	s.goodbye(c)
-	s.log.Warn("disable complete: erasing the credentials", "final_seq", res.FinalSeq, "by", cmd.By)
+	s.log.Warn("disable complete: erasing the credentials", "final_seq", res.FinalSeq, "by", cmd.By, "punches", s.finalCarried)
 	if err := s.o.Device.FinishDisable(res.FinalSeq); err != nil {
 		s.log.Error("finishing the disable", "err", err)
 	}

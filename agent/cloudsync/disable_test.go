@@ -2,6 +2,10 @@ package cloudsync
 
 import (
 	"errors"
+	"fmt"
+	"regexp"
+	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -76,7 +80,58 @@ func TestDisable(t *testing.T) {
 			if st, _ := fc.LastStatus(); st.Online {
 				t.Errorf("last check-in %+v, want offline", st)
 			}
+			// The last transmission is every punch pending when the disable
+			// came (offline: the 1700, out in ordinary batches when the
+			// retained command came; online: those the released acks had
+			// not settled yet), and the result and the log say so.
+			logs := c.logs.String()
+			m := regexp.MustCompile(`one last transmission, then the credentials are erased" by=\S+ pending=(\d+)`).FindStringSubmatch(logs)
+			if m == nil {
+				t.Fatalf("no disable line with the pending count:\n%s", logs)
+			}
+			want, _ := strconv.Atoi(m[1])
+			if offline && want != 1700 {
+				t.Errorf("offline: pending %d at the disable, want 1700", want)
+			}
+			if r.Detail != fmt.Sprintf("last transmission: %d punches", want) {
+				t.Errorf("result detail %q, want the %d punches it carried", r.Detail, want)
+			}
+			if !strings.Contains(logs, fmt.Sprintf("erasing the credentials\" final_seq=1700 by=admin@demo.example punches=%d", want)) {
+				t.Errorf("the log does not say what the last transmission carried:\n%s", logs)
+			}
 		})
+	}
+}
+
+// TestLastTransmissionCarriesPunchesAlreadyOut: punches sent just before
+// the disable and not yet acknowledged are the last transmission's; the
+// log and the result count them instead of "punches=0" for the empty Final
+// batch that closes it.
+func TestLastTransmissionCarriesPunchesAlreadyOut(t *testing.T) {
+	fc := fakecloud.New(t)
+	c := newClock(t, fc, "dev-out")
+	cfg := testConfig()
+	cfg.AckTimeout = 300 * time.Millisecond
+	fc.HoldAcks(true)
+	c.start(cfg)
+	c.waitOnline()
+	c.punch(2)
+	await.True(t, wait, func() bool { return fc.Stored() == 2 }, "punches not sent")
+	fc.Command(c.id.DeviceID, disableCmd("d4"), true)
+	await.True(t, wait, func() bool { return strings.Contains(c.logs.String(), "already_out=2") }, "the disable did not see the 2 punches out")
+	fc.HoldAcks(false)
+	r := fc.WaitResult(t, "d4")
+	if !r.OK || r.Detail != "last transmission: 2 punches" {
+		t.Errorf("result %+v, want the 2 punches", r)
+	}
+	logs := c.logs.String()
+	for _, w := range []string{"pending=2 already_out=2", "the punches already out close it once acknowledged\" already_out=2", "punches=2"} {
+		if !strings.Contains(logs, w) {
+			t.Errorf("log lacks %q:\n%s", w, logs)
+		}
+	}
+	if strings.Contains(logs, "punches=0") {
+		t.Errorf("the log says punches=0 for a last transmission of 2:\n%s", logs)
 	}
 }
 

@@ -45,6 +45,15 @@ func (o *outbox) add(ps []wire.Punch, final bool, now time.Time) wire.PunchBatch
 	return wire.PunchBatch{Batch: f.batch, Punches: ps, Final: final}
 }
 
+// inFlight is how many punches are out and not yet acknowledged.
+func (o *outbox) inFlight() int {
+	n := 0
+	for _, f := range o.flights {
+		n += len(f.punches)
+	}
+	return n
+}
+
 // ackResult is what an ack settled.
 type ackResult struct {
 	finalDone bool // a Final batch is now wholly acknowledged

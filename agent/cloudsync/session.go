@@ -167,8 +167,13 @@ func (s *Syncer) send(c *conn, out *outbox, ps []wire.Punch, final bool) {
 	b := out.add(ps, final, s.clk.Now())
 	c.Publish(wire.Topic(s.o.Identity.DeviceID, wire.TopicPunches), encodeBatch(b), false)
 	s.sent.Add(int64(len(ps)))
-	if final {
-		s.finalSent += len(ps)
+	switch {
+	case final && len(ps) == 0:
+		// Everything pending is out already (in ordinary batches, or
+		// this transmission's earlier ones): this empty batch closes it.
+		s.log.Info("last transmission: nothing more to send; the punches already out close it once acknowledged",
+			"already_out", out.inFlight(), "batch", b.Batch)
+	case final:
 		s.log.Info("last transmission sent", "punches", len(ps), "batch", b.Batch)
 	}
 }
@@ -230,10 +235,13 @@ func (s *Syncer) onAck(c *conn, out *outbox, payload []byte) {
 	s.acked.Add(int64(n))
 	s.ackTime(c, out, a, received)
 	s.ackCorrections(a)
+	if s.disabling != nil {
+		s.finalCarried += n
+	}
 	r := out.acked(a)
 	if r.finalDone && !s.finalAcked {
 		s.finalAcked = true
-		s.log.Info("the cloud acknowledged the last transmission", "batch", a.Batch)
+		s.log.Info("the cloud acknowledged the last transmission", "batch", a.Batch, "punches", s.finalCarried)
 	}
 	if n > 0 {
 		s.o.Device.Changed()

@@ -119,14 +119,17 @@ type Syncer struct {
 	via        transport // tried first: the one that worked last
 	disabling  *wire.Command
 	finalAcked bool
-	finalSent  int
-	batchBase  uint64
-	waiters    []chan error
-	lastStatus wire.Status
-	lastPubAt  time.Time
-	probesLeft int                  // time probes still to send on this connection
-	cloudTimed bool                 // the cloud's acks carry its time: it stores corrections
-	corrOut    map[string]time.Time // corrections sent, by punch ID, and when
+	// finalCarried counts the punches the cloud acknowledged since the
+	// disable began: what the last transmission carried, also the ones
+	// already out in ordinary batches when the disable came.
+	finalCarried int
+	batchBase    uint64
+	waiters      []chan error
+	lastStatus   wire.Status
+	lastPubAt    time.Time
+	probesLeft   int                  // time probes still to send on this connection
+	cloudTimed   bool                 // the cloud's acks carry its time: it stores corrections
+	corrOut      map[string]time.Time // corrections sent, by punch ID, and when
 
 	online  atomic.Bool
 	refused atomic.Bool            // the last attempt was refused by the cloud

@@ -129,6 +129,11 @@ const (
 	MaxPassword = 72
 )
 
+// HashPassword hashes a new password with these logins' work factor.
+func (s *Logins) HashPassword(password string) (string, error) {
+	return HashPassword(password, s.cfg.BcryptCost)
+}
+
 // HashPassword returns the bcrypt hash of a new password.
 func HashPassword(password string, cost int) (string, error) {
 	switch {

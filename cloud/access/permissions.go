@@ -30,10 +30,15 @@ const (
 	// DevicesAdd shows the company setup code (Dashboard and Mobile
 	// Devices) and sends it by SMS ("Add a Mobile Device").
 	DevicesAdd Permission = "mobile_devices.add"
+	// DevicesEdit renames a clock (the clock gets a rename command).
+	DevicesEdit Permission = "mobile_devices.edit"
 	// DevicesDisable disables a clock or a copy of the mobile app.
 	DevicesDisable Permission = "mobile_devices.disable"
 	// RolesManage creates roles, grants permissions and assigns users.
 	RolesManage Permission = "security_roles.manage"
+	// UsersManage adds and removes the company's users and resets their
+	// passwords.
+	UsersManage Permission = "users.manage"
 )
 
 // Action is one checkbox of the permission grid.
@@ -51,8 +56,9 @@ type Area struct {
 // Areas is every permission, grouped and worded as the pages show them.
 var Areas = []Area{
 	{Name: "Dashboard", Actions: []Action{{"Access", DashboardAccess}}},
-	{Name: "Manage Mobile Devices", Actions: []Action{{"View", DevicesView}, {"Add", DevicesAdd}, {"Disable", DevicesDisable}}},
+	{Name: "Manage Mobile Devices", Actions: []Action{{"View", DevicesView}, {"Add", DevicesAdd}, {"Edit", DevicesEdit}, {"Disable", DevicesDisable}}},
 	{Name: "Security Roles", Actions: []Action{{"Manage", RolesManage}}},
+	{Name: "Users", Actions: []Action{{"Manage", UsersManage}}},
 }
 
 // AllPermissions is every permission there is.

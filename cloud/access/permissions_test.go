@@ -19,7 +19,7 @@ func TestFor(t *testing.T) {
 		want map[Permission]bool
 	}{
 		{"administrator has everything", admin, nil, map[Permission]bool{
-			DashboardAccess: true, DevicesView: true, DevicesAdd: true, DevicesDisable: true, RolesManage: true}},
+			DashboardAccess: true, DevicesView: true, DevicesAdd: true, DevicesEdit: true, DevicesDisable: true, RolesManage: true, UsersManage: true}},
 		{"no role, nothing", store.User{CompanyID: "1"}, nil, map[Permission]bool{}},
 		{"role grants what it lists; unknown names nothing", clerk, &role, map[Permission]bool{
 			DashboardAccess: true, DevicesView: true}},

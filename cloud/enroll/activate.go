@@ -68,8 +68,13 @@ func (s *Service) Activate(ctx context.Context, source string, req wire.Activate
 		switch {
 		case err == nil:
 			// A clock onboarded again (factory reset, or after being
-			// disabled) keeps its ID and nickname; the administrator's
-			// code approves it again.
+			// disabled and enabled again) keeps its ID and nickname; the
+			// administrator's code approves it again. A disabled clock
+			// nobody enabled is refused.
+			if e := refusedDisabled(dev); e != nil {
+				apiErr, after = e, before // the code stays unused
+				return nil
+			}
 			reused = true
 		case errors.Is(err, store.ErrNotFound):
 			if _, err := tx.Device(newID); err == nil {
@@ -90,7 +95,7 @@ func (s *Service) Activate(ctx context.Context, source string, req wire.Activate
 		}
 		dev.Status = store.DeviceApproved
 		dev.ActivatedAt = now
-		dev.DisabledAt, dev.DisabledBy = time.Time{}, ""
+		dev.DisabledAt, dev.DisabledBy, dev.EnabledAt, dev.EnabledBy = time.Time{}, "", time.Time{}, ""
 		dev.CertSerial = cert.Serial
 		if err := tx.PutDevice(dev); err != nil {
 			return err

@@ -33,6 +33,24 @@ func (s *Service) RequestCode(ctx context.Context, source string, req wire.CodeR
 	if e := checked(s.mailed, source, serial, "code mails"); e != nil {
 		return wire.CodeResponse{}, e
 	}
+	// A clock an administrator disabled gets no code until one enables it
+	// again: the clock says so ("Clock disabled ... ask them to enable it").
+	var refused *wire.Error
+	err = s.Store.View(ctx, func(tx store.Tx) error {
+		d, err := tx.DeviceBySerial(company.ID, serial)
+		if err == nil {
+			refused = refusedDisabled(d)
+		} else if !errors.Is(err, store.ErrNotFound) {
+			return err
+		}
+		return nil
+	})
+	if err != nil {
+		return wire.CodeResponse{}, fmt.Errorf("code: %w", err)
+	}
+	if refused != nil {
+		return wire.CodeResponse{}, refused
+	}
 
 	code, err := randomDigits(CodeDigits)
 	if err != nil {
@@ -176,4 +194,13 @@ func (s *Service) mailCode(ctx context.Context, c store.Company, admins []store.
 		sent++
 	}
 	return sent
+}
+
+// refusedDisabled is the onboarding API's answer for a clock that is
+// disabled (or on its way there) and that no administrator enabled again.
+func refusedDisabled(d store.Device) *wire.Error {
+	if d.Status == store.DeviceApproved || !d.EnabledAt.IsZero() {
+		return nil
+	}
+	return apiError(wire.ErrDisabled, "an administrator disabled this clock; ask them to enable it again on Mobile Devices")
 }

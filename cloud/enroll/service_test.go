@@ -331,3 +331,71 @@ func TestPurgeRemovesOldSessions(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// TestDisabledClockNeedsEnabling: a clock an administrator disabled gets no
+// code and no activation ("disabled": the clock's screen says to ask them
+// to enable it) until one enables it again; then it onboards under its old
+// ID and is approved again.
+func TestDisabledClockNeedsEnabling(t *testing.T) {
+	rec := &recorder{}
+	f := newFixture(t, rec)
+	ctx := context.Background()
+	put := func(mod func(*store.Device)) {
+		t.Helper()
+		err := f.db.Update(ctx, func(tx store.Tx) error {
+			d, err := tx.DeviceBySerial(company, dev.Serial)
+			if errors.Is(err, store.ErrNotFound) {
+				d = store.Device{ID: "00aa11bb22cc33dd", CompanyID: company, Serial: dev.Serial, Nickname: "Yard gate"}
+			} else if err != nil {
+				return err
+			}
+			mod(&d)
+			return tx.PutDevice(d)
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	activate := func() (wire.ActivateResponse, error) {
+		r, err := f.svc.RequestCode(ctx, "192.0.2.7", wire.CodeRequest{CompanyID: company, Device: dev})
+		if err != nil {
+			return wire.ActivateResponse{}, err
+		}
+		msgs := rec.all()
+		return f.svc.Activate(ctx, "192.0.2.7", wire.ActivateRequest{SessionID: r.SessionID, Code: codeIn(t, msgs[len(msgs)-1].Body), CSR: csr(t), Device: dev})
+	}
+	// A session started while it was approved, then disabled: activation
+	// refuses it too, and the code stays unused.
+	put(func(d *store.Device) { d.Status = store.DeviceApproved })
+	r, err := f.svc.RequestCode(ctx, "192.0.2.7", wire.CodeRequest{CompanyID: company, Device: dev})
+	if err != nil {
+		t.Fatal(err)
+	}
+	put(func(d *store.Device) {
+		d.Status, d.DisabledAt, d.DisabledBy = store.DeviceDisabled, t0, "ada@acme.example"
+	})
+	_, err = f.svc.Activate(ctx, "192.0.2.7", wire.ActivateRequest{SessionID: r.SessionID, Code: codeIn(t, rec.all()[0].Body), CSR: csr(t), Device: dev})
+	var we *wire.Error
+	if !errors.As(err, &we) || we.Code != wire.ErrDisabled || !strings.Contains(we.Message, "enable") {
+		t.Fatalf("activation of a disabled clock: %v", err)
+	}
+	n := len(rec.all())
+	_, err = f.svc.RequestCode(ctx, "192.0.2.7", wire.CodeRequest{CompanyID: company, Device: dev, Resend: true, SessionID: r.SessionID})
+	if !errors.As(err, &we) || we.Code != wire.ErrDisabled || len(rec.all()) != n {
+		t.Fatalf("code for a disabled clock: %v, %d mails more", err, len(rec.all())-n)
+	}
+	// Enabled again: it onboards under its old ID, approved, the marks gone.
+	put(func(d *store.Device) { d.EnabledAt, d.EnabledBy = t0, "ada@acme.example" })
+	f.clk.Advance(2 * time.Minute)
+	resp, err := activate()
+	if err != nil || resp.DeviceID != "00aa11bb22cc33dd" {
+		t.Fatalf("after enabling: %+v %v", resp, err)
+	}
+	f.db.View(ctx, func(tx store.Tx) error {
+		d, _ := tx.Device("00aa11bb22cc33dd")
+		if d.Status != store.DeviceApproved || !d.EnabledAt.IsZero() || d.EnabledBy != "" || d.DisabledBy != "" {
+			t.Errorf("device after onboarding again %+v", d)
+		}
+		return nil
+	})
+}

@@ -53,6 +53,9 @@ type DeviceRow struct {
 	// Disabled devices only:
 	DisabledDate time.Time `json:"disabled_date,omitzero"`
 	DisabledBy   string    `json:"disabled_by,omitempty"`
+	// EnabledBy: an administrator enabled the disabled clock again; it may
+	// be onboarded again.
+	EnabledBy string `json:"enabled_by,omitempty"`
 	// LastTransmission: "waiting" (disabling), "received" (the clock sent
 	// everything and reported it, FinalSeq being its last acknowledged
 	// punch) or "skipped" (disabled without waiting).
@@ -76,7 +79,7 @@ func Row(d store.Device) DeviceRow {
 	}
 	if d.Status.Disabled() {
 		row.DisabledDate, row.DisabledBy = d.DisabledAt, d.DisabledBy
-		row.DisableDoneAt, row.FinalSeq = d.DisableDoneAt, d.FinalSeq
+		row.DisableDoneAt, row.FinalSeq, row.EnabledBy = d.DisableDoneAt, d.FinalSeq, d.EnabledBy
 		switch {
 		case d.Status == store.DeviceDisabling:
 			row.LastTransmission = "waiting"

@@ -104,6 +104,23 @@ func TestDisableThroughTheAPI(t *testing.T) {
 	wantErr(t, we, wire.ErrNotFound)
 }
 
+// A disabled clock is enabled again through the API (it may then be
+// onboarded again); an approved one cannot be.
+func TestEnableThroughTheAPI(t *testing.T) {
+	e := newSyncEnv(t)
+	var row DeviceRow
+	if _, we := e.do("POST", "/api/v1/devices/d1/enable", adminToken, "", &row); we == nil || we.Code != wire.ErrBadRequest {
+		t.Fatalf("enable of an approved clock: %v", we)
+	}
+	e.do("POST", "/api/v1/devices/d2/disable", adminToken, `{"now":true}`, &row)
+	if st, we := e.do("POST", "/api/v1/devices/d2/enable", adminToken, "", &row); we != nil || st != 200 || row.EnabledBy == "" || row.Status != "disabled" {
+		t.Fatalf("enable: %d %v %+v", st, we, row)
+	}
+	if _, we := e.do("POST", "/api/v1/devices/d2/enable", "other-token-0123456789", "", &row); we == nil {
+		t.Fatal("another company enabled it")
+	}
+}
+
 func TestRenameAndCommandsThroughTheAPI(t *testing.T) {
 	e := newSyncEnv(t)
 	var row DeviceRow

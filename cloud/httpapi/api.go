@@ -62,6 +62,7 @@ func NewAPI(d Deps) http.Handler {
 	mux.Handle("/api/v1/devices/{id}", a.admin("GET", a.device))
 	mux.Handle("/api/v1/devices/{id}/disable", a.admin("POST", a.disable))
 	mux.Handle("/api/v1/devices/{id}/rename", a.admin("POST", a.rename))
+	mux.Handle("/api/v1/devices/{id}/enable", a.admin("POST", a.enable))
 	mux.Handle("/api/v1/devices/{id}/commands", a.admin("POST", a.command))
 	mux.Handle("/api/v1/punches", a.admin("GET", a.punches))
 	mux.Handle("/api/v1/roster", a.rosterHandler())

@@ -21,6 +21,8 @@ var adminPerms = map[string]access.Permission{
 	"/api/v1/devices":              access.DevicesView,
 	"/api/v1/devices/{id}":         access.DevicesView,
 	"/api/v1/devices/{id}/disable": access.DevicesDisable,
+	"/api/v1/devices/{id}/rename":  access.DevicesEdit,
+	"/api/v1/devices/{id}/enable":  access.DevicesDisable,
 }
 
 // authorize checks the admin token's user against the route's permission.

@@ -112,10 +112,10 @@ func isDigits(s string) bool {
 	return s != ""
 }
 
-// checkCompanyID: company IDs are typed on a keypad, so digits only.
+// checkCompanyID: company IDs are typed on a keypad (wire's rule).
 func checkCompanyID(id string) *wire.Error {
-	if len(id) < 4 || len(id) > 12 || !isDigits(id) {
-		return badRequest("company_id: want 4 to 12 digits")
+	if err := wire.CheckCompanyID(id); err != nil {
+		return badRequest("company_id: %v", err)
 	}
 	return nil
 }

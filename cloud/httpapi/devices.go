@@ -17,6 +17,7 @@ import (
 type Devices interface {
 	Disable(ctx context.Context, companyID, deviceID, by string, now bool) (store.Device, error)
 	Rename(ctx context.Context, companyID, deviceID, nickname, by string) (store.Device, error)
+	Enable(ctx context.Context, companyID, deviceID, by string) (store.Device, error)
 	SendCommand(ctx context.Context, companyID, deviceID string, typ wire.CommandType, timezone, by string) (store.Command, error)
 	RosterChanged(ctx context.Context, companyID, by string) (int, error)
 }
@@ -33,6 +34,8 @@ func registryErr(w http.ResponseWriter, r *http.Request, a *api, err error) {
 	switch {
 	case errors.Is(err, registry.ErrUnknownDevice):
 		writeAPIError(w, &wire.Error{Code: wire.ErrNotFound, Message: "no device " + r.PathValue("id") + " in this company"})
+	case errors.Is(err, registry.ErrNotDisabled):
+		writeAPIError(w, badRequest("device %s: only a disabled clock whose last transmission came in can be enabled again", r.PathValue("id")))
 	case errors.As(err, &ie):
 		writeAPIError(w, badRequest("%s", ie.Msg))
 	default:
@@ -96,6 +99,21 @@ func (a *api) rename(w http.ResponseWriter, r *http.Request, u who) {
 		return
 	}
 	d, err := a.Devices.Rename(r.Context(), u.CompanyID, r.PathValue("id"), req.Nickname, u.Email)
+	if err != nil {
+		registryErr(w, r, a, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, Row(d))
+}
+
+// enable answers POST /api/v1/devices/{id}/enable: the disabled clock may
+// be onboarded again.
+func (a *api) enable(w http.ResponseWriter, r *http.Request, u who) {
+	if a.Devices == nil {
+		noRegistry(w)
+		return
+	}
+	d, err := a.Devices.Enable(r.Context(), u.CompanyID, r.PathValue("id"), u.Email)
 	if err != nil {
 		registryErr(w, r, a, err)
 		return

@@ -2,6 +2,7 @@ package registry
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 
@@ -110,5 +111,37 @@ func (r *Registry) Device(ctx context.Context, companyID, deviceID string) (stor
 		d, err = device(tx, companyID, deviceID)
 		return err
 	})
+	return d, err
+}
+
+// ErrNotDisabled: only a disabled clock (its last transmission over) can be
+// enabled again.
+var ErrNotDisabled = errors.New("the clock is not disabled, or its last transmission has not come in yet")
+
+// Enable lets a disabled clock be onboarded again: until then the
+// onboarding API refuses it ("Clock disabled ... ask them to enable it").
+// It stays on the disabled list, marked enabled by by, until an installer
+// onboards it with a code mailed to the administrators; that approves it
+// again under its old ID. Enabling an enabled clock changes nothing.
+func (r *Registry) Enable(ctx context.Context, companyID, deviceID, by string) (store.Device, error) {
+	var d store.Device
+	changed := false
+	err := r.Store.Update(ctx, func(tx store.Tx) error {
+		var err error
+		if d, err = device(tx, companyID, deviceID); err != nil {
+			return err
+		}
+		if d.Status != store.DeviceDisabled {
+			return fmt.Errorf("device %s: %w", deviceID, ErrNotDisabled)
+		}
+		if !d.EnabledAt.IsZero() {
+			return nil
+		}
+		d.EnabledAt, d.EnabledBy, changed = r.Clock.Now().UTC(), by, true
+		return tx.PutDevice(d)
+	})
+	if err == nil && changed {
+		r.Log.Info("device disabled -> enabled again (may be onboarded again)", "device", deviceID, "by", by)
+	}
 	return d, err
 }

@@ -43,6 +43,40 @@ type AdminTx interface {
 	// MobileInstalls lists a company's installs, ordered by ID.
 	MobileInstalls(companyID string) ([]MobileInstall, error)
 	PutMobileInstall(MobileInstall) error
+
+	// Settings are the cloud's own settings; zero (and no error) when none
+	// were put.
+	Settings() (Settings, error)
+	PutSettings(Settings) error
+}
+
+// Settings are the cloud's settings kept in its store, set with
+// "timeclock-cloud mail set" and "sms set" while the cloud is stopped. A
+// flag given at start wins over them. The SMTP password and the SMS token
+// are kept as they are (the cloud must present them); the store file is
+// the cloud's alone (mode 0600).
+type Settings struct {
+	SMTP SMTPSettings `json:"smtp,omitzero"`
+	SMS  SMSSettings  `json:"sms,omitzero"`
+}
+
+// SMTPSettings are the mail server that carries the codes.
+type SMTPSettings struct {
+	Host     string `json:"host,omitempty"`
+	Port     int    `json:"port,omitempty"`
+	TLS      string `json:"tls,omitempty"` // starttls, tls or none
+	User     string `json:"user,omitempty"`
+	Password string `json:"password,omitempty"`
+	CAPEM    string `json:"ca_pem,omitempty"` // CAs to trust for the server; empty: the system's
+	From     string `json:"from,omitempty"`   // the From address
+}
+
+// SMSSettings are the SMS provider that texts the company setup code.
+type SMSSettings struct {
+	URL   string `json:"url,omitempty"`
+	User  string `json:"user,omitempty"`
+	Token string `json:"token,omitempty"`
+	From  string `json:"from,omitempty"`
 }
 
 // Role is a company's security role: a name and the permissions it grants,

@@ -38,6 +38,8 @@ type Tx interface {
 	// Users lists a company's users, ordered by email.
 	Users(companyID string) ([]User, error)
 	PutUser(User) error
+	// DeleteUser removes a user; removing one that is gone is not an error.
+	DeleteUser(companyID, email string) error
 
 	Session(id string) (Session, error)
 	// SessionFor returns the newest session of a clock (by serial) with a

@@ -125,6 +125,11 @@ type Device struct {
 	DisabledAt time.Time `json:"disabled_at,omitzero"`
 	// DisabledBy is the user who disabled the clock.
 	DisabledBy string `json:"disabled_by,omitempty"`
+	// EnabledAt and EnabledBy: an administrator enabled the disabled clock
+	// again, so it may be onboarded again (until then the onboarding API
+	// refuses it with disabled). Activation clears them with the disable.
+	EnabledAt time.Time `json:"enabled_at,omitzero"`
+	EnabledBy string    `json:"enabled_by,omitempty"`
 	// CertSerial is the hex serial of the client certificate issued last;
 	// older certificates of the same device are no longer its own.
 	CertSerial string `json:"cert_serial"`

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/chromedp/chromedp"
+	"golang.org/x/crypto/bcrypt"
 
 	"timeclock/cloud/store"
 	"timeclock/internal/browsertest"
@@ -208,4 +209,191 @@ func TestBrowserFormWithoutCSRFTokenRefused(t *testing.T) {
 		}
 		return nil
 	})
+}
+
+// Mobile Devices shows each clock's connection, pending punches and the
+// age of the oldest from its last check-in; once the only approved clock is
+// disabled, the Approved half says every device is disabled, not "yet".
+func TestBrowserClockStatusAndAllDisabled(t *testing.T) {
+	e := newEnv(t)
+	if err := e.db.Update(context.Background(), func(tx store.Tx) error {
+		d, err := tx.Device(clockID)
+		if err != nil {
+			return err
+		}
+		d.Online, d.Pending, d.OldestAge = false, 3, 7*60+20
+		return tx.PutDevice(d)
+	}); err != nil {
+		t.Fatal(err)
+	}
+	b := e.tab(t)
+	b.login(admin, "")
+	b.open("/admin/mobile-devices")
+	row := `#approved tr[data-id="` + clockID + `"]`
+	if got := []string{b.text(row + " td.conn"), b.text(row + " td.pending"), b.text(row + " td.oldest")}; got[0] != "Offline" || got[1] != "3" || got[2] != "7 min" {
+		t.Errorf("status, pending, oldest = %q, want Offline 3 \"7 min\"", got)
+	}
+	contains(t, "Approved Devices", b.text("#approved thead"), "Status", "Pending", "Oldest Pending")
+	b.shot("mobile-devices-status.png")
+
+	b.run("Disable", chromedp.Click(row+` a.danger`, chromedp.ByQuery), chromedp.WaitVisible("#confirm-disable", chromedp.ByID),
+		chromedp.Click("#confirm-disable", chromedp.ByID), chromedp.WaitVisible("#disabled", chromedp.ByID))
+	if b.exists("#approved") {
+		t.Fatalf("approved devices left:\n%s", b.text("#approved"))
+	}
+	msg := b.text("#no-approved")
+	if strings.Contains(msg, "yet") || !strings.Contains(msg, "every device is disabled") {
+		t.Errorf("with every device disabled, the Approved half says %q", msg)
+	}
+	b.shot("no-approved-devices.png")
+}
+
+// An administrator renames a clock from Mobile Devices: a page with the
+// nickname, an empty one refused in words, the new name in the list at
+// once and a rename command to the clock.
+func TestBrowserRenameAClock(t *testing.T) {
+	e := newEnv(t)
+	b := e.tab(t)
+	b.login(admin, "")
+	b.open("/admin/mobile-devices")
+	row := `#approved tr[data-id="` + clockID + `"]`
+	b.run("Rename", chromedp.Click(row+` a.rename`, chromedp.ByQuery), chromedp.WaitVisible("#nickname", chromedp.ByID))
+	contains(t, "the rename page", b.text("main"), "Rename Yard gate", clockID, "after its next connection")
+	b.run("clear the name", chromedp.Evaluate(`document.getElementById('nickname').value = '   '; document.getElementById('nickname').removeAttribute('required')`, nil),
+		chromedp.Click("#confirm-rename", chromedp.ByID), chromedp.WaitVisible("#rename-error", chromedp.ByID))
+	contains(t, "the refusal", b.text("#rename-error"), "1 to 64 characters")
+	b.run("type a name", chromedp.Evaluate(`document.getElementById('nickname').value = ''`, nil),
+		chromedp.SendKeys("#nickname", "Loading dock", chromedp.ByID))
+	b.shot("rename-clock.png")
+	b.run("rename", chromedp.Click("#confirm-rename", chromedp.ByID), chromedp.WaitVisible("p.notice", chromedp.ByQuery))
+	contains(t, "the notice", b.text("p.notice"), "is now called Loading dock")
+	contains(t, "the clock's row", b.text(row), "Loading dock")
+	want := "rename " + company + "/" + clockID + "/Loading dock/" + admin
+	if calls := e.clocks.all(); len(calls) != 1 || calls[0] != want {
+		t.Errorf("calls %q, want %q", calls, want)
+	}
+}
+
+// An administrator enables a disabled clock again from Disabled Devices:
+// the onboarding screen's "ask them to enable it" has a button to press,
+// and the row says the clock may be onboarded again.
+func TestBrowserEnableADisabledClock(t *testing.T) {
+	e := newEnv(t)
+	b := e.tab(t)
+	b.login(admin, "")
+	b.open("/admin/mobile-devices")
+	row := `#disabled tr[data-id="77aa00bb11cc22dd"]`
+	b.run("Enable", chromedp.Click(row+` button.enable`, chromedp.ByQuery), chromedp.WaitVisible("p.notice", chromedp.ByQuery))
+	contains(t, "the notice", b.text("p.notice"), "Old office (77aa00bb11cc22dd) is enabled again", "approved again under the same ID")
+	contains(t, "the row", b.text(row), "Enabled again by Dana Admin")
+	if b.exists(row + " button.enable") {
+		t.Error("the Enable button is still there")
+	}
+	if calls := e.clocks.all(); len(calls) != 1 || calls[0] != "enable "+company+"/77aa00bb11cc22dd/"+admin {
+		t.Errorf("calls %q", calls)
+	}
+	b.shot("enable-clock.png")
+}
+
+// The Punches page lists the company's punches newest first, with the
+// employee's name from the roster, and narrows them to one clock or one
+// employee.
+func TestBrowserPunchesPerClockAndEmployee(t *testing.T) {
+	e := newEnv(t)
+	at := time.Date(2026, 3, 3, 14, 0, 0, 0, time.UTC)
+	err := e.db.Update(context.Background(), func(tx store.Tx) error {
+		for _, emp := range []store.RosterEmployee{{CompanyID: company, ID: "E100", Name: "Ada Lovelace", Active: true}, {CompanyID: company, ID: "E102", Name: "Grace Hopper", Active: true}} {
+			if err := tx.PutRosterEmployee(emp); err != nil {
+				return err
+			}
+		}
+		for i, p := range []struct {
+			dev, id, emp string
+			kind         wire.PunchKind
+			min          int
+			set, corr    bool
+		}{
+			{clockID, "p1", "E100", wire.KindIn, 0, true, false},
+			{clockID, "p2", "E102", wire.KindIn, 5, false, true},
+			{"77aa00bb11cc22dd", "p3", "E100", wire.KindOut, 60, true, false},
+		} {
+			_, err := tx.PutPunch(store.Punch{DeviceID: p.dev, CompanyID: company, ReceivedAt: at.Add(time.Duration(p.min+1) * time.Minute),
+				Punch: wire.Punch{ID: p.id, Seq: uint64(i + 1), Employee: p.emp, Kind: p.kind, Time: at.Add(time.Duration(p.min) * time.Minute),
+					TZ: "America/Chicago", ClockSet: p.set, Corrected: p.corr}})
+			if err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	b := e.tab(t)
+	b.login(admin, "")
+	b.run("menu: Punches", chromedp.Click(`nav a[href="/admin/punches"]`, chromedp.ByQuery), chromedp.WaitVisible("#punches", chromedp.ByID))
+	all := b.text("#punches tbody")
+	contains(t, "all punches", all, "Ada Lovelace", "Grace Hopper", "Yard gate", "Old office", "Mar 3, 2026 8:00 AM CST", "corrected", "OUT")
+	if i, j := strings.Index(all, "Old office"), strings.Index(all, "Yard gate"); i < 0 || j < 0 || i > j {
+		t.Errorf("not newest first:\n%s", all)
+	}
+	b.shot("punches.png")
+	// The next page is there once its form shows the choice as selected.
+	b.run("Grace Hopper's", chromedp.SetValue("#employee", "E102", chromedp.ByID), chromedp.Click("#show", chromedp.ByID),
+		chromedp.WaitReady(`#employee option[selected][value="E102"]`, chromedp.ByQuery))
+	if s := b.text("#punches tbody"); !strings.Contains(s, "Grace Hopper") || strings.Contains(s, "Ada Lovelace") {
+		t.Errorf("Grace Hopper's punches:\n%s", s)
+	}
+	b.run("Old office's", chromedp.SetValue("#employee", "", chromedp.ByID), chromedp.SetValue("#device", "77aa00bb11cc22dd", chromedp.ByID),
+		chromedp.Click("#show", chromedp.ByID), chromedp.WaitReady(`#device option[selected][value="77aa00bb11cc22dd"]`, chromedp.ByQuery))
+	if s := b.text("#punches tbody"); !strings.Contains(s, "Old office") || strings.Contains(s, "Yard gate") || strings.Count(s, "Ada Lovelace") != 1 {
+		t.Errorf("Old office's punches:\n%s", s)
+	}
+}
+
+// An administrator manages the company's users on the Users page: adds
+// one with a role and a password, resets another's password, removes a
+// third, and cannot remove themselves. No password reaches the log.
+func TestBrowserManageUsers(t *testing.T) {
+	e := newEnv(t)
+	const chrisPass, patPass = "chris password 1", "pat new password"
+	b := e.tab(t)
+	b.login(admin, "")
+	b.run("menu: Users", chromedp.Click(`nav a[href="/admin/users"]`, chromedp.ByQuery), chromedp.WaitVisible("#users", chromedp.ByID))
+	b.run("add Chris", chromedp.SendKeys("#name", "Chris Crew", chromedp.ByID), chromedp.SendKeys("#email", "chris@acme.example", chromedp.ByID),
+		chromedp.SendKeys("#new-password", chrisPass, chromedp.ByID), chromedp.SetValue("#role", "payroll", chromedp.ByID),
+		chromedp.Click("#add", chromedp.ByID), chromedp.WaitVisible("p.notice", chromedp.ByQuery))
+	contains(t, "the notice", b.text("p.notice"), "The user was added")
+	contains(t, "Chris's row", b.text(`#users tr[data-email="chris@acme.example"]`), "Chris Crew", "Payroll")
+	b.run("reset Pat's password", chromedp.SendKeys(`#users tr[data-email="`+payroll+`"] input[name=password]`, patPass, chromedp.ByQuery),
+		chromedp.Click(`#users tr[data-email="`+payroll+`"] button.reset`, chromedp.ByQuery),
+		chromedp.WaitVisible("#notice-password", chromedp.ByID))
+	contains(t, "the notice", b.text("p.notice"), "The password was reset")
+	b.run("remove Sam", chromedp.Click(`#users tr[data-email="`+nobody+`"] button.remove`, chromedp.ByQuery),
+		chromedp.WaitVisible("#notice-removed", chromedp.ByID))
+	contains(t, "the notice", b.text("p.notice"), "The user was removed")
+	if b.exists(`#users tr[data-email="` + nobody + `"]`) {
+		t.Error("Sam is still listed")
+	}
+	if b.exists(`#users tr[data-email="` + admin + `"] button.remove`) {
+		t.Error("Dana can remove herself")
+	}
+	b.shot("users.png")
+	e.db.View(context.Background(), func(tx store.Tx) error {
+		c, err := tx.User(company, "chris@acme.example")
+		if err != nil || c.RoleID != "payroll" || c.Administrator || bcrypt.CompareHashAndPassword([]byte(c.PasswordHash), []byte(chrisPass)) != nil {
+			t.Errorf("chris %+v %v", c, err)
+		}
+		p, _ := tx.User(company, payroll)
+		if bcrypt.CompareHashAndPassword([]byte(p.PasswordHash), []byte(patPass)) != nil {
+			t.Error("Pat's password was not reset")
+		}
+		if _, err := tx.User(company, nobody); err == nil {
+			t.Error("Sam is still in the store")
+		}
+		return nil
+	})
+	if l := e.log.String(); strings.Contains(l, chrisPass) || strings.Contains(l, patPass) {
+		t.Error("a password reached the log")
+	}
 }

@@ -2,6 +2,7 @@ package web
 
 import (
 	"errors"
+	"fmt"
 	"net/http"
 	"net/url"
 	"strings"
@@ -46,6 +47,20 @@ func (s *server) devices(w http.ResponseWriter, r *http.Request, sess *access.Se
 	}
 	if n, err := notify.ParseUSMobile(flash(r, "sent")); err == nil {
 		d.Notice = "The company setup code was sent by text message to " + n.String() + "."
+	}
+	if id := flash(r, "renamed"); id != "" {
+		for _, row := range list.Approved {
+			if row.ID == id {
+				d.Notice = "The clock " + row.ID + " is now called " + row.Nickname + ". It shows the new name after its next connection."
+			}
+		}
+	}
+	if id := flash(r, "enabled"); id != "" {
+		for _, row := range list.Disabled {
+			if row.ID == id {
+				d.Notice = row.Nickname + " (" + row.ID + ") is enabled again: onboard it on the clock (company ID, then the code mailed to the administrators) and it is approved again under the same ID."
+			}
+		}
 	}
 	if id := flash(r, "disabled"); id != "" {
 		for _, row := range list.Disabled {
@@ -196,4 +211,74 @@ func (s *server) disablePost(w http.ResponseWriter, r *http.Request, sess *acces
 		return
 	}
 	http.Redirect(w, r, "/admin/mobile-devices?disabled="+url.QueryEscape(id), http.StatusSeeOther)
+}
+
+type renameData struct {
+	Timezone string
+	Row      DeviceRow
+	Nickname string
+	Error    string
+}
+
+// renamePage asks for a clock's new nickname.
+func (s *server) renamePage(w http.ResponseWriter, r *http.Request, sess *access.Session) {
+	row, _, err := s.Devices.Find(r.Context(), sess.User.CompanyID, r.PathValue("id"))
+	if errors.Is(err, ErrNoDevice) || (err == nil && (row.Kind != KindClock || s.Devices.Renamer == nil)) {
+		s.fail(w, r, sess, http.StatusNotFound, "No such clock", "There is no clock with this ID in your company.")
+		return
+	}
+	if err != nil {
+		s.internal(w, r, sess, err)
+		return
+	}
+	s.renderRename(w, r, sess, http.StatusOK, renameData{Row: row, Nickname: row.Nickname})
+}
+
+func (s *server) renderRename(w http.ResponseWriter, r *http.Request, sess *access.Session, status int, d renameData) {
+	d.Timezone = sess.Company.Timezone
+	s.render(w, r, status, "rename", view{Title: "Rename " + d.Row.Nickname, Nav: "devices", Sess: sess, CSRF: sess.CSRF, Data: d})
+}
+
+// maxNickname is the admin API's limit, in characters.
+const maxNickname = 64
+
+func (s *server) renamePost(w http.ResponseWriter, r *http.Request, sess *access.Session) {
+	id := r.PathValue("id")
+	row, _, err := s.Devices.Find(r.Context(), sess.User.CompanyID, id)
+	if errors.Is(err, ErrNoDevice) || (err == nil && (row.Kind != KindClock || s.Devices.Renamer == nil)) {
+		s.fail(w, r, sess, http.StatusNotFound, "No such clock", "There is no clock with this ID in your company.")
+		return
+	}
+	if err != nil {
+		s.internal(w, r, sess, err)
+		return
+	}
+	name := strings.TrimSpace(r.PostFormValue("nickname"))
+	if n := len([]rune(name)); n == 0 || n > maxNickname {
+		s.renderRename(w, r, sess, http.StatusBadRequest, renameData{Row: row, Nickname: name,
+			Error: fmt.Sprintf("A nickname has 1 to %d characters.", maxNickname)})
+		return
+	}
+	if err := s.Devices.Rename(r.Context(), sess.User.CompanyID, id, name, sess.User.Email); err != nil {
+		s.internal(w, r, sess, err)
+		return
+	}
+	http.Redirect(w, r, "/admin/mobile-devices?renamed="+url.QueryEscape(id), http.StatusSeeOther)
+}
+
+// enablePost enables a disabled clock again: it may be onboarded again
+// (the onboarding screen's "ask them to enable it").
+func (s *server) enablePost(w http.ResponseWriter, r *http.Request, sess *access.Session) {
+	id := r.PathValue("id")
+	err := s.Devices.Enable(r.Context(), sess.User.CompanyID, id, sess.User.Email)
+	if errors.Is(err, ErrNoDevice) {
+		s.fail(w, r, sess, http.StatusNotFound, "No such clock", "There is no clock with this ID in your company.")
+		return
+	}
+	if err != nil {
+		s.fail(w, r, sess, http.StatusConflict, "Not enabled",
+			"Only a disabled clock whose last transmission came in can be enabled again; nothing was changed.")
+		return
+	}
+	http.Redirect(w, r, "/admin/mobile-devices?enabled="+url.QueryEscape(id), http.StatusSeeOther)
 }

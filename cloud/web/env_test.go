@@ -3,6 +3,7 @@ package web
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"io"
 	"log/slog"
 	"net/http"
@@ -60,6 +61,41 @@ func (c *clockDisabler) Disable(ctx context.Context, companyID, id, by string) e
 			return err
 		}
 		d.Status, d.DisabledAt, d.DisabledBy = store.DeviceDisabling, c.clk.Now().UTC(), by
+		return tx.PutDevice(d)
+	})
+}
+
+// Rename records the call and, as the registry does, sets the nickname
+// at once.
+func (c *clockDisabler) Rename(ctx context.Context, companyID, id, nickname, by string) error {
+	c.mu.Lock()
+	c.calls = append(c.calls, "rename "+companyID+"/"+id+"/"+nickname+"/"+by)
+	c.mu.Unlock()
+	return c.db.Update(ctx, func(tx store.Tx) error {
+		d, err := tx.Device(id)
+		if err != nil {
+			return err
+		}
+		d.Nickname = nickname
+		return tx.PutDevice(d)
+	})
+}
+
+// Enable records the call and, as the registry does, marks a disabled
+// clock enabled again.
+func (c *clockDisabler) Enable(ctx context.Context, companyID, id, by string) error {
+	c.mu.Lock()
+	c.calls = append(c.calls, "enable "+companyID+"/"+id+"/"+by)
+	c.mu.Unlock()
+	return c.db.Update(ctx, func(tx store.Tx) error {
+		d, err := tx.Device(id)
+		if err != nil {
+			return err
+		}
+		if d.Status != store.DeviceDisabled {
+			return errors.New("not disabled")
+		}
+		d.EnabledAt, d.EnabledBy = c.clk.Now().UTC(), by
 		return tx.PutDevice(d)
 	})
 }
@@ -178,7 +214,7 @@ func newEnv(t testing.TB) *env {
 	}
 	h, err := New(DefaultConfig(), Deps{
 		Logins: logins, Store: db, SetupCodes: e.mob, SMS: notify.SMSTee{hp, ob}, Clock: e.clk, Log: log,
-		Devices: &Fleet{Store: db, Clocks: e.clocks, Phones: e.mob},
+		Devices: &Fleet{Store: db, Clocks: e.clocks, Phones: e.mob, Renamer: e.clocks, Enabler: e.clocks},
 	})
 	if err != nil {
 		t.Fatal(err)

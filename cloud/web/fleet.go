@@ -10,6 +10,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -58,6 +59,51 @@ type DeviceRow struct {
 	ClockSource   string
 	ClockOffsetMS *int64
 	ClockWarning  bool
+	// From a clock's last check-in (phones have none): whether it is
+	// connected, the punches waiting on it and how old the oldest is.
+	Online        bool
+	Pending       int
+	OldestPending time.Duration
+	// EnabledBy is who enabled a disabled clock again (it may be
+	// onboarded again); empty while it stays disabled.
+	EnabledBy string
+}
+
+// Connection is the Status column: Online or Offline for a clock, "—"
+// for a phone (it has no standing connection).
+func (r DeviceRow) Connection() string {
+	switch {
+	case r.Kind != KindClock:
+		return "—"
+	case r.Online:
+		return "Online"
+	}
+	return "Offline"
+}
+
+// PendingText is the Pending column: the punches waiting on the clock.
+func (r DeviceRow) PendingText() string {
+	if r.Kind != KindClock {
+		return "—"
+	}
+	return strconv.Itoa(r.Pending)
+}
+
+// OldestText is the Oldest Pending column: the age of the oldest punch
+// waiting on the clock, in the largest whole unit ("—" with none).
+func (r DeviceRow) OldestText() string {
+	d := r.OldestPending
+	switch {
+	case r.Kind != KindClock || r.Pending == 0:
+		return "—"
+	case d < time.Minute:
+		return strconv.Itoa(int(d/time.Second)) + " s"
+	case d < time.Hour:
+		return strconv.Itoa(int(d/time.Minute)) + " min"
+	case d < 48*time.Hour:
+		return strconv.Itoa(int(d/time.Hour)) + " h"
+	}
+	return strconv.Itoa(int(d/(24*time.Hour))) + " days"
 }
 
 // ClockOff is the clock's offset for the page, in seconds ("1m30s").
@@ -83,6 +129,18 @@ type Disabler interface {
 	Disable(ctx context.Context, companyID, deviceID, by string) error
 }
 
+// Renamer renames a clock: its nickname on these pages at once, and a
+// rename command to the clock (the sync registry).
+type Renamer interface {
+	Rename(ctx context.Context, companyID, deviceID, nickname, by string) error
+}
+
+// Enabler enables a disabled clock again, so it may be onboarded again
+// (the sync registry).
+type Enabler interface {
+	Enable(ctx context.Context, companyID, deviceID, by string) error
+}
+
 // ErrNoDevice is returned for an ID that is none of the company's devices.
 var ErrNoDevice = errors.New("no such device")
 
@@ -91,6 +149,35 @@ type Fleet struct {
 	Store  store.Store
 	Clocks Disabler
 	Phones Disabler
+	// Renamer renames clocks; nil: the pages offer no Rename.
+	Renamer Renamer
+	// Enabler enables disabled clocks again; nil: no Enable.
+	Enabler Enabler
+}
+
+// Enable enables one of the company's disabled clocks again.
+func (f *Fleet) Enable(ctx context.Context, companyID, id, by string) error {
+	row, _, err := f.Find(ctx, companyID, id)
+	if err != nil {
+		return err
+	}
+	if row.Kind != KindClock || f.Enabler == nil {
+		return ErrNoDevice
+	}
+	return f.Enabler.Enable(ctx, companyID, id, by)
+}
+
+// Rename gives one of the company's clocks a new nickname (1 to 64
+// characters, as the admin API takes).
+func (f *Fleet) Rename(ctx context.Context, companyID, id, nickname, by string) error {
+	row, _, err := f.Find(ctx, companyID, id)
+	if err != nil {
+		return err
+	}
+	if row.Kind != KindClock || f.Renamer == nil {
+		return ErrNoDevice
+	}
+	return f.Renamer.Rename(ctx, companyID, id, nickname, by)
 }
 
 // List returns the company's devices: approved by nickname, disabled most
@@ -109,7 +196,9 @@ func (f *Fleet) List(ctx context.Context, companyID string) (DeviceList, error) 
 		for _, d := range ds {
 			r := DeviceRow{Kind: KindClock, Nickname: d.Nickname, LastUsedBy: d.LastUsedBy, Type: d.Model,
 				Version: d.Firmware, ID: d.ID, LastCheckedIn: d.LastCheckedIn, DisabledDate: d.DisabledAt, DisabledBy: d.DisabledBy,
-				Waiting: d.Status == store.DeviceDisabling, ClockSource: d.ClockSource, ClockOffsetMS: d.ClockOffsetMS}
+				Waiting: d.Status == store.DeviceDisabling, ClockSource: d.ClockSource, ClockOffsetMS: d.ClockOffsetMS,
+				Online: d.Online, Pending: d.Pending, OldestPending: time.Duration(d.OldestAge) * time.Second,
+				EnabledBy: d.EnabledBy}
 			if o := d.ClockOffsetMS; o != nil && (*o > clockWarnAboveMS || *o < -clockWarnAboveMS) {
 				r.ClockWarning = true
 			}

@@ -124,7 +124,7 @@ func TestMobileDevicesPage(t *testing.T) {
 	approved := p.body[strings.Index(p.body, "Approved Devices"):strings.Index(p.body, "Disabled Devices")]
 	disabled := p.body[strings.Index(p.body, "Disabled Devices"):]
 	for _, want := range []string{
-		"<th>Nickname</th><th>Last Used By</th><th>Type</th><th>Version</th><th>ID</th><th>Last Checked In</th><th>Action</th>",
+		"<th>Nickname</th><th>Last Used By</th><th>Type</th><th>Version</th><th>ID</th><th>Last Checked In</th><th>Status</th><th>Pending</th><th>Oldest Pending</th><th>Action</th>",
 		"Yard gate", "Bob Builder", "BN6500", "1.2.0", clockID, "Mar 3, 2026 3:27 PM CST",
 		"Dana&#39;s iPhone", "iPhone (iOS)", "Pixel 8", "Android", "3.2.1", ">Disable<",
 		"Clock off by -1m35s (rtc-unverified): check its time",
@@ -316,4 +316,23 @@ func TestAddWithoutView(t *testing.T) {
 	if len(e.sms.all()) != 1 {
 		t.Fatal("no text sent")
 	}
+}
+
+// The company's last administrator cannot be removed (the clocks' codes go
+// to administrators only), even by a user whose role manages users.
+func TestLastAdministratorStays(t *testing.T) {
+	e := newEnv(t)
+	e.setRole(access.UsersManage)
+	sam := e.newUser().login(nobody)
+	tok := csrfOf(t, sam.get("/admin/users"))
+	p := sam.do("POST", "/admin/users/remove", url.Values{"csrf": {tok}, "email": {admin}})
+	if p.status != http.StatusConflict || !strings.Contains(p.body, "last administrator") {
+		t.Fatalf("removing the last administrator: %d\n%s", p.status, p.body)
+	}
+	e.db.View(context.Background(), func(tx store.Tx) error {
+		if _, err := tx.User(company, admin); err != nil {
+			t.Errorf("the administrator is gone: %v", err)
+		}
+		return nil
+	})
 }

@@ -87,7 +87,7 @@ func parseFlags(args []string) (*flags, error) {
 	fs.StringVar(&f.mosqPID, "mosquitto-pid", "", "Mosquitto's pid file; sent SIGHUP after the acl or crl.pem changed")
 	fs.StringVar(&f.mqttEndpoint, "mqtt-endpoint", "", "MQTT over TLS endpoint handed to clocks, host:port (default PUBLIC-HOST and the --mqtt port)")
 	fs.StringVar(&f.mqttWSEndpt, "mqtt-ws-endpoint", "", "MQTT over secure WebSocket endpoint handed to clocks, wss://host:port/mqtt (default PUBLIC-HOST and the --mqtt-ws port)")
-	set, err := cli.Parse(fs, "usage: timeclock-cloud [flags]\n       timeclock-cloud mosquitto-config [flags]   (see timeclock-cloud mosquitto-config -h)\n", args)
+	set, err := cli.Parse(fs, "usage: timeclock-cloud [flags]\n       timeclock-cloud mosquitto-config [flags]   (see timeclock-cloud mosquitto-config -h)\n       timeclock-cloud company add | user add|password|role | role add | token add [flags]   (set-up; docs/cloud.md)\n", args)
 	if err != nil {
 		return nil, err
 	}

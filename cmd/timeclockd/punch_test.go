@@ -265,3 +265,35 @@ func TestCollidingBadgesRosterRefused(t *testing.T) {
 	s.OK("badge 12:34567")
 	s.WaitScreen("Unknown badge", 5*time.Second)
 }
+
+// TestReadmeFirstRunPunches follows README's first run, step 3, on the demo
+// roster: Grace Hopper's badge, then Alan Turing's PIN, each accepted; the
+// same person again (Grace's PIN) within the 60 s duplicate window gets
+// "Already punched", as the step warns.
+func TestReadmeFirstRunPunches(t *testing.T) {
+	bin := daemontest.Build(t, "timeclock/cmd/timeclockd")
+	dir := t.TempDir()
+	sock := filepath.Join(dir, "sim.sock")
+	cfg := writeConfig(t, dir, map[string]any{"feedback_time": "300ms"})
+	daemontest.Start(t, bin, "--state-dir", dir, "--sim-socket", sock, "--roster-file", demoRoster(t), "--config", cfg)
+	s := daemontest.DialSim(t, sock, 10*time.Second)
+	s.WaitScreen("Badge or PIN", 10*time.Second)
+	pin := func(p string) {
+		for _, k := range p {
+			s.OK("key %c", k)
+		}
+		s.OK("key enter")
+	}
+	s.OK("badge 10002")
+	if scr := s.WaitScreen("Grace Hopper", 5*time.Second); !strings.HasPrefix(scr, "IN ") {
+		t.Errorf("badge 10002:\n%s", scr)
+	}
+	s.WaitScreen("Badge or PIN", 5*time.Second)
+	pin("3456")
+	if scr := s.WaitScreen("Alan Turing", 5*time.Second); !strings.HasPrefix(scr, "IN ") {
+		t.Errorf("PIN 3456:\n%s", scr)
+	}
+	s.WaitScreen("Badge or PIN", 5*time.Second)
+	pin("2345")
+	s.WaitScreen("Already punched", 5*time.Second)
+}

@@ -140,3 +140,33 @@ func TestRunStopsCloudWhenTerminalCloses(t *testing.T) {
 	s.Kill()
 	r.waitCloudStopped(t)
 }
+
+// A second make run keeps the cloud's earlier output (a DEV MAIL with a
+// code the resumed clock still waits for) and marks the restart, naming the
+// mail outbox, in the output the cloud's pane shows.
+func TestRunKeepsCloudOutputOnRestart(t *testing.T) {
+	r := setup(t)
+	s := tmuxtest.Start(t, r.env, "cd "+repo(t)+" && NO_TMUX=1 scripts/run.sh")
+	r.checkRunning(t)
+	s.Keys("C-c")
+	r.waitCloudStopped(t)
+	await.True(t, 30*time.Second, s.Dead, "run.sh did not end after the clock quit")
+	first, _ := os.ReadFile(filepath.Join(r.dir, "cloud", "cloud.out"))
+
+	s = tmuxtest.Start(t, r.env, "cd "+repo(t)+" && NO_TMUX=1 scripts/run.sh")
+	r.checkRunning(t)
+	outbox := filepath.Join(r.dir, "cloud", "outbox")
+	out, _ := os.ReadFile(filepath.Join(r.dir, "cloud", "cloud.out"))
+	if !strings.HasPrefix(string(out), string(first)) {
+		t.Errorf("the first run's output is gone:\n%s", out)
+	}
+	if n := regexp.MustCompile(`(?m)^ready$`).FindAll(out, -1); len(n) != 2 || !strings.Contains(string(out), "make run restarted the cloud") {
+		t.Errorf("want both runs' output with the restart marked:\n%s", out)
+	}
+	// The restart mark (in the cloud's pane) names where the mail is.
+	if !strings.Contains(string(out), "earlier mail is above and in "+outbox) {
+		t.Errorf("the restart mark does not name the outbox %s:\n%s", outbox, out)
+	}
+	s.Keys("C-c")
+	r.waitCloudStopped(t)
+}

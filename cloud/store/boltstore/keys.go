@@ -22,6 +22,7 @@ package boltstore
 //	mobile_installs       install ID (the cloud's) -> MobileInstall
 //	mobile_by_app         company ID NUL the app's install ID -> install ID
 //	mobile_by_token       TokenHash(install token) -> install ID
+//	settings        "cloud" -> Settings (mail and SMS, from the set-up commands)
 var (
 	bucketMeta           = []byte("meta")
 	bucketCompanies      = []byte("companies")
@@ -43,14 +44,16 @@ var (
 	bucketMobileInstalls = []byte("mobile_installs")
 	bucketMobileByApp    = []byte("mobile_by_app")
 	bucketMobileByToken  = []byte("mobile_by_token")
+	bucketSettings       = []byte("settings")
 
 	allBuckets = [][]byte{bucketMeta, bucketCompanies, bucketUsers, bucketSessions,
 		bucketSessionByClock, bucketDevices, bucketDeviceBySerial, bucketAdminTokens,
 		bucketPunches, bucketCommands, bucketRosters, bucketRosterEmps,
 		bucketUserByEmail, bucketSetupSecrets, bucketRoles, bucketLogins,
-		bucketMobileInstalls, bucketMobileByApp, bucketMobileByToken}
+		bucketMobileInstalls, bucketMobileByApp, bucketMobileByToken, bucketSettings}
 
-	keySchema = []byte("schema")
+	keySchema   = []byte("schema")
+	keySettings = []byte("cloud")
 )
 
 // schemaVersion is bumped when a stored layout changes incompatibly.

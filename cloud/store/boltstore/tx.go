@@ -81,6 +81,14 @@ func (t *txn) PutUser(u store.User) error {
 	return t.tx.Bucket(bucketUserByEmail).Put(pair(strings.ToLower(u.Email), u.CompanyID), []byte{})
 }
 
+func (t *txn) DeleteUser(companyID, email string) error {
+	e := strings.ToLower(email)
+	if err := t.tx.Bucket(bucketUsers).Delete(pair(companyID, e)); err != nil {
+		return err
+	}
+	return t.tx.Bucket(bucketUserByEmail).Delete(pair(e, companyID))
+}
+
 func (t *txn) Session(id string) (store.Session, error) {
 	return get[store.Session](t.tx, bucketSessions, []byte(id), "session")
 }

@@ -2,6 +2,7 @@ package boltstore
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
 	"sort"
 	"strings"
@@ -194,4 +195,16 @@ func (t *txn) PutMobileInstall(m store.MobileInstall) error {
 		return byToken.Put([]byte(m.TokenHash), []byte(m.ID))
 	}
 	return nil
+}
+
+func (t *txn) Settings() (store.Settings, error) {
+	s, err := get[store.Settings](t.tx, bucketSettings, keySettings, "settings")
+	if errors.Is(err, store.ErrNotFound) {
+		return store.Settings{}, nil
+	}
+	return s, err
+}
+
+func (t *txn) PutSettings(s store.Settings) error {
+	return put(t.tx, bucketSettings, keySettings, s)
 }
