@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"timeclock/internal/await"
 	harness "timeclock/internal/e2e"
 	"timeclock/internal/testpki"
 )
@@ -109,11 +110,16 @@ func TestFiveWrongCodes(t *testing.T) {
 	k.Type(wrong(code))
 	k.Keys("enter")
 	k.Wait("Code blocked")
-	// Too early for a new code: the cloud says how long to wait.
+	// Too early for a new code: the cloud says how long to wait, at the end
+	// of the "Code blocked" text (Down scrolls to it).
 	k.Keys("enter")
+	await.True(t, harness.Wait, func() bool { return strings.Contains(k.Log(), "resend too soon") },
+		"the clock never heard that a new code is too early")
+	k.Keys("down")
+	k.Keys("down")
 	k.Wait("New code in")
 	c.Advance(t, 61*time.Second)
-	k.Keys("f1")
+	k.Keys("enter") // "Enter=resend" on the blocked code's screen
 	k.Wait("New code sent")
 	code2 := c.NewCode(t)
 	if code2 == code {
