@@ -5,6 +5,7 @@
 #
 #   scripts/deps.sh test   tools make test uses
 #   scripts/deps.sh run    tools make run uses
+#   scripts/deps.sh vm     tools make test-vm uses (image build, qemu)
 set -euo pipefail
 
 want=()
@@ -26,11 +27,21 @@ test)
 	need gcc gcc # go test -race needs cgo
 	need chromium chromium # the admin pages' browser tests (headless)
 	;;
+vm)
+	need mmdebstrap mmdebstrap
+	need qemu-system-x86_64 qemu-system-x86
+	need qemu-img qemu-utils
+	need mkfs.ext4 e2fsprogs
+	need debugfs e2fsprogs
+	need flock util-linux
+	need socat socat
+	need picocom picocom
+	;;
 run)
 	need tmux tmux # make run: clock and cloud output side by side (optional)
 	;;
 *)
-	echo "deps.sh: unknown set $1 (test or run)" >&2
+	echo "deps.sh: unknown set $1 (test, vm or run)" >&2
 	exit 2
 	;;
 esac
@@ -44,5 +55,7 @@ if [ "$(id -u)" != 0 ]; then
 fi
 echo "installing: ${want[*]}"
 export DEBIAN_FRONTEND=noninteractive
-apt-get update -qq
-apt-get install -y -qq --no-install-recommends "${want[@]}" >/dev/null
+# Another make test (or apt) beside this one may hold the dpkg lock: wait for it.
+lock=(-o DPkg::Lock::Timeout=600)
+apt-get "${lock[@]}" update -qq
+apt-get "${lock[@]}" install -y -qq --no-install-recommends "${want[@]}" >/dev/null
