@@ -70,6 +70,7 @@ type Agent struct {
 	journal   atomic.Pointer[journal.Journal] // the punch journal, while Run runs
 	punched   chan struct{}                   // the punch loop -> the sync: a punch is in the journal
 	redraw    chan struct{}                   // the sync -> the punch loop: connection, pending or phase changed
+	probes    chan chan struct{}              // Alive -> the mode loop: close it to say "responsive"
 
 	syncer atomic.Pointer[cloudsync.Syncer] // while the sync runs
 	phase  atomic.Uint32                    // disablePhase, mirrored from the state file
@@ -141,6 +142,7 @@ func New(cfg Config, hw Hardware, o Options) (*Agent, error) {
 		signals:      newSignaler(hw.Indicator, o.Logger),
 		punched:      make(chan struct{}, 1),
 		redraw:       make(chan struct{}, 1),
+		probes:       make(chan chan struct{}),
 		ids:          onboarding.NewKeeper(cfg.StateDir),
 		onboardOpts:  o.Onboard,
 	}

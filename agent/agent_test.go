@@ -43,16 +43,27 @@ func newRig(t *testing.T, cfg Config, cols, rows int) *rig {
 // startRig runs an agent on cfg as given, with clk.
 func startRig(t *testing.T, cfg Config, cols, rows int, clk *clock.Fake) *rig {
 	t.Helper()
+	return startRigDisplay(t, cfg, cols, rows, clk, nil)
+}
+
+// startRigDisplay is startRig with the sim display wrapped by wrap (a test
+// double around it), when wrap is not nil.
+func startRigDisplay(t *testing.T, cfg Config, cols, rows int, clk *clock.Fake, wrap func(hal.Display) hal.Display) *rig {
+	t.Helper()
 	b, err := sim.New(&sim.Opts{Cols: cols, Rows: rows, Now: clk.Now})
 	if err != nil {
 		t.Fatal(err)
+	}
+	disp := b.Display()
+	if wrap != nil {
+		disp = wrap(disp)
 	}
 	logs := &syncbuf.Buffer{}
 	boot := new(atomic.Pointer[time.Time])
 	bootAt := clk.Now().Add(-time.Hour) // CLOCK_BOOTTIME: an hour since boot
 	boot.Store(&bootAt)
 	a, err := New(cfg, Hardware{
-		Model: "sim", Keypad: b.Keypad(), Display: b.Display(),
+		Model: "sim", Keypad: b.Keypad(), Display: disp,
 		Badges: []hal.BadgeReader{b.BadgeReader()}, Indicator: b.Indicator(), Network: []string{"eth0"},
 	}, Options{
 		Clock: clk, NTPSynced: func() bool { return true }, NetworkIface: func() string { return "eth0" },

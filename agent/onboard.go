@@ -103,6 +103,7 @@ func (a *Agent) onboard(ctx context.Context, keys <-chan hal.KeyEvent, badges <-
 		return fmt.Errorf("agent: %w", err)
 	}
 	opts.OnState = func(s onboarding.State) { a.ids.SetStep(s.String()) }
+	opts.Probes = a.probes
 	a.setState(StateOnboarding, "cloud configured, no identity")
 	id, err = onboarding.Run(ctx, opts)
 	if ctx.Err() != nil {

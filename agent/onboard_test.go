@@ -80,6 +80,9 @@ func TestOnboardingThenIdle(t *testing.T) {
 	dir := t.TempDir()
 	r := startOnboardRig(t, cloud, cloud.CA.PEM(), dir)
 	r.waitScreen("Company ID")
+	if err := alive(r.agent, 5*time.Second); err != nil {
+		t.Fatalf("onboarding does not answer the liveness probe: %v", err)
+	}
 	if st := r.agent.Status(); st.State != StateOnboarding || st.Onboarding != "company_entry" || st.DeviceID != "" || st.Cloud != "offline" {
 		t.Fatalf("status while onboarding: %+v", st)
 	}

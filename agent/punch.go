@@ -63,6 +63,9 @@ func (l *punchLoop) run(ctx context.Context) error {
 			if s.State() == punchflow.StateIdle {
 				l.maintain()
 			}
+		case p := <-a.probes:
+			close(p) // back at the select: the last screen is drawn, the last punch recorded
+			continue
 		}
 		if ev != nil {
 			s = l.step(ctx, s, ev, why)

@@ -68,6 +68,10 @@ type Options struct {
 	OnState func(State)
 	// Zones overrides DefaultZones at the timezone confirm.
 	Zones []string
+	// Probes are liveness probes (the watchdog's): Run closes each one
+	// from its loop, between events, so an answer proves the loop is not
+	// stuck (in a display write, say). May be nil.
+	Probes <-chan chan struct{}
 }
 
 // Run walks the installer through onboarding on the keypad and display and
@@ -227,6 +231,7 @@ func (r *runner) run(ctx context.Context) (*identity.Identity, error) {
 			armed = true
 		}
 		var ev Event
+		probed := false
 		select {
 		case <-ctx.Done():
 			return nil, ctx.Err()
@@ -235,9 +240,15 @@ func (r *runner) run(ctx context.Context) (*identity.Identity, error) {
 		case ev = <-results:
 		case <-timer.C():
 			ev = Tick{}
+		case p := <-r.o.Probes:
+			close(p)
+			probed = true
 		}
 		if armed {
 			timer.Stop()
+		}
+		if probed {
+			continue // nothing happened
 		}
 		prev := m.State
 		var why string

@@ -1,6 +1,7 @@
 package journal
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -125,6 +126,9 @@ func (j *Journal) Append(p Punch) (Punch, error) {
 
 // AppendBatch records several punches in one transaction, all or nothing.
 func (j *Journal) AppendBatch(ps []Punch) ([]Punch, error) {
+	if len(ps) == 0 {
+		return nil, nil // a request without punches is a probe to the writer
+	}
 	for _, p := range ps {
 		if _, err := encode(p); err != nil {
 			return nil, err
@@ -140,8 +144,26 @@ func (j *Journal) AppendBatch(ps []Punch) ([]Punch, error) {
 	return r.out, r.err
 }
 
+// Probe returns once the writer takes a request, which it does only between
+// commits: an answer proves the writer is not stuck in one (a disk that
+// hangs an fsync). It returns ctx's error when ctx ends first, ErrClosed
+// after Close. The watchdog's liveness check asks it.
+func (j *Journal) Probe(ctx context.Context) error {
+	r := &appendReq{done: make(chan struct{})}
+	select {
+	case j.reqs <- r:
+	case <-j.quit:
+		return ErrClosed
+	case <-ctx.Done():
+		return fmt.Errorf("journal: writer busy: %w", ctx.Err())
+	}
+	<-r.done // answered as soon as it is taken
+	return nil
+}
+
 // writer is the one goroutine that writes punches: it takes every append
-// waiting and commits them together.
+// waiting and commits them together. A request without punches is a probe:
+// it is answered when taken.
 func (j *Journal) writer() {
 	defer close(j.stopped)
 	batch := make([]*appendReq, 0, 64)
@@ -149,6 +171,10 @@ func (j *Journal) writer() {
 		batch = batch[:0]
 		select {
 		case r := <-j.reqs:
+			if len(r.ps) == 0 {
+				close(r.done)
+				continue
+			}
 			batch = append(batch, r)
 		case <-j.quit:
 			return
@@ -158,6 +184,10 @@ func (j *Journal) writer() {
 		for n < maxBatch {
 			select {
 			case r := <-j.reqs:
+				if len(r.ps) == 0 {
+					close(r.done)
+					continue
+				}
 				batch = append(batch, r)
 				n += len(r.ps)
 			default:

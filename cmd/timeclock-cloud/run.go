@@ -7,9 +7,11 @@ import (
 	"log/slog"
 	"os"
 	"strings"
+	"sync"
 
 	"timeclock/cloud"
 	"timeclock/cloud/notify"
+	"timeclock/internal/sdnotify"
 )
 
 // config is the cloud's Config from the flags over the dev or production
@@ -81,7 +83,21 @@ func run(ctx context.Context, cfg cloud.Config, lg logging) error {
 		return err
 	}
 	defer closeLog()
-	return cloud.Run(ctx, cfg, cloud.Options{Log: log, Out: os.Stdout})
+	n, err := sdnotify.FromEnv(os.Getenv, os.Getpid())
+	if err != nil {
+		return err
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	var wg sync.WaitGroup
+	defer wg.Wait()
+	defer cancel()
+	ready := make(chan cloud.Info, 1)
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		superviseSystemd(ctx, n, ready, log)
+	}()
+	return cloud.Run(ctx, cfg, cloud.Options{Log: log, Out: os.Stdout, Ready: func(i cloud.Info) { ready <- i }})
 }
 
 // openLog is the structured log on stderr, or appended to the log file.

@@ -23,6 +23,7 @@ type flags struct {
 	logLevel   string
 	logFile    string
 	level      slog.Level
+	rebootExit int
 	set        map[string]bool // flags given explicitly
 
 	hashPasscode   bool // print a console passcode hash and exit
@@ -46,6 +47,7 @@ func parseFlags(args []string) (*flags, error) {
 	fs.BoolVar(&f.hashPasscode, "hash-passcode", false, "read a technician passcode on stdin, print its hash for console_passcode_hash, and exit")
 	fs.BoolVar(&f.consoleNoLogin, "console-no-login", false, "open console sessions without a passcode (development, sim board only)")
 	fs.StringVar(&f.logLevel, "log-level", "info", "debug, info, warn or error")
+	fs.IntVar(&f.rebootExit, "reboot-exit", 0, "on a reboot request, exit with this status (1-254) instead of rebooting: the service manager reboots (timeclockd.service uses 10)")
 	fs.StringVar(&f.logFile, "log-file", "", "log to this file (default stderr; STATE_DIR/timeclockd.log while the sim TUI or a stdio console has the terminal)")
 	set, err := cli.Parse(fs, "usage: timeclockd [flags]\n", args)
 	if err != nil {
@@ -53,6 +55,9 @@ func parseFlags(args []string) (*flags, error) {
 	}
 	if f.level, err = cli.Level(fs.Name(), f.logLevel); err != nil {
 		return nil, err
+	}
+	if f.rebootExit < 0 || f.rebootExit == 1 || f.rebootExit > 254 {
+		return nil, &cli.UsageError{Cmd: fs.Name(), Msg: "--reboot-exit: a status from 2 to 254 (0: reboot by itself)"}
 	}
 	f.set = set
 	return &f, nil

@@ -20,6 +20,7 @@ import (
 	"timeclock/board"
 	"timeclock/hal/sim"
 	"timeclock/internal/cli"
+	"timeclock/internal/sdnotify"
 	"timeclock/onboarding/netcheck"
 )
 
@@ -125,6 +126,10 @@ func runClock(ctx context.Context, fl *flags) error {
 		return err
 	}
 	defer closeLog()
+	notifier, err := sdnotify.FromEnv(os.Getenv, os.Getpid())
+	if err != nil {
+		return err
+	}
 	if erased {
 		log.Warn("factory reset: the state directory was erased", "dir", fc.StateDir)
 	}
@@ -141,7 +146,7 @@ func runClock(ctx context.Context, fl *flags) error {
 
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	sys := &system{stop: cancel, sim: set.Sim != nil}
+	sys := &system{stop: cancel, sim: set.Sim != nil, exitCode: fl.rebootExit}
 	a, err := agent.New(fc.Config, hw, agent.Options{Logger: log, Start: start, Onboard: onboardOptions(set.Sim != nil, fc.StateDir), System: sys})
 	if err != nil {
 		return err
@@ -160,12 +165,18 @@ func runClock(ctx context.Context, fl *flags) error {
 		}
 	}
 	g.goStop(a.Run)
+	if notifier != nil {
+		g.goErr(func(ctx context.Context) error {
+			superviseSystemd(ctx, notifier, a, log)
+			return nil
+		})
+	}
 	if err := g.wait(); err != nil {
 		return err
 	}
 	if sys.requested.Load() {
 		log.Info("stopped for a reboot")
-		return &rebootRequest{sim: sys.sim}
+		return &rebootRequest{sim: sys.sim, exitCode: sys.exitCode}
 	}
 	log.Info("stopped")
 	return nil

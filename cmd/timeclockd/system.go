@@ -18,6 +18,7 @@ import (
 type system struct {
 	stop      context.CancelFunc
 	sim       bool
+	exitCode  int // --reboot-exit: exit with it instead of rebooting
 	requested atomic.Bool
 }
 
@@ -28,13 +29,28 @@ func (s *system) Reboot() error {
 }
 
 // rebootRequest is run's result when the console asked for a reboot.
-type rebootRequest struct{ sim bool }
+type rebootRequest struct {
+	sim      bool
+	exitCode int
+}
 
 func (r *rebootRequest) Error() string { return "reboot requested" }
 
-// do reboots: the simulated clock starts its own process again; a real
-// one asks systemd, else the reboot command, else the kernel.
+// exitStatus asks main to exit with code, saying nothing more: the caller
+// (systemd's unit, with --reboot-exit) knows what it means.
+type exitStatus struct{ code int }
+
+func (e *exitStatus) Error() string { return fmt.Sprintf("exit status %d", e.code) }
+
+// do reboots. With --reboot-exit the process exits with that code and the
+// service manager reboots (timeclockd.service: its ExecStopPost as root;
+// the service user cannot). Otherwise the simulated clock starts its own
+// process again, and a real one asks systemd, else the reboot command, else
+// the kernel: that works when timeclockd runs as root by hand.
 func (r *rebootRequest) do() error {
+	if r.exitCode != 0 {
+		return &exitStatus{code: r.exitCode}
+	}
 	if r.sim {
 		self, err := os.Executable()
 		if err != nil {

@@ -74,11 +74,11 @@ wire, clock, internal/atomicfile,
   github.com/eclipse/paho.mqtt.golang/...
 < cloud/...;
 
-# The commands wire it all together.
-NONE < internal/cli;
-agent/..., board, internal/cli, go.bug.st/serial, golang.org/x/sys/unix, golang.org/x/term
+# The commands wire it all together; under systemd they speak sd_notify.
+NONE < internal/cli, internal/sdnotify;
+agent/..., board, internal/cli, internal/sdnotify, go.bug.st/serial, golang.org/x/sys/unix, golang.org/x/term
 < cmd/timeclockd;
-cloud/..., internal/cli < cmd/timeclock-cloud;
+cloud/..., internal/cli, internal/sdnotify < cmd/timeclock-cloud;
 
 # Tools the Makefile runs.
 NONE < scripts/...;

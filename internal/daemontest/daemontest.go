@@ -82,7 +82,17 @@ type Proc struct {
 // collected; the process is killed when the test ends.
 func Start(t testing.TB, bin string, args ...string) *Proc {
 	t.Helper()
+	return StartEnv(t, bin, nil, args...)
+}
+
+// StartEnv is Start with env ("KEY=value") added to this process's
+// environment, as a service manager sets NOTIFY_SOCKET.
+func StartEnv(t testing.TB, bin string, env []string, args ...string) *Proc {
+	t.Helper()
 	p := &Proc{Cmd: exec.Command(bin, args...), out: &syncbuf.Buffer{}, done: make(chan struct{})}
+	if env != nil {
+		p.Cmd.Env = append(os.Environ(), env...)
+	}
 	p.Cmd.Stdout, p.Cmd.Stderr = p.out, p.out
 	if err := p.Cmd.Start(); err != nil {
 		t.Fatal(err)

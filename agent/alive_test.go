@@ -1,0 +1,80 @@
+package agent
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"timeclock/clock"
+	"timeclock/hal"
+	"timeclock/internal/await"
+)
+
+func alive(a *Agent, d time.Duration) error {
+	ctx, cancel := context.WithTimeout(context.Background(), d)
+	defer cancel()
+	return a.Alive(ctx)
+}
+
+// HangingDisplay is a display whose Show blocks while it is held, as an
+// LCD on a wedged I2C bus would.
+type hangingDisplay struct {
+	hal.Display
+	mu   sync.Mutex
+	gate chan struct{} // guarded by mu: nil, or closed to let Show through
+}
+
+func (d *hangingDisplay) hold() {
+	d.mu.Lock()
+	d.gate = make(chan struct{})
+	d.mu.Unlock()
+}
+
+func (d *hangingDisplay) release() {
+	d.mu.Lock()
+	close(d.gate)
+	d.gate = nil
+	d.mu.Unlock()
+}
+
+func (d *hangingDisplay) Show(lines []string) error {
+	d.mu.Lock()
+	g := d.gate
+	d.mu.Unlock()
+	if g != nil {
+		<-g
+	}
+	return d.Display.Show(lines)
+}
+
+func TestAliveAnswersUntilTheDisplayHangs(t *testing.T) {
+	cfg := DefaultConfig()
+	cfg.StateDir = t.TempDir()
+	var disp *hangingDisplay
+	r := startRigDisplay(t, cfg, 20, 4, clock.NewFake(rigStart), func(d hal.Display) hal.Display {
+		disp = &hangingDisplay{Display: d}
+		return disp
+	})
+	r.waitScreen("Badge or PIN")
+	if err := alive(r.agent, 5*time.Second); err != nil {
+		t.Fatalf("idle clock: %v", err)
+	}
+	disp.hold()
+	r.board.Press(hal.Key5) // the punch loop draws the entry screen and hangs in Show
+	await.True(t, 5*time.Second, func() bool {
+		return errors.Is(alive(r.agent, 20*time.Millisecond), ErrNotResponding)
+	}, "Alive kept answering while the display hung the punch loop")
+	err := alive(r.agent, 20*time.Millisecond)
+	if !strings.Contains(fmt.Sprint(err), "punch loop") {
+		t.Errorf("Alive = %v, want it to name the punch loop", err)
+	}
+	disp.release()
+	if err := alive(r.agent, 5*time.Second); err != nil {
+		t.Fatalf("after the display came back: %v", err)
+	}
+	r.waitScreen("*")
+}

@@ -1,0 +1,248 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"timeclock/agent"
+	"timeclock/hal"
+	"timeclock/hal/sim"
+	"timeclock/internal/await"
+	"timeclock/internal/daemontest"
+	"timeclock/internal/sdnotify"
+	"timeclock/internal/syncbuf"
+)
+
+// fakeSystemd is the receiving end of NOTIFY_SOCKET: every datagram, in
+// order, on a channel.
+type fakeSystemd struct {
+	t    *testing.T
+	addr string
+	msgs chan string
+}
+
+func listenNotify(t *testing.T, addr string) *fakeSystemd {
+	t.Helper()
+	c, err := net.ListenUnixgram("unixgram", &net.UnixAddr{Name: addr, Net: "unixgram"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	f := &fakeSystemd{t: t, addr: addr, msgs: make(chan string, 1024)}
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		b := make([]byte, 4096)
+		for {
+			n, err := c.Read(b)
+			if err != nil {
+				return
+			}
+			f.msgs <- string(b[:n])
+		}
+	}()
+	t.Cleanup(func() { c.Close(); <-done })
+	return f
+}
+
+// await reads datagrams until one contains want, and returns it.
+func (f *fakeSystemd) await(want string, timeout time.Duration) string {
+	f.t.Helper()
+	deadline := time.After(timeout)
+	var seen []string
+	for {
+		select {
+		case m := <-f.msgs:
+			if strings.Contains(m, want) {
+				return m
+			}
+			seen = append(seen, m)
+		case <-deadline:
+			f.t.Fatalf("no notification with %q within %v; got %q", want, timeout, seen)
+		}
+	}
+}
+
+// quiet reports whether no datagram with what arrives for d.
+func (f *fakeSystemd) quiet(what string, d time.Duration) bool {
+	deadline := time.After(d)
+	for {
+		select {
+		case m := <-f.msgs:
+			if strings.Contains(m, what) {
+				return false
+			}
+		case <-deadline:
+			return true
+		}
+	}
+}
+
+// The clock started as systemd starts it: READY=1 with its first screen,
+// STATUS= following the punches, WATCHDOG=1 pings, STOPPING=1 on SIGTERM.
+// The socket is abstract (@), as systemd's own is not, to cover both kinds
+// (internal/sdnotify covers path sockets).
+func TestSystemdNotifyFromTheDaemon(t *testing.T) {
+	bin := daemontest.Build(t, "timeclock/cmd/timeclockd")
+	dir := t.TempDir()
+	sock := filepath.Join(dir, "sim.sock")
+	sd := listenNotify(t, fmt.Sprintf("@timeclockd-test-%d", time.Now().UnixNano()))
+	p := daemontest.StartEnv(t, bin, []string{"NOTIFY_SOCKET=" + sd.addr, "WATCHDOG_USEC=900000"},
+		"--board", "sim", "--state-dir", dir, "--sim-socket", sock, "--roster-file", demoRoster(t))
+	ready := sd.await("READY=1", e2eTimeout)
+	if !strings.Contains(ready, "STATUS=idle, 0 pending, standalone") {
+		t.Errorf("READY without the idle status: %q", ready)
+	}
+	s := daemontest.DialSim(t, sock, e2eTimeout)
+	if scr := s.Screen(); !strings.Contains(scr, "Badge or PIN") {
+		t.Errorf("READY before the idle screen: %q", scr)
+	}
+	sd.await("WATCHDOG=1", e2eTimeout)
+	sd.await("WATCHDOG=1", e2eTimeout)
+	s.OK("badge 10003") // Alan Turing: no departments to pick
+	s.WaitScreen("IN", e2eTimeout)
+	sd.await("STATUS=feedback, 1 pending, standalone", e2eTimeout)
+	sd.await("STATUS=idle, 1 pending, standalone", e2eTimeout)
+	p.Cmd.Process.Signal(syscall.SIGTERM)
+	sd.await("STOPPING=1", e2eTimeout)
+	if err := p.Wait(t, e2eTimeout); err != nil {
+		t.Fatalf("exit after SIGTERM: %v", err)
+	}
+	if !strings.Contains(p.Output(), "systemd: ready") {
+		t.Errorf("the log does not say ready:\n%s", p.Output())
+	}
+}
+
+// hangingDisplay is the sim display whose Show blocks while held, as an LCD
+// on a wedged I2C bus would.
+type hangingDisplay struct {
+	hal.Display
+	mu   sync.Mutex
+	gate chan struct{} // guarded by mu: nil, or closed to let Show through
+}
+
+func (d *hangingDisplay) hold() {
+	d.mu.Lock()
+	d.gate = make(chan struct{})
+	d.mu.Unlock()
+}
+
+func (d *hangingDisplay) release() {
+	d.mu.Lock()
+	close(d.gate)
+	d.gate = nil
+	d.mu.Unlock()
+}
+
+func (d *hangingDisplay) Show(lines []string) error {
+	d.mu.Lock()
+	g := d.gate
+	d.mu.Unlock()
+	if g != nil {
+		<-g
+	}
+	return d.Display.Show(lines)
+}
+
+// A punch loop hung in a display write stops the watchdog pings; they
+// resume when it comes back. The agent is the real one on the sim board;
+// only its display is wrapped.
+func TestWatchdogPingsStopWhileThePunchLoopHangs(t *testing.T) {
+	b, err := sim.New(&sim.Opts{Cols: 20, Rows: 4})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer b.Halt()
+	disp := &hangingDisplay{Display: b.Display()}
+	cfg := agent.DefaultConfig()
+	cfg.StateDir = t.TempDir()
+	logs := &syncbuf.Buffer{}
+	log := slog.New(slog.NewTextHandler(logs, nil))
+	a, err := agent.New(cfg, agent.Hardware{Model: "sim", Keypad: b.Keypad(), Display: disp,
+		Badges: []hal.BadgeReader{b.BadgeReader()}, Indicator: b.Indicator(), Network: []string{"eth0"}},
+		agent.Options{Logger: log, NTPSynced: func() bool { return true }, NetworkIface: func() string { return "eth0" }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	sd := listenNotify(t, filepath.Join(t.TempDir(), "notify"))
+	const wd = 600 * time.Millisecond
+	n, err := sdnotify.FromEnv(func(k string) string {
+		return map[string]string{"NOTIFY_SOCKET": sd.addr, "WATCHDOG_USEC": fmt.Sprint(wd.Microseconds())}[k]
+	}, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	var wg sync.WaitGroup
+	wg.Add(2)
+	go func() { defer wg.Done(); a.Run(ctx) }()
+	go func() { defer wg.Done(); superviseSystemd(ctx, n, a, log) }()
+	defer func() {
+		cancel()
+		wg.Wait()
+		if t.Failed() {
+			t.Logf("log:\n%s", logs)
+		}
+	}()
+
+	sd.await("READY=1", e2eTimeout)
+	sd.await("WATCHDOG=1", e2eTimeout)
+	disp.hold()
+	b.Press(hal.Key5) // the punch loop draws the entry screen and hangs in Show
+	sd.await("NOT RESPONDING", e2eTimeout)
+	if !sd.quiet("WATCHDOG=1", 2*wd) {
+		t.Fatal("a WATCHDOG=1 ping while the punch loop hung")
+	}
+	if !strings.Contains(logs.String(), "pings withheld") {
+		t.Errorf("the withheld pings are not logged:\n%s", logs)
+	}
+	disp.release()
+	sd.await("WATCHDOG=1", e2eTimeout)
+	sd.await("STATUS=entry, 0 pending, standalone", e2eTimeout)
+}
+
+// Under timeclockd.service a reboot is an exit with --reboot-exit's status,
+// after the clock closed its state; the unit's ExecStopPost reboots as root.
+func TestRebootExitsWithTheServiceStatus(t *testing.T) {
+	bin := daemontest.Build(t, "timeclock/cmd/timeclockd")
+	dir := t.TempDir()
+	cmd := exec.Command(bin, "--board", "sim", "--state-dir", dir, "--console", "stdio", "--console-no-login", "--reboot-exit", "10")
+	in, err := cmd.StdinPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := &syncbuf.Buffer{}
+	cmd.Stdout, cmd.Stderr = out, out
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- cmd.Wait() }()
+	defer cmd.Process.Kill()
+	await.True(t, e2eTimeout, func() bool { return strings.Contains(out.String(), "idle") }, "clock not idle:\n%s", out)
+	io.WriteString(in, "\n") // Enter starts the session
+	await.True(t, e2eTimeout, func() bool { return strings.Contains(out.String(), "timeclock> ") }, "no prompt:\n%s", out)
+	io.WriteString(in, "reboot\n")
+	await.True(t, e2eTimeout, func() bool { return strings.Contains(out.String(), "Reboot the clock now?") }, "no confirm:\n%s", out)
+	io.WriteString(in, "y\n")
+	select {
+	case err := <-done:
+		if exitCode(err) != 10 {
+			t.Fatalf("exit %v, want status 10:\n%s", err, out)
+		}
+	case <-time.After(e2eTimeout):
+		t.Fatalf("the clock did not exit for the reboot:\n%s", out)
+	}
+	if !strings.Contains(out.String(), "stopped for a reboot") {
+		t.Errorf("no clean stop before the reboot:\n%s", out)
+	}
+}
