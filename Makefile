@@ -5,7 +5,7 @@ GO ?= go
 VERSION ?= $(shell git describe --always --dirty 2>/dev/null || echo dev)
 LDFLAGS := -X main.version=$(VERSION)
 
-.PHONY: all build cross test test-unit test-arm run bench soak lint deps-test clean screenshots
+.PHONY: all build cross test test-unit test-arm test-vm run bench soak lint deps-test deps-vm clean screenshots
 
 all: build
 
@@ -17,6 +17,9 @@ cross:
 
 deps-test:
 	@scripts/deps.sh test
+
+deps-vm:
+	@scripts/deps.sh vm
 
 # test = vet + gofmt check + go test -race ./... + test-arm
 test: deps-test lint test-unit test-arm
@@ -31,6 +34,15 @@ test-unit:
 
 test-arm: deps-test
 	GO=$(GO) scripts/test-arm.sh
+
+# test-vm: the booted-Linux tier (docs/testing.md). scripts/vm-image.sh builds
+# the Debian 12 image once (cached in /var/cache/timeclock-vm); the scenarios
+# in packaging/booted boot it under qemu and install the clock in it.
+VM_CUTS ?= 5
+test-vm: deps-vm
+	@img=$$(scripts/vm-image.sh) && \
+	TIMECLOCK_VM_IMAGE=$$img TIMECLOCK_VM_CUTS=$(VM_CUTS) TIMECLOCK_REQUIRE_TOOLS=1 \
+	$(GO) test -count=1 -timeout 40m -v -run '^TestAppliance$$' ./packaging/booted/
 
 run: build
 	scripts/run.sh

@@ -83,6 +83,9 @@ cloud/..., internal/cli, internal/sdnotify < cmd/timeclock-cloud;
 # Tools the Makefile runs.
 NONE < scripts/...;
 
+# The booted-Linux tier's scenarios: a package of tests only.
+NONE < packaging/booted;
+
 # Test support: fakes, doubles, harnesses. They may use anything above and
 # each other; nothing above may reach them.
 TESTSUPPORT = internal/archtest, internal/await, internal/browsertest,
