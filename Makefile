@@ -5,7 +5,7 @@ GO ?= go
 VERSION ?= $(shell git describe --always --dirty 2>/dev/null || echo dev)
 LDFLAGS := -X main.version=$(VERSION)
 
-.PHONY: all build cross test test-unit test-arm test-vm run bench soak lint deps-test deps-vm clean screenshots
+.PHONY: all build cross package test test-unit test-arm test-vm run bench soak lint deps-test deps-vm clean screenshots
 
 all: build
 
@@ -14,6 +14,13 @@ build:
 
 cross:
 	VERSION=$(VERSION) scripts/cross.sh
+
+# package: the .deb files in dist/ (nfpm, a pinned Go tool): timeclockd for
+# armhf (GOARM=6), arm64 and amd64, timeclock-cloud for amd64 and arm64.
+# DEB_VERSION=1.2.3 sets their version (default 0.0~gitCOMMITTIME.HASH).
+package:
+	@scripts/deps.sh package
+	GO=$(GO) DEB_VERSION=$(DEB_VERSION) scripts/package.sh
 
 deps-test:
 	@scripts/deps.sh test

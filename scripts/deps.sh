@@ -5,6 +5,7 @@
 #
 #   scripts/deps.sh test   tools make test uses
 #   scripts/deps.sh run    tools make run uses
+#   scripts/deps.sh package tools make package uses
 #   scripts/deps.sh vm     tools make test-vm uses (image build, qemu)
 set -euo pipefail
 
@@ -26,6 +27,13 @@ test)
 	need ip iproute2
 	need gcc gcc # go test -race needs cgo
 	need chromium chromium # the admin pages' browser tests (headless)
+	need lintian lintian   # the packages' test (scripts/package_test.go)
+	need dpkg-deb dpkg
+	need systemd-analyze systemd # the units' exposure (offline)
+	;;
+package)
+	need dpkg-deb dpkg
+	need lintian lintian
 	;;
 vm)
 	need mmdebstrap mmdebstrap
@@ -41,7 +49,7 @@ run)
 	need tmux tmux # make run: clock and cloud output side by side (optional)
 	;;
 *)
-	echo "deps.sh: unknown set $1 (test, vm or run)" >&2
+	echo "deps.sh: unknown set $1 (test, run, package or vm)" >&2
 	exit 2
 	;;
 esac

@@ -6,8 +6,10 @@ import (
 	"io"
 	"log/slog"
 	"net"
+	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"sync"
 	"syscall"
@@ -244,5 +246,36 @@ func TestRebootExitsWithTheServiceStatus(t *testing.T) {
 	}
 	if !strings.Contains(out.String(), "stopped for a reboot") {
 		t.Errorf("no clean stop before the reboot:\n%s", out)
+	}
+}
+
+// The configs the packages install load, with the flags the unit passes.
+func TestPackagedConfigsLoad(t *testing.T) {
+	for conf, board := range map[string]string{"timeclockd.json": "rpi-devkit", "timeclockd-sim.json": "sim"} {
+		fl, err := parseFlags([]string{"--config", filepath.Join("..", "..", "packaging", "etc", conf), "--state-dir", t.TempDir(), "--reboot-exit", "10"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		fc, err := loadConfig(fl)
+		if err != nil {
+			t.Fatalf("%s: %v", conf, err)
+		}
+		if fc.Board != board {
+			t.Errorf("%s: board %q, want %q", conf, fc.Board, board)
+		}
+		if _, err := pickModel(fc); err != nil {
+			t.Errorf("%s: %v", conf, err)
+		}
+	}
+	unit, err := os.ReadFile(filepath.Join("..", "..", "packaging", "systemd", "timeclockd.service"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := regexp.MustCompile(`(?m)^ExecStart=/usr/bin/timeclockd (.*)$`).FindSubmatch(unit)
+	if m == nil {
+		t.Fatal("no ExecStart in the unit")
+	}
+	if _, err := parseFlags(strings.Fields(string(m[1]))); err != nil {
+		t.Errorf("the unit's flags %q: %v", m[1], err)
 	}
 }
