@@ -47,9 +47,12 @@ test-arm: deps-test
 # in packaging/booted boot it under qemu and install the clock in it.
 VM_CUTS ?= 5
 test-vm: deps-vm
-	@img=$$(scripts/vm-image.sh) && \
-	TIMECLOCK_VM_IMAGE=$$img TIMECLOCK_VM_CUTS=$(VM_CUTS) TIMECLOCK_REQUIRE_TOOLS=1 \
-	$(GO) test -count=1 -timeout 40m -v -run '^TestAppliance$$' ./packaging/booted/
+	@scripts/deps.sh package
+	GO=$(GO) ARCHES=amd64 DEB_VERSION=$(DEB_VERSION) scripts/package.sh
+	@deb=$$(ls -t dist/timeclockd_*_amd64.deb | head -1) && img=$$(scripts/vm-image.sh | tail -1) && \
+	echo "test-vm: $$deb on $$img" && \
+	TIMECLOCK_VM_IMAGE=$$img TIMECLOCK_VM_DEB=$(CURDIR)/$$deb TIMECLOCK_VM_CUTS=$(VM_CUTS) \
+	TIMECLOCK_REQUIRE_TOOLS=1 $(GO) test -count=1 -timeout 40m -v -run '^TestAppliance$$' ./packaging/booted/
 
 run: build
 	scripts/run.sh

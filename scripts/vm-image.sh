@@ -221,7 +221,6 @@ ch systemctl mask apt-daily.timer apt-daily-upgrade.timer e2scrub_all.timer \
 	modprobe@.service systemd-modules-load.service systemd-pstore.service \
 	dev-hugepages.mount dev-mqueue.mount sys-kernel-debug.mount \
 	sys-kernel-tracing.mount sys-fs-fuse-connections.mount sys-kernel-config.mount >&2
-ch systemd-machine-id-setup >&2
 ch $apt clean
 rm -rf "$root"/var/lib/apt/lists/* "$root"/var/cache/apt/*.bin
 ch dpkg-query -W -f '${Package} ${Version}\n' >"$TCVM_OUT/manifest"
@@ -237,6 +236,12 @@ TCVM_OUT=$tmp TCVM_MODULES="${modules[*]}" mmdebstrap --mode=root --variant=minb
 	)" \
 	--customize-hook="$customize" \
 	"$suite" "$rootdir" "${sources[@]}" >&2
+
+# mmdebstrap leaves /etc/machine-id "uninitialized" (a reproducible image),
+# which makes every boot of a -snapshot machine a first boot (presets,
+# sysusers: seconds under TCG). One fixed ID serves every test machine.
+head -c 16 /dev/urandom | od -An -tx1 | tr -d ' \n' >"$rootdir/etc/machine-id"
+echo >>"$rootdir/etc/machine-id"
 
 size=$(($(du -sm "$rootdir" | cut -f1) + 512))
 mkfs.ext4 -q -F -L tcroot -d "$rootdir" "$tmp/rootfs.img" "${size}M"

@@ -7,7 +7,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"runtime"
 	"strconv"
 	"strings"
 	"testing"
@@ -77,11 +76,15 @@ func cutsWanted(t *testing.T) int {
 }
 
 // stageInstall puts what the guest installs into the machine's share: the
-// package from $TIMECLOCK_VM_DEB (make package), or, while no package
-// exists, the binary and the units from packaging/. It returns the version
-// timeclockd --version must print.
+// package from $TIMECLOCK_VM_DEB (make test-vm builds it with make
+// package's script), the test's config and roster. It returns the version
+// timeclockd --version must print: the package's.
 func stageInstall(t *testing.T, m *vmtest.Machine) string {
 	t.Helper()
+	deb := os.Getenv("TIMECLOCK_VM_DEB")
+	if deb == "" {
+		t.Fatal("TIMECLOCK_VM_DEB names no package: make test-vm builds it")
+	}
 	writeRoster(t, m.Share)
 	cfg := map[string]any{"board": "sim", "timezone": "UTC", "duplicate_window": "0s",
 		"roster_file": "/etc/timeclock/roster.json"}
@@ -89,51 +92,24 @@ func stageInstall(t *testing.T, m *vmtest.Machine) string {
 	if err := os.WriteFile(filepath.Join(m.Share, "timeclockd.json"), b, 0o644); err != nil {
 		t.Fatal(err)
 	}
-	if deb := os.Getenv("TIMECLOCK_VM_DEB"); deb != "" {
-		out, err := exec.Command("dpkg-deb", "-f", deb, "Version").Output()
-		if err != nil {
-			t.Fatalf("dpkg-deb -f %s Version: %v", deb, err)
-		}
-		copyFile(t, deb, filepath.Join(m.Share, "timeclockd.deb"), 0o644)
-		return strings.TrimSpace(string(out))
+	out, err := exec.Command("dpkg-deb", "-f", deb, "Version").Output()
+	if err != nil {
+		t.Fatalf("dpkg-deb -f %s Version: %v", deb, err)
 	}
-	version := fmt.Sprintf("vmtest-%d", time.Now().Unix())
-	root := repoRoot(t)
-	bin := filepath.Join(m.Share, "timeclockd")
-	cmd := exec.Command(filepath.Join(runtime.GOROOT(), "bin", "go"), "build", "-trimpath",
-		"-ldflags", "-X main.version="+version, "-o", bin, "./cmd/timeclockd")
-	cmd.Dir = root
-	cmd.Env = append(os.Environ(), "CGO_ENABLED=0", "GOOS=linux", "GOARCH=amd64")
-	if out, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("go build timeclockd: %v\n%s", err, out)
-	}
-	copyFile(t, filepath.Join(root, "packaging/systemd/timeclockd.service"), filepath.Join(m.Share, "timeclockd.service"), 0o644)
-	copyFile(t, filepath.Join(root, "packaging/lib/reboot-on-exit"), filepath.Join(m.Share, "reboot-on-exit"), 0o755)
-	return version
+	copyFile(t, deb, filepath.Join(m.Share, "timeclockd.deb"), 0o644)
+	return strings.TrimSpace(string(out))
 }
 
-// install installs the staged package (or binary and units) in the guest
-// with the test's config and roster, and waits for the service to start.
+// install installs the package in the guest with dpkg -i (its maintainer
+// scripts enable and start the service), then gives it the test's config
+// and roster and restarts it; systemctl returns once the agent said READY=1.
 func install(t *testing.T, m *vmtest.Machine) {
 	start := time.Now()
 	m.Run(t, guestTimeout, `set -e
 tcvm-share
-mkdir -p /etc/timeclock
+dpkg -i /mnt/host/timeclockd.deb
 install -m 644 /mnt/host/roster.json /etc/timeclock/roster.json
-if [ -f /mnt/host/timeclockd.deb ]; then
-	dpkg -i /mnt/host/timeclockd.deb
-	install -m 644 /mnt/host/timeclockd.json /etc/timeclock/timeclockd.json
-else
-	# No package yet: what its maintainer scripts would do.
-	for g in gpio i2c spi dialout input; do getent group $g >/dev/null || groupadd --system $g; done
-	getent passwd timeclock >/dev/null || useradd --system --user-group --home-dir /var/lib/timeclock --no-create-home --shell /usr/sbin/nologin timeclock
-	install -m 755 /mnt/host/timeclockd /usr/bin/timeclockd
-	install -D -m 755 /mnt/host/reboot-on-exit /usr/lib/timeclock/reboot-on-exit
-	install -m 644 /mnt/host/timeclockd.service /lib/systemd/system/timeclockd.service
-	install -m 644 /mnt/host/timeclockd.json /etc/timeclock/timeclockd.json
-	systemctl daemon-reload
-	systemctl enable timeclockd
-fi
+install -m 644 /mnt/host/timeclockd.json /etc/timeclock/timeclockd.json
 systemctl restart timeclockd`)
 	t.Logf("installed and started in %.1f s", time.Since(start).Seconds())
 }
@@ -393,14 +369,4 @@ func copyFile(t *testing.T, from, to string, mode os.FileMode) {
 	if err := os.WriteFile(to, b, mode); err != nil {
 		t.Fatal(err)
 	}
-}
-
-// repoRoot is the module's root (the package directory's parent's parent).
-func repoRoot(t *testing.T) string {
-	t.Helper()
-	wd, err := os.Getwd()
-	if err != nil {
-		t.Fatal(err)
-	}
-	return filepath.Dir(filepath.Dir(wd))
 }
