@@ -148,7 +148,7 @@ func (p *punches) punch(s *daemontest.Sim) error {
 		p.unseen[emp]++
 		return err
 	}
-	r, err := s.Try("wait 20000 W%06d", i)
+	r, err := s.Try("wait 60000 W%06d", i)
 	if err != nil || r["ok"] != true {
 		p.unseen[emp]++
 		if err == nil {
