@@ -58,6 +58,7 @@ package() { # package NAME ARCH
 	CGO_ENABLED=0 GOOS=linux GOARCH=$ga GOARM=$gm $GO build -trimpath \
 		-ldflags "-s -w -X main.version=$version" -o "$bin" "./cmd/$name"
 	sed "s/^PKG /$name /" "$work/changelog.in" | gzip -9n >"$work/$name.changelog.gz"
+	gzip -9nc "packaging/man/$name.8" >"$work/$name.8.gz"
 	local yaml="$work/$name-$arch.yaml"
 	if [ "$name" = timeclockd ]; then
 		conf=packaging/etc/timeclockd.json
@@ -83,6 +84,7 @@ license: proprietary
 depends: [systemd]
 contents:
   - {src: $bin, dst: /usr/bin/timeclockd, file_info: {mode: 0755}}
+  - {src: $work/$name.8.gz, dst: /usr/share/man/man8/timeclockd.8.gz, file_info: {mode: 0644}}
   - {src: packaging/systemd/timeclockd.service, dst: /lib/systemd/system/timeclockd.service, file_info: {mode: 0644}}
   - {src: packaging/sysusers/timeclockd.conf, dst: /usr/lib/sysusers.d/timeclockd.conf, file_info: {mode: 0644}}
   - {src: packaging/lib/reboot-on-exit, dst: /usr/lib/timeclock/reboot-on-exit, file_info: {mode: 0755}}
@@ -118,6 +120,7 @@ license: proprietary
 depends: [systemd]
 contents:
   - {src: $bin, dst: /usr/bin/timeclock-cloud, file_info: {mode: 0755}}
+  - {src: $work/$name.8.gz, dst: /usr/share/man/man8/timeclock-cloud.8.gz, file_info: {mode: 0644}}
   - {src: packaging/systemd/timeclock-cloud.service, dst: /lib/systemd/system/timeclock-cloud.service, file_info: {mode: 0644}}
   - {src: packaging/sysusers/timeclock-cloud.conf, dst: /usr/lib/sysusers.d/timeclock-cloud.conf, file_info: {mode: 0644}}
   - {src: packaging/etc/timeclock-cloud.default, dst: /etc/default/timeclock-cloud, type: config, file_info: {mode: 0644}}

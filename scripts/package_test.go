@@ -40,12 +40,12 @@ func TestPackages(t *testing.T) {
 		files []string
 		conf  string
 	}{
-		{"timeclockd", []string{"./usr/bin/timeclockd", "./lib/systemd/system/timeclockd.service",
+		{"timeclockd", []string{"./usr/bin/timeclockd", "./usr/share/man/man8/timeclockd.8.gz", "./lib/systemd/system/timeclockd.service",
 			"./usr/lib/timeclock/reboot-on-exit", "./etc/timeclock/timeclockd.json", "./usr/lib/sysusers.d/timeclockd.conf",
 			"./usr/share/doc/timeclockd/operations.md", "./usr/share/doc/timeclockd/copyright",
 			"./usr/share/doc/timeclockd/changelog.gz", "./usr/share/lintian/overrides/timeclockd"},
 			"/etc/timeclock/timeclockd.json"},
-		{"timeclock-cloud", []string{"./usr/bin/timeclock-cloud", "./lib/systemd/system/timeclock-cloud.service",
+		{"timeclock-cloud", []string{"./usr/bin/timeclock-cloud", "./usr/share/man/man8/timeclock-cloud.8.gz", "./lib/systemd/system/timeclock-cloud.service",
 			"./etc/default/timeclock-cloud", "./usr/lib/sysusers.d/timeclock-cloud.conf", "./usr/share/doc/timeclock-cloud/operations.md",
 			"./usr/share/doc/timeclock-cloud/copyright", "./usr/share/doc/timeclock-cloud/changelog.gz"},
 			"/etc/default/timeclock-cloud"},

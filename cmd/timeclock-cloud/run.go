@@ -11,6 +11,7 @@ import (
 
 	"timeclock/cloud"
 	"timeclock/cloud/notify"
+	"timeclock/internal/journald"
 	"timeclock/internal/sdnotify"
 )
 
@@ -101,8 +102,10 @@ func run(ctx context.Context, cfg cloud.Config, lg logging) error {
 }
 
 // openLog is the structured log on stderr, or appended to the log file.
+// On systemd's journal stream the lines carry their priority and no time.
 func openLog(lg logging) (*slog.Logger, func(), error) {
 	var out io.Writer = os.Stderr
+	var replace func([]string, slog.Attr) slog.Attr
 	closeLog := func() {}
 	if lg.file != "" {
 		f, err := os.OpenFile(lg.file, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o600)
@@ -110,6 +113,8 @@ func openLog(lg logging) (*slog.Logger, func(), error) {
 			return nil, nil, fmt.Errorf("log file: %w", err)
 		}
 		out, closeLog = f, func() { f.Close() }
+	} else if journald.Stderr(os.Getenv, os.Stderr) {
+		out, replace = journald.Writer(out), journald.DropTime(nil)
 	}
-	return slog.New(slog.NewTextHandler(out, &slog.HandlerOptions{Level: lg.level})), closeLog, nil
+	return slog.New(slog.NewTextHandler(out, &slog.HandlerOptions{Level: lg.level, ReplaceAttr: replace})), closeLog, nil
 }

@@ -20,6 +20,7 @@ import (
 	"timeclock/board"
 	"timeclock/hal/sim"
 	"timeclock/internal/cli"
+	"timeclock/internal/journald"
 	"timeclock/internal/sdnotify"
 	"timeclock/onboarding/netcheck"
 )
@@ -229,15 +230,20 @@ func (t terminal) logPath(flag, stateDir string) string {
 }
 
 // openLogger logs to path (stderr if "") with secrets redacted, and keeps
-// the last 500 records in a ring for the console's log command.
+// the last 500 records in a ring for the console's log command. On
+// systemd's journal stream the lines carry their priority and no time.
 func openLogger(path string, level slog.Leveler) (*slog.Logger, *logring.Ring, func(), error) {
 	out, closeLog, err := openLog(path)
 	if err != nil {
 		return nil, nil, nil, err
 	}
+	replace := logring.Redact
+	if path == "" && journald.Stderr(os.Getenv, os.Stderr) {
+		out, replace = journald.Writer(out), journald.DropTime(replace)
+	}
 	ring := logring.New(500)
 	log := slog.New(logring.Tee(
-		slog.NewTextHandler(out, &slog.HandlerOptions{Level: level, ReplaceAttr: logring.Redact}),
+		slog.NewTextHandler(out, &slog.HandlerOptions{Level: level, ReplaceAttr: replace}),
 		ring.Handler(level),
 	))
 	return log, ring, closeLog, nil

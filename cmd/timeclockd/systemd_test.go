@@ -279,3 +279,39 @@ func TestPackagedConfigsLoad(t *testing.T) {
 		t.Errorf("the unit's flags %q: %v", m[1], err)
 	}
 }
+
+// On systemd's journal stream every line carries its priority and leaves
+// the time to the journal: journalctl -p warning finds the warnings.
+func TestJournalStreamPriorities(t *testing.T) {
+	bin := daemontest.Build(t, "timeclock/cmd/timeclockd")
+	dir := t.TempDir()
+	stream, err := os.Create(filepath.Join(dir, "journal"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer stream.Close()
+	fi, err := stream.Stat()
+	if err != nil {
+		t.Fatal(err)
+	}
+	st := fi.Sys().(*syscall.Stat_t)
+	cmd := exec.Command(bin, "--board", "sim", "--state-dir", filepath.Join(dir, "state"))
+	cmd.Env = append(os.Environ(), fmt.Sprintf("JOURNAL_STREAM=%d:%d", st.Dev, st.Ino))
+	cmd.Stdout, cmd.Stderr = stream, stream
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- cmd.Wait() }()
+	defer func() { cmd.Process.Kill(); <-done }()
+	read := func() string { b, _ := os.ReadFile(stream.Name()); return string(b) }
+	await.True(t, e2eTimeout, func() bool {
+		return strings.Contains(read(), "<6>level=INFO msg=\"state starting -> idle (started)\"")
+	}, "no idle line with its priority in the journal stream")
+	if !strings.Contains(read(), "<4>level=WARN msg=\"the roster is empty") {
+		t.Errorf("the empty roster's warning lacks priority 4:\n%s", read())
+	}
+	if strings.Contains(read(), "time=") {
+		t.Errorf("the journal stamps lines itself; time= is left in:\n%s", read())
+	}
+}

@@ -74,11 +74,13 @@ wire, clock, internal/atomicfile,
   github.com/eclipse/paho.mqtt.golang/...
 < cloud/...;
 
-# The commands wire it all together; under systemd they speak sd_notify.
+# The commands wire it all together; under systemd they speak sd_notify and
+# log in the journal's terms.
 NONE < internal/cli, internal/sdnotify;
-agent/..., board, internal/cli, internal/sdnotify, go.bug.st/serial, golang.org/x/sys/unix, golang.org/x/term
+golang.org/x/sys/unix < internal/journald;
+agent/..., board, internal/cli, internal/sdnotify, internal/journald, go.bug.st/serial, golang.org/x/sys/unix, golang.org/x/term
 < cmd/timeclockd;
-cloud/..., internal/cli, internal/sdnotify < cmd/timeclock-cloud;
+cloud/..., internal/cli, internal/sdnotify, internal/journald < cmd/timeclock-cloud;
 
 # Tools the Makefile runs.
 NONE < scripts/...;
