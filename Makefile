@@ -5,7 +5,7 @@ GO ?= go
 VERSION ?= $(shell git describe --always --dirty 2>/dev/null || echo dev)
 LDFLAGS := -X main.version=$(VERSION)
 
-.PHONY: all build cross package test test-unit test-arm run bench soak lint deps-test clean screenshots
+.PHONY: all build cross package test test-unit test-arm test-vm run bench soak lint deps-test deps-vm clean screenshots
 
 all: build
 
@@ -25,8 +25,11 @@ package:
 deps-test:
 	@scripts/deps.sh test
 
-# test = vet + gofmt check + go test -race ./... + test-arm
-test: deps-test lint test-unit test-arm
+deps-vm:
+	@scripts/deps.sh vm
+
+# test = vet + gofmt check + go test -race ./... + test-arm + test-vm
+test: deps-test lint test-unit test-arm test-vm
 
 lint:
 	$(GO) vet ./...
@@ -39,6 +42,19 @@ test-unit:
 test-arm: deps-test
 	GO=$(GO) scripts/test-arm.sh
 
+# test-vm: the booted-Linux tier (docs/testing.md). scripts/vm-image.sh builds
+# the Debian 12 image once (cached in /var/cache/timeclock-vm); the scenarios
+# in packaging/booted boot it under qemu and install the clock in it.
+VM_CUTS ?= 5
+VM_TIMEOUT ?= 40m
+test-vm: deps-vm
+	@scripts/deps.sh package
+	GO=$(GO) ARCHES=amd64 DEB_VERSION=$(DEB_VERSION) scripts/package.sh
+	@deb=$$(ls -t dist/timeclockd_*_amd64.deb | head -1) && img=$$(scripts/vm-image.sh | tail -1) && \
+	echo "test-vm: $$deb on $$img" && \
+	TIMECLOCK_VM_IMAGE=$$img TIMECLOCK_VM_DEB=$(CURDIR)/$$deb TIMECLOCK_VM_CUTS=$(VM_CUTS) \
+	TIMECLOCK_REQUIRE_TOOLS=1 $(GO) test -count=1 -timeout $(VM_TIMEOUT) -v -run '^TestAppliance$$' ./packaging/booted/
+
 run: build
 	scripts/run.sh
 
@@ -46,9 +62,11 @@ bench: deps-test
 	GO=$(GO) scripts/bench.sh
 
 # soak: the crash-safety test with 1,000 SIGKILLs of a real timeclockd
-# (make test runs it with 30).
+# (make test runs it with 30), then the booted tier with 100 power cuts
+# (make test: 5); KILLS=N and CUTS=N change the counts.
 soak:
 	TIMECLOCK_CRASH_KILLS=$${KILLS:-1000} $(GO) test -race -count=1 -timeout 60m -run '^TestCrashSafety$$' -v ./cmd/timeclockd/
+	$(MAKE) test-vm VM_CUTS=$${CUTS:-100} VM_TIMEOUT=150m
 
 # screenshots: the admin pages' PNGs in docs/img, from the browser tests.
 screenshots: deps-test

@@ -6,6 +6,7 @@
 #   scripts/deps.sh test   tools make test uses
 #   scripts/deps.sh run    tools make run uses
 #   scripts/deps.sh package tools make package uses
+#   scripts/deps.sh vm     tools make test-vm uses (image build, qemu)
 set -euo pipefail
 
 want=()
@@ -34,11 +35,21 @@ package)
 	need dpkg-deb dpkg
 	need lintian lintian
 	;;
+vm)
+	need mmdebstrap mmdebstrap
+	need qemu-system-x86_64 qemu-system-x86
+	need qemu-img qemu-utils
+	need mkfs.ext4 e2fsprogs
+	need debugfs e2fsprogs
+	need flock util-linux
+	need socat socat
+	need picocom picocom
+	;;
 run)
 	need tmux tmux # make run: clock and cloud output side by side (optional)
 	;;
 *)
-	echo "deps.sh: unknown set $1 (test, run or package)" >&2
+	echo "deps.sh: unknown set $1 (test, run, package or vm)" >&2
 	exit 2
 	;;
 esac
@@ -52,5 +63,7 @@ if [ "$(id -u)" != 0 ]; then
 fi
 echo "installing: ${want[*]}"
 export DEBIAN_FRONTEND=noninteractive
-apt-get update -qq
-apt-get install -y -qq --no-install-recommends "${want[@]}" >/dev/null
+# Another make test (or apt) beside this one may hold the dpkg lock: wait for it.
+lock=(-o DPkg::Lock::Timeout=600)
+apt-get "${lock[@]}" update -qq
+apt-get "${lock[@]}" install -y -qq --no-install-recommends "${want[@]}" >/dev/null

@@ -85,11 +85,15 @@ cloud/..., internal/cli, internal/sdnotify, internal/journald < cmd/timeclock-cl
 # Tools the Makefile runs.
 NONE < scripts/...;
 
+# The booted-Linux tier's scenarios: a package of tests only.
+NONE < packaging/booted;
+
 # Test support: fakes, doubles, harnesses. They may use anything above and
 # each other; nothing above may reach them.
 TESTSUPPORT = internal/archtest, internal/await, internal/browsertest,
   internal/daemontest, internal/e2e/..., internal/fakecloud, internal/latency,
   internal/syncbuf, internal/testenv, internal/testpki, internal/tmuxtest,
+  internal/vmtest,
   hal/haltest, hal/hd44780/hd44780test, hal/matrix/matrixtest,
   hal/mfrc522/mfrc522test, hal/ssd1306/ssd1306test,
   cloud/synctest, cloud/store/storetest, cloud/notify/smtptest,

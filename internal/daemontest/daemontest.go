@@ -228,3 +228,11 @@ func (s *Sim) WaitScreen(text string, timeout time.Duration) string {
 	}
 	return scr
 }
+
+// SimConn is a client of a control socket on an open connection (one
+// forwarded out of a virtual machine); the connection is closed when the
+// test ends.
+func SimConn(t testing.TB, c net.Conn) *Sim {
+	t.Cleanup(func() { c.Close() })
+	return &Sim{t: t, c: c, r: bufio.NewReader(c)}
+}

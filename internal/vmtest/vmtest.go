@@ -1,0 +1,530 @@
+// Package vmtest boots the booted-Linux test tier's Debian image under
+// qemu-system-x86_64 (TCG) and drives it: shell scripts through the
+// guest's command socket, the sim board's control socket forwarded out,
+// the serial console as lines to wait on, and power cuts (qemu killed).
+//
+// The image comes from scripts/vm-image.sh, named by $TIMECLOCK_VM_IMAGE
+// (make test-vm sets it). Its network is QEMU user networking with
+// restrict=on: the guest reaches nothing, and only the forwards below, all
+// bound to the host's loopback, reach the guest.
+package vmtest
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"timeclock/internal/daemontest"
+	"timeclock/internal/testenv"
+)
+
+// Ports inside the guest (the image's socket units).
+const (
+	guestCmdPort = 5555 // one shell script per connection
+	guestSimPort = 5556 // the sim board's control socket
+)
+
+// BootTimeout bounds a boot to the image's ready line. A boot takes about
+// 20 s under TCG on an idle machine; two test runs at once on two cores
+// make it several times that.
+const BootTimeout = 4 * time.Minute
+
+// Image is a built image directory: rootfs.img, vmlinuz, initrd.img.
+type Image struct{ Dir string }
+
+// FromEnv returns the image named by $TIMECLOCK_VM_IMAGE. Without it the
+// test is skipped: make test-vm builds the image and sets it.
+func FromEnv(t testing.TB) Image {
+	t.Helper()
+	dir := os.Getenv("TIMECLOCK_VM_IMAGE")
+	if dir == "" {
+		t.Skip("booted-VM tier: make test-vm builds the image and runs it (TIMECLOCK_VM_IMAGE)")
+	}
+	for _, f := range []string{"rootfs.img", "vmlinuz", "initrd.img"} {
+		if _, err := os.Stat(filepath.Join(dir, f)); err != nil {
+			t.Fatalf("TIMECLOCK_VM_IMAGE=%s: %v (scripts/vm-image.sh builds it)", dir, err)
+		}
+	}
+	testenv.Tool(t, "qemu-system-x86_64")
+	return Image{Dir: dir}
+}
+
+// Opts configure a machine.
+type Opts struct {
+	// Persistent keeps the root filesystem's changes across the machine's
+	// boots (a qcow2 overlay on the cached image); otherwise every boot
+	// starts from the image (qemu -snapshot). The cache is never written.
+	Persistent bool
+	// StateMiB is the size of the state disk (/var/lib/timeclock); 0: 128.
+	StateMiB int
+	// SMP is the number of virtual CPUs; 0: 2.
+	SMP int
+}
+
+// Machine is one virtual machine: its disks persist across its boots (a
+// power cut and a boot again), its share and console log live in the
+// test's temporary directory.
+type Machine struct {
+	img   Image
+	opts  Opts
+	dir   string
+	root  string // the overlay, or the image itself (snapshot)
+	state string // the state disk, cache=none
+
+	// Share is a host directory the guest sees read-only at /mnt/host.
+	Share string
+
+	mu      sync.Mutex
+	cur     *boot
+	console []string // every console line of every boot, in order
+	changed chan struct{}
+
+	// BootTimes are the durations from qemu's start to the ready line.
+	BootTimes []time.Duration
+}
+
+// boot is one run of qemu.
+type boot struct {
+	cmd     *exec.Cmd
+	done    chan struct{}
+	err     error
+	stderr  bytes.Buffer
+	cmdAddr string
+	simAddr string
+	start   time.Time
+}
+
+// New makes a machine (its disks and share) without booting it; it is
+// powered off when the test ends.
+func New(t testing.TB, img Image, opts Opts) *Machine {
+	t.Helper()
+	if opts.StateMiB == 0 {
+		opts.StateMiB = 128
+	}
+	if opts.SMP == 0 {
+		opts.SMP = 2
+	}
+	dir := t.TempDir()
+	m := &Machine{img: img, opts: opts, dir: dir, changed: make(chan struct{}),
+		root: filepath.Join(img.Dir, "rootfs.img"), state: filepath.Join(dir, "state.img"),
+		Share: filepath.Join(dir, "share")}
+	if err := os.Mkdir(m.Share, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if opts.Persistent {
+		m.root = filepath.Join(dir, "root.qcow2")
+		run(t, "qemu-img", "create", "-q", "-f", "qcow2", "-F", "raw", "-b", filepath.Join(img.Dir, "rootfs.img"), m.root)
+	}
+	f, err := os.Create(m.state)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := f.Truncate(int64(opts.StateMiB) << 20); err != nil {
+		t.Fatal(err)
+	}
+	f.Close()
+	run(t, "mkfs.ext4", "-q", "-F", "-L", "tcstate", m.state)
+	t.Cleanup(func() {
+		if t.Failed() {
+			t.Logf("serial console (last 60 lines):\n%s", m.consoleTail(60))
+		}
+		m.kill()
+	})
+	return m
+}
+
+func run(t testing.TB, name string, args ...string) {
+	t.Helper()
+	if out, err := exec.Command(name, args...).CombinedOutput(); err != nil {
+		t.Fatalf("%s %s: %v\n%s", name, strings.Join(args, " "), err, out)
+	}
+}
+
+// freePort returns a loopback TCP port that was free a moment ago; qemu
+// failing to bind it (another test took it) makes Boot try again.
+func freePort() (int, error) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return 0, err
+	}
+	defer l.Close()
+	return l.Addr().(*net.TCPAddr).Port, nil
+}
+
+// Boot starts the machine and waits for the image's ready line on the
+// console (after multi-user.target, so after the agent's READY when its
+// service is enabled). It returns the time the boot took.
+func (m *Machine) Boot(t testing.TB) time.Duration {
+	t.Helper()
+	if m.Running() {
+		t.Fatal("vmtest: Boot while the machine runs")
+	}
+	mark := m.consoleLen()
+	var err error
+	for try := 0; try < 5; try++ {
+		if err = m.start(); err == nil {
+			break
+		}
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	m.WaitConsoleFrom(t, mark, `TCVM-READY`, BootTimeout)
+	d := time.Since(m.cur.start)
+	m.BootTimes = append(m.BootTimes, d)
+	t.Logf("vmtest: booted in %.1f s", d.Seconds())
+	return d
+}
+
+// start runs qemu with fresh forward ports; an error means qemu exited at
+// once (a port taken: worth another try).
+func (m *Machine) start() error {
+	cmdPort, err := freePort()
+	if err != nil {
+		return err
+	}
+	simPort, err := freePort()
+	if err != nil {
+		return err
+	}
+	root := "file=" + m.root + ",if=virtio,format=raw,snapshot=on"
+	if m.opts.Persistent {
+		root = "file=" + m.root + ",if=virtio,format=qcow2"
+	}
+	args := []string{
+		"-nodefaults", "-no-user-config", "-display", "none",
+		"-machine", "q35", "-accel", "tcg,thread=multi", "-cpu", "max",
+		"-m", "512", "-smp", strconv.Itoa(m.opts.SMP), "-rtc", "base=utc",
+		"-kernel", filepath.Join(m.img.Dir, "vmlinuz"),
+		"-initrd", filepath.Join(m.img.Dir, "initrd.img"),
+		"-append", "root=/dev/vda rw console=ttyS0,115200 loglevel=4 mitigations=off",
+		"-drive", root,
+		// The state disk bypasses the host's page cache: killing qemu loses
+		// exactly what the guest had not flushed, as a power cut does.
+		"-drive", "file=" + m.state + ",if=virtio,format=raw,cache=none,aio=threads",
+		"-netdev", fmt.Sprintf("user,id=n0,restrict=on,hostfwd=tcp:127.0.0.1:%d-:%d,hostfwd=tcp:127.0.0.1:%d-:%d",
+			cmdPort, guestCmdPort, simPort, guestSimPort),
+		"-device", "virtio-net-pci,netdev=n0",
+		"-virtfs", "local,path=" + m.Share + ",mount_tag=host,security_model=none,readonly=on",
+		"-device", "virtio-rng-pci",
+		"-chardev", "stdio,id=con0,signal=off", "-serial", "chardev:con0",
+	}
+	mark := m.consoleLen()
+	b := &boot{done: make(chan struct{}), start: time.Now(),
+		cmdAddr: fmt.Sprintf("127.0.0.1:%d", cmdPort), simAddr: fmt.Sprintf("127.0.0.1:%d", simPort)}
+	b.cmd = exec.Command("qemu-system-x86_64", args...)
+	b.cmd.Stderr = &lockedWriter{mu: &m.mu, w: &b.stderr}
+	// stdin: a pipe nobody writes to, kept open while qemu runs.
+	stdin, err := b.cmd.StdinPipe()
+	if err != nil {
+		return err
+	}
+	out, err := b.cmd.StdoutPipe()
+	if err != nil {
+		return err
+	}
+	if err := b.cmd.Start(); err != nil {
+		return fmt.Errorf("vmtest: start qemu: %w", err)
+	}
+	m.mu.Lock()
+	m.cur = b
+	m.mu.Unlock()
+	read := make(chan struct{})
+	go func() { m.readConsole(out); close(read) }()
+	go func() {
+		<-read
+		b.err = b.cmd.Wait()
+		stdin.Close()
+		m.mu.Lock()
+		close(b.done)
+		m.notifyLocked()
+		m.mu.Unlock()
+	}()
+	// qemu fails on a taken port before the guest prints anything.
+	select {
+	case <-b.done:
+		m.mu.Lock()
+		defer m.mu.Unlock()
+		return fmt.Errorf("vmtest: qemu exited at start (%v): %s", b.err, b.stderr.String())
+	case <-m.waitLine(mark):
+		return nil
+	case <-time.After(30 * time.Second):
+		return nil
+	}
+}
+
+type lockedWriter struct {
+	mu *sync.Mutex
+	w  io.Writer
+}
+
+func (l *lockedWriter) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.w.Write(p)
+}
+
+// readConsole collects the serial console's lines, and keeps them in
+// console.log in the test's directory.
+func (m *Machine) readConsole(r io.Reader) {
+	log, _ := os.OpenFile(filepath.Join(m.dir, "console.log"), os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
+	if log != nil {
+		defer log.Close()
+	}
+	sc := bufio.NewScanner(r)
+	sc.Buffer(make([]byte, 64<<10), 1<<20)
+	for sc.Scan() {
+		line := strings.TrimRight(sc.Text(), "\r")
+		if log != nil {
+			fmt.Fprintln(log, line)
+		}
+		m.mu.Lock()
+		m.console = append(m.console, line)
+		m.notifyLocked()
+		m.mu.Unlock()
+	}
+}
+
+func (m *Machine) notifyLocked() {
+	close(m.changed)
+	m.changed = make(chan struct{})
+}
+
+// waitLine returns a channel closed once the console has more than n lines
+// or qemu exits.
+func (m *Machine) waitLine(n int) <-chan struct{} {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if len(m.console) > n {
+		c := make(chan struct{})
+		close(c)
+		return c
+	}
+	return m.changed
+}
+
+func (m *Machine) consoleLen() int {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return len(m.console)
+}
+
+func (m *Machine) consoleTail(n int) string {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	lines := m.console
+	if len(lines) > n {
+		lines = lines[len(lines)-n:]
+	}
+	s := strings.Join(lines, "\n")
+	if m.cur != nil && m.cur.stderr.Len() > 0 {
+		s += "\nqemu stderr:\n" + m.cur.stderr.String()
+	}
+	return s
+}
+
+// ConsoleMark is the position in the console's lines now: WaitConsoleFrom
+// a mark sees only lines printed after it.
+func (m *Machine) ConsoleMark() int { return m.consoleLen() }
+
+// WaitConsoleFrom waits until a console line after mark matches the
+// regular expression, and returns the line. It fails the test when qemu
+// exits first or after timeout.
+func (m *Machine) WaitConsoleFrom(t testing.TB, mark int, expr string, timeout time.Duration) string {
+	t.Helper()
+	re := regexp.MustCompile(expr)
+	deadline := time.NewTimer(timeout)
+	defer deadline.Stop()
+	for {
+		m.mu.Lock()
+		for i := mark; i < len(m.console); i++ {
+			if re.MatchString(m.console[i]) {
+				l := m.console[i]
+				m.mu.Unlock()
+				return l
+			}
+		}
+		mark = len(m.console)
+		changed := m.changed
+		b := m.cur
+		m.mu.Unlock()
+		select {
+		case <-b.done:
+			t.Fatalf("vmtest: qemu exited (%v) before the console showed %q", b.err, expr)
+		default:
+		}
+		select {
+		case <-changed:
+		case <-deadline.C:
+			t.Fatalf("vmtest: after %v the console never showed %q", timeout, expr)
+		}
+	}
+}
+
+// Running reports whether qemu runs.
+func (m *Machine) Running() bool {
+	m.mu.Lock()
+	b := m.cur
+	m.mu.Unlock()
+	if b == nil {
+		return false
+	}
+	select {
+	case <-b.done:
+		return false
+	default:
+		return true
+	}
+}
+
+// PowerCut kills qemu (SIGKILL): the guest's page cache and everything the
+// state disk had not been told to flush are gone, as in a power loss.
+func (m *Machine) PowerCut() {
+	m.kill()
+}
+
+func (m *Machine) kill() {
+	m.mu.Lock()
+	b := m.cur
+	m.mu.Unlock()
+	if b == nil {
+		return
+	}
+	b.cmd.Process.Signal(syscall.SIGKILL)
+	<-b.done
+}
+
+// Shutdown powers the guest off cleanly and waits for qemu to exit.
+func (m *Machine) Shutdown(t testing.TB) {
+	t.Helper()
+	if !m.Running() {
+		return
+	}
+	m.Exec(30*time.Second, "systemctl --no-block poweroff")
+	m.mu.Lock()
+	b := m.cur
+	m.mu.Unlock()
+	select {
+	case <-b.done:
+	case <-time.After(2 * time.Minute):
+		t.Errorf("vmtest: the guest did not power off within 2 minutes; killing qemu")
+		m.kill()
+	}
+}
+
+// ErrNoAnswer is a command connection that ended without the exit status
+// line: the guest was not listening yet, or went away meanwhile.
+var ErrNoAnswer = errors.New("vmtest: no exit status from the guest")
+
+// Exec runs a shell script in the guest as root (sh, its stderr merged into
+// its output) and returns the output and the exit status.
+func (m *Machine) Exec(timeout time.Duration, script string) (string, int, error) {
+	m.mu.Lock()
+	b := m.cur
+	m.mu.Unlock()
+	if b == nil {
+		return "", 0, errors.New("vmtest: not booted")
+	}
+	c, err := net.DialTimeout("tcp", b.cmdAddr, timeout)
+	if err != nil {
+		return "", 0, fmt.Errorf("vmtest: command socket: %w", err)
+	}
+	defer c.Close()
+	c.SetDeadline(time.Now().Add(timeout))
+	if _, err := io.WriteString(c, script+"\n"); err != nil {
+		return "", 0, fmt.Errorf("vmtest: send script: %w", err)
+	}
+	c.(*net.TCPConn).CloseWrite()
+	out, err := io.ReadAll(c)
+	if err != nil {
+		return string(out), 0, fmt.Errorf("vmtest: read reply: %w", err)
+	}
+	s := string(out)
+	i := strings.LastIndex(s, "__TCVM_RC=")
+	if i < 0 {
+		return s, 0, ErrNoAnswer
+	}
+	rc, err := strconv.Atoi(strings.TrimSpace(s[i+len("__TCVM_RC="):]))
+	if err != nil {
+		return s, 0, fmt.Errorf("vmtest: exit status line %q", s[i:])
+	}
+	return s[:i], rc, nil
+}
+
+// Run runs a script that must succeed and returns its output.
+func (m *Machine) Run(t testing.TB, timeout time.Duration, script string) string {
+	t.Helper()
+	out, rc, err := m.Exec(timeout, script)
+	if err != nil {
+		t.Fatalf("guest: %s: %v\n%s", script, err, out)
+	}
+	if rc != 0 {
+		t.Fatalf("guest: %s: exit status %d\n%s", script, rc, out)
+	}
+	return out
+}
+
+// ReadFile returns a file of the guest.
+func (m *Machine) ReadFile(t testing.TB, path string) []byte {
+	t.Helper()
+	out := m.Run(t, 2*time.Minute, "base64 -w0 "+shellQuote(path))
+	b, err := base64.StdEncoding.DecodeString(strings.TrimSpace(out))
+	if err != nil {
+		t.Fatalf("guest file %s: %v", path, err)
+	}
+	return b
+}
+
+func shellQuote(s string) string { return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'" }
+
+// DialSim connects to the sim board's control socket inside the guest
+// (forwarded to the host's loopback), waiting until the agent answers.
+func (m *Machine) DialSim(t testing.TB, timeout time.Duration) *daemontest.Sim {
+	t.Helper()
+	m.mu.Lock()
+	b := m.cur
+	m.mu.Unlock()
+	// A connection is accepted before the guest's socat reaches the agent;
+	// only an answer to status says the agent is there. Each try costs the
+	// guest a process, so tries are spaced.
+	deadline := time.Now().Add(timeout)
+	tick := time.NewTicker(250 * time.Millisecond)
+	defer tick.Stop()
+	var last error
+	for {
+		c, err := net.DialTimeout("tcp", b.simAddr, 5*time.Second)
+		if err == nil {
+			s := daemontest.SimConn(t, c)
+			r, err := s.Try("status")
+			if err == nil && r["ok"] == true {
+				return s
+			}
+			c.Close()
+			last = err
+		} else {
+			last = err
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("vmtest: after %v the sim board's control socket never answered through the guest (%v)", timeout, last)
+		}
+		select {
+		case <-tick.C:
+		case <-b.done:
+			t.Fatalf("vmtest: qemu exited (%v) while waiting for the sim board's control socket", b.err)
+		}
+	}
+}

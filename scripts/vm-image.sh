@@ -1,0 +1,281 @@
+#!/usr/bin/env bash
+# Builds (once) and caches the booted-Linux test tier's image: a minimal
+# Debian 12 amd64 root filesystem with systemd as a raw ext4 image, and the
+# kernel and a small initrd beside it (booted with qemu -kernel/-initrd).
+# Prints the image directory on stdout (the last line); everything else
+# goes to stderr.
+#
+#   scripts/vm-image.sh            build if missing, print the directory
+#   scripts/vm-image.sh --key      print the cache key only
+#
+# The cache lives outside the clone, in $TIMECLOCK_VM_CACHE (default
+# /var/cache/timeclock-vm), one directory per key: the SHA-256 of this
+# script, which holds the package list and every file put into the image.
+# A build happens in a temporary directory beside the cache and is renamed
+# into place when complete, under a lock, so an interrupted build never
+# leaves a half image and two runs at once build it once.
+#
+# The packages come from the mirror this machine's own apt sources name
+# (never a host written here), suite bookworm.
+set -euo pipefail
+
+suite=bookworm
+# The image's packages. Leave the kernel out: it is installed for the
+# customize step only, its vmlinuz and initrd copied out, then purged.
+packages=(
+	systemd-sysv udev kmod iproute2 procps adduser socat
+)
+# Loaded by the initrd (with what they depend on) and so in the kernel for
+# the whole boot: the rootfs has no /lib/modules at all.
+modules=(
+	virtio_pci virtio_blk virtio_net virtio_console virtio_rng
+	crc32c_generic ext4 9p 9pnet_virtio
+)
+
+cache=${TIMECLOCK_VM_CACHE:-/var/cache/timeclock-vm}
+self=$(readlink -f "$0")
+key=$(sha256sum "$self" | cut -c1-16)
+if [ "${1:-}" = --key ]; then
+	echo "$key"
+	exit 0
+fi
+out=$cache/$key
+log() { echo "vm-image: $*" >&2; }
+
+complete() { [ -f "$1/rootfs.img" ] && [ -f "$1/vmlinuz" ] && [ -f "$1/initrd.img" ] && [ -f "$1/manifest" ]; }
+
+if complete "$out"; then
+	touch "$out/manifest"
+	echo "$out"
+	exit 0
+fi
+
+# mirrors prints "URI SUITE" for each Debian suite in this machine's apt
+# sources (deb822 .sources files and the one-line sources.list format).
+mirrors() {
+	local f
+	for f in /etc/apt/sources.list.d/*.sources; do
+		[ -f "$f" ] || continue
+		awk '
+			/^[ \t]*#/ { next }
+			/^[ \t]*$/ { flush(); next }
+			tolower($1) == "types:" { types = $0 }
+			tolower($1) == "uris:" { uri = $2 }
+			tolower($1) == "suites:" { suites = ""; for (i = 2; i <= NF; i++) suites = suites " " $i }
+			tolower($1) == "enabled:" { enabled = $2 }
+			function flush(  n, s, i) {
+				if (uri != "" && types ~ /(^|[ \t])deb([ \t]|$)/ && enabled != "no") {
+					n = split(suites, s, " ")
+					for (i = 1; i <= n; i++) print uri, s[i]
+				}
+				uri = ""; suites = ""; types = ""; enabled = ""
+			}
+			END { flush() }
+		' "$f"
+	done
+	for f in /etc/apt/sources.list /etc/apt/sources.list.d/*.list; do
+		[ -f "$f" ] || continue
+		sed -e 's/#.*//' -e 's/\[[^]]*\]//' "$f" | awk '$1 == "deb" { print $2, $3 }'
+	done
+}
+
+# The image's sources: the machine's mirror for the Debian archive and its
+# security mirror, with bookworm's suites.
+archive=$(mirrors | awk '$2 !~ /-security$/ && $1 !~ /security/ { print $1; exit }')
+security=$(mirrors | awk '$2 ~ /-security$/ { print $1; exit }')
+if [ -z "$archive" ]; then
+	log "no Debian mirror in this machine's apt sources (/etc/apt/sources.list.d/*.sources, /etc/apt/sources.list)"
+	exit 1
+fi
+sources=("deb $archive $suite main" "deb $archive $suite-updates main")
+[ -n "$security" ] && sources+=("deb $security $suite-security main")
+
+mkdir -p "$cache"
+exec 9>"$cache/.lock"
+if ! flock -w 1800 9; then
+	log "another build of $cache held the lock for 30 minutes"
+	exit 1
+fi
+# Under the lock: someone else may have built it meanwhile, and a build
+# killed earlier left its temporary directory behind.
+if complete "$out"; then
+	touch "$out/manifest"
+	echo "$out"
+	exit 0
+fi
+rm -rf "$cache"/.tmp-*
+tmp=$(mktemp -d "$cache/.tmp-$key-XXXXXX")
+chmod 755 "$tmp"
+trap 'rm -rf "$tmp"' EXIT
+start=$SECONDS
+log "building $out (${packages[*]}) from $archive"
+
+# The customize step (sh, not bash), run by mmdebstrap with the root directory as $1 and
+# the output directory as $TCVM_OUT.
+customize=$(
+	cat <<'EOF'
+set -eu
+root=$1
+ch() { chroot "$root" env DEBIAN_FRONTEND=noninteractive "$@"; }
+apt="apt-get -y -q -o Dpkg::Use-Pty=0 --no-install-recommends"
+
+# Kernel and initrd. The initrd is ours: busybox and the modules booting
+# and the tests need, insmod-ed in dependency order by a ten-line /init, then
+# the root mounted and switched to. Debian's initramfs-tools would run udev
+# first: seconds under TCG on every boot. The modules stay loaded, so the
+# rootfs needs no /lib/modules at all.
+ch $apt install linux-image-amd64 busybox-static cpio >&2
+ver=$(ls "$root/lib/modules")
+i=$root/tmp/initrd
+mkdir -p "$i/bin" "$i/lib/modules" "$i/proc" "$i/sys" "$i/dev" "$i/root"
+cp "$root/bin/busybox" "$i/bin/busybox"
+for m in $TCVM_MODULES; do
+	ch modprobe -S "$ver" --show-depends "$m"
+done | awk '$1 == "insmod" && !seen[$2]++ { print $2 }' >"$root/tmp/order"
+while read -r ko; do
+	cp "$root$ko" "$i/lib/modules/"
+	basename "$ko" >>"$i/modules"
+done <"$root/tmp/order"
+cat >"$i/init" <<'X'
+#!/bin/busybox sh
+b=/bin/busybox
+$b mount -t proc proc /proc
+$b mount -t sysfs sysfs /sys
+$b mount -t devtmpfs devtmpfs /dev
+for m in $($b cat /modules); do $b insmod /lib/modules/$m || echo "tcvm-init: insmod $m failed"; done
+n=0
+while [ ! -b /dev/vda ] && [ $n -lt 600 ]; do n=$((n + 1)); $b usleep 50000; done
+$b mount -t ext4 -o rw /dev/vda /root || { echo "tcvm-init: cannot mount /dev/vda"; exec $b sh; }
+$b umount /proc /sys
+$b mount --move /dev /root/dev
+exec $b switch_root /root /sbin/init
+X
+chmod 755 "$i/init"
+ch sh -c 'cd /tmp/initrd && find . | cpio -o -H newc --quiet' | gzip -1 >"$TCVM_OUT/initrd.img"
+cp "$root"/boot/vmlinuz-* "$TCVM_OUT/vmlinuz"
+basename "$root"/boot/vmlinuz-* >"$TCVM_OUT/kernel-version"
+cp "$i/modules" "$TCVM_OUT/initrd-modules"
+rm -rf "$i" "$root/tmp/order"
+ch $apt purge --autoremove 'linux-image-*' initramfs-tools initramfs-tools-core busybox-static cpio >&2
+rm -rf "$root"/lib/modules "$root"/boot/*
+
+# The test harness's side: the disks, the network, a command socket, the
+# sim board's socket forwarded, and a line on the console once up.
+cat >"$root/etc/fstab" <<'X'
+# No fsck at boot (a mount replays ext4's journal after a power cut).
+/dev/vda / ext4 rw,errors=remount-ro 0 0
+# The state disk the harness always attaches (cache=none): power cuts hit it.
+LABEL=tcstate /var/lib/timeclock ext4 rw,x-systemd.device-timeout=120s 0 0
+X
+# The harness's read-only share (the .deb, test files): tcvm-share mounts it.
+cat >"$root/usr/local/sbin/tcvm-share" <<'X'
+#!/bin/sh
+mountpoint -q /mnt/host || mount -t 9p -o trans=virtio,version=9p2000.L,ro host /mnt/host
+X
+chmod 755 "$root/usr/local/sbin/tcvm-share"
+
+mkdir -p "$root/var/lib/timeclock" "$root/mnt/host" "$root/var/log/journal"
+echo tcvm >"$root/etc/hostname"
+u=$root/etc/systemd/system
+n=$root/etc/systemd/network
+mkdir -p "$u" "$n"
+# QEMU user networking's fixed addresses: no DHCP wait.
+cat >"$n/10-slirp.network" <<'X'
+[Match]
+Type=ether
+[Network]
+Address=10.0.2.15/24
+Gateway=10.0.2.2
+LinkLocalAddressing=no
+IPv6AcceptRA=no
+X
+# One shell script per connection: the script is the connection's input,
+# the reply its output and then the line __TCVM_RC=<exit status>.
+cat >"$u/tcvm-cmd.socket" <<'X'
+[Unit]
+Description=test harness command socket
+[Socket]
+ListenStream=5555
+Accept=yes
+[Install]
+WantedBy=sockets.target
+X
+cat >"$u/tcvm-cmd@.service" <<'X'
+[Unit]
+Description=test harness command
+DefaultDependencies=no
+[Service]
+ExecStart=/bin/sh -c '/bin/sh -s 2>&1; echo "__TCVM_RC=$?"'
+StandardInput=socket
+StandardOutput=socket
+KillMode=process
+X
+# The sim board's control socket (the agent's default, STATE_DIR/sim.sock).
+cat >"$u/tcvm-sim.socket" <<'X'
+[Unit]
+Description=the sim board's control socket, forwarded
+[Socket]
+ListenStream=5556
+Accept=yes
+[Install]
+WantedBy=sockets.target
+X
+cat >"$u/tcvm-sim@.service" <<'X'
+[Unit]
+Description=the sim board's control socket, one connection
+[Service]
+ExecStart=/usr/bin/socat STDIO UNIX-CONNECT:/var/lib/timeclock/sim.sock
+StandardInput=socket
+StandardOutput=socket
+StandardError=journal
+X
+cat >"$u/tcvm-ready.service" <<'X'
+[Unit]
+Description=tell the harness the system is up
+After=multi-user.target tcvm-cmd.socket systemd-networkd.service
+[Service]
+Type=oneshot
+ExecStartPre=-/lib/systemd/systemd-networkd-wait-online --any --timeout=120
+ExecStart=/bin/sh -c 'echo "TCVM-READY boot_id=$(cat /proc/sys/kernel/random/boot_id)" >/dev/ttyS0'
+[Install]
+WantedBy=multi-user.target
+X
+ch systemctl enable systemd-networkd.service tcvm-cmd.socket tcvm-sim.socket tcvm-ready.service >&2
+# Nothing the tests do not need, nothing on a timer.
+# Every unit started costs seconds under TCG.
+ch systemctl mask apt-daily.timer apt-daily-upgrade.timer e2scrub_all.timer \
+	fstrim.timer dpkg-db-backup.timer getty@tty1.service e2scrub_reap.service \
+	systemd-networkd-wait-online.service systemd-logind.service \
+	modprobe@.service systemd-modules-load.service systemd-pstore.service \
+	dev-hugepages.mount dev-mqueue.mount sys-kernel-debug.mount \
+	sys-kernel-tracing.mount sys-fs-fuse-connections.mount sys-kernel-config.mount >&2
+ch $apt clean
+rm -rf "$root"/var/lib/apt/lists/* "$root"/var/cache/apt/*.bin
+ch dpkg-query -W -f '${Package} ${Version}\n' >"$TCVM_OUT/manifest"
+EOF
+)
+
+rootdir=$tmp/root
+mkdir "$rootdir"
+TCVM_OUT=$tmp TCVM_MODULES="${modules[*]}" mmdebstrap --mode=root --variant=minbase \
+	--include="$(
+		IFS=,
+		echo "${packages[*]}"
+	)" \
+	--customize-hook="$customize" \
+	"$suite" "$rootdir" "${sources[@]}" >&2
+
+# mmdebstrap leaves /etc/machine-id "uninitialized" (a reproducible image),
+# which makes every boot of a -snapshot machine a first boot (presets,
+# sysusers: seconds under TCG). One fixed ID serves every test machine.
+head -c 16 /dev/urandom | od -An -tx1 | tr -d ' \n' >"$rootdir/etc/machine-id"
+echo >>"$rootdir/etc/machine-id"
+
+size=$(($(du -sm "$rootdir" | cut -f1) + 512))
+mkfs.ext4 -q -F -L tcroot -d "$rootdir" "$tmp/rootfs.img" "${size}M" >&2
+rm -rf "$rootdir"
+log "built in $((SECONDS - start)) s: $(cat "$tmp/kernel-version"), $(wc -l <"$tmp/manifest") packages, ${size} MiB image"
+rm -rf "$out" # an incomplete one from before this script built atomically
+mv -T "$tmp" "$out"
+trap - EXIT
+echo "$out"
