@@ -320,7 +320,12 @@ func TestDisableEndToEnd(t *testing.T) {
 				k = e2e.StartClock(t, k.Dir, c, nil)
 				k.Wait("F4: set up again")
 				if offline {
-					// The installer sets it up again: a new device.
+					// The administrator enables it again (until then the cloud
+					// refuses its onboarding: "Clock disabled"), and the
+					// installer sets it up again.
+					if st := c.API(t, "POST", "/api/v1/devices/"+id+"/enable", nil, nil); st != 200 {
+						t.Fatalf("enable: HTTP %d", st)
+					}
 					k.Keys("f4")
 					k.Wait("Set up again?")
 					k.Keys("enter")
