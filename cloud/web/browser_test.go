@@ -317,10 +317,20 @@ func TestBrowserPunchesPerClockAndEmployee(t *testing.T) {
 			{clockID, "p2", "E102", wire.KindIn, 5, false, true},
 			{"77aa00bb11cc22dd", "p3", "E100", wire.KindOut, 60, true, false},
 		} {
-			_, err := tx.PutPunch(store.Punch{DeviceID: p.dev, CompanyID: company, ReceivedAt: at.Add(time.Duration(p.min+1) * time.Minute),
+			sp := store.Punch{DeviceID: p.dev, CompanyID: company, ReceivedAt: at.Add(time.Duration(p.min+1) * time.Minute),
 				Punch: wire.Punch{ID: p.id, Seq: uint64(i + 1), Employee: p.emp, Kind: p.kind, Time: at.Add(time.Duration(p.min) * time.Minute),
-					TZ: "America/Chicago", ClockSet: p.set, Corrected: p.corr}})
-			if err != nil {
+					TZ: "America/Chicago", ClockSet: p.set}}
+			if p.corr {
+				// Taken on a clock that did not know the time (it showed
+				// 1970), corrected since: the record keeps both times.
+				first := sp.Punch
+				first.Time = time.Date(1970, 1, 1, 0, 3, 0, 0, time.UTC)
+				c := sp.Punch
+				c.Corrected = true
+				sp.Punch = first
+				sp.Correct(c, at.Add(time.Duration(p.min+2)*time.Minute))
+			}
+			if _, err := tx.PutPunch(sp); err != nil {
 				return err
 			}
 		}
@@ -333,7 +343,8 @@ func TestBrowserPunchesPerClockAndEmployee(t *testing.T) {
 	b.login(admin, "")
 	b.run("menu: Punches", chromedp.Click(`nav a[href="/admin/punches"]`, chromedp.ByQuery), chromedp.WaitVisible("#punches", chromedp.ByID))
 	all := b.text("#punches tbody")
-	contains(t, "all punches", all, "Ada Lovelace", "Grace Hopper", "Yard gate", "Old office", "Mar 3, 2026 8:00 AM CST", "corrected", "OUT")
+	contains(t, "all punches", all, "Ada Lovelace", "Grace Hopper", "Yard gate", "Old office", "Mar 3, 2026 8:00 AM CST", "corrected", "OUT",
+		"first sent as Dec 31, 1969 6:03 PM CST")
 	if i, j := strings.Index(all, "Old office"), strings.Index(all, "Yard gate"); i < 0 || j < 0 || i > j {
 		t.Errorf("not newest first:\n%s", all)
 	}

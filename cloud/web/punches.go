@@ -23,7 +23,10 @@ type PunchRow struct {
 	Clock      string // the clock's nickname
 	// Known says how the time was known: "clock set", "corrected" (taken
 	// before the clock knew the time, corrected since) or "not set".
-	Known    string
+	Known string
+	// Original is the time the clock first sent for a corrected punch (zero
+	// otherwise): the record keeps both.
+	Original time.Time
 	Received time.Time
 }
 
@@ -110,5 +113,5 @@ func punchRow(p store.Punch, dev store.Device, names map[string]string) PunchRow
 		known = "not set"
 	}
 	return PunchRow{Time: p.Time, TZ: p.TZ, Kind: string(p.Kind), Employee: who, Department: p.Department,
-		Clock: dev.Nickname, Known: known, Received: p.ReceivedAt}
+		Clock: dev.Nickname, Known: known, Original: p.OriginalTime, Received: p.ReceivedAt}
 }
