@@ -380,7 +380,17 @@ func TestBrowserManageUsers(t *testing.T) {
 		chromedp.Click(`#users tr[data-email="`+payroll+`"] button.reset`, chromedp.ByQuery),
 		chromedp.WaitVisible("#notice-password", chromedp.ByID))
 	contains(t, "the notice", b.text("p.notice"), "The password was reset")
-	b.run("remove Sam", chromedp.Click(`#users tr[data-email="`+nobody+`"] button.remove`, chromedp.ByQuery),
+	b.run("remove Sam: asked first", chromedp.Click(`#users tr[data-email="`+nobody+`"] button.remove`, chromedp.ByQuery),
+		chromedp.WaitVisible("#confirm-remove", chromedp.ByID))
+	contains(t, "the confirmation", b.text("section.dialog"), "Remove", nobody, "can no longer log in")
+	b.run("cancel", chromedp.Click(`a.button.secondary[href="/admin/users"]`, chromedp.ByQuery),
+		chromedp.WaitVisible("#users", chromedp.ByID))
+	if !b.exists(`#users tr[data-email="` + nobody + `"]`) {
+		t.Fatal("Cancel removed the user")
+	}
+	b.run("remove Sam, confirmed", chromedp.Click(`#users tr[data-email="`+nobody+`"] button.remove`, chromedp.ByQuery),
+		chromedp.WaitVisible("#confirm-remove", chromedp.ByID),
+		chromedp.Click("#confirm-remove", chromedp.ByID),
 		chromedp.WaitVisible("#notice-removed", chromedp.ByID))
 	contains(t, "the notice", b.text("p.notice"), "The user was removed")
 	if b.exists(`#users tr[data-email="` + nobody + `"]`) {

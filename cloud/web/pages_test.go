@@ -325,7 +325,7 @@ func TestLastAdministratorStays(t *testing.T) {
 	e.setRole(access.UsersManage)
 	sam := e.newUser().login(nobody)
 	tok := csrfOf(t, sam.get("/admin/users"))
-	p := sam.do("POST", "/admin/users/remove", url.Values{"csrf": {tok}, "email": {admin}})
+	p := sam.do("POST", "/admin/users/remove", url.Values{"csrf": {tok}, "email": {admin}, "confirm": {"yes"}})
 	if p.status != http.StatusConflict || !strings.Contains(p.body, "last administrator") {
 		t.Fatalf("removing the last administrator: %d\n%s", p.status, p.body)
 	}
@@ -335,4 +335,28 @@ func TestLastAdministratorStays(t *testing.T) {
 		}
 		return nil
 	})
+}
+
+// Remove asks first: the first post shows who would be removed and removes
+// nobody; only the confirmed post removes.
+func TestRemoveUserAsksFirst(t *testing.T) {
+	e := newEnv(t)
+	dana := e.newUser().login(admin)
+	tok := csrfOf(t, dana.get("/admin/users"))
+	p := dana.do("POST", "/admin/users/remove", url.Values{"csrf": {tok}, "email": {nobody}})
+	if p.status != http.StatusOK || !strings.Contains(p.body, `id="confirm-remove"`) || !strings.Contains(p.body, nobody) {
+		t.Fatalf("first post: %d\n%s", p.status, p.body)
+	}
+	present := func() bool {
+		var err error
+		e.db.View(context.Background(), func(tx store.Tx) error { _, err = tx.User(company, nobody); return nil })
+		return err == nil
+	}
+	if !present() {
+		t.Fatal("removed without confirmation")
+	}
+	dana.do("POST", "/admin/users/remove", url.Values{"csrf": {tok}, "email": {nobody}, "confirm": {"yes"}})
+	if present() {
+		t.Fatal("still there after the confirmed removal")
+	}
 }

@@ -151,6 +151,10 @@ func (s *server) userRemove(w http.ResponseWriter, r *http.Request, sess *access
 		s.renderUsers(w, r, sess, http.StatusBadRequest, usersData{Error: "You cannot remove yourself; another administrator can."})
 		return
 	}
+	if r.PostFormValue("confirm") != "yes" {
+		s.confirmRemove(w, r, sess, email)
+		return
+	}
 	var refusal string
 	err := s.Store.Update(r.Context(), func(tx store.Tx) error {
 		refusal = ""
@@ -190,4 +194,44 @@ func (s *server) userRemove(w http.ResponseWriter, r *http.Request, sess *access
 	}
 	s.Log.Info("user removed", "company", sess.User.CompanyID, "user", email, "by", sess.User.Email)
 	http.Redirect(w, r, "/admin/users?done=removed", http.StatusSeeOther)
+}
+
+// confirmRemove asks before a user is removed, as Disable does for a clock:
+// who it is, and what removing them changes.
+func (s *server) confirmRemove(w http.ResponseWriter, r *http.Request, sess *access.Session, email string) {
+	var u store.User
+	profile := "No role"
+	err := s.Store.View(r.Context(), func(tx store.Tx) (err error) {
+		if u, err = tx.User(sess.User.CompanyID, email); err != nil {
+			return err
+		}
+		switch {
+		case u.Administrator:
+			profile = "Administrator"
+		case u.RoleID != "":
+			roles, err := tx.Roles(sess.User.CompanyID)
+			if err != nil {
+				return err
+			}
+			for _, ro := range roles {
+				if ro.ID == u.RoleID {
+					profile = ro.Name
+				}
+			}
+		}
+		return nil
+	})
+	if errors.Is(err, store.ErrNotFound) {
+		s.renderUsers(w, r, sess, http.StatusNotFound, usersData{Error: "There is no such user; nothing was changed."})
+		return
+	}
+	if err != nil {
+		s.internal(w, r, sess, err)
+		return
+	}
+	s.render(w, r, http.StatusOK, "removeuser", view{Title: "Remove " + u.Name, Nav: "users", Sess: sess, CSRF: sess.CSRF,
+		Data: struct {
+			User    store.User
+			Profile string
+		}{u, profile}})
 }
