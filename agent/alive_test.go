@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -14,6 +13,7 @@ import (
 	"timeclock/agent/journal"
 	"timeclock/clock"
 	"timeclock/hal"
+	"timeclock/hal/haltest"
 	"timeclock/internal/await"
 )
 
@@ -23,50 +23,19 @@ func alive(a *Agent, d time.Duration) error {
 	return a.Alive(ctx)
 }
 
-// HangingDisplay is a display whose Show blocks while it is held, as an
-// LCD on a wedged I2C bus would.
-type hangingDisplay struct {
-	hal.Display
-	mu   sync.Mutex
-	gate chan struct{} // guarded by mu: nil, or closed to let Show through
-}
-
-func (d *hangingDisplay) hold() {
-	d.mu.Lock()
-	d.gate = make(chan struct{})
-	d.mu.Unlock()
-}
-
-func (d *hangingDisplay) release() {
-	d.mu.Lock()
-	close(d.gate)
-	d.gate = nil
-	d.mu.Unlock()
-}
-
-func (d *hangingDisplay) Show(lines []string) error {
-	d.mu.Lock()
-	g := d.gate
-	d.mu.Unlock()
-	if g != nil {
-		<-g
-	}
-	return d.Display.Show(lines)
-}
-
 func TestAliveAnswersUntilTheDisplayHangs(t *testing.T) {
 	cfg := DefaultConfig()
 	cfg.StateDir = t.TempDir()
-	var disp *hangingDisplay
+	var disp *haltest.HangingDisplay
 	r := startRigDisplay(t, cfg, 20, 4, clock.NewFake(rigStart), func(d hal.Display) hal.Display {
-		disp = &hangingDisplay{Display: d}
+		disp = &haltest.HangingDisplay{Display: d}
 		return disp
 	})
 	r.waitScreen("Badge or PIN")
 	if err := alive(r.agent, 5*time.Second); err != nil {
 		t.Fatalf("idle clock: %v", err)
 	}
-	disp.hold()
+	disp.Hold()
 	r.board.Press(hal.Key5) // the punch loop draws the entry screen and hangs in Show
 	await.True(t, 5*time.Second, func() bool {
 		return errors.Is(alive(r.agent, 20*time.Millisecond), ErrNotResponding)
@@ -75,7 +44,7 @@ func TestAliveAnswersUntilTheDisplayHangs(t *testing.T) {
 	if !strings.Contains(fmt.Sprint(err), "punch loop") {
 		t.Errorf("Alive = %v, want it to name the punch loop", err)
 	}
-	disp.release()
+	disp.Release()
 	if err := alive(r.agent, 5*time.Second); err != nil {
 		t.Fatalf("after the display came back: %v", err)
 	}

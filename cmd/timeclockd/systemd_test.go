@@ -18,6 +18,7 @@ import (
 
 	"timeclock/agent"
 	"timeclock/hal"
+	"timeclock/hal/haltest"
 	"timeclock/hal/sim"
 	"timeclock/internal/await"
 	"timeclock/internal/daemontest"
@@ -124,37 +125,6 @@ func TestSystemdNotifyFromTheDaemon(t *testing.T) {
 	}
 }
 
-// hangingDisplay is the sim display whose Show blocks while held, as an LCD
-// on a wedged I2C bus would.
-type hangingDisplay struct {
-	hal.Display
-	mu   sync.Mutex
-	gate chan struct{} // guarded by mu: nil, or closed to let Show through
-}
-
-func (d *hangingDisplay) hold() {
-	d.mu.Lock()
-	d.gate = make(chan struct{})
-	d.mu.Unlock()
-}
-
-func (d *hangingDisplay) release() {
-	d.mu.Lock()
-	close(d.gate)
-	d.gate = nil
-	d.mu.Unlock()
-}
-
-func (d *hangingDisplay) Show(lines []string) error {
-	d.mu.Lock()
-	g := d.gate
-	d.mu.Unlock()
-	if g != nil {
-		<-g
-	}
-	return d.Display.Show(lines)
-}
-
 // A punch loop hung in a display write stops the watchdog pings; they
 // resume when it comes back. The agent is the real one on the sim board;
 // only its display is wrapped.
@@ -164,7 +134,7 @@ func TestWatchdogPingsStopWhileThePunchLoopHangs(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer b.Halt()
-	disp := &hangingDisplay{Display: b.Display()}
+	disp := &haltest.HangingDisplay{Display: b.Display()}
 	cfg := agent.DefaultConfig()
 	cfg.StateDir = t.TempDir()
 	logs := &syncbuf.Buffer{}
@@ -198,7 +168,7 @@ func TestWatchdogPingsStopWhileThePunchLoopHangs(t *testing.T) {
 
 	sd.await("READY=1", e2eTimeout)
 	sd.await("WATCHDOG=1", e2eTimeout)
-	disp.hold()
+	disp.Hold()
 	b.Press(hal.Key5) // the punch loop draws the entry screen and hangs in Show
 	sd.await("NOT RESPONDING", e2eTimeout)
 	if !sd.quiet("WATCHDOG=1", 2*wd) {
@@ -207,7 +177,7 @@ func TestWatchdogPingsStopWhileThePunchLoopHangs(t *testing.T) {
 	if !strings.Contains(logs.String(), "pings withheld") {
 		t.Errorf("the withheld pings are not logged:\n%s", logs)
 	}
-	disp.release()
+	disp.Release()
 	sd.await("WATCHDOG=1", e2eTimeout)
 	sd.await("STATUS=entry, 0 pending, standalone", e2eTimeout)
 }
