@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"timeclock/internal/daemontest"
+	"timeclock/internal/punchcheck"
 )
 
 // writeWorkers writes a roster of n employees: W000000... with badges
@@ -106,26 +107,11 @@ func TestCrashSafety(t *testing.T) {
 		t.Fatalf("only %d punches accepted in %d runs: the clock did not get to work", total, kills)
 	}
 
-	ps := readJournal(t, dir)
-	inJournal := map[string]int{}
-	ids := map[string]bool{}
-	var last uint64
-	for _, p := range ps {
-		if p.Seq <= last {
-			t.Errorf("sequence %d after %d", p.Seq, last)
-		}
-		last = p.Seq
-		if ids[p.ID.String()] {
-			t.Errorf("ID %s twice", p.ID)
-		}
-		ids[p.ID.String()] = true
-		inJournal[p.Employee]++
-	}
+	ps := punchcheck.Read(t, dir)
+	var emps []string
 	for i := range crashWorkers {
-		emp := fmt.Sprintf("E%06d", i)
-		if got, acc := inJournal[emp], accepted[emp]; got < acc || got > acc+unseen[emp] {
-			t.Errorf("%s: %d punches in the journal, %d accepted on screen, %d sent unseen", emp, got, acc, unseen[emp])
-		}
+		emps = append(emps, fmt.Sprintf("E%06d", i))
 	}
+	punchcheck.Accepted(t, ps, emps, accepted, unseen)
 	t.Logf("%d kills, %d punches accepted, %d in the journal", kills, total, len(ps))
 }

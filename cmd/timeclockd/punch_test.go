@@ -10,10 +10,9 @@ import (
 	"testing"
 	"time"
 
-	"timeclock/agent/journal"
-	"timeclock/agent/store"
 	"timeclock/internal/await"
 	"timeclock/internal/daemontest"
+	"timeclock/internal/punchcheck"
 )
 
 // demoRoster is the roster make run uses.
@@ -35,27 +34,6 @@ func writeConfig(t testing.TB, dir string, cfg map[string]any) string {
 		t.Fatal(err)
 	}
 	return p
-}
-
-// readJournal opens a stopped clock's state and returns every punch,
-// pending then acked, in sequence order.
-func readJournal(t testing.TB, dir string) []journal.Punch {
-	t.Helper()
-	st, err := store.Open(dir, store.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer st.Close()
-	j, err := journal.Open(st, journal.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer j.Close()
-	ps, err := j.PendingAfter(0, 1<<30)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return ps
 }
 
 // waitLEDs polls the sim's LEDs and last beep (the buzzer sounds off the
@@ -132,7 +110,7 @@ func TestPunchFlowThroughSocket(t *testing.T) {
 		t.Fatal(err)
 	}
 	var got []string
-	for _, p := range readJournal(t, dir) {
+	for _, p := range punchcheck.Read(t, dir) {
 		got = append(got, fmt.Sprintf("%d %s %s %s", p.Seq, p.Who(), p.Kind, p.Department))
 	}
 	want := []string{"1 E101 IN Assembly", "2 E100 BREAK Shipping", "3 badge 4242 IN "}
@@ -241,7 +219,7 @@ func TestFacilityCodesThroughSocket(t *testing.T) {
 		t.Fatal(err)
 	}
 	var got []string
-	for _, p := range readJournal(t, dir) {
+	for _, p := range punchcheck.Read(t, dir) {
 		got = append(got, p.Who())
 	}
 	if want := "E200|badge 13:34567|E201"; strings.Join(got, "|") != want {

@@ -91,7 +91,7 @@ NONE < packaging/booted;
 # Test support: fakes, doubles, harnesses. They may use anything above and
 # each other; nothing above may reach them.
 TESTSUPPORT = internal/archtest, internal/await, internal/browsertest,
-  internal/daemontest, internal/e2e/..., internal/fakecloud, internal/latency,
+  internal/daemontest, internal/e2e/..., internal/fakecloud, internal/latency, internal/punchcheck,
   internal/syncbuf, internal/testenv, internal/testpki, internal/tmuxtest,
   internal/vmtest,
   hal/haltest, hal/hd44780/hd44780test, hal/matrix/matrixtest,

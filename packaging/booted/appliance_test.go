@@ -12,9 +12,8 @@ import (
 	"testing"
 	"time"
 
-	"timeclock/agent/journal"
-	"timeclock/agent/store"
 	"timeclock/internal/daemontest"
+	"timeclock/internal/punchcheck"
 	"timeclock/internal/vmtest"
 )
 
@@ -296,40 +295,12 @@ func checkJournal(t *testing.T, m *vmtest.Machine, p *punches) {
 	if err := os.WriteFile(filepath.Join(dir, "state.db"), m.ReadFile(t, "/var/lib/timeclock/state.db"), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	st, err := store.Open(dir, store.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer st.Close()
-	j, err := journal.Open(st, journal.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer j.Close()
-	ps, err := j.PendingAfter(0, 1<<30)
-	if err != nil {
-		t.Fatal(err)
-	}
-	in := map[string]int{}
-	ids := map[string]bool{}
-	var last uint64
-	for _, q := range ps {
-		if q.Seq <= last {
-			t.Errorf("sequence %d after %d", q.Seq, last)
-		}
-		last = q.Seq
-		if ids[q.ID.String()] {
-			t.Errorf("punch ID %s twice", q.ID)
-		}
-		ids[q.ID.String()] = true
-		in[q.Employee]++
-	}
+	ps := punchcheck.Read(t, dir)
+	var emps []string
 	for i := range workers {
-		emp := fmt.Sprintf("E%06d", i)
-		if got, acc := in[emp], p.accepted[emp]; got < acc || got > acc+p.unseen[emp] {
-			t.Errorf("%s: %d punches in the journal, %d accepted on screen, %d sent unseen", emp, got, acc, p.unseen[emp])
-		}
+		emps = append(emps, fmt.Sprintf("E%06d", i))
 	}
+	punchcheck.Accepted(t, ps, emps, p.accepted, p.unseen)
 	unseen := 0
 	for _, n := range p.unseen {
 		unseen += n
