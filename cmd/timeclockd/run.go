@@ -393,6 +393,10 @@ func openLog(path string) (io.Writer, func(), error) {
 	if path == "" {
 		return os.Stderr, func() {}, nil
 	}
+	// The log may live in a --state-dir not made yet (the first start).
+	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+		return nil, nil, fmt.Errorf("log file: %w", err)
+	}
 	f, err := os.OpenFile(path, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o600)
 	if err != nil {
 		return nil, nil, fmt.Errorf("log file: %w", err)
