@@ -7,6 +7,10 @@ import (
 	"encoding/hex"
 	"encoding/pem"
 	"fmt"
+	"io"
+	"net/http"
+	"net/http/cookiejar"
+	"net/url"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -37,6 +41,20 @@ func TestNoSecretInAnyLog(t *testing.T) {
 			id, _ := k.Activate(code)["device_id"].(string)
 			await.True(t, wait, func() bool { return c.Device(t, id).RosterVersion > 0 }, "the roster never reached the clock")
 			passcode := mailedPasscode(t, c)
+			// The administrator logs in to the admin pages: a wrong password
+			// first, then the printed one.
+			login := adminLoginRE.FindStringSubmatch(c.P.Output())
+			if login == nil {
+				t.Fatalf("no admin login printed:\n%s", c.P.Output())
+			}
+			const wrongPassword = "not-the-password-7Qx"
+			if st, _ := webLogin(t, c, login[1], wrongPassword); st != http.StatusUnauthorized {
+				t.Fatalf("a wrong password: HTTP %d", st)
+			}
+			st, session := webLogin(t, c, login[1], login[2])
+			if st != http.StatusSeeOther && st != http.StatusFound || session == "" {
+				t.Fatalf("the printed login: HTTP %d, session cookie %v", st, session != "")
+			}
 
 			before := c.Device(t, id).RosterVersion
 			if st := c.API(t, "PATCH", "/api/v1/roster", map[string]any{"upsert": []map[string]any{
@@ -89,6 +107,9 @@ func TestNoSecretInAnyLog(t *testing.T) {
 				"authentication code": {code},
 				"technician passcode": {passcode},
 				"admin token":         {c.Token},
+				"admin password":      {login[2]},
+				"wrong password":      {wrongPassword},
+				"admin session":       {session},
 				"device private key":  byteForms(key),
 				"MQTT payload":        {`"salt"`, `"pin_hash"`, `\"salt\"`, `\"pin_hash\"`, "Payload:", `"employees"`, `\"employees\"`},
 			}
@@ -125,6 +146,39 @@ func byteForms(b []byte) []string {
 	b64 := base64.StdEncoding.EncodeToString(b)
 	dec := func(x []byte) string { return strings.TrimSuffix(fmt.Sprint(x[:min(len(x), 12)]), "]") }
 	return []string{b64[:min(len(b64), 24)], hex.EncodeToString(b), dec(b)[1:], dec([]byte(b64))[1:]}
+}
+
+var adminLoginRE = regexp.MustCompile(`(?m)^admin login: (\S+) / (\S+)$`)
+
+// webLogin logs in to the admin pages as a browser does (the login page's
+// CSRF token, then the form) and returns the status and the session cookie.
+func webLogin(t *testing.T, c *e2e.Cloud, email, password string) (int, string) {
+	t.Helper()
+	jar, _ := cookiejar.New(nil)
+	base := c.Client(t)
+	cl := &http.Client{Jar: jar, Transport: base.Transport, Timeout: wait,
+		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	resp, err := cl.Get(c.URL() + "/admin/login")
+	if err != nil {
+		t.Fatal(err)
+	}
+	page, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	m := regexp.MustCompile(`name="csrf" value="([^"]+)"`).FindSubmatch(page)
+	if m == nil {
+		t.Fatalf("no CSRF field on the login page:\n%s", page)
+	}
+	resp, err = cl.PostForm(c.URL()+"/admin/login", url.Values{"csrf": {string(m[1])}, "email": {email}, "password": {password}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	for _, ck := range resp.Cookies() {
+		if ck.Value != "" && strings.Contains(strings.ToLower(ck.Name), "session") {
+			return resp.StatusCode, ck.Value
+		}
+	}
+	return resp.StatusCode, ""
 }
 
 var passcodeRE = regexp.MustCompile(`(?m)^\s+(\d{10})\s*$`)
