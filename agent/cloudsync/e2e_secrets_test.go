@@ -58,14 +58,14 @@ func TestNoSecretInAnyLog(t *testing.T) {
 
 			before := c.Device(t, id).RosterVersion
 			if st := c.API(t, "PATCH", "/api/v1/roster", map[string]any{"upsert": []map[string]any{
-				{"id": "E200", "name": "Marie Curie", "badges": []string{"30001"}, "pin": "98765"},
-				{"id": "E201", "name": "Lise Meitner", "badges": []string{"30002"}, "pin": "5172"}}}, nil); st != 200 {
+				{"id": "E200", "name": "Marie Curie", "badges": []string{"30001"}, "pin": pinMarie},
+				{"id": "E201", "name": "Lise Meitner", "badges": []string{"30002"}, "pin": pinLise}}}, nil); st != 200 {
 				t.Fatalf("roster: HTTP %d", st)
 			}
 			await.True(t, wait, func() bool { return c.Device(t, id).RosterVersion > before }, "the roster change never reached the clock")
 			k.Wait("Online")
 			swipe(k, "10002", "Grace Hopper")
-			k.Type("98765")
+			k.Type(pinMarie)
 			k.Keys("enter")
 			k.Wait("Marie Curie")
 
@@ -103,6 +103,7 @@ func TestNoSecretInAnyLog(t *testing.T) {
 				t.Fatal("the logs are not at debug level")
 			}
 			secrets := map[string][]string{
+				"PIN":                 {pinMarie, pinLise},
 				"roster salt":         byteForms(salt),
 				"authentication code": {code},
 				"technician passcode": {passcode},
@@ -147,6 +148,9 @@ func byteForms(b []byte) []string {
 	dec := func(x []byte) string { return strings.TrimSuffix(fmt.Sprint(x[:min(len(x), 12)]), "]") }
 	return []string{b64[:min(len(b64), 24)], hex.EncodeToString(b), dec(b)[1:], dec([]byte(b64))[1:]}
 }
+
+// PINs long enough that no other number in a log is them by chance.
+const pinMarie, pinLise = "86420975", "31975308"
 
 var adminLoginRE = regexp.MustCompile(`(?m)^admin login: (\S+) / (\S+)$`)
 
