@@ -46,7 +46,11 @@ func newLogFilter(h slog.Handler) slog.Handler {
 func (f *logFilter) Enabled(ctx context.Context, l slog.Level) bool { return f.next.Enabled(ctx, l) }
 
 func (f *logFilter) Handle(ctx context.Context, r slog.Record) error {
-	pass, dropped := f.lim.allow(r.Message, r.Time)
+	at := r.Time
+	if at.IsZero() { // a record made without a time would never leave its window
+		at = time.Now()
+	}
+	pass, dropped := f.lim.allow(r.Message, at)
 	if !pass {
 		return nil
 	}
