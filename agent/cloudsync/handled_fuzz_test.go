@@ -28,6 +28,7 @@ func FuzzHandledLog(f *testing.F) {
 		f.Fatal(err)
 	}
 	f.Cleanup(func() { st.Close() })
+	st.DB().NoSync = true // parsing is under test, not durability: thousands of inputs a second
 	h := handledLog{db: st.DB(), keep: time.Hour}
 	f.Fuzz(func(t *testing.T, raw []byte) {
 		err := h.db.Update(func(tx *bolt.Tx) error {

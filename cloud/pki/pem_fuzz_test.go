@@ -39,8 +39,8 @@ func FuzzLoadCA(f *testing.F) {
 	} else if _, err := ca.SignClient(csr, "0123456789abcdef", now); err != nil {
 		f.Fatal(err)
 	}
+	d := f.TempDir() // one directory, its files rewritten for each input
 	f.Fuzz(func(t *testing.T, certPEM, keyPEM []byte) {
-		d := t.TempDir()
 		if err := os.WriteFile(filepath.Join(d, CAFile), certPEM, 0o600); err != nil {
 			t.Fatal(err)
 		}
