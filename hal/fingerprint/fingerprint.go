@@ -197,8 +197,8 @@ func (d *Dev) closeLocked() {
 	d.verified = false
 }
 
-// readyLocked opens the port if needed, lets a line that lost a reply go
-// quiet, and makes the handshake.
+// readyLocked opens the port if needed, resynchronises a line that lost a
+// reply, and makes the handshake.
 func (d *Dev) readyLocked() error {
 	if d.c == nil {
 		rw, err := d.open()
@@ -210,7 +210,7 @@ func (d *Dev) readyLocked() error {
 		d.verified = false
 	}
 	if d.dirty {
-		if err := d.quietLocked(); err != nil {
+		if err := d.syncLocked(); err != nil {
 			return err
 		}
 		d.dirty = false
@@ -250,26 +250,33 @@ func (d *Dev) readyLocked() error {
 	return nil
 }
 
-// quietLocked drops whatever arrives until the line has been quiet for a
-// reply timeout: a late reply must not answer the next command.
-func (d *Dev) quietLocked() error {
-	t := time.NewTimer(d.o.Timeout)
+// syncLocked finds the line's present again after a reply went missing:
+// it asks for the system parameters, whose 17-byte reply no other command
+// has, and drops every packet before it (late replies to earlier
+// commands, which a module sends in order). Only then is the next reply
+// the answer to the next command.
+func (d *Dev) syncLocked() error {
+	if _, err := d.c.rw.Write(Packet{Address: d.o.Address, PID: PIDCommand, Payload: []byte{CmdReadSysParam}}.Marshal()); err != nil {
+		d.closeLocked()
+		d.setStateLocked("unplugged", err.Error())
+		return fmt.Errorf("%w: write: %w", hal.ErrSensor, err)
+	}
+	t := time.NewTimer(2 * d.o.Timeout)
 	defer t.Stop()
 	for {
 		select {
 		case r, ok := <-d.c.pkts:
-			if !ok {
+			if !ok || (r.err != nil && !errors.Is(r.err, ErrChecksum) && !errors.Is(r.err, ErrFrame)) {
 				d.closeLocked()
+				d.setStateLocked("unplugged", "port closed")
 				return fmt.Errorf("%w: port closed", hal.ErrSensor)
 			}
-			if r.err != nil && !errors.Is(r.err, ErrChecksum) && !errors.Is(r.err, ErrFrame) {
-				d.closeLocked()
-				d.setStateLocked("unplugged", r.err.Error())
-				return fmt.Errorf("%w: %w", hal.ErrSensor, r.err)
+			if r.err == nil && r.p.PID == PIDAck && r.p.Address == d.o.Address && len(r.p.Payload) == 17 {
+				return nil
 			}
-			t.Reset(d.o.Timeout)
 		case <-t.C:
-			return nil
+			d.setStateLocked("not answering", "no reply to a resync")
+			return fmt.Errorf("%w: no reply", hal.ErrSensor)
 		case <-d.done:
 			return hal.ErrHalted
 		}
@@ -462,9 +469,10 @@ func (d *Dev) tryFinger() (hal.FingerEvent, bool, error) {
 	}
 	there, err := d.imageLocked()
 	if err != nil || !there {
-		if !there && err == nil {
-			d.needLift = false
-		}
+		// No finger, or no telling: after a failed image the lift may
+		// have been missed, and a finger still there reads again (the
+		// duplicate window then says "Already punched").
+		d.needLift = false
 		return hal.FingerEvent{}, false, err
 	}
 	if d.needLift {

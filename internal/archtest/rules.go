@@ -40,10 +40,17 @@ hal, hal/internal/...,
   go.bug.st/serial,
   golang.org/x/sys/unix,
   golang.org/x/term
-< hal/em4100, hal/evdev, hal/hd44780, hal/ledbuzzer, hal/matrix,
-  hal/mfrc522, hal/sim, hal/ssd1306, hal/wiegand;
-hal/em4100, hal/evdev, hal/hd44780, hal/ledbuzzer, hal/matrix,
-  hal/mfrc522, hal/sim, hal/ssd1306, hal/wiegand
+< hal/em4100, hal/evdev, hal/fingerprint, hal/hd44780, hal/ledbuzzer, hal/matrix,
+  hal/mfrc522, hal/ssd1306, hal/wiegand;
+# The simulated fingerprint module speaks the driver's protocol; the sim
+# board puts it behind the real driver.
+hal/fingerprint < hal/fingerprint/fpsim;
+hal/em4100, hal/evdev, hal/fingerprint, hal/fingerprint/fpsim, hal/hd44780,
+  hal/ledbuzzer, hal/matrix, hal/mfrc522, hal/ssd1306, hal/wiegand,
+  golang.org/x/sys/unix, golang.org/x/term
+< hal/sim;
+hal/em4100, hal/evdev, hal/fingerprint, hal/fingerprint/fpsim, hal/hd44780,
+  hal/ledbuzzer, hal/matrix, hal/mfrc522, hal/sim, hal/ssd1306, hal/wiegand
 < DRIVERS;
 DRIVERS, periph.io/x/host/v3/... < board;
 

@@ -38,6 +38,7 @@ type Sensor struct {
 	placed   string         // the finger on the glass; "" none
 	hold     bool           // placed stays after an image (else it is one touch)
 	image    string         // the last image's finger
+	gap      bool           // the next image sees no finger: a new touch lifted the last one
 	buf      [3]string      // char buffers 1 and 2 (index 0 unused)
 	model    bool           // buffers 1 and 2 hold a template (RegModel)
 
@@ -57,11 +58,12 @@ func New() *Sensor {
 }
 
 // Place puts finger on the sensor for one image (a touch): the image after
-// it sees no finger.
+// it sees no finger. A touch lifts the finger before it: when the last
+// image saw one, the next sees none.
 func (s *Sensor) Place(finger string) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.placed, s.hold = finger, false
+	s.placed, s.hold, s.gap = finger, false, s.image != ""
 }
 
 // Hold puts finger on the sensor until Lift.
@@ -222,7 +224,8 @@ func (s *Sensor) command(c []byte) []byte {
 		binary.BigEndian.PutUint16(r[15:], 6) // 57600 baud
 		return r
 	case fp.CmdGenImg:
-		if s.placed == "" || s.noFinger {
+		if s.placed == "" || s.noFinger || s.gap {
+			s.gap = false
 			s.image = ""
 			return code(fp.CodeNoFinger)
 		}
