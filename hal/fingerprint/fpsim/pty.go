@@ -17,6 +17,7 @@ import (
 type PTY struct {
 	s    *Sensor
 	link string
+	own  bool // link is the terminal's own path, not a symlink
 
 	mu     sync.Mutex
 	master *os.File // guarded by mu; nil while unplugged
@@ -24,7 +25,9 @@ type PTY struct {
 	wg     sync.WaitGroup
 }
 
-// NewPTY plugs s in behind link (a path; its directory must exist).
+// NewPTY plugs s in behind link (a path; its directory must exist). With
+// link "", Link is the terminal's own /dev/pts path and Plug after Unplug
+// makes a terminal with another one.
 func NewPTY(s *Sensor, link string) (*PTY, error) {
 	p := &PTY{s: s, link: link}
 	if err := p.Plug(); err != nil {
@@ -57,17 +60,12 @@ func (p *PTY) Plug() error {
 		slave.Close()
 		return err
 	}
-	tmp := p.link + ".new"
-	os.Remove(tmp)
-	if err := os.Symlink(slavePath, tmp); err != nil {
+	if p.link == "" || p.own {
+		p.link, p.own = slavePath, true
+	} else if err := relink(slavePath, p.link); err != nil {
 		master.Close()
 		slave.Close()
-		return fmt.Errorf("fpsim: link: %w", err)
-	}
-	if err := os.Rename(tmp, p.link); err != nil {
-		master.Close()
-		slave.Close()
-		return fmt.Errorf("fpsim: link: %w", err)
+		return err
 	}
 	p.master, p.slave = master, slave
 	p.wg.Add(1)
@@ -88,7 +86,9 @@ func (p *PTY) Unplug() {
 	if m == nil {
 		return
 	}
-	os.Remove(p.link)
+	if !p.own {
+		os.Remove(p.link)
+	}
 	s.Close()
 	m.Close()
 	p.wg.Wait()
@@ -97,6 +97,20 @@ func (p *PTY) Unplug() {
 // Close unplugs for good.
 func (p *PTY) Close() error {
 	p.Unplug()
+	return nil
+}
+
+// relink points link at target, atomically.
+func relink(target, link string) error {
+	tmp := link + ".new"
+	os.Remove(tmp)
+	if err := os.Symlink(target, tmp); err != nil {
+		return fmt.Errorf("fpsim: link: %w", err)
+	}
+	if err := os.Rename(tmp, link); err != nil {
+		os.Remove(tmp)
+		return fmt.Errorf("fpsim: link: %w", err)
+	}
 	return nil
 }
 
