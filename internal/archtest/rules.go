@@ -56,7 +56,7 @@ DRIVERS, periph.io/x/host/v3/... < board;
 
 # The clock's durable state: one bbolt file, the punches and the roster in it.
 wire, clock, go.etcd.io/bbolt/... < agent/store;
-agent/store < agent/journal, agent/roster;
+agent/store < agent/journal, agent/roster, agent/fingers;
 
 # The punch flow is pure: the hal's event types and the journal's punch types.
 hal, agent/journal < agent/punchflow;
@@ -67,7 +67,7 @@ clock, wire < onboarding/netcheck;
 hal, onboarding/identity, onboarding/netcheck < onboarding;
 
 # The agent and its parts: sync, console, the punch loop.
-onboarding, agent/punchflow, agent/journal, agent/roster,
+onboarding, agent/punchflow, agent/journal, agent/roster, agent/fingers,
   github.com/eclipse/paho.mqtt.golang/...,
   golang.org/x/crypto/...
 < agent/...;
