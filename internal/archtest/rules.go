@@ -60,6 +60,7 @@ agent/store < agent/journal, agent/roster, agent/fingers;
 
 # The punch flow is pure: the hal's event types and the journal's punch types.
 hal, agent/journal < agent/punchflow;
+hal < agent/enrollflow;
 
 # Onboarding is below the agent: the agent starts it.
 wire, clock, internal/atomicfile, golang.org/x/crypto/... < onboarding/identity;
@@ -67,7 +68,7 @@ clock, wire < onboarding/netcheck;
 hal, onboarding/identity, onboarding/netcheck < onboarding;
 
 # The agent and its parts: sync, console, the punch loop.
-onboarding, agent/punchflow, agent/journal, agent/roster, agent/fingers,
+onboarding, agent/punchflow, agent/enrollflow, agent/journal, agent/roster, agent/fingers,
   github.com/eclipse/paho.mqtt.golang/...,
   golang.org/x/crypto/...
 < agent/...;
