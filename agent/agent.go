@@ -73,12 +73,13 @@ type Agent struct {
 	bootID       string
 	sinceBoot    func() time.Duration
 
-	signals   *signaler                       // the punch loop -> the LEDs and the buzzer
-	stateFile atomic.Pointer[store.Store]     // the open state file, while Run runs
-	journal   atomic.Pointer[journal.Journal] // the punch journal, while Run runs
-	punched   chan struct{}                   // the punch loop -> the sync: a punch is in the journal
-	redraw    chan struct{}                   // the sync and the console -> the punch loop: connection, pending, phase or a notice changed
-	probes    chan chan struct{}              // Alive -> the mode loop: close it to say "responsive"
+	signals    *signaler                       // the punch loop -> the LEDs and the buzzer
+	stateFile  atomic.Pointer[store.Store]     // the open state file, while Run runs
+	journal    atomic.Pointer[journal.Journal] // the punch journal, while Run runs
+	punched    chan struct{}                   // the punch loop -> the sync: a punch is in the journal
+	redraw     chan struct{}                   // the sync and the console -> the punch loop: connection, pending, phase or a notice changed
+	probes     chan chan struct{}              // Alive -> the mode loop: close it to say "responsive"
+	fingerWake chan struct{}                   // an enrollment or a deletion request -> the fingerprint sweep
 
 	syncer atomic.Pointer[cloudsync.Syncer] // while the sync runs
 	phase  atomic.Uint32                    // disablePhase, mirrored from the state file
@@ -154,6 +155,7 @@ func New(cfg Config, hw Hardware, o Options) (*Agent, error) {
 		punched:      make(chan struct{}, 1),
 		redraw:       make(chan struct{}, 1),
 		probes:       make(chan chan struct{}),
+		fingerWake:   make(chan struct{}, 1),
 		ids:          onboarding.NewKeeper(cfg.StateDir),
 		onboardOpts:  o.Onboard,
 	}

@@ -35,6 +35,9 @@ type Enrollment struct {
 	// slot never matches anyone.
 	Deleting bool   `json:"deleting,omitempty"`
 	Reason   string `json:"reason,omitempty"` // why it is being deleted
+	// Command is the cloud command that asked for the deletion, if one
+	// did: the deletion report names it.
+	Command string `json:"command,omitempty"`
 }
 
 // Report kinds.
@@ -186,8 +189,9 @@ func addReport(tx *bolt.Tx, r Report) error {
 }
 
 // MarkDeleting marks the employee's slots for deletion: from now on they
-// match nobody. It returns the slots to delete from the module.
-func (k *Keeper) MarkDeleting(employee, reason string) ([]int, error) {
+// match nobody. It returns the slots to delete from the module. command is
+// the cloud command that asked, if one did.
+func (k *Keeper) MarkDeleting(employee, reason, command string) ([]int, error) {
 	k.mu.Lock()
 	defer k.mu.Unlock()
 	var slots []int
@@ -196,7 +200,7 @@ func (k *Keeper) MarkDeleting(employee, reason string) ([]int, error) {
 			if e.Employee != employee {
 				continue
 			}
-			e.Deleting, e.Reason = true, reason
+			e.Deleting, e.Reason, e.Command = true, reason, command
 			if err := put(tx, e); err != nil {
 				return err
 			}
@@ -209,7 +213,7 @@ func (k *Keeper) MarkDeleting(employee, reason string) ([]int, error) {
 	}
 	for _, s := range slots {
 		e := k.bySlot[s]
-		e.Deleting, e.Reason = true, reason
+		e.Deleting, e.Reason, e.Command = true, reason, command
 		k.bySlot[s] = e
 	}
 	slices.Sort(slots)
@@ -231,10 +235,9 @@ func (k *Keeper) Deleting() []Enrollment {
 }
 
 // Deleted forgets slot, which the module has deleted; when it was the
-// employee's last, a deletion report goes to the cloud (command names the
-// cloud command that asked, if one did). It reports whether that was the
-// last one.
-func (k *Keeper) Deleted(slot int, at time.Time, command string) (bool, error) {
+// employee's last, a deletion report goes to the cloud. It reports whether
+// that was the last one.
+func (k *Keeper) Deleted(slot int, at time.Time) (bool, error) {
 	k.mu.Lock()
 	defer k.mu.Unlock()
 	e, ok := k.bySlot[slot]
@@ -254,7 +257,7 @@ func (k *Keeper) Deleted(slot int, at time.Time, command string) (bool, error) {
 		if !last {
 			return nil
 		}
-		return addReport(tx, Report{Kind: ReportDeleted, Employee: e.Employee, At: at, Reason: e.Reason, Command: command})
+		return addReport(tx, Report{Kind: ReportDeleted, Employee: e.Employee, At: at, Reason: e.Reason, Command: e.Command})
 	})
 	if err != nil {
 		return false, fmt.Errorf("fingers: deleted: %w", err)
