@@ -80,6 +80,7 @@ type Agent struct {
 	redraw     chan struct{}                   // the sync and the console -> the punch loop: connection, pending, phase or a notice changed
 	probes     chan chan struct{}              // Alive -> the mode loop: close it to say "responsive"
 	fingerWake chan struct{}                   // an enrollment or a deletion request -> the fingerprint sweep
+	bioReady   chan struct{}                   // consent or deletion records to send -> the sync
 
 	syncer atomic.Pointer[cloudsync.Syncer] // while the sync runs
 	phase  atomic.Uint32                    // disablePhase, mirrored from the state file
@@ -156,6 +157,7 @@ func New(cfg Config, hw Hardware, o Options) (*Agent, error) {
 		redraw:       make(chan struct{}, 1),
 		probes:       make(chan chan struct{}),
 		fingerWake:   make(chan struct{}, 1),
+		bioReady:     make(chan struct{}, 1),
 		ids:          onboarding.NewKeeper(cfg.StateDir),
 		onboardOpts:  o.Onboard,
 	}

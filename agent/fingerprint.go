@@ -259,12 +259,36 @@ func (l *punchLoop) storeFinger(ctx context.Context, s enrollflow.Store) enrollf
 	return enrollflow.Stored{}
 }
 
-// fingersChanged wakes the sweep (and the sync's reports).
+// fingersChanged wakes the sweep and the sync (a record to send).
 func (a *Agent) fingersChanged() {
-	select {
-	case a.fingerWake <- struct{}{}:
-	default:
+	for _, ch := range []chan struct{}{a.fingerWake, a.bioReady} {
+		select {
+		case ch <- struct{}{}:
+		default:
+		}
 	}
+}
+
+// syncBiometrics is the enrollments as the sync sees them.
+type syncBiometrics struct {
+	a  *Agent
+	fk *fingers.Keeper
+}
+
+func (b *syncBiometrics) Reports(max int) ([]fingers.Report, error) { return b.fk.Reports(max) }
+func (b *syncBiometrics) Acked(seqs []uint64) error                 { return b.fk.Acked(seqs) }
+func (b *syncBiometrics) Ready() <-chan struct{}                    { return b.a.bioReady }
+
+// Delete marks the employee's templates for deletion; the sweep deletes
+// them from the module and records the deletion, which the sync sends.
+func (b *syncBiometrics) Delete(employee, cmdID string) (int, error) {
+	slots, err := b.fk.MarkDeleting(employee, "deleted by the administrator", cmdID)
+	if err != nil {
+		return 0, err
+	}
+	b.a.log.Info("fingerprint templates to delete, at the administrator's request", "employee", employee, "templates", len(slots), "command", cmdID)
+	b.a.fingersChanged()
+	return len(slots), nil
 }
 
 // sweepFingers deletes from the module the templates of employees who left
@@ -320,6 +344,12 @@ func (a *Agent) sweepOnce(ctx context.Context, fk *fingers.Keeper, ros *roster.K
 			continue
 		}
 		a.log.Info("fingerprint template deleted", "employee", e.Employee, "slot", e.Slot, "reason", e.Reason, "all_gone", last)
+		if last {
+			select {
+			case a.bioReady <- struct{}{}:
+			default:
+			}
+		}
 	}
 	return failed
 }

@@ -155,7 +155,7 @@ func (a *Agent) serve(ctx context.Context, loop *punchLoop) error {
 	var wg sync.WaitGroup
 	defer wg.Wait()
 	defer stop()
-	a.startSync(sctx, &wg, loop.st, loop.j, loop.ros)
+	a.startSync(sctx, &wg, loop.st, loop.j, loop.ros, loop.fk)
 	return loop.run(ctx)
 }
 

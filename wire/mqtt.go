@@ -15,11 +15,12 @@ const TopicPrefix = "tc/v1/"
 
 // Topic suffixes under a device's prefix.
 const (
-	TopicPunches   = "punches"    // up, QoS 1: PunchBatch
-	TopicAck       = "ack"        // down: Ack
-	TopicStatus    = "status"     // up, retained, last will: Status
-	TopicCmd       = "cmd"        // down, retained: Command
-	TopicCmdResult = "cmd/result" // up: CommandResult
+	TopicPunches    = "punches"    // up, QoS 1: PunchBatch
+	TopicAck        = "ack"        // down: Ack
+	TopicStatus     = "status"     // up, retained, last will: Status
+	TopicCmd        = "cmd"        // down, retained: Command
+	TopicCmdResult  = "cmd/result" // up: CommandResult
+	TopicBiometrics = "biometrics" // up, QoS 1: BiometricReports (consent and deletion records; no biometric data)
 )
 
 // Topic returns the full topic of a device's channel.
@@ -178,6 +179,10 @@ const (
 	CmdRoster   CommandType = "roster"
 	CmdTimezone CommandType = "timezone"
 	CmdReboot   CommandType = "reboot"
+	// CmdDeleteBiometrics deletes an employee's fingerprint templates
+	// from the clock's module (Command.Employee); the clock reports the
+	// deletion on TopicBiometrics.
+	CmdDeleteBiometrics CommandType = "delete_biometrics"
 )
 
 // Command is one message on the cmd topic.
@@ -187,6 +192,7 @@ type Command struct {
 	Nickname string          `json:"nickname,omitempty"` // rename
 	Timezone string          `json:"timezone,omitempty"` // timezone
 	Roster   json.RawMessage `json:"roster,omitempty"`   // roster: decoded by the clock's roster package
+	Employee string          `json:"employee,omitempty"` // delete_biometrics
 	By       string          `json:"by,omitempty"`       // who issued it
 	Issued   time.Time       `json:"issued"`
 	// Time is the cloud's clock when it published the command (Issued is
@@ -361,6 +367,10 @@ func DecodeCommand(b []byte) (Command, error) {
 	case CmdRoster:
 		if len(c.Roster) == 0 {
 			return c, payloadErr("command", errors.New("roster: missing"))
+		}
+	case CmdDeleteBiometrics:
+		if c.Employee == "" || len(c.Employee) > MaxEmployeeIDLen {
+			return c, payloadErr("command", fmt.Errorf("delete_biometrics: employee must be 1-%d characters", MaxEmployeeIDLen))
 		}
 	default:
 		return c, payloadErr("command", fmt.Errorf("unknown type %q", c.Type))

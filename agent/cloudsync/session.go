@@ -51,6 +51,11 @@ func (s *Syncer) session(ctx context.Context, c *conn) error {
 	s.publishStatus(c, true)
 	s.startTime(c, out)
 	s.fill(c, out)
+	var bioReady <-chan struct{}
+	if s.o.Biometrics != nil {
+		bioReady = s.o.Biometrics.Ready()
+		s.sendBiometrics(ctx, c)
+	}
 	for {
 		if err := s.settle(ctx, c, out, statusDue, ackDue); err != nil {
 			return err
@@ -69,6 +74,8 @@ func (s *Syncer) session(ctx context.Context, c *conn) error {
 			}
 		case <-s.o.Punched:
 			s.fill(c, out)
+		case <-bioReady:
+			s.sendBiometrics(ctx, c)
 		case w := <-s.nowReq:
 			s.waiters = append(s.waiters, w)
 			s.fill(c, out)
@@ -101,6 +108,38 @@ func (s *Syncer) session(ctx context.Context, c *conn) error {
 			retryT.Reset(s.cfg.RetryPreferred)
 			retry = retryT.C()
 		}
+	}
+}
+
+// sendBiometrics publishes the consent and deletion records not yet
+// delivered, and drops them once the broker took them (QoS 1); what the
+// broker did not take goes again on the next connection.
+func (s *Syncer) sendBiometrics(ctx context.Context, c *conn) {
+	for {
+		reps, err := s.o.Biometrics.Reports(wire.MaxBiometricReports)
+		if err != nil {
+			s.log.Error("biometric records unreadable", "err", err)
+			return
+		}
+		if len(reps) == 0 {
+			return
+		}
+		msg := wire.BiometricReports{Reports: make([]wire.BiometricReport, len(reps))}
+		seqs := make([]uint64, len(reps))
+		for i, r := range reps {
+			msg.Reports[i] = wire.BiometricReport{Seq: r.Seq, Kind: r.Kind, Employee: r.Employee, Supervisor: r.Supervisor,
+				At: r.At, Reason: r.Reason, Command: r.Command}
+			seqs[i] = r.Seq
+		}
+		if err := s.publishWait(ctx, c, wire.Topic(s.o.Identity.DeviceID, wire.TopicBiometrics), msg, false); err != nil {
+			s.log.Warn("biometric records not delivered; sending them again later", "records", len(reps), "err", err)
+			return
+		}
+		if err := s.o.Biometrics.Acked(seqs); err != nil {
+			s.log.Error("biometric records delivered but not dropped", "err", err)
+			return
+		}
+		s.log.Info("biometric records delivered", "records", len(reps))
 	}
 }
 
