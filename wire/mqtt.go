@@ -78,7 +78,15 @@ type Punch struct {
 	// OriginalTime is, on a corrected punch, the time the clock stamped
 	// before it knew the true time (absent when not known).
 	OriginalTime time.Time `json:"original_time,omitzero"`
+	// Method is MethodFinger for a punch by fingerprint (absent for badge
+	// and PIN); MatchScore is then the module's match confidence. Never
+	// the template: it stays on the clock's module.
+	Method     string `json:"method,omitempty"`
+	MatchScore int    `json:"match_score,omitempty"`
 }
+
+// MethodFinger is Punch.Method of a punch by fingerprint.
+const MethodFinger = "finger"
 
 // TimeSources are the values of Punch.TimeSource and Status.ClockSource,
 // most trusted first (the clock package's Source names).
@@ -271,6 +279,12 @@ func (p Punch) Validate() error {
 	}
 	if p.TZOffset < -18*3600 || p.TZOffset > 18*3600 {
 		return fmt.Errorf("tz_offset %d out of range", p.TZOffset)
+	}
+	if p.Method != "" && p.Method != MethodFinger {
+		return fmt.Errorf("method %q: want %q or none", p.Method, MethodFinger)
+	}
+	if p.MatchScore < 0 || p.MatchScore > 0xFFFF || (p.Method == "" && p.MatchScore != 0) {
+		return fmt.Errorf("match_score %d: want 0-65535, with method finger only", p.MatchScore)
 	}
 	if p.TimeSource != "" && !slices.Contains(TimeSources, p.TimeSource) {
 		return fmt.Errorf("time_source %q: want one of %v", p.TimeSource, TimeSources)
