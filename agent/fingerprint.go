@@ -8,8 +8,11 @@ package agent
 // matches and stores them itself; the agent knows slots and scores.
 
 import (
+	"cmp"
 	"context"
 	"errors"
+	"slices"
+	"strings"
 	"time"
 
 	"timeclock/agent/enrollflow"
@@ -173,6 +176,8 @@ func (l *punchLoop) performEnroll(ctx context.Context, eff enrollflow.Effect) en
 	switch eff := eff.(type) {
 	case enrollflow.Lookup:
 		return enrollflow.Found{Person: l.enrollLookup(eff.Badge, eff.PIN)}
+	case enrollflow.Browse:
+		return enrollflow.Browsed{Person: l.browse(eff.From, eff.Step)}
 	case enrollflow.Scan:
 		n := eff.N
 		l.background(ctx, func(ctx context.Context) enrollflow.Event {
@@ -225,6 +230,34 @@ func (l *punchLoop) enrollLookup(badge, pin string) enrollflow.Person {
 		return enrollflow.Person{}
 	}
 	return enrollflow.Person{Found: true, Employee: emp.ID, Name: emp.Name, Active: emp.Active, Supervisor: emp.Supervisor}
+}
+
+// browse is the active employee after (step 1) or before (step -1) from
+// in name order, wrapping around; from "" starts at either end.
+func (l *punchLoop) browse(from string, step int) enrollflow.Person {
+	var act []roster.Employee
+	for _, e := range l.ros.Current().Employees() {
+		if e.Active {
+			act = append(act, e)
+		}
+	}
+	if len(act) == 0 {
+		return enrollflow.Person{}
+	}
+	slices.SortFunc(act, func(a, b roster.Employee) int {
+		return cmp.Or(cmp.Compare(strings.ToLower(a.Name), strings.ToLower(b.Name)), cmp.Compare(a.ID, b.ID))
+	})
+	i := -1
+	if step < 0 {
+		i = len(act)
+	}
+	for j, e := range act {
+		if e.ID == from {
+			i = j
+		}
+	}
+	e := act[((i+step)%len(act)+len(act))%len(act)]
+	return enrollflow.Person{Found: true, Employee: e.ID, Name: e.Name, Active: e.Active, Supervisor: e.Supervisor}
 }
 
 // storeFinger keeps the template in a free slot of the module, then the

@@ -157,11 +157,40 @@ func TestFingerDeletedWhenEmployeeLeavesRoster(t *testing.T) {
 	c.waitScreen("Badge or PIN")
 	c.board.Finger("grace")
 	c.waitScreen("Grace Hopper")
+
+	// Alan picked from the list (Up/Down: Alan Turing, Grace Hopper, Sam
+	// Boss by name).
+	c.keys(hal.KeyClear)
+	c.waitScreen("Badge or PIN")
+	c.keys(hal.KeyHash)
+	c.waitScreen("Supervisor")
+	c.board.Swipe("90001")
+	c.waitScreen("Enroll finger")
+	c.keys(hal.KeyDown)
+	c.waitScreen("> Alan Turing")
+	c.keys(hal.KeyUp)
+	c.waitScreen("> Sam Boss")
+	c.keys(hal.KeyDown)
+	c.waitScreen("> Alan Turing")
+	c.keys(hal.KeyEnter)
+	c.waitScreen("consents to a")
+	c.keys(hal.KeyEnter)
+	for _, screen := range []string{"Place finger", "Again 2/3", "Again 3/3"} {
+		c.waitScreen(screen)
+		c.board.Finger("alan")
+	}
+	c.waitScreen("Enrolled")
+	if got := c.module.Enrolled("alan"); !reflect.DeepEqual(got, []int{1}) {
+		t.Fatalf("module holds alan in %v, want slot 1", got)
+	}
 	stop()
 
 	writeRoster(t, cfg.RosterFile, rosterWithoutGrace)
 	stop = c.run(cfg)
 	await.True(t, 5*time.Second, func() bool { return len(c.module.Enrolled("grace")) == 0 }, "grace's template still on the module")
+	if got := c.module.Enrolled("alan"); !reflect.DeepEqual(got, []int{1}) {
+		t.Errorf("alan's template: %v, want it kept in slot 1", got)
+	}
 	c.waitScreen("Badge or PIN")
 	c.board.Finger("grace")
 	c.waitScreen("Unknown finger")
@@ -183,15 +212,16 @@ func TestFingerDeletedWhenEmployeeLeavesRoster(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(reps) != 2 || reps[0].Kind != fingers.ReportConsent || reps[0].Employee != "E1" || reps[0].Supervisor != "S1" ||
-		reps[1].Kind != fingers.ReportDeleted || reps[1].Employee != "E1" || reps[1].Reason != "removed from the roster" {
+	if len(reps) != 3 || reps[0].Kind != fingers.ReportConsent || reps[0].Employee != "E1" || reps[0].Supervisor != "S1" ||
+		reps[1].Kind != fingers.ReportConsent || reps[1].Employee != "E2" ||
+		reps[2].Kind != fingers.ReportDeleted || reps[2].Employee != "E1" || reps[2].Reason != "removed from the roster" {
 		t.Errorf("reports for the cloud: %+v", reps)
 	}
-	if len(fk.All()) != 0 {
-		t.Errorf("enrollments left: %+v", fk.All())
+	if all := fk.All(); len(all) != 1 || all[0].Employee != "E2" {
+		t.Errorf("enrollments left: %+v", all)
 	}
 	raw, _ := os.ReadFile(filepath.Join(cfg.StateDir, store.FileName))
-	if bytes.Contains(raw, []byte("grace")) || strings.Contains(log, "grace") {
+	if bytes.Contains(raw, []byte("grace")) || strings.Contains(log, "grace") || bytes.Contains(raw, []byte("alan")) || strings.Contains(log, "alan") {
 		t.Error("the finger's stand-in template reached the state file or the log")
 	}
 }

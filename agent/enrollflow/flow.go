@@ -1,6 +1,6 @@
 // Package enrollflow is fingerprint enrollment at the clock as pure
-// functions: a supervisor shows their badge or PIN, picks the employee by
-// the employee's badge or PIN, the employee's consent is confirmed on the
+// functions: a supervisor shows their badge or PIN, picks the employee (the
+// employee's badge or PIN, or Up/Down through the roster), the employee's consent is confirmed on the
 // screen, and the module takes three scans of one finger ("Place finger",
 // "Lift finger", "Again 2/3", "Again 3/3") before the template is stored
 // on it. Next takes the session and one event to the new session and the
@@ -57,6 +57,7 @@ type Person struct {
 type Session struct {
 	state      State
 	pin        string // digits typed; never logged
+	picked     Person // StateEmployee: the employee browsed to with Up/Down
 	supervisor Person
 	employee   Person
 	consentAt  time.Time
@@ -109,6 +110,9 @@ type (
 	Tick struct{}
 	// Found answers Lookup.
 	Found struct{ Person Person }
+	// Browsed answers Browse: the employee next in the roster (by name),
+	// not Found when the roster has nobody to pick.
+	Browsed struct{ Person Person }
 	// Scanned answers Scan: scan N was taken. For scan 1, Owner is the
 	// employee whose finger it already is ("" when nobody's).
 	Scanned struct {
@@ -130,6 +134,7 @@ func (Key) event()         {}
 func (Badge) event()       {}
 func (Tick) event()        {}
 func (Found) event()       {}
+func (Browsed) event()     {}
 func (Scanned) event()     {}
 func (ScanFailed) event()  {}
 func (Lifted) event()      {}
@@ -143,6 +148,13 @@ type Effect interface{ effect() }
 type (
 	// Lookup finds the badge's or PIN's owner in the roster.
 	Lookup struct{ Badge, PIN string }
+	// Browse finds the active employee after (Step 1) or before (Step -1)
+	// From in the roster's name order, wrapping; From "" starts at
+	// either end. Answered by Browsed.
+	Browse struct {
+		From string
+		Step int
+	}
 	// Scan waits for a finger and takes scan N (1-3) on the module;
 	// answered by Scanned or ScanFailed.
 	Scan struct{ N int }
@@ -165,6 +177,7 @@ type (
 )
 
 func (Lookup) effect()   {}
+func (Browse) effect()   {}
 func (Scan) effect()     {}
 func (WaitLift) effect() {}
 func (Cancel) effect()   {}
@@ -257,25 +270,43 @@ func entry(s Session, ev Event, f Facts) (Session, []Effect) {
 	switch ev := ev.(type) {
 	case Badge:
 		return busy, []Effect{Lookup{Badge: ev.Key}}
+	case Browsed:
+		if s.state == StateEmployee && ev.Person.Found {
+			s.picked, s.pin, s.hint = ev.Person, "", ""
+		}
+		return s, nil
 	case Key:
 		s.deadline = f.Now.Add(f.IdleTimeout)
 		if d, ok := ev.Key.Digit(); ok {
 			if len(s.pin) < maxPINDigits {
 				s.pin += string(d)
 			}
-			s.hint = ""
+			s.hint, s.picked = "", Person{}
 			return s, nil
 		}
 		switch ev.Key {
+		case hal.KeyUp, hal.KeyDown:
+			if s.state != StateEmployee {
+				return s, nil
+			}
+			step := 1
+			if ev.Key == hal.KeyUp {
+				step = -1
+			}
+			return s, []Effect{Browse{From: s.picked.Employee, Step: step}}
 		case hal.KeyClear:
-			if s.pin != "" {
-				s.pin = ""
+			if s.pin != "" || s.picked.Found {
+				s.pin, s.picked = "", Person{}
 				return s, nil
 			}
 			return Session{state: StateDone}, []Effect{Done{}}
 		case hal.KeyEnter:
 			if s.pin != "" {
 				return busy, []Effect{Lookup{PIN: s.pin}}
+			}
+			if s.picked.Found {
+				// Picked from the list: as if looked up.
+				return Next(busy, Found{Person: s.picked}, f)
 			}
 		}
 		return s, nil

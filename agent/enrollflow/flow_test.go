@@ -62,6 +62,17 @@ func TestNext(t *testing.T) {
 			Session{state: StateEmployee, supervisor: boss, hint: "Unknown, again", deadline: fnow.Add(idle)}, []Effect{Signal{false}}, fnow},
 		{"inactive employee refused", Session{state: StateCheckEmployee, supervisor: boss}, Found{Person{Found: true, Employee: "E9", Name: "Old"}}, res(false, "Not active", "Old"), []Effect{Signal{false}}, fnow},
 		{"the employee found: consent asked", Session{state: StateCheckEmployee, supervisor: boss}, Found{ada}, consent, nil, fnow},
+		{"Up browses the roster from its end", emp, Key{hal.KeyUp}, emp, []Effect{Browse{From: "", Step: -1}}, fnow},
+		{"Down browses from its start", emp, Key{hal.KeyDown}, emp, []Effect{Browse{From: "", Step: 1}}, fnow},
+		{"the browsed employee is shown", emp, Browsed{ada}, Session{state: StateEmployee, supervisor: boss, picked: ada, deadline: fnow.Add(idle)}, nil, fnow},
+		{"Down goes on from the one shown", Session{state: StateEmployee, supervisor: boss, picked: ada, deadline: fnow.Add(idle)}, Key{hal.KeyDown},
+			Session{state: StateEmployee, supervisor: boss, picked: ada, deadline: fnow.Add(idle)}, []Effect{Browse{From: "E100", Step: 1}}, fnow},
+		{"Enter picks the one shown: consent asked", Session{state: StateEmployee, supervisor: boss, picked: ada}, Key{hal.KeyEnter}, consent, nil, fnow},
+		{"an empty roster shows nobody", emp, Browsed{Person{}}, emp, nil, fnow},
+		{"Clear drops the one shown", Session{state: StateEmployee, supervisor: boss, picked: ada}, Key{hal.KeyClear}, emp, nil, fnow},
+		{"a digit drops the one shown", Session{state: StateEmployee, supervisor: boss, picked: ada}, Key{hal.Key4},
+			Session{state: StateEmployee, supervisor: boss, pin: "4", deadline: fnow.Add(idle)}, nil, fnow},
+		{"Up does not browse for the supervisor", sup, Key{hal.KeyUp}, sup, nil, fnow},
 		{"consent given: scan 1", consent, Key{hal.KeyEnter}, scan(1, ""), []Effect{Scan{1}}, fnow},
 		{"consent refused", consent, Key{hal.KeyClear}, res(false, "No consent", "Not enrolled"), []Effect{Signal{false}}, fnow},
 		{"consent not answered", consent, Tick{}, done, []Effect{Done{}}, fnow.Add(idle)},
@@ -132,7 +143,7 @@ func TestThreeScans(t *testing.T) {
 	if effs := step(Stored{}); !reflect.DeepEqual(effs, []Effect{Signal{true}}) {
 		t.Fatalf("stored: %v", effs)
 	}
-	want := []string{"Employee badge|or PIN", "Ada|Consent? Enter", "Place finger|Ada", "Lift finger|Ada", "Again 2/3|Ada", "Lift finger|Ada", "Again 3/3|Ada", "Enrolled|Ada"}
+	want := []string{"Employee badge|or PIN, Up/Down", "Ada|Consent? Enter", "Place finger|Ada", "Lift finger|Ada", "Again 2/3|Ada", "Lift finger|Ada", "Again 3/3|Ada", "Enrolled|Ada"}
 	if !reflect.DeepEqual(screens, want) {
 		t.Errorf("screens\n got %q\nwant %q", screens, want)
 	}

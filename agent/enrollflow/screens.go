@@ -17,10 +17,14 @@ func Screen(s Session, cols, rows int) []string {
 		if s.pin != "" {
 			second = "Employee PIN"
 		}
+		third := pinLine(s.pin, "or PIN, Up/Down")
+		if s.picked.Found {
+			second, third = "> "+s.picked.Name, "Enter=pick"
+		}
 		if rows < 4 {
-			lines = []string{second, pinLine(s.pin, "or PIN")}
+			lines = []string{second, third}
 		} else {
-			lines = []string{"Enroll finger", second, pinLine(s.pin, "or PIN"), "Clear=cancel"}
+			lines = []string{"Enroll finger", second, third, "Clear=cancel"}
 		}
 	case StateConsent:
 		if rows < 4 {
