@@ -203,6 +203,12 @@ func (a *Agent) Status() Status {
 		s.LastUsedBy = j.LastUsedBy()
 	}
 	a.fillIdentity(&s)
+	s.Fingerprint = "none"
+	if f, ok := a.hw.Finger.(interface{ SensorState() string }); ok {
+		s.Fingerprint = f.SensorState()
+	} else if a.hw.Finger != nil {
+		s.Fingerprint = "connected"
+	}
 	return s
 }
 

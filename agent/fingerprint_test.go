@@ -71,6 +71,7 @@ func (c *fingerClock) run(cfg Config) func() string {
 	if err != nil {
 		t.Fatal(err)
 	}
+	c.board.SetStatus(func() map[string]any { return a.Status().Map() }) // as timeclockd does
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() { done <- a.Run(ctx) }()
@@ -138,6 +139,9 @@ func TestFingerDeletedWhenEmployeeLeavesRoster(t *testing.T) {
 	stop := c.run(cfg)
 
 	c.waitScreen("Badge or PIN")
+	if st := c.board.Status(); st["fingerprint"] != "connected" {
+		t.Errorf("status fingerprint=%v, want connected", st["fingerprint"])
+	}
 	c.keys(hal.KeyHash)
 	c.waitScreen("Supervisor")
 	c.board.Swipe("90001")

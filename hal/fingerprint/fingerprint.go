@@ -22,6 +22,7 @@ import (
 	"io"
 	"log/slog"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"go.bug.st/serial"
@@ -75,6 +76,10 @@ type Dev struct {
 	needLift bool  // ReadFinger returned a finger that may still be there
 	state    string
 
+	// shown mirrors state for readers that must not wait for the module
+	// (the clock's status, drawn by the punch loop).
+	shown atomic.Pointer[string]
+
 	emu      sync.Mutex
 	enrolled chan struct{} // guarded by emu; non-nil during an enrollment, closed by Done
 }
@@ -103,6 +108,7 @@ func New(name string, open Opener, opts *Opts) (*Dev, error) {
 		log = slog.New(slog.DiscardHandler)
 	}
 	d := &Dev{name: name, open: open, o: o, log: log, done: make(chan struct{}), state: "closed"}
+	d.shown.Store(&d.state)
 	d.use.Lock()
 	defer d.use.Unlock()
 	if err := d.readyLocked(); err != nil {
@@ -127,11 +133,12 @@ func SerialOpener(port string, baud int) Opener {
 func (d *Dev) String() string { return "fingerprint(" + d.name + ")" }
 
 // Connected reports whether the module answered its last command.
-func (d *Dev) Connected() bool {
-	d.use.Lock()
-	defer d.use.Unlock()
-	return d.c != nil && d.verified && !d.dirty
-}
+func (d *Dev) Connected() bool { return d.SensorState() == "connected" }
+
+// SensorState is the module's state as the log last said it: connected,
+// not answering, unplugged, refused (wrong password). It never waits for
+// the module.
+func (d *Dev) SensorState() string { return *d.shown.Load() }
 
 // Halt closes the port; a blocked ReadFinger returns hal.ErrHalted.
 func (d *Dev) Halt() error {
@@ -184,6 +191,8 @@ func (d *Dev) setStateLocked(to, why string) {
 			d.log.Warn(fmt.Sprintf("%s: %s -> %s (%s)", d, d.state, to, why))
 		}
 		d.state = to
+		s := to
+		d.shown.Store(&s)
 	}
 }
 

@@ -304,8 +304,8 @@ func TestSimFaults(t *testing.T) {
 			if !errors.Is(err, hal.ErrSensor) || ev.Matched {
 				t.Fatalf("read with %s: %+v %v, want ErrSensor", tt.name, ev, err)
 			}
-			if r.d.Connected() {
-				t.Error("Connected after a failed reply")
+			if r.d.Connected() || r.d.SensorState() != "not answering" && r.d.SensorState() != "unplugged" {
+				t.Errorf("after a failed reply: connected %v, state %q", r.d.Connected(), r.d.SensorState())
 			}
 			r.s.CorruptNext(0)
 			r.s.Faults(false, false, 0, false)
