@@ -332,6 +332,7 @@ func (a *Agent) sweepFingers(ctx context.Context, fk *fingers.Keeper, ros *roste
 	retry := a.clk.NewTimer(time.Hour)
 	retry.Stop()
 	defer retry.Stop()
+	a.deleteOrphans(ctx, fk, en)
 	for {
 		changed := ros.Changed()
 		failed := a.sweepOnce(ctx, fk, ros, en)
@@ -346,6 +347,25 @@ func (a *Agent) sweepFingers(ctx context.Context, fk *fingers.Keeper, ros *roste
 		case <-retry.C():
 		}
 	}
+}
+
+// deleteOrphans empties the sensor when the state file knows of no
+// enrollment but the sensor holds templates: a factory reset, or a damaged
+// state file started afresh, left templates nobody's consent is recorded
+// for on this clock. They would match nobody; they are not kept either.
+func (a *Agent) deleteOrphans(ctx context.Context, fk *fingers.Keeper, en hal.FingerEnroller) {
+	if len(fk.All()) > 0 {
+		return
+	}
+	n, err := en.FingerCount(ctx)
+	if err != nil || n == 0 {
+		return
+	}
+	if err := en.DeleteAllFingers(ctx); err != nil {
+		a.log.Warn("fingerprint templates without an enrollment not deleted", "templates", n, "err", err)
+		return
+	}
+	a.log.Warn("fingerprint templates without an enrollment on this clock deleted (the state file is new: a factory reset or a recovered file); enroll again", "templates", n)
 }
 
 // sweepOnce is one pass; it reports whether a deletion failed.

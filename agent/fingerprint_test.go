@@ -229,3 +229,30 @@ func TestFingerDeletedWhenEmployeeLeavesRoster(t *testing.T) {
 		t.Error("the finger's stand-in template reached the state file or the log")
 	}
 }
+
+// TestOrphanTemplatesDeleted: a sensor holding templates the state file
+// knows nothing of (a factory reset, a recovered state file) is emptied at
+// start: no template is kept without a consent on record.
+func TestOrphanTemplatesDeleted(t *testing.T) {
+	c := newFingerClock(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	e := c.dev.StartEnroll()
+	for n := 1; n <= 3; n++ {
+		c.module.Place("left-behind")
+		if _, err := e.Scan(ctx, n); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := e.Store(ctx, 7); err != nil {
+		t.Fatal(err)
+	}
+	e.Done()
+	cfg := DefaultConfig()
+	cfg.StateDir = t.TempDir()
+	stop := c.run(cfg)
+	await.True(t, 5*time.Second, func() bool { return c.module.Templates() == 0 }, "the orphan template is still on the sensor")
+	if log := stop(); !strings.Contains(log, "fingerprint templates without an enrollment on this clock deleted") {
+		t.Errorf("the log does not say it:\n%s", log)
+	}
+}

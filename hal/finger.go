@@ -56,6 +56,10 @@ type FingerEnroller interface {
 	DeleteFinger(ctx context.Context, slot int) error
 	// FingerSlots is how many templates the sensor holds at most.
 	FingerSlots(ctx context.Context) (int, error)
+	// FingerCount is how many templates the sensor holds now.
+	FingerCount(ctx context.Context) (int, error)
+	// DeleteAllFingers empties the sensor's template library.
+	DeleteAllFingers(ctx context.Context) error
 }
 
 // FingerEnrollment is one enrollment in progress: three scans of one

@@ -499,8 +499,8 @@ func (d *Dev) tryFinger() (hal.FingerEvent, bool, error) {
 	return ev, true, nil
 }
 
-// Count is how many templates the module holds.
-func (d *Dev) Count(ctx context.Context) (int, error) {
+// FingerCount is how many templates the module holds.
+func (d *Dev) FingerCount(ctx context.Context) (int, error) {
 	d.use.Lock()
 	defer d.use.Unlock()
 	r, err := d.commandLocked([]byte{CmdTemplateCount}, 3)
@@ -545,8 +545,8 @@ func (d *Dev) DeleteFinger(ctx context.Context, slot int) error {
 	return nil
 }
 
-// Empty deletes every template on the module.
-func (d *Dev) Empty(ctx context.Context) error {
+// DeleteAllFingers deletes every template on the module (Empty).
+func (d *Dev) DeleteAllFingers(ctx context.Context) error {
 	d.use.Lock()
 	defer d.use.Unlock()
 	r, err := d.commandLocked([]byte{CmdEmpty}, 1)

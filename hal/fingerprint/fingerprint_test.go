@@ -242,7 +242,7 @@ func TestSimEnrollAndIdentify(t *testing.T) {
 	if err != nil || ev.Matched {
 		t.Fatalf("an unknown finger: %+v %v, want no match", ev, err)
 	}
-	if n, err := r.d.Count(context.Background()); err != nil || n != 1 {
+	if n, err := r.d.FingerCount(context.Background()); err != nil || n != 1 {
 		t.Fatalf("count %d %v", n, err)
 	}
 	if err := r.d.DeleteFinger(context.Background(), 3); err != nil {
@@ -251,6 +251,14 @@ func TestSimEnrollAndIdentify(t *testing.T) {
 	ev, err = r.read(t, "E100")
 	if err != nil || ev.Matched {
 		t.Fatalf("E100 after delete: %+v %v, want no match", ev, err)
+	}
+	r.enroll(t, "E200", 5)
+	r.enroll(t, "E300", 6)
+	if err := r.d.DeleteAllFingers(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if n, err := r.d.FingerCount(context.Background()); err != nil || n != 0 || r.s.Templates() != 0 {
+		t.Fatalf("after emptying: count %d %v, module %d", n, err, r.s.Templates())
 	}
 }
 
