@@ -48,7 +48,13 @@ func biometricsOf(t *testing.T, c *e2e.Cloud, employee string) []biometricClock 
 // template and reports it, and her finger is unknown from then on. Neither
 // the cloud, nor the clock's log or state file, ever holds the finger.
 func TestFingerprintWithTheCloud(t *testing.T) {
-	c := startCloud(t, "embedded")
+	for _, b := range brokers {
+		t.Run(b, func(t *testing.T) { fingerprintWithTheCloud(t, b) })
+	}
+}
+
+func fingerprintWithTheCloud(t *testing.T, broker string) {
+	c := startCloud(t, broker)
 	k, id := onboarded(t, c)
 	k.Wait("Online")
 	const finger = "grace-left-index"
