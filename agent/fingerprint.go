@@ -311,6 +311,12 @@ type syncBiometrics struct {
 func (b *syncBiometrics) Reports(max int) ([]fingers.Report, error) { return b.fk.Reports(max) }
 func (b *syncBiometrics) Acked(seqs []uint64) error                 { return b.fk.Acked(seqs) }
 func (b *syncBiometrics) Ready() <-chan struct{}                    { return b.a.bioReady }
+func (b *syncBiometrics) Poke() {
+	select {
+	case b.a.bioReady <- struct{}{}:
+	default:
+	}
+}
 
 // Delete marks the employee's templates for deletion; the sweep deletes
 // them from the module and records the deletion, which the sync sends.

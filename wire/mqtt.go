@@ -132,6 +132,9 @@ type Ack struct {
 	// Time is the cloud's clock when it sent the ack: authenticated time
 	// (the broker's TLS) the clock sets itself by. Absent from older clouds.
 	Time time.Time `json:"time,omitzero"`
+	// Biometrics names the biometric records (BiometricReport.Seq) the
+	// cloud has stored; such an ack has no batch, IDs or time.
+	Biometrics []uint64 `json:"biometrics,omitempty"`
 }
 
 // Status is the clock's check-in, retained; its last will is the same with
@@ -328,6 +331,9 @@ func DecodeAck(b []byte) (Ack, error) {
 	}
 	if len(a.Corrected) > MaxBatch {
 		return a, payloadErr("ack", fmt.Errorf("%d corrected ids, at most %d", len(a.Corrected), MaxBatch))
+	}
+	if len(a.Biometrics) > MaxBiometricReports {
+		return a, payloadErr("ack", fmt.Errorf("%d biometric records, at most %d", len(a.Biometrics), MaxBiometricReports))
 	}
 	for i, id := range a.Corrected {
 		if err := checkID("id", id); err != nil {

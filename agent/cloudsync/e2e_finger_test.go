@@ -9,6 +9,8 @@ import (
 	"testing"
 	"time"
 
+	"timeclock/agent/fingers"
+	"timeclock/agent/store"
 	"timeclock/internal/await"
 	"timeclock/internal/e2e"
 )
@@ -100,8 +102,24 @@ func fingerprintWithTheCloud(t *testing.T, broker string) {
 	k.Wait("Badge or PIN")
 	k.Sim.OK("finger %s", finger)
 	k.Wait("Unknown finger")
+	// The cloud acknowledged both records: none waits on the clock.
+	await.True(t, wait, func() bool { return strings.Count(k.Log(), "biometric records acknowledged by the cloud") >= 2 },
+		"the clock never had its records acknowledged")
 
 	k.Stop(t)
+	st, err := store.Open(k.Dir, store.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	fk, err := fingers.Open(st)
+	if err != nil {
+		t.Fatal(err)
+	}
+	reps, err := fk.Reports(10)
+	st.Close()
+	if err != nil || len(reps) != 0 {
+		t.Errorf("records still waiting on the clock: %+v %v", reps, err)
+	}
 	c.Stop(t)
 	for _, f := range []string{filepath.Join(k.Dir, "timeclockd.log"), filepath.Join(k.Dir, "state.db"), filepath.Join(c.Dir, "cloud.log")} {
 		b, err := os.ReadFile(f)

@@ -111,35 +111,45 @@ func (s *Syncer) session(ctx context.Context, c *conn) error {
 	}
 }
 
-// sendBiometrics publishes the consent and deletion records not yet
-// delivered, and drops them once the broker took them (QoS 1); what the
-// broker did not take goes again on the next connection.
+// sendBiometrics publishes the consent and deletion records the cloud has
+// not acknowledged (the oldest wire.MaxBiometricReports); the cloud's ack
+// (Ack.Biometrics) drops them, and the rest follow. Records not
+// acknowledged go again on the next connection and whenever a new one is
+// recorded: the cloud stores each once.
 func (s *Syncer) sendBiometrics(ctx context.Context, c *conn) {
-	for {
-		reps, err := s.o.Biometrics.Reports(wire.MaxBiometricReports)
-		if err != nil {
-			s.log.Error("biometric records unreadable", "err", err)
-			return
-		}
-		if len(reps) == 0 {
-			return
-		}
-		msg := wire.BiometricReports{Reports: make([]wire.BiometricReport, len(reps))}
-		seqs := make([]uint64, len(reps))
-		for i, r := range reps {
-			msg.Reports[i] = wire.BiometricReport{Seq: r.Seq, Kind: r.Kind, Employee: r.Employee, Supervisor: r.Supervisor,
-				At: r.At, Reason: r.Reason, Command: r.Command}
-			seqs[i] = r.Seq
-		}
-		if err := s.publishWait(ctx, c, wire.Topic(s.o.Identity.DeviceID, wire.TopicBiometrics), msg, false); err != nil {
-			s.log.Warn("biometric records not delivered; sending them again later", "records", len(reps), "err", err)
-			return
-		}
-		if err := s.o.Biometrics.Acked(seqs); err != nil {
-			s.log.Error("biometric records delivered but not dropped", "err", err)
-			return
-		}
-		s.log.Info("biometric records delivered", "records", len(reps))
+	reps, err := s.o.Biometrics.Reports(wire.MaxBiometricReports)
+	if err != nil {
+		s.log.Error("biometric records unreadable", "err", err)
+		return
+	}
+	if len(reps) == 0 {
+		return
+	}
+	msg := wire.BiometricReports{Reports: make([]wire.BiometricReport, len(reps))}
+	for i, r := range reps {
+		msg.Reports[i] = wire.BiometricReport{Seq: r.Seq, Kind: r.Kind, Employee: r.Employee, Supervisor: r.Supervisor,
+			At: r.At, Reason: r.Reason, Command: r.Command}
+	}
+	if err := s.publishWait(ctx, c, wire.Topic(s.o.Identity.DeviceID, wire.TopicBiometrics), msg, false); err != nil {
+		s.log.Warn("biometric records not delivered; sending them again later", "records", len(reps), "err", err)
+		return
+	}
+	s.log.Info("biometric records sent", "records", len(reps))
+}
+
+// ackBiometrics drops the records the cloud stored, then sends the next
+// ones, if any.
+func (s *Syncer) ackBiometrics(seqs []uint64) {
+	if s.o.Biometrics == nil {
+		return
+	}
+	if err := s.o.Biometrics.Acked(seqs); err != nil {
+		s.log.Error("biometric records acknowledged but not dropped; they go again", "err", err)
+		return
+	}
+	s.log.Info("biometric records acknowledged by the cloud", "records", len(seqs))
+	if reps, err := s.o.Biometrics.Reports(1); err == nil && len(reps) > 0 {
+		s.o.Biometrics.Poke()
 	}
 }
 
@@ -256,6 +266,12 @@ func (s *Syncer) onAck(c *conn, out *outbox, payload []byte) {
 	if err != nil {
 		s.log.Warn("ack rejected", "err", err)
 		return
+	}
+	if len(a.Biometrics) > 0 {
+		s.ackBiometrics(a.Biometrics)
+		if a.Batch == 0 && len(a.IDs) == 0 {
+			return // only that: no punches, no time
+		}
 	}
 	ids := make([]journal.ID, 0, len(a.IDs))
 	for _, x := range a.IDs {

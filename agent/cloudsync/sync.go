@@ -104,7 +104,7 @@ type Biometrics interface {
 	// Reports returns up to max consent and deletion records not yet
 	// delivered, oldest first.
 	Reports(max int) ([]fingers.Report, error)
-	// Acked drops the records the broker took.
+	// Acked drops the records the cloud acknowledged.
 	Acked(seqs []uint64) error
 	// Delete has the employee's templates deleted from the module (the
 	// cloud command cmdID asked) and returns how many; the deletion record
@@ -112,6 +112,8 @@ type Biometrics interface {
 	Delete(employee, cmdID string) (int, error)
 	// Ready is signalled when there are records to send.
 	Ready() <-chan struct{}
+	// Poke signals Ready (never blocking): more records wait.
+	Poke()
 }
 
 // TimeKeeper is what the sync needs of the clock's time keeping

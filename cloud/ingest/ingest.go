@@ -234,8 +234,10 @@ func short(s string) string {
 }
 
 // handleBiometrics stores a clock's consent and deletion records, each once
-// by device and sequence number. A malformed message is logged (its size
-// and the decoder's reason) and dropped.
+// by device and sequence number, then acknowledges them on the clock's ack
+// topic (Ack.Biometrics); the clock keeps a record until an ack names it.
+// A malformed message is logged (its size and the decoder's reason) and
+// dropped.
 func (in *Ingest) handleBiometrics(topic string, payload []byte) {
 	id, _, _ := wire.SplitTopic(topic)
 	reps, err := wire.DecodeBiometricReports(payload)
@@ -267,4 +269,12 @@ func (in *Ingest) handleBiometrics(topic string, payload []byte) {
 		return
 	}
 	in.Log.Info("biometric records stored", "device", id, "records", len(reps.Reports), "new", added)
+	ack := wire.Ack{Biometrics: make([]uint64, len(reps.Reports))}
+	for i, r := range reps.Reports {
+		ack.Biometrics[i] = r.Seq
+	}
+	p, _ := json.Marshal(ack)
+	if err := in.bus.Publish(in.ctx, wire.Topic(id, wire.TopicAck), p, false); err != nil {
+		in.Log.Warn("biometric records stored but not acknowledged; the clock sends them again", "device", id, "err", err)
+	}
 }
