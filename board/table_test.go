@@ -35,9 +35,9 @@ func TestTableHasEveryModel(t *testing.T) {
 			t.Errorf("%s: fingerprint input %v, module %+v", m.Name, m.Has(InputFingerprint), m.Fingerprint)
 		}
 	}
-	// The fingerprint models: the BN biometric series, the JR series, the
-	// dev kit's optional add-on, the sim.
-	for _, n := range []string{"BN6000", "BN6500", "BN6000N", "BN6500N", "JR2000", "JR2500", "rpi-devkit", "sim"} {
+	// The fingerprint models: the BN, BN-N and JR series, the dev kit's
+	// optional add-on, the sim.
+	for _, n := range []string{"BN5000", "BN5500", "BN6000", "BN6500", "BN6000N", "BN6500N", "JR2000", "JR2500", "rpi-devkit", "sim"} {
 		if m, err := Lookup(n); err != nil || m.Fingerprint == nil {
 			t.Errorf("%s: no fingerprint module (%v)", n, err)
 		}
