@@ -360,11 +360,19 @@ func (a *Agent) sweepFingers(ctx context.Context, fk *fingers.Keeper, ros *roste
 // state file started afresh, left templates nobody's consent is recorded
 // for on this clock. They would match nobody; they are not kept either.
 func (a *Agent) deleteOrphans(ctx context.Context, fk *fingers.Keeper, en hal.FingerEnroller) {
-	if len(fk.All()) > 0 {
+	n, err := en.FingerCount(ctx)
+	if err != nil {
 		return
 	}
-	n, err := en.FingerCount(ctx)
-	if err != nil || n == 0 {
+	if m := len(fk.All()); m > 0 {
+		if n < m {
+			// A module replaced (or emptied elsewhere): those fingers are
+			// unknown until enrolled again.
+			a.log.Warn("the fingerprint sensor holds fewer templates than this clock has enrollments; the missing ones must enroll again", "templates", n, "enrollments", m)
+		}
+		return
+	}
+	if n == 0 {
 		return
 	}
 	if err := en.DeleteAllFingers(ctx); err != nil {
