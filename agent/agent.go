@@ -73,12 +73,14 @@ type Agent struct {
 	bootID       string
 	sinceBoot    func() time.Duration
 
-	signals   *signaler                       // the punch loop -> the LEDs and the buzzer
-	stateFile atomic.Pointer[store.Store]     // the open state file, while Run runs
-	journal   atomic.Pointer[journal.Journal] // the punch journal, while Run runs
-	punched   chan struct{}                   // the punch loop -> the sync: a punch is in the journal
-	redraw    chan struct{}                   // the sync and the console -> the punch loop: connection, pending, phase or a notice changed
-	probes    chan chan struct{}              // Alive -> the mode loop: close it to say "responsive"
+	signals    *signaler                       // the punch loop -> the LEDs and the buzzer
+	stateFile  atomic.Pointer[store.Store]     // the open state file, while Run runs
+	journal    atomic.Pointer[journal.Journal] // the punch journal, while Run runs
+	punched    chan struct{}                   // the punch loop -> the sync: a punch is in the journal
+	redraw     chan struct{}                   // the sync and the console -> the punch loop: connection, pending, phase or a notice changed
+	probes     chan chan struct{}              // Alive -> the mode loop: close it to say "responsive"
+	fingerWake chan struct{}                   // an enrollment or a deletion request -> the fingerprint sweep
+	bioReady   chan struct{}                   // consent or deletion records to send -> the sync
 
 	syncer atomic.Pointer[cloudsync.Syncer] // while the sync runs
 	phase  atomic.Uint32                    // disablePhase, mirrored from the state file
@@ -154,6 +156,8 @@ func New(cfg Config, hw Hardware, o Options) (*Agent, error) {
 		punched:      make(chan struct{}, 1),
 		redraw:       make(chan struct{}, 1),
 		probes:       make(chan chan struct{}),
+		fingerWake:   make(chan struct{}, 1),
+		bioReady:     make(chan struct{}, 1),
 		ids:          onboarding.NewKeeper(cfg.StateDir),
 		onboardOpts:  o.Onboard,
 	}
@@ -199,6 +203,12 @@ func (a *Agent) Status() Status {
 		s.LastUsedBy = j.LastUsedBy()
 	}
 	a.fillIdentity(&s)
+	s.Fingerprint = "none"
+	if f, ok := a.hw.Finger.(interface{ SensorState() string }); ok {
+		s.Fingerprint = f.SensorState()
+	} else if a.hw.Finger != nil {
+		s.Fingerprint = "connected"
+	}
 	return s
 }
 

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"timeclock/agent/cloudsync"
+	"timeclock/agent/fingers"
 	"timeclock/agent/journal"
 	"timeclock/agent/roster"
 	"timeclock/agent/store"
@@ -30,7 +31,7 @@ func (c Config) syncConfig() cloudsync.Config {
 
 // startSync runs the sync when the clock has an identity and is not
 // disabled; it stops with ctx, and wg waits for it.
-func (a *Agent) startSync(ctx context.Context, wg *sync.WaitGroup, st *store.Store, j *journal.Journal, ros *roster.Keeper) {
+func (a *Agent) startSync(ctx context.Context, wg *sync.WaitGroup, st *store.Store, j *journal.Journal, ros *roster.Keeper, fk *fingers.Keeper) {
 	id := a.Identity()
 	if id == nil || a.phaseNow() == phaseDisabled {
 		return
@@ -39,21 +40,26 @@ func (a *Agent) startSync(ctx context.Context, wg *sync.WaitGroup, st *store.Sto
 	if r, ok := loadDisable(st); ok && r.Phase == phaseDisabling {
 		resume = r.Command()
 	}
+	var bio cloudsync.Biometrics
+	if a.enroller() != nil {
+		bio = &syncBiometrics{a: a, fk: fk}
+	}
 	s, err := cloudsync.New(cloudsync.Options{
-		Config:    a.cfg.syncConfig(),
-		Identity:  id,
-		Journal:   j,
-		Roster:    ros,
-		Store:     st,
-		Device:    &syncDevice{a: a, st: st},
-		Punched:   a.punched,
-		Disabling: resume,
-		Reboot:    a.reboot,
-		Clock:     a.clk,
-		Rand:      a.rand,
-		Logger:    a.log.With("component", "sync"),
-		Dial:      a.onboardOpts.DialContext(),
-		Time:      a.keeper,
+		Biometrics: bio,
+		Config:     a.cfg.syncConfig(),
+		Identity:   id,
+		Journal:    j,
+		Roster:     ros,
+		Store:      st,
+		Device:     &syncDevice{a: a, st: st},
+		Punched:    a.punched,
+		Disabling:  resume,
+		Reboot:     a.reboot,
+		Clock:      a.clk,
+		Rand:       a.rand,
+		Logger:     a.log.With("component", "sync"),
+		Dial:       a.onboardOpts.DialContext(),
+		Time:       a.keeper,
 	})
 	if err != nil {
 		a.log.Error("cloud sync not started", "err", err)

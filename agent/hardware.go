@@ -10,10 +10,14 @@ import (
 // facts about the model. cmd/timeclockd builds it from a board.Set so the
 // agent never depends on concrete drivers.
 type Hardware struct {
-	Model     string
-	Keypad    hal.Keypad
-	Display   hal.Display
-	Badges    []hal.BadgeReader
+	Model   string
+	Keypad  hal.Keypad
+	Display hal.Display
+	Badges  []hal.BadgeReader
+	// Finger is the fingerprint module, nil when the model has none. A
+	// module that also enrolls (hal.FingerEnroller) lets supervisors
+	// enroll fingers at the clock.
+	Finger    hal.FingerReader
 	Indicator hal.Indicator
 	// Network names the model's interfaces, LAN first.
 	Network []string

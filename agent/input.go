@@ -19,8 +19,9 @@ import (
 // inputEvents are the devices' events. The channels are unbuffered: a reader
 // waits until its event is taken (or the context ends).
 type inputEvents struct {
-	Keys   <-chan hal.KeyEvent
-	Badges <-chan hal.BadgeEvent
+	Keys    <-chan hal.KeyEvent
+	Badges  <-chan hal.BadgeEvent
+	Fingers <-chan hal.FingerEvent // nil without a fingerprint module
 }
 
 // startInput starts one reader goroutine per device; they stop with ctx or when
@@ -59,6 +60,30 @@ func startInput(ctx context.Context, wg *sync.WaitGroup, keypad hal.Keypad, badg
 		}()
 	}
 	return inputEvents{Keys: keys, Badges: reads}
+}
+
+// startFingers reads the fingerprint module on its own goroutine (a
+// module that fails is retried as any device is); nil without one.
+func startFingers(ctx context.Context, wg *sync.WaitGroup, f hal.FingerReader, clk clock.Clock, log *slog.Logger) <-chan hal.FingerEvent {
+	if f == nil {
+		return nil
+	}
+	out := make(chan hal.FingerEvent)
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		readLoop(ctx, clk, log, f, func(ctx context.Context) error {
+			ev, err := f.ReadFinger(ctx)
+			if err == nil {
+				select {
+				case out <- ev:
+				case <-ctx.Done():
+				}
+			}
+			return err
+		})
+	}()
+	return out
 }
 
 // readLoop calls read until ctx is done or the device is halted. Other

@@ -5,6 +5,8 @@ import (
 	"errors"
 	"time"
 
+	"timeclock/agent/enrollflow"
+	"timeclock/agent/fingers"
 	"timeclock/agent/journal"
 	"timeclock/agent/punchflow"
 	"timeclock/agent/roster"
@@ -23,7 +25,13 @@ type punchLoop struct {
 	st  *store.Store // the state file: the disable record, the recovery notice
 	j   *journal.Journal
 	ros *roster.Keeper
+	fk  *fingers.Keeper // who is enrolled on the fingerprint module
 	in  inputEvents
+
+	// enroll is the enrollment in progress (punch flow in StateEnroll),
+	// nil when none; enrollEvents carries its scans' answers.
+	enroll       *enrollRun
+	enrollEvents chan enrollflow.Event
 }
 
 // run is the loop; it returns nil when ctx is done, errOnboardAgain when
@@ -43,16 +51,24 @@ func (l *punchLoop) run(ctx context.Context) error {
 	for {
 		var ev punchflow.Event
 		var why string
+		var eev enrollflow.Event // for the enrollment, while one runs
 		select {
 		case <-ctx.Done():
+			l.endEnroll()
 			a.setState(StateStopping, "shutdown")
 			return nil
 		case k := <-l.in.Keys:
 			ev, why = punchflow.KeyPressed{Key: k.Key}, "key "+keyName(k.Key)
+			eev = enrollflow.Key{Key: k.Key}
 		case b := <-l.in.Badges:
 			key := badgeKey(b)
 			a.log.Info("badge read", "badge", b.String(), "roster_badge", key) // not "key": the log redacts keys
 			ev, why = punchflow.BadgeRead{Key: key}, "badge"
+			eev = enrollflow.Badge{Key: key}
+		case f := <-l.in.Fingers:
+			ev, why = l.fingerRead(f), "finger"
+		case r := <-l.enrollEvents:
+			ev, eev, why = nil, r, "enrollment"
 		case <-a.redraw:
 			// The sync changed something the screen shows; a disable
 			// it recorded takes effect here. The clock may have been set:
@@ -63,6 +79,7 @@ func (l *punchLoop) run(ctx context.Context) error {
 			}
 		case <-timer.C():
 			ev, why = punchflow.Tick{}, "timeout"
+			eev = enrollflow.Tick{}
 			if s.State() == punchflow.StateIdle {
 				l.maintain()
 			}
@@ -70,8 +87,21 @@ func (l *punchLoop) run(ctx context.Context) error {
 			close(p) // back at the select: the last screen is drawn, the last punch recorded
 			continue
 		}
+		if l.enroll != nil && eev != nil {
+			// The enrollment has the keys, badges and the timer; the
+			// punch flow hears only that it ended (or a disable).
+			if l.enrollStep(ctx, eev, why) {
+				l.endEnroll()
+				ev, why = punchflow.EnrollDone{}, "enrollment over"
+			} else if _, dis := ev.(punchflow.Disabled); !dis {
+				ev = nil
+			}
+		}
 		if ev != nil {
 			s = l.step(ctx, s, ev, why)
+		}
+		if l.enroll != nil && s.State() != punchflow.StateEnroll {
+			l.endEnroll() // disabled meanwhile
 		}
 		if s.State() == punchflow.StateOnboarding {
 			return errOnboardAgain
@@ -120,6 +150,7 @@ func (a *Agent) facts() punchflow.Facts {
 		DuplicateWindow:     a.cfg.DuplicateWindow.D(),
 		RecordUnknownBadges: a.cfg.RecordUnknownBadges,
 		CanOnboard:          a.canOnboard(),
+		CanEnroll:           a.enroller() != nil,
 	}
 }
 
@@ -128,6 +159,9 @@ func (l *punchLoop) perform(ctx context.Context, e punchflow.Effect) punchflow.E
 	a := l.a
 	switch e := e.(type) {
 	case punchflow.Lookup:
+		if e.Finger != nil {
+			return punchflow.Identified{Person: l.lookupFinger(*e.Finger)}
+		}
 		return punchflow.Identified{Person: l.lookup(e.Badge, e.PIN)}
 	case punchflow.Record:
 		out, err := l.record(e.Punch)
@@ -142,6 +176,8 @@ func (l *punchLoop) perform(ctx context.Context, e punchflow.Effect) punchflow.E
 		a.signals.Signal(e.OK)
 	case punchflow.LEDsOff:
 		a.signals.Off()
+	case punchflow.StartEnroll:
+		l.startEnroll()
 	case punchflow.OnboardAgain:
 		if err := a.setPhase(l.st, nil, "the installer sets the clock up again"); err != nil {
 			a.log.Error("cannot leave the disabled state", "err", err)
@@ -277,6 +313,12 @@ func (l *punchLoop) correctClock(now time.Time) {
 func (l *punchLoop) render(s punchflow.Session) {
 	a := l.a
 	cols, rows := a.hw.Display.Size()
+	if l.enroll != nil {
+		if lines := enrollflow.Screen(l.enroll.s, cols, rows); lines != nil {
+			a.show(lines)
+		}
+		return
+	}
 	lines := punchflow.Screen(s, punchflow.View{Now: a.clk.Now().In(a.location()), Cols: cols, Rows: rows, Idle: l.idleView(cols), Disabled: l.disabledView()})
 	if lines != nil {
 		a.show(lines)
@@ -309,6 +351,12 @@ func (l *punchLoop) notices(cols int) []string {
 // the next minute for the idle clock (or the next notice swap on 2 lines).
 func (l *punchLoop) timerFor(s punchflow.Session) time.Duration {
 	now := l.a.clk.Now()
+	if l.enroll != nil {
+		if dl := l.enroll.s.Deadline(); !dl.IsZero() {
+			return max(dl.Sub(now), 0)
+		}
+		return time.Hour // storing: the answer comes at once
+	}
 	if dl := s.Deadline(); !dl.IsZero() {
 		return max(dl.Sub(now), 0)
 	}

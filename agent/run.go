@@ -7,6 +7,8 @@ import (
 	"sync"
 	"time"
 
+	"timeclock/agent/enrollflow"
+	"timeclock/agent/fingers"
 	"timeclock/agent/journal"
 	"timeclock/agent/roster"
 	"timeclock/agent/store"
@@ -45,13 +47,25 @@ func (a *Agent) Run(ctx context.Context) error {
 	defer wg.Wait()
 	defer cancel() // runs before wg.Wait: readers stop, then we wait
 	in := startInput(ctx, &wg, a.hw.Keypad, a.hw.Badges, a.clk, a.log)
+	in.Fingers = startFingers(ctx, &wg, a.hw.Finger, a.clk, a.log)
 	wg.Add(1)
 	go func() {
 		defer wg.Done()
 		a.signals.Run(ctx)
 	}()
+	fk, err := fingers.Open(st)
+	if err != nil {
+		return fmt.Errorf("agent: %w", err)
+	}
+	if en := a.enroller(); en != nil {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			a.sweepFingers(ctx, fk, ros, en)
+		}()
+	}
 
-	loop := &punchLoop{a: a, st: st, j: j, ros: ros, in: in}
+	loop := &punchLoop{a: a, st: st, j: j, ros: ros, fk: fk, in: in, enrollEvents: make(chan enrollflow.Event, 1)}
 	for {
 		if err := a.onboard(ctx, in.Keys, in.Badges); err != nil || ctx.Err() != nil {
 			a.setState(StateStopping, "shutdown")
@@ -141,7 +155,7 @@ func (a *Agent) serve(ctx context.Context, loop *punchLoop) error {
 	var wg sync.WaitGroup
 	defer wg.Wait()
 	defer stop()
-	a.startSync(sctx, &wg, loop.st, loop.j, loop.ros)
+	a.startSync(sctx, &wg, loop.st, loop.j, loop.ros, loop.fk)
 	return loop.run(ctx)
 }
 

@@ -20,9 +20,10 @@ const (
 	StateDisabled         // disabled by the administrator: punches refused
 	StateStopping
 	StateOnboarding // a cloud is configured and the clock has no identity yet
+	StateEnroll     // a supervisor is enrolling a finger
 )
 
-var stateNames = [...]string{"starting", "idle", "entry", "department", "busy", "feedback", "disabled", "stopping", "onboarding"}
+var stateNames = [...]string{"starting", "idle", "entry", "department", "busy", "feedback", "disabled", "stopping", "onboarding", "enroll"}
 
 func (s State) String() string {
 	if int(s) < len(stateNames) {
@@ -41,6 +42,7 @@ var flowStates = [...]State{
 	punchflow.StateFeedback:   StateFeedback,
 	punchflow.StateDisabled:   StateDisabled,
 	punchflow.StateOnboarding: StateOnboarding,
+	punchflow.StateEnroll:     StateEnroll,
 }
 
 // stateOf is the agent's state while the punch flow is in s.

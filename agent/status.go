@@ -31,6 +31,9 @@ type Status struct {
 	Onboarding string
 	// Clock is how the time is known (the keeper's view).
 	Clock clock.State
+	// Fingerprint is the fingerprint sensor's state: none, connected,
+	// not answering, unplugged, refused.
+	Fingerprint string
 }
 
 // ClockWarnAbove is the offset to cloud time that status warns about.
@@ -81,6 +84,7 @@ func (s Status) Fields() []Field {
 		offset,
 		f("clock_warning", warn),
 		f("clock_refused", s.Clock.Refused),
+		f("fingerprint", s.Fingerprint),
 	}
 }
 

@@ -14,6 +14,7 @@ import (
 	"timeclock/hal"
 	"timeclock/hal/em4100"
 	"timeclock/hal/evdev"
+	"timeclock/hal/fingerprint"
 	"timeclock/hal/hd44780"
 	"timeclock/hal/ledbuzzer"
 	"timeclock/hal/matrix"
@@ -64,6 +65,23 @@ func openHardware(m Model, o Opts) (_ *Set, err error) {
 			return nil, fail(fmt.Sprintf("badges[%d] (%s)", i, b.Driver), err)
 		}
 		s.Badges = append(s.Badges, r)
+	}
+	if fp := m.Fingerprint; fp != nil {
+		baud := fp.Baud
+		if baud == 0 {
+			baud = fingerprint.DefaultBaud
+		}
+		fo := fingerprint.DefaultOpts
+		fo.Logger = log
+		d, err := fingerprint.New(fp.Port, fingerprint.SerialOpener(fp.Port, baud), &fo)
+		switch {
+		case err != nil && fp.Optional:
+			log.Warn("optional fingerprint module not answering: running without fingerprints", "port", fp.Port, "err", err)
+		case err != nil:
+			return nil, fail("fingerprint", err)
+		default:
+			s.Finger = d
+		}
 	}
 	in := m.Indicator
 	var buzzer gpio.PinOut

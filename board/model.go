@@ -14,12 +14,14 @@ type Model struct {
 	Family      string `json:"family"`
 	Description string `json:"description"`
 
-	Display   DisplaySpec   `json:"display"`
-	Keypad    KeypadSpec    `json:"keypad"`
-	Badges    []BadgeSpec   `json:"badges,omitempty"`
-	Indicator IndicatorSpec `json:"indicator"`
-	Inputs    []InputSpec   `json:"inputs"`
-	Network   []NetIface    `json:"network"`
+	Display DisplaySpec `json:"display"`
+	Keypad  KeypadSpec  `json:"keypad"`
+	Badges  []BadgeSpec `json:"badges,omitempty"`
+	// Fingerprint is the fingerprint module, nil when the model has none.
+	Fingerprint *FingerprintSpec `json:"fingerprint,omitempty"`
+	Indicator   IndicatorSpec    `json:"indicator"`
+	Inputs      []InputSpec      `json:"inputs"`
+	Network     []NetIface       `json:"network"`
 }
 
 // DisplaySpec is the display and its driver.
@@ -56,6 +58,17 @@ type BadgeSpec struct {
 	Device string `json:"device,omitempty"` // evdev keyboard-wedge reader
 }
 
+// FingerprintSpec is the fingerprint module and its driver.
+type FingerprintSpec struct {
+	Driver string `json:"driver"`         // sim, r307 (R307, R503, ZFM-20, AS608: one protocol)
+	Port   string `json:"port,omitempty"` // r307: serial port
+	Baud   int    `json:"baud,omitempty"` // r307: speed (0: 57600, the modules' default)
+	// Optional: a module that does not answer at start is left out and the
+	// clock runs without fingerprints (an add-on, as on the dev kit); a
+	// model's own module must answer.
+	Optional bool `json:"optional,omitempty"`
+}
+
 // IndicatorSpec is the LEDs and buzzer.
 type IndicatorSpec struct {
 	Driver string `json:"driver"` // sim, gpio
@@ -76,7 +89,7 @@ const (
 )
 
 // InputSpec says whether a model has an input and whether this firmware
-// drives it (fingerprint and face are not driven yet).
+// drives it (face is not driven yet).
 type InputSpec struct {
 	Kind   Input `json:"kind"`
 	Driven bool  `json:"driven"`

@@ -7,15 +7,20 @@ import (
 	"log/slog"
 
 	"timeclock/hal"
+	"timeclock/hal/fingerprint"
+	"timeclock/hal/fingerprint/fpsim"
 	"timeclock/hal/sim"
 )
 
 // Set is an opened board: one device per role.
 type Set struct {
-	Model     Model
-	Keypad    hal.Keypad
-	Display   hal.Display
-	Badges    []hal.BadgeReader
+	Model   Model
+	Keypad  hal.Keypad
+	Display hal.Display
+	Badges  []hal.BadgeReader
+	// Finger is the fingerprint sensor, nil when the model has none (or an
+	// optional one did not answer).
+	Finger    hal.FingerReader
 	Indicator hal.Indicator
 	// Sim is the simulated board behind the devices, nil on real hardware.
 	Sim *sim.Board
@@ -55,14 +60,32 @@ func openSim(m Model, o Opts) (*Set, error) {
 	if err != nil {
 		return nil, fmt.Errorf("board %s: %w", m.Name, err)
 	}
-	return &Set{
+	s := &Set{
 		Model:     m,
 		Keypad:    b.Keypad(),
 		Display:   b.Display(),
 		Badges:    []hal.BadgeReader{b.BadgeReader()},
 		Indicator: b.Indicator(),
 		Sim:       b,
-	}, nil
+	}
+	if m.Fingerprint != nil {
+		// The simulated module on a pty, behind the real driver: the
+		// sim punches by finger through the same protocol as a clock.
+		pty, err := fpsim.NewPTY(b.FingerSensor(), "")
+		if err != nil {
+			return nil, fmt.Errorf("board %s: fingerprint: %w", m.Name, err)
+		}
+		fo := fingerprint.DefaultOpts
+		fo.Logger = o.Logger
+		d, err := fingerprint.New(pty.Link(), fingerprint.SerialOpener(pty.Link(), fingerprint.DefaultBaud), &fo)
+		if err != nil {
+			pty.Close()
+			return nil, fmt.Errorf("board %s: fingerprint: %w", m.Name, err)
+		}
+		s.Finger = d
+		s.closers = append(s.closers, pty)
+	}
+	return s, nil
 }
 
 // Halt halts every device of the set, then closes the buses, and returns
@@ -80,6 +103,9 @@ func (s *Set) Halt() error {
 	halt(s.Indicator)
 	for _, b := range s.Badges {
 		halt(b)
+	}
+	if s.Finger != nil {
+		halt(s.Finger)
 	}
 	halt(s.Keypad)
 	for _, c := range s.closers {

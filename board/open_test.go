@@ -254,3 +254,30 @@ func TestIoctlPinTimeouts(t *testing.T) {
 		t.Fatal("fixEdges wrapped a pin that is not gpioioctl's")
 	}
 }
+
+// TestOpenSimFingerprint: the sim board's fingerprint module is the real
+// driver on the simulated module over a pty; the control socket's
+// "finger ID" places a finger there.
+func TestOpenSimFingerprint(t *testing.T) {
+	m, _ := Lookup("sim")
+	s, err := Open(m, Opts{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Halt()
+	if s.Finger == nil || !strings.HasPrefix(s.Finger.String(), "fingerprint(/dev/pts/") {
+		t.Fatalf("sim fingerprint %v, want the driver on a pty", s.Finger)
+	}
+	if r := s.Sim.Exec(context.Background(), "finger E100"); r["ok"] != true {
+		t.Fatalf("finger E100: %v", r)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	ev, err := s.Finger.ReadFinger(ctx)
+	if err != nil || ev.Matched {
+		t.Fatalf("a finger nobody enrolled: %+v %v, want an unknown finger", ev, err)
+	}
+	if r := s.Sim.Exec(context.Background(), "finger a b"); r["ok"] != false {
+		t.Fatalf("finger with a space: %v, want an error", r)
+	}
+}

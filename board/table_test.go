@@ -27,10 +27,47 @@ func TestTableHasEveryModel(t *testing.T) {
 			t.Errorf("%s: first interface %v is not LAN", m.Name, m.Network[0])
 		}
 		for _, in := range m.Inputs {
-			if (in.Kind == InputFingerprint || in.Kind == InputFace) && in.Driven {
+			if in.Kind == InputFace && in.Driven {
 				t.Errorf("%s: %s marked driven", m.Name, in.Kind)
 			}
 		}
+		if m.Has(InputFingerprint) != (m.Fingerprint != nil) {
+			t.Errorf("%s: fingerprint input %v, module %+v", m.Name, m.Has(InputFingerprint), m.Fingerprint)
+		}
+	}
+	// The fingerprint models: the BN, BN-N and JR series, the dev kit's
+	// optional add-on, the sim.
+	for _, n := range []string{"BN5000", "BN5500", "BN6000", "BN6500", "BN6000N", "BN6500N", "JR2000", "JR2500", "rpi-devkit", "sim"} {
+		if m, err := Lookup(n); err != nil || m.Fingerprint == nil {
+			t.Errorf("%s: no fingerprint module (%v)", n, err)
+		}
+	}
+}
+
+func TestFingerprintValidation(t *testing.T) {
+	bn, _ := Lookup("BN6000")
+	for _, tt := range []struct {
+		name string
+		edit func(m *Model)
+		want string
+	}{
+		{"no port", func(m *Model) { m.Fingerprint.Port = "" }, "fingerprint.port: serial port missing"},
+		{"odd baud", func(m *Model) { m.Fingerprint.Baud = 56000 }, "fingerprint.baud: 56000"},
+		{"unknown driver", func(m *Model) { m.Fingerprint.Driver = "zk" }, `fingerprint.driver: unknown driver "zk"`},
+		{"sim with hardware", func(m *Model) { m.Fingerprint = &FingerprintSpec{Driver: "sim"} }, "fingerprint.driver: driver sim with display driver hd44780"},
+		{"driven input without a module", func(m *Model) { m.Fingerprint = nil }, "fingerprint: missing"},
+		{"a module without the input", func(m *Model) { m.Inputs = m.Inputs[:2] }, "no driven fingerprint input"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			m := bn
+			fp := *bn.Fingerprint
+			m.Fingerprint = &fp
+			m.Inputs = append([]InputSpec(nil), bn.Inputs...)
+			tt.edit(&m)
+			if err := m.Validate(); err == nil || !strings.Contains(err.Error(), tt.want) {
+				t.Errorf("Validate() = %v, want %q", err, tt.want)
+			}
+		})
 	}
 }
 

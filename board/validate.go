@@ -23,6 +23,7 @@ func (m Model) Validate() error {
 	for i, b := range m.Badges {
 		v.badge(fmt.Sprintf("badges[%d]", i), b)
 	}
+	v.fingerprint(m)
 	v.indicator(m.Indicator)
 	v.simOnlyWithSim(m)
 	v.inputs(m.Inputs)
@@ -195,6 +196,41 @@ func (v *validator) badge(f string, b BadgeSpec) {
 	}
 }
 
+// fingerprint checks the module's driver and port, and that a driven
+// fingerprint input has a module and a module has a driven input.
+func (v *validator) fingerprint(m Model) {
+	driven := false
+	for _, in := range m.Inputs {
+		driven = driven || in.Kind == InputFingerprint && in.Driven
+	}
+	fp := m.Fingerprint
+	switch {
+	case fp == nil && driven:
+		v.fail("fingerprint", "missing: the fingerprint input is driven")
+		return
+	case fp == nil:
+		return
+	case !driven:
+		v.fail("fingerprint", "a module, but no driven fingerprint input")
+	}
+	switch fp.Driver {
+	case "sim":
+		v.unused("fingerprint.port", "sim", fp.Port)
+		if fp.Baud != 0 {
+			v.fail("fingerprint.baud", "not used by driver sim")
+		}
+	case "r307":
+		if fp.Port == "" {
+			v.fail("fingerprint.port", "serial port missing (e.g. /dev/ttyS2)")
+		}
+		if fp.Baud != 0 && (fp.Baud < 9600 || fp.Baud%9600 != 0 || fp.Baud > 115200) {
+			v.fail("fingerprint.baud", "%d (want 9600 times 1 to 12: 9600, 19200, ... 57600, ... 115200)", fp.Baud)
+		}
+	default:
+		v.fail("fingerprint.driver", "unknown driver %q (want sim, r307)", fp.Driver)
+	}
+}
+
 func (v *validator) indicator(in IndicatorSpec) {
 	switch in.Driver {
 	case "sim":
@@ -226,6 +262,9 @@ func (v *validator) simOnlyWithSim(m Model) {
 	for i, b := range m.Badges {
 		check(fmt.Sprintf("badges[%d].driver", i), b.Driver)
 	}
+	if m.Fingerprint != nil {
+		check("fingerprint.driver", m.Fingerprint.Driver)
+	}
 }
 
 func (v *validator) inputs(ins []InputSpec) {
@@ -239,7 +278,7 @@ func (v *validator) inputs(ins []InputSpec) {
 		default:
 			v.fail(f+".kind", "unknown input %q", in.Kind)
 		}
-		if in.Driven && (in.Kind == InputFingerprint || in.Kind == InputFace) {
+		if in.Driven && in.Kind == InputFace {
 			v.fail(f, "%s is not driven by this firmware yet", in.Kind)
 		}
 	}

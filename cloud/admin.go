@@ -38,6 +38,9 @@ func newAdminSide(cfg Config, db store.Store, clk clock.Clock, log *slog.Logger,
 	if en, ok := clocks.(web.Enabler); ok {
 		a.fleet.Enabler = en
 	}
+	if bd, ok := clocks.(web.BiometricDeleter); ok {
+		a.fleet.Biometrics = bd
+	}
 	lcfg := access.DefaultLoginConfig()
 	logins, err := access.NewLogins(lcfg, db, clk, log)
 	if err != nil {

@@ -97,7 +97,7 @@ func TestOffsetClockOnlyMovesForward(t *testing.T) {
 }
 
 // The cloud's demo roster is scripts/demo-roster.json: same IDs, names,
-// badges, PINs, departments and active flags.
+// badges, PINs, departments, active flags and supervisors.
 func TestDemoRosterIsTheScriptsRoster(t *testing.T) {
 	b, err := os.ReadFile("../scripts/demo-roster.json")
 	if err != nil {
@@ -109,6 +109,7 @@ func TestDemoRosterIsTheScriptsRoster(t *testing.T) {
 			Badges        []string
 			Departments   []string
 			Active        *bool
+			Supervisor    bool
 		}
 	}
 	if err := json.Unmarshal(b, &file); err != nil {
@@ -123,7 +124,7 @@ func TestDemoRosterIsTheScriptsRoster(t *testing.T) {
 		active := f.Active == nil || *f.Active
 		gActive := g.Active == nil || *g.Active
 		if g.ID != f.ID || g.Name != f.Name || *g.PIN != f.PIN || !slices.Equal(g.Badges, f.Badges) ||
-			!slices.Equal(g.Departments, f.Departments) || gActive != active {
+			!slices.Equal(g.Departments, f.Departments) || gActive != active || g.Supervisor != f.Supervisor {
 			t.Errorf("employee %d: cloud %+v, file %+v", i, g, f)
 		}
 	}

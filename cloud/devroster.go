@@ -17,7 +17,7 @@ func demoRoster() []roster.Employee {
 	pin := func(s string) *string { return &s }
 	no := false
 	return []roster.Employee{
-		{ID: "E100", Name: "Ada Lovelace", Badges: []string{"10001"}, PIN: pin("1234"), Departments: []string{"Assembly", "Shipping", "Office"}},
+		{ID: "E100", Name: "Ada Lovelace", Badges: []string{"10001"}, PIN: pin("1234"), Departments: []string{"Assembly", "Shipping", "Office"}, Supervisor: true},
 		{ID: "E101", Name: "Grace Hopper", Badges: []string{"10002"}, PIN: pin("2345"), Departments: []string{"Assembly"}},
 		{ID: "E102", Name: "Alan Turing", Badges: []string{"10003", "12:34567"}, PIN: pin("3456")},
 		{ID: "E103", Name: "Katherine Johnson", Badges: []string{"10004", "20004"}, PIN: pin("4567"), Departments: []string{"Shipping"}},

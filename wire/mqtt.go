@@ -15,11 +15,12 @@ const TopicPrefix = "tc/v1/"
 
 // Topic suffixes under a device's prefix.
 const (
-	TopicPunches   = "punches"    // up, QoS 1: PunchBatch
-	TopicAck       = "ack"        // down: Ack
-	TopicStatus    = "status"     // up, retained, last will: Status
-	TopicCmd       = "cmd"        // down, retained: Command
-	TopicCmdResult = "cmd/result" // up: CommandResult
+	TopicPunches    = "punches"    // up, QoS 1: PunchBatch
+	TopicAck        = "ack"        // down: Ack
+	TopicStatus     = "status"     // up, retained, last will: Status
+	TopicCmd        = "cmd"        // down, retained: Command
+	TopicCmdResult  = "cmd/result" // up: CommandResult
+	TopicBiometrics = "biometrics" // up, QoS 1: BiometricReports (consent and deletion records; no biometric data)
 )
 
 // Topic returns the full topic of a device's channel.
@@ -77,7 +78,15 @@ type Punch struct {
 	// OriginalTime is, on a corrected punch, the time the clock stamped
 	// before it knew the true time (absent when not known).
 	OriginalTime time.Time `json:"original_time,omitzero"`
+	// Method is MethodFinger for a punch by fingerprint (absent for badge
+	// and PIN); MatchScore is then the module's match confidence. Never
+	// the template: it stays on the clock's module.
+	Method     string `json:"method,omitempty"`
+	MatchScore int    `json:"match_score,omitempty"`
 }
+
+// MethodFinger is Punch.Method of a punch by fingerprint.
+const MethodFinger = "finger"
 
 // TimeSources are the values of Punch.TimeSource and Status.ClockSource,
 // most trusted first (the clock package's Source names).
@@ -123,6 +132,9 @@ type Ack struct {
 	// Time is the cloud's clock when it sent the ack: authenticated time
 	// (the broker's TLS) the clock sets itself by. Absent from older clouds.
 	Time time.Time `json:"time,omitzero"`
+	// Biometrics names the biometric records (BiometricReport.Seq) the
+	// cloud has stored; such an ack has no batch, IDs or time.
+	Biometrics []uint64 `json:"biometrics,omitempty"`
 }
 
 // Status is the clock's check-in, retained; its last will is the same with
@@ -178,6 +190,10 @@ const (
 	CmdRoster   CommandType = "roster"
 	CmdTimezone CommandType = "timezone"
 	CmdReboot   CommandType = "reboot"
+	// CmdDeleteBiometrics deletes an employee's fingerprint templates
+	// from the clock's module (Command.Employee); the clock reports the
+	// deletion on TopicBiometrics.
+	CmdDeleteBiometrics CommandType = "delete_biometrics"
 )
 
 // Command is one message on the cmd topic.
@@ -187,6 +203,7 @@ type Command struct {
 	Nickname string          `json:"nickname,omitempty"` // rename
 	Timezone string          `json:"timezone,omitempty"` // timezone
 	Roster   json.RawMessage `json:"roster,omitempty"`   // roster: decoded by the clock's roster package
+	Employee string          `json:"employee,omitempty"` // delete_biometrics
 	By       string          `json:"by,omitempty"`       // who issued it
 	Issued   time.Time       `json:"issued"`
 	// Time is the cloud's clock when it published the command (Issued is
@@ -270,6 +287,12 @@ func (p Punch) Validate() error {
 	if p.TZOffset < -18*3600 || p.TZOffset > 18*3600 {
 		return fmt.Errorf("tz_offset %d out of range", p.TZOffset)
 	}
+	if p.Method != "" && p.Method != MethodFinger {
+		return fmt.Errorf("method %q: want %q or none", p.Method, MethodFinger)
+	}
+	if p.MatchScore < 0 || p.MatchScore > 0xFFFF || (p.Method == "" && p.MatchScore != 0) {
+		return fmt.Errorf("match_score %d: want 0-65535, with method finger only", p.MatchScore)
+	}
 	if p.TimeSource != "" && !slices.Contains(TimeSources, p.TimeSource) {
 		return fmt.Errorf("time_source %q: want one of %v", p.TimeSource, TimeSources)
 	}
@@ -312,6 +335,9 @@ func DecodeAck(b []byte) (Ack, error) {
 	}
 	if len(a.Corrected) > MaxBatch {
 		return a, payloadErr("ack", fmt.Errorf("%d corrected ids, at most %d", len(a.Corrected), MaxBatch))
+	}
+	if len(a.Biometrics) > MaxBiometricReports {
+		return a, payloadErr("ack", fmt.Errorf("%d biometric records, at most %d", len(a.Biometrics), MaxBiometricReports))
 	}
 	for i, id := range a.Corrected {
 		if err := checkID("id", id); err != nil {
@@ -365,6 +391,10 @@ func DecodeCommand(b []byte) (Command, error) {
 	case CmdRoster:
 		if len(c.Roster) == 0 {
 			return c, payloadErr("command", errors.New("roster: missing"))
+		}
+	case CmdDeleteBiometrics:
+		if c.Employee == "" || len(c.Employee) > MaxEmployeeIDLen {
+			return c, payloadErr("command", fmt.Errorf("delete_biometrics: employee must be 1-%d characters", MaxEmployeeIDLen))
 		}
 	default:
 		return c, payloadErr("command", fmt.Errorf("unknown type %q", c.Type))

@@ -37,6 +37,8 @@ type RosterEmployee struct {
 	PINHash     []byte   `json:"pin_hash,omitempty"`
 	Departments []string `json:"departments,omitempty"`
 	Active      bool     `json:"active"`
+	// Supervisor may enroll fingers at the clock.
+	Supervisor bool `json:"supervisor,omitempty"`
 }
 
 // Roster limits checked by DecodeRoster. The clock's roster package checks

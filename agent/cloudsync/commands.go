@@ -54,6 +54,13 @@ func (s *Syncer) onCommand(ctx context.Context, c *conn, out *outbox, payload []
 		detail = "timezone " + cmd.Timezone
 	case wire.CmdRoster:
 		detail, err = s.applyRoster(cmd)
+	case wire.CmdDeleteBiometrics:
+		detail = "no fingerprint module"
+		if s.o.Biometrics != nil {
+			var n int
+			n, err = s.o.Biometrics.Delete(cmd.Employee, cmd.ID)
+			detail = fmt.Sprintf("deleting %d templates of %s", n, cmd.Employee)
+		}
 	default:
 		err = fmt.Errorf("unknown command type %q", cmd.Type) // DecodeCommand lets none through; kept for new types
 	}

@@ -23,6 +23,9 @@ func wirePunch(p journal.Punch) wire.Punch {
 		Corrected:  p.Corrected,
 		TimeSource: string(p.Source),
 	}
+	if p.Finger {
+		w.Method, w.MatchScore = wire.MethodFinger, p.MatchScore
+	}
 	if p.Corrected {
 		w.OriginalTime = p.OriginalTime.UTC()
 	}

@@ -69,7 +69,7 @@ func employees(ws []wire.RosterEmployee) []roster.Employee {
 	for i, e := range ws {
 		out[i] = roster.Employee{
 			ID: e.ID, Name: e.Name, Badges: e.Badges, PINHash: e.PINHash,
-			Departments: e.Departments, Active: e.Active,
+			Departments: e.Departments, Active: e.Active, Supervisor: e.Supervisor,
 		}
 	}
 	return out

@@ -51,6 +51,11 @@ func (s *Syncer) session(ctx context.Context, c *conn) error {
 	s.publishStatus(c, true)
 	s.startTime(c, out)
 	s.fill(c, out)
+	var bioReady <-chan struct{}
+	if s.o.Biometrics != nil {
+		bioReady = s.o.Biometrics.Ready()
+		s.sendBiometrics(ctx, c)
+	}
 	for {
 		if err := s.settle(ctx, c, out, statusDue, ackDue); err != nil {
 			return err
@@ -69,6 +74,8 @@ func (s *Syncer) session(ctx context.Context, c *conn) error {
 			}
 		case <-s.o.Punched:
 			s.fill(c, out)
+		case <-bioReady:
+			s.sendBiometrics(ctx, c)
 		case w := <-s.nowReq:
 			s.waiters = append(s.waiters, w)
 			s.fill(c, out)
@@ -101,6 +108,48 @@ func (s *Syncer) session(ctx context.Context, c *conn) error {
 			retryT.Reset(s.cfg.RetryPreferred)
 			retry = retryT.C()
 		}
+	}
+}
+
+// sendBiometrics publishes the consent and deletion records the cloud has
+// not acknowledged (the oldest wire.MaxBiometricReports); the cloud's ack
+// (Ack.Biometrics) drops them, and the rest follow. Records not
+// acknowledged go again on the next connection and whenever a new one is
+// recorded: the cloud stores each once.
+func (s *Syncer) sendBiometrics(ctx context.Context, c *conn) {
+	reps, err := s.o.Biometrics.Reports(wire.MaxBiometricReports)
+	if err != nil {
+		s.log.Error("biometric records unreadable", "err", err)
+		return
+	}
+	if len(reps) == 0 {
+		return
+	}
+	msg := wire.BiometricReports{Reports: make([]wire.BiometricReport, len(reps))}
+	for i, r := range reps {
+		msg.Reports[i] = wire.BiometricReport{Seq: r.Seq, Kind: r.Kind, Employee: r.Employee, Supervisor: r.Supervisor,
+			At: r.At, Reason: r.Reason, Command: r.Command}
+	}
+	if err := s.publishWait(ctx, c, wire.Topic(s.o.Identity.DeviceID, wire.TopicBiometrics), msg, false); err != nil {
+		s.log.Warn("biometric records not delivered; sending them again later", "records", len(reps), "err", err)
+		return
+	}
+	s.log.Info("biometric records sent", "records", len(reps))
+}
+
+// ackBiometrics drops the records the cloud stored, then sends the next
+// ones, if any.
+func (s *Syncer) ackBiometrics(seqs []uint64) {
+	if s.o.Biometrics == nil {
+		return
+	}
+	if err := s.o.Biometrics.Acked(seqs); err != nil {
+		s.log.Error("biometric records acknowledged but not dropped; they go again", "err", err)
+		return
+	}
+	s.log.Info("biometric records acknowledged by the cloud", "records", len(seqs))
+	if reps, err := s.o.Biometrics.Reports(1); err == nil && len(reps) > 0 {
+		s.o.Biometrics.Poke()
 	}
 }
 
@@ -217,6 +266,12 @@ func (s *Syncer) onAck(c *conn, out *outbox, payload []byte) {
 	if err != nil {
 		s.log.Warn("ack rejected", "err", err)
 		return
+	}
+	if len(a.Biometrics) > 0 {
+		s.ackBiometrics(a.Biometrics)
+		if a.Batch == 0 && len(a.IDs) == 0 {
+			return // only that: no punches, no time
+		}
 	}
 	ids := make([]journal.ID, 0, len(a.IDs))
 	for _, x := range a.IDs {

@@ -21,6 +21,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"timeclock/agent/fingers"
 	"timeclock/agent/journal"
 	"timeclock/agent/roster"
 	"timeclock/agent/store"
@@ -90,6 +91,29 @@ type Options struct {
 	// Time takes the cloud's time from acks and checks certificates
 	// against the time floor (nil: neither).
 	Time TimeKeeper
+	// Biometrics is the clock's fingerprint enrollments (nil: the clock
+	// has no fingerprint module): their consent and deletion records go
+	// up, delete_biometrics commands come down to it.
+	Biometrics Biometrics
+}
+
+// Biometrics is what the sync needs of the clock's fingerprint
+// enrollments (*agent's fingerprint keeper). Nothing in it is biometric
+// data: the templates never leave the module.
+type Biometrics interface {
+	// Reports returns up to max consent and deletion records not yet
+	// delivered, oldest first.
+	Reports(max int) ([]fingers.Report, error)
+	// Acked drops the records the cloud acknowledged.
+	Acked(seqs []uint64) error
+	// Delete has the employee's templates deleted from the module (the
+	// cloud command cmdID asked) and returns how many; the deletion record
+	// follows once the module confirmed it.
+	Delete(employee, cmdID string) (int, error)
+	// Ready is signalled when there are records to send.
+	Ready() <-chan struct{}
+	// Poke signals Ready (never blocking): more records wait.
+	Poke()
 }
 
 // TimeKeeper is what the sync needs of the clock's time keeping

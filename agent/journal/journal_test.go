@@ -296,6 +296,8 @@ func TestRecordRoundTrip(t *testing.T) {
 		{Employee: "E2", Kind: KindIn, Time: t0, TZ: "UTC", Source: clock.SourceNTP, ClockSet: true, State: StatePending},
 		{Employee: "E3", Kind: KindIn, Time: t0, TZ: "UTC", Source: clock.SourceCloud, ClockSet: true, State: StatePending},
 		{Employee: "E4", Kind: KindIn, Time: t0, BootID: "b", SinceBoot: time.Second, Source: clock.SourceUnset, Corrected: true, OriginalTime: time.UnixMilli(5000).UTC(), State: StateAcked, AckedAt: t0},
+		{Employee: "E5", Kind: KindIn, Time: t0, TZ: "UTC", Source: clock.SourceNTP, ClockSet: true, State: StatePending, Finger: true, MatchScore: 150},
+		{Employee: "E6", Kind: KindOut, Time: t0, BootID: "b", SinceBoot: time.Second, Source: clock.SourceUnset, Corrected: true, OriginalTime: time.UnixMilli(5000).UTC(), State: StatePending, Finger: true, MatchScore: 0xFFFF},
 	} {
 		p.Seq = 77
 		if p.State == 0 {
@@ -313,6 +315,11 @@ func TestRecordRoundTrip(t *testing.T) {
 	if _, err := encode(Punch{Kind: 9}); err == nil {
 		t.Error("encoded a punch of kind 9")
 	}
+	for _, p := range []Punch{{Kind: KindIn, MatchScore: 5}, {Kind: KindIn, Finger: true, MatchScore: 0x10000}, {Kind: KindIn, Finger: true, MatchScore: -1}} {
+		if _, err := encode(p); err == nil {
+			t.Errorf("encoded match score %d with finger %v", p.MatchScore, p.Finger)
+		}
+	}
 }
 
 func TestRecordSize(t *testing.T) {
@@ -327,6 +334,7 @@ func FuzzDecodeRecord(f *testing.F) {
 		punch("E1", KindIn, t0),
 		{Badge: "1", Kind: KindOut, Time: t0, State: StateAcked, AckedAt: t0},
 		{Employee: "E", Kind: KindBreak, Time: t0, BootID: "b", SinceBoot: time.Second},
+		{Employee: "E", Kind: KindIn, Time: t0, Finger: true, MatchScore: 200},
 	} {
 		b, _ := encode(p)
 		f.Add(b)

@@ -143,8 +143,13 @@ type Punch struct {
 	// corrected before the time sources came).
 	Corrected    bool
 	OriginalTime time.Time
-	State        State     // set by the journal
-	AckedAt      time.Time // when the cloud acknowledged it
+	// Finger says the employee was identified by a fingerprint the
+	// module matched; MatchScore is the module's confidence. Never the
+	// template, which stays on the module.
+	Finger     bool
+	MatchScore int
+	State      State     // set by the journal
+	AckedAt    time.Time // when the cloud acknowledged it
 }
 
 // Unassigned reports whether the punch is an unknown badge's.

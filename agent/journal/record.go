@@ -23,12 +23,21 @@ import (
 //	if acked:  varint acked-at, unix ms
 //	if source: byte time source (sourceCodes), and if corrected: varint the
 //	           time before the correction, unix ms (0: not known)
+//	optional:  byte 'f' (0x66), uvarint match score: a fingerprint punch and the
+//	           module's confidence (written since fingerprint punching; only on
+//	           such punches, so every other record is byte for byte as before)
 //
 // A record without bit 7 was written before the time sources: its source is
 // what bit 3 meant then (rtc-unverified when set, unset when not), and its
 // bytes read as they always did. Firmware older than bit 7 refuses such
 // records as damaged, so a rollback past it salvages what it can read.
 const recordVersion = 1
+
+// tagFinger starts the optional fingerprint section.
+const tagFinger = 'f'
+
+// maxScore bounds a match score (the modules report 16 bits).
+const maxScore = 0xFFFF
 
 const (
 	flagKindMask   = 0x07
@@ -90,6 +99,9 @@ func encode(p Punch) ([]byte, error) {
 	if p.TZOffset > 18*3600 || p.TZOffset < -18*3600 {
 		return nil, fmt.Errorf("journal: tz offset %d out of range", p.TZOffset)
 	}
+	if p.MatchScore < 0 || p.MatchScore > maxScore || (!p.Finger && p.MatchScore != 0) {
+		return nil, fmt.Errorf("journal: match score %d (finger %v)", p.MatchScore, p.Finger)
+	}
 	src := p.Source
 	if src == "" {
 		src = legacySource(p.ClockSet)
@@ -134,6 +146,10 @@ func encode(p Punch) ([]byte, error) {
 			orig = p.OriginalTime.UnixMilli()
 		}
 		b = binary.AppendVarint(b, orig)
+	}
+	if p.Finger {
+		b = append(b, tagFinger)
+		b = binary.AppendUvarint(b, uint64(p.MatchScore))
 	}
 	return b, nil
 }
@@ -255,6 +271,14 @@ func decode(b []byte) (Punch, error) {
 				}
 			}
 		}
+	}
+	if r.err == nil && flags&flagSource != 0 && len(r.b) > 0 && r.b[0] == tagFinger {
+		r.b = r.b[1:]
+		score := r.uvarint("match score")
+		if score > maxScore {
+			r.fail("match score out of range")
+		}
+		p.Finger, p.MatchScore = true, int(score)
 	}
 	if r.err == nil && len(r.b) != 0 {
 		r.fail(fmt.Sprintf("%d trailing bytes", len(r.b)))

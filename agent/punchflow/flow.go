@@ -44,11 +44,15 @@ func (s Session) Deadline() time.Time { return s.deadline }
 
 // Person is a lookup's answer: who swiped or typed, and their last punch.
 type Person struct {
-	Found       bool
-	ViaPIN      bool
-	Employee    string
-	Name        string
-	Badge       string // the badge swiped (unknown badges are recorded by it)
+	Found    bool
+	ViaPIN   bool
+	Employee string
+	Name     string
+	Badge    string // the badge swiped (unknown badges are recorded by it)
+	// ViaFinger: identified by a fingerprint; Score is the module's
+	// match confidence, recorded with the punch.
+	ViaFinger   bool
+	Score       int
 	Departments []string
 	Active      bool
 	Last        *journal.Last
@@ -66,6 +70,7 @@ const (
 	outFull
 	outStorageError
 	outDisabled
+	outUnknownFinger
 )
 
 type result struct {
@@ -87,6 +92,14 @@ type (
 	// BadgeRead is a badge swiped or held to a reader; Key is the badge as
 	// the roster matches it ("12:34567", "em:62E3086CED", "10001").
 	BadgeRead struct{ Key string }
+	// FingerRead is a finger the sensor matched (Employee is whose
+	// template it matched, Score the confidence) or did not (Employee "").
+	FingerRead struct {
+		Employee string
+		Score    int
+	}
+	// EnrollDone: the enrollment flow that had the screen ended.
+	EnrollDone struct{}
 	// Tick: the state's timer fired.
 	Tick struct{}
 	// Identified answers Lookup.
@@ -103,6 +116,8 @@ type (
 
 func (KeyPressed) event()   {}
 func (BadgeRead) event()    {}
+func (FingerRead) event()   {}
+func (EnrollDone) event()   {}
 func (Tick) event()         {}
 func (Identified) event()   {}
 func (Recorded) event()     {}
@@ -115,8 +130,15 @@ type Effect interface{ effect() }
 
 // The effects.
 type (
-	// Lookup finds the badge's or PIN's owner and their last punch.
-	Lookup struct{ Badge, PIN string }
+	// Lookup finds the badge's or PIN's owner and their last punch; or,
+	// for a finger, the employee (Finger set) and their last punch.
+	Lookup struct {
+		Badge, PIN string
+		Finger     *FingerRead
+	}
+	// StartEnroll hands the screen to the enrollment flow (# on the idle
+	// screen, when the clock can enroll fingers).
+	StartEnroll struct{}
 	// Record appends the punch durably (the runner stamps time and clock).
 	Record struct{ Punch journal.Punch }
 	// Signal lights the green (OK) or red LED and sounds the buzzer.
@@ -129,6 +151,7 @@ type (
 )
 
 func (Lookup) effect()       {}
+func (StartEnroll) effect()  {}
 func (Record) effect()       {}
 func (Signal) effect()       {}
 func (LEDsOff) effect()      {}
@@ -144,6 +167,8 @@ type Facts struct {
 	// CanOnboard: a disabled clock may be set up again here (a cloud is
 	// configured and the last transmission is over).
 	CanOnboard bool
+	// CanEnroll: the clock has a fingerprint module that enrolls.
+	CanEnroll bool
 }
 
 // maxShift: a last IN older than this is a forgotten punch-out, so the
@@ -172,6 +197,12 @@ func transition(s Session, ev Event, f Facts) (Session, []Effect) {
 	if s.state == StateDisabled {
 		return whileDisabled(s, ev, f)
 	}
+	if s.state == StateEnroll {
+		if _, ok := ev.(EnrollDone); ok {
+			return idle(), nil
+		}
+		return s, nil // the enrollment flow has the keys and the screen
+	}
 	switch ev := ev.(type) {
 	case Tick:
 		if !s.deadline.IsZero() && !f.Now.Before(s.deadline) {
@@ -183,6 +214,14 @@ func transition(s Session, ev Event, f Facts) (Session, []Effect) {
 			return s, nil
 		}
 		return Session{state: StateBusy, kind: s.kind}, []Effect{Lookup{Badge: ev.Key}}
+	case FingerRead:
+		if s.state == StateBusy || s.state == StateDepartment {
+			return s, nil
+		}
+		if ev.Employee == "" {
+			return feedback(f, result{out: outUnknownFinger}), []Effect{Signal{OK: false}}
+		}
+		return Session{state: StateBusy, kind: s.kind}, []Effect{Lookup{Finger: &ev}}
 	case KeyPressed:
 		return onKey(s, ev.Key, f)
 	case Identified:
@@ -259,6 +298,8 @@ func onKey(s Session, k hal.Key, f Facts) (Session, []Effect) {
 			return entry(kind, ""), nil
 		case k == hal.KeyClear && s.state == StateFeedback:
 			return idle(), nil
+		case k == hal.KeyHash && f.CanEnroll:
+			return Session{state: StateEnroll}, []Effect{StartEnroll{}}
 		}
 	case StateEntry:
 		switch {
@@ -297,7 +338,7 @@ func onKey(s Session, k hal.Key, f Facts) (Session, []Effect) {
 }
 
 func draft(p Person, kind journal.Kind, dept string) journal.Punch {
-	return journal.Punch{Employee: p.Employee, Name: p.Name, Badge: "", Kind: kind, Department: dept}
+	return journal.Punch{Employee: p.Employee, Name: p.Name, Badge: "", Kind: kind, Department: dept, Finger: p.ViaFinger, MatchScore: p.Score}
 }
 
 // duplicate reports whether a last punch is inside the window. A clock
@@ -331,6 +372,11 @@ func onIdentified(s Session, p Person, f Facts) (Session, []Effect) {
 	if !p.Found {
 		if p.ViaPIN {
 			return refuse(result{out: outUnknownPIN})
+		}
+		if p.ViaFinger {
+			// The finger's employee left the roster: their templates
+			// are being deleted. Nothing is recorded.
+			return refuse(result{out: outUnknownFinger})
 		}
 		// Swiping an unknown badge again inside the window records nothing
 		// more, but says the same.
@@ -370,6 +416,8 @@ func Reason(ev Event) string {
 		switch {
 		case !ev.Person.Found && ev.Person.ViaPIN:
 			return "unknown PIN"
+		case !ev.Person.Found && ev.Person.ViaFinger:
+			return "unknown finger"
 		case !ev.Person.Found:
 			return "unknown badge"
 		case !ev.Person.Active:

@@ -112,6 +112,22 @@ func TestNext(t *testing.T) {
 			Session{state: StateDisabled}, nil, func(f *Facts) { f.CanOnboard = true }},
 		{"disabled: a badge during the question is refused", Session{state: StateDisabled, confirm: true}, BadgeRead{"5"},
 			Session{state: StateDisabled, confirm: true}, []Effect{Signal{false}}, nil},
+		{"a matched finger looks its employee up", idle(), FingerRead{"E101", 150}, busy, []Effect{Lookup{Finger: &FingerRead{"E101", 150}}}, nil},
+		{"a finger keeps the chosen kind", entry(journal.KindBreak, ""), FingerRead{"E101", 90},
+			Session{state: StateBusy, kind: journal.KindBreak}, []Effect{Lookup{Finger: &FingerRead{"E101", 90}}}, nil},
+		{"an unknown finger: nothing recorded", idle(), FingerRead{}, fb(result{out: outUnknownFinger}), []Effect{Signal{false}}, nil},
+		{"a finger ignored while busy", busy, FingerRead{"E101", 150}, busy, nil, nil},
+		{"a finger punch records the score", busy, Identified{Person{Found: true, Employee: "E101", Name: "Grace", Active: true, ViaFinger: true, Score: 150}}, busy,
+			[]Effect{Record{journal.Punch{Employee: "E101", Name: "Grace", Kind: journal.KindIn, Finger: true, MatchScore: 150}}}, nil},
+		{"a finger of someone gone from the roster", busy, Identified{Person{ViaFinger: true}}, fb(result{out: outUnknownFinger}), []Effect{Signal{false}}, nil},
+		{"a finger inside the duplicate window", busy, Identified{Person{Found: true, Employee: "E101", Name: "Grace", Active: true, ViaFinger: true, Score: 150, Last: lastAt(journal.KindIn, time.Second, "")}},
+			fb(result{out: outDuplicate, name: "Grace", at: fnow.Add(-time.Second)}), []Effect{Signal{false}}, nil},
+		{"# opens enrollment", idle(), KeyPressed{hal.KeyHash}, Session{state: StateEnroll}, []Effect{StartEnroll{}}, func(f *Facts) { f.CanEnroll = true }},
+		{"# without a fingerprint module does nothing", idle(), KeyPressed{hal.KeyHash}, idle(), nil, nil},
+		{"enrollment keeps the keys", Session{state: StateEnroll}, KeyPressed{hal.Key1}, Session{state: StateEnroll}, nil, nil},
+		{"enrollment keeps badges", Session{state: StateEnroll}, BadgeRead{"5"}, Session{state: StateEnroll}, nil, nil},
+		{"enrollment done", Session{state: StateEnroll}, EnrollDone{}, idle(), nil, nil},
+		{"disable during enrollment", Session{state: StateEnroll}, Disabled{}, Session{state: StateDisabled}, []Effect{LEDsOff{}}, nil},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			f := f
@@ -142,7 +158,7 @@ func TestScreensFitEveryDisplay(t *testing.T) {
 	for _, r := range []result{
 		{out: outAccepted, name: "Ada", punch: journal.Punch{Kind: journal.KindBreak, Time: fnow, Department: "Assembly"}},
 		{out: outUnknownBadge, badge: "12345678901234567890"}, {out: outUnknownPIN}, {out: outInactive, name: "Hedy"},
-		{out: outDuplicate, at: fnow, name: "Ada"}, {out: outFull}, {out: outStorageError}, {out: outDisabled},
+		{out: outDuplicate, at: fnow, name: "Ada"}, {out: outFull}, {out: outStorageError}, {out: outDisabled}, {out: outUnknownFinger},
 	} {
 		sessions[fmt.Sprint("feedback ", r.out)] = Session{state: StateFeedback, result: r}
 	}

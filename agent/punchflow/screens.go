@@ -104,6 +104,8 @@ func feedbackScreen(r result, v View) []string {
 		lines = []string{"Unknown badge", string(b[max(0, len(b)-v.Cols):])}
 	case outUnknownPIN:
 		lines = []string{"Unknown PIN", "Try again"}
+	case outUnknownFinger:
+		lines = []string{"Unknown finger", "Try again or PIN"}
 	case outInactive:
 		lines = []string{"Not active,", "see manager", r.name}
 		if v.Cols >= len("Not active, see manager") {

@@ -17,9 +17,12 @@ const (
 	// StateOnboarding ends the flow: the installer confirmed, on the
 	// disabled screen, that the clock is to be set up again.
 	StateOnboarding
+	// StateEnroll: a supervisor's enrollment (agent/enrollflow) has the
+	// screen; the punch flow waits for it to end (EnrollDone).
+	StateEnroll
 )
 
-var stateNames = [...]string{"idle", "entry", "department", "busy", "feedback", "disabled", "onboarding"}
+var stateNames = [...]string{"idle", "entry", "department", "busy", "feedback", "disabled", "onboarding", "enroll"}
 
 func (s State) String() string {
 	if int(s) < len(stateNames) {

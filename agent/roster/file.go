@@ -46,6 +46,7 @@ type fileEmployee struct {
 	PINHash     string   `json:"pin_hash"`
 	Departments []string `json:"departments"`
 	Active      *bool    `json:"active"`
+	Supervisor  bool     `json:"supervisor"`
 }
 
 // FileError is a roster file error with its line.
@@ -109,7 +110,7 @@ func ParseFile(in io.Reader) (*Roster, error) {
 			}
 			return nil, e
 		}
-		emp := Employee{ID: fe.ID, Name: fe.Name, Badges: fe.Badges, Departments: fe.Departments, Active: fe.Active == nil || *fe.Active}
+		emp := Employee{ID: fe.ID, Name: fe.Name, Badges: fe.Badges, Departments: fe.Departments, Active: fe.Active == nil || *fe.Active, Supervisor: fe.Supervisor}
 		fieldErr := func(field, msg string) error {
 			return &FileError{Line: fieldLine(data, starts[i], starts[i]+len(raw), field), Field: prefix + "." + field, Msg: msg}
 		}

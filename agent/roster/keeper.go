@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"sync"
 	"sync/atomic"
 
 	bolt "go.etcd.io/bbolt"
@@ -22,11 +23,14 @@ import (
 type Keeper struct {
 	db  *bolt.DB
 	cur atomic.Pointer[Roster]
+
+	mu      sync.Mutex
+	changed chan struct{} // guarded by mu; closed and replaced by Replace
 }
 
 // Open loads the stored roster (an empty one with a fresh salt if none).
 func Open(st *store.Store) (*Keeper, error) {
-	k := &Keeper{db: st.DB()}
+	k := &Keeper{db: st.DB(), changed: make(chan struct{})}
 	var r *Roster
 	err := k.db.View(func(tx *bolt.Tx) error {
 		hdr := tx.Bucket(store.BucketRoster)
@@ -56,6 +60,13 @@ func Open(st *store.Store) (*Keeper, error) {
 	}
 	k.cur.Store(r)
 	return k, nil
+}
+
+// Changed returns a channel closed when the roster is next replaced.
+func (k *Keeper) Changed() <-chan struct{} {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	return k.changed
 }
 
 // Current is the roster in force. It is immutable; hold it for a lookup.
@@ -98,6 +109,10 @@ func (k *Keeper) Replace(r *Roster, source []byte) error {
 		return fmt.Errorf("roster: replace: %w", err)
 	}
 	k.cur.Store(r)
+	k.mu.Lock()
+	close(k.changed)
+	k.changed = make(chan struct{})
+	k.mu.Unlock()
 	return nil
 }
 

@@ -26,6 +26,9 @@ type Employee struct {
 	PINHash     []byte   `json:"pin_hash,omitempty"`
 	Departments []string `json:"departments,omitempty"`
 	Active      bool     `json:"active"`
+	// Supervisor may open the clock's enrollment menu (# on the idle
+	// screen) and enroll employees' fingers.
+	Supervisor bool `json:"supervisor,omitempty"`
 }
 
 // Roster is an immutable, indexed set of employees.

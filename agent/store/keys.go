@@ -36,6 +36,11 @@ package store
 //	commands/                   cloud command ID -> JSON {at, result}: commands already carried out, so
 //	                            a command delivered again (retained, resent) is answered, not re-applied;
 //	                            kept a week (added after schema 1: created when missing)
+//	fingers/                    sensor slot (uint64) -> JSON fingers.Enrollment: whose template the
+//	                            fingerprint module keeps in that slot, the consent (time, supervisor);
+//	                            never the template itself, which stays on the module (added after schema 1)
+//	finger_reports/             seq (uint64) -> JSON fingers.Report: consent and deletion records not yet
+//	                            acknowledged by the cloud (added after schema 1)
 var (
 	BucketMeta           = []byte("meta")
 	BucketPunchesPending = []byte("punches_pending")
@@ -48,6 +53,8 @@ var (
 	BucketRosterEmployees = []byte("roster_employees")
 	BucketCommands        = []byte("commands")
 	BucketCorrections     = []byte("corrections")
+	BucketFingers         = []byte("fingers")
+	BucketFingerReports   = []byte("finger_reports")
 )
 
 // Keys of BucketMeta.
@@ -90,4 +97,4 @@ var buckets = [][]byte{
 
 // addedBuckets came after schema 1 was fixed: a file without them is
 // sound, and Open adds them. New buckets go here, not in buckets.
-var addedBuckets = [][]byte{BucketCommands, BucketCorrections}
+var addedBuckets = [][]byte{BucketCommands, BucketCorrections, BucketFingers, BucketFingerReports}

@@ -220,7 +220,7 @@ func (h *aclHook) OnConnectAuthenticate(cl *mqtt.Client, _ packets.Packet) bool 
 
 // device-side directions: what a device may publish and subscribe to.
 var (
-	devicePublish   = []string{wire.TopicPunches, wire.TopicStatus, wire.TopicCmdResult}
+	devicePublish   = []string{wire.TopicPunches, wire.TopicStatus, wire.TopicCmdResult, wire.TopicBiometrics}
 	deviceSubscribe = []string{wire.TopicAck, wire.TopicCmd}
 )
 

@@ -65,6 +65,8 @@ func NewAPI(d Deps) http.Handler {
 	mux.Handle("/api/v1/devices/{id}/enable", a.admin("POST", a.enable))
 	mux.Handle("/api/v1/devices/{id}/commands", a.admin("POST", a.command))
 	mux.Handle("/api/v1/punches", a.admin("GET", a.punches))
+	mux.Handle("/api/v1/biometrics", a.admin("GET", a.biometrics))
+	mux.Handle("/api/v1/biometrics/{employee}/delete", a.admin("POST", a.deleteBiometrics))
 	mux.Handle("/api/v1/roster", a.rosterHandler())
 	if d.DevClock != nil {
 		mux.Handle(PathDevClock, a.admin("POST", a.devClock))

@@ -22,7 +22,10 @@ type Devices interface {
 	RosterChanged(ctx context.Context, companyID, by string) (int, error)
 }
 
-var _ Devices = (*registry.Registry)(nil)
+var (
+	_ Devices          = (*registry.Registry)(nil)
+	_ BiometricDeleter = (*registry.Registry)(nil)
+)
 
 func noRegistry(w http.ResponseWriter) {
 	writeAPIError(w, &wire.Error{Code: wire.ErrNotImplemented, Message: "this cloud runs without the device registry (MQTT)"})

@@ -50,6 +50,9 @@ func Start(ctx context.Context, b bus.Bus, d Deps) (*Ingest, error) {
 	if err := b.Subscribe(wire.TopicPrefix+"+/"+wire.TopicPunches, in.handle); err != nil {
 		return nil, fmt.Errorf("ingest: %w", err)
 	}
+	if err := b.Subscribe(wire.TopicPrefix+"+/"+wire.TopicBiometrics, in.handleBiometrics); err != nil {
+		return nil, fmt.Errorf("ingest: %w", err)
+	}
 	return in, nil
 }
 
@@ -252,4 +255,50 @@ func short(s string) string {
 		return s[:64] + "..."
 	}
 	return s
+}
+
+// handleBiometrics stores a clock's consent and deletion records, each once
+// by device and sequence number, then acknowledges them on the clock's ack
+// topic (Ack.Biometrics); the clock keeps a record until an ack names it.
+// A malformed message is logged (its size and the decoder's reason) and
+// dropped.
+func (in *Ingest) handleBiometrics(topic string, payload []byte) {
+	id, _, _ := wire.SplitTopic(topic)
+	reps, err := wire.DecodeBiometricReports(payload)
+	if err != nil {
+		in.Log.Warn("biometric records dropped", "device", id, "bytes", len(payload), "err", err)
+		return
+	}
+	now := in.Clock.Now().UTC()
+	added := 0
+	err = in.Store.Update(in.ctx, func(tx store.Tx) error {
+		added = 0
+		d, err := tx.Device(id)
+		if err != nil {
+			return fmt.Errorf("%w: device %s: %v", ErrRefused, id, err)
+		}
+		for _, r := range reps.Reports {
+			ok, err := tx.PutBiometric(store.BiometricRecord{CompanyID: d.CompanyID, DeviceID: id, BiometricReport: r, ReceivedAt: now})
+			if err != nil {
+				return err
+			}
+			if ok {
+				added++
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		in.Log.Warn("biometric records not stored", "device", id, "records", len(reps.Reports), "err", err)
+		return
+	}
+	in.Log.Info("biometric records stored", "device", id, "records", len(reps.Reports), "new", added)
+	ack := wire.Ack{Biometrics: make([]uint64, len(reps.Reports))}
+	for i, r := range reps.Reports {
+		ack.Biometrics[i] = r.Seq
+	}
+	p, _ := json.Marshal(ack)
+	if err := in.bus.Publish(in.ctx, wire.Topic(id, wire.TopicAck), p, false); err != nil {
+		in.Log.Warn("biometric records stored but not acknowledged; the clock sends them again", "device", id, "err", err)
+	}
 }

@@ -16,7 +16,7 @@ func ACL(disabled []string) []byte {
 	b.WriteString("# Written by timeclock-cloud; rewritten when a clock is disabled or onboarded. Do not edit.\n\n")
 	fmt.Fprintf(&b, "# The cloud.\nuser %s\ntopic readwrite %s#\n\n", CloudIdentity, wire.TopicPrefix)
 	b.WriteString("# Every clock: its own topics (user name = certificate CN = device ID).\n")
-	for _, s := range []string{wire.TopicPunches, wire.TopicStatus, wire.TopicCmdResult} {
+	for _, s := range []string{wire.TopicPunches, wire.TopicStatus, wire.TopicCmdResult, wire.TopicBiometrics} {
 		fmt.Fprintf(&b, "pattern write %s%%u/%s\n", wire.TopicPrefix, s)
 	}
 	for _, s := range []string{wire.TopicAck, wire.TopicCmd} {

@@ -362,3 +362,43 @@ func appendSerial(list []string, s string) []string {
 	}
 	return append(list, s)
 }
+
+// DeleteBiometrics sends every approved clock of the company a
+// delete_biometrics command for the employee (a clock may have enrolled
+// them without the cloud knowing yet) and returns to how many. Each clock
+// deletes the employee's templates from its fingerprint module and reports
+// the deletion; a clock offline gets the command when it comes back.
+func (r *Registry) DeleteBiometrics(ctx context.Context, companyID, employee, by string) (int, error) {
+	if employee == "" || len(employee) > wire.MaxEmployeeIDLen || !wire.Printable(employee) || strings.ContainsAny(employee, " \t") {
+		return 0, &InputError{fmt.Sprintf("employee: want 1 to %d characters without spaces", wire.MaxEmployeeIDLen)}
+	}
+	now := r.Clock.Now()
+	var cmds []store.Command
+	err := r.Store.Update(ctx, func(tx store.Tx) error {
+		cmds = cmds[:0]
+		devs, err := tx.Devices(companyID)
+		if err != nil {
+			return err
+		}
+		for _, d := range devs {
+			if d.Status != store.DeviceApproved {
+				continue
+			}
+			c := newCommand(d.ID, wire.CmdDeleteBiometrics, by, now)
+			c.Cmd.Employee = employee
+			if err := tx.PutCommand(c); err != nil {
+				return err
+			}
+			cmds = append(cmds, c)
+		}
+		return nil
+	})
+	if err != nil {
+		return 0, fmt.Errorf("registry: delete biometrics: %w", err)
+	}
+	r.Log.Info("biometric data deletion sent to the clocks", "employee", employee, "clocks", len(cmds), "by", by)
+	for _, c := range cmds {
+		r.send(ctx, c.DeviceID, []store.Command{c})
+	}
+	return len(cmds), nil
+}

@@ -26,6 +26,8 @@ type Employee struct {
 	Departments []string `json:"departments,omitempty"`
 	// Active defaults to true.
 	Active *bool `json:"active,omitempty"`
+	// Supervisor may enroll fingers at the clocks.
+	Supervisor bool `json:"supervisor,omitempty"`
 }
 
 // Change is one roster update. Full replaces the roster with Upsert (who is
@@ -62,6 +64,7 @@ type ViewEmployee struct {
 	HasPIN      bool     `json:"has_pin"`
 	Departments []string `json:"departments"`
 	Active      bool     `json:"active"`
+	Supervisor  bool     `json:"supervisor,omitempty"`
 }
 
 // envelope is room for the command around a roster body (wire.Command).
@@ -150,7 +153,7 @@ func apply(hdr store.Roster, cur []store.RosterEmployee, ch Change) ([]store.Ros
 		}
 		inChange[in.ID] = i
 		e := store.RosterEmployee{CompanyID: hdr.CompanyID, ID: in.ID, Name: in.Name, Badges: in.Badges,
-			Departments: in.Departments, Active: in.Active == nil || *in.Active}
+			Departments: in.Departments, Active: in.Active == nil || *in.Active, Supervisor: in.Supervisor}
 		switch {
 		case in.PIN == nil:
 			if was, ok := live[in.ID]; ok {
@@ -224,7 +227,7 @@ func apply(hdr store.Roster, cur []store.RosterEmployee, ch Change) ([]store.Ros
 
 func same(a, b store.RosterEmployee) bool {
 	return a.Name == b.Name && slices.Equal(a.Badges, b.Badges) && bytes.Equal(a.PINHash, b.PINHash) &&
-		slices.Equal(a.Departments, b.Departments) && a.Active == b.Active
+		slices.Equal(a.Departments, b.Departments) && a.Active == b.Active && a.Supervisor == b.Supervisor
 }
 
 // Payload builds the roster command body for a clock that has version base:
@@ -252,7 +255,7 @@ func Payload(tx store.Tx, companyID string, base uint64, full bool) (wire.Roster
 			}
 		case full || e.Version > base:
 			r.Employees = append(r.Employees, wire.RosterEmployee{ID: e.ID, Name: e.Name, Badges: e.Badges,
-				PINHash: e.PINHash, Departments: e.Departments, Active: e.Active})
+				PINHash: e.PINHash, Departments: e.Departments, Active: e.Active, Supervisor: e.Supervisor})
 		}
 	}
 	return r, nil
@@ -283,7 +286,7 @@ func Get(ctx context.Context, st store.Store, companyID string) (View, error) {
 		for _, e := range emps {
 			if !e.Removed {
 				v.Employees = append(v.Employees, ViewEmployee{ID: e.ID, Name: e.Name, Badges: nonNil(e.Badges),
-					HasPIN: e.PINHash != nil, Departments: nonNil(e.Departments), Active: e.Active})
+					HasPIN: e.PINHash != nil, Departments: nonNil(e.Departments), Active: e.Active, Supervisor: e.Supervisor})
 			}
 		}
 		return err

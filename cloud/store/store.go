@@ -84,6 +84,14 @@ type Tx interface {
 	RosterEmployees(companyID string) ([]RosterEmployee, error)
 	PutRosterEmployee(RosterEmployee) error
 
+	// PutBiometric stores a clock's consent or deletion record under its
+	// company, device and sequence number unless it is already there;
+	// added says whether it was new.
+	PutBiometric(BiometricRecord) (added bool, err error)
+	// Biometrics lists a company's consent and deletion records, by
+	// device and sequence number.
+	Biometrics(companyID string) ([]BiometricRecord, error)
+
 	// AdminToken looks up an admin API token by its hash (TokenHash).
 	AdminToken(hash string) (AdminToken, error)
 	PutAdminToken(AdminToken) error

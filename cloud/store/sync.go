@@ -79,6 +79,16 @@ type Command struct {
 	Sends         int       `json:"sends,omitempty"`
 }
 
+// BiometricRecord is a clock's consent or deletion record for one
+// employee, as the cloud stored it. It holds no biometric data: the
+// templates never leave the clocks' fingerprint modules.
+type BiometricRecord struct {
+	CompanyID string `json:"company_id"`
+	DeviceID  string `json:"device_id"`
+	wire.BiometricReport
+	ReceivedAt time.Time `json:"received_at"`
+}
+
 // Roster is a company's roster header: its version (bumped by every change)
 // and the salt its PIN hashes are keyed with.
 type Roster struct {
@@ -101,6 +111,7 @@ type RosterEmployee struct {
 	PINHash     []byte   `json:"pin_hash,omitempty"` // HMAC-SHA256(Roster.Salt, PIN); the PIN is never stored
 	Departments []string `json:"departments,omitempty"`
 	Active      bool     `json:"active"`
+	Supervisor  bool     `json:"supervisor,omitempty"` // may enroll fingers at the clocks
 	Version     uint64   `json:"version"`
 	Removed     bool     `json:"removed,omitempty"`
 }

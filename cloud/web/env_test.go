@@ -83,6 +83,14 @@ func (c *clockDisabler) Rename(ctx context.Context, companyID, id, nickname, by 
 
 // Enable records the call and, as the registry does, marks a disabled
 // clock enabled again.
+// DeleteBiometrics records the call, as the registry would send it.
+func (c *clockDisabler) DeleteBiometrics(ctx context.Context, companyID, employee, by string) (int, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.calls = append(c.calls, "delete biometrics "+employee+" by "+by)
+	return 1, nil
+}
+
 func (c *clockDisabler) Enable(ctx context.Context, companyID, id, by string) error {
 	c.mu.Lock()
 	c.calls = append(c.calls, "enable "+companyID+"/"+id+"/"+by)
@@ -214,7 +222,7 @@ func newEnv(t testing.TB) *env {
 	}
 	h, err := New(DefaultConfig(), Deps{
 		Logins: logins, Store: db, SetupCodes: e.mob, SMS: notify.SMSTee{hp, ob}, Clock: e.clk, Log: log,
-		Devices: &Fleet{Store: db, Clocks: e.clocks, Phones: e.mob, Renamer: e.clocks, Enabler: e.clocks},
+		Devices: &Fleet{Store: db, Clocks: e.clocks, Phones: e.mob, Renamer: e.clocks, Enabler: e.clocks, Biometrics: e.clocks},
 	})
 	if err != nil {
 		t.Fatal(err)

@@ -153,6 +153,15 @@ type Fleet struct {
 	Renamer Renamer
 	// Enabler enables disabled clocks again; nil: no Enable.
 	Enabler Enabler
+	// Biometrics deletes employees' fingerprint templates on every clock;
+	// nil: the Biometrics page offers no deletion.
+	Biometrics BiometricDeleter
+}
+
+// BiometricDeleter sends every clock of the company the deletion of an
+// employee's fingerprint templates (cloud/registry).
+type BiometricDeleter interface {
+	DeleteBiometrics(ctx context.Context, companyID, employee, by string) (int, error)
 }
 
 // Enable enables one of the company's disabled clocks again.

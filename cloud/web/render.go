@@ -35,13 +35,16 @@ type view struct {
 // templates).
 func (v view) Can(p string) bool { return v.Sess != nil && v.Sess.Perms.Has(access.Permission(p)) }
 
+// Admin reports whether the logged-in user has the Administrator profile.
+func (v view) Admin() bool { return v.Sess != nil && v.Sess.Perms.Administrator() }
+
 type pages struct {
 	byName map[string]*template.Template
 }
 
 // pageNames are the templates under templates/ that are whole pages; each
 // is parsed with layout.html.
-var pageNames = []string{"login", "error", "dashboard", "devices", "add", "disable", "rename", "punches", "roles", "users", "removeuser"}
+var pageNames = []string{"login", "error", "dashboard", "devices", "add", "disable", "rename", "punches", "roles", "users", "removeuser", "biometrics"}
 
 func parsePages() (*pages, error) {
 	p := &pages{byName: map[string]*template.Template{}}

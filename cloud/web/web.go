@@ -95,6 +95,8 @@ func New(cfg Config, d Deps) (http.Handler, error) {
 	mux.Handle("GET /admin/dashboard", s.page(access.DashboardAccess, s.dashboard))
 	mux.Handle("GET /admin/mobile-devices", s.page(access.DevicesView, s.devices))
 	mux.Handle("GET /admin/punches", s.page(access.DevicesView, s.punches))
+	mux.Handle("GET /admin/biometrics", s.page("", s.biometricsPage))
+	mux.Handle("POST /admin/biometrics/delete", s.page("", s.biometricsDelete))
 	mux.Handle("GET /admin/mobile-devices/add", s.page(access.DevicesAdd, s.addDevicePage))
 	mux.Handle("POST /admin/mobile-devices/add", s.page(access.DevicesAdd, s.addDevicePost))
 	mux.Handle("GET /admin/mobile-devices/{id}/rename", s.page(access.DevicesEdit, s.renamePage))

@@ -336,6 +336,7 @@ func hardware(model board.Model, set *board.Set, withConsole bool) (agent.Hardwa
 		Keypad:    set.Keypad,
 		Display:   set.Display,
 		Badges:    set.Badges,
+		Finger:    set.Finger,
 		Indicator: set.Indicator,
 		Network:   ifaces,
 		WiFi:      wifiIfaces(model),

@@ -14,6 +14,7 @@ import (
 	"unicode/utf8"
 
 	"timeclock/hal"
+	"timeclock/hal/fingerprint/fpsim"
 )
 
 // Opts configures a simulated board.
@@ -47,6 +48,10 @@ type Board struct {
 	light    bool     // guarded by mu
 	status   func() map[string]any
 	watchers map[chan struct{}]struct{} // guarded by mu
+
+	// finger is the simulated fingerprint module, which the real driver
+	// reaches over a pty (board opens it); Finger places fingers on it.
+	finger *fpsim.Sensor
 }
 
 // New makes a simulated board. A nil opts means DefaultOpts.
@@ -72,6 +77,7 @@ func New(opts *Opts) (*Board, error) {
 		lines:    make([]string, o.Rows),
 		light:    true,
 		watchers: map[chan struct{}]struct{}{},
+		finger:   fpsim.New(),
 	}, nil
 }
 
@@ -127,6 +133,31 @@ func (b *Board) Swipe(badge string) error {
 	default:
 		return fmt.Errorf("badge queue full (%d reads unread)", cap(b.badges))
 	}
+}
+
+// FingerSensor is the simulated fingerprint module on the board.
+func (b *Board) FingerSensor() *fpsim.Sensor { return b.finger }
+
+// maxFingerName bounds a simulated finger's name.
+const maxFingerName = 32
+
+// Finger places the finger named id on the fingerprint sensor for one
+// touch: the finger enrolled as id (the sim's convention: an employee's
+// finger is named by their employee ID), or, when nobody enrolled it, an
+// unknown finger.
+func (b *Board) Finger(id string) error {
+	if id == "" || len(id) > maxFingerName || strings.IndexFunc(id, func(r rune) bool {
+		return !(r >= '0' && r <= '9' || r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || strings.ContainsRune("-_.:", r))
+	}) >= 0 {
+		return fmt.Errorf("finger %q: want 1-%d letters, digits or - _ . :", id, maxFingerName)
+	}
+	select {
+	case <-b.halted:
+		return hal.ErrHalted
+	default:
+	}
+	b.finger.Place(id)
+	return nil
 }
 
 // maxBadgeDigits bounds a card number: 20 digits hold any 64-bit UID.

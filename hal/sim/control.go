@@ -58,6 +58,8 @@ func Listen(path string) (net.Listener, error) {
 //	key K            press a key (0-9, *, #, enter, clear, f1-f4, up, down)
 //	badge NUMBER     swipe a badge with that card number
 //	badge FC:NUMBER  the same with a facility code (badge 12:34567)
+//	finger ID        place the finger enrolled as ID on the fingerprint sensor
+//	                 (an unknown finger when nobody enrolled it)
 //	screen           {"lines": [...]} the display lines
 //	leds             {"green","red","buzzer","beeps","backlight"}
 //	status           the agent's status keys (those of the console's status)
@@ -167,6 +169,11 @@ func (b *Board) Exec(ctx context.Context, line string) Reply {
 			return fail(err)
 		}
 		return okReply()
+	case "finger":
+		if err := b.Finger(arg); err != nil {
+			return fail(err)
+		}
+		return okReply()
 	case "screen":
 		return Reply{"ok": true, "lines": b.Screen()}
 	case "leds":
@@ -187,7 +194,7 @@ func (b *Board) Exec(ctx context.Context, line string) Reply {
 	case "wait":
 		return b.wait(ctx, arg)
 	case "help":
-		return Reply{"ok": true, "commands": []string{"key K", "badge NUMBER", "badge FC:NUMBER", "screen", "leds", "status", "wait MS TEXT", "help"}}
+		return Reply{"ok": true, "commands": []string{"key K", "badge NUMBER", "badge FC:NUMBER", "finger ID", "screen", "leds", "status", "wait MS TEXT", "help"}}
 	}
 	return fail(fmt.Errorf("unknown command %q (try help)", cmd))
 }

@@ -352,3 +352,24 @@ func TestWaitTimeIsCapped(t *testing.T) {
 		}
 	}
 }
+
+// FuzzFingerCommand: "finger ID" with any ID never panics, places a finger
+// only for a valid name (1-32 letters, digits, - _ . :), and otherwise
+// answers an error and places nothing.
+func FuzzFingerCommand(f *testing.F) {
+	for _, s := range []string{"E100", "grace-left.index", "", " ", "a b", "ünïcode", strings.Repeat("x", 33), "x:y_z-1"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, id string) {
+		if strings.ContainsAny(id, "\n\r") {
+			return // one line per command
+		}
+		b := newBoard(t)
+		r := b.Exec(context.Background(), "finger "+id)
+		name := strings.TrimSpace(id)
+		valid := name != "" && len(name) <= 32 && strings.Trim(name, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_.:") == ""
+		if (r["ok"] == true) != valid || b.FingerSensor().Placed() != valid {
+			t.Fatalf("finger %q: reply %v, placed %v; valid %v", id, r, b.FingerSensor().Placed(), valid)
+		}
+	})
+}

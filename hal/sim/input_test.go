@@ -91,16 +91,51 @@ func FuzzDecoder(f *testing.F) {
 }
 
 func TestRenderFace(t *testing.T) {
-	out := render([]string{"Mon 02 Jan      08:00", "Badge or PIN"}, 20, Lights{Green: true, Buzzer: "ok", Beeps: 1}, false, "", "")
+	out := render([]string{"Mon 02 Jan      08:00", "Badge or PIN"}, 20, Lights{Green: true, Buzzer: "ok", Beeps: 1}, "", "")
 	plain := regexp.MustCompile("\x1b\\[[0-9;?]*[A-Za-z]").ReplaceAllString(out, "")
 	for _, want := range []string{"┌──────────────────────┐", "│ Badge or PIN         │", "● green", "○ red", "buzzer: ok (1)", "Ctrl-C = quit"} {
 		if !strings.Contains(plain, want) {
 			t.Errorf("face lacks %q:\n%s", want, plain)
 		}
 	}
-	out = render([]string{"x"}, 16, Lights{}, true, "42", "")
+	out = render([]string{"x"}, 16, Lights{}, "Badge [facility:]number: 42_", "")
 	if !strings.Contains(out, "Badge [facility:]number: 42_") {
 		t.Errorf("badge prompt missing:\n%s", out)
+	}
+}
+
+// In the terminal UI, f then a name and Enter places that finger on the
+// sensor; Esc cancels; a name the socket refuses is refused here too.
+func TestTUIPlaceFinger(t *testing.T) {
+	b := newBoard(t)
+	var out strings.Builder
+	tu := &tui{b: b, out: &out}
+	var d decoder
+	for _, ev := range d.feed([]byte("fgrace-2")) {
+		tu.handle(ev)
+	}
+	tu.draw()
+	if !strings.Contains(out.String(), "Finger (its name): grace-2_") {
+		t.Errorf("finger prompt missing:\n%s", out.String())
+	}
+	for _, ev := range d.feed([]byte("\r")) {
+		tu.handle(ev)
+	}
+	if !b.FingerSensor().Placed() || tu.note != "placed finger grace-2" {
+		t.Fatalf("finger not placed (note %q)", tu.note)
+	}
+	b.FingerSensor().Lift()
+	for _, ev := range d.feed([]byte("fx\x1b")) {
+		tu.handle(ev)
+	}
+	if b.FingerSensor().Placed() || tu.placing {
+		t.Fatalf("Esc did not cancel (note %q)", tu.note)
+	}
+	for _, ev := range d.feed([]byte("f\r")) {
+		tu.handle(ev)
+	}
+	if b.FingerSensor().Placed() || !strings.HasPrefix(tu.note, "finger not placed") {
+		t.Fatalf("an empty name: note %q", tu.note)
 	}
 }
 

@@ -28,7 +28,8 @@ func IsTerminal(f *os.File) bool { return term.IsTerminal(int(f.Fd())) }
 //
 // Keys: 0-9 * # Enter as on the keypad, Backspace = Clear, F1-F4, Up/Down,
 // b = swipe a badge (type its number, or facility code:number, Enter; Esc
-// cancels), Ctrl-C = quit.
+// cancels), f = place a finger on the fingerprint sensor (type its name,
+// Enter; Esc cancels), Ctrl-C = quit.
 func (b *Board) RunTUI(ctx context.Context, tty *os.File) error {
 	fd := int(tty.Fd())
 	old, err := term.MakeRaw(fd)
@@ -119,13 +120,43 @@ type tui struct {
 	out     io.Writer
 	swiping bool   // typing a badge number
 	number  []byte // the badge typed so far: NUMBER or FACILITY:NUMBER
+	placing bool   // typing a finger's name
+	finger  []byte // the finger's name so far
 	note    string // one line of feedback under the face
+}
+
+// fingerChar reports whether c may be in a finger's name (Board.Finger).
+func fingerChar(c byte) bool {
+	return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '-' || c == '_' || c == '.' || c == ':'
 }
 
 // handle applies one event; it reports whether to quit.
 func (t *tui) handle(ev termEvent) bool {
 	if ev.kind == evQuit {
 		return true
+	}
+	if t.placing {
+		switch {
+		case ev.kind == evKey && ev.key <= hal.Key9 && len(t.finger) < maxFingerName:
+			t.finger = append(t.finger, '0'+byte(ev.key))
+		case ev.kind == evChar && fingerChar(ev.char) && len(t.finger) < maxFingerName:
+			t.finger = append(t.finger, ev.char)
+		case ev.kind == evBackspace:
+			if len(t.finger) > 0 {
+				t.finger = t.finger[:len(t.finger)-1]
+			}
+		case ev.kind == evKey && ev.key == hal.KeyEnter:
+			t.placing = false
+			if err := t.b.Finger(string(t.finger)); err != nil {
+				t.note = "finger not placed: " + err.Error()
+			} else {
+				t.note = "placed finger " + string(t.finger)
+			}
+		case ev.kind == evEscape:
+			t.placing = false
+			t.note = "finger cancelled"
+		}
+		return false
 	}
 	if t.swiping {
 		switch {
@@ -164,6 +195,8 @@ func (t *tui) handle(ev termEvent) bool {
 		switch ev.char {
 		case 'b', 'B':
 			t.swiping, t.number, t.note = true, t.number[:0], ""
+		case 'f', 'F':
+			t.placing, t.finger, t.note = true, t.finger[:0], ""
 		case 'c', 'C':
 			err = t.b.Press(hal.KeyClear)
 		}
@@ -175,12 +208,19 @@ func (t *tui) handle(ev termEvent) bool {
 }
 
 func (t *tui) draw() {
-	io.WriteString(t.out, render(t.b.Screen(), t.b.opts.Cols, t.b.Lights(), t.swiping, string(t.number), t.note))
+	prompt := ""
+	switch {
+	case t.swiping:
+		prompt = "Badge [facility:]number: " + string(t.number) + "_   (Enter swipes, Esc cancels)"
+	case t.placing:
+		prompt = "Finger (its name): " + string(t.finger) + "_   (Enter places it, Esc cancels)"
+	}
+	io.WriteString(t.out, render(t.b.Screen(), t.b.opts.Cols, t.b.Lights(), prompt, t.note))
 }
 
 // render draws the whole clock face as terminal output. It is pure so the
 // face can be tested without a terminal.
-func render(lines []string, cols int, l Lights, swiping bool, number, note string) string {
+func render(lines []string, cols int, l Lights, prompt, note string) string {
 	var sb strings.Builder
 	sb.WriteString("\x1b[H")
 	line := func(s string) {
@@ -205,12 +245,12 @@ func render(lines []string, cols int, l Lights, swiping bool, number, note strin
 	}
 	line("  " + mark(l.Green, "32", "green") + "   " + mark(l.Red, "31", "red") + "   " + buzz)
 	line("")
-	if swiping {
-		line("  Badge [facility:]number: " + number + "_   (Enter swipes, Esc cancels)")
+	if prompt != "" {
+		line("  " + prompt)
 	} else {
 		line("  keys: 0-9 * #  Enter  Backspace=Clear  F1-F4  Up/Down")
 	}
-	line("        b = swipe a badge   Ctrl-C = quit")
+	line("        b = swipe a badge   f = place a finger   Ctrl-C = quit")
 	line("  " + note)
 	sb.WriteString("\x1b[J")
 	return sb.String()

@@ -40,19 +40,27 @@ hal, hal/internal/...,
   go.bug.st/serial,
   golang.org/x/sys/unix,
   golang.org/x/term
-< hal/em4100, hal/evdev, hal/hd44780, hal/ledbuzzer, hal/matrix,
-  hal/mfrc522, hal/sim, hal/ssd1306, hal/wiegand;
-hal/em4100, hal/evdev, hal/hd44780, hal/ledbuzzer, hal/matrix,
-  hal/mfrc522, hal/sim, hal/ssd1306, hal/wiegand
+< hal/em4100, hal/evdev, hal/fingerprint, hal/hd44780, hal/ledbuzzer, hal/matrix,
+  hal/mfrc522, hal/ssd1306, hal/wiegand;
+# The simulated fingerprint module speaks the driver's protocol; the sim
+# board puts it behind the real driver.
+hal/fingerprint < hal/fingerprint/fpsim;
+hal/em4100, hal/evdev, hal/fingerprint, hal/fingerprint/fpsim, hal/hd44780,
+  hal/ledbuzzer, hal/matrix, hal/mfrc522, hal/ssd1306, hal/wiegand,
+  golang.org/x/sys/unix, golang.org/x/term
+< hal/sim;
+hal/em4100, hal/evdev, hal/fingerprint, hal/fingerprint/fpsim, hal/hd44780,
+  hal/ledbuzzer, hal/matrix, hal/mfrc522, hal/sim, hal/ssd1306, hal/wiegand
 < DRIVERS;
 DRIVERS, periph.io/x/host/v3/... < board;
 
 # The clock's durable state: one bbolt file, the punches and the roster in it.
 wire, clock, go.etcd.io/bbolt/... < agent/store;
-agent/store < agent/journal, agent/roster;
+agent/store < agent/journal, agent/roster, agent/fingers;
 
 # The punch flow is pure: the hal's event types and the journal's punch types.
 hal, agent/journal < agent/punchflow;
+hal < agent/enrollflow;
 
 # Onboarding is below the agent: the agent starts it.
 wire, clock, internal/atomicfile, golang.org/x/crypto/... < onboarding/identity;
@@ -60,7 +68,7 @@ clock, wire < onboarding/netcheck;
 hal, onboarding/identity, onboarding/netcheck < onboarding;
 
 # The agent and its parts: sync, console, the punch loop.
-onboarding, agent/punchflow, agent/journal, agent/roster,
+onboarding, agent/punchflow, agent/enrollflow, agent/journal, agent/roster, agent/fingers,
   github.com/eclipse/paho.mqtt.golang/...,
   golang.org/x/crypto/...
 < agent/...;

@@ -298,6 +298,9 @@ type Punch struct {
 	Corrected    bool      `json:"corrected"`
 	OriginalTime time.Time `json:"original_time"`
 	CorrectedAt  time.Time `json:"corrected_at"`
+	// A punch by fingerprint.
+	Method     string `json:"method"`
+	MatchScore int    `json:"match_score"`
 }
 
 // Punches lists every punch the cloud stored from a device, page by page.

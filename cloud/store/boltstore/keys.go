@@ -23,6 +23,7 @@ package boltstore
 //	mobile_by_app         company ID NUL the app's install ID -> install ID
 //	mobile_by_token       TokenHash(install token) -> install ID
 //	settings        "cloud" -> Settings (mail and SMS, from the set-up commands)
+//	biometrics      company ID NUL device ID NUL seq (20 digits) -> BiometricRecord (consent and deletion records)
 var (
 	bucketMeta           = []byte("meta")
 	bucketCompanies      = []byte("companies")
@@ -45,12 +46,13 @@ var (
 	bucketMobileByApp    = []byte("mobile_by_app")
 	bucketMobileByToken  = []byte("mobile_by_token")
 	bucketSettings       = []byte("settings")
+	bucketBiometrics     = []byte("biometrics")
 
 	allBuckets = [][]byte{bucketMeta, bucketCompanies, bucketUsers, bucketSessions,
 		bucketSessionByClock, bucketDevices, bucketDeviceBySerial, bucketAdminTokens,
 		bucketPunches, bucketCommands, bucketRosters, bucketRosterEmps,
 		bucketUserByEmail, bucketSetupSecrets, bucketRoles, bucketLogins,
-		bucketMobileInstalls, bucketMobileByApp, bucketMobileByToken, bucketSettings}
+		bucketMobileInstalls, bucketMobileByApp, bucketMobileByToken, bucketSettings, bucketBiometrics}
 
 	keySchema   = []byte("schema")
 	keySettings = []byte("cloud")

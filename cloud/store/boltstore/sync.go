@@ -75,6 +75,21 @@ func (t *txn) Punches(deviceID, after string, limit int) ([]store.Punch, error) 
 	return out, nil
 }
 
+func (t *txn) PutBiometric(r store.BiometricRecord) (bool, error) {
+	if err := required("biometric record", r.CompanyID, r.DeviceID); err != nil {
+		return false, err
+	}
+	key := pair(r.CompanyID, r.DeviceID+"\x00"+fmt.Sprintf("%020d", r.Seq))
+	if t.tx.Bucket(bucketBiometrics).Get(key) != nil {
+		return false, nil
+	}
+	return true, put(t.tx, bucketBiometrics, key, r)
+}
+
+func (t *txn) Biometrics(companyID string) ([]store.BiometricRecord, error) {
+	return scan[store.BiometricRecord](t.tx, bucketBiometrics, prefix(companyID), "biometric record")
+}
+
 func (t *txn) Commands(deviceID string) ([]store.Command, error) {
 	return scan[store.Command](t.tx, bucketCommands, prefix(deviceID), "command")
 }

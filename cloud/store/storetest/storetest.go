@@ -29,6 +29,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"CorrectionsBesideOriginal", correctionsBesideOriginal},
 		{"Commands", commands},
 		{"Rosters", rosters},
+		{"BiometricsOncePerSeq", biometricsOncePerSeq},
 		{"FailedUpdateWritesNothing", failedUpdateWritesNothing},
 		{"WritesInViewFail", writesInViewFail},
 		{"CancelledContext", cancelledContext},

@@ -185,3 +185,66 @@ func correctionsBesideOriginal(t *testing.T, s store.Store) {
 		return nil
 	})
 }
+
+// biometricsOncePerSeq: a clock's consent and deletion records are stored
+// once per device and sequence number, listed per company in device and
+// sequence order, and folded into one row per employee and clock.
+func biometricsOncePerSeq(t *testing.T, s store.Store) {
+	rec := func(company, dev string, seq uint64, kind, emp string, at time.Time) store.BiometricRecord {
+		r := store.BiometricRecord{CompanyID: company, DeviceID: dev, ReceivedAt: at,
+			BiometricReport: wire.BiometricReport{Seq: seq, Kind: kind, Employee: emp, At: at}}
+		if kind == wire.BiometricConsent {
+			r.Supervisor = "S1"
+		}
+		return r
+	}
+	recs := []store.BiometricRecord{
+		rec("c1", "d2", 10, wire.BiometricConsent, "E1", t0),
+		rec("c1", "d1", 2, wire.BiometricConsent, "E1", t0),
+		rec("c1", "d1", 9, wire.BiometricDeleted, "E1", t0.Add(time.Hour)),
+		rec("c2", "d3", 1, wire.BiometricConsent, "E9", t0),
+	}
+	update(t, s, func(tx store.Tx) error {
+		for _, r := range recs {
+			added, err := tx.PutBiometric(r)
+			if err != nil || !added {
+				return fmt.Errorf("put %+v: added %v, %v", r, added, err)
+			}
+		}
+		again := recs[0]
+		again.Employee = "E7" // a resend is not a change
+		if added, err := tx.PutBiometric(again); err != nil || added {
+			return fmt.Errorf("resend: added %v, %v", added, err)
+		}
+		if _, err := tx.PutBiometric(store.BiometricRecord{DeviceID: "d1"}); err == nil {
+			return fmt.Errorf("a record without a company was stored")
+		}
+		return nil
+	})
+	view(t, s, func(tx store.Tx) error {
+		got, err := tx.Biometrics("c1")
+		if err != nil {
+			return err
+		}
+		var keys []string
+		for _, r := range got {
+			keys = append(keys, fmt.Sprintf("%s/%d/%s", r.DeviceID, r.Seq, r.Employee))
+		}
+		if want := []string{"d1/2/E1", "d1/9/E1", "d2/10/E1"}; !reflect.DeepEqual(keys, want) {
+			t.Errorf("company c1's records %v, want %v", keys, want)
+		}
+		sum, err := store.BiometricSummary(tx, "c1")
+		if err != nil {
+			return err
+		}
+		if len(sum) != 1 || len(sum[0].Clocks) != 2 {
+			t.Fatalf("summary %+v", sum)
+		}
+		d1, d2 := sum[0].Clocks[0], sum[0].Clocks[1]
+		if d1.DeviceID != "d1" || d1.Enrolled || !d1.DeletedAt.Equal(t0.Add(time.Hour)) || !d1.ConsentAt.Equal(t0) ||
+			d2.DeviceID != "d2" || !d2.Enrolled || d2.Supervisor != "S1" || !d2.DeletedAt.IsZero() {
+			t.Errorf("summary clocks %+v", sum[0].Clocks)
+		}
+		return nil
+	})
+}
