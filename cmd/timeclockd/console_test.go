@@ -461,13 +461,15 @@ func TestConsoleOnStdioTerminal(t *testing.T) {
 	s.Literal("reboot")
 	s.Keys("C-c")
 	s.WaitFor("reboot^C", e2eTimeout)
+	// The console answers before the clock reaches idle: wait for the idle
+	// screen, then ask.
+	sim := daemontest.DialSim(t, sock, e2eTimeout)
+	sim.WaitScreen("Badge or PIN", e2eTimeout)
 	typeLine(s, "status")
 	s.WaitFor("state=idle", e2eTimeout)
 	if s.Dead() {
 		t.Fatal("Ctrl-C stopped the clock")
 	}
-	sim := daemontest.DialSim(t, sock, e2eTimeout)
-	sim.WaitScreen("Badge or PIN", e2eTimeout)
 	if log, _ := os.ReadFile(filepath.Join(dir, "timeclockd.log")); !strings.Contains(string(log), "console port open") {
 		t.Errorf("the log did not go to the state directory's file:\n%s", log)
 	}
