@@ -30,7 +30,7 @@ golang.org/x/sys/unix < clock;
 NONE < internal/atomicfile;
 
 # Hardware: the interfaces, what drivers share, one package per chip, and
-# the board that picks drivers. host.Init and pin lookups happen only in
+# the board that picks drivers. Host driver init and pin lookups happen only in
 # board (and cmd).
 NONE < hal;
 hal, periph.io/x/conn/v3/... < hal/internal/...;
