@@ -81,11 +81,11 @@ var rows = []row{
 	{what: "qemu-arm: start to idle screen, sim board (p99)", bench: "BenchmarkStartToIdle" + qemu, unit: "p99-ms", show: "ms", scale: 1, op: "<=", target: 500},
 	{what: "qemu-arm: start to idle p99 / the host build's", bench: "BenchmarkStartToIdle" + qemu, unit: "p99-ms", den: &metric{"BenchmarkStartToIdle", "p99-ms"}, show: "x", scale: 1},
 	{what: "qemu-arm: badge -> durable punch -> feedback screen (p50)", bench: "BenchmarkBadgeToFeedback" + qemu, unit: "p50-ms", show: "ms", scale: 1},
-	{what: "qemu-arm: badge -> durable punch -> feedback screen (p99)", bench: "BenchmarkBadgeToFeedback" + qemu, unit: "p99-ms", show: "ms", scale: 1, op: "<=", target: 25},
+	{what: "qemu-arm: badge -> durable punch -> feedback screen (p99)", bench: "BenchmarkBadgeToFeedback" + qemu, unit: "p99-ms", show: "ms", scale: 1},
 	{what: "qemu-arm: badge -> feedback p99 / the host build's", bench: "BenchmarkBadgeToFeedback" + qemu, unit: "p99-ms", den: &metric{"BenchmarkBadgeToFeedback", "p99-ms"}, show: "x", scale: 1},
 	{what: "qemu-arm: serial punches through the daemon", bench: "BenchmarkSerialPunches" + qemu, unit: "punches/s", show: "/s", scale: 1},
 	{what: "qemu-arm: serial punches / serial commits (the commits by the host test)", bench: "BenchmarkSerialPunches" + qemu, unit: "ratio", show: "x", scale: 1},
-	{what: "qemu-arm: durable punches, burst of 2,000 from 64 goroutines", bench: "BenchmarkAppendBurst" + qemu, unit: "punches/s", show: "/s", scale: 1, op: ">=", target: 2000},
+	{what: "qemu-arm: durable punches, burst of 2,000 from 64 goroutines", bench: "BenchmarkAppendBurst" + qemu, unit: "punches/s", show: "/s", scale: 1},
 	{what: "qemu-arm: burst / the host build's", bench: "BenchmarkAppendBurst" + qemu, unit: "punches/s", den: &metric{"BenchmarkAppendBurst", "punches/s"}, show: "x", scale: 1},
 
 	// The slow-disk model: the booted-VM tier with the state disk's fsync
