@@ -9,8 +9,13 @@ LDFLAGS := -X main.version=$(VERSION)
 
 all: build
 
+# The agent's build tags are scripts/agent-build.sh's (the shipped ones).
+AGENT_TAGS := $(shell . scripts/agent-build.sh && echo $$AGENT_TAGS)
+AGENT_GCFLAGS := $(shell . scripts/agent-build.sh && echo $${AGENT_GCFLAGS[@]})
+
 build:
-	$(GO) build -ldflags "$(LDFLAGS)" -o bin/ ./cmd/...
+	$(GO) build -tags "$(AGENT_TAGS)" $(AGENT_GCFLAGS) -ldflags "$(LDFLAGS)" -o bin/ ./cmd/timeclockd
+	$(GO) build -ldflags "$(LDFLAGS)" -o bin/ ./cmd/timeclock-cloud
 
 cross:
 	VERSION=$(VERSION) scripts/cross.sh

@@ -176,23 +176,27 @@ func New(cfg Config, hw Hardware, o Options) (*Agent, error) {
 // location is the timezone the clock shows and stamps punches with.
 func (a *Agent) location() *time.Location { return a.loc.Load() }
 
+// cloudState is the status's cloud: standalone, offline or online.
+func (a *Agent) cloudState() string {
+	if s := a.syncer.Load(); s != nil && s.Online() {
+		return "online"
+	}
+	if a.cfg.CloudURL != "" {
+		return "offline"
+	}
+	return "standalone"
+}
+
 // Status returns the clock's status; safe to call from any goroutine.
 func (a *Agent) Status() Status {
 	a.mu.Lock()
 	st := a.state
 	a.mu.Unlock()
-	cloud := "standalone"
-	if a.cfg.CloudURL != "" {
-		cloud = "offline"
-	}
-	if s := a.syncer.Load(); s != nil && s.Online() {
-		cloud = "online"
-	}
 	s := Status{
 		State:     st,
 		Model:     a.hw.Model,
 		Version:   a.cfg.Version,
-		Cloud:     cloud,
+		Cloud:     a.cloudState(),
 		NTPSynced: a.ntpSynced(),
 		Clock:     a.keeper.State(),
 		Network:   a.networkIface(),

@@ -325,9 +325,11 @@ func (l *punchLoop) render(s punchflow.Session) {
 	}
 }
 
+// idleView is what the idle screen shows. Every screen computes it, so it
+// reads only what it shows: not the whole Status (whose network interface
+// and NTP state cost a /proc read and syscalls per punch).
 func (l *punchLoop) idleView(cols int) punchflow.IdleView {
-	st := l.a.Status()
-	v := punchflow.IdleView{Cloud: st.Cloud, Pending: st.Pending, Notices: l.notices(cols)}
+	v := punchflow.IdleView{Cloud: l.a.cloudState(), Pending: l.j.Pending(), Notices: l.notices(cols)}
 	if s := l.a.syncer.Load(); s != nil && s.Refused() {
 		v.Cloud = "refused"
 	}

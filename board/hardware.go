@@ -9,7 +9,6 @@ import (
 	"periph.io/x/conn/v3/gpio"
 	"periph.io/x/conn/v3/i2c/i2creg"
 	"periph.io/x/conn/v3/spi/spireg"
-	"periph.io/x/host/v3"
 
 	"timeclock/hal"
 	"timeclock/hal/em4100"
@@ -22,11 +21,12 @@ import (
 	"timeclock/hal/ssd1306"
 )
 
-// openHardware opens a real model's drivers: periph's host drivers, then
-// the pins (all of them, before anything is opened), then each device.
+// openHardware opens a real model's drivers: the host drivers
+// (hostdrivers.go), then the pins (all of them, before anything is
+// opened), then each device.
 // Whatever was opened is halted again when a later step fails.
 func openHardware(m Model, o Opts) (_ *Set, err error) {
-	if _, err := host.Init(); err != nil {
+	if _, err := initHost(); err != nil {
 		return nil, fmt.Errorf("board %s: periph host drivers: %w", m.Name, err)
 	}
 	p, err := resolvePins(m)

@@ -35,6 +35,8 @@ nfpm="$DIST/.work/nfpm"
 mkdir -p "$DIST/.work"
 $GO -C scripts/nfpm build -o "$nfpm" github.com/goreleaser/nfpm/v2/cmd/nfpm
 
+. scripts/agent-build.sh
+
 goarch() { # Debian arch -> GOARCH GOARM
 	case $1 in
 	armhf) echo "arm 6" ;;
@@ -55,8 +57,12 @@ package() { # package NAME ARCH
 	read -r ga gm <<<"$(goarch "$arch")"
 	bin="$work/$arch/$name"
 	mkdir -p "$work/$arch"
-	CGO_ENABLED=0 GOOS=linux GOARCH=$ga GOARM=$gm $GO build -trimpath \
-		-ldflags "-s -w -X main.version=$version" -o "$bin" "./cmd/$name"
+	if [ "$name" = timeclockd ]; then
+		agent_build "$bin" "$ga" "$gm" "$version" # scripts/agent-build.sh: the flags make bench measures
+	else
+		CGO_ENABLED=0 GOOS=linux GOARCH=$ga GOARM=$gm $GO build -trimpath \
+			-ldflags "-s -w -X main.version=$version" -o "$bin" "./cmd/$name"
+	fi
 	sed "s/^PKG /$name /" "$work/changelog.in" | gzip -9n >"$work/$name.changelog.gz"
 	gzip -9nc "packaging/man/$name.8" >"$work/$name.8.gz"
 	local yaml="$work/$name-$arch.yaml"
@@ -81,7 +87,7 @@ description: |-
   the Raspberry Pi dev kit board; the amd64 one the simulated board.
 homepage: https://localhost/timeclock
 license: proprietary
-depends: [systemd]
+depends: [systemd, tzdata]
 contents:
   - {src: $bin, dst: /usr/bin/timeclockd, file_info: {mode: 0755}}
   - {src: $work/$name.8.gz, dst: /usr/share/man/man8/timeclockd.8.gz, file_info: {mode: 0644}}

@@ -36,19 +36,20 @@ func TestPackages(t *testing.T) {
 		t.Fatalf("package.sh: %v\n%s", err, out)
 	}
 	for _, tc := range []struct {
-		name  string
-		files []string
-		conf  string
+		name    string
+		files   []string
+		conf    string
+		depends string
 	}{
 		{"timeclockd", []string{"./usr/bin/timeclockd", "./usr/share/man/man8/timeclockd.8.gz", "./lib/systemd/system/timeclockd.service",
 			"./usr/lib/timeclock/reboot-on-exit", "./etc/timeclock/timeclockd.json", "./usr/lib/sysusers.d/timeclockd.conf",
 			"./usr/share/doc/timeclockd/operations.md", "./usr/share/doc/timeclockd/copyright",
 			"./usr/share/doc/timeclockd/changelog.gz", "./usr/share/lintian/overrides/timeclockd"},
-			"/etc/timeclock/timeclockd.json"},
+			"/etc/timeclock/timeclockd.json", "Depends: systemd, tzdata"}, // the agent embeds no zone data
 		{"timeclock-cloud", []string{"./usr/bin/timeclock-cloud", "./usr/share/man/man8/timeclock-cloud.8.gz", "./lib/systemd/system/timeclock-cloud.service",
 			"./etc/default/timeclock-cloud", "./usr/lib/sysusers.d/timeclock-cloud.conf", "./usr/share/doc/timeclock-cloud/operations.md",
 			"./usr/share/doc/timeclock-cloud/copyright", "./usr/share/doc/timeclock-cloud/changelog.gz"},
-			"/etc/default/timeclock-cloud"},
+			"/etc/default/timeclock-cloud", "Depends: systemd"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			deb := filepath.Join(dist, tc.name+"_"+testVersion+"_amd64.deb")
@@ -59,7 +60,7 @@ func TestPackages(t *testing.T) {
 				}
 			}
 			info := run(t, "dpkg-deb", "-I", deb)
-			for _, want := range []string{"Package: " + tc.name, "Version: " + testVersion, "Architecture: amd64", "Depends: systemd", "postinst", "prerm", "postrm", "conffiles"} {
+			for _, want := range []string{"Package: " + tc.name, "Version: " + testVersion, "Architecture: amd64", tc.depends, "postinst", "prerm", "postrm", "conffiles"} {
 				if !strings.Contains(info, want) {
 					t.Errorf("control lacks %q:\n%s", want, info)
 				}

@@ -18,7 +18,8 @@ CGO_ENABLED=0 GOARCH=arm64 $GO test -count=1 -timeout 5m -exec "qemu-aarch64" $p
 echo "== GOARM=6 agent on an ARM1176"
 bin=$(mktemp -d)/timeclockd
 trap 'rm -rf "$(dirname "$bin")"' EXIT
-CGO_ENABLED=0 GOARCH=arm GOARM=6 $GO build -trimpath -o "$bin" ./cmd/timeclockd
+. scripts/agent-build.sh
+agent_build "$bin" arm 6
 out=$(qemu-arm -cpu arm1176 "$bin" --version)
 echo "$out"
 case "$out" in

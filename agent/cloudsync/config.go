@@ -44,7 +44,7 @@ type Config struct {
 func DefaultConfig() Config {
 	return Config{
 		BatchSize:      2000,
-		InFlight:       8,
+		InFlight:       4,
 		AckTimeout:     60 * time.Second,
 		CheckinEvery:   60 * time.Second,
 		StatusGap:      2 * time.Second,

@@ -14,7 +14,6 @@ import (
 	"timeclock/agent/cloudsync"
 	"timeclock/agent/journal"
 	"timeclock/agent/store"
-	"timeclock/cloud/mosquitto/mosquittotest"
 	"timeclock/cloud/pki"
 	"timeclock/internal/e2e"
 	"timeclock/internal/latency"
@@ -61,80 +60,6 @@ func BenchmarkPunchToCloud(b *testing.B) {
 		}
 	}
 	rec.Report(b)
-}
-
-// BenchmarkDrain100k measures a clock with 100,000 punches buffered
-// draining them to a real Mosquitto, with the cloud (--mqtt-broker) storing
-// each batch and acknowledging it by ID: from the start of the timeclockd
-// process to its status showing nothing pending (every punch acknowledged
-// and moved to synced, fsynced).
-//
-// Two baselines are measured in the same run on the same Mosquitto, each a
-// paho client publishing at QoS 1 and waiting for every PUBACK, with no
-// journal, no cloud store and no acks:
-//   - "baseline": the 100,000 punches published raw, one QoS 1 message per
-//     punch (the clock's encoding of a one-punch batch). This is DESIGN.md's
-//     raw publish baseline: what sending punches costs without the sync's
-//     durability, batching and acknowledgement.
-//   - "batch-baseline": the drain's own bytes (the same 2,000-punch
-//     batches), pre-encoded: the broker's and the network's bare speed,
-//     which a durable, acknowledged drain cannot approach (the cloud fsyncs
-//     every batch before acking it).
-//
-// One drain per run: the loop's other iterations are empty (a drain of
-// 100,000 is the unit).
-func BenchmarkDrain100k(b *testing.B) {
-	const n = 100_000
-	c := e2e.StartCloud(b, e2e.CloudOptions{Mosquitto: true})
-	dir := b.TempDir()
-	k := e2e.StartClock(b, dir, c, benchClock, "--log-level", "warn")
-	id := k.Onboard(b, c)
-	k.Wait("Online")
-	k.Stop(b)
-	prefillBench(b, dir, n)
-	payloads := batchPayloads(b, dir, cloudsync.DefaultConfig().BatchSize)
-
-	single := batchPayloads(b, dir, 1)
-	// The baselines go to a second Mosquitto with the same configuration
-	// and CA, which nobody reads: the cloud's own Mosquitto would queue them
-	// for the cloud (and drop what exceeds its queue), slowing the drain.
-	ca, err := pki.Load(c.Dir)
-	if err != nil {
-		b.Fatal(err)
-	}
-	raw := mosquittotest.Start(b, ca)
-
-	var rate, base, batchBase float64
-	done := false
-	for b.Loop() {
-		if done {
-			continue
-		}
-		done = true
-		batchBase = float64(n) / baseline(b, ca, c.CAFile(), raw.TLSAddr, payloads).Seconds()
-		base = float64(n) / baseline(b, ca, c.CAFile(), raw.TLSAddr, single).Seconds()
-		start := time.Now()
-		k = e2e.StartClock(b, dir, c, benchClock, "--log-level", "warn")
-		for {
-			// (Before the journal is open, status says pending 0 too.)
-			if st, err := k.Sim.Try("status"); err == nil && st["state"] == "idle" && st["pending"] == 0.0 {
-				break
-			}
-			if time.Since(start) > 5*time.Minute {
-				b.Fatalf("the drain did not end: %v", k.Status())
-			}
-			time.Sleep(time.Millisecond)
-		}
-		rate = float64(n) / time.Since(start).Seconds()
-	}
-	if got := c.Device(b, id).Punches; got < n {
-		b.Fatalf("the cloud stored %d punches, want %d", got, n)
-	}
-	b.ReportMetric(rate, "punches/s")
-	b.ReportMetric(base, "baseline-punches/s")
-	b.ReportMetric(rate/base, "ratio")
-	b.ReportMetric(batchBase, "batch-baseline-punches/s")
-	b.ReportMetric(rate/batchBase, "batch-ratio")
 }
 
 // prefillBench puts n punches in a stopped clock's journal.

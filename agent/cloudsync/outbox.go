@@ -1,17 +1,20 @@
 package cloudsync
 
 import (
-	"cmp"
 	"slices"
 	"time"
 
 	"timeclock/wire"
 )
 
-// flight is a batch sent and not yet fully acknowledged by the cloud.
+// flight is a batch sent and not yet fully acknowledged by the cloud. It
+// keeps only the punches' IDs and sequence numbers, not the punches: the
+// journal has them (a resend reads them again), and a drain keeps
+// InFlight x BatchSize punches out, which the clock's memory budget would
+// otherwise carry twice.
 type flight struct {
 	batch   uint64
-	punches map[string]wire.Punch // by ID: the ones the cloud has not named yet
+	punches map[string]uint64 // ID -> Seq: the ones the cloud has not named yet
 	sentAt  time.Time
 	final   bool
 	probe   bool // an empty batch sent for the cloud's time in its ack
@@ -23,22 +26,20 @@ type flight struct {
 // how far it has read, how many batches are out, and what to send again.
 type outbox struct {
 	cursor    uint64             // highest sequence number sent on this connection
-	flights   map[uint64]*flight // by batch number
-	byID      map[string]uint64  // punch ID -> batch number
+	flights   map[uint64]*flight // by batch number (at most InFlight)
 	nextBatch uint64
 }
 
 func newOutbox(firstBatch uint64) *outbox {
-	return &outbox{flights: map[uint64]*flight{}, byID: map[string]uint64{}, nextBatch: firstBatch}
+	return &outbox{flights: map[uint64]*flight{}, nextBatch: firstBatch}
 }
 
 // add records a batch about to be sent and returns its message.
 func (o *outbox) add(ps []wire.Punch, final bool, now time.Time) wire.PunchBatch {
 	o.nextBatch++
-	f := &flight{batch: o.nextBatch, punches: make(map[string]wire.Punch, len(ps)), sentAt: now, final: final}
+	f := &flight{batch: o.nextBatch, punches: make(map[string]uint64, len(ps)), sentAt: now, final: final}
 	for _, p := range ps {
-		f.punches[p.ID] = p
-		o.byID[p.ID] = f.batch
+		f.punches[p.ID] = p.Seq
 		o.cursor = max(o.cursor, p.Seq)
 	}
 	o.flights[f.batch] = f
@@ -67,14 +68,16 @@ type ackResult struct {
 func (o *outbox) acked(a wire.Ack) ackResult {
 	var r ackResult
 	touched := map[uint64]bool{}
+	named := o.flights[a.Batch] // the ack's own batch names most of its IDs
 	for _, id := range a.IDs {
-		b, ok := o.byID[id]
-		if !ok {
-			continue
+		f := named
+		if f == nil || !has(f, id) {
+			if f = o.find(id); f == nil {
+				continue
+			}
 		}
-		delete(o.byID, id)
-		delete(o.flights[b].punches, id)
-		touched[b] = true
+		delete(f.punches, id)
+		touched[f.batch] = true
 	}
 	if f, ok := o.flights[a.Batch]; ok && len(f.punches) == 0 {
 		touched[a.Batch] = true
@@ -91,22 +94,34 @@ func (o *outbox) acked(a wire.Ack) ackResult {
 	return r
 }
 
+func has(f *flight, id string) bool { _, ok := f.punches[id]; return ok }
+
+// find is the flight a punch ID is out in (nil: none).
+func (o *outbox) find(id string) *flight {
+	for _, f := range o.flights {
+		if has(f, id) {
+			return f
+		}
+	}
+	return nil
+}
+
 // expired takes the flights sent before deadline out of the outbox and
-// returns their unacknowledged punches, in sequence order, to send again.
-func (o *outbox) expired(deadline time.Time) (ps []wire.Punch, final bool) {
+// returns the sequence numbers of their unacknowledged punches, in order,
+// to read again from the journal and send again.
+func (o *outbox) expired(deadline time.Time) (seqs []uint64, final bool) {
 	for b, f := range o.flights {
 		if f.sentAt.After(deadline) {
 			continue
 		}
-		for id, p := range f.punches {
-			ps = append(ps, p)
-			delete(o.byID, id)
+		for _, seq := range f.punches {
+			seqs = append(seqs, seq)
 		}
 		final = final || f.final
 		delete(o.flights, b)
 	}
-	sortBySeq(ps)
-	return ps, final
+	slices.Sort(seqs)
+	return seqs, final
 }
 
 // oldest is when the oldest flight was sent (ok false when none is out).
@@ -127,8 +142,4 @@ func (o *outbox) finalOut() bool {
 		}
 	}
 	return false
-}
-
-func sortBySeq(ps []wire.Punch) {
-	slices.SortFunc(ps, func(a, b wire.Punch) int { return cmp.Compare(a.Seq, b.Seq) })
 }

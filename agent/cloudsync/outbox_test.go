@@ -5,6 +5,9 @@ import (
 	"testing"
 	"time"
 
+	"timeclock/agent/journal"
+	"timeclock/internal/await"
+	"timeclock/internal/fakecloud"
 	"timeclock/wire"
 )
 
@@ -26,9 +29,9 @@ func TestOutbox(t *testing.T) {
 		t.Errorf("ack by IDs: freed %d, %d flights left", r.freed, len(o.flights))
 	}
 	// The rest of batch 101 times out and goes again.
-	ps, final := o.expired(t0.Add(500 * time.Millisecond))
-	if !reflect.DeepEqual(ps, []wire.Punch{p("b", 2)}) || final || len(o.flights) != 0 {
-		t.Errorf("expired %v %v, %d flights left", ps, final, len(o.flights))
+	seqs, final := o.expired(t0.Add(500 * time.Millisecond))
+	if !reflect.DeepEqual(seqs, []uint64{2}) || final || len(o.flights) != 0 {
+		t.Errorf("expired %v %v, %d flights left", seqs, final, len(o.flights))
 	}
 	// An empty Final batch is settled by its number.
 	fb := o.add(nil, true, t0)
@@ -43,5 +46,39 @@ func TestOutbox(t *testing.T) {
 	}
 	if _, ok := o.oldest(); ok {
 		t.Error("flights left")
+	}
+}
+
+// TestResendAfterAckTimeout: punches the cloud has not acknowledged within
+// AckTimeout go again, read again from the journal (the outbox keeps only
+// their IDs), and a punch acknowledged meanwhile is not among them.
+func TestResendAfterAckTimeout(t *testing.T) {
+	fc := fakecloud.New(t)
+	c := newClock(t, fc, "dev-resend")
+	ps := c.punch(2500)
+	cfg := testConfig()
+	cfg.AckTimeout = 300 * time.Millisecond
+	fc.HoldAcks(true)
+	c.start(cfg)
+	await.True(t, wait, func() bool { return fc.Received() >= cfg.BatchSize }, "the first batch not sent")
+	// One punch is acknowledged by the clock's own journal in the meantime
+	// (as an ack from an earlier connection would): it must not go again.
+	if _, err := c.j.MarkAcked([]journal.ID{ps[0].ID}, time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	await.True(t, wait, func() bool { return countLog(c, "sending them again") > 0 }, "nothing sent again after the ack timeout")
+	fc.HoldAcks(false)
+	c.waitDrained(fc, 2500)
+	sent := map[string]int{}
+	for _, b := range fc.Batches() {
+		for _, p := range b.Punches {
+			sent[p.ID]++
+		}
+	}
+	if got := sent[ps[0].ID.String()]; got != 1 {
+		t.Errorf("the punch acknowledged meanwhile was sent %d times, want once", got)
+	}
+	if got := sent[ps[1].ID.String()]; got < 2 {
+		t.Errorf("an unacknowledged punch was sent %d times, want again after the timeout", got)
 	}
 }

@@ -227,10 +227,18 @@ func (s *Syncer) send(c *conn, out *outbox, ps []wire.Punch, final bool) {
 	}
 }
 
-// resend sends again what the cloud has not acknowledged in AckTimeout.
+// resend sends again what the cloud has not acknowledged in AckTimeout,
+// read again from the journal (a punch acknowledged meanwhile, or no longer
+// pending, is not sent).
 func (s *Syncer) resend(c *conn, out *outbox) {
-	ps, final := out.expired(s.clk.Now().Add(-s.cfg.AckTimeout))
-	if len(ps) == 0 && !final {
+	seqs, final := out.expired(s.clk.Now().Add(-s.cfg.AckTimeout))
+	if len(seqs) == 0 && !final {
+		return
+	}
+	ps, err := s.pendingSeqs(seqs)
+	if err != nil {
+		// They stay pending in the journal; the next connection sends them.
+		s.log.Error("reading punches to send again", "err", err)
 		return
 	}
 	final = final || s.disabling != nil
@@ -240,6 +248,37 @@ func (s *Syncer) resend(c *conn, out *outbox) {
 		ps = ps[s.cfg.BatchSize:]
 	}
 	s.send(c, out, ps, final)
+}
+
+// pendingSeqs reads the punches with these sequence numbers (sorted) that
+// are still pending, in order, walking the journal in runs of BatchSize.
+func (s *Syncer) pendingSeqs(seqs []uint64) ([]wire.Punch, error) {
+	var out []wire.Punch
+	for i := 0; i < len(seqs); {
+		ps, err := s.o.Journal.PendingAfter(max(seqs[i], 1)-1, s.cfg.BatchSize)
+		if err != nil {
+			return nil, err
+		}
+		if len(ps) == 0 {
+			break
+		}
+		for _, p := range ps {
+			for i < len(seqs) && seqs[i] < p.Seq {
+				i++ // acknowledged meanwhile: no longer pending
+			}
+			if i == len(seqs) {
+				break
+			}
+			if seqs[i] == p.Seq {
+				out = append(out, wirePunch(p))
+				i++
+			}
+		}
+		if i < len(seqs) && seqs[i] <= ps[len(ps)-1].Seq {
+			i++ // cannot happen (the run covered it); never loop on it
+		}
+	}
+	return out, nil
 }
 
 // inbound handles one message from the broker.
@@ -288,6 +327,7 @@ func (s *Syncer) onAck(c *conn, out *outbox, payload []byte) {
 		return
 	}
 	s.acked.Add(int64(n))
+	s.releaseMapped(n)
 	s.ackTime(c, out, a, received)
 	s.ackCorrections(a)
 	if s.disabling != nil {
@@ -302,6 +342,25 @@ func (s *Syncer) onAck(c *conn, out *outbox, payload []byte) {
 		s.o.Device.Changed()
 	}
 	s.fill(c, out)
+}
+
+// releaseEvery is how many acknowledged punches a drain reads and moves
+// between two releases of the state file's mapped pages (under 1 MiB of them).
+const releaseEvery = 4000
+
+// releaseMapped keeps a long drain's resident memory flat: every
+// releaseEvery punches acknowledged, and when the backlog is empty, the
+// state file's pages the drain read leave the process's resident set
+// (store.ReleaseMapped; they stay in the page cache).
+func (s *Syncer) releaseMapped(acked int) {
+	s.unreleased += acked
+	if s.unreleased == 0 || (s.unreleased < releaseEvery && s.o.Journal.Pending() > 0) {
+		return
+	}
+	s.unreleased = 0
+	if err := s.o.Store.ReleaseMapped(); err != nil {
+		s.log.Warn("releasing the state file's mapped pages", "err", err)
+	}
 }
 
 // publishWait publishes at QoS 1 and waits for the broker's PUBACK (at most

@@ -154,6 +154,7 @@ type Syncer struct {
 	probesLeft   int                  // time probes still to send on this connection
 	cloudTimed   bool                 // the cloud's acks carry its time: it stores corrections
 	corrOut      map[string]time.Time // corrections sent, by punch ID, and when
+	unreleased   int                  // punches acked since the state file's pages were last released
 
 	online  atomic.Bool
 	refused atomic.Bool            // the last attempt was refused by the cloud

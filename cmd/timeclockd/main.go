@@ -10,8 +10,9 @@ import (
 	"os"
 	"os/signal"
 	"syscall"
-
-	_ "time/tzdata" // clocks may ship without /usr/share/zoneinfo
+	// No time/tzdata here: the zone data comes from the system's
+	// /usr/share/zoneinfo (the .deb depends on tzdata), or is linked in with
+	// -tags timetzdata (TZDATA=embed, scripts/agent-build.sh).
 )
 
 // version is set at build time with -ldflags "-X main.version=...".

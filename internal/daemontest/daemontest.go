@@ -30,10 +30,21 @@ var (
 // Build compiles a command of this module ("timeclock/cmd/timeclockd") once
 // per test binary and returns the executable's path. Tests that need it are
 // skipped where no Go toolchain can build for this machine (under qemu).
+//
+// TIMECLOCK_TIMECLOCKD names a timeclockd built already (make bench: the
+// shipped build from scripts/cross.sh) to use instead of building one; with
+// TIMECLOCK_DAEMON_EXEC (qemu-arm) it may be another architecture's, which
+// Start runs under that emulator.
 func Build(t testing.TB, pkg string) string {
 	t.Helper()
 	if os.Getenv("TIMECLOCK_QEMU") != "" {
 		t.Skip("end-to-end test: runs on the build host, not under qemu")
+	}
+	if bin := prebuilt(); bin != "" && pkg == "timeclock/cmd/timeclockd" {
+		if _, err := os.Stat(bin); err != nil {
+			t.Fatalf("TIMECLOCK_TIMECLOCKD: %v", err)
+		}
+		return bin
 	}
 	buildMu.Lock()
 	defer buildMu.Unlock()
@@ -59,6 +70,18 @@ func Build(t testing.TB, pkg string) string {
 	}
 	built[pkg] = out
 	return out
+}
+
+// prebuilt is TIMECLOCK_TIMECLOCKD as an absolute path ("" unset).
+func prebuilt() string {
+	bin := os.Getenv("TIMECLOCK_TIMECLOCKD")
+	if bin == "" {
+		return ""
+	}
+	if abs, err := filepath.Abs(bin); err == nil {
+		return abs
+	}
+	return bin
 }
 
 // Cleanup removes the built binaries; call it from TestMain after m.Run.
@@ -89,7 +112,11 @@ func Start(t testing.TB, bin string, args ...string) *Proc {
 // environment, as a service manager sets NOTIFY_SOCKET.
 func StartEnv(t testing.TB, bin string, env []string, args ...string) *Proc {
 	t.Helper()
-	p := &Proc{Cmd: exec.Command(bin, args...), out: &syncbuf.Buffer{}, done: make(chan struct{})}
+	cmd := exec.Command(bin, args...)
+	if emu := os.Getenv("TIMECLOCK_DAEMON_EXEC"); emu != "" && bin == prebuilt() {
+		cmd = exec.Command(emu, append([]string{bin}, args...)...) // qemu-user: the PID is the emulated process's
+	}
+	p := &Proc{Cmd: cmd, out: &syncbuf.Buffer{}, done: make(chan struct{})}
 	if env != nil {
 		p.Cmd.Env = append(os.Environ(), env...)
 	}

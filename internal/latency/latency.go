@@ -31,10 +31,13 @@ func (r *Recorder) Percentile(p float64) time.Duration {
 	return s[min(max(i-1, 0), len(s)-1)]
 }
 
-// Report adds p50-ms, p99-ms and max-ms to the benchmark's metrics.
+// Report adds p50-ms, p99-ms, max-ms and samples (how many durations the
+// percentiles rest on: scripts/benchtable refuses a p99 from fewer than
+// 200) to the benchmark's metrics.
 func (r *Recorder) Report(b *testing.B) {
 	ms := func(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }
 	b.ReportMetric(ms(r.Percentile(50)), "p50-ms")
 	b.ReportMetric(ms(r.Percentile(99)), "p99-ms")
 	b.ReportMetric(ms(r.Percentile(100)), "max-ms")
+	b.ReportMetric(float64(len(r.ds)), "samples")
 }

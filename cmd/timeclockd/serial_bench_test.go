@@ -1,0 +1,78 @@
+package main
+
+import (
+	"path/filepath"
+	"syscall"
+	"testing"
+	"time"
+
+	"timeclock/agent/journal"
+	"timeclock/agent/store"
+	"timeclock/internal/daemontest"
+	"timeclock/internal/latency"
+)
+
+// BenchmarkSerialPunches compares punches through a real timeclockd, one
+// after another, each waiting for its accepted screen (the badge on the
+// control socket, roster lookup, the durable commit, the screen), with the
+// serial commit rate of the same disk measured in the same run: journal
+// appends one at a time (each its own fsynced bbolt transaction, the
+// commit a punch makes) on a state file beside the daemon's. Each
+// iteration is 50 of each, interleaved, so load on the machine falls on
+// both alike. It also reports the commits' latency (commit-p50-ms,
+// commit-p99-ms): "one durable commit" in BadgeToFeedback's target.
+func BenchmarkSerialPunches(b *testing.B) {
+	bin := daemontest.Build(b, "timeclock/cmd/timeclockd")
+	dir := b.TempDir()
+	sock := filepath.Join(dir, "sim.sock")
+	roster := writeWorkers(b, b.TempDir(), 2)
+	cfg := writeConfig(b, b.TempDir(), map[string]any{"duplicate_window": "0s"})
+	p := daemontest.Start(b, bin, "--state-dir", dir, "--sim-socket", sock, "--roster-file", roster, "--config", cfg, "--log-level", "warn")
+	s := daemontest.DialSim(b, sock, 20*time.Second)
+	s.WaitScreen("Badge or PIN", 20*time.Second)
+
+	st, err := store.Open(b.TempDir(), store.Options{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer st.Close()
+	j, err := journal.Open(st, journal.Options{Capacity: 10_000_000})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer j.Close()
+	t0 := time.Now().UTC()
+
+	var commits latency.Recorder
+	var punchTime, commitTime time.Duration
+	n := 0
+	for b.Loop() {
+		start := time.Now()
+		for i := range 50 {
+			c := time.Now()
+			if _, err := j.Append(journal.Punch{Employee: "E000001", Name: workerName(1), Kind: journal.KindIn, Time: t0.Add(time.Duration(n+i) * time.Second), TZ: "UTC", ClockSet: true}); err != nil {
+				b.Fatal(err)
+			}
+			commits.Add(time.Since(c))
+		}
+		commitTime += time.Since(start)
+		start = time.Now()
+		for range 50 {
+			i := n % 2
+			n++
+			s.OK("badge %d", 1_000_000+i)
+			s.WaitScreen(workerName(i), 5*time.Second)
+		}
+		punchTime += time.Since(start)
+	}
+	punches := float64(n) / punchTime.Seconds()
+	rate := float64(n) / commitTime.Seconds()
+	b.ReportMetric(punches, "punches/s")
+	b.ReportMetric(rate, "commits/s")
+	b.ReportMetric(punches/rate, "ratio")
+	b.ReportMetric(float64(commits.Percentile(50))/1e6, "commit-p50-ms")
+	b.ReportMetric(float64(commits.Percentile(99))/1e6, "commit-p99-ms")
+	b.ReportMetric(float64(commits.Len()), "samples")
+	p.Cmd.Process.Signal(syscall.SIGTERM)
+	p.Wait(b, 10*time.Second)
+}
