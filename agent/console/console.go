@@ -5,7 +5,7 @@
 //
 // The console runs in its own goroutines and never blocks the punch flow.
 // It talks to one port, opened through Options.Open (cmd/timeclockd opens a
-// serial device with internal/serialport, or stdin/stdout); when the port
+// serial device with go.bug.st/serial, or stdin/stdout); when the port
 // vanishes (a USB adapter unplugged) it is reopened with backoff, and the
 // technician logs in again. It depends on the clock only through the small
 // interfaces in agent.go.

@@ -95,8 +95,8 @@ func (p *pump) readLoop() {
 			p.fail(err)
 			return
 		}
-		// n == 0 without an error (a port with a read timeout): nothing
-		// arrived, read again.
+		// n == 0 without an error is go.bug.st/serial's read timeout:
+		// nothing arrived, read again.
 	}
 }
 

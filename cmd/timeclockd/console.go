@@ -12,12 +12,12 @@ import (
 	"syscall"
 	"time"
 
+	"go.bug.st/serial"
 	"golang.org/x/term"
 
 	"timeclock/agent"
 	"timeclock/agent/console"
 	"timeclock/agent/logring"
-	"timeclock/internal/serialport"
 )
 
 // consoleFile is the console's part of the config file; zero values keep
@@ -81,8 +81,12 @@ func portOpener(dev string, cfg console.Config) func(context.Context) (io.ReadWr
 	if dev == "stdio" {
 		return (&stdio{}).open
 	}
-	parity := map[string]serialport.Parity{"none": serialport.NoParity, "even": serialport.EvenParity, "odd": serialport.OddParity}[cfg.Parity]
-	mode := serialport.Mode{Baud: cfg.Speed, DataBits: cfg.DataBits, Parity: parity, StopBits: cfg.StopBits}
+	parity := map[string]serial.Parity{"none": serial.NoParity, "even": serial.EvenParity, "odd": serial.OddParity}[cfg.Parity]
+	stop := serial.OneStopBit
+	if cfg.StopBits == 2 {
+		stop = serial.TwoStopBits
+	}
+	mode := &serial.Mode{BaudRate: cfg.Speed, DataBits: cfg.DataBits, Parity: parity, StopBits: stop}
 	return func(context.Context) (io.ReadWriteCloser, error) { return openSerial(dev, mode) }
 }
 
@@ -90,28 +94,38 @@ func portOpener(dev string, cfg console.Config) func(context.Context) (io.ReadWr
 // working line needs even at 2400 baud.
 const writeTimeout = 5 * time.Second
 
-// serialPort is a serial console port: internal/serialport sets the line
-// up (speed, framing, raw mode, exclusive access); writes have a deadline,
-// because a write blocks when nobody reads the other end, as on a pty whose
-// reader stopped.
+// serialPort is a serial console port. go.bug.st/serial sets the line up
+// (speed, parity, raw mode, exclusive access) and reads; writes go through
+// a second, non-blocking descriptor with a deadline, because a blocked
+// write on the serial.Port cannot be interrupted (not even by Close) when
+// nobody reads the other end, as on a pty whose reader stopped.
 type serialPort struct {
-	*serialport.Port
+	serial.Port
+	w *os.File
 }
 
-func openSerial(dev string, mode serialport.Mode) (*serialPort, error) {
-	p, err := serialport.Open(dev, mode)
+func openSerial(dev string, mode *serial.Mode) (*serialPort, error) {
+	// Opened first: serial.Open takes exclusive access to the tty.
+	w, err := os.OpenFile(dev, os.O_WRONLY|syscall.O_NOCTTY, 0)
 	if err != nil {
 		return nil, fmt.Errorf("console %s: %w", dev, err)
 	}
-	return &serialPort{Port: p}, nil
+	p, err := serial.Open(dev, mode)
+	if err != nil {
+		w.Close()
+		return nil, fmt.Errorf("console %s: %w", dev, err)
+	}
+	return &serialPort{Port: p, w: w}, nil
 }
 
 func (s *serialPort) Write(b []byte) (int, error) {
-	if err := s.SetWriteDeadline(time.Now().Add(writeTimeout)); err != nil {
+	if err := s.w.SetWriteDeadline(time.Now().Add(writeTimeout)); err != nil {
 		return 0, err
 	}
-	return s.Port.Write(b)
+	return s.w.Write(b)
 }
+
+func (s *serialPort) Close() error { return errors.Join(s.w.Close(), s.Port.Close()) }
 
 // stdio is the development console on stdin and stdout. Once stdin ends it
 // does not open again.

@@ -419,7 +419,7 @@ func (p *ptyTerminal) send(t *testing.T, s string) {
 	}
 }
 
-// Random bytes over the real serial path (socat pty, internal/serialport)
+// Random bytes over the real serial path (socat pty, go.bug.st/serial)
 // neither crash nor wedge the console.
 func TestConsoleBinaryFloodOverThePty(t *testing.T) {
 	c := startConsoleClock(t, "")

@@ -18,10 +18,11 @@ import (
 	"sync/atomic"
 	"time"
 
+	"go.bug.st/serial"
+
 	"timeclock/hal"
 	"timeclock/hal/internal/badgeq"
 	"timeclock/hal/internal/portloop"
-	"timeclock/internal/serialport"
 )
 
 // Opener opens the port, again after it vanished.
@@ -87,7 +88,7 @@ func New(name string, open Opener, opts *Opts) (*Dev, error) {
 // ioctls (they fail on ptys and some USB adapters).
 func SerialOpener(port string, baud int) Opener {
 	return func() (io.ReadCloser, error) {
-		p, err := serialport.Open(port, serialport.Mode{Baud: baud, DataBits: 8, Parity: serialport.NoParity, StopBits: 1})
+		p, err := serial.Open(port, &serial.Mode{BaudRate: baud, DataBits: 8, Parity: serial.NoParity, StopBits: serial.OneStopBit})
 		if err != nil {
 			return nil, fmt.Errorf("em4100: open %s: %w", port, err)
 		}

@@ -28,7 +28,6 @@ const layers = `
 NONE < wire;
 golang.org/x/sys/unix < clock;
 NONE < internal/atomicfile;
-golang.org/x/sys/unix < internal/serialport;
 
 # Hardware: the interfaces, what drivers share, one package per chip, and
 # the board that picks drivers. Host driver init and pin lookups happen only in
@@ -38,7 +37,7 @@ hal, periph.io/x/conn/v3/... < hal/internal/...;
 hal, hal/internal/...,
   periph.io/x/conn/v3/...,
   periph.io/x/devices/v3/...,
-  internal/serialport,
+  go.bug.st/serial,
   golang.org/x/sys/unix,
   golang.org/x/term
 < hal/em4100, hal/evdev, hal/fingerprint, hal/hd44780, hal/ledbuzzer, hal/matrix,
@@ -87,7 +86,7 @@ wire, clock, internal/atomicfile,
 # log in the journal's terms.
 NONE < internal/cli, internal/sdnotify;
 golang.org/x/sys/unix < internal/journald;
-agent/..., board, internal/cli, internal/sdnotify, internal/journald, internal/serialport, golang.org/x/sys/unix, golang.org/x/term
+agent/..., board, internal/cli, internal/sdnotify, internal/journald, go.bug.st/serial, golang.org/x/sys/unix, golang.org/x/term
 < cmd/timeclockd;
 cloud/..., internal/cli, internal/sdnotify, internal/journald < cmd/timeclock-cloud;
 
