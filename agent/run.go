@@ -72,7 +72,11 @@ func (a *Agent) Run(ctx context.Context) error {
 // clock still punches.
 func (a *Agent) openState() (*store.Store, *journal.Journal, *roster.Keeper, error) {
 	log := a.log
-	st, err := store.Open(a.cfg.StateDir, store.Options{Logger: log, Clock: a.clk})
+	st, err := store.Open(a.cfg.StateDir, store.Options{
+		Logger: log, Clock: a.clk,
+		Rules:    append(journal.Rules(), roster.Rules()...),
+		HadState: a.ids.Store().Present(),
+	})
 	if err != nil {
 		return nil, nil, nil, fmt.Errorf("agent: state: %w", err)
 	}
@@ -84,13 +88,12 @@ func (a *Agent) openState() (*store.Store, *journal.Journal, *roster.Keeper, err
 	}
 	ros, err := roster.Open(st)
 	if err != nil {
-		j.Close()
-		st.Close()
-		return nil, nil, nil, fmt.Errorf("agent: %w", err)
+		// The roster's rules passed every employee, yet they clash: the
+		// clock runs on an empty roster until the next one.
+		log.Error("stored roster not loaded; the next roster (file or cloud) replaces it; call service", "err", err)
 	}
 	if n, ok := st.Notice(); ok {
-		log.Error("storage was recovered: a damaged state file was set aside; call service",
-			"reason", n.Reason, "aside", n.Aside, "at", n.At.Format(time.RFC3339))
+		log.Error("storage damaged: call service", "notice", n.Summary(), "aside", n.Aside)
 	}
 	if f := a.cfg.RosterFile; f != "" {
 		res, err := ros.ImportFile(f)

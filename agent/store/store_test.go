@@ -41,6 +41,19 @@ func fill(t *testing.T, dir string) string {
 	return filepath.Join(dir, FileName)
 }
 
+func dirNames(t *testing.T, dir string) []string {
+	t.Helper()
+	ents, err := os.ReadDir(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var names []string
+	for _, e := range ents {
+		names = append(names, e.Name())
+	}
+	return names
+}
+
 func TestOpenFreshAndReopen(t *testing.T) {
 	dir := t.TempDir()
 	path := fill(t, dir)
@@ -123,7 +136,7 @@ func TestDamagedFilesAreSetAside(t *testing.T) {
 			if _, err := os.Stat(filepath.Join(dir, n.Aside)); err != nil {
 				t.Errorf("damaged file not kept aside: %v", err)
 			}
-			if !strings.Contains(logBuf.String(), "storage recovered") {
+			if !strings.Contains(logBuf.String(), "storage damaged") {
 				t.Errorf("recovery not logged:\n%s", logBuf.String())
 			}
 			// After a recovery the sequence starts above any old number.
@@ -144,9 +157,8 @@ func TestDamagedFilesAreSetAside(t *testing.T) {
 			if _, ok := s2.Notice(); !ok || !s2.Recovered() {
 				t.Errorf("notice lost on restart (Recovered %v)", s2.Recovered())
 			}
-			ents, _ := os.ReadDir(dir)
-			if len(ents) != 2 {
-				t.Errorf("dir has %d entries, want state.db and one aside file", len(ents))
+			if names := dirNames(t, dir); len(names) != 3 {
+				t.Errorf("dir has %v, want state.db, its marker and one aside file", names)
 			}
 			if err := s2.ClearNotice(); err != nil {
 				t.Fatal(err)
@@ -182,9 +194,8 @@ func TestLockedFileIsNotDamaged(t *testing.T) {
 	if !errors.Is(err, ErrLocked) {
 		t.Fatalf("second Open = %v, want ErrLocked", err)
 	}
-	ents, _ := os.ReadDir(dir)
-	if len(ents) != 1 {
-		t.Errorf("a locked file was moved aside")
+	if names := dirNames(t, dir); len(names) != 2 {
+		t.Errorf("a locked file was moved aside: %v", names)
 	}
 }
 

@@ -1,0 +1,288 @@
+package journal_test
+
+import (
+	"bytes"
+	"encoding/binary"
+	"flag"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"timeclock/agent/journal"
+	"timeclock/agent/roster"
+	"timeclock/agent/store"
+	"timeclock/clock"
+)
+
+// The damage corpus: state files made by the real code (a clock with the
+// demo roster, 45 punches committed one by one as badges are, the first 10
+// acked by the cloud), committed so every run damages the same bytes.
+// go test ./agent/journal -run TestMakeDamageCorpus -update-corpus remakes them.
+var updateCorpus = flag.Bool("update-corpus", false, "rewrite testdata/damage from the real code")
+
+const corpusFile = "testdata/damage/state-45.db"
+
+var corpusStart = time.Date(2026, 11, 23, 9, 0, 0, 0, time.UTC)
+
+func TestMakeDamageCorpus(t *testing.T) {
+	if !*updateCorpus {
+		t.Skip("-update-corpus not set")
+	}
+	dir := t.TempDir()
+	st, j, ros := openClock(t, dir, clock.NewFake(corpusStart))
+	if _, err := ros.ImportFile("../testdata/roster.json"); err != nil {
+		t.Fatal(err)
+	}
+	emps := ros.Current().Employees()
+	for i := range 45 {
+		e := emps[i%len(emps)]
+		kind := journal.KindIn
+		if (i/len(emps))%2 == 1 {
+			kind = journal.KindOut
+		}
+		_, err := j.Append(journal.Punch{Employee: e.ID, Name: e.Name, Kind: kind, Time: corpusStart.Add(time.Duration(i) * time.Minute),
+			TZ: "America/New_York", TZOffset: -5 * 3600, ClockSet: true, Source: clock.SourceNTP})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if i == 9 {
+			if _, err := j.MarkAckedThrough(10, corpusStart.Add(10*time.Minute)); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	j.Close()
+	st.Close()
+	b, err := os.ReadFile(filepath.Join(dir, store.FileName))
+	if err != nil {
+		t.Fatal(err)
+	}
+	os.MkdirAll(filepath.Dir(corpusFile), 0o755)
+	if err := os.WriteFile(corpusFile, b, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("wrote %s: %d bytes", corpusFile, len(b))
+}
+
+// openClock opens the state as the clock does (agent.openState): the
+// store with the journal's and the roster's rules, the journal, the roster.
+func openClock(t testing.TB, dir string, clk clock.Clock) (*store.Store, *journal.Journal, *roster.Keeper) {
+	t.Helper()
+	st, err := store.Open(dir, store.Options{Clock: clk, Rules: append(journal.Rules(), roster.Rules()...)})
+	if err != nil {
+		t.Fatalf("store.Open: %v", err)
+	}
+	j, err := journal.Open(st, journal.Options{})
+	if err != nil {
+		st.Close()
+		t.Fatalf("journal.Open: %v", err)
+	}
+	ros, err := roster.Open(st)
+	if err != nil {
+		t.Logf("roster: %v", err) // the clock logs it and runs on
+	}
+	return st, j, ros
+}
+
+// allPunches is every punch the journal holds, pending and acked, by seq.
+func allPunches(t testing.TB, j *journal.Journal) map[uint64]journal.Punch {
+	t.Helper()
+	ps, err := j.Recent(1 << 20)
+	if err != nil {
+		t.Fatalf("Recent: %v", err)
+	}
+	out := map[uint64]journal.Punch{}
+	for _, p := range ps {
+		out[p.Seq] = p
+	}
+	return out
+}
+
+// readable says which punches of the original file can still be read in
+// the damaged one, by bytes alone (it shares no code with the salvage):
+// a punch is readable when some leaf page of the original holds it and
+// that page's header, the punch's element and its key and value bytes are
+// all unchanged in the damaged file. Stale copies on freed pages count.
+func readable(orig, damaged []byte, seqs map[uint64]journal.Punch) map[uint64]bool {
+	const ps, hdr, elem = 4096, 16, 16
+	le := binary.NativeEndian
+	same := func(from, to int) bool {
+		return to <= len(damaged) && bytes.Equal(orig[from:to], damaged[from:to])
+	}
+	out := map[uint64]bool{}
+	// leaf reads the leaf page at file offset base (an inline bucket's page
+	// sits inside its parent's value, so it has no page size of its own).
+	var leaf func(base, end int)
+	leaf = func(base, end int) {
+		page := orig[base:end]
+		if len(page) < hdr || le.Uint16(page[8:]) != 0x02 || !same(base, base+hdr) {
+			return
+		}
+		for i := range int(le.Uint16(page[10:])) {
+			e := hdr + i*elem
+			if e+elem > len(page) {
+				break
+			}
+			flags, pos, ks, vs := le.Uint32(page[e:]), int(le.Uint32(page[e+4:])), int(le.Uint32(page[e+8:])), int(le.Uint32(page[e+12:]))
+			start := e + pos
+			if start+ks+vs > len(page) || !same(base+e, base+e+elem) {
+				continue
+			}
+			if flags&1 != 0 { // a bucket: follow it when inline (root 0)
+				v := page[start+ks : start+ks+vs]
+				if len(v) > 16 && le.Uint64(v) == 0 && same(base+start+ks, base+start+ks+16) {
+					leaf(base+start+ks+16, base+start+ks+vs)
+				}
+				continue
+			}
+			if ks != 8 {
+				continue
+			}
+			seq := binary.BigEndian.Uint64(page[start:])
+			if _, ok := seqs[seq]; ok && same(base+start, base+start+ks+vs) {
+				out[seq] = true
+			}
+		}
+	}
+	for off := 2 * ps; off+ps <= len(orig); off += ps {
+		leaf(off, off+ps)
+	}
+	return out
+}
+
+// corpus returns the corpus file's bytes and the punches in it.
+func corpus(t testing.TB) ([]byte, map[uint64]journal.Punch) {
+	t.Helper()
+	orig, err := os.ReadFile(corpusFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	os.WriteFile(filepath.Join(dir, store.FileName), orig, 0o600)
+	st, j, _ := openClock(t, dir, clock.NewFake(corpusStart))
+	defer st.Close()
+	defer j.Close()
+	if _, ok := st.Notice(); ok {
+		t.Fatal("the corpus file itself is taken as damaged")
+	}
+	ps := allPunches(t, j)
+	if len(ps) != 45 || j.Pending() != 35 {
+		t.Fatalf("corpus holds %d punches, %d pending; want 45, 35", len(ps), j.Pending())
+	}
+	return orig, ps
+}
+
+// useDamaged opens dir's damaged state as the clock does, checks that
+// every readable punch is kept, unchanged, then uses it (punch, read
+// pending, ack, reopen). It returns the punches kept and readable.
+func useDamaged(t testing.TB, dir string, orig, damaged []byte, want map[uint64]journal.Punch) (kept, read int) {
+	t.Helper()
+	clk := clock.NewFake(corpusStart.Add(time.Hour))
+	st, j, _ := openClock(t, dir, clk)
+	got := allPunches(t, j)
+	rd := readable(orig, damaged, want)
+	for seq := range rd {
+		p, ok := got[seq]
+		if !ok {
+			t.Errorf("readable punch %d lost", seq)
+			continue
+		}
+		w := want[seq]
+		p.State, p.AckedAt, w.State, w.AckedAt = 0, time.Time{}, 0, time.Time{}
+		if p != w {
+			t.Errorf("punch %d salvaged as\n%+v\nwant\n%+v", seq, p, w)
+		}
+	}
+	for seq := range got {
+		if _, ok := want[seq]; ok {
+			kept++
+		}
+	}
+	_, damagedNotice := st.Notice()
+	if len(rd) < len(want) && !damagedNotice && !bytes.Equal(orig, damaged) {
+		t.Errorf("punches unreadable but no damage notice")
+	}
+	// The clock goes on: a punch, the pending list, an ack, a reopen.
+	p, err := j.Append(journal.Punch{Badge: "777", Kind: journal.KindIn, Time: clk.Now(), TZ: "UTC", ClockSet: true, Source: clock.SourceNTP})
+	if err != nil {
+		t.Fatalf("punch after damage: %v", err)
+	}
+	if _, ok := got[p.Seq]; ok {
+		t.Fatalf("new punch reuses seq %d", p.Seq)
+	}
+	pend, err := j.PendingAfter(0, 1<<20)
+	if err != nil || len(pend) == 0 || pend[len(pend)-1].ID != p.ID {
+		t.Fatalf("pending after damage: %d %v", len(pend), err)
+	}
+	if _, err := j.MarkAcked([]journal.ID{pend[0].ID}, clk.Now()); err != nil {
+		t.Fatalf("ack after damage: %v", err)
+	}
+	j.Close()
+	st.Close()
+	aside, _ := store.Damaged(dir)
+	st, j, _ = openClock(t, dir, clk)
+	defer st.Close()
+	defer j.Close()
+	if again, _ := store.Damaged(dir); len(again) != len(aside) {
+		t.Errorf("the salvaged file was set aside again: %v", again)
+	}
+	if _, ok := st.Notice(); ok != damagedNotice {
+		t.Errorf("notice %v after reopen, %v before", ok, damagedNotice)
+	}
+	if after := allPunches(t, j); len(after) != len(got)+1 {
+		t.Errorf("reopen holds %d punches, want %d", len(after), len(got)+1)
+	}
+	return kept, len(rd)
+}
+
+// damagedDir is a state directory holding d as its state file, beside
+// the marker a clock that ran this firmware has.
+func damagedDir(t testing.TB, d []byte) string {
+	t.Helper()
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, store.FileName), d, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, store.MarkerName), []byte("x\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return dir
+}
+
+// FuzzDamagedStateFile damages the real state file at a random offset
+// (overwrite, bit flips, truncation), opens and uses it: no panic, every
+// readable punch kept.
+func FuzzDamagedStateFile(f *testing.F) {
+	f.Add(uint32(12288), []byte{0xAA, 0xAA, 0xAA, 0xAA}, byte(0))
+	f.Add(uint32(4096*3+100), []byte("0123456789"), byte(1))
+	f.Add(uint32(0), make([]byte, 4096), byte(0))
+	f.Add(uint32(20000), []byte{}, byte(2))
+	f.Add(uint32(4096), make([]byte, 64), byte(0))
+	f.Fuzz(func(t *testing.T, off uint32, data []byte, mode byte) {
+		orig, want := corpus(t)
+		d := bytes.Clone(orig)
+		o := int(off) % len(d)
+		switch mode % 3 {
+		case 0: // overwrite
+			copy(d[o:], data)
+		case 1: // flip bits
+			for i, b := range data {
+				if o+i < len(d) {
+					d[o+i] ^= b | 1
+				}
+			}
+		case 2: // truncate
+			d = d[:o]
+		}
+		dir := damagedDir(t, d)
+		useDamaged(t, dir, orig, d, want)
+	})
+}
+
+func TestCorpusIsReadable(t *testing.T) {
+	orig, want := corpus(t)
+	if rd := readable(orig, orig, want); len(rd) != len(want) {
+		t.Fatalf("readable() finds %d of %d punches in the sound file", len(rd), len(want))
+	}
+}
