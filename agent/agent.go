@@ -79,6 +79,9 @@ type Agent struct {
 	punched   chan struct{}                   // the punch loop -> the sync: a punch is in the journal
 	redraw    chan struct{}                   // the sync and the console -> the punch loop: connection, pending, phase or a notice changed
 	probes    chan chan struct{}              // Alive -> the mode loop: close it to say "responsive"
+	// storageDown: Run waits for a state file it cannot open (and answers
+	// the watchdog meanwhile).
+	storageDown atomic.Bool
 
 	syncer atomic.Pointer[cloudsync.Syncer] // while the sync runs
 	phase  atomic.Uint32                    // disablePhase, mirrored from the state file

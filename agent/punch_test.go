@@ -350,7 +350,7 @@ func TestStorageRecoveredNotice(t *testing.T) {
 	os.WriteFile(filepath.Join(cfg.StateDir, store.FileName), []byte(strings.Repeat("garbage!", 2000)), 0o600)
 	r := startRig(t, cfg, 20, 4, clock.NewFake(rigStart))
 	r.screenIs("Mon 23 Nov     03:59", "Storage recovered,", "call service", "Not connected")
-	if !strings.Contains(r.log.String(), "storage recovered") {
+	if !strings.Contains(r.log.String(), "storage damaged") {
 		t.Errorf("recovery not logged")
 	}
 	// The clock works on the fresh file.

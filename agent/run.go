@@ -18,8 +18,11 @@ import (
 // Modes slot in here: the punch loop is the clock's normal mode; onboarding
 // (a cloud configured, no identity yet) runs before it on the same inputs.
 func (a *Agent) Run(ctx context.Context) error {
-	st, j, ros, err := a.openState()
+	st, j, ros, err := a.openStateRetrying(ctx)
 	if err != nil {
+		if ctx.Err() != nil {
+			return nil // shut down while waiting for the disk
+		}
 		return err
 	}
 	a.stateFile.Store(st)
@@ -63,6 +66,43 @@ func (a *Agent) Run(ctx context.Context) error {
 			return err
 		}
 		a.log.Info("onboarding again, as the installer asked on the disabled screen")
+	}
+}
+
+// storageRetry is how often a clock whose state file cannot be opened
+// tries again.
+const storageRetry = 5 * time.Second
+
+// openStateRetrying opens the state. When it cannot (a full or read-only
+// disk, permissions), the clock says so on its screen and in the log,
+// answers the watchdog, and tries again every storageRetry: a storage
+// fault never makes it exit and restart in a loop. Only another process
+// holding the file (store.ErrLocked) and the end of ctx end the wait.
+func (a *Agent) openStateRetrying(ctx context.Context) (*store.Store, *journal.Journal, *roster.Keeper, error) {
+	defer a.storageDown.Store(false)
+	for {
+		st, j, ros, err := a.openState()
+		if err == nil || errors.Is(err, store.ErrLocked) {
+			return st, j, ros, err
+		}
+		a.setState(StateStorageError, "state file not usable")
+		a.log.Error("STORAGE ERROR: the state file cannot be opened; no punch is taken until it can; call service",
+			"err", err, "retry_in", storageRetry.String())
+		a.show([]string{"Storage ERROR,", "call service"})
+		a.storageDown.Store(true)
+		t := a.clk.NewTimer(storageRetry)
+	wait:
+		for {
+			select {
+			case p := <-a.probes: // the clock is responsive: it is waiting on its disk
+				close(p)
+			case <-t.C():
+				break wait
+			case <-ctx.Done():
+				t.Stop()
+				return nil, nil, nil, ctx.Err()
+			}
+		}
 	}
 }
 

@@ -20,9 +20,12 @@ const (
 	StateDisabled         // disabled by the administrator: punches refused
 	StateStopping
 	StateOnboarding // a cloud is configured and the clock has no identity yet
+	// StateStorageError: the state file cannot be opened at all (a full
+	// or read-only disk); the clock says so and tries again.
+	StateStorageError
 )
 
-var stateNames = [...]string{"starting", "idle", "entry", "department", "busy", "feedback", "disabled", "stopping", "onboarding"}
+var stateNames = [...]string{"starting", "idle", "entry", "department", "busy", "feedback", "disabled", "stopping", "onboarding", "storage-error"}
 
 func (s State) String() string {
 	if int(s) < len(stateNames) {

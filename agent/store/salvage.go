@@ -260,8 +260,8 @@ func finishSalvage(path string) {
 	os.Remove(tmp)
 }
 
-// pruneAside removes the oldest set-aside files beyond KeepAside.
-func pruneAside(dir string, log func(name string, err error)) {
+// pruneAside removes the oldest set-aside files beyond keep.
+func pruneAside(dir string, keep int, log func(name string, err error)) {
 	ents, err := os.ReadDir(dir)
 	if err != nil {
 		return
@@ -272,7 +272,7 @@ func pruneAside(dir string, log func(name string, err error)) {
 			aside = append(aside, e.Name())
 		}
 	}
-	for len(aside) > KeepAside {
+	for len(aside) > keep {
 		err := os.RemoveAll(filepath.Join(dir, aside[0]))
 		log(aside[0], err)
 		aside = aside[1:]

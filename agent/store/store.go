@@ -18,6 +18,7 @@ import (
 	"runtime/debug"
 	"strings"
 	"sync/atomic"
+	"syscall"
 	"time"
 
 	bolt "go.etcd.io/bbolt"
@@ -212,7 +213,7 @@ func startLost(dir string, o Options, reason, aside string) (*Store, error) {
 	}
 	o.Logger.Error("storage lost: the clock had a state file and it is gone; a fresh one is started; call service",
 		"reason", reason, "aside", n.Aside)
-	pruneAside(dir, pruneLog(o.Logger))
+	pruneAside(dir, KeepAside, pruneLog(o.Logger))
 	db, err := openChecked(filepath.Join(dir, FileName), o.LockTimeout, nil)
 	if err != nil {
 		return nil, fmt.Errorf("store: fresh state file: %w", err)
@@ -227,10 +228,18 @@ func recoverDamaged(dir string, o Options, reason string) (*Store, error) {
 	now := o.Clock.Now()
 	n := &Notice{Reason: reason, At: now.UTC()}
 	tmp := path + salvageSuffix
+	// Room first: the damaged file about to be set aside counts.
+	pruneAside(dir, KeepAside-1, pruneLog(o.Logger))
 	sv, err := salvage(path, o.Rules)
 	if err == nil {
 		n.Salvaged, n.Unreadable = sv.kept, sv.bad+sv.dropped
 		err = writeSalvaged(tmp, sv, now, n)
+	}
+	if err != nil && diskFull(err) {
+		// No room for the salvaged copy: the damaged file stays where it
+		// is, whole, and the next try (the agent retries) salvages it.
+		os.Remove(tmp)
+		return nil, fmt.Errorf("store: damaged state file (%s) not salvaged yet: %w", reason, err)
 	}
 	if err != nil {
 		// Nothing salvaged (the disk is full, ...): the damaged file is
@@ -259,7 +268,7 @@ func recoverDamaged(dir string, o Options, reason string) (*Store, error) {
 	}
 	o.Logger.Error("storage damaged: the state file was set aside and what could be read salvaged into a fresh one; call service",
 		"reason", reason, "aside", n.Aside, "salvaged", n.Salvaged, "unreadable", n.Unreadable)
-	pruneAside(dir, pruneLog(o.Logger))
+	pruneAside(dir, KeepAside, pruneLog(o.Logger))
 	db, err := openChecked(path, o.LockTimeout, o.Rules)
 	if err != nil {
 		// The salvaged file itself fails its check (or there is none):
@@ -299,6 +308,12 @@ func ready(dir string, o Options, db *bolt.DB, n *Notice) (*Store, error) {
 		o.Logger.Warn("state marker not written", "err", err)
 	}
 	return s, nil
+}
+
+// diskFull: the error is the disk's (full, over quota, read-only), not
+// the file's.
+func diskFull(err error) bool {
+	return errors.Is(err, syscall.ENOSPC) || errors.Is(err, syscall.EDQUOT) || errors.Is(err, syscall.EROFS)
 }
 
 func pruneLog(log *slog.Logger) func(string, error) {

@@ -165,7 +165,7 @@ func TestDamagedStateFileRecovered(t *testing.T) {
 					t.Fatalf("exit: %v\n%s", err, p.Output())
 				}
 			}
-			if !strings.Contains(p.Output(), "storage was recovered") {
+			if !strings.Contains(p.Output(), "storage damaged") {
 				t.Errorf("no log line:\n%s", p.Output())
 			}
 			aside, _ := filepath.Glob(filepath.Join(dir, "state.db.damaged-*"))
