@@ -62,7 +62,7 @@ func punchRecord(k, v []byte, state State) (Punch, error) {
 	if !ok {
 		return Punch{}, fmt.Errorf("%w: key of %d bytes", errRecord, len(k))
 	}
-	p, err := decode(v)
+	p, err := checkRecord(v)
 	if err != nil {
 		return Punch{}, err
 	}
