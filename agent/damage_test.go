@@ -2,12 +2,14 @@ package agent
 
 import (
 	"bytes"
+	"context"
 	"fmt"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -214,4 +216,68 @@ func corpusDir(t *testing.T, orig []byte) string {
 	dir := t.TempDir()
 	writeState(t, dir, orig)
 	return dir
+}
+
+// TestDamagedStateFileOnFullDisk: a damaged state file on a full disk
+// cannot be salvaged yet. The clock does not exit: it says "Storage
+// ERROR", answers the watchdog, keeps the damaged file where it is, and
+// salvages it once there is room. It needs a small tmpfs (root).
+func TestDamagedStateFileOnFullDisk(t *testing.T) {
+	orig, err := os.ReadFile(damageCorpus)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	if err := syscall.Mount("tmpfs", dir, "tmpfs", 0, "size=256k"); err != nil {
+		t.Skipf("no tmpfs to fill (needs root): %v", err)
+	}
+	t.Cleanup(func() { syscall.Unmount(dir, syscall.MNT_DETACH) })
+	cfg := rosterConfig(t)
+	cfg.StateDir = dir
+	os.WriteFile(filepath.Join(dir, store.MarkerName), []byte("x\n"), 0o600)
+	d := bytes.Clone(orig)
+	clear(d[:4096]) // the first meta page: only a salvage brings back the last commit
+	writeState(t, dir, d)
+	filler := filepath.Join(dir, "filler")
+	f, err := os.Create(filler)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for {
+		if _, err := f.Write(make([]byte, 4096)); err != nil {
+			break // full
+		}
+	}
+	f.Close()
+
+	clk := clock.NewFake(rigStart)
+	start := time.Now()
+	r := startRig(t, cfg, 20, 4, clk)
+	r.waitScreen("Storage ERROR")
+	if took := time.Since(start); took > time.Second {
+		t.Errorf("Storage ERROR after %v, want within 1 s", took)
+	}
+	if !strings.Contains(r.log.String(), "STORAGE ERROR") {
+		t.Error("not logged")
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if err := r.agent.Alive(ctx); err != nil {
+		t.Errorf("watchdog check while waiting for room: %v", err)
+	}
+	if got, _ := os.ReadFile(filepath.Join(dir, store.FileName)); !bytes.Equal(got, d) {
+		t.Error("the damaged file did not stay where it was, whole")
+	}
+	// Room again: the next try salvages.
+	os.Remove(filler)
+	await.True(t, 5*time.Second, func() bool { return clk.Timers() > 0 }, "no retry armed")
+	clk.Advance(5 * time.Second)
+	r.waitScreen("call service")
+	all, err := r.journal().Recent(1000)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(all) != 45 {
+		t.Errorf("%d punches after the salvage, want 45", len(all))
+	}
 }

@@ -19,7 +19,7 @@ import (
 var t0 = time.Date(2026, 11, 23, 9, 0, 0, 0, time.UTC)
 
 // fill makes a sound state file with enough data to span many pages.
-func fill(t *testing.T, dir string) string {
+func fill(t testing.TB, dir string) string {
 	t.Helper()
 	s, err := Open(dir, Options{Clock: clock.NewFake(t0)})
 	if err != nil {
