@@ -276,3 +276,93 @@ func TestLastGoodNeverGoesBack(t *testing.T) {
 		t.Errorf("last-good after reopen = %v, want %v", got, t1)
 	}
 }
+
+// TestSetAsideFilesAreBounded: a clock damaged again and again keeps the
+// newest KeepAside damaged files, not a disk full of them.
+func TestSetAsideFilesAreBounded(t *testing.T) {
+	dir := t.TempDir()
+	clk := clock.NewFake(t0)
+	for i := range KeepAside + 3 {
+		s, err := Open(dir, Options{Clock: clk})
+		if err != nil {
+			t.Fatal(err)
+		}
+		s.Close()
+		os.WriteFile(filepath.Join(dir, FileName), []byte(strings.Repeat("garbage!", 1000+i)), 0o600)
+		clk.Advance(time.Hour)
+	}
+	s, err := Open(dir, Options{Clock: clk})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	aside, err := Damaged(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(aside) != KeepAside {
+		t.Fatalf("%d damaged files kept, want %d: %v", len(aside), KeepAside, aside)
+	}
+	if want := int64(8 * (1000 + KeepAside + 2)); aside[len(aside)-1].Size != want {
+		t.Errorf("newest kept is %d bytes, want the last damaged one (%d)", aside[len(aside)-1].Size, want)
+	}
+}
+
+// TestStorageLost: a state file gone or empty while the marker says the
+// clock had one is "storage lost", never a silent new clock; a directory
+// in its place is moved aside.
+func TestStorageLost(t *testing.T) {
+	for _, tc := range []struct {
+		name  string
+		do    func(path string)
+		aside bool
+	}{
+		{"missing", func(p string) { os.Remove(p) }, false},
+		{"empty", func(p string) { os.WriteFile(p, nil, 0o600) }, true},
+		{"a directory", func(p string) { os.Remove(p); os.Mkdir(p, 0o700) }, true},
+		{"a dangling link", func(p string) { os.Remove(p); os.Symlink(p+".nowhere", p) }, true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			dir := t.TempDir()
+			fill(t, dir)
+			tc.do(filepath.Join(dir, FileName))
+			var logBuf bytes.Buffer
+			s, err := Open(dir, Options{Clock: clock.NewFake(t0), Logger: slog.New(slog.NewTextHandler(&logBuf, nil))})
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer s.Close()
+			n, ok := s.Notice()
+			if !ok || !n.Lost || !strings.HasPrefix(n.Summary(), "storage lost") {
+				t.Errorf("notice %+v %v", n, ok)
+			}
+			if (n.Aside != "") != tc.aside {
+				t.Errorf("aside %q", n.Aside)
+			}
+			if !strings.Contains(logBuf.String(), "storage lost") {
+				t.Errorf("not logged:\n%s", logBuf.String())
+			}
+		})
+	}
+	// A new clock (no marker, no identity): no notice.
+	dir := t.TempDir()
+	os.WriteFile(filepath.Join(dir, FileName), nil, 0o600)
+	s, err := Open(dir, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	if _, ok := s.Notice(); ok {
+		t.Error("a new clock's empty file got a notice")
+	}
+	// An identity without any state file: lost.
+	dir2 := t.TempDir()
+	s2, err := Open(dir2, Options{HadState: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s2.Close()
+	if n, ok := s2.Notice(); !ok || !n.Lost {
+		t.Errorf("identity without a state file: notice %+v %v", n, ok)
+	}
+}
