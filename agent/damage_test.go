@@ -280,4 +280,37 @@ func TestDamagedStateFileOnFullDisk(t *testing.T) {
 	if len(all) != 45 {
 		t.Errorf("%d punches after the salvage, want 45", len(all))
 	}
+
+	// Full again, now with a sound file: punches are refused on screen
+	// (or fit in the file's free pages), and a restart starts normally.
+	fill := func() {
+		f, err := os.Create(filler)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for {
+			if _, err := f.Write(make([]byte, 4096)); err != nil {
+				break
+			}
+		}
+		f.Close()
+	}
+	fill()
+	for _, b := range []struct{ badge, name string }{{"10002", "Grace Hopper"}, {"10003", "Alan Turing"}} {
+		r.badge(b.badge)
+		await.Value(t, 5*time.Second, func() (string, bool) {
+			s := strings.Join(r.board.Screen(), "\n")
+			return s, strings.Contains(s, "Punch NOT saved") || strings.Contains(s, b.name)
+		}, "no answer to %s's punch on a full disk", b.name)
+		clk.Advance(5 * time.Second) // back to idle
+		r.waitScreen("call service")
+	}
+	if err := r.stop(); err != nil {
+		t.Fatalf("Run on a full disk: %v", err)
+	}
+	r2 := startRig(t, cfg, 20, 4, clock.NewFake(rigStart.Add(time.Hour)))
+	r2.waitScreen("call service")
+	if n, err := r2.journal().Recent(1000); err != nil || len(n) < 45 {
+		t.Errorf("after a restart on a full disk: %d punches, %v", len(n), err)
+	}
 }
