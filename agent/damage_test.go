@@ -15,6 +15,7 @@ import (
 
 	bolt "go.etcd.io/bbolt"
 
+	"timeclock/agent/journal"
 	"timeclock/agent/store"
 	"timeclock/clock"
 	"timeclock/internal/await"
@@ -23,13 +24,42 @@ import (
 
 // The damage corpus the journal's fuzz test uses: a real clock's state
 // file, 45 punches (10 acked), the demo roster.
-const damageCorpus = "journal/testdata/damage/state-45.db"
+const (
+	damageCorpus    = "journal/testdata/damage/state-45.db"
+	bigDamageCorpus = "journal/testdata/damage/state-1000.db" // 1,000 punches, 300 acked: branch pages
+)
+
+// corpusPunches is the sequence numbers of the punches in a corpus file.
+func corpusPunches(t *testing.T, orig []byte, total int) map[uint64]bool {
+	t.Helper()
+	dir := corpusDir(t, orig)
+	st, err := store.Open(dir, store.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	j, err := journal.Open(st, journal.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer j.Close()
+	ps, err := j.Recent(10_000)
+	if err != nil || len(ps) != total {
+		t.Fatalf("corpus has %d punches (%v), want %d", len(ps), err, total)
+	}
+	want := map[uint64]bool{}
+	for _, p := range ps {
+		want[p.Seq] = true
+	}
+	return want
+}
 
 type damage struct {
 	name string
 	// apply damages the state directory dir whose state file is orig.
 	apply func(t *testing.T, dir string, orig []byte)
 	lost  bool // nothing readable is left: "storage lost"
+	big   bool // on the bigger corpus
 }
 
 func writeState(t *testing.T, dir string, b []byte) {
@@ -119,17 +149,29 @@ func TestDamagedStateFiles(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := map[uint64]bool{}
-	for _, p := range punchcheck.Read(t, corpusDir(t, orig)) {
-		want[p.Seq] = true
+	big, err := os.ReadFile(bigDamageCorpus)
+	if err != nil {
+		t.Fatal(err)
 	}
-	for s := uint64(1); s <= 10; s++ {
-		want[s] = true // the acked ones (Read lists the pending)
+	kinds := damageKinds(orig)
+	// The bigger corpus has branch pages: garbage over each of its pages,
+	// and a bucket's root page id made wild (bbolt's own check faults).
+	for p := range len(big) / 4096 {
+		kinds = append(kinds, damage{name: fmt.Sprintf("1000 punches: 4 KiB of 0xAA over page %d", p), big: true, apply: damaged(func(b []byte) []byte {
+			copy(b[p*4096:], bytes.Repeat([]byte{0xAA}, 4096))
+			return b
+		})})
 	}
-	if len(want) != 45 {
-		t.Fatalf("corpus has %d punches", len(want))
-	}
-	for _, d := range damageKinds(orig) {
+	kinds = append(kinds, damage{name: "a bucket root page id pointing far outside the file", apply: damaged(func(b []byte) []byte {
+		copy(b[17072:], []byte{0xAA, 0xAA, 0xAA, 0})
+		return b
+	})})
+	for _, d := range kinds {
+		orig, total := orig, 45
+		if d.big {
+			orig, total = big, 1000
+		}
+		want := corpusPunches(t, orig, total)
 		t.Run(d.name, func(t *testing.T) {
 			cfg := rosterConfig(t)
 			cfg.StateDir = t.TempDir()
@@ -163,7 +205,7 @@ func TestDamagedStateFiles(t *testing.T) {
 			case !noticed && f.Storage != "":
 				t.Errorf("check-in storage = %q without the notice on screen", f.Storage)
 			}
-			all, err := r.journal().Recent(1000)
+			all, err := r.journal().Recent(10_000)
 			if err != nil {
 				t.Fatal(err)
 			}

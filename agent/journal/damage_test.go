@@ -21,7 +21,10 @@ import (
 // go test ./agent/journal -run TestMakeDamageCorpus -update-corpus remakes them.
 var updateCorpus = flag.Bool("update-corpus", false, "rewrite testdata/damage from the real code")
 
-const corpusFile = "testdata/damage/state-45.db"
+const (
+	corpusFile    = "testdata/damage/state-45.db"
+	bigCorpusFile = "testdata/damage/state-1000.db"
+)
 
 var corpusStart = time.Date(2026, 11, 23, 9, 0, 0, 0, time.UTC)
 
@@ -54,15 +57,44 @@ func TestMakeDamageCorpus(t *testing.T) {
 	}
 	j.Close()
 	st.Close()
+	saveCorpus(t, dir, corpusFile)
+
+	// The bigger one: 1,000 punches in 50 commits of 20, the first 300
+	// acked, so the punch buckets have branch pages.
+	dir = t.TempDir()
+	st, j, _ = openClock(t, dir, clock.NewFake(corpusStart))
+	for c := range 50 {
+		ps := make([]journal.Punch, 20)
+		for i := range ps {
+			e := emps[(c*20+i)%len(emps)]
+			ps[i] = journal.Punch{Employee: e.ID, Name: e.Name, Kind: journal.KindIn, Time: corpusStart.Add(time.Duration(c*20+i) * time.Second),
+				TZ: "America/New_York", TZOffset: -5 * 3600, ClockSet: true, Source: clock.SourceNTP}
+		}
+		if _, err := j.AppendBatch(ps); err != nil {
+			t.Fatal(err)
+		}
+		if c == 20 {
+			if _, err := j.MarkAckedThrough(300, corpusStart.Add(time.Hour)); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	j.Close()
+	st.Close()
+	saveCorpus(t, dir, bigCorpusFile)
+}
+
+func saveCorpus(t *testing.T, dir, to string) {
+	t.Helper()
 	b, err := os.ReadFile(filepath.Join(dir, store.FileName))
 	if err != nil {
 		t.Fatal(err)
 	}
-	os.MkdirAll(filepath.Dir(corpusFile), 0o755)
-	if err := os.WriteFile(corpusFile, b, 0o644); err != nil {
+	os.MkdirAll(filepath.Dir(to), 0o755)
+	if err := os.WriteFile(to, b, 0o644); err != nil {
 		t.Fatal(err)
 	}
-	t.Logf("wrote %s: %d bytes", corpusFile, len(b))
+	t.Logf("wrote %s: %d bytes", to, len(b))
 }
 
 // openClock opens the state as the clock does (agent.openState): the
@@ -108,9 +140,9 @@ func seqSet(ps map[uint64]journal.Punch) map[uint64]bool {
 }
 
 // corpus returns the corpus file's bytes and the punches in it.
-func corpus(t testing.TB) ([]byte, map[uint64]journal.Punch) {
+func corpus(t testing.TB, file string) ([]byte, map[uint64]journal.Punch) {
 	t.Helper()
-	orig, err := os.ReadFile(corpusFile)
+	orig, err := os.ReadFile(file)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -123,8 +155,8 @@ func corpus(t testing.TB) ([]byte, map[uint64]journal.Punch) {
 		t.Fatal("the corpus file itself is taken as damaged")
 	}
 	ps := allPunches(t, j)
-	if len(ps) != 45 || j.Pending() != 35 {
-		t.Fatalf("corpus holds %d punches, %d pending; want 45, 35", len(ps), j.Pending())
+	if want := map[string][2]int{corpusFile: {45, 35}, bigCorpusFile: {1000, 700}}[file]; len(ps) != want[0] || j.Pending() != want[1] {
+		t.Fatalf("%s holds %d punches, %d pending; want %v", file, len(ps), j.Pending(), want)
 	}
 	return orig, ps
 }
@@ -138,6 +170,7 @@ func useDamaged(t testing.TB, dir string, orig, damaged []byte, want map[uint64]
 	st, j, _ := openClock(t, dir, clk)
 	got := allPunches(t, j)
 	rd := punchcheck.Readable(orig, damaged, seqSet(want))
+	notice, _ := st.Notice()
 	for seq := range rd {
 		p, ok := got[seq]
 		if !ok {
@@ -146,6 +179,10 @@ func useDamaged(t testing.TB, dir string, orig, damaged []byte, want map[uint64]
 		}
 		w := want[seq]
 		p.State, p.AckedAt, w.State, w.AckedAt = 0, time.Time{}, 0, time.Time{}
+		if notice.NewIDs {
+			// Every copy of the nonce was lost: new IDs, as the notice says.
+			p.ID, w.ID = journal.ID{}, journal.ID{}
+		}
 		if p != w {
 			t.Errorf("punch %d salvaged as\n%+v\nwant\n%+v", seq, p, w)
 		}
@@ -215,8 +252,18 @@ func FuzzDamagedStateFile(f *testing.F) {
 	f.Add(uint32(0), make([]byte, 4096), byte(0))
 	f.Add(uint32(20000), []byte{}, byte(2))
 	f.Add(uint32(4096), make([]byte, 64), byte(0))
+	// A bucket's root page id made wild: bbolt's own check would fault on it.
+	f.Add(uint32(17072), []byte{0xAA, 0xAA, 0xAA, 0}, byte(0))
+	// The bigger corpus (mode&0x80; mode%3 picks overwrite, flip, truncate).
+	f.Add(uint32(3*4096), bytes.Repeat([]byte{0xAA}, 4096), byte(0x81))
+	f.Add(uint32(14*4096+40), []byte{0xFF, 0xFF, 0xFF}, byte(0x82))
+	f.Add(uint32(3*4096), []byte{}, byte(0x80))
 	f.Fuzz(func(t *testing.T, off uint32, data []byte, mode byte) {
-		orig, want := corpus(t)
+		file := corpusFile
+		if mode&0x80 != 0 {
+			file = bigCorpusFile // with branch pages
+		}
+		orig, want := corpus(t, file)
 		d := bytes.Clone(orig)
 		o := int(off) % len(d)
 		switch mode % 3 {
@@ -237,7 +284,7 @@ func FuzzDamagedStateFile(f *testing.F) {
 }
 
 func TestCorpusIsReadable(t *testing.T) {
-	orig, want := corpus(t)
+	orig, want := corpus(t, corpusFile)
 	if rd := punchcheck.Readable(orig, orig, seqSet(want)); len(rd) != len(want) {
 		t.Fatalf("readable() finds %d of %d punches in the sound file", len(rd), len(want))
 	}

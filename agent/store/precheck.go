@@ -88,7 +88,8 @@ func readMetas(f *os.File) []metaPage {
 	return out
 }
 
-// precheck reads the two meta pages and refuses a file with a damaged
+// precheck reads the two meta pages, then walks the newest one's tree by
+// hand (checkTree), before bbolt maps anything. It refuses a file with a damaged
 // meta page (bbolt would fall back to the other one, silently losing the
 // last commit), or whose newest meta points past its end (truncated): bbolt
 // would map such a file and fault on the missing pages instead of returning
@@ -130,5 +131,5 @@ func precheck(path string) error {
 	if need := int64(best.pgid) * int64(best.pageSize); need > size {
 		return corrupt("truncated: %d bytes, the last commit needs %d", size, need)
 	}
-	return nil
+	return checkTree(f, best)
 }

@@ -3,6 +3,7 @@ package store
 import (
 	"encoding/binary"
 	"errors"
+	"fmt"
 	"io"
 	"os"
 )
@@ -219,4 +220,129 @@ func scanFile(path string) (*scanner, []metaPage, error) {
 	}
 	s.loose()
 	return s, metas, nil
+}
+
+// pageFreelist is bbolt's freelist page type.
+const pageFreelist = 0x10
+
+// checkTree walks the tree of meta m page by page with ReadAt and returns
+// the first thing bbolt could not read safely: a page id outside the high-
+// water mark, a page that does not name itself, a type other than the
+// tree's, elements, keys or values past the page's end, a page reached
+// twice. bbolt reads pages through its memory map without such checks, and
+// Tx.Check does so on a goroutine of its own, where a wild page id is a
+// fatal fault, not a panic anyone can recover.
+func checkTree(f *os.File, m metaPage) error {
+	le := binary.NativeEndian
+	ps := int(m.pageSize)
+	seen := map[uint64]bool{}
+	read := func(id uint64, want uint16) ([]byte, error) {
+		if id < 2 || id >= m.pgid {
+			return nil, corrupt("page %d: outside the file's %d pages", id, m.pgid)
+		}
+		hdr := make([]byte, pageHeader)
+		if _, err := f.ReadAt(hdr, int64(id)*int64(ps)); err != nil {
+			return nil, corrupt("page %d: %v", id, err)
+		}
+		if got := le.Uint64(hdr); got != id {
+			return nil, corrupt("page %d: names itself %d", id, got)
+		}
+		if got := le.Uint16(hdr[8:]); got&want == 0 {
+			return nil, corrupt("page %d: type %#x where %#x belongs", id, got, want)
+		}
+		ov := uint64(le.Uint32(hdr[12:]))
+		if id+ov >= m.pgid {
+			return nil, corrupt("page %d: %d overflow pages past the end", id, ov)
+		}
+		for i := id; i <= id+ov; i++ {
+			if seen[i] {
+				return nil, corrupt("page %d: reached twice", i)
+			}
+			seen[i] = true
+		}
+		b := make([]byte, (1+int(ov))*ps)
+		if _, err := f.ReadAt(b, int64(id)*int64(ps)); err != nil {
+			return nil, corrupt("page %d: %v", id, err)
+		}
+		return b, nil
+	}
+	// elems checks a page's element table and returns its count.
+	elems := func(b []byte, what string) (int, error) {
+		n := int(le.Uint16(b[10:]))
+		if pageHeader+n*elemSize > len(b) {
+			return 0, corrupt("%s: %d elements do not fit", what, n)
+		}
+		return n, nil
+	}
+	var walk func(id uint64, depth int) error
+	var leaf func(b []byte, what string, depth int) error
+	walk = func(id uint64, depth int) error {
+		if depth > 64 {
+			return corrupt("page %d: tree deeper than 64", id)
+		}
+		b, err := read(id, pageBranch|pageLeaf)
+		if err != nil {
+			return err
+		}
+		if le.Uint16(b[8:]) == pageLeaf {
+			return leaf(b, fmt.Sprintf("page %d", id), depth)
+		}
+		n, err := elems(b, fmt.Sprintf("page %d", id))
+		if err != nil {
+			return err
+		}
+		if n == 0 {
+			return corrupt("page %d: an empty branch", id)
+		}
+		for i := range n {
+			off := pageHeader + i*elemSize
+			pos, ks := uint64(le.Uint32(b[off:])), uint64(le.Uint32(b[off+4:]))
+			if uint64(off)+pos+ks > uint64(len(b)) {
+				return corrupt("page %d: key %d past the page's end", id, i)
+			}
+			if err := walk(le.Uint64(b[off+8:]), depth+1); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	leaf = func(b []byte, what string, depth int) error {
+		if len(b) < pageHeader || le.Uint16(b[8:]) != pageLeaf {
+			return corrupt("%s: not a leaf", what)
+		}
+		n, err := elems(b, what)
+		if err != nil {
+			return err
+		}
+		for i := range n {
+			off := pageHeader + i*elemSize
+			flags, pos, ks, vs := le.Uint32(b[off:]), uint64(le.Uint32(b[off+4:])), uint64(le.Uint32(b[off+8:])), uint64(le.Uint32(b[off+12:]))
+			start := uint64(off) + pos
+			if start+ks+vs > uint64(len(b)) {
+				return corrupt("%s: element %d past the page's end", what, i)
+			}
+			if flags&bucketLeafFlag == 0 {
+				continue
+			}
+			v := b[start+ks : start+ks+vs]
+			if len(v) < bucketHeader {
+				return corrupt("%s: bucket %q of %d bytes", what, b[start:start+ks], len(v))
+			}
+			if root := le.Uint64(v); root != 0 {
+				err = walk(root, depth+1)
+			} else {
+				err = leaf(v[bucketHeader:], fmt.Sprintf("%s: inline bucket %q", what, b[start:start+ks]), depth+1)
+			}
+			if err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	if m.freelist != noFreelist {
+		if _, err := read(m.freelist, pageFreelist); err != nil {
+			return err
+		}
+	}
+	return walk(m.root, 0)
 }
