@@ -225,122 +225,161 @@ func scanFile(path string) (*scanner, []metaPage, error) {
 // pageFreelist is bbolt's freelist page type.
 const pageFreelist = 0x10
 
-// checkTree walks the tree of meta m page by page with ReadAt and returns
-// the first thing bbolt could not read safely: a page id outside the high-
-// water mark, a page that does not name itself, a type other than the
-// tree's, elements, keys or values past the page's end, a page reached
+// checkTree checks the tree of meta m with plain reads and returns the
+// first thing bbolt could not read safely: a page id outside the
+// high-water mark, a page that does not name itself, a type other than
+// the tree's, elements, keys or values past the page's end, a page reached
 // twice. bbolt reads pages through its memory map without such checks, and
 // Tx.Check does so on a goroutine of its own, where a wild page id is a
 // fatal fault, not a panic anyone can recover.
+//
+// It reads the file once, in order, in large chunks (a page at a time
+// would be a system call per page: 8,000 for a full journal), noting what
+// each page says of itself, then walks the tree over those notes.
 func checkTree(f *os.File, m metaPage) error {
 	le := binary.NativeEndian
 	ps := int(m.pageSize)
-	seen := map[uint64]bool{}
-	read := func(id uint64, want uint16) ([]byte, error) {
+	type note struct {
+		self  uint64
+		flags uint16
+		ov    uint64
+		kids  []uint64 // branch children; roots of buckets with pages of their own
+		err   error    // what is wrong inside the page
+	}
+	notes := make([]note, m.pgid)
+	var parse func(b []byte, n *note, what string, depth int)
+	parse = func(b []byte, n *note, what string, depth int) {
+		if depth > 8 {
+			n.err = corrupt("%s: buckets nested too deep", what)
+			return
+		}
+		cnt := int(le.Uint16(b[10:]))
+		if pageHeader+cnt*elemSize > len(b) {
+			n.err = corrupt("%s: %d elements do not fit", what, cnt)
+			return
+		}
+		switch le.Uint16(b[8:]) {
+		case pageBranch:
+			if cnt == 0 {
+				n.err = corrupt("%s: an empty branch", what)
+				return
+			}
+			for i := range cnt {
+				off := pageHeader + i*elemSize
+				pos, ks := uint64(le.Uint32(b[off:])), uint64(le.Uint32(b[off+4:]))
+				if uint64(off)+pos+ks > uint64(len(b)) {
+					n.err = corrupt("%s: key %d past the page's end", what, i)
+					return
+				}
+				n.kids = append(n.kids, le.Uint64(b[off+8:]))
+			}
+		case pageLeaf:
+			for i := range cnt {
+				off := pageHeader + i*elemSize
+				flags, pos, ks, vs := le.Uint32(b[off:]), uint64(le.Uint32(b[off+4:])), uint64(le.Uint32(b[off+8:])), uint64(le.Uint32(b[off+12:]))
+				start := uint64(off) + pos
+				if start+ks+vs > uint64(len(b)) {
+					n.err = corrupt("%s: element %d past the page's end", what, i)
+					return
+				}
+				if flags&bucketLeafFlag == 0 {
+					continue
+				}
+				v := b[start+ks : start+ks+vs]
+				if len(v) < bucketHeader {
+					n.err = corrupt("%s: bucket %q of %d bytes", what, b[start:start+ks], len(v))
+					return
+				}
+				if root := le.Uint64(v); root != 0 {
+					n.kids = append(n.kids, root)
+					continue
+				}
+				in := v[bucketHeader:]
+				if len(in) < pageHeader || le.Uint16(in[8:]) != pageLeaf {
+					n.err = corrupt("%s: inline bucket %q is not a leaf", what, b[start:start+ks])
+					return
+				}
+				parse(in, n, fmt.Sprintf("%s: inline bucket %q", what, b[start:start+ks]), depth+1)
+				if n.err != nil {
+					return
+				}
+			}
+		}
+	}
+	const chunk = 256
+	buf := make([]byte, chunk*ps)
+	for first := uint64(0); first < m.pgid; first += chunk {
+		k := min(uint64(chunk), m.pgid-first)
+		b := buf[:int(k)*ps]
+		if _, err := f.ReadAt(b, int64(first)*int64(ps)); err != nil && !errors.Is(err, io.EOF) {
+			return corrupt("reading pages %d-%d: %v", first, first+k-1, err)
+		}
+		for i := uint64(0); i < k; i++ {
+			id := first + i
+			if id < 2 {
+				continue
+			}
+			p := b[int(i)*ps : int(i+1)*ps]
+			n := &notes[id]
+			n.self, n.flags, n.ov = le.Uint64(p), le.Uint16(p[8:]), uint64(le.Uint32(p[12:]))
+			if n.flags != pageBranch && n.flags != pageLeaf {
+				continue // freelist, free or garbage: judged only if reached
+			}
+			if n.ov > 0 {
+				if id+n.ov >= m.pgid {
+					continue // judged if reached
+				}
+				p = make([]byte, (1+int(n.ov))*ps) // rare: values past a page
+				if _, err := f.ReadAt(p, int64(id)*int64(ps)); err != nil {
+					n.err = corrupt("page %d: %v", id, err)
+					continue
+				}
+			}
+			parse(p, n, fmt.Sprintf("page %d", id), 0)
+		}
+	}
+	seen := make([]bool, m.pgid)
+	reach := func(id uint64, want uint16) (*note, error) {
 		if id < 2 || id >= m.pgid {
 			return nil, corrupt("page %d: outside the file's %d pages", id, m.pgid)
 		}
-		hdr := make([]byte, pageHeader)
-		if _, err := f.ReadAt(hdr, int64(id)*int64(ps)); err != nil {
-			return nil, corrupt("page %d: %v", id, err)
+		n := &notes[id]
+		switch {
+		case n.self != id:
+			return nil, corrupt("page %d: names itself %d", id, n.self)
+		case n.flags&want == 0:
+			return nil, corrupt("page %d: type %#x where %#x belongs", id, n.flags, want)
+		case id+n.ov >= m.pgid:
+			return nil, corrupt("page %d: %d overflow pages past the end", id, n.ov)
+		case n.err != nil:
+			return nil, n.err
 		}
-		if got := le.Uint64(hdr); got != id {
-			return nil, corrupt("page %d: names itself %d", id, got)
-		}
-		if got := le.Uint16(hdr[8:]); got&want == 0 {
-			return nil, corrupt("page %d: type %#x where %#x belongs", id, got, want)
-		}
-		ov := uint64(le.Uint32(hdr[12:]))
-		if id+ov >= m.pgid {
-			return nil, corrupt("page %d: %d overflow pages past the end", id, ov)
-		}
-		for i := id; i <= id+ov; i++ {
+		for i := id; i <= id+n.ov; i++ {
 			if seen[i] {
 				return nil, corrupt("page %d: reached twice", i)
 			}
 			seen[i] = true
 		}
-		b := make([]byte, (1+int(ov))*ps)
-		if _, err := f.ReadAt(b, int64(id)*int64(ps)); err != nil {
-			return nil, corrupt("page %d: %v", id, err)
-		}
-		return b, nil
-	}
-	// elems checks a page's element table and returns its count.
-	elems := func(b []byte, what string) (int, error) {
-		n := int(le.Uint16(b[10:]))
-		if pageHeader+n*elemSize > len(b) {
-			return 0, corrupt("%s: %d elements do not fit", what, n)
-		}
 		return n, nil
 	}
 	var walk func(id uint64, depth int) error
-	var leaf func(b []byte, what string, depth int) error
 	walk = func(id uint64, depth int) error {
 		if depth > 64 {
 			return corrupt("page %d: tree deeper than 64", id)
 		}
-		b, err := read(id, pageBranch|pageLeaf)
+		n, err := reach(id, pageBranch|pageLeaf)
 		if err != nil {
 			return err
 		}
-		if le.Uint16(b[8:]) == pageLeaf {
-			return leaf(b, fmt.Sprintf("page %d", id), depth)
-		}
-		n, err := elems(b, fmt.Sprintf("page %d", id))
-		if err != nil {
-			return err
-		}
-		if n == 0 {
-			return corrupt("page %d: an empty branch", id)
-		}
-		for i := range n {
-			off := pageHeader + i*elemSize
-			pos, ks := uint64(le.Uint32(b[off:])), uint64(le.Uint32(b[off+4:]))
-			if uint64(off)+pos+ks > uint64(len(b)) {
-				return corrupt("page %d: key %d past the page's end", id, i)
-			}
-			if err := walk(le.Uint64(b[off+8:]), depth+1); err != nil {
-				return err
-			}
-		}
-		return nil
-	}
-	leaf = func(b []byte, what string, depth int) error {
-		if len(b) < pageHeader || le.Uint16(b[8:]) != pageLeaf {
-			return corrupt("%s: not a leaf", what)
-		}
-		n, err := elems(b, what)
-		if err != nil {
-			return err
-		}
-		for i := range n {
-			off := pageHeader + i*elemSize
-			flags, pos, ks, vs := le.Uint32(b[off:]), uint64(le.Uint32(b[off+4:])), uint64(le.Uint32(b[off+8:])), uint64(le.Uint32(b[off+12:]))
-			start := uint64(off) + pos
-			if start+ks+vs > uint64(len(b)) {
-				return corrupt("%s: element %d past the page's end", what, i)
-			}
-			if flags&bucketLeafFlag == 0 {
-				continue
-			}
-			v := b[start+ks : start+ks+vs]
-			if len(v) < bucketHeader {
-				return corrupt("%s: bucket %q of %d bytes", what, b[start:start+ks], len(v))
-			}
-			if root := le.Uint64(v); root != 0 {
-				err = walk(root, depth+1)
-			} else {
-				err = leaf(v[bucketHeader:], fmt.Sprintf("%s: inline bucket %q", what, b[start:start+ks]), depth+1)
-			}
-			if err != nil {
+		for _, k := range n.kids {
+			if err := walk(k, depth+1); err != nil {
 				return err
 			}
 		}
 		return nil
 	}
 	if m.freelist != noFreelist {
-		if _, err := read(m.freelist, pageFreelist); err != nil {
+		if _, err := reach(m.freelist, pageFreelist); err != nil {
 			return err
 		}
 	}
