@@ -322,8 +322,20 @@ func checkTree(f *os.File, m metaPage) error {
 			p := b[int(i)*ps : int(i+1)*ps]
 			n := &notes[id]
 			n.self, n.flags, n.ov = le.Uint64(p), le.Uint16(p[8:]), uint64(le.Uint32(p[12:]))
+			if n.flags == pageFreelist {
+				// bbolt copies count page ids: a count past the page's end
+				// would read past it, or allocate gigabytes.
+				cnt, at := uint64(le.Uint16(p[10:])), uint64(pageHeader)
+				if cnt == 0xFFFF {
+					cnt, at = le.Uint64(p[pageHeader:]), pageHeader+8
+				}
+				if cnt > (n.ov+1)*uint64(ps)/8 || at+cnt*8 > (n.ov+1)*uint64(ps) {
+					n.err = corrupt("page %d: a freelist of %d ids does not fit", id, cnt)
+				}
+				continue
+			}
 			if n.flags != pageBranch && n.flags != pageLeaf {
-				continue // freelist, free or garbage: judged only if reached
+				continue // free or garbage: judged only if reached
 			}
 			if n.ov > 0 {
 				if id+n.ov >= m.pgid {

@@ -2,6 +2,7 @@ package store
 
 import (
 	"bytes"
+	"encoding/binary"
 	"errors"
 	"log/slog"
 	"math/rand/v2"
@@ -364,5 +365,39 @@ func TestStorageLost(t *testing.T) {
 	defer s2.Close()
 	if n, ok := s2.Notice(); !ok || !n.Lost {
 		t.Errorf("identity without a state file: notice %+v %v", n, ok)
+	}
+}
+
+// TestHugeFreelistCount: a freelist page claiming 2^28 ids (bbolt would
+// allocate 2 GiB copying them, or read past the page) is damage, found
+// before bbolt reads it.
+func TestHugeFreelistCount(t *testing.T) {
+	dir := t.TempDir()
+	path := fill(t, dir)
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f, _ := os.Open(path)
+	metas := readMetas(f)
+	f.Close()
+	if len(metas) != 2 || metas[0].freelist == noFreelist {
+		t.Fatalf("metas %+v", metas)
+	}
+	off := int(metas[0].freelist) * int(metas[0].pageSize)
+	binary.NativeEndian.PutUint16(b[off+10:], 0xFFFF)
+	binary.NativeEndian.PutUint64(b[off+pageHeader:], 1<<28)
+	os.WriteFile(path, b, 0o600)
+	s, err := Open(dir, Options{Clock: clock.NewFake(t0)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	n, ok := s.Notice()
+	if !ok || !strings.Contains(n.Reason, "freelist") {
+		t.Fatalf("notice %+v %v", n, ok)
+	}
+	if n.Salvaged < 3000 {
+		t.Errorf("salvaged %d records, want the 3000 punches", n.Salvaged)
 	}
 }
