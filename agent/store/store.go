@@ -437,8 +437,17 @@ func openChecked(path string, lockTimeout time.Duration, rules []Rule) (db *bolt
 // layout, then every record of the buckets the rules know.
 func verify(db *bolt.DB, rules []Rule) error {
 	return db.View(func(tx *bolt.Tx) error {
+		// Drain every error: Check reads the pages on a goroutine of its
+		// own, which must be done before the transaction ends and the file
+		// is unmapped (an early return faulted it, fatally).
+		var first error
 		for e := range tx.Check() {
-			return corrupt("%v", e)
+			if first == nil {
+				first = corrupt("%v", e)
+			}
+		}
+		if first != nil {
+			return first
 		}
 		if err := checkLayoutTx(tx); err != nil {
 			return err
@@ -641,10 +650,9 @@ func (s *Store) Check() (err error) {
 	}()
 	return s.db.View(func(tx *bolt.Tx) error {
 		var errs []error
-		for e := range tx.Check() {
-			errs = append(errs, e)
-			if len(errs) == 10 {
-				break
+		for e := range tx.Check() { // to the end: see verify
+			if len(errs) < 10 {
+				errs = append(errs, e)
 			}
 		}
 		if len(errs) > 0 {
