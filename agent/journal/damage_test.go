@@ -2,8 +2,8 @@ package journal_test
 
 import (
 	"bytes"
-	"math/rand/v2"
 	"flag"
+	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"testing"
