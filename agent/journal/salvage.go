@@ -23,8 +23,9 @@ func Rules() []store.Rule {
 	}
 	return []store.Rule{
 		{
-			Bucket: store.BucketPunchesPending,
-			Check:  func(k, v []byte) error { _, err := punchRecord(k, v, StatePending); return err },
+			Bucket:   store.BucketPunchesPending,
+			CountKey: store.KeyPending, OrderKey: store.KeyLastSeq,
+			Check: func(k, v []byte) error { _, err := punchRecord(k, v, StatePending); return err },
 			Claim: func(k, v []byte) (uint64, bool) {
 				p, err := punchRecord(k, v, StatePending)
 				if err != nil {
@@ -37,14 +38,15 @@ func Rules() []store.Rule {
 			},
 		},
 		{
-			Bucket: store.BucketPunchesAcked,
-			Check:  func(k, v []byte) error { _, err := punchRecord(k, v, StateAcked); return err },
+			Bucket:   store.BucketPunchesAcked,
+			OrderKey: store.KeyLastSeq,
+			Check:    func(k, v []byte) error { _, err := punchRecord(k, v, StateAcked); return err },
 			Claim: func(k, v []byte) (uint64, bool) {
 				_, err := punchRecord(k, v, StateAcked)
 				return 0, err == nil
 			},
 		},
-		{Bucket: store.BucketUnsetClock, Check: func(k, _ []byte) error { return seqKeyOK(k) }},
+		{Bucket: store.BucketUnsetClock, CountKey: store.KeyUnsetClock, Check: func(k, _ []byte) error { return seqKeyOK(k) }},
 		{Bucket: store.BucketCorrections, Check: func(k, _ []byte) error { return seqKeyOK(k) }},
 		{Bucket: store.BucketLastPunch, Check: func(k, v []byte) error {
 			if !strings.HasPrefix(string(k), store.SubjectEmployee) && !strings.HasPrefix(string(k), store.SubjectBadge) {

@@ -32,6 +32,12 @@ type Rule struct {
 	// tree wins over any loose one. Without Claim the bucket keeps only
 	// what its tree still holds.
 	Claim func(k, v []byte) (rank uint64, ok bool)
+	// CountKey, when set, is the meta key that counts the bucket's
+	// records; OrderKey the meta key that is at least every key of the
+	// bucket (8-byte sequence numbers). A damaged counter would refuse
+	// every punch as "storage full"; a sequence number below a stored key
+	// would overwrite a punch with the next.
+	CountKey, OrderKey []byte
 }
 
 // KeepAside is how many set-aside state files (and other things found in

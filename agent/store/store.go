@@ -455,14 +455,22 @@ func verify(db *bolt.DB, rules []Rule) error {
 		if tx.Bucket(BucketMeta) == nil {
 			return nil // a new file
 		}
+		meta := tx.Bucket(BucketMeta)
+		// A salvaged file's counters are recounted at the journal's open.
+		counted := meta.Get(KeyRebuild) == nil
 		for _, r := range rules {
 			b := tx.Bucket(r.Bucket)
-			if b == nil || r.Check == nil {
+			if b == nil {
 				continue
 			}
+			var n uint64
 			err := b.ForEach(func(k, v []byte) error {
+				n++
 				if v == nil {
 					return corrupt("%s: a bucket %q inside", r.Bucket, k)
+				}
+				if r.Check == nil {
+					return nil
 				}
 				if err := r.Check(k, v); err != nil {
 					return corrupt("%s %x: %v", r.Bucket, k, err)
@@ -471,6 +479,19 @@ func verify(db *bolt.DB, rules []Rule) error {
 			})
 			if err != nil {
 				return err
+			}
+			if r.CountKey != nil && counted {
+				if c, _ := Uint(meta.Get(r.CountKey)); c != n {
+					return corrupt("meta %s says %d, %s holds %d", r.CountKey, c, r.Bucket, n)
+				}
+			}
+			if r.OrderKey != nil && counted {
+				if k, _ := b.Cursor().Last(); k != nil {
+					last, ok := Uint(k)
+					if top, _ := Uint(meta.Get(r.OrderKey)); !ok || top < last {
+						return corrupt("meta %s is %d, below %s's key %x", r.OrderKey, top, r.Bucket, k)
+					}
+				}
 			}
 		}
 		return nil

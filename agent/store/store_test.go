@@ -401,3 +401,38 @@ func TestHugeFreelistCount(t *testing.T) {
 		t.Errorf("salvaged %d records, want the 3000 punches", n.Salvaged)
 	}
 }
+
+// TestDamagedCounters: a pending counter that disagrees with the records
+// (a damaged one refuses every punch as "storage full") and a last
+// sequence number below a stored key (the next punch would overwrite one)
+// are damage; the salvaged file keeps every record.
+func TestDamagedCounters(t *testing.T) {
+	rules := []Rule{{Bucket: BucketPunchesPending, CountKey: KeyPending, OrderKey: KeyLastSeq}}
+	for _, tc := range []struct {
+		name, reason string
+		pending      uint64
+	}{
+		{"pending counter", "meta pending says 0", 0},
+		{"last sequence number", "below punches_pending's key", 3000},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			dir := t.TempDir()
+			path := fill(t, dir) // 3000 records; meta says pending 0, last_seq 0
+			db, err := bolt.Open(path, 0o600, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			db.Update(func(tx *bolt.Tx) error { return tx.Bucket(BucketMeta).Put(KeyPending, PutUint(tc.pending)) })
+			db.Close()
+			s, err := Open(dir, Options{Clock: clock.NewFake(t0), Rules: rules})
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer s.Close()
+			n, ok := s.Notice()
+			if !ok || !strings.Contains(n.Reason, tc.reason) || n.Salvaged < 3000 {
+				t.Fatalf("notice %+v %v, want %q and 3000 records", n, ok, tc.reason)
+			}
+		})
+	}
+}
