@@ -81,6 +81,9 @@ type Agent struct {
 	probes     chan chan struct{}              // Alive -> the mode loop: close it to say "responsive"
 	fingerWake chan struct{}                   // an enrollment or a deletion request -> the fingerprint sweep
 	bioReady   chan struct{}                   // consent or deletion records to send -> the sync
+	// storageDown: Run waits for a state file it cannot open (and answers
+	// the watchdog meanwhile).
+	storageDown atomic.Bool
 
 	syncer atomic.Pointer[cloudsync.Syncer] // while the sync runs
 	phase  atomic.Uint32                    // disablePhase, mirrored from the state file

@@ -29,6 +29,9 @@ func (a *Agent) Alive(ctx context.Context) error {
 	}
 	<-p // closed as it is taken
 	j := a.journal.Load()
+	if j == nil && a.storageDown.Load() {
+		return nil // the screen says "Storage ERROR" and the clock retries: a restart would not help
+	}
 	if j == nil {
 		return fmt.Errorf("%w: the journal is not open", ErrNotResponding)
 	}

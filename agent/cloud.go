@@ -126,6 +126,11 @@ func (s *syncDevice) Facts() cloudsync.Facts {
 	if id := a.Identity(); id != nil {
 		f.Nickname = id.Nickname
 	}
+	if s.st != nil && s.st.Recovered() {
+		if n, ok := s.st.Notice(); ok {
+			f.Storage = n.Summary()
+		}
+	}
 	return f
 }
 

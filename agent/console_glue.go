@@ -297,8 +297,15 @@ func (c *consoleAgent) StorageNotice() (string, bool) {
 	if !ok {
 		return "", false
 	}
-	return fmt.Sprintf("At %s a damaged state file was set aside as %s and a fresh one started; it was damaged: %s.",
-		n.At.Format(time.RFC3339), n.Aside, n.Reason), true
+	at := n.At.Format(time.RFC3339)
+	switch {
+	case n.Lost && n.Aside != "":
+		return fmt.Sprintf("At %s the state file was lost (%s; what was in its place is kept as %s) and a fresh one started.", at, n.Reason, n.Aside), true
+	case n.Lost:
+		return fmt.Sprintf("At %s the state file was lost (%s) and a fresh one started.", at, n.Reason), true
+	}
+	return fmt.Sprintf("At %s a damaged state file was set aside as %s and a fresh one started with the %d records that could be read (%d unreadable); it was damaged: %s.",
+		at, n.Aside, n.Salvaged, n.Unreadable, n.Reason), true
 }
 
 // ClearStorageNotice is the agent's: the notice leaves the screen at once.

@@ -350,7 +350,7 @@ func TestStorageRecoveredNotice(t *testing.T) {
 	os.WriteFile(filepath.Join(cfg.StateDir, store.FileName), []byte(strings.Repeat("garbage!", 2000)), 0o600)
 	r := startRig(t, cfg, 20, 4, clock.NewFake(rigStart))
 	r.screenIs("Mon 23 Nov     03:59", "Storage recovered,", "call service", "Not connected")
-	if !strings.Contains(r.log.String(), "storage recovered") {
+	if !strings.Contains(r.log.String(), "storage damaged") {
 		t.Errorf("recovery not logged")
 	}
 	// The clock works on the fresh file.
@@ -377,7 +377,7 @@ func TestStorageRecoveredNotice(t *testing.T) {
 		t.Errorf("storage does not list the damaged file:\n%s", got)
 	}
 	tc.typ("storage ack\r")
-	tc.expect("set aside as state.db.damaged-20261123T085930Z and a fresh one started; it was damaged: no valid meta page")
+	tc.expect("set aside as state.db.damaged-20261123T085930Z and a fresh one started with the 0 records that could be read (0 unreadable); it was damaged: no valid meta page")
 	tc.expect("[y/N] ")
 	if got := tc.run("y"); !strings.Contains(got, "Storage notice cleared") {
 		t.Fatalf("storage ack y:\n%s", got)

@@ -20,8 +20,11 @@ import (
 // Modes slot in here: the punch loop is the clock's normal mode; onboarding
 // (a cloud configured, no identity yet) runs before it on the same inputs.
 func (a *Agent) Run(ctx context.Context) error {
-	st, j, ros, err := a.openState()
+	st, j, ros, err := a.openStateRetrying(ctx)
 	if err != nil {
+		if ctx.Err() != nil {
+			return nil // shut down while waiting for the disk
+		}
 		return err
 	}
 	a.stateFile.Store(st)
@@ -80,13 +83,54 @@ func (a *Agent) Run(ctx context.Context) error {
 	}
 }
 
+// storageRetry is how often a clock whose state file cannot be opened
+// tries again.
+const storageRetry = 5 * time.Second
+
+// openStateRetrying opens the state. When it cannot (a full or read-only
+// disk, permissions), the clock says so on its screen and in the log,
+// answers the watchdog, and tries again every storageRetry: a storage
+// fault never makes it exit and restart in a loop. Only another process
+// holding the file (store.ErrLocked) and the end of ctx end the wait.
+func (a *Agent) openStateRetrying(ctx context.Context) (*store.Store, *journal.Journal, *roster.Keeper, error) {
+	defer a.storageDown.Store(false)
+	for {
+		st, j, ros, err := a.openState()
+		if err == nil || errors.Is(err, store.ErrLocked) {
+			return st, j, ros, err
+		}
+		a.setState(StateStorageError, "state file not usable")
+		a.log.Error("STORAGE ERROR: the state file cannot be opened; no punch is taken until it can; call service",
+			"err", err, "retry_in", storageRetry.String())
+		a.show([]string{"Storage ERROR,", "call service"})
+		a.storageDown.Store(true)
+		t := a.clk.NewTimer(storageRetry)
+	wait:
+		for {
+			select {
+			case p := <-a.probes: // the clock is responsive: it is waiting on its disk
+				close(p)
+			case <-t.C():
+				break wait
+			case <-ctx.Done():
+				t.Stop()
+				return nil, nil, nil, ctx.Err()
+			}
+		}
+	}
+}
+
 // openState opens the state file (recovering a damaged one), the punch
 // journal and the roster, and imports the roster file if one is
 // configured. A bad roster file is logged and the stored roster kept: the
 // clock still punches.
 func (a *Agent) openState() (*store.Store, *journal.Journal, *roster.Keeper, error) {
 	log := a.log
-	st, err := store.Open(a.cfg.StateDir, store.Options{Logger: log, Clock: a.clk})
+	st, err := store.Open(a.cfg.StateDir, store.Options{
+		Logger: log, Clock: a.clk,
+		Rules:    append(journal.Rules(), roster.Rules()...),
+		HadState: a.ids.Store().Present(),
+	})
 	if err != nil {
 		return nil, nil, nil, fmt.Errorf("agent: state: %w", err)
 	}
@@ -98,13 +142,12 @@ func (a *Agent) openState() (*store.Store, *journal.Journal, *roster.Keeper, err
 	}
 	ros, err := roster.Open(st)
 	if err != nil {
-		j.Close()
-		st.Close()
-		return nil, nil, nil, fmt.Errorf("agent: %w", err)
+		// The roster's rules passed every employee, yet they clash: the
+		// clock runs on an empty roster until the next one.
+		log.Error("stored roster not loaded; the next roster (file or cloud) replaces it; call service", "err", err)
 	}
 	if n, ok := st.Notice(); ok {
-		log.Error("storage was recovered: a damaged state file was set aside; call service",
-			"reason", n.Reason, "aside", n.Aside, "at", n.At.Format(time.RFC3339))
+		log.Error("storage damaged: call service", "notice", n.Summary(), "aside", n.Aside)
 	}
 	if f := a.cfg.RosterFile; f != "" {
 		res, err := ros.ImportFile(f)

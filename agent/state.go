@@ -21,9 +21,12 @@ const (
 	StateStopping
 	StateOnboarding // a cloud is configured and the clock has no identity yet
 	StateEnroll     // a supervisor is enrolling a finger
+	// StateStorageError: the state file cannot be opened at all (a full
+	// or read-only disk); the clock says so and tries again.
+	StateStorageError
 )
 
-var stateNames = [...]string{"starting", "idle", "entry", "department", "busy", "feedback", "disabled", "stopping", "onboarding", "enroll"}
+var stateNames = [...]string{"starting", "idle", "entry", "department", "busy", "feedback", "disabled", "stopping", "onboarding", "enroll", "storage-error"}
 
 func (s State) String() string {
 	if int(s) < len(stateNames) {

@@ -162,6 +162,11 @@ type Status struct {
 	// TimeRefused counts cloud time samples the clock refused (below its
 	// time floor or 20 years above it).
 	TimeRefused int `json:"time_refused,omitempty"`
+	// Storage says the clock found its state file damaged or lost at a
+	// start ("storage damaged at ...: reason; N records salvaged, M
+	// unreadable" or "storage lost at ...: reason"), until service clears
+	// the notice at the clock; empty when sound. Absent from older clocks.
+	Storage string `json:"storage,omitempty"`
 }
 
 // UnmarshalJSON reads a check-in, taking NTPSynced under its old name

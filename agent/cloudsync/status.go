@@ -21,6 +21,7 @@ func (s *Syncer) status(online bool) wire.Status {
 		Pending:    s.o.Journal.Pending(),
 		NTPSynced:  f.NTPSynced,
 		Interface:  f.Interface,
+		Storage:    f.Storage,
 		Time:       now.UTC(),
 	}
 	s.timeStatus(&st)

@@ -64,6 +64,9 @@ type Facts struct {
 	Firmware  string
 	Interface string
 	NTPSynced bool // the kernel reports the clock NTP-synchronised
+	// Storage is the state file's damage notice (store.Notice.Summary),
+	// empty when sound.
+	Storage string
 }
 
 // Options are the sync's dependencies.

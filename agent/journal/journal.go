@@ -87,6 +87,16 @@ func Open(st *store.Store, o Options) (*Journal, error) {
 		db: st.DB(), log: o.Logger, opts: o,
 		reqs: make(chan *appendReq), quit: make(chan struct{}), stopped: make(chan struct{}),
 	}
+	var salvaged bool
+	j.db.View(func(tx *bolt.Tx) error {
+		salvaged = tx.Bucket(store.BucketMeta).Get(store.KeyRebuild) != nil
+		return nil
+	})
+	if salvaged { // once after a salvage: no write at every start
+		if err := j.db.Update(rebuild); err != nil {
+			return nil, fmt.Errorf("journal: recount after salvage: %w", err)
+		}
+	}
 	err := j.db.View(func(tx *bolt.Tx) error {
 		meta := tx.Bucket(store.BucketMeta)
 		copy(j.nonce[:], meta.Get(store.KeyNonce))

@@ -28,23 +28,65 @@ type Keeper struct {
 	changed chan struct{} // guarded by mu; closed and replaced by Replace
 }
 
+// Rules are the roster's buckets for store.Open: every stored employee
+// must decode and pass the roster's checks, under its own ID, and the
+// header's version and salt must have their sizes. A damaged roster is
+// found at start; a salvage keeps the employees that still read (the
+// roster is then at version 0, so the next roster replaces it).
+func Rules() []store.Rule {
+	return []store.Rule{
+		{Bucket: store.BucketRosterEmployees, Check: func(k, v []byte) error {
+			e, err := decodeEmployee(k, v)
+			if err != nil {
+				return err
+			}
+			return checkEmployee(0, &e)
+		}},
+		{Bucket: store.BucketRoster, Check: func(k, v []byte) error {
+			switch {
+			case bytes.Equal(k, store.KeyRosterVersion) && len(v) != 8,
+				bytes.Equal(k, store.KeyRosterSalt) && len(v) < wire.PINSaltLen,
+				bytes.Equal(k, store.KeyRosterSource) && len(v) != sha256.Size:
+				return fmt.Errorf("roster: header %s of %d bytes", k, len(v))
+			}
+			return nil
+		}},
+	}
+}
+
+func decodeEmployee(k, v []byte) (Employee, error) {
+	var e Employee
+	if err := json.Unmarshal(v, &e); err != nil {
+		return e, fmt.Errorf("employee %q: %w", k, err)
+	}
+	if e.ID != string(k) {
+		return e, fmt.Errorf("employee %q stored under %q", e.ID, k)
+	}
+	return e, nil
+}
+
 // Open loads the stored roster (an empty one with a fresh salt if none).
+// A stored roster that does not load (store.Open's rules pass each
+// employee, but two may clash) is not a reason to stop the clock: it
+// starts with an empty roster at version 0, which the next roster
+// replaces, and says so in the error it returns beside the Keeper.
 func Open(st *store.Store) (*Keeper, error) {
 	k := &Keeper{db: st.DB(), changed: make(chan struct{})}
 	var r *Roster
+	var salt []byte
 	err := k.db.View(func(tx *bolt.Tx) error {
 		hdr := tx.Bucket(store.BucketRoster)
 		ver, _ := store.Uint(hdr.Get(store.KeyRosterVersion))
-		salt := bytes.Clone(hdr.Get(store.KeyRosterSalt))
-		if salt == nil {
+		salt = bytes.Clone(hdr.Get(store.KeyRosterSalt))
+		if len(salt) < wire.PINSaltLen {
 			salt = make([]byte, wire.PINSaltLen)
 			rand.Read(salt)
 		}
 		var emps []Employee
 		err := tx.Bucket(store.BucketRosterEmployees).ForEach(func(k, v []byte) error {
-			var e Employee
-			if err := json.Unmarshal(v, &e); err != nil {
-				return fmt.Errorf("employee %q: %w", k, err)
+			e, err := decodeEmployee(k, v)
+			if err != nil {
+				return err
 			}
 			emps = append(emps, e)
 			return nil
@@ -56,7 +98,9 @@ func Open(st *store.Store) (*Keeper, error) {
 		return err
 	})
 	if err != nil {
-		return nil, fmt.Errorf("roster: load: %w", err)
+		empty, _ := New(0, salt, nil)
+		k.cur.Store(empty)
+		return k, fmt.Errorf("roster: load: %w (starting with an empty roster until the next one)", err)
 	}
 	k.cur.Store(r)
 	return k, nil

@@ -12,7 +12,11 @@ package store
 //	  pending                   uint64 how many punches are pending (so status never scans)
 //	  unset_clock               uint64 how many punches wait for a clock correction
 //	  last_used_by              UTF-8 name of the employee who punched last
-//	  recovered                 JSON Notice: a damaged file was set aside when this one started
+//	  recovered                 JSON Notice: a damaged file was salvaged and set aside (or the file was
+//	                            lost) when this one started
+//	  rebuild                   uint64 1: this file was salvaged; the journal recounts its punches
+//	                            (pending, unset_clock, last_punch) from the records at its next open,
+//	                            then deletes the key (added after schema 1)
 //	  last_good_time            int64 unix ms: the last time a trusted source (NTP, the cloud) vouched for,
 //	                            saved every few minutes and at shutdown; the time floor never goes below it
 //	                            (added after schema 1: absent in older files)
@@ -28,7 +32,7 @@ package store
 //	                            confirmed storing (its ack's "corrected" list) (added after schema 1)
 //	last_punch/                 subject -> last punch of that subject (journal's "last" encoding);
 //	                            subject is "e:" + employee ID, or "b:" + raw badge number
-//	roster/                     the roster's header
+//	roster/                     the roster's header (version 0 after a salvage: any roster replaces it)
 //	  version                   uint64 roster version
 //	  salt                      bytes: the PIN hash key of this roster
 //	  source_sha256             32 bytes: hash of the roster file last imported (skip unchanged files)
@@ -67,6 +71,7 @@ var (
 	KeyUnsetClock = []byte("unset_clock")
 	KeyLastUsedBy = []byte("last_used_by")
 	KeyRecovered  = []byte("recovered")
+	KeyRebuild    = []byte("rebuild")
 	KeyDisabled   = []byte("disabled")
 	KeyLastGood   = []byte("last_good_time")
 	KeyTimezone   = []byte("timezone")
@@ -97,4 +102,7 @@ var buckets = [][]byte{
 
 // addedBuckets came after schema 1 was fixed: a file without them is
 // sound, and Open adds them. New buckets go here, not in buckets.
+// Beside the file: state.db.present (MarkerName), written once the clock
+// has a state file; state.db.salvage, a salvaged file being put in place;
+// state.db.damaged-YYYYMMDDTHHMMSSZ[-N], what was set aside (KeepAside kept).
 var addedBuckets = [][]byte{BucketCommands, BucketCorrections, BucketFingers, BucketFingerReports}

@@ -48,27 +48,10 @@ func parseMeta(b []byte) (metaPage, bool) {
 	}, true
 }
 
-// precheck reads the two meta pages and refuses a file whose newest valid
-// meta points past its end (truncated), or that has no valid meta at all
-// (zeroed, garbage, torn beyond repair). bbolt would map such a file and
-// fault on the missing pages instead of returning an error.
-func precheck(path string) error {
-	f, err := os.Open(path)
-	if errors.Is(err, os.ErrNotExist) {
-		return nil
-	}
-	if err != nil {
-		return err
-	}
-	defer f.Close()
-	fi, err := f.Stat()
-	if err != nil {
-		return err
-	}
-	size := fi.Size()
-	if size == 0 {
-		return nil // created but never written: bbolt lays it out
-	}
+// readMetas returns the sound meta pages of f, newest first: a checksum
+// that matches, a sane page size, a root and freelist below the high-water
+// mark.
+func readMetas(f *os.File) []metaPage {
 	buf := make([]byte, pageHeader+metaLen)
 	read := func(off int64) (metaPage, bool) {
 		if _, err := f.ReadAt(buf, off); err != nil && !errors.Is(err, io.EOF) {
@@ -76,36 +59,77 @@ func precheck(path string) error {
 		}
 		return parseMeta(buf)
 	}
-	var best metaPage
-	var found bool
-	consider := func(m metaPage, ok bool) {
-		if !ok || m.pageSize < 512 || m.pageSize > 1<<16 || m.pageSize&(m.pageSize-1) != 0 {
-			return
+	sane := func(m metaPage) bool {
+		if m.pageSize < 512 || m.pageSize > 1<<16 || m.pageSize&(m.pageSize-1) != 0 {
+			return false
 		}
-		if m.root >= m.pgid || (m.freelist >= m.pgid && m.freelist != noFreelist) {
-			return
-		}
-		if !found || m.txid > best.txid {
-			best, found = m, true
-		}
+		return m.root < m.pgid && (m.freelist < m.pgid || m.freelist == noFreelist)
 	}
+	var out []metaPage
 	m0, ok0 := read(0)
-	consider(m0, ok0)
+	if ok0 && sane(m0) {
+		out = append(out, m0)
+	}
 	sizes := []uint32{4096, 8192, 16384, 32768, 65536, 1024, 2048, 512}
 	if ok0 {
 		sizes = append([]uint32{m0.pageSize}, sizes...)
 	}
 	for _, ps := range sizes {
 		if m1, ok := read(int64(ps)); ok && m1.pageSize == ps {
-			consider(m1, true)
+			if sane(m1) && (len(out) == 0 || m1.pageSize == out[0].pageSize) {
+				out = append(out, m1)
+			}
 			break
 		}
 	}
-	if !found {
+	if len(out) == 2 && out[1].txid > out[0].txid {
+		out[0], out[1] = out[1], out[0]
+	}
+	return out
+}
+
+// precheck reads the two meta pages, then walks the newest one's tree by
+// hand (checkTree), before bbolt maps anything. It refuses a file with a damaged
+// meta page (bbolt would fall back to the other one, silently losing the
+// last commit), or whose newest meta points past its end (truncated): bbolt
+// would map such a file and fault on the missing pages instead of returning
+// an error. A file that is not there is fine (a new clock); an empty one is
+// reported as errEmpty, for Open to decide.
+func precheck(path string) error {
+	fi, err := os.Lstat(path)
+	if errors.Is(err, os.ErrNotExist) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	if !fi.Mode().IsRegular() {
+		if fi.Mode()&os.ModeSymlink == 0 {
+			return notFile("a %v is in the state file's place", fi.Mode().Type())
+		}
+		if fi, err = os.Stat(path); err != nil || !fi.Mode().IsRegular() {
+			return notFile("the state file is a link to nothing usable (%v)", err)
+		}
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	size := fi.Size()
+	if size == 0 {
+		return errEmpty
+	}
+	metas := readMetas(f)
+	if len(metas) == 0 {
 		return corrupt("no valid meta page (%d bytes: zeroed, garbage or torn)", size)
 	}
+	if len(metas) == 1 {
+		return corrupt("one of the two meta pages is damaged")
+	}
+	best := metas[0]
 	if need := int64(best.pgid) * int64(best.pageSize); need > size {
 		return corrupt("truncated: %d bytes, the last commit needs %d", size, need)
 	}
-	return nil
+	return checkTree(f, best)
 }

@@ -18,6 +18,7 @@ import (
 	"runtime/debug"
 	"strings"
 	"sync/atomic"
+	"syscall"
 	"time"
 
 	bolt "go.etcd.io/bbolt"
@@ -41,12 +42,40 @@ func corrupt(format string, args ...any) error {
 	return &CorruptError{Reason: fmt.Sprintf(format, args...)}
 }
 
-// Notice records that a damaged file was set aside when this one started.
-// It stays in the file (and on the idle screen) until service clears it.
+// Notice records that the state file was found damaged or lost when this
+// one started. It stays in the file (and on the idle screen, and in the
+// check-ins) until service clears it.
 type Notice struct {
 	Reason string    `json:"reason"`
-	Aside  string    `json:"aside"` // where the damaged file was moved
+	Aside  string    `json:"aside,omitempty"` // where the damaged file was moved
 	At     time.Time `json:"at"`
+	// Lost: nothing was left to read (the file gone, empty, or not a file)
+	// though the clock had one.
+	Lost bool `json:"lost,omitempty"`
+	// Salvaged counts the records read back from the damaged file into this
+	// one (punches, roster entries, ...); Unreadable the pages or records
+	// that could not be read.
+	Salvaged   int `json:"salvaged,omitempty"`
+	Unreadable int `json:"unreadable,omitempty"`
+	// NewIDs: the file's nonce was lost, so salvaged punches got new IDs.
+	NewIDs bool `json:"new_ids,omitempty"`
+}
+
+// Summary is the notice in one line, for the log, the console and the
+// check-in.
+func (n Notice) Summary() string {
+	what := "storage damaged"
+	if n.Lost {
+		what = "storage lost"
+	}
+	s := fmt.Sprintf("%s at %s: %s", what, n.At.UTC().Format(time.RFC3339), n.Reason)
+	if !n.Lost {
+		s += fmt.Sprintf("; %d records salvaged, %d unreadable", n.Salvaged, n.Unreadable)
+	}
+	if n.NewIDs {
+		s += "; punch IDs renewed"
+	}
+	return s
 }
 
 // Options are Open's injected dependencies.
@@ -55,6 +84,14 @@ type Options struct {
 	Clock  clock.Clock
 	// LockTimeout is how long to wait for another process's lock.
 	LockTimeout time.Duration
+	// Rules check the records of the buckets that other packages own (the
+	// journal's, the roster's) at every open, and steer salvage.
+	Rules []Rule
+	// HadState: the clock has shown that it had a state file (its cloud
+	// identity exists), so a missing or empty one is "storage lost", not a
+	// new clock. The marker file beside the state file says the same for a
+	// clock without a cloud.
+	HadState bool
 }
 
 // Store is the open state file.
@@ -66,9 +103,12 @@ type Store struct {
 	recovered atomic.Bool
 }
 
-// Open opens (or creates) STATE_DIR/state.db. A damaged file is moved aside
-// and replaced by a fresh one carrying a Notice; Open fails only when the
-// file cannot be used at all (locked, permissions, a full or read-only disk).
+// Open opens (or creates) STATE_DIR/state.db. Every page and record is
+// checked first; a damaged file is salvaged (every record that can still
+// be read goes into a fresh file), set aside, and the fresh file carries a
+// Notice. A file gone or empty while the clock had one gets a Notice too.
+// Open fails only when no file can be used at all (locked, permissions, a
+// full or read-only disk).
 func Open(dir string, o Options) (*Store, error) {
 	s, err := open(dir, o)
 	if err != nil {
@@ -77,6 +117,18 @@ func Open(dir string, o Options) (*Store, error) {
 	_, ok := s.Notice()
 	s.recovered.Store(ok)
 	return s, nil
+}
+
+// errEmpty: the state file has no bytes.
+var errEmpty = errors.New("store: empty state file")
+
+// notFileError: something other than a file is in the state file's place.
+type notFileError struct{ reason string }
+
+func (e *notFileError) Error() string { return "store: " + e.reason }
+
+func notFile(format string, args ...any) error {
+	return &notFileError{reason: fmt.Sprintf(format, args...)}
 }
 
 func open(dir string, o Options) (*Store, error) {
@@ -90,37 +142,161 @@ func open(dir string, o Options) (*Store, error) {
 		o.LockTimeout = 2 * time.Second
 	}
 	path := filepath.Join(dir, FileName)
-	db, err := openChecked(path, o.LockTimeout)
-	var ce *CorruptError
+	finishSalvage(path)
+	hadState := o.HadState || markerExists(dir)
+	err := precheck(path)
+	var db *bolt.DB
 	if err == nil {
-		s := &Store{db: db, log: o.Logger}
-		if err := s.initIfNew(o.Clock.Now(), nil); err != nil {
-			db.Close()
-			return nil, err
-		}
-		if err := s.addBuckets(); err != nil {
-			db.Close()
-			return nil, err
-		}
-		return s, nil
+		db, err = openChecked(path, o.LockTimeout, o.Rules)
 	}
-	if !errors.As(err, &ce) {
+	if err == nil {
+		fresh := isNew(db)
+		if fresh && hadState {
+			// bbolt laid out a file where there was none.
+			db.Close()
+			os.Remove(path)
+			return startLost(dir, o, "the state file is missing", "")
+		}
+		return ready(dir, o, db, nil)
+	}
+	var ce *CorruptError
+	var nf *notFileError
+	switch {
+	case errors.Is(err, errEmpty):
+		if !hadState {
+			os.Remove(path) // created but never written: a new clock
+			return startNew(dir, o)
+		}
+		aside, mvErr := moveAside(path, o.Clock.Now())
+		if mvErr != nil {
+			return nil, fmt.Errorf("store: set aside %s: %w (it was empty)", path, mvErr)
+		}
+		return startLost(dir, o, "the state file is empty", aside)
+	case errors.As(err, &nf):
+		aside, mvErr := moveAside(path, o.Clock.Now())
+		if mvErr != nil {
+			return nil, fmt.Errorf("store: set aside %s: %w (%s)", path, mvErr, nf.reason)
+		}
+		return startLost(dir, o, nf.reason, aside)
+	case errors.As(err, &ce):
+		return recoverDamaged(dir, o, ce.Reason)
+	}
+	return nil, err
+}
+
+// isNew: bbolt just laid the file out (no meta bucket yet).
+func isNew(db *bolt.DB) bool {
+	fresh := false
+	db.View(func(tx *bolt.Tx) error {
+		fresh = tx.Bucket(BucketMeta) == nil
+		return nil
+	})
+	return fresh
+}
+
+// startNew lays out a new clock's file.
+func startNew(dir string, o Options) (*Store, error) {
+	db, err := openChecked(filepath.Join(dir, FileName), o.LockTimeout, nil)
+	if err != nil {
 		return nil, err
 	}
+	return ready(dir, o, db, nil)
+}
+
+// startLost starts a fresh file for a clock whose file is gone: nothing to
+// salvage, said loudly.
+func startLost(dir string, o Options, reason, aside string) (*Store, error) {
 	now := o.Clock.Now()
-	aside, mvErr := moveAside(path, now)
-	if mvErr != nil {
-		return nil, fmt.Errorf("store: set aside %s: %w (it was damaged: %s)", path, mvErr, ce.Reason)
+	n := &Notice{Reason: reason, Aside: filepath.Base(aside), At: now.UTC(), Lost: true}
+	if aside == "" {
+		n.Aside = ""
 	}
-	o.Logger.Error("storage recovered: damaged state file set aside, fresh one started; call service",
-		"reason", ce.Reason, "aside", aside)
-	db, err = openChecked(path, o.LockTimeout)
+	o.Logger.Error("storage lost: the clock had a state file and it is gone; a fresh one is started; call service",
+		"reason", reason, "aside", n.Aside)
+	pruneAside(dir, KeepAside, pruneLog(o.Logger))
+	db, err := openChecked(filepath.Join(dir, FileName), o.LockTimeout, nil)
 	if err != nil {
 		return nil, fmt.Errorf("store: fresh state file: %w", err)
 	}
+	return ready(dir, o, db, n)
+}
+
+// recoverDamaged salvages the damaged file into a fresh one, sets the
+// damaged one aside and opens the fresh one.
+func recoverDamaged(dir string, o Options, reason string) (*Store, error) {
+	path := filepath.Join(dir, FileName)
+	now := o.Clock.Now()
+	n := &Notice{Reason: reason, At: now.UTC()}
+	tmp := path + salvageSuffix
+	// Room first: the damaged file about to be set aside counts.
+	pruneAside(dir, KeepAside-1, pruneLog(o.Logger))
+	sv, err := salvage(path, o.Rules)
+	if err == nil {
+		n.Salvaged, n.Unreadable = sv.kept, sv.bad+sv.dropped
+		err = writeSalvaged(tmp, sv, now, n)
+	}
+	if err != nil && diskFull(err) {
+		// No room for the salvaged copy: the damaged file stays where it
+		// is, whole, and the next try (the agent retries) salvages it.
+		os.Remove(tmp)
+		return nil, fmt.Errorf("store: damaged state file (%s) not salvaged yet: %w", reason, err)
+	}
+	if err != nil {
+		// Nothing salvaged (the disk is full, ...): the damaged file is
+		// still set aside, whole, for service.
+		o.Logger.Error("storage damaged: salvage failed", "err", err)
+		os.Remove(tmp)
+		tmp = ""
+		n.Salvaged, n.Unreadable = 0, 0
+	}
+	aside, err := moveAside(path, now)
+	if err != nil {
+		os.Remove(tmp)
+		return nil, fmt.Errorf("store: set aside %s: %w (it was damaged: %s)", path, err, reason)
+	}
+	n.Aside = filepath.Base(aside)
+	if tmp != "" {
+		// The notice in the salvaged file must name the aside file too.
+		if err := setNotice(tmp, n); err == nil {
+			err = os.Rename(tmp, path)
+		}
+		if err != nil {
+			o.Logger.Error("storage damaged: salvaged file not usable", "err", err)
+			os.Remove(tmp)
+		}
+		syncDir(dir)
+	}
+	o.Logger.Error("storage damaged: the state file was set aside and what could be read salvaged into a fresh one; call service",
+		"reason", reason, "aside", n.Aside, "salvaged", n.Salvaged, "unreadable", n.Unreadable)
+	pruneAside(dir, KeepAside, pruneLog(o.Logger))
+	db, err := openChecked(path, o.LockTimeout, o.Rules)
+	if err != nil {
+		// The salvaged file itself fails its check (or there is none):
+		// start empty rather than loop.
+		if db != nil {
+			db.Close()
+		}
+		var ce *CorruptError
+		if errors.As(err, &ce) {
+			moveAside(path, now)
+			o.Logger.Error("storage damaged: salvaged file refused, starting empty", "err", err)
+		} else if !errors.Is(err, os.ErrNotExist) {
+			return nil, fmt.Errorf("store: fresh state file: %w", err)
+		}
+		db, err = openChecked(path, o.LockTimeout, nil)
+		if err != nil {
+			return nil, fmt.Errorf("store: fresh state file: %w", err)
+		}
+		n.Salvaged = 0
+	}
+	return ready(dir, o, db, n)
+}
+
+// ready finishes an open file: lays it out if new (with n, when it
+// replaces a damaged or lost one), adds buckets, writes the marker.
+func ready(dir string, o Options, db *bolt.DB, n *Notice) (*Store, error) {
 	s := &Store{db: db, log: o.Logger}
-	n := &Notice{Reason: ce.Reason, Aside: filepath.Base(aside), At: now.UTC()}
-	if err := s.initIfNew(now, n); err != nil {
+	if err := s.initIfNew(o.Clock.Now(), n); err != nil {
 		db.Close()
 		return nil, err
 	}
@@ -128,7 +304,75 @@ func open(dir string, o Options) (*Store, error) {
 		db.Close()
 		return nil, err
 	}
+	if err := writeMarker(dir); err != nil {
+		o.Logger.Warn("state marker not written", "err", err)
+	}
 	return s, nil
+}
+
+// diskFull: the error is the disk's (full, over quota, read-only), not
+// the file's.
+func diskFull(err error) bool {
+	return errors.Is(err, syscall.ENOSPC) || errors.Is(err, syscall.EDQUOT) || errors.Is(err, syscall.EROFS)
+}
+
+func pruneLog(log *slog.Logger) func(string, error) {
+	return func(name string, err error) {
+		if err != nil {
+			log.Warn("old set-aside state file not removed", "file", name, "err", err)
+			return
+		}
+		log.Info("old set-aside state file removed", "file", name, "keep", KeepAside)
+	}
+}
+
+// setNotice replaces the Notice in the closed file at path.
+func setNotice(path string, n *Notice) error {
+	db, err := bolt.Open(path, 0o600, &bolt.Options{Timeout: time.Second})
+	if err != nil {
+		return err
+	}
+	b, _ := json.Marshal(n)
+	err = db.Update(func(tx *bolt.Tx) error { return tx.Bucket(BucketMeta).Put(KeyRecovered, b) })
+	if cerr := db.Close(); err == nil {
+		err = cerr
+	}
+	return err
+}
+
+// MarkerName is the file beside the state file that says this clock has
+// had one: a state file missing or empty while it exists is "storage
+// lost", not a new clock.
+const MarkerName = FileName + ".present"
+
+func markerExists(dir string) bool {
+	_, err := os.Lstat(filepath.Join(dir, MarkerName))
+	return err == nil
+}
+
+func writeMarker(dir string) error {
+	if markerExists(dir) {
+		return nil
+	}
+	p := filepath.Join(dir, MarkerName)
+	f, err := os.OpenFile(p+".tmp", os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o600)
+	if err != nil {
+		return err
+	}
+	_, err = f.WriteString("timeclock: this clock has a state file; if it is missing, storage was lost\n")
+	if err == nil {
+		err = f.Sync()
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return err
+	}
+	if err := os.Rename(p+".tmp", p); err != nil {
+		return err
+	}
+	return syncDir(dir)
 }
 
 // addBuckets creates the buckets added after schema 1 in a file that
@@ -155,10 +399,13 @@ func (s *Store) addBuckets() error {
 }
 
 // openChecked opens the file with bbolt after checking its meta pages by
-// hand (a truncated file would otherwise fault inside the mmap), then checks
-// our own layout. Faults and panics while doing so mean a damaged file.
-func openChecked(path string, lockTimeout time.Duration) (db *bolt.DB, err error) {
-	if err := precheck(path); err != nil {
+// hand (a truncated file would otherwise fault inside the mmap), then walks
+// every page (bbolt's consistency check) and every record the rules know,
+// and checks our own layout: a damaged leaf must be found here, not by a
+// transaction in the middle of a punch. Faults and panics while doing so
+// mean a damaged file.
+func openChecked(path string, lockTimeout time.Duration, rules []Rule) (db *bolt.DB, err error) {
+	if err := precheck(path); err != nil && !errors.Is(err, errEmpty) {
 		return nil, err
 	}
 	defer debug.SetPanicOnFault(debug.SetPanicOnFault(true))
@@ -179,17 +426,82 @@ func openChecked(path string, lockTimeout time.Duration) (db *bolt.DB, err error
 	case err != nil:
 		return nil, fmt.Errorf("store: open %s: %w", path, err)
 	}
-	if err := checkLayout(db); err != nil {
+	if err := verify(db, rules); err != nil {
 		db.Close()
 		return nil, err
 	}
 	return db, nil
 }
 
+// verify is the full read-only walk at open: bbolt's page check, our
+// layout, then every record of the buckets the rules know.
+func verify(db *bolt.DB, rules []Rule) error {
+	return db.View(func(tx *bolt.Tx) error {
+		// Drain every error: Check reads the pages on a goroutine of its
+		// own, which must be done before the transaction ends and the file
+		// is unmapped (an early return faulted it, fatally).
+		var first error
+		for e := range tx.Check() {
+			if first == nil {
+				first = corrupt("%v", e)
+			}
+		}
+		if first != nil {
+			return first
+		}
+		if err := checkLayoutTx(tx); err != nil {
+			return err
+		}
+		if tx.Bucket(BucketMeta) == nil {
+			return nil // a new file
+		}
+		meta := tx.Bucket(BucketMeta)
+		// A salvaged file's counters are recounted at the journal's open.
+		counted := meta.Get(KeyRebuild) == nil
+		for _, r := range rules {
+			b := tx.Bucket(r.Bucket)
+			if b == nil {
+				continue
+			}
+			var n uint64
+			err := b.ForEach(func(k, v []byte) error {
+				n++
+				if v == nil {
+					return corrupt("%s: a bucket %q inside", r.Bucket, k)
+				}
+				if r.Check == nil {
+					return nil
+				}
+				if err := r.Check(k, v); err != nil {
+					return corrupt("%s %x: %v", r.Bucket, k, err)
+				}
+				return nil
+			})
+			if err != nil {
+				return err
+			}
+			if r.CountKey != nil && counted {
+				if c, _ := Uint(meta.Get(r.CountKey)); c != n {
+					return corrupt("meta %s says %d, %s holds %d", r.CountKey, c, r.Bucket, n)
+				}
+			}
+			if r.OrderKey != nil && counted {
+				if k, _ := b.Cursor().Last(); k != nil {
+					last, ok := Uint(k)
+					if top, _ := Uint(meta.Get(r.OrderKey)); !ok || top < last {
+						return corrupt("meta %s is %d, below %s's key %x", r.OrderKey, top, r.Bucket, k)
+					}
+				}
+			}
+		}
+		return nil
+	})
+}
+
 // checkLayout accepts a brand-new (empty) file or one with our schema and
 // every bucket; anything else is not ours to guess at.
-func checkLayout(db *bolt.DB) error {
-	return db.View(func(tx *bolt.Tx) error {
+func checkLayoutTx(tx *bolt.Tx) error {
+	return func() error {
 		meta := tx.Bucket(BucketMeta)
 		if meta == nil {
 			empty := true
@@ -217,7 +529,7 @@ func checkLayout(db *bolt.DB) error {
 			return corrupt("meta nonce is %x", meta.Get(KeyNonce))
 		}
 		return nil
-	})
+	}()
 }
 
 // initIfNew lays out a new file. After a recovery the sequence starts from
@@ -359,10 +671,9 @@ func (s *Store) Check() (err error) {
 	}()
 	return s.db.View(func(tx *bolt.Tx) error {
 		var errs []error
-		for e := range tx.Check() {
-			errs = append(errs, e)
-			if len(errs) == 10 {
-				break
+		for e := range tx.Check() { // to the end: see verify
+			if len(errs) < 10 {
+				errs = append(errs, e)
 			}
 		}
 		if len(errs) > 0 {

@@ -2,6 +2,7 @@ package store
 
 import (
 	"bytes"
+	"encoding/binary"
 	"errors"
 	"log/slog"
 	"math/rand/v2"
@@ -19,7 +20,7 @@ import (
 var t0 = time.Date(2026, 11, 23, 9, 0, 0, 0, time.UTC)
 
 // fill makes a sound state file with enough data to span many pages.
-func fill(t *testing.T, dir string) string {
+func fill(t testing.TB, dir string) string {
 	t.Helper()
 	s, err := Open(dir, Options{Clock: clock.NewFake(t0)})
 	if err != nil {
@@ -39,6 +40,19 @@ func fill(t *testing.T, dir string) string {
 	}
 	s.Close()
 	return filepath.Join(dir, FileName)
+}
+
+func dirNames(t *testing.T, dir string) []string {
+	t.Helper()
+	ents, err := os.ReadDir(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var names []string
+	for _, e := range ents {
+		names = append(names, e.Name())
+	}
+	return names
 }
 
 func TestOpenFreshAndReopen(t *testing.T) {
@@ -123,7 +137,7 @@ func TestDamagedFilesAreSetAside(t *testing.T) {
 			if _, err := os.Stat(filepath.Join(dir, n.Aside)); err != nil {
 				t.Errorf("damaged file not kept aside: %v", err)
 			}
-			if !strings.Contains(logBuf.String(), "storage recovered") {
+			if !strings.Contains(logBuf.String(), "storage damaged") {
 				t.Errorf("recovery not logged:\n%s", logBuf.String())
 			}
 			// After a recovery the sequence starts above any old number.
@@ -144,9 +158,8 @@ func TestDamagedFilesAreSetAside(t *testing.T) {
 			if _, ok := s2.Notice(); !ok || !s2.Recovered() {
 				t.Errorf("notice lost on restart (Recovered %v)", s2.Recovered())
 			}
-			ents, _ := os.ReadDir(dir)
-			if len(ents) != 2 {
-				t.Errorf("dir has %d entries, want state.db and one aside file", len(ents))
+			if names := dirNames(t, dir); len(names) != 3 {
+				t.Errorf("dir has %v, want state.db, its marker and one aside file", names)
 			}
 			if err := s2.ClearNotice(); err != nil {
 				t.Fatal(err)
@@ -182,9 +195,8 @@ func TestLockedFileIsNotDamaged(t *testing.T) {
 	if !errors.Is(err, ErrLocked) {
 		t.Fatalf("second Open = %v, want ErrLocked", err)
 	}
-	ents, _ := os.ReadDir(dir)
-	if len(ents) != 1 {
-		t.Errorf("a locked file was moved aside")
+	if names := dirNames(t, dir); len(names) != 2 {
+		t.Errorf("a locked file was moved aside: %v", names)
 	}
 }
 
@@ -263,5 +275,164 @@ func TestLastGoodNeverGoesBack(t *testing.T) {
 	defer s.Close()
 	if got := s.LastGood(); !got.Equal(t1) {
 		t.Errorf("last-good after reopen = %v, want %v", got, t1)
+	}
+}
+
+// TestSetAsideFilesAreBounded: a clock damaged again and again keeps the
+// newest KeepAside damaged files, not a disk full of them.
+func TestSetAsideFilesAreBounded(t *testing.T) {
+	dir := t.TempDir()
+	clk := clock.NewFake(t0)
+	for i := range KeepAside + 3 {
+		s, err := Open(dir, Options{Clock: clk})
+		if err != nil {
+			t.Fatal(err)
+		}
+		s.Close()
+		os.WriteFile(filepath.Join(dir, FileName), []byte(strings.Repeat("garbage!", 1000+i)), 0o600)
+		clk.Advance(time.Hour)
+	}
+	s, err := Open(dir, Options{Clock: clk})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	aside, err := Damaged(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(aside) != KeepAside {
+		t.Fatalf("%d damaged files kept, want %d: %v", len(aside), KeepAside, aside)
+	}
+	if want := int64(8 * (1000 + KeepAside + 2)); aside[len(aside)-1].Size != want {
+		t.Errorf("newest kept is %d bytes, want the last damaged one (%d)", aside[len(aside)-1].Size, want)
+	}
+}
+
+// TestStorageLost: a state file gone or empty while the marker says the
+// clock had one is "storage lost", never a silent new clock; a directory
+// in its place is moved aside.
+func TestStorageLost(t *testing.T) {
+	for _, tc := range []struct {
+		name  string
+		do    func(path string)
+		aside bool
+	}{
+		{"missing", func(p string) { os.Remove(p) }, false},
+		{"empty", func(p string) { os.WriteFile(p, nil, 0o600) }, true},
+		{"a directory", func(p string) { os.Remove(p); os.Mkdir(p, 0o700) }, true},
+		{"a dangling link", func(p string) { os.Remove(p); os.Symlink(p+".nowhere", p) }, true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			dir := t.TempDir()
+			fill(t, dir)
+			tc.do(filepath.Join(dir, FileName))
+			var logBuf bytes.Buffer
+			s, err := Open(dir, Options{Clock: clock.NewFake(t0), Logger: slog.New(slog.NewTextHandler(&logBuf, nil))})
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer s.Close()
+			n, ok := s.Notice()
+			if !ok || !n.Lost || !strings.HasPrefix(n.Summary(), "storage lost") {
+				t.Errorf("notice %+v %v", n, ok)
+			}
+			if (n.Aside != "") != tc.aside {
+				t.Errorf("aside %q", n.Aside)
+			}
+			if !strings.Contains(logBuf.String(), "storage lost") {
+				t.Errorf("not logged:\n%s", logBuf.String())
+			}
+		})
+	}
+	// A new clock (no marker, no identity): no notice.
+	dir := t.TempDir()
+	os.WriteFile(filepath.Join(dir, FileName), nil, 0o600)
+	s, err := Open(dir, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	if _, ok := s.Notice(); ok {
+		t.Error("a new clock's empty file got a notice")
+	}
+	// An identity without any state file: lost.
+	dir2 := t.TempDir()
+	s2, err := Open(dir2, Options{HadState: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s2.Close()
+	if n, ok := s2.Notice(); !ok || !n.Lost {
+		t.Errorf("identity without a state file: notice %+v %v", n, ok)
+	}
+}
+
+// TestHugeFreelistCount: a freelist page claiming 2^28 ids (bbolt would
+// allocate 2 GiB copying them, or read past the page) is damage, found
+// before bbolt reads it.
+func TestHugeFreelistCount(t *testing.T) {
+	dir := t.TempDir()
+	path := fill(t, dir)
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f, _ := os.Open(path)
+	metas := readMetas(f)
+	f.Close()
+	if len(metas) != 2 || metas[0].freelist == noFreelist {
+		t.Fatalf("metas %+v", metas)
+	}
+	off := int(metas[0].freelist) * int(metas[0].pageSize)
+	binary.NativeEndian.PutUint16(b[off+10:], 0xFFFF)
+	binary.NativeEndian.PutUint64(b[off+pageHeader:], 1<<28)
+	os.WriteFile(path, b, 0o600)
+	s, err := Open(dir, Options{Clock: clock.NewFake(t0)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	n, ok := s.Notice()
+	if !ok || !strings.Contains(n.Reason, "freelist") {
+		t.Fatalf("notice %+v %v", n, ok)
+	}
+	if n.Salvaged < 3000 {
+		t.Errorf("salvaged %d records, want the 3000 punches", n.Salvaged)
+	}
+}
+
+// TestDamagedCounters: a pending counter that disagrees with the records
+// (a damaged one refuses every punch as "storage full") and a last
+// sequence number below a stored key (the next punch would overwrite one)
+// are damage; the salvaged file keeps every record.
+func TestDamagedCounters(t *testing.T) {
+	rules := []Rule{{Bucket: BucketPunchesPending, CountKey: KeyPending, OrderKey: KeyLastSeq}}
+	for _, tc := range []struct {
+		name, reason string
+		pending      uint64
+	}{
+		{"pending counter", "meta pending says 0", 0},
+		{"last sequence number", "below punches_pending's key", 3000},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			dir := t.TempDir()
+			path := fill(t, dir) // 3000 records; meta says pending 0, last_seq 0
+			db, err := bolt.Open(path, 0o600, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			db.Update(func(tx *bolt.Tx) error { return tx.Bucket(BucketMeta).Put(KeyPending, PutUint(tc.pending)) })
+			db.Close()
+			s, err := Open(dir, Options{Clock: clock.NewFake(t0), Rules: rules})
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer s.Close()
+			n, ok := s.Notice()
+			if !ok || !strings.Contains(n.Reason, tc.reason) || n.Salvaged < 3000 {
+				t.Fatalf("notice %+v %v, want %q and 3000 records", n, ok, tc.reason)
+			}
+		})
 	}
 }

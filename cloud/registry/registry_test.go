@@ -217,15 +217,15 @@ var errFake = &registry.InputError{Msg: "broker down"}
 func TestStatusUpdatesTheRegistry(t *testing.T) {
 	f := setup(t)
 	f.status("d1", wire.Status{Online: true, Model: "BN6500", Firmware: "1.4.0", LastUsedBy: "E100", Pending: 3,
-		OldestAge: 120, NTPSynced: true, Interface: "eth0", Nickname: "Front door"})
+		OldestAge: 120, NTPSynced: true, Interface: "eth0", Nickname: "Front door", Storage: "storage lost at 2026-11-23T09:00:00Z: the state file is empty"})
 	d := f.dev(t, "d1")
 	if !d.Online || d.Firmware != "1.4.0" || d.LastUsedBy != "E100" || d.Pending != 3 || d.OldestAge != 120 ||
-		!d.NTPSynced || d.Interface != "eth0" || !d.LastCheckedIn.Equal(t0) {
+		!d.NTPSynced || d.Interface != "eth0" || !d.LastCheckedIn.Equal(t0) || !strings.HasPrefix(d.Storage, "storage lost") {
 		t.Fatalf("after check-in: %+v", d)
 	}
 	f.clk.Advance(time.Minute)
 	f.status("d1", wire.Status{Online: false}) // the last will
-	if d := f.dev(t, "d1"); d.Online || !d.LastCheckedIn.Equal(t0) || d.Firmware != "1.4.0" {
+	if d := f.dev(t, "d1"); d.Online || !d.LastCheckedIn.Equal(t0) || d.Firmware != "1.4.0" || d.Storage == "" {
 		t.Fatalf("after the will: %+v", d)
 	}
 	// Dropped: another device's ID in the payload, garbage, unknown device.
@@ -240,6 +240,10 @@ func TestStatusUpdatesTheRegistry(t *testing.T) {
 		if !strings.Contains(f.log.String(), w) {
 			t.Errorf("log lacks %q", w)
 		}
+	}
+	f.status("d1", wire.Status{Online: true}) // service cleared the notice at the clock
+	if d := f.dev(t, "d1"); d.Storage != "" {
+		t.Fatalf("storage notice kept after a check-in without it: %q", d.Storage)
 	}
 }
 

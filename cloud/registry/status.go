@@ -51,6 +51,9 @@ func (r *Registry) handleStatus(topic string, payload []byte) {
 		after.Online, after.StatusAt = s.Online, now
 		after.Pending, after.OldestAge, after.NTPSynced = s.Pending, s.OldestAge, s.NTPSynced
 		if s.Online {
+			after.Storage = s.Storage // a will says nothing of it
+		}
+		if s.Online {
 			after.LastCheckedIn = now
 		}
 		if s.Interface != "" {

@@ -153,6 +153,9 @@ type Device struct {
 	// from clocks that do not say.
 	ClockSource   string `json:"clock_source,omitempty"`
 	ClockOffsetMS *int64 `json:"clock_offset_ms,omitempty"`
+	// Storage is the clock's storage damage notice at the check-in (empty:
+	// sound, or cleared by service).
+	Storage string `json:"storage,omitempty"`
 
 	// Punches stored from this device.
 	HighSeq     uint64    `json:"high_seq,omitempty"` // highest sequence number stored

@@ -174,7 +174,8 @@ func newEnv(t testing.TB) *env {
 			func() error {
 				return tx.PutDevice(store.Device{ID: clockID, CompanyID: company, Serial: "BN65-000042", Model: "BN6500",
 					Firmware: "1.2.0", Nickname: "Yard gate", Status: store.DeviceApproved, ActivatedAt: t0.Add(-48 * time.Hour),
-					LastCheckedIn: t0.Add(-3 * time.Minute), LastUsedBy: "Bob Builder", ClockSource: "rtc-unverified", ClockOffsetMS: offsetMS(-95_000)})
+					LastCheckedIn: t0.Add(-3 * time.Minute), LastUsedBy: "Bob Builder", ClockSource: "rtc-unverified", ClockOffsetMS: offsetMS(-95_000),
+					Storage: "storage damaged at 2026-03-03T21:00:00Z: one of the two meta pages is damaged; 52 records salvaged, 0 unreadable"})
 			},
 			func() error {
 				return tx.PutDevice(store.Device{ID: "77aa00bb11cc22dd", CompanyID: company, Serial: "JR20-000007", Model: "JR2000",

@@ -59,6 +59,9 @@ type DeviceRow struct {
 	ClockSource   string
 	ClockOffsetMS *int64
 	ClockWarning  bool
+	// Storage is the clock's storage damage notice from its last
+	// check-in (empty: sound).
+	Storage string
 	// From a clock's last check-in (phones have none): whether it is
 	// connected, the punches waiting on it and how old the oldest is.
 	Online        bool
@@ -205,7 +208,7 @@ func (f *Fleet) List(ctx context.Context, companyID string) (DeviceList, error) 
 		for _, d := range ds {
 			r := DeviceRow{Kind: KindClock, Nickname: d.Nickname, LastUsedBy: d.LastUsedBy, Type: d.Model,
 				Version: d.Firmware, ID: d.ID, LastCheckedIn: d.LastCheckedIn, DisabledDate: d.DisabledAt, DisabledBy: d.DisabledBy,
-				Waiting: d.Status == store.DeviceDisabling, ClockSource: d.ClockSource, ClockOffsetMS: d.ClockOffsetMS,
+				Waiting: d.Status == store.DeviceDisabling, ClockSource: d.ClockSource, ClockOffsetMS: d.ClockOffsetMS, Storage: d.Storage,
 				Online: d.Online, Pending: d.Pending, OldestPending: time.Duration(d.OldestAge) * time.Second,
 				EnabledBy: d.EnabledBy}
 			if o := d.ClockOffsetMS; o != nil && (*o > clockWarnAboveMS || *o < -clockWarnAboveMS) {

@@ -128,6 +128,7 @@ func TestMobileDevicesPage(t *testing.T) {
 		"Yard gate", "Bob Builder", "BN6500", "1.2.0", clockID, "Mar 3, 2026 3:27 PM CST",
 		"Dana&#39;s iPhone", "iPhone (iOS)", "Pixel 8", "Android", "3.2.1", ">Disable<",
 		"Clock off by -1m35s (rtc-unverified): check its time",
+		"Storage damaged, call service: storage damaged at 2026-03-03T21:00:00Z: one of the two meta pages is damaged; 52 records salvaged, 0 unreadable",
 	} {
 		if !strings.Contains(approved, want) {
 			t.Errorf("Approved Devices lacks %q", want)

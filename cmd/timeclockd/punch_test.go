@@ -127,12 +127,24 @@ func TestDamagedStateFileRecovered(t *testing.T) {
 	for _, tc := range []struct {
 		name   string
 		damage func(path string) error
+		kept   int // punches of the 40 the salvage keeps
 	}{
-		{"garbage", func(p string) error { return os.WriteFile(p, []byte(strings.Repeat("not a database ", 1000)), 0o600) }},
-		{"zeroed", func(p string) error { return os.WriteFile(p, make([]byte, 32768), 0o600) }},
+		{"garbage", func(p string) error { return os.WriteFile(p, []byte(strings.Repeat("not a database ", 1000)), 0o600) }, 0},
+		{"zeroed", func(p string) error { return os.WriteFile(p, make([]byte, 32768), 0o600) }, 0},
 		// Torn mid-page after the two meta pages: the last commit's pages
 		// are missing.
-		{"truncated", func(p string) error { return os.Truncate(p, 8192+100) }},
+		{"truncated", func(p string) error { return os.Truncate(p, 8192+100) }, 0},
+		// The first meta page zeroed: bbolt alone would fall back to the
+		// other one and lose the last commit without a word.
+		{"first meta page zeroed", func(p string) error {
+			f, err := os.OpenFile(p, os.O_WRONLY, 0)
+			if err != nil {
+				return err
+			}
+			defer f.Close()
+			_, err = f.WriteAt(make([]byte, 4096), 0)
+			return err
+		}, 40},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			dir := t.TempDir()
@@ -165,12 +177,17 @@ func TestDamagedStateFileRecovered(t *testing.T) {
 					t.Fatalf("exit: %v\n%s", err, p.Output())
 				}
 			}
-			if !strings.Contains(p.Output(), "storage was recovered") {
+			if !strings.Contains(p.Output(), "storage damaged") {
 				t.Errorf("no log line:\n%s", p.Output())
 			}
 			aside, _ := filepath.Glob(filepath.Join(dir, "state.db.damaged-*"))
 			if len(aside) != 1 {
 				t.Errorf("set-aside files: %v", aside)
+			}
+			// The 40 punches as far as they could be read, then Alan Turing's
+			// (the second start's is a duplicate within the window).
+			if got := len(punchcheck.Read(t, dir)); got != tc.kept+1 {
+				t.Errorf("%d punches pending, want %d salvaged + 1", got, tc.kept)
 			}
 		})
 	}

@@ -13,9 +13,13 @@ import (
 	"crypto/x509"
 	"encoding/json"
 	"encoding/pem"
+	"errors"
+	"os"
+	"path/filepath"
 	"sync"
 	"testing"
 	"time"
+	"timeclock/agent/store"
 
 	"timeclock/cloud/broker"
 	"timeclock/internal/await"
@@ -302,6 +306,13 @@ func (c *Cloud) Onboard(t testing.TB, stateDir, dev string) *identity.Identity {
 		CloudURL: "https://127.0.0.1:1", Key: key, Cert: cert, CertPEM: certPEM, CAPEM: c.CA.PEM(), MQTT: c.Endpoints(),
 		Nickname: "Front door", Timezone: "UTC", ActivatedAt: time.Date(2026, 11, 23, 9, 0, 0, 0, time.UTC)}
 	c.must(ids.Save(id))
+	// A clock that onboarded has its state file (opened before onboarding):
+	// without one, the clock would take it as lost.
+	if _, err := os.Lstat(filepath.Join(stateDir, store.FileName)); errors.Is(err, os.ErrNotExist) {
+		st, err := store.Open(stateDir, store.Options{})
+		c.must(err)
+		c.must(st.Close())
+	}
 	return id
 }
 

@@ -14,7 +14,7 @@ import (
 // pending then acked, in sequence order.
 func Read(t testing.TB, dir string) []journal.Punch {
 	t.Helper()
-	st, err := store.Open(dir, store.Options{})
+	st, err := store.Open(dir, store.Options{Rules: journal.Rules()}) // as the clock opens it
 	if err != nil {
 		t.Fatal(err)
 	}

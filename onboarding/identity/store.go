@@ -36,6 +36,14 @@ func NewStore(stateDir string) *Store {
 // Dir is STATE_DIR/identity.
 func (s *Store) Dir() string { return s.dir }
 
+// Present reports whether the clock was onboarded (its manifest is there,
+// sound or not), without reading it: the state file's open asks, to tell
+// a lost state file from a new clock.
+func (s *Store) Present() bool {
+	_, err := os.Lstat(s.path(manifestFile))
+	return err == nil
+}
+
 func (s *Store) path(name string) string { return filepath.Join(s.dir, name) }
 
 // manifest is identity.json.

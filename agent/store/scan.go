@@ -1,0 +1,399 @@
+package store
+
+import (
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+)
+
+// The raw reader salvage uses: it reads bbolt pages with ReadAt, never
+// through a memory map, and checks every length and offset against the
+// bytes it has, so no damage can fault or panic it. bbolt's page layout:
+// a 16-byte header (id, flags, count, overflow), then count 16-byte
+// elements, then the keys and values they point to.
+const (
+	pageBranch     = 0x01
+	pageLeaf       = 0x02
+	elemSize       = 16
+	bucketLeafFlag = 0x01
+	bucketHeader   = 16 // root pgid, sequence; an inline bucket's page follows
+	maxOverflow    = 1 << 14
+)
+
+// rawKV is one key/value found on a page. bucket is the name of the
+// bucket it belongs to when the page was reached through the tree or sits
+// in an inline bucket; nil when it was found on a loose page.
+type rawKV struct {
+	bucket []byte
+	k, v   []byte
+	tree   bool // reached from the newest sound meta's root
+}
+
+type rawFile struct {
+	f        *os.File
+	pageSize int
+	pages    uint64 // whole pages in the file
+}
+
+// page returns page id's bytes with its overflow pages, or nil when they
+// are not all in the file.
+func (r *rawFile) page(id uint64) []byte {
+	if id < 2 || id >= r.pages {
+		return nil
+	}
+	hdr := make([]byte, pageHeader)
+	if _, err := r.f.ReadAt(hdr, int64(id)*int64(r.pageSize)); err != nil {
+		return nil
+	}
+	ov := uint64(binary.NativeEndian.Uint32(hdr[12:]))
+	if ov > maxOverflow || id+ov >= r.pages {
+		ov = 0 // a damaged overflow count: read the one page
+	}
+	b := make([]byte, (1+int(ov))*r.pageSize)
+	if _, err := r.f.ReadAt(b, int64(id)*int64(r.pageSize)); err != nil && !errors.Is(err, io.EOF) {
+		return nil
+	}
+	return b
+}
+
+// leafElems parses a leaf page (b starts at its header). It returns the
+// elements whose bytes are all inside b; a bad element is skipped, the
+// rest are kept.
+func leafElems(b []byte, visit func(flags uint32, k, v []byte)) bool {
+	if len(b) < pageHeader {
+		return false
+	}
+	le := binary.NativeEndian
+	if le.Uint16(b[8:]) != pageLeaf {
+		return false
+	}
+	n := int(le.Uint16(b[10:]))
+	if pageHeader+n*elemSize > len(b) {
+		n = (len(b) - pageHeader) / elemSize
+	}
+	for i := range n {
+		off := pageHeader + i*elemSize
+		e := b[off : off+elemSize]
+		flags, pos, ks, vs := le.Uint32(e[0:]), uint64(le.Uint32(e[4:])), uint64(le.Uint32(e[8:])), uint64(le.Uint32(e[12:]))
+		start := uint64(off) + pos
+		if ks == 0 || start+ks+vs > uint64(len(b)) {
+			continue
+		}
+		visit(flags, b[start:start+ks], b[start+ks:start+ks+vs])
+	}
+	return true
+}
+
+// branchChildren parses a branch page's child page ids.
+func branchChildren(b []byte) ([]uint64, bool) {
+	if len(b) < pageHeader {
+		return nil, false
+	}
+	le := binary.NativeEndian
+	if le.Uint16(b[8:]) != pageBranch {
+		return nil, false
+	}
+	n := int(le.Uint16(b[10:]))
+	if pageHeader+n*elemSize > len(b) {
+		n = (len(b) - pageHeader) / elemSize
+	}
+	ids := make([]uint64, 0, n)
+	for i := range n {
+		off := pageHeader + i*elemSize
+		ids = append(ids, le.Uint64(b[off+8:]))
+	}
+	return ids, true
+}
+
+// scanner collects every key/value it can read: first through the tree of
+// each sound meta page (newest first), then from every page the trees did
+// not reach (loose pages: a damaged branch's children, freed pages).
+type scanner struct {
+	r       *rawFile
+	visited map[uint64]bool
+	kvs     []rawKV
+	bad     int // pages or elements that could not be read
+}
+
+// walk reads the tree under page id as bucket's records (bucket nil: the
+// root, whose elements are buckets).
+func (s *scanner) walk(id uint64, bucket []byte, tree bool, depth int) {
+	if depth > 64 || s.visited[id] {
+		return
+	}
+	b := s.r.page(id)
+	if b == nil {
+		s.bad++
+		return
+	}
+	s.visited[id] = true
+	if kids, ok := branchChildren(b); ok {
+		for _, k := range kids {
+			s.walk(k, bucket, tree, depth+1)
+		}
+		return
+	}
+	if !s.leaf(b, bucket, tree, depth) {
+		s.bad++
+	}
+}
+
+// leaf reads one leaf page's records. An inline bucket's records are
+// labelled with its name; a bucket with pages of its own is followed only
+// on a page reached from a sound meta (follow): a stale copy of a root
+// page may point at pages reused since by another bucket.
+func (s *scanner) leaf(b, bucket []byte, tree bool, depth int) bool {
+	return s.leafFollow(b, bucket, tree, true, depth)
+}
+
+func (s *scanner) leafFollow(b, bucket []byte, tree, follow bool, depth int) bool {
+	if depth > 64 {
+		return false
+	}
+	return leafElems(b, func(flags uint32, k, v []byte) {
+		if flags&bucketLeafFlag == 0 {
+			s.kvs = append(s.kvs, rawKV{bucket: bucket, k: k, v: v, tree: tree})
+			return
+		}
+		if bucket != nil || len(v) < bucketHeader {
+			return // we nest no buckets: a sub-bucket here is damage
+		}
+		root := binary.NativeEndian.Uint64(v)
+		if root == 0 {
+			if !s.leafFollow(v[bucketHeader:], k, tree, follow, depth+1) {
+				s.bad++
+			}
+			return
+		}
+		if follow {
+			s.walk(root, k, tree, depth+1)
+		}
+	})
+}
+
+// loose reads every page no tree reached: leaf pages give records without
+// a bucket (or with one, inside an inline bucket of a stale root copy).
+func (s *scanner) loose() {
+	for id := uint64(2); id < s.r.pages; id++ {
+		if s.visited[id] {
+			continue
+		}
+		b := s.r.page(id)
+		if b == nil {
+			continue
+		}
+		if ov := int(binary.NativeEndian.Uint32(b[12:])); len(b) > s.r.pageSize {
+			// An overflowing page: its overflow pages are its own.
+			for i := 1; i <= ov; i++ {
+				s.visited[id+uint64(i)] = true
+			}
+		}
+		s.leafFollow(b, nil, false, false, 0)
+	}
+}
+
+// scanFile reads what it can of the file at path. The page size comes from
+// a sound meta page, else the usual 4096.
+func scanFile(path string) (*scanner, []metaPage, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, nil, err
+	}
+	defer f.Close()
+	fi, err := f.Stat()
+	if err != nil {
+		return nil, nil, err
+	}
+	metas := readMetas(f)
+	ps := 4096
+	if len(metas) > 0 {
+		ps = int(metas[0].pageSize)
+	}
+	// A torn last page counts: its missing tail reads as zeros, and what
+	// lies before the tear can still be read.
+	pages := (uint64(fi.Size()) + uint64(ps) - 1) / uint64(ps)
+	s := &scanner{r: &rawFile{f: f, pageSize: ps, pages: pages}, visited: map[uint64]bool{}}
+	for i, m := range metas {
+		s.walk(m.root, nil, i == 0, 0)
+	}
+	s.loose()
+	return s, metas, nil
+}
+
+// pageFreelist is bbolt's freelist page type.
+const pageFreelist = 0x10
+
+// checkTree checks the tree of meta m with plain reads and returns the
+// first thing bbolt could not read safely: a page id outside the
+// high-water mark, a page that does not name itself, a type other than
+// the tree's, elements, keys or values past the page's end, a page reached
+// twice. bbolt reads pages through its memory map without such checks, and
+// Tx.Check does so on a goroutine of its own, where a wild page id is a
+// fatal fault, not a panic anyone can recover.
+//
+// It reads the file once, in order, in large chunks (a page at a time
+// would be a system call per page: 8,000 for a full journal), noting what
+// each page says of itself, then walks the tree over those notes.
+func checkTree(f *os.File, m metaPage) error {
+	le := binary.NativeEndian
+	ps := int(m.pageSize)
+	type note struct {
+		self  uint64
+		flags uint16
+		ov    uint64
+		kids  []uint64 // branch children; roots of buckets with pages of their own
+		err   error    // what is wrong inside the page
+	}
+	notes := make([]note, m.pgid)
+	var parse func(b []byte, n *note, what string, depth int)
+	parse = func(b []byte, n *note, what string, depth int) {
+		if depth > 8 {
+			n.err = corrupt("%s: buckets nested too deep", what)
+			return
+		}
+		cnt := int(le.Uint16(b[10:]))
+		if pageHeader+cnt*elemSize > len(b) {
+			n.err = corrupt("%s: %d elements do not fit", what, cnt)
+			return
+		}
+		switch le.Uint16(b[8:]) {
+		case pageBranch:
+			if cnt == 0 {
+				n.err = corrupt("%s: an empty branch", what)
+				return
+			}
+			for i := range cnt {
+				off := pageHeader + i*elemSize
+				pos, ks := uint64(le.Uint32(b[off:])), uint64(le.Uint32(b[off+4:]))
+				if uint64(off)+pos+ks > uint64(len(b)) {
+					n.err = corrupt("%s: key %d past the page's end", what, i)
+					return
+				}
+				n.kids = append(n.kids, le.Uint64(b[off+8:]))
+			}
+		case pageLeaf:
+			for i := range cnt {
+				off := pageHeader + i*elemSize
+				flags, pos, ks, vs := le.Uint32(b[off:]), uint64(le.Uint32(b[off+4:])), uint64(le.Uint32(b[off+8:])), uint64(le.Uint32(b[off+12:]))
+				start := uint64(off) + pos
+				if start+ks+vs > uint64(len(b)) {
+					n.err = corrupt("%s: element %d past the page's end", what, i)
+					return
+				}
+				if flags&bucketLeafFlag == 0 {
+					continue
+				}
+				v := b[start+ks : start+ks+vs]
+				if len(v) < bucketHeader {
+					n.err = corrupt("%s: bucket %q of %d bytes", what, b[start:start+ks], len(v))
+					return
+				}
+				if root := le.Uint64(v); root != 0 {
+					n.kids = append(n.kids, root)
+					continue
+				}
+				in := v[bucketHeader:]
+				if len(in) < pageHeader || le.Uint16(in[8:]) != pageLeaf {
+					n.err = corrupt("%s: inline bucket %q is not a leaf", what, b[start:start+ks])
+					return
+				}
+				parse(in, n, fmt.Sprintf("%s: inline bucket %q", what, b[start:start+ks]), depth+1)
+				if n.err != nil {
+					return
+				}
+			}
+		}
+	}
+	const chunk = 256
+	buf := make([]byte, chunk*ps)
+	for first := uint64(0); first < m.pgid; first += chunk {
+		k := min(uint64(chunk), m.pgid-first)
+		b := buf[:int(k)*ps]
+		if _, err := f.ReadAt(b, int64(first)*int64(ps)); err != nil && !errors.Is(err, io.EOF) {
+			return corrupt("reading pages %d-%d: %v", first, first+k-1, err)
+		}
+		for i := uint64(0); i < k; i++ {
+			id := first + i
+			if id < 2 {
+				continue
+			}
+			p := b[int(i)*ps : int(i+1)*ps]
+			n := &notes[id]
+			n.self, n.flags, n.ov = le.Uint64(p), le.Uint16(p[8:]), uint64(le.Uint32(p[12:]))
+			if n.flags == pageFreelist {
+				// bbolt copies count page ids: a count past the page's end
+				// would read past it, or allocate gigabytes.
+				cnt, at := uint64(le.Uint16(p[10:])), uint64(pageHeader)
+				if cnt == 0xFFFF {
+					cnt, at = le.Uint64(p[pageHeader:]), pageHeader+8
+				}
+				if cnt > (n.ov+1)*uint64(ps)/8 || at+cnt*8 > (n.ov+1)*uint64(ps) {
+					n.err = corrupt("page %d: a freelist of %d ids does not fit", id, cnt)
+				}
+				continue
+			}
+			if n.flags != pageBranch && n.flags != pageLeaf {
+				continue // free or garbage: judged only if reached
+			}
+			if n.ov > 0 {
+				if id+n.ov >= m.pgid {
+					continue // judged if reached
+				}
+				p = make([]byte, (1+int(n.ov))*ps) // rare: values past a page
+				if _, err := f.ReadAt(p, int64(id)*int64(ps)); err != nil {
+					n.err = corrupt("page %d: %v", id, err)
+					continue
+				}
+			}
+			parse(p, n, fmt.Sprintf("page %d", id), 0)
+		}
+	}
+	seen := make([]bool, m.pgid)
+	reach := func(id uint64, want uint16) (*note, error) {
+		if id < 2 || id >= m.pgid {
+			return nil, corrupt("page %d: outside the file's %d pages", id, m.pgid)
+		}
+		n := &notes[id]
+		switch {
+		case n.self != id:
+			return nil, corrupt("page %d: names itself %d", id, n.self)
+		case n.flags&want == 0:
+			return nil, corrupt("page %d: type %#x where %#x belongs", id, n.flags, want)
+		case id+n.ov >= m.pgid:
+			return nil, corrupt("page %d: %d overflow pages past the end", id, n.ov)
+		case n.err != nil:
+			return nil, n.err
+		}
+		for i := id; i <= id+n.ov; i++ {
+			if seen[i] {
+				return nil, corrupt("page %d: reached twice", i)
+			}
+			seen[i] = true
+		}
+		return n, nil
+	}
+	var walk func(id uint64, depth int) error
+	walk = func(id uint64, depth int) error {
+		if depth > 64 {
+			return corrupt("page %d: tree deeper than 64", id)
+		}
+		n, err := reach(id, pageBranch|pageLeaf)
+		if err != nil {
+			return err
+		}
+		for _, k := range n.kids {
+			if err := walk(k, depth+1); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	if m.freelist != noFreelist {
+		if _, err := reach(m.freelist, pageFreelist); err != nil {
+			return err
+		}
+	}
+	return walk(m.root, 0)
+}
