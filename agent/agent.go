@@ -79,6 +79,7 @@ type Agent struct {
 	punched   chan struct{}                   // the punch loop -> the sync: a punch is in the journal
 	redraw    chan struct{}                   // the sync and the console -> the punch loop: connection, pending, phase or a notice changed
 	probes    chan chan struct{}              // Alive -> the mode loop: close it to say "responsive"
+	quiesce   chan chan bool                  // the updater -> the punch loop: stop now if idle (true: stopped)
 
 	syncer atomic.Pointer[cloudsync.Syncer] // while the sync runs
 	phase  atomic.Uint32                    // disablePhase, mirrored from the state file
@@ -154,6 +155,7 @@ func New(cfg Config, hw Hardware, o Options) (*Agent, error) {
 		punched:      make(chan struct{}, 1),
 		redraw:       make(chan struct{}, 1),
 		probes:       make(chan chan struct{}),
+		quiesce:      make(chan chan bool),
 		ids:          onboarding.NewKeeper(cfg.StateDir),
 		onboardOpts:  o.Onboard,
 	}

@@ -53,6 +53,8 @@ type State struct {
 	LastExit    string    `json:"last_exit,omitempty"`
 	Percent     int       `json:"percent,omitempty"`
 	Reason      string    `json:"reason,omitempty"`
+	// SlotVersions is what each slot holds, as far as updates wrote them.
+	SlotVersions map[string]string `json:"slot_versions,omitempty"`
 	// Reported: the cloud acknowledged this phase.
 	Reported bool      `json:"reported,omitempty"`
 	Changed  time.Time `json:"changed,omitzero"`
@@ -94,4 +96,31 @@ func SaveState(stateDir string, s State) error {
 		return fmt.Errorf("update state: %w", err)
 	}
 	return nil
+}
+
+// Info is the update state as the console shows it.
+type Info struct {
+	State  State
+	Active string            // the slot current points to ("" without slots)
+	Slots  map[string]string // slot -> the version it holds, where known
+	Err    string            // why the slots cannot be read
+}
+
+// Describe reads the state and the slots; running is the running version.
+func Describe(stateDir, running string) (Info, error) {
+	s, err := LoadState(stateDir)
+	if err != nil {
+		return Info{}, err
+	}
+	in := Info{State: s, Slots: map[string]string{}}
+	for k, v := range s.SlotVersions {
+		in.Slots[k] = v
+	}
+	sl := SlotsIn(stateDir)
+	if in.Active, err = sl.Active(); err != nil {
+		in.Err = err.Error()
+		return in, nil
+	}
+	in.Slots[in.Active] = running
+	return in, nil
 }

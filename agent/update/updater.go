@@ -327,6 +327,10 @@ func (u *Updater) install(ctx context.Context, s State, o *wire.UpdateOffer, slo
 	s.TrialStart, s.Deadline, s.TrialStarts, s.MaxStarts, s.LastExit = now, now.Add(u.cfg.Trial), 0, u.cfg.MaxStarts, ""
 	s.Switched, s.Reason, s.Reported = now, "", false
 	s.TrialFloor = head.Manifest.Floor
+	if s.SlotVersions == nil {
+		s.SlotVersions = map[string]string{}
+	}
+	s.SlotVersions[inactive], s.SlotVersions[slot] = o.Version, u.cfg.Version
 	if err := SaveState(u.cfg.StateDir, s); err != nil {
 		log.Error("update state not written; not switching", "err", err)
 		return ErrRestart // the loop has stopped: restart into the same slot
