@@ -143,8 +143,8 @@ func (c Config) Validate() error {
 			errs = append(errs, fmt.Errorf("update_keys[%d]: %w", i, err))
 		}
 	}
-	if c.UpdatePoll.D() < time.Second || c.UpdatePoll.D() > 7*24*time.Hour {
-		errs = append(errs, fmt.Errorf("update_poll: %v out of range (1s-168h)", c.UpdatePoll.D()))
+	if c.UpdatePoll.D() < 100*time.Millisecond || c.UpdatePoll.D() > 7*24*time.Hour {
+		errs = append(errs, fmt.Errorf("update_poll: %v out of range (100ms-168h)", c.UpdatePoll.D()))
 	}
 	if c.UpdateTrial.D() < 5*time.Second || c.UpdateTrial.D() > 24*time.Hour {
 		errs = append(errs, fmt.Errorf("update_trial: %v out of range (5s-24h)", c.UpdateTrial.D()))

@@ -165,12 +165,12 @@ func (a *api) updateReport(w http.ResponseWriter, r *http.Request) {
 		writeAPIError(w, badRequest("%v", err))
 		return
 	}
-	offer, err := a.Releases.Report(d.CompanyID, d.ID, rep, a.Clock.Now())
+	offer, changed, err := a.Releases.Report(d.CompanyID, d.ID, rep, a.Clock.Now())
 	if err != nil {
 		writeErr(w, r, a.Log, err)
 		return
 	}
-	if rep.State != "" && rep.State != wire.UpdateDownloading {
+	if changed && rep.State != "" {
 		a.Log.Info("update report", "device", d.ID, "release", rep.Release, "state", rep.State, "reason", rep.Reason, "running", rep.Version)
 	}
 	writeJSON(w, http.StatusOK, wire.UpdateReply{Stored: true, Offer: offer})

@@ -189,14 +189,15 @@ func (s *Store) Assign(id string, targets []Target, by string, now time.Time) (m
 }
 
 // Report stores a clock's report and returns the offer it should act on
-// (nil: none).
-func (s *Store) Report(companyID, deviceID string, r wire.UpdateReport, now time.Time) (*wire.UpdateOffer, error) {
+// (nil: none), and whether the update's state changed.
+func (s *Store) Report(companyID, deviceID string, r wire.UpdateReport, now time.Time) (*wire.UpdateOffer, bool, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	d, ok := s.idx.Devices[deviceID]
 	if !ok {
 		d = Device{DeviceID: deviceID, CompanyID: companyID}
 	}
+	before := d
 	d.Running, d.Slot, d.Reported = r.Version, r.Slot, now.UTC()
 	if r.Release != "" && (r.Release == d.Release || d.Release == "") {
 		d.Release, d.State, d.Percent, d.Reason = r.Release, r.State, r.Percent, r.Reason
@@ -210,19 +211,20 @@ func (s *Store) Report(companyID, deviceID string, r wire.UpdateReport, now time
 	}
 	s.idx.Devices[deviceID] = d
 	if err := s.save(); err != nil {
-		return nil, err
+		return nil, false, err
 	}
+	changed := before.State != d.State || before.Release != d.Release || before.Reason != d.Reason || before.Running != d.Running
 	switch d.State {
 	case wire.UpdateOffered, wire.UpdateDownloading, wire.UpdateFailed:
 	default:
-		return nil, nil
+		return nil, changed, nil
 	}
 	for _, x := range s.idx.Releases {
 		if x.ID == d.Release {
-			return &wire.UpdateOffer{Release: x.ID, Version: x.Version, Size: x.Size}, nil
+			return &wire.UpdateOffer{Release: x.ID, Version: x.Version, Size: x.Size}, changed, nil
 		}
 	}
-	return nil, nil
+	return nil, changed, nil
 }
 
 // Devices returns the update states of a company's clocks, by device ID.
