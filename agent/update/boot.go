@@ -2,6 +2,7 @@ package update
 
 import (
 	"fmt"
+	"os"
 	"time"
 
 	"timeclock/wire"
@@ -122,4 +123,28 @@ func contains(l []string, v string) bool {
 		}
 	}
 	return false
+}
+
+// EnsureBootable makes sure the current link leads to a binary: when it
+// does not (slots deleted by hand, a link pointing to an empty slot), it
+// points it at the other slot if that has one, else seeds slot a from
+// fallback (the package's binary). The clock then starts, whatever
+// happened to the slots.
+func EnsureBootable(stateDir, fallback string) (string, error) {
+	sl := SlotsIn(stateDir)
+	ok := func(slot string) bool {
+		fi, err := os.Stat(sl.BinaryPath(slot))
+		return err == nil && fi.Mode().IsRegular() && fi.Size() > 0 && fi.Mode()&0o111 != 0
+	}
+	active, err := sl.Active()
+	if err == nil && ok(active) {
+		return "", nil
+	}
+	if err == nil && ok(Other(active)) {
+		return fmt.Sprintf("slot %s has no binary: switched to slot %s", active, Other(active)), sl.Switch(Other(active))
+	}
+	if err := os.MkdirAll(sl.Dir, 0o755); err != nil {
+		return "", err
+	}
+	return "no bootable slot: slot a seeded from " + fallback, sl.Seed(fallback)
 }

@@ -129,3 +129,38 @@ func TestStateReadsNewerFields(t *testing.T) {
 		t.Fatalf("%+v %v", s, err)
 	}
 }
+
+func TestEnsureBootable(t *testing.T) {
+	dir := layout(t, "b", State{Phase: "idle"})
+	sl := SlotsIn(dir)
+	if msg, err := EnsureBootable(dir, "/nonexistent"); err != nil || msg != "" {
+		t.Fatalf("a good slot: %q %v", msg, err)
+	}
+	os.Remove(sl.BinaryPath("b"))
+	if msg, err := EnsureBootable(dir, "/nonexistent"); err != nil || !strings.Contains(msg, "switched to slot a") {
+		t.Fatalf("empty current slot: %q %v", msg, err)
+	}
+	os.RemoveAll(sl.Dir)
+	pkg := filepath.Join(t.TempDir(), "timeclockd")
+	os.WriteFile(pkg, []byte("package binary"), 0o755)
+	if msg, err := EnsureBootable(dir, pkg); err != nil || !strings.Contains(msg, "seeded") {
+		t.Fatalf("no slots: %q %v", msg, err)
+	}
+	if b, _ := os.ReadFile(filepath.Join(dir, "slots", "current", "timeclockd")); string(b) != "package binary" {
+		t.Fatalf("current binary %q", b)
+	}
+}
+
+// FuzzLoadState: any state file loads or errors, never panics.
+func FuzzLoadState(f *testing.F) {
+	f.Add([]byte(`{"format":1,"phase":"trial","slot":"b","previous":"a","trial_starts":2}`))
+	f.Add([]byte(`{`))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		dir := t.TempDir()
+		os.WriteFile(filepath.Join(dir, StateFile), b, 0o600)
+		s, err := LoadState(dir)
+		if err == nil && s.Phase == "" {
+			t.Fatal("a loaded state has no phase")
+		}
+	})
+}

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"errors"
 	"fmt"
 	"os"
 	"strconv"
@@ -37,6 +38,13 @@ func updateHook(fl *flags) error {
 	var msg string
 	if fl.updateCheck {
 		msg, err = update.BootCheck(fc.StateDir, time.Now())
+		if self, serr := os.Executable(); serr == nil {
+			m, eerr := update.EnsureBootable(fc.StateDir, self)
+			if m != "" {
+				fmt.Fprintln(os.Stderr, "timeclockd: update:", m)
+			}
+			err = errors.Join(err, eerr)
+		}
 	} else {
 		clean := []string{strconv.Itoa(update.ExitCode)}
 		if fl.rebootExit != 0 {
