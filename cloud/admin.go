@@ -68,7 +68,7 @@ func newAdminSide(cfg Config, db store.Store, clk clock.Clock, log *slog.Logger,
 	}
 	a.pages, err = web.New(web.DefaultConfig(), web.Deps{
 		Logins: logins, Store: db, Devices: a.fleet, SetupCodes: a.mobile, SMS: sender,
-		Clock: clk, Log: log, MaxAge: lcfg.MaxAge,
+		Clock: clk, Log: log, MaxAge: lcfg.MaxAge, Releases: a.releases,
 	})
 	if err != nil {
 		return nil, err
