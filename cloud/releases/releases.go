@@ -52,6 +52,7 @@ type Device struct {
 	Reason     string    `json:"reason,omitempty"`
 	Running    string    `json:"running,omitempty"` // the version at the last report
 	Slot       string    `json:"slot,omitempty"`
+	Arch       string    `json:"arch,omitempty"` // the platform it reported
 	AssignedBy string    `json:"assigned_by,omitempty"`
 	AssignedAt time.Time `json:"assigned_at,omitzero"`
 	Reported   time.Time `json:"reported,omitzero"`
@@ -198,7 +199,7 @@ func (s *Store) Report(companyID, deviceID string, r wire.UpdateReport, now time
 		d = Device{DeviceID: deviceID, CompanyID: companyID}
 	}
 	before := d
-	d.Running, d.Slot, d.Reported = r.Version, r.Slot, now.UTC()
+	d.Running, d.Slot, d.Arch, d.Reported = r.Version, r.Slot, r.Arch, now.UTC()
 	if r.Release != "" && (r.Release == d.Release || d.Release == "") {
 		d.Release, d.State, d.Percent, d.Reason = r.Release, r.State, r.Percent, r.Reason
 		if d.Target == "" {
