@@ -185,8 +185,8 @@ func (u *Updater) Run(ctx context.Context) error {
 				u.finish(ctx, s, o, wire.UpdateRefused, "this clock "+slotErr.Error(), slot)
 			} else if err := u.install(ctx, s, o, slot); errors.Is(err, ErrRestart) {
 				return err
-			} else if err != nil {
-				next = u.cfg.Retry
+			} else if errors.Is(err, errDownload) {
+				next = u.cfg.Retry // resume soon; other failures wait for the next check-in
 			}
 		}
 		t.Reset(next)
@@ -260,6 +260,9 @@ func (u *Updater) finish(ctx context.Context, s State, o *wire.UpdateOffer, phas
 	}
 }
 
+// errDownload marks a download that stopped; it resumes after Retry.
+var errDownload = errors.New("download")
+
 // Refusal is an artifact that failed a check: nothing was installed.
 type Refusal struct{ Reason string }
 
@@ -280,6 +283,7 @@ func (u *Updater) install(ctx context.Context, s State, o *wire.UpdateOffer, slo
 	SaveState(u.cfg.StateDir, s)
 	part, err := u.download(ctx, s, o, slot)
 	if err != nil {
+		err = fmt.Errorf("%w: %w", errDownload, err)
 		log.Warn("update download interrupted; it resumes", "err", err)
 		s.Reason = "download: " + err.Error()
 		SaveState(u.cfg.StateDir, s)
