@@ -148,3 +148,27 @@ func EnsureBootable(stateDir, fallback string) (string, error) {
 	}
 	return "no bootable slot: slot a seeded from " + fallback, sl.Seed(fallback)
 }
+
+// Rescue runs when systemd has given up on the service (OnFailure=, after
+// StartLimitBurst failed starts): a trial is rolled back at once, so the
+// service can be started again with the previous version. rolledBack is
+// false when no trial was under way: then the failure is the running
+// version's own and the service stays stopped for the technician.
+func Rescue(stateDir string, now time.Time) (msg string, rolledBack bool, err error) {
+	s, err := LoadState(stateDir)
+	if err != nil || (s.Phase != wire.UpdateTrial && s.Phase != PhaseRollback) {
+		return "", false, err
+	}
+	if active, err := SlotsIn(stateDir).Active(); err != nil || active != s.Slot {
+		return "", false, err
+	}
+	why := s.Reason
+	switch {
+	case s.Phase == PhaseRollback:
+	case s.LastExit != "":
+		why = fmt.Sprintf("version %s failed on trial: %s (systemd stopped restarting it)", s.Version, s.LastExit)
+	default:
+		why = fmt.Sprintf("version %s failed on trial: systemd stopped restarting it (start limit)", s.Version)
+	}
+	return "rolled back: " + why, true, rollback(stateDir, s, why, now)
+}

@@ -164,3 +164,18 @@ func FuzzLoadState(f *testing.F) {
 		}
 	})
 }
+
+func TestRescue(t *testing.T) {
+	st := trialState()
+	st.LastExit = "killed by the watchdog (no ping for WatchdogSec)"
+	dir := layout(t, "b", st)
+	msg, ok, err := Rescue(dir, t0.Add(time.Minute))
+	got, _ := LoadState(dir)
+	if a, _ := SlotsIn(dir).Active(); err != nil || !ok || a != "a" || got.Phase != wire.UpdateRolledBack || !strings.Contains(got.Reason, "watchdog") {
+		t.Fatalf("rescue of a failed trial: %q %v %v; current -> %s, %+v", msg, ok, err, a, got)
+	}
+	// No trial: the running version's own failure; nothing to roll back.
+	if _, ok, err := Rescue(layout(t, "a", State{Phase: wire.UpdateCommitted}), t0); ok || err != nil {
+		t.Fatalf("rescue without a trial: %v %v", ok, err)
+	}
+}

@@ -95,7 +95,7 @@ func run(ctx context.Context, fl *flags) error {
 	case fl.version:
 		fmt.Printf("timeclockd %s (%s/%s)\n", version, runtime.GOOS, runtime.GOARCH)
 		return nil
-	case fl.updateCheck, fl.updateStopped:
+	case fl.updateCheck, fl.updateStopped, fl.updateRescue:
 		return updateHook(fl)
 	case fl.hashPasscode:
 		if err := hashPasscode(os.Stdin, os.Stdout, os.Stderr); err != nil {

@@ -36,6 +36,18 @@ func updateHook(fl *flags) error {
 		return err
 	}
 	var msg string
+	if fl.updateRescue {
+		msg, ok, err := update.Rescue(fc.StateDir, time.Now())
+		if err != nil {
+			return err
+		}
+		if !ok {
+			fmt.Fprintln(os.Stderr, "timeclockd: update: no update trial to roll back: the service stays stopped")
+			return &exitStatus{code: 3}
+		}
+		fmt.Fprintln(os.Stderr, "timeclockd: update:", msg)
+		return nil
+	}
 	if fl.updateCheck {
 		msg, err = update.BootCheck(fc.StateDir, time.Now())
 		if self, serr := os.Executable(); serr == nil {
