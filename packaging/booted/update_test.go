@@ -36,6 +36,7 @@ func TestUpdate(t *testing.T) {
 		{"ExitsAtStart", func(t *testing.T) { exitsAtStart(t, m) }},
 		{"WatchdogOnTrial", func(t *testing.T) { watchdogOnTrial(t, m, p) }},
 		{"PowerCutAtEachStep", func(t *testing.T) { powerCutEachStep(t, m, p) }},
+		{"PackageOverUpdate", func(t *testing.T) { packageOverUpdate(t, m) }},
 		{"Journal", func(t *testing.T) { checkJournal(t, m, p) }},
 	}
 	for _, s := range steps {
@@ -232,4 +233,39 @@ func powerCutEachStep(t *testing.T, m *vmtest.Machine, p *punches) {
 			m.Run(t, guestTimeout, "systemctl stop timeclockd && ln -sfn a /var/lib/timeclock/slots/.c && chown -h timeclock:timeclock /var/lib/timeclock/slots/.c && mv -Tf /var/lib/timeclock/slots/.c /var/lib/timeclock/slots/current && rm -f /var/lib/timeclock/update.json && systemctl start timeclockd")
 		}
 	}
+}
+
+// packageOverUpdate: with slot b running on an update's trial, installing
+// the package again (dpkg -i, as an upgrade does) puts the package's binary
+// into the active slot b, leaves slot a alone, ends the trial, and the
+// service runs from slot b.
+func packageOverUpdate(t *testing.T, m *vmtest.Machine) {
+	// Slot b: the package's binary with a byte appended (it still runs,
+	// and differs from what dpkg installs).
+	m.Run(t, guestTimeout, `set -e
+cp /usr/bin/timeclockd /tmp/tc-b && printf x >>/tmp/tc-b`)
+	stageTrial(t, m, "trial", "/tmp/tc-b", false, true)
+	old := mainPID(t, m)
+	m.Run(t, guestTimeout, "systemctl restart timeclockd")
+	waitRestarted(t, m, old, 3*time.Minute)
+	aBefore := m.Run(t, guestTimeout, "sha256sum </var/lib/timeclock/slots/a/timeclockd")
+	old = mainPID(t, m)
+	m.Run(t, guestTimeout, "dpkg -i /mnt/host/timeclockd.deb")
+	waitRestarted(t, m, old, 3*time.Minute)
+	out := m.Run(t, guestTimeout, `cmp /usr/bin/timeclockd /var/lib/timeclock/slots/b/timeclockd && echo b-is-package
+stat -c '%U' /var/lib/timeclock/slots/b/timeclockd
+sha256sum </var/lib/timeclock/slots/a/timeclockd`)
+	if !strings.Contains(out, "b-is-package\ntimeclock\n") || !strings.HasSuffix(strings.TrimSpace(out), strings.TrimSpace(aBefore)) {
+		t.Fatalf("after dpkg -i: slot b is not the package's binary owned by timeclock, or slot a changed:\n%s", out)
+	}
+	if a := activeSlot(t, m); a != "b" {
+		t.Fatalf("after dpkg -i current -> %s, want b (the active slot)", a)
+	}
+	if exe := runningExe(t, m); exe != "/var/lib/timeclock/slots/b/timeclockd" {
+		t.Fatalf("after dpkg -i the service runs %q", exe)
+	}
+	if st := updateState(t, m); st["phase"] != "idle" {
+		t.Fatalf("the package did not end the trial: %v", st)
+	}
+	dialIdle(t, m)
 }
