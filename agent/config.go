@@ -8,6 +8,7 @@ import (
 
 	"timeclock/onboarding/netcheck"
 	"timeclock/release"
+	"timeclock/wire"
 )
 
 // Config is everything the agent is told at start. Flags and the config file
@@ -123,8 +124,8 @@ func (c Config) Validate() error {
 	if c.DuplicateWindow.D() < 0 || c.DuplicateWindow.D() > 24*time.Hour {
 		errs = append(errs, fmt.Errorf("duplicate_window: %v out of range (0-24h)", c.DuplicateWindow.D()))
 	}
-	if c.Capacity < 100 || c.Capacity > 2_000_000 {
-		errs = append(errs, fmt.Errorf("capacity: %d out of range (100-2000000)", c.Capacity))
+	if c.Capacity < 100 || c.Capacity > wire.MaxPending {
+		errs = append(errs, fmt.Errorf("capacity: %d out of range (100-%d)", c.Capacity, wire.MaxPending))
 	}
 	if c.RetentionDays < 1 || c.RetentionDays > 3650 {
 		errs = append(errs, fmt.Errorf("retention_days: %d out of range (1-3650)", c.RetentionDays))

@@ -88,7 +88,11 @@ func (s Setup) Target() (netcheck.Target, error) {
 		return netcheck.Target{}, fmt.Errorf("cloud_url %q: no host", s.CloudURL)
 	}
 	t := netcheck.Target{Host: u.Hostname(), Ports: s.Ports}
-	if n, err := strconv.Atoi(u.Port()); err == nil {
+	if p := u.Port(); p != "" {
+		n, err := strconv.Atoi(p)
+		if err != nil || n < 1 || n > 65535 {
+			return netcheck.Target{}, fmt.Errorf("cloud_url %q: port %s out of range (1-65535)", s.CloudURL, p)
+		}
 		t.Ports.HTTPS = n
 	}
 	if s.CloudCA == "" && len(s.CloudCAPEM) > 0 {

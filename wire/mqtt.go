@@ -208,8 +208,12 @@ type CommandResult struct {
 
 // Limits on what decoders accept.
 const (
-	MaxBatch    = 2000    // punches in one batch
-	MaxPayload  = 1 << 20 // bytes of one message
+	MaxBatch   = 2000    // punches in one batch
+	MaxPayload = 1 << 20 // bytes of one message
+	// MaxPending is the most punches a clock may hold unacknowledged (the
+	// ceiling of its capacity setting): a punch's seq is at most this far
+	// beyond the highest the cloud stored from the clock.
+	MaxPending  = 2_000_000
 	maxIDLen    = 64
 	maxFieldLen = 128
 )

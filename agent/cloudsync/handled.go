@@ -40,7 +40,10 @@ func (h handledLog) entry(id string) (handledEntry, bool) {
 	var ok bool
 	h.db.View(func(tx *bolt.Tx) error {
 		if v := tx.Bucket(store.BucketCommands).Get([]byte(id)); v != nil {
-			ok = json.Unmarshal(v, &e) == nil
+			// An entry that does not read as this command's result (damage:
+			// "{}" would answer with an empty result and never carry the
+			// command out) counts as not handled.
+			ok = json.Unmarshal(v, &e) == nil && e.Result.ID == id
 		}
 		return nil
 	})
@@ -75,7 +78,7 @@ func (h handledLog) putEntry(e handledEntry) error {
 		var old [][]byte
 		b.ForEach(func(k, v []byte) error {
 			var e handledEntry
-			if json.Unmarshal(v, &e) != nil || now.Sub(e.At) > h.keep || e.At.After(now.Add(h.keep)) {
+			if json.Unmarshal(v, &e) != nil || e.Result.ID != string(k) || now.Sub(e.At) > h.keep || e.At.After(now.Add(h.keep)) {
 				old = append(old, append([]byte(nil), k...))
 			}
 			return nil

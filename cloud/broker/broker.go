@@ -58,6 +58,9 @@ func Start(cfg Config) (*Broker, error) {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
+	// Everything the broker side logs (mochi, its listeners, the ACL) goes
+	// through the filter: no payload, capped strings, rate-limited.
+	cfg.Logger = slog.New(newLogFilter(cfg.Logger.Handler()))
 	tcfg := &tls.Config{
 		Certificates: []tls.Certificate{cfg.Certificate},
 		ClientCAs:    cfg.ClientCAs,

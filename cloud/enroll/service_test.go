@@ -399,3 +399,54 @@ func TestDisabledClockNeedsEnabling(t *testing.T) {
 		return nil
 	})
 }
+
+// TestResendKeepsTheSession pins the one rule for sessions (docs/cloud.md):
+// a resend answers the same session ID with a new code, and the old code
+// stops working (a wrong try); a new request after 60 s opens a new session
+// and the old ID stops working (no_session).
+func TestResendKeepsTheSession(t *testing.T) {
+	rec := &recorder{}
+	f := newFixture(t, rec)
+	ctx := context.Background()
+	first, err := f.svc.RequestCode(ctx, "192.0.2.7", wire.CodeRequest{CompanyID: company, Device: dev})
+	if err != nil {
+		t.Fatal(err)
+	}
+	code1 := codeIn(t, rec.all()[0].Body)
+	f.clk.Advance(time.Minute)
+	again, err := f.svc.RequestCode(ctx, "192.0.2.7", wire.CodeRequest{CompanyID: company, Device: dev, Resend: true, SessionID: first.SessionID})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if again.SessionID != first.SessionID {
+		t.Fatalf("a resend answered session %s, want the same %s", again.SessionID, first.SessionID)
+	}
+	code2 := codeIn(t, rec.all()[1].Body)
+	if code2 == code1 {
+		t.Skip("the new code happens to equal the old one (1 in a million)")
+	}
+	_, err = f.svc.Activate(ctx, "192.0.2.7", wire.ActivateRequest{SessionID: first.SessionID, Code: code1, CSR: csr(t), Device: dev})
+	var we *wire.Error
+	if !errors.As(err, &we) || we.Code != wire.ErrWrongCode {
+		t.Fatalf("the replaced code: %v, want wrong_code", err)
+	}
+
+	// A new request (no resend) a minute later: a new session; the old
+	// ID no longer works, whatever the code.
+	f.clk.Advance(time.Minute)
+	fresh, err := f.svc.RequestCode(ctx, "192.0.2.7", wire.CodeRequest{CompanyID: company, Device: dev})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if fresh.SessionID == first.SessionID {
+		t.Fatal("a new request after 60 s kept the old session")
+	}
+	_, err = f.svc.Activate(ctx, "192.0.2.7", wire.ActivateRequest{SessionID: first.SessionID, Code: code2, CSR: csr(t), Device: dev})
+	if !errors.As(err, &we) || we.Code != wire.ErrNoSession {
+		t.Fatalf("the old session after a new one: %v, want no_session", err)
+	}
+	code3 := codeIn(t, rec.all()[2].Body)
+	if _, err := f.svc.Activate(ctx, "192.0.2.7", wire.ActivateRequest{SessionID: fresh.SessionID, Code: code3, CSR: csr(t), Device: dev}); err != nil {
+		t.Fatalf("the new session's code: %v", err)
+	}
+}

@@ -24,6 +24,8 @@ func TestDecodeRequests(t *testing.T) {
 		{"company trailing", `{"company_id":"482913",` + dev + `} {}`, "after the JSON", company},
 		{"company array", `[]`, "body", company},
 		{"serial with space", `{"company_id":"482913","device":{"serial":"BN 1","model":"BN6500"}}`, "device.serial", company},
+		{"serial with a path", `{"company_id":"482913","device":{"serial":"../../etc","model":"BN6500"}}`, "device.serial", company},
+		{"model with markup", `{"company_id":"482913","device":{"serial":"B1","model":"<script>"}}`, "device.model", company},
 		{"serial NUL", `{"company_id":"482913","device":{"serial":"BN\u00001","model":"BN6500"}}`, "device.serial", company},
 		{"firmware control", `{"company_id":"482913","device":{"serial":"B1","model":"BN6500","firmware":"1\n2"}}`, "firmware", company},
 		{"code ok", `{"company_id":"482913",` + dev + `}`, "", code},

@@ -12,6 +12,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"math"
 	"time"
 
 	"timeclock/clock"
@@ -97,23 +98,33 @@ func (in *Ingest) handle(topic string, payload []byte) {
 	}
 }
 
-// salvage keeps the valid punches of a batch whose JSON is sound but some
-// of whose punches are not.
+// salvage keeps the valid punches of a batch whose envelope is sound but
+// some of whose punches are not: each punch is decoded on its own, so one
+// that does not even decode (a seq beyond 64 bits, a time that is not a
+// time) costs only itself.
 func (in *Ingest) salvage(deviceID string, payload []byte) (wire.PunchBatch, bool) {
-	var b wire.PunchBatch
-	if len(payload) > wire.MaxPayload || json.Unmarshal(payload, &b) != nil || len(b.Punches) > wire.MaxBatch {
-		return b, false
+	var raw struct {
+		Batch   uint64            `json:"batch"`
+		Punches []json.RawMessage `json:"punches"`
+		Final   bool              `json:"final"`
 	}
-	good := b.Punches[:0]
-	for i, p := range b.Punches {
-		if err := p.Validate(); err != nil {
+	if len(payload) > wire.MaxPayload || json.Unmarshal(payload, &raw) != nil || len(raw.Punches) > wire.MaxBatch {
+		return wire.PunchBatch{}, false
+	}
+	b := wire.PunchBatch{Batch: raw.Batch, Final: raw.Final}
+	for i, r := range raw.Punches {
+		var p wire.Punch
+		err := json.Unmarshal(r, &p)
+		if err == nil {
+			err = p.Validate()
+		}
+		if err != nil {
 			in.Log.Warn("punch refused: not acknowledged", "device", deviceID, "batch", b.Batch, "index", i, "id", short(p.ID), "err", err)
 			continue
 		}
-		good = append(good, p)
+		b.Punches = append(b.Punches, p)
 	}
-	b.Punches = good
-	return b, len(good) > 0
+	return b, len(b.Punches) > 0
 }
 
 // StoreBatch stores one batch from a device and returns the ack for it and
@@ -159,8 +170,21 @@ func (in *Ingest) StoreBatch(ctx context.Context, deviceID string, b wire.PunchB
 			return fmt.Errorf("%w: device is %s", ErrRefused, d.Status)
 		}
 		var last *wire.Punch
+		// The highest sequence number this device can have made: every
+		// punch more than wire.MaxPending behind its newest was
+		// acknowledged, so stored (docs/protocol.md). Measured from what was
+		// stored before this batch, so a batch cannot raise its own bound.
+		maxSeq := d.HighSeq + wire.MaxPending
+		if maxSeq < d.HighSeq {
+			maxSeq = math.MaxUint64
+		}
 		for i := range b.Punches {
 			p := &b.Punches[i]
+			if p.Seq > maxSeq {
+				in.Log.Warn("punch refused: not acknowledged", "device", d.ID, "batch", b.Batch, "index", i, "id", short(p.ID),
+					"err", fmt.Sprintf("seq %d: beyond what the clock can have made (stored up to %d, at most %d pending)", p.Seq, d.HighSeq, wire.MaxPending))
+				continue
+			}
 			ok, err := tx.PutPunch(store.Punch{DeviceID: d.ID, CompanyID: d.CompanyID, Punch: *p, ReceivedAt: now, Final: b.Final})
 			if err != nil {
 				return err

@@ -69,9 +69,6 @@ var (
 func startDev(t *testing.T, dir string, extra ...string) *proc {
 	t.Helper()
 	bin := daemontest.Build(t, pkg)
-	if err := os.MkdirAll(dir, 0o700); err != nil {
-		t.Fatal(err)
-	}
 	c := &proc{t: t, dir: dir, logFile: filepath.Join(dir, "cloud.log")}
 	args := append([]string{"--dev", "--data", dir, "--log-file", c.logFile, "--log-level", "debug",
 		"--http", "127.0.0.1:0", "--https", "127.0.0.1:0", "--mqtt", "127.0.0.1:0", "--mqtt-ws", "127.0.0.1:0"}, extra...)
@@ -283,6 +280,25 @@ func TestDevModeMailsThroughSMTP(t *testing.T) {
 	if strings.Contains(c.p.Output()+c.log(), srv.Pass) {
 		t.Fatal("the SMTP password was printed or logged")
 	}
+}
+
+// TestLogFileInNewDataDir: the first start with --log-file inside a --data
+// directory that does not exist yet makes the directory (owner only) and
+// logs there.
+func TestLogFileInNewDataDir(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "new", "data")
+	c := startDev(t, dir)
+	fi, err := os.Stat(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if fi.Mode().Perm() != 0o700 {
+		t.Errorf("data directory mode %v, want 0700", fi.Mode().Perm())
+	}
+	if !strings.Contains(c.log(), "level=") {
+		t.Errorf("nothing in the log file:\n%s", c.p.Output())
+	}
+	c.stop()
 }
 
 func TestVersionAndHelp(t *testing.T) {

@@ -6,6 +6,7 @@ import (
 	"io"
 	"log/slog"
 	"os"
+	"path/filepath"
 	"strings"
 	"sync"
 
@@ -109,6 +110,11 @@ func openLog(lg logging) (*slog.Logger, func(), error) {
 	var replace func([]string, slog.Attr) slog.Attr
 	closeLog := func() {}
 	if lg.file != "" {
+		// The log may live in a --data directory that the cloud has not
+		// made yet (its first start): make it, as the cloud would.
+		if err := os.MkdirAll(filepath.Dir(lg.file), 0o700); err != nil {
+			return nil, nil, fmt.Errorf("log file: %w", err)
+		}
 		f, err := os.OpenFile(lg.file, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o600)
 		if err != nil {
 			return nil, nil, fmt.Errorf("log file: %w", err)

@@ -8,9 +8,11 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"maps"
 	"os"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"sync"
 	"time"
 
@@ -43,6 +45,47 @@ type fileConfig struct {
 	SimClockOffset agent.Duration `json:"sim_clock_offset"`
 }
 
+// maxSimClockOffset bounds sim_clock_offset: a board whose clock is a
+// century off is no test of anything, and the wall clock must not wrap.
+const maxSimClockOffset = 100 * 365 * 24 * time.Hour
+
+// decodeConfig reads a config file's JSON over fc: one object, no unknown
+// field (a misspelt one must not be ignored), nothing after it.
+func decodeConfig(b []byte, fc *fileConfig) error {
+	dec := json.NewDecoder(bytes.NewReader(b))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(fc); err != nil {
+		return withField(b, err)
+	}
+	if _, err := dec.Token(); err != io.EOF {
+		return errors.New("data after the JSON object")
+	}
+	if d := fc.SimClockOffset.D(); d < -maxSimClockOffset || d > maxSimClockOffset {
+		return fmt.Errorf("sim_clock_offset: %v out of range (at most %v either way)", d, maxSimClockOffset)
+	}
+	return nil
+}
+
+// withField names the field a value error came from: encoding/json passes
+// a duration's own error ("time: invalid duration ...") up without it.
+func withField(b []byte, err error) error {
+	var se *json.SyntaxError
+	var te *json.UnmarshalTypeError
+	var fields map[string]json.RawMessage
+	if errors.As(err, &se) || errors.As(err, &te) || json.Unmarshal(b, &fields) != nil {
+		return err
+	}
+	names := slices.Sorted(maps.Keys(fields))
+	for _, k := range names {
+		one, _ := json.Marshal(map[string]json.RawMessage{k: fields[k]})
+		var probe fileConfig
+		if perr := json.Unmarshal(one, &probe); perr != nil {
+			return fmt.Errorf("%s: %w", k, perr)
+		}
+	}
+	return err
+}
+
 func loadConfig(fl *flags) (fileConfig, error) {
 	fc := fileConfig{Config: agent.DefaultConfig(), Board: "sim"}
 	if fl.config != "" {
@@ -50,9 +93,7 @@ func loadConfig(fl *flags) (fileConfig, error) {
 		if err != nil {
 			return fc, fmt.Errorf("config: %w", err)
 		}
-		dec := json.NewDecoder(bytes.NewReader(b))
-		dec.DisallowUnknownFields()
-		if err := dec.Decode(&fc); err != nil {
+		if err := decodeConfig(b, &fc); err != nil {
 			return fc, fmt.Errorf("config %s: %w", fl.config, err)
 		}
 	}
@@ -400,6 +441,10 @@ func (g *group) wait() error {
 func openLog(path string) (io.Writer, func(), error) {
 	if path == "" {
 		return os.Stderr, func() {}, nil
+	}
+	// The log may live in a --state-dir not made yet (the first start).
+	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+		return nil, nil, fmt.Errorf("log file: %w", err)
 	}
 	f, err := os.OpenFile(path, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o600)
 	if err != nil {

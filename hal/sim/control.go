@@ -192,6 +192,15 @@ func (b *Board) Exec(ctx context.Context, line string) Reply {
 	return fail(fmt.Errorf("unknown command %q (try help)", cmd))
 }
 
+// waitTime is a wait of ms milliseconds, at most maxWait (checked before
+// multiplying: a huge ms would overflow to a wait of no time).
+func waitTime(ms int) time.Duration {
+	if ms >= int(maxWait/time.Millisecond) {
+		return maxWait
+	}
+	return time.Duration(ms) * time.Millisecond
+}
+
 // wait blocks until a screen line contains the text, or the timeout passes.
 func (b *Board) wait(ctx context.Context, arg string) Reply {
 	msStr, text, _ := strings.Cut(arg, " ")
@@ -199,7 +208,7 @@ func (b *Board) wait(ctx context.Context, arg string) Reply {
 	if err != nil || ms < 0 || text == "" {
 		return fail(errors.New("usage: wait MS TEXT"))
 	}
-	d := min(time.Duration(ms)*time.Millisecond, maxWait)
+	d := waitTime(ms)
 	ch, stop := b.Watch()
 	defer stop()
 	timer := time.NewTimer(d)

@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"context"
 	"encoding/json"
+	"math"
 	"net"
 	"path/filepath"
 	"strings"
@@ -298,5 +299,56 @@ func TestHaltUnblocksReads(t *testing.T) {
 	}
 	if err := b.Press(hal.Key1); err != hal.ErrHalted {
 		t.Fatalf("Press after Halt: %v", err)
+	}
+}
+
+// FuzzExec: any control line gets a JSON reply with a boolean ok, and an
+// error text when not ok (nil only for a blank line); a "wait" whose time
+// overflows waits at most maxWait, never not at all.
+func FuzzExec(f *testing.F) {
+	for _, s := range []string{"key 5", "KEY Enter", "key f4", "key", "badge 10002", "badge 12:34567", "badge :", "badge",
+		"screen", "leds", "status", "help", "wait 10 Badge", "wait -1 x", "wait 99999999999999999 x", "wait 1", "nosuch", " ", "key \x00", "badge 1\t2"} {
+		f.Add(s)
+	}
+	b, err := New(nil)
+	if err != nil {
+		f.Fatal(err)
+	}
+	b.Display().Show([]string{"Badge or PIN"})
+	canceled, cancel := context.WithCancel(context.Background())
+	cancel() // a wait that does not match returns at once
+	f.Fuzz(func(t *testing.T, line string) {
+		r := b.Exec(canceled, line)
+		if r == nil {
+			if strings.TrimSpace(line) != "" {
+				t.Fatalf("no reply to %q", line)
+			}
+			return
+		}
+		ok, isBool := r["ok"].(bool)
+		if !isBool {
+			t.Fatalf("reply %v has no boolean ok", r)
+		}
+		if e, _ := r["error"].(string); !ok && e == "" {
+			t.Fatalf("a failure without an error: %v", r)
+		}
+		if _, err := json.Marshal(r); err != nil {
+			t.Fatalf("reply %v does not encode: %v", r, err)
+		}
+		// Drain what a key or badge queued, so the queues never fill.
+		for len(b.keys) > 0 {
+			<-b.keys
+		}
+		for len(b.badges) > 0 {
+			<-b.badges
+		}
+	})
+}
+
+func TestWaitTimeIsCapped(t *testing.T) {
+	for ms, want := range map[int]time.Duration{0: 0, 10: 10 * time.Millisecond, 60_000: maxWait, math.MaxInt / 1000: maxWait, math.MaxInt: maxWait} {
+		if got := waitTime(ms); got != want {
+			t.Errorf("waitTime(%d) = %v, want %v", ms, got, want)
+		}
 	}
 }

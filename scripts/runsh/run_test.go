@@ -117,13 +117,19 @@ func TestRunOutsideTmux(t *testing.T) {
 	r := setup(t)
 	s := tmuxtest.Start(t, r.env, "cd "+repo(t)+" && env -u TMUX -u TMUX_PANE scripts/run.sh")
 	r.checkRunning(t)
-	// The status line appears once the private session is attached.
-	scr := s.WaitFor("make run: clock above", 30*time.Second)
-	for _, w := range []string{"Company ID", "demo company ID:", "timeclock simulator"} {
-		if !strings.Contains(scr, w) {
-			t.Errorf("screen lacks %q:\n%s", w, scr)
+	// The status line appears once the private session is attached; the
+	// cloud's pane fills in its own time after that (under load, seconds
+	// later): wait for the whole screen, not one look at it.
+	want := []string{"make run: clock above", "Company ID", "demo company ID:", "timeclock simulator"}
+	await.True(t, 30*time.Second, func() bool {
+		scr := s.Screen()
+		for _, w := range want {
+			if !strings.Contains(scr, w) {
+				return false
+			}
 		}
-	}
+		return true
+	}, "the screen never showed all of %q:\n%s", want, lazy(s.Screen))
 	s.Keys("C-c")
 	r.waitCloudStopped(t)
 	await.True(t, 30*time.Second, s.Dead, "run.sh did not end after the clock quit")
@@ -131,6 +137,11 @@ func TestRunOutsideTmux(t *testing.T) {
 		t.Error("the private tmux socket was left behind")
 	}
 }
+
+// lazy is text made when a failure message is printed (after the wait).
+type lazy func() string
+
+func (l lazy) String() string { return l() }
 
 // Closing the terminal (SIGHUP) stops the cloud too.
 func TestRunStopsCloudWhenTerminalCloses(t *testing.T) {

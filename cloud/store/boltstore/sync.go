@@ -2,7 +2,6 @@ package boltstore
 
 import (
 	"bytes"
-	"encoding/json"
 	"fmt"
 	"sort"
 	"time"
@@ -15,7 +14,7 @@ func (t *txn) AllDevices() ([]store.Device, error) {
 	var out []store.Device
 	err := t.tx.Bucket(bucketDevices).ForEach(func(k, b []byte) error {
 		var d store.Device
-		if err := json.Unmarshal(b, &d); err != nil {
+		if err := store.DecodeRecord(b, &d); err != nil {
 			return fmt.Errorf("device %q: corrupt record: %w", k, err)
 		}
 		out = append(out, d)
@@ -46,7 +45,7 @@ func (t *txn) CorrectPunch(deviceID string, c wire.Punch, at time.Time) (bool, e
 		return false, nil
 	}
 	var p store.Punch
-	if err := json.Unmarshal(b, &p); err != nil {
+	if err := store.DecodeRecord(b, &p); err != nil {
 		return false, fmt.Errorf("punch %q: corrupt record: %w", key, err)
 	}
 	if !p.Correct(c, at) {
@@ -68,7 +67,7 @@ func (t *txn) Punches(deviceID, after string, limit int) ([]store.Punch, error) 
 	}
 	for ; k != nil && bytes.HasPrefix(k, pfx) && len(out) < limit; k, b = c.Next() {
 		var p store.Punch
-		if err := json.Unmarshal(b, &p); err != nil {
+		if err := store.DecodeRecord(b, &p); err != nil {
 			return nil, fmt.Errorf("punch %q: corrupt record: %w", k, err)
 		}
 		out = append(out, p)

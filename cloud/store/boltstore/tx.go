@@ -20,7 +20,7 @@ func get[T any](tx *bolt.Tx, bucket, key []byte, what string) (T, error) {
 	if b == nil {
 		return v, fmt.Errorf("%s %q: %w", what, key, store.ErrNotFound)
 	}
-	if err := json.Unmarshal(b, &v); err != nil {
+	if err := store.DecodeRecord(b, &v); err != nil {
 		return v, fmt.Errorf("%s %q: corrupt record: %w", what, key, err)
 	}
 	return v, nil
@@ -39,7 +39,7 @@ func scan[T any](tx *bolt.Tx, bucket, pfx []byte, what string) ([]T, error) {
 	c := tx.Bucket(bucket).Cursor()
 	for k, b := c.Seek(pfx); k != nil && bytes.HasPrefix(k, pfx); k, b = c.Next() {
 		var v T
-		if err := json.Unmarshal(b, &v); err != nil {
+		if err := store.DecodeRecord(b, &v); err != nil {
 			return nil, fmt.Errorf("%s %q: corrupt record: %w", what, k, err)
 		}
 		out = append(out, v)
@@ -125,7 +125,7 @@ func (t *txn) DeleteSessionsExpiredBefore(before store.Time) (int, error) {
 	var dead []store.Session
 	err := t.tx.Bucket(bucketSessions).ForEach(func(k, b []byte) error {
 		var s store.Session
-		if err := json.Unmarshal(b, &s); err != nil {
+		if err := store.DecodeRecord(b, &s); err != nil {
 			return fmt.Errorf("session %q: corrupt record: %w", k, err)
 		}
 		if s.ExpiresAt.Before(before) {

@@ -68,6 +68,17 @@ type Chip struct {
 	garble  bool   // guarded by mu; the card's anticollision answer is garbled, then it leaves
 	selects int    // guarded by mu; cards selected so far
 	ops     int    // guarded by mu; SPI transfers so far
+
+	script func(frame []byte, txBits int) ([]byte, byte) // guarded by mu; see Script
+}
+
+// Script makes every transceive answer what fn says instead of the card:
+// answer (nil: nobody answered in time) and the valid bits of its last byte
+// (0 for all 8). For fuzzing the reader with answers no card would give.
+func (c *Chip) Script(fn func(frame []byte, txBits int) (answer []byte, lastBits byte)) {
+	c.mu.Lock()
+	c.script = fn
+	c.mu.Unlock()
 }
 
 // New returns a powered chip with no card near.
@@ -275,7 +286,17 @@ func (c *Chip) transceive(txBits int) {
 	frame := bytes.Clone(c.fifo)
 	c.fifo = c.fifo[:0]
 	c.regs[regControl] &^= 0x07
-	answer := c.cardAnswer(frame, txBits)
+	var answer []byte
+	if c.script != nil {
+		var last byte
+		answer, last = c.script(frame, txBits)
+		if len(answer) > 64 {
+			answer = answer[:64] // the FIFO's size
+		}
+		c.regs[regControl] |= last & 0x07
+	} else {
+		answer = c.cardAnswer(frame, txBits)
+	}
 	if answer == nil {
 		c.regs[regCommIrq] |= 0x01 // TimerIRq: nobody answered in time
 		return
