@@ -250,7 +250,7 @@ cp /usr/bin/timeclockd /tmp/tc-b && printf x >>/tmp/tc-b`)
 	waitRestarted(t, m, old, 3*time.Minute)
 	aBefore := m.Run(t, guestTimeout, "sha256sum </var/lib/timeclock/slots/a/timeclockd")
 	old = mainPID(t, m)
-	m.Run(t, guestTimeout, "dpkg -i /mnt/host/timeclockd.deb")
+	m.Run(t, guestTimeout, "tcvm-share && dpkg -i /mnt/host/timeclockd.deb")
 	waitRestarted(t, m, old, 3*time.Minute)
 	out := m.Run(t, guestTimeout, `cmp /usr/bin/timeclockd /var/lib/timeclock/slots/b/timeclockd && echo b-is-package
 stat -c '%U' /var/lib/timeclock/slots/b/timeclockd
