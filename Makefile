@@ -58,7 +58,7 @@ test-vm: deps-vm
 	@deb=$$(ls -t dist/timeclockd_*_amd64.deb | head -1) && img=$$(scripts/vm-image.sh | tail -1) && \
 	echo "test-vm: $$deb on $$img" && \
 	TIMECLOCK_VM_IMAGE=$$img TIMECLOCK_VM_DEB=$(CURDIR)/$$deb TIMECLOCK_VM_CUTS=$(VM_CUTS) \
-	TIMECLOCK_REQUIRE_TOOLS=1 $(GO) test -count=1 -timeout $(VM_TIMEOUT) -v -run '^TestAppliance$$' ./packaging/booted/
+	TIMECLOCK_REQUIRE_TOOLS=1 $(GO) test -count=1 -timeout $(VM_TIMEOUT) -v -run '^(TestAppliance|TestUpdate)$$' ./packaging/booted/
 
 run: build
 	scripts/run.sh

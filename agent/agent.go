@@ -84,6 +84,7 @@ type Agent struct {
 	// storageDown: Run waits for a state file it cannot open (and answers
 	// the watchdog meanwhile).
 	storageDown atomic.Bool
+	quiesce     chan chan bool // the updater -> the punch loop: stop now if idle (true: stopped)
 
 	syncer atomic.Pointer[cloudsync.Syncer] // while the sync runs
 	phase  atomic.Uint32                    // disablePhase, mirrored from the state file
@@ -161,6 +162,7 @@ func New(cfg Config, hw Hardware, o Options) (*Agent, error) {
 		probes:       make(chan chan struct{}),
 		fingerWake:   make(chan struct{}, 1),
 		bioReady:     make(chan struct{}, 1),
+		quiesce:      make(chan chan bool),
 		ids:          onboarding.NewKeeper(cfg.StateDir),
 		onboardOpts:  o.Onboard,
 	}

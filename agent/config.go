@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"timeclock/onboarding/netcheck"
+	"timeclock/release"
 	"timeclock/wire"
 )
 
@@ -53,6 +54,16 @@ type Config struct {
 	// CheckinInterval is how often the clock checks in (status) with the
 	// cloud; a change is reported at once.
 	CheckinInterval Duration `json:"checkin_interval"`
+	// UpdateKeys are release public keys (base64) the clock trusts for
+	// over-the-air updates, besides those built in (docs/updates.md).
+	UpdateKeys []string `json:"update_keys"`
+	// UpdatePoll is how often the clock asks the cloud for an update.
+	UpdatePoll Duration `json:"update_poll"`
+	// UpdateTrial is how long a new version has to commit (its punch loop
+	// running and the cloud acknowledging) before it is rolled back.
+	UpdateTrial Duration `json:"update_trial"`
+	// UpdateRetry is how soon a failed download or report is tried again.
+	UpdateRetry Duration `json:"update_retry"`
 	// Version is the firmware version reported in status.
 	Version string `json:"-"`
 }
@@ -74,6 +85,9 @@ func DefaultConfig() Config {
 		SyncBackoffMax:      Duration(5 * time.Minute),
 		SyncConnectTimeout:  Duration(15 * time.Second),
 		CheckinInterval:     Duration(60 * time.Second),
+		UpdatePoll:          Duration(15 * time.Minute),
+		UpdateTrial:         Duration(15 * time.Minute),
+		UpdateRetry:         Duration(10 * time.Second),
 		Version:             "dev",
 	}
 }
@@ -124,6 +138,20 @@ func (c Config) Validate() error {
 	}
 	if c.CheckinInterval.D() < time.Second || c.CheckinInterval.D() > 24*time.Hour {
 		errs = append(errs, fmt.Errorf("checkin_interval: %v out of range (1s-24h)", c.CheckinInterval.D()))
+	}
+	for i, k := range c.UpdateKeys {
+		if _, err := release.ParsePublicKey(k); err != nil {
+			errs = append(errs, fmt.Errorf("update_keys[%d]: %w", i, err))
+		}
+	}
+	if c.UpdatePoll.D() < 100*time.Millisecond || c.UpdatePoll.D() > 7*24*time.Hour {
+		errs = append(errs, fmt.Errorf("update_poll: %v out of range (100ms-168h)", c.UpdatePoll.D()))
+	}
+	if c.UpdateTrial.D() < 5*time.Second || c.UpdateTrial.D() > 24*time.Hour {
+		errs = append(errs, fmt.Errorf("update_trial: %v out of range (5s-24h)", c.UpdateTrial.D()))
+	}
+	if c.UpdateRetry.D() < 100*time.Millisecond || c.UpdateRetry.D() > time.Hour {
+		errs = append(errs, fmt.Errorf("update_retry: %v out of range (100ms-1h)", c.UpdateRetry.D()))
 	}
 	return errors.Join(errs...)
 }

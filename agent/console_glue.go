@@ -316,3 +316,49 @@ func (c *consoleAgent) ClearStorageNotice() (bool, error) { return c.a.ClearStor
 func (c *consoleAgent) PasscodeHash() (string, error) {
 	return c.a.PasscodeHash()
 }
+
+// UpdateStatus is the console's "update status".
+func (c *consoleAgent) UpdateStatus() ([]console.Field, error) {
+	in, err := c.a.UpdateStatus()
+	if err != nil {
+		return nil, err
+	}
+	s := in.State
+	f := func(k, v string) console.Field { return console.Field{Key: k, Value: v} }
+	out := []console.Field{f("running", c.a.cfg.Version)}
+	if in.Err != "" {
+		out = append(out, f("slots", "none: "+in.Err+" (this clock updates with its package only)"))
+	} else {
+		out = append(out, f("active_slot", in.Active))
+		for _, sl := range []string{"a", "b"} {
+			v := in.Slots[sl]
+			if v == "" {
+				v = "unknown"
+			}
+			out = append(out, f("slot_"+sl, v))
+		}
+	}
+	if s.Release == "" {
+		return append(out, f("last_update", "none")), nil
+	}
+	out = append(out, f("release", s.Release), f("version", s.Version), f("phase", s.Phase))
+	if s.From != "" {
+		out = append(out, f("from", s.From))
+	}
+	if s.Reason != "" {
+		out = append(out, f("reason", s.Reason))
+	}
+	if s.Phase == "trial" {
+		out = append(out, f("trial_starts", fmt.Sprint(s.TrialStarts)), f("deadline", s.Deadline.UTC().Format(time.RFC3339)))
+	}
+	if !s.Switched.IsZero() {
+		out = append(out, f("switched", s.Switched.UTC().Format(time.RFC3339)))
+	}
+	if !s.Committed.IsZero() {
+		out = append(out, f("committed", s.Committed.UTC().Format(time.RFC3339)))
+	}
+	if s.Floor != "" {
+		out = append(out, f("floor", s.Floor))
+	}
+	return append(out, f("reported", fmt.Sprint(s.Reported || s.Phase == "committed"))), nil
+}

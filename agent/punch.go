@@ -11,6 +11,7 @@ import (
 	"timeclock/agent/punchflow"
 	"timeclock/agent/roster"
 	"timeclock/agent/store"
+	"timeclock/agent/update"
 	"timeclock/clock"
 	"timeclock/hal"
 )
@@ -86,6 +87,17 @@ func (l *punchLoop) run(ctx context.Context) error {
 		case p := <-a.probes:
 			close(p) // back at the select: the last screen is drawn, the last punch recorded
 			continue
+		case q := <-a.quiesce:
+			// An update restarts the clock only from the idle screen: no
+			// punch under way, and never during a disable's last
+			// transmission.
+			if s.State() != punchflow.StateIdle || a.phaseNow() != phaseEnabled {
+				q <- false
+				continue
+			}
+			q <- true
+			a.setState(StateStopping, "restarting for an update")
+			return update.ErrRestart
 		}
 		if l.enroll != nil && eev != nil {
 			// The enrollment has the keys, badges and the timer; the

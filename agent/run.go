@@ -199,6 +199,7 @@ func (a *Agent) serve(ctx context.Context, loop *punchLoop) error {
 	defer wg.Wait()
 	defer stop()
 	a.startSync(sctx, &wg, loop.st, loop.j, loop.ros, loop.fk)
+	a.startUpdates(sctx, &wg)
 	return loop.run(ctx)
 }
 

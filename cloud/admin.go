@@ -2,6 +2,8 @@ package cloud
 
 import (
 	"context"
+	"crypto/ed25519"
+	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
@@ -13,8 +15,10 @@ import (
 	"timeclock/cloud/mobile"
 	"timeclock/cloud/notify"
 	"timeclock/cloud/registry"
+	"timeclock/cloud/releases"
 	"timeclock/cloud/store"
 	"timeclock/cloud/web"
+	"timeclock/release"
 )
 
 // adminSide is the administrator's side of the cloud: logins, the admin
@@ -23,6 +27,8 @@ type adminSide struct {
 	mobile *mobile.Service
 	fleet  *web.Fleet
 	pages  http.Handler
+	// releases is the over-the-air update store (DATA/releases).
+	releases *releases.Store
 }
 
 func newAdminSide(cfg Config, db store.Store, clk clock.Clock, log *slog.Logger, out io.Writer, clocks web.Disabler) (*adminSide, error) {
@@ -31,6 +37,19 @@ func newAdminSide(cfg Config, db store.Store, clk clock.Clock, log *slog.Logger,
 		return nil, err
 	}
 	a := &adminSide{mobile: mobile.New(mcfg, mobile.Deps{Store: db, Clock: clk, Log: log})}
+	var keys []ed25519.PublicKey
+	for _, k := range releaseKeys(cfg) {
+		pk, err := release.ParsePublicKey(k)
+		if err != nil {
+			return nil, fmt.Errorf("release key %q: %w", k, err)
+		}
+		keys = append(keys, pk)
+	}
+	rs, err := releases.Open(filepath.Join(cfg.DataDir, "releases"), keys)
+	if err != nil {
+		return nil, err
+	}
+	a.releases = rs
 	a.fleet = &web.Fleet{Store: db, Clocks: clocks, Phones: a.mobile}
 	if rn, ok := clocks.(web.Renamer); ok {
 		a.fleet.Renamer = rn
@@ -52,12 +71,22 @@ func newAdminSide(cfg Config, db store.Store, clk clock.Clock, log *slog.Logger,
 	}
 	a.pages, err = web.New(web.DefaultConfig(), web.Deps{
 		Logins: logins, Store: db, Devices: a.fleet, SetupCodes: a.mobile, SMS: sender,
-		Clock: clk, Log: log, MaxAge: lcfg.MaxAge,
+		Clock: clk, Log: log, MaxAge: lcfg.MaxAge, Releases: a.releases,
 	})
 	if err != nil {
 		return nil, err
 	}
 	return a, nil
+}
+
+// releaseKeys are the keys uploads must be signed with: the configured
+// ones, and in dev mode the development key.
+func releaseKeys(cfg Config) []string {
+	keys := append([]string(nil), cfg.ReleaseKeys...)
+	if cfg.Dev {
+		keys = append(keys, release.DevPublicKey())
+	}
+	return keys
 }
 
 // newSMS is the HTTP provider when configured, and in dev mode the outbox

@@ -50,6 +50,9 @@ type Config struct {
 	PublicHost string
 	// CreateCA makes a CA in DataDir when there is none (implied by Dev).
 	CreateCA bool
+	// ReleaseKeys are the release public keys (base64) an uploaded update
+	// artifact must be signed with; Dev adds the development key.
+	ReleaseKeys []string
 	// SMTP is the mail server; an empty Host means none (dev mode only).
 	SMTP notify.SMTPConfig
 	// SMTPCAFile is a PEM file of CAs to trust for the SMTP server, added to

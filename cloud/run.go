@@ -206,7 +206,12 @@ func openPKI(cfg Config, env runEnv) (*pki.CA, *tls.Config, error) {
 	if err != nil {
 		return nil, nil, fmt.Errorf("https certificate: %w", err)
 	}
-	return ca, &tls.Config{Certificates: []tls.Certificate{serverCert}, MinVersion: tls.VersionTLS12}, nil
+	// Clocks present their device certificate for the update routes
+	// (httpapi's clockDevice); nobody else is asked for one.
+	clients := x509.NewCertPool()
+	clients.AddCert(ca.Cert)
+	return ca, &tls.Config{Certificates: []tls.Certificate{serverCert}, MinVersion: tls.VersionTLS12,
+		ClientAuth: tls.VerifyClientCertIfGiven, ClientCAs: clients}, nil
 }
 
 // seedDevData makes, in dev mode only, the demo company with its admin
@@ -299,7 +304,7 @@ func printDevBanner(ctx context.Context, env runEnv, cfg Config, db store.Store,
 // /admin/, the API (onboarding, admin, mobile, the dev clock) for the rest.
 func httpsHandler(db store.Store, env runEnv, svc *enroll.Service, mq *mqttSide, adm *adminSide) http.Handler {
 	api := httpapi.Deps{Onboarding: svc, Store: db, Clock: env.clk, Log: env.log, Devices: mq.reg,
-		Mobile: adm.mobile, Authorize: access.Checker{Store: db}}
+		Mobile: adm.mobile, Authorize: access.Checker{Store: db}, Releases: adm.releases}
 	if env.devClock != nil {
 		api.DevClock = env.devClock
 	}

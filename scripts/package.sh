@@ -94,6 +94,9 @@ contents:
   - {src: packaging/systemd/timeclockd.service, dst: /lib/systemd/system/timeclockd.service, file_info: {mode: 0644}}
   - {src: packaging/sysusers/timeclockd.conf, dst: /usr/lib/sysusers.d/timeclockd.conf, file_info: {mode: 0644}}
   - {src: packaging/lib/reboot-on-exit, dst: /usr/lib/timeclock/reboot-on-exit, file_info: {mode: 0755}}
+  - {src: packaging/systemd/timeclockd-rescue.service, dst: /lib/systemd/system/timeclockd-rescue.service, file_info: {mode: 0644}}
+  - {src: packaging/lib/rescue-update, dst: /usr/lib/timeclock/rescue-update, file_info: {mode: 0755}}
+  - {src: docs/updates.md, dst: /usr/share/doc/timeclockd/updates.md, file_info: {mode: 0644}}
   - {src: $conf, dst: /etc/timeclock/timeclockd.json, type: config, file_info: {mode: 0644}}
   - {src: docs/operations.md, dst: /usr/share/doc/timeclockd/operations.md, file_info: {mode: 0644}}
   - {src: README.md, dst: /usr/share/doc/timeclockd/README.md, file_info: {mode: 0644}}

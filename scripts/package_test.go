@@ -42,7 +42,8 @@ func TestPackages(t *testing.T) {
 		depends string
 	}{
 		{"timeclockd", []string{"./usr/bin/timeclockd", "./usr/share/man/man8/timeclockd.8.gz", "./lib/systemd/system/timeclockd.service",
-			"./usr/lib/timeclock/reboot-on-exit", "./etc/timeclock/timeclockd.json", "./usr/lib/sysusers.d/timeclockd.conf",
+			"./usr/lib/timeclock/reboot-on-exit", "./usr/lib/timeclock/rescue-update", "./lib/systemd/system/timeclockd-rescue.service",
+			"./usr/share/doc/timeclockd/updates.md", "./etc/timeclock/timeclockd.json", "./usr/lib/sysusers.d/timeclockd.conf",
 			"./usr/share/doc/timeclockd/operations.md", "./usr/share/doc/timeclockd/copyright",
 			"./usr/share/doc/timeclockd/changelog.gz", "./usr/share/lintian/overrides/timeclockd"},
 			"/etc/timeclock/timeclockd.json", "Depends: systemd, tzdata"}, // the agent embeds no zone data

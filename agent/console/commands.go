@@ -45,6 +45,8 @@ func init() {
 		{name: "onboard", help: "start onboarding again (asks first)", run: cmdOnboard},
 		{name: "storage", usage: "[ack]", help: "state file health; ack clears its notice", subs: []string{"ack"}, maxArgs: 1, run: cmdStorage,
 			detail: "storage shows the state file as key=value lines: its path, whether a damaged file was set aside (recovered=true: the clock's screen says \"Storage recovered, call service\"), the damaged files kept in the state directory with their sizes, pending punches, capacity and fill. storage ack asks, then takes the notice off the clock's screen; the damaged files stay for service."},
+		{name: "update", usage: "status", help: "update slots, versions, the last update's outcome", subs: []string{"status"}, minArgs: 1, maxArgs: 1, run: cmdUpdate,
+			detail: "update status shows the A/B slots (which one runs, the version each holds), the last update (release, version, phase: downloading, installing, trial, committed, rolled-back, refused or failed) and its reason, the trial's starts and deadline, and the version floor (docs/updates.md)."},
 		{name: "logout", aliases: []string{"exit", "quit"}, help: "end the session", run: func(*call) error { return errLogout }},
 	}
 }

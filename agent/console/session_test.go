@@ -42,7 +42,7 @@ func TestLoginStatusHelpUnknown(t *testing.T) {
 		}
 	}
 	bad := r.run(p, "frobnicate now")
-	if !strings.Contains(bad, "unknown command \"frobnicate\" (type help for what each does); commands:\n  help status time netcheck punches sync log config hw reboot factory-reset\n  onboard storage logout\n") {
+	if !strings.Contains(bad, "unknown command \"frobnicate\" (type help for what each does); commands:\n  help status time netcheck punches sync log config hw reboot factory-reset\n  onboard storage update logout\n") {
 		t.Errorf("unknown command reply:\n%s", bad)
 	}
 	if got := r.run(p, "punches pending"); !strings.Contains(got, "punches: the punch journal is not in this build yet") {

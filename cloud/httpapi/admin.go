@@ -5,6 +5,7 @@ import (
 	"errors"
 	"net/http"
 	"time"
+	"timeclock/cloud/releases"
 
 	"timeclock/cloud/store"
 	"timeclock/wire"
@@ -59,9 +60,11 @@ type DeviceRow struct {
 	// LastTransmission: "waiting" (disabling), "received" (the clock sent
 	// everything and reported it, FinalSeq being its last acknowledged
 	// punch) or "skipped" (disabled without waiting).
-	LastTransmission string    `json:"last_transmission,omitempty"`
-	FinalSeq         uint64    `json:"final_seq,omitempty"`
-	DisableDoneAt    time.Time `json:"disable_done_at,omitzero"`
+	LastTransmission string `json:"last_transmission,omitempty"`
+	// Update is the clock's over-the-air update, when it had one.
+	Update        *releases.Device `json:"update,omitempty"`
+	FinalSeq      uint64           `json:"final_seq,omitempty"`
+	DisableDoneAt time.Time        `json:"disable_done_at,omitzero"`
 }
 
 // ClockWarnAbove is the clock offset the devices page warns about.
@@ -162,6 +165,16 @@ func (a *api) listDevices(ctx context.Context, company string) (DeviceList, erro
 		}
 		if err != nil {
 			return err
+		}
+		if a.Releases != nil {
+			ups := a.Releases.Devices(company)
+			for _, l := range [][]DeviceRow{list.Approved, list.Disabled} {
+				for i := range l {
+					if u, ok := ups[l[i].ID]; ok {
+						l[i].Update = &u
+					}
+				}
+			}
 		}
 		ms, err := tx.MobileInstalls(company)
 		for _, m := range ms {

@@ -12,6 +12,7 @@ import (
 
 	"timeclock/clock"
 	"timeclock/cloud/ratelimit"
+	"timeclock/cloud/releases"
 	"timeclock/cloud/store"
 	"timeclock/wire"
 )
@@ -39,6 +40,9 @@ type Deps struct {
 	AuthFailures *ratelimit.Limiter
 	// Mobile serves the mobile app's enrollment and check-ins.
 	Mobile Mobile
+	// Releases is the over-the-air update store; nil answers its routes
+	// with not_implemented.
+	Releases *releases.Store
 	// Authorize, when set, decides whether an admin token's user may use a
 	// permission (see package access); nil allows every valid token.
 	Authorize Authorizer
@@ -64,6 +68,10 @@ func NewAPI(d Deps) http.Handler {
 	mux.Handle("/api/v1/devices/{id}/rename", a.admin("POST", a.rename))
 	mux.Handle("/api/v1/devices/{id}/enable", a.admin("POST", a.enable))
 	mux.Handle("/api/v1/devices/{id}/commands", a.admin("POST", a.command))
+	mux.Handle("/api/v1/devices/{id}/update", a.admin("POST", a.updateDevice))
+	mux.Handle("/api/v1/releases", a.releasesHandler())
+	mux.Handle(wire.PathUpdateReport, post(a.updateReport))
+	mux.Handle(wire.PathUpdateArtifact+"{id}", http.HandlerFunc(a.artifact))
 	mux.Handle("/api/v1/punches", a.admin("GET", a.punches))
 	mux.Handle("/api/v1/biometrics", a.admin("GET", a.biometrics))
 	mux.Handle("/api/v1/biometrics/{employee}/delete", a.admin("POST", a.deleteBiometrics))

@@ -21,7 +21,7 @@ type biometricsData struct {
 // templates were deleted. Administrators only: it is about biometric data.
 func (s *server) biometricsPage(w http.ResponseWriter, r *http.Request, sess *access.Session) {
 	if !sess.Perms.Administrator() {
-		s.adminOnly(w, r, sess)
+		s.refuseBiometrics(w, r, sess)
 		return
 	}
 	d := biometricsData{Timezone: sess.Company.Timezone, Deleted: r.URL.Query().Get("deleted"), CanDelete: s.Devices != nil && s.Devices.Biometrics != nil}
@@ -40,7 +40,7 @@ func (s *server) biometricsPage(w http.ResponseWriter, r *http.Request, sess *ac
 // fingerprint templates ("delete biometric data").
 func (s *server) biometricsDelete(w http.ResponseWriter, r *http.Request, sess *access.Session) {
 	if !sess.Perms.Administrator() {
-		s.adminOnly(w, r, sess)
+		s.refuseBiometrics(w, r, sess)
 		return
 	}
 	if s.Devices == nil || s.Devices.Biometrics == nil {
@@ -55,7 +55,7 @@ func (s *server) biometricsDelete(w http.ResponseWriter, r *http.Request, sess *
 	http.Redirect(w, r, "/admin/biometrics?deleted="+url.QueryEscape(emp), http.StatusSeeOther)
 }
 
-func (s *server) adminOnly(w http.ResponseWriter, r *http.Request, sess *access.Session) {
+func (s *server) refuseBiometrics(w http.ResponseWriter, r *http.Request, sess *access.Session) {
 	s.Log.Info("admin page: refused (not an administrator)", "path", r.URL.Path, "user", sess.User.Email)
 	s.fail(w, r, sess, http.StatusForbidden, "You do not have permission",
 		"This page is for administrators only: it is about employees' biometric data.")

@@ -33,6 +33,16 @@ func (s *server) devices(w http.ResponseWriter, r *http.Request, sess *access.Se
 		s.internal(w, r, sess, err)
 		return
 	}
+	if s.Releases != nil {
+		ups := s.Releases.Devices(sess.User.CompanyID)
+		for _, rows := range [][]DeviceRow{list.Approved, list.Disabled} {
+			for i := range rows {
+				if u, ok := ups[rows[i].ID]; ok && rows[i].Kind == KindClock {
+					rows[i].Update = updateText(u)
+				}
+			}
+		}
+	}
 	d := devicesData{Timezone: sess.Company.Timezone, Code: box, List: list, Names: map[string]string{}}
 	err = s.Store.View(r.Context(), func(tx store.Tx) error {
 		us, err := tx.Users(sess.User.CompanyID)

@@ -2,6 +2,7 @@ package web
 
 import (
 	"context"
+	"crypto/ed25519"
 	"encoding/json"
 	"errors"
 	"io"
@@ -23,9 +24,11 @@ import (
 	"timeclock/cloud/access"
 	"timeclock/cloud/mobile"
 	"timeclock/cloud/notify"
+	"timeclock/cloud/releases"
 	"timeclock/cloud/store"
 	"timeclock/cloud/store/boltstore"
 	"timeclock/internal/syncbuf"
+	"timeclock/release"
 	"timeclock/wire"
 )
 
@@ -137,6 +140,8 @@ type env struct {
 	sms    *provider
 	outbox string
 	log    *syncbuf.Buffer
+	// releases is the update store the Updates page works on.
+	releases *releases.Store
 }
 
 func newEnv(t testing.TB) *env {
@@ -221,8 +226,12 @@ func newEnv(t testing.TB) *env {
 	if err != nil {
 		t.Fatal(err)
 	}
+	e.releases, err = releases.Open(filepath.Join(dir, "releases"), []ed25519.PublicKey{release.DevKey().Public().(ed25519.PublicKey)})
+	if err != nil {
+		t.Fatal(err)
+	}
 	h, err := New(DefaultConfig(), Deps{
-		Logins: logins, Store: db, SetupCodes: e.mob, SMS: notify.SMSTee{hp, ob}, Clock: e.clk, Log: log,
+		Logins: logins, Store: db, SetupCodes: e.mob, SMS: notify.SMSTee{hp, ob}, Clock: e.clk, Log: log, Releases: e.releases,
 		Devices: &Fleet{Store: db, Clocks: e.clocks, Phones: e.mob, Renamer: e.clocks, Enabler: e.clocks, Biometrics: e.clocks},
 	})
 	if err != nil {

@@ -67,6 +67,9 @@ type DeviceRow struct {
 	Online        bool
 	Pending       int
 	OldestPending time.Duration
+	// Update is the clock's over-the-air update in words ("2.0:
+	// committed", "3.0: rolled back (reason)"); empty: none.
+	Update string
 	// EnabledBy is who enabled a disabled clock again (it may be
 	// onboarded again); empty while it stays disabled.
 	EnabledBy string

@@ -124,7 +124,7 @@ func TestMobileDevicesPage(t *testing.T) {
 	approved := p.body[strings.Index(p.body, "Approved Devices"):strings.Index(p.body, "Disabled Devices")]
 	disabled := p.body[strings.Index(p.body, "Disabled Devices"):]
 	for _, want := range []string{
-		"<th>Nickname</th><th>Last Used By</th><th>Type</th><th>Version</th><th>ID</th><th>Last Checked In</th><th>Status</th><th>Pending</th><th>Oldest Pending</th><th>Action</th>",
+		"<th>Nickname</th><th>Last Used By</th><th>Type</th><th>Version</th><th>Update</th><th>ID</th><th>Last Checked In</th><th>Status</th><th>Pending</th><th>Oldest Pending</th><th>Action</th>",
 		"Yard gate", "Bob Builder", "BN6500", "1.2.0", clockID, "Mar 3, 2026 3:27 PM CST",
 		"Dana&#39;s iPhone", "iPhone (iOS)", "Pixel 8", "Android", "3.2.1", ">Disable<",
 		"Clock off by -1m35s (rtc-unverified): check its time",

@@ -44,7 +44,7 @@ type pages struct {
 
 // pageNames are the templates under templates/ that are whole pages; each
 // is parsed with layout.html.
-var pageNames = []string{"login", "error", "dashboard", "devices", "add", "disable", "rename", "punches", "roles", "users", "removeuser", "biometrics"}
+var pageNames = []string{"login", "error", "dashboard", "devices", "add", "disable", "rename", "punches", "roles", "users", "removeuser", "biometrics", "updates"}
 
 func parsePages() (*pages, error) {
 	p := &pages{byName: map[string]*template.Template{}}

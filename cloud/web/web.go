@@ -20,6 +20,7 @@ import (
 	"timeclock/cloud/mobile"
 	"timeclock/cloud/notify"
 	"timeclock/cloud/ratelimit"
+	"timeclock/cloud/releases"
 	"timeclock/cloud/store"
 )
 
@@ -61,6 +62,9 @@ type Deps struct {
 	SMS   notify.Texter
 	Clock clock.Clock
 	Log   *slog.Logger
+	// Releases is the over-the-air update store; nil leaves the Updates
+	// page out.
+	Releases *releases.Store
 	// MaxAge is how long the session cookie is kept (the login's maximum
 	// age).
 	MaxAge time.Duration
@@ -104,6 +108,9 @@ func New(cfg Config, d Deps) (http.Handler, error) {
 	mux.Handle("POST /admin/mobile-devices/{id}/enable", s.page(access.DevicesDisable, s.enablePost))
 	mux.Handle("GET /admin/mobile-devices/{id}/disable", s.page(access.DevicesDisable, s.disablePage))
 	mux.Handle("POST /admin/mobile-devices/{id}/disable", s.page(access.DevicesDisable, s.disablePost))
+	mux.Handle("GET /admin/updates", s.page("", s.adminOnly(s.updatesPage)))
+	mux.Handle("POST /admin/updates/upload", s.pageLimit("", maxUpload, s.adminOnly(s.updatesUpload)))
+	mux.Handle("POST /admin/updates/offer", s.page("", s.adminOnly(s.updatesOffer)))
 	mux.Handle("GET /admin/users", s.page(access.UsersManage, s.usersPage))
 	mux.Handle("POST /admin/users", s.page(access.UsersManage, s.userAdd))
 	mux.Handle("POST /admin/users/password", s.page(access.UsersManage, s.userPassword))
@@ -134,6 +141,11 @@ type handlerFunc func(w http.ResponseWriter, r *http.Request, sess *access.Sessi
 // page checks, in order: a live login (else to the login page), the
 // permission (else 403), and on POST the CSRF token (else 403).
 func (s *server) page(perm access.Permission, h handlerFunc) http.Handler {
+	return s.pageLimit(perm, maxForm, h)
+}
+
+// pageLimit is page with a larger bound on the form (an upload).
+func (s *server) pageLimit(perm access.Permission, limit int64, h handlerFunc) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		sess, err := s.session(r)
 		if errors.Is(err, access.ErrNoSession) {
@@ -153,7 +165,7 @@ func (s *server) page(perm access.Permission, h handlerFunc) http.Handler {
 			s.forbidden(w, r, sess, perm)
 			return
 		}
-		if r.Method == http.MethodPost && !s.csrfOK(w, r, sess.CSRF) {
+		if r.Method == http.MethodPost && !s.csrfOK(w, r, sess.CSRF, limit) {
 			s.csrfFailed(w, r, sess)
 			return
 		}
@@ -179,8 +191,8 @@ const csrfField = "csrf"
 // maxForm bounds a form body; the largest (role assignments) is small.
 const maxForm = 64 << 10
 
-func (s *server) csrfOK(w http.ResponseWriter, r *http.Request, want string) bool {
-	r.Body = http.MaxBytesReader(w, r.Body, maxForm)
+func (s *server) csrfOK(w http.ResponseWriter, r *http.Request, want string, limit int64) bool {
+	r.Body = http.MaxBytesReader(w, r.Body, limit)
 	got := r.PostFormValue(csrfField)
 	return want != "" && subtle.ConstantTimeCompare([]byte(got), []byte(want)) == 1
 }

@@ -19,6 +19,7 @@ type flags struct {
 	mqttWS       string
 	publicHost   string
 	createCA     bool
+	releaseKeys  listFlag
 	smtpHost     string
 	smtpPort     int
 	smtpTLS      string
@@ -65,6 +66,7 @@ func parseFlags(args []string) (*flags, error) {
 	fs.StringVar(&f.mqttWS, "mqtt-ws", "", "MQTT over secure WebSocket listen address (default :59778; --dev: 127.0.0.1:19778)")
 	fs.StringVar(&f.publicHost, "public-host", "localhost", "host name clocks use for this cloud (server certificate, MQTT endpoints)")
 	fs.BoolVar(&f.createCA, "create-ca", false, "create a CA in the data directory if there is none (--dev implies it)")
+	fs.Var(&f.releaseKeys, "release-key", "a release public key (base64) uploads must be signed with; repeat for more (--dev adds the development key)")
 	fs.StringVar(&f.smtpHost, "smtp-host", "", "SMTP server for the code mails (required without --dev)")
 	fs.IntVar(&f.smtpPort, "smtp-port", 587, "SMTP port")
 	fs.StringVar(&f.smtpTLS, "smtp-tls", "starttls", "SMTP security: starttls, tls (implicit, port 465) or none")

@@ -24,6 +24,9 @@ func main() {
 	if len(args) > 0 && args[0] == "mosquitto-config" {
 		os.Exit(mosquittoConfig(args[1:], os.Stdout, os.Stderr))
 	}
+	if len(args) > 0 && args[0] == "release" {
+		os.Exit(releaseCommand(args[1:], os.Stdout, os.Stderr))
+	}
 	if len(args) > 0 && setupCommands[args[0]] {
 		os.Exit(setupCommand(args, os.Stdin, os.Stdout, os.Stderr))
 	}

@@ -33,6 +33,7 @@ func config(fl *flags) (cloud.Config, error) {
 	over("mqtt-ws", &c.MQTTWSAddr, fl.mqttWS)
 	c.PublicHost = fl.publicHost
 	c.CreateCA = fl.createCA
+	c.ReleaseKeys = fl.releaseKeys
 	c.SMTP = notify.SMTPConfig{Host: fl.smtpHost, Port: fl.smtpPort, TLS: notify.TLSMode(fl.smtpTLS), User: fl.smtpUser}
 	c.SMTPCAFile = fl.smtpCA
 	c.MailFrom = fl.mailFrom

@@ -26,6 +26,9 @@ type flags struct {
 	rebootExit int
 	set        map[string]bool // flags given explicitly
 
+	updateCheck    bool // the service's ExecStartPre: decide an update trial, exit
+	updateStopped  bool // the service's ExecStopPost: record how a trial run ended, exit
+	updateRescue   bool // the rescue unit (OnFailure=): roll a failed trial back, exit 0, or 3 without one
 	hashPasscode   bool // print a console passcode hash and exit
 	consoleNoLogin bool // open console sessions without a passcode (sim only)
 }
@@ -46,6 +49,9 @@ func parseFlags(args []string) (*flags, error) {
 	fs.StringVar(&f.console, "console", "", "serial console device, or stdio")
 	fs.BoolVar(&f.hashPasscode, "hash-passcode", false, "read a technician passcode on stdin, print its hash for console_passcode_hash, and exit")
 	fs.BoolVar(&f.consoleNoLogin, "console-no-login", false, "open console sessions without a passcode (development, sim board only)")
+	fs.BoolVar(&f.updateCheck, "update-check", false, "before a start (the unit's ExecStartPre): count an update trial's start or roll it back, then exit")
+	fs.BoolVar(&f.updateStopped, "update-stopped", false, "after a stop (the unit's ExecStopPost): record how an update trial's run ended (SERVICE_RESULT, EXIT_CODE, EXIT_STATUS), then exit")
+	fs.BoolVar(&f.updateRescue, "update-rescue", false, "when systemd gave up on the service (its OnFailure= unit): roll an update trial back and exit 0, or exit 3 when there was none")
 	fs.StringVar(&f.logLevel, "log-level", "info", "debug, info, warn or error")
 	fs.IntVar(&f.rebootExit, "reboot-exit", 0, "on a reboot request, exit with this status (1-254) instead of rebooting: the service manager reboots (timeclockd.service uses 10)")
 	fs.StringVar(&f.logFile, "log-file", "", "log to this file (default stderr; STATE_DIR/timeclockd.log while the sim TUI or a stdio console has the terminal)")

@@ -19,6 +19,7 @@ import (
 	"timeclock/agent"
 	"timeclock/agent/console"
 	"timeclock/agent/logring"
+	"timeclock/agent/update"
 	"timeclock/board"
 	"timeclock/clock"
 	"timeclock/hal/sim"
@@ -117,6 +118,7 @@ func loadConfig(fl *flags) (fileConfig, error) {
 	over("console", &fc.Console, fl.console)
 	over("sim-socket", &fc.SimSocket, fl.simSocket)
 	fc.Version = version
+	fc.UpdateKeys = append(fc.UpdateKeys, builtinReleaseKeys()...)
 	if err := fc.Config.Validate(); err != nil {
 		return fc, fmt.Errorf("config: %w", err)
 	}
@@ -134,6 +136,8 @@ func run(ctx context.Context, fl *flags) error {
 	case fl.version:
 		fmt.Printf("timeclockd %s (%s/%s)\n", version, runtime.GOOS, runtime.GOARCH)
 		return nil
+	case fl.updateCheck, fl.updateStopped, fl.updateRescue:
+		return updateHook(fl)
 	case fl.hashPasscode:
 		if err := hashPasscode(os.Stdin, os.Stdout, os.Stderr); err != nil {
 			return fmt.Errorf("--hash-passcode: %w", err)
@@ -141,6 +145,10 @@ func run(ctx context.Context, fl *flags) error {
 		return nil
 	}
 	err := runClock(ctx, fl)
+	if errors.Is(err, update.ErrRestart) {
+		fmt.Fprintf(os.Stderr, "timeclockd: restarting into the other slot (exit status %d)\n", update.ExitCode)
+		return &exitStatus{code: update.ExitCode}
+	}
 	var reboot *rebootRequest
 	if errors.As(err, &reboot) {
 		return reboot.do()

@@ -241,12 +241,28 @@ func TestPackagedConfigsLoad(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	m := regexp.MustCompile(`(?m)^ExecStart=/usr/bin/timeclockd (.*)$`).FindSubmatch(unit)
+	// The agent runs from the update slot; the package's binary runs the
+	// update checks before and after (docs/updates.md). Every line's flags
+	// parse.
+	m := regexp.MustCompile(`(?m)^ExecStart=/var/lib/timeclock/slots/current/timeclockd (.*)$`).FindSubmatch(unit)
 	if m == nil {
-		t.Fatal("no ExecStart in the unit")
+		t.Fatal("no ExecStart of the update slot in the unit")
 	}
-	if _, err := parseFlags(strings.Fields(string(m[1]))); err != nil {
-		t.Errorf("the unit's flags %q: %v", m[1], err)
+	lines := [][]byte{m[1]}
+	for _, want := range []string{"--update-check", "--update-stopped"} {
+		h := regexp.MustCompile(`(?m)^Exec(?:StartPre|StopPost)=-/usr/bin/timeclockd (.*` + want + `.*)$`).FindSubmatch(unit)
+		if h == nil {
+			t.Fatalf("no ExecStartPre/ExecStopPost running timeclockd %s", want)
+		}
+		lines = append(lines, h[1])
+	}
+	for _, l := range lines {
+		if _, err := parseFlags(strings.Fields(string(l))); err != nil {
+			t.Errorf("the unit's flags %q: %v", l, err)
+		}
+	}
+	if !regexp.MustCompile(`(?m)^SuccessExitStatus=10 11$`).Match(unit) {
+		t.Error("the unit does not count the update restart (status 11) as a success")
 	}
 }
 

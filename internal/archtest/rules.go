@@ -29,6 +29,10 @@ NONE < wire;
 golang.org/x/sys/unix < clock;
 NONE < internal/atomicfile;
 
+# The update artifact (manifest, signature, version order): the signing
+# tool, the cloud and the clock share it.
+NONE < release;
+
 # Hardware: the interfaces, what drivers share, one package per chip, and
 # the board that picks drivers. Host driver init and pin lookups happen only in
 # board (and cmd).
@@ -68,13 +72,13 @@ clock, wire < onboarding/netcheck;
 hal, onboarding/identity, onboarding/netcheck < onboarding;
 
 # The agent and its parts: sync, console, the punch loop.
-onboarding, agent/punchflow, agent/enrollflow, agent/journal, agent/roster, agent/fingers,
+onboarding, agent/punchflow, agent/enrollflow, agent/journal, agent/roster, agent/fingers, release,
   github.com/eclipse/paho.mqtt.golang/...,
   golang.org/x/crypto/...
 < agent/...;
 
 # The reference cloud shares only the wire types with the device.
-wire, clock, internal/atomicfile,
+wire, clock, internal/atomicfile, release,
   go.etcd.io/bbolt/...,
   golang.org/x/crypto/...,
   github.com/mochi-mqtt/server/v2/...,
