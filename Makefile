@@ -50,9 +50,12 @@ VM_TIMEOUT ?= 40m
 test-vm: deps-vm
 	@scripts/deps.sh package
 	GO=$(GO) ARCHES=amd64 DEB_VERSION=$(DEB_VERSION) scripts/package.sh
-	@deb=$$(ls -t dist/timeclockd_*_amd64.deb | head -1) && img=$$(scripts/vm-image.sh | tail -1) && \
-	echo "test-vm: $$deb on $$img" && \
-	TIMECLOCK_VM_IMAGE=$$img TIMECLOCK_VM_DEB=$(CURDIR)/$$deb TIMECLOCK_VM_CUTS=$(VM_CUTS) \
+	@# The previous build for the upgrade scenario: the same source a version below.
+	@deb=$$(ls -t dist/timeclockd_*_amd64.deb | head -1) && v=$$(dpkg-deb -f $$deb Version) && \
+	rm -rf dist/vm-prev && GO=$(GO) ARCHES=amd64 DIST=dist/vm-prev DEB_VERSION=$$v~prev scripts/package.sh >/dev/null && \
+	prev=$$(ls dist/vm-prev/timeclockd_*_amd64.deb) && img=$$(scripts/vm-image.sh | tail -1) && \
+	echo "test-vm: $$prev then $$deb on $$img" && \
+	TIMECLOCK_VM_IMAGE=$$img TIMECLOCK_VM_DEB=$(CURDIR)/$$deb TIMECLOCK_VM_DEB_PREV=$(CURDIR)/$$prev TIMECLOCK_VM_CUTS=$(VM_CUTS) \
 	TIMECLOCK_REQUIRE_TOOLS=1 $(GO) test -count=1 -timeout $(VM_TIMEOUT) -v -run '^TestAppliance$$' ./packaging/booted/
 
 run: build
