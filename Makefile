@@ -46,6 +46,7 @@ test-arm: deps-test
 # the Debian 12 image once (cached in /var/cache/timeclock-vm); the scenarios
 # in packaging/booted boot it under qemu and install the clock in it.
 VM_CUTS ?= 5
+VM_LW_PUNCHES ?= 8
 VM_TIMEOUT ?= 40m
 test-vm: deps-vm
 	@scripts/deps.sh package
@@ -55,7 +56,7 @@ test-vm: deps-vm
 	rm -rf dist/vm-prev && GO=$(GO) ARCHES=amd64 DIST=dist/vm-prev DEB_VERSION=$$v~prev scripts/package.sh >/dev/null && \
 	prev=$$(ls dist/vm-prev/timeclockd_*_amd64.deb) && img=$$(scripts/vm-image.sh | tail -1) && \
 	echo "test-vm: $$prev then $$deb on $$img" && \
-	TIMECLOCK_VM_IMAGE=$$img TIMECLOCK_VM_DEB=$(CURDIR)/$$deb TIMECLOCK_VM_DEB_PREV=$(CURDIR)/$$prev TIMECLOCK_VM_CUTS=$(VM_CUTS) \
+	TIMECLOCK_VM_IMAGE=$$img TIMECLOCK_VM_DEB=$(CURDIR)/$$deb TIMECLOCK_VM_DEB_PREV=$(CURDIR)/$$prev TIMECLOCK_VM_CUTS=$(VM_CUTS) TIMECLOCK_VM_LW_PUNCHES=$(VM_LW_PUNCHES) \
 	TIMECLOCK_REQUIRE_TOOLS=1 $(GO) test -count=1 -timeout $(VM_TIMEOUT) -v -run '^TestAppliance$$' ./packaging/booted/
 
 run: build
@@ -66,10 +67,11 @@ bench: deps-test
 
 # soak: the crash-safety test with 1,000 SIGKILLs of a real timeclockd
 # (make test runs it with 30), then the booted tier with 100 power cuts
-# (make test: 5); KILLS=N and CUTS=N change the counts.
+# (make test: 5) and 40 punches under dm-log-writes (make test: 8);
+# KILLS=N and CUTS=N change the counts.
 soak:
 	TIMECLOCK_CRASH_KILLS=$${KILLS:-1000} $(GO) test -race -count=1 -timeout 60m -run '^TestCrashSafety$$' -v ./cmd/timeclockd/
-	$(MAKE) test-vm VM_CUTS=$${CUTS:-100} VM_TIMEOUT=150m
+	$(MAKE) test-vm VM_CUTS=$${CUTS:-100} VM_LW_PUNCHES=40 VM_TIMEOUT=150m
 
 # screenshots: the admin pages' PNGs in docs/img, from the browser tests.
 screenshots: deps-test

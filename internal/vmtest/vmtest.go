@@ -86,10 +86,19 @@ type Opts struct {
 	// pseudo-terminal, which Machine.Console2 names, as a technician's
 	// USB-serial adapter on the clock's console port.
 	Console2 bool
-	// Disks are extra disks, in MiB, attached after the state disk
-	// (/dev/vdc, /dev/vdd, ...) with cache=none: raw and empty.
-	Disks []int
+	// Disks are extra disks, attached after the state disk with
+	// cache=none: raw and empty.
+	Disks []Disk
 }
+
+// Disk is an extra disk; the guest finds it as DevPath.
+type Disk struct {
+	Name string // its serial number: letters and digits, at most 20
+	MiB  int
+}
+
+// DevPath is the disk's device in the guest (udev's by-id link).
+func (d Disk) DevPath() string { return "/dev/disk/by-id/virtio-" + d.Name }
 
 // Fwd forwards connections to a guest address and port to a port on the
 // host's loopback.
@@ -165,11 +174,11 @@ func New(t testing.TB, img Image, opts Opts) *Machine {
 	}
 	f.Close()
 	run(t, "mkfs.ext4", "-q", "-F", "-L", "tcstate", m.state)
-	for i, mib := range opts.Disks {
-		name := filepath.Join(dir, fmt.Sprintf("disk%d.img", i))
+	for _, d := range opts.Disks {
+		name := filepath.Join(dir, "disk-"+d.Name+".img")
 		f, err := os.Create(name)
 		if err == nil {
-			err = f.Truncate(int64(mib) << 20)
+			err = f.Truncate(int64(d.MiB) << 20)
 			f.Close()
 		}
 		if err != nil {
@@ -265,8 +274,12 @@ func (m *Machine) start() error {
 		// exactly what the guest had not flushed, as a power cut does.
 		"-drive", "file=" + m.state + ",if=virtio,format=raw,cache=none,aio=threads",
 	}
-	for _, d := range m.DiskFiles {
-		args = append(args, "-drive", "file="+d+",if=virtio,format=raw,cache=none,aio=threads")
+	for i, d := range m.DiskFiles {
+		id := "x" + strconv.Itoa(i)
+		// Slots after the root and state disks' (given out first), so
+		// those stay /dev/vda and /dev/vdb, as the initrd and fstab expect.
+		args = append(args, "-drive", "file="+d+",if=none,id="+id+",format=raw,cache=none,aio=threads",
+			"-device", fmt.Sprintf("virtio-blk-pci,drive=%s,serial=%s,addr=%#x", id, m.opts.Disks[i].Name, 0x10+i))
 	}
 	args = append(args,
 		"-netdev", netdev,
@@ -310,16 +323,19 @@ func (m *Machine) start() error {
 		m.mu.Unlock()
 	}()
 	// qemu fails on a taken port before the guest prints anything.
-	select {
-	case <-b.done:
-		m.mu.Lock()
-		defer m.mu.Unlock()
-		return fmt.Errorf("vmtest: qemu exited at start (%v): %s", b.err, b.stderr.String())
-	case <-m.waitLine(mark):
-		return nil
-	case <-time.After(30 * time.Second):
-		return nil
+	timeout := time.After(30 * time.Second)
+	for m.consoleLen() <= mark {
+		select {
+		case <-b.done:
+			m.mu.Lock()
+			defer m.mu.Unlock()
+			return fmt.Errorf("vmtest: qemu exited at start (%v): %s", b.err, b.stderr.String())
+		case <-m.waitLine(mark): // a console line, or stderr written
+		case <-timeout:
+			return nil
+		}
 	}
+	return nil
 }
 
 type lockedWriter struct {

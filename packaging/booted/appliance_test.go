@@ -7,6 +7,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -38,7 +39,8 @@ const guestTimeout = 2 * time.Minute
 func TestAppliance(t *testing.T) {
 	img := vmtest.FromEnv(t)
 	c := startCloud(t)
-	m := vmtest.New(t, img, vmtest.Opts{Persistent: true, RTCBase: "1970-01-01", GuestFwd: cloudFwds(c), Console2: true})
+	m := vmtest.New(t, img, vmtest.Opts{Persistent: true, RTCBase: "1970-01-01", GuestFwd: cloudFwds(c), Console2: true,
+		Disks: logWritesDisks()})
 	version, next := stageInstall(t, m)
 	p := &punches{accepted: map[string]int{}, unseen: map[string]int{}}
 	cc := &cloudClock{c: c}
@@ -55,12 +57,23 @@ func TestAppliance(t *testing.T) {
 		{"WatchdogHang", func(t *testing.T) { watchdogHang(t, m, p) }},
 		{"PowerCuts", func(t *testing.T) { powerCuts(t, m, p, cutsWanted(t)) }},
 		{"Journal", func(t *testing.T) { checkJournal(t, m, p) }},
+		{"CrashPointsLogWrites", func(t *testing.T) { crashPoints(t, m) }},
 		{"OnboardSetsTime", func(t *testing.T) { onboard(t, m, cc) }},
 		{"ConsoleReboot", func(t *testing.T) { consoleReboot(t, m, cc) }},
 		{"CorrectedPunches", func(t *testing.T) { correctedPunches(t, m, cc) }},
 		{"UpgradeWithPending", func(t *testing.T) { upgrade(t, m, cc, next) }},
 	}
+	t.Cleanup(func() {
+		if t.Failed() && m.Running() {
+			out, _, _ := m.Exec(time.Minute, "journalctl -q -b -u timeclockd --no-pager -o short-monotonic | tail -n 80")
+			t.Logf("guest journal of timeclockd (last 80 lines):\n%s", out)
+		}
+	})
+	only := os.Getenv("TIMECLOCK_VM_ONLY") // while working on one step: Install and these
 	for _, s := range steps {
+		if only != "" && s.name != "Install" && !slices.Contains(strings.Split(only, ","), s.name) {
+			continue
+		}
 		if !t.Run(s.name, s.run) {
 			return // later steps build on this one
 		}
@@ -330,7 +343,7 @@ func checkJournal(t *testing.T, m *vmtest.Machine, p *punches) {
 	m.Run(t, guestTimeout, "systemctl start timeclockd")
 }
 
-func writeRoster(t *testing.T, dir string) {
+func writeRoster(t testing.TB, dir string) {
 	t.Helper()
 	type emp struct {
 		ID     string   `json:"id"`
@@ -352,7 +365,7 @@ func writeRoster(t *testing.T, dir string) {
 	}
 }
 
-func copyFile(t *testing.T, from, to string, mode os.FileMode) {
+func copyFile(t testing.TB, from, to string, mode os.FileMode) {
 	t.Helper()
 	b, err := os.ReadFile(from)
 	if err != nil {

@@ -153,7 +153,7 @@ rm -rf /var/lib/timeclock/*
 grep -q %[1]s /etc/hosts || echo "%[2]s %[1]s" >>/etc/hosts
 install -m 644 /mnt/host/cloud-ca.pem /etc/timeclock/cloud-ca.pem
 install -m 644 /mnt/host/timeclockd-cloud.json /etc/timeclock/timeclockd.json
-systemctl start timeclockd`, cloudHost, cloudAddr))
+systemctl reset-failed timeclockd; systemctl start timeclockd`, cloudHost, cloudAddr))
 	cc.sim = m.DialSim(t, 3*time.Minute)
 	start := time.Now()
 	k := &e2e.Clock{Sim: cc.sim}
