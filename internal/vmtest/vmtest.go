@@ -134,14 +134,14 @@ type Machine struct {
 
 // boot is one run of qemu.
 type boot struct {
-	cmd     *exec.Cmd
-	done    chan struct{}
-	err     error
-	stderr  bytes.Buffer
-	cmdAddr string
-	simAddr string
-	start   time.Time
-	pty     string // the second serial port's host pty (Opts.Console2)
+	cmd       *exec.Cmd
+	done      chan struct{}
+	err       error
+	stderr    bytes.Buffer
+	cmdAddr   string
+	simAddr   string
+	start     time.Time
+	firstLine int // this run's first line in Machine.console
 }
 
 // New makes a machine (its disks and share) without booting it; it is
@@ -268,7 +268,7 @@ func (m *Machine) start() error {
 		"-m", "512", "-smp", strconv.Itoa(m.opts.SMP), "-rtc", "base=" + rtc,
 		"-kernel", filepath.Join(m.img.Dir, "vmlinuz"),
 		"-initrd", filepath.Join(m.img.Dir, "initrd.img"),
-		"-append", "root=/dev/vda rw console=ttyS0,115200 loglevel=4 mitigations=off",
+		"-append", "root=/dev/vda rw console=ttyS0,115200 loglevel=4 mitigations=off reboot=t",
 		"-drive", root,
 		// The state disk bypasses the host's page cache: killing qemu loses
 		// exactly what the guest had not flushed, as a power cut does.
@@ -292,7 +292,7 @@ func (m *Machine) start() error {
 		args = append(args, "-chardev", "pty,id=con1", "-serial", "chardev:con1")
 	}
 	mark := m.consoleLen()
-	b := &boot{done: make(chan struct{}), start: time.Now(),
+	b := &boot{done: make(chan struct{}), start: time.Now(), firstLine: mark,
 		cmdAddr: fmt.Sprintf("127.0.0.1:%d", cmdPort), simAddr: fmt.Sprintf("127.0.0.1:%d", simPort)}
 	b.cmd = exec.Command("qemu-system-x86_64", args...)
 	b.cmd.Stderr = &lockedWriter{mu: &m.mu, w: &b.stderr, after: m.notifyLocked}
@@ -367,9 +367,13 @@ func (m *Machine) Console2(t testing.TB) string {
 	deadline := time.NewTimer(time.Minute)
 	defer deadline.Stop()
 	for {
+		// qemu names it on stdout (the console's stream) or stderr.
 		m.mu.Lock()
 		b := m.cur
 		match := ptyRE.FindStringSubmatch(b.stderr.String())
+		for i := len(m.console) - 1; i >= b.firstLine && match == nil; i-- {
+			match = ptyRE.FindStringSubmatch(m.console[i])
+		}
 		changed := m.changed
 		m.mu.Unlock()
 		if match != nil {

@@ -47,3 +47,20 @@ dd if=/dev/urandom of=cached bs=64k count=4 status=none`)
 	}
 	m.Shutdown(t)
 }
+
+// TestReboot checks that a guest rebooting itself comes back in the same
+// qemu (a reboot the clock asks for goes through systemd to the kernel's
+// reset): a new boot ID, and the command socket answers again.
+func TestReboot(t *testing.T) {
+	m := New(t, FromEnv(t), Opts{})
+	m.Boot(t)
+	before := m.Run(t, time.Minute, "cat /proc/sys/kernel/random/boot_id")
+	mark, start := m.ConsoleMark(), time.Now()
+	// The reboot may end the command's connection before its answer.
+	m.Exec(time.Minute, "systemctl --no-block reboot")
+	m.WaitReboot(t, mark, start)
+	if after := m.Run(t, time.Minute, "cat /proc/sys/kernel/random/boot_id"); after == before {
+		t.Fatalf("boot ID %s unchanged after the reboot", after)
+	}
+	m.Shutdown(t)
+}
