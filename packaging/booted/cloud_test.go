@@ -148,6 +148,7 @@ func onboard(t *testing.T, m *vmtest.Machine, cc *cloudClock) {
 		t.Fatalf("the guest's clock is only %.0f ms off before onboarding: the test proves nothing", off)
 	}
 	m.Run(t, guestTimeout, fmt.Sprintf(`set -e
+tcvm-share
 systemctl stop timeclockd
 rm -rf /var/lib/timeclock/*
 grep -q %[1]s /etc/hosts || echo "%[2]s %[1]s" >>/etc/hosts
@@ -337,7 +338,7 @@ func upgrade(t *testing.T, m *vmtest.Machine, cc *cloudClock, nextVersion string
 	}
 	old := mainPID(t, m)
 	start := time.Now()
-	m.Run(t, guestTimeout, "set -e; dpkg -i /mnt/host/timeclockd-next.deb")
+	m.Run(t, guestTimeout, "set -e; tcvm-share; dpkg -i /mnt/host/timeclockd-next.deb")
 	waitRestarted(t, m, old, 3*time.Minute)
 	t.Logf("upgraded and READY again in %.1f s", time.Since(start).Seconds())
 	if v := m.Run(t, guestTimeout, "timeclockd --version; dpkg-query -W -f '${Version}' timeclockd"); strings.Count(v, nextVersion) != 2 {

@@ -64,6 +64,7 @@ func crashPoints(t *testing.T, m *vmtest.Machine) {
 	buildCrashcheck(t, m)
 	lwPunches := lwPunches(t)
 	m.Run(t, guestTimeout, fmt.Sprintf(`set -e
+tcvm-share
 systemctl stop timeclockd
 umount /var/lib/timeclock
 modprobe -a dm_log_writes dm_snapshot
@@ -93,7 +94,7 @@ umount /var/lib/timeclock
 dmsetup remove tclw
 mount /var/lib/timeclock
 systemctl reset-failed timeclockd; systemctl start timeclockd`)
-	out, rc, err := m.Exec(20*time.Minute, fmt.Sprintf("/mnt/host/crashcheck -log %s -replay %s -cow %s -from mkfs",
+	out, rc, err := m.Exec(20*time.Minute, fmt.Sprintf("tcvm-share; /mnt/host/crashcheck -log %s -replay %s -cow %s -from mkfs",
 		lwLog.DevPath(), lwReplay.DevPath(), lwCow.DevPath()))
 	if err != nil || rc != 0 {
 		t.Fatalf("crashcheck: %v, exit %d\n%s", err, rc, lastLines(out, 30))
