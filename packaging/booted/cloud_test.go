@@ -266,6 +266,7 @@ func (cc *cloudClock) swipe(t *testing.T, badge, name string) {
 // each corrected time inside the host's window around its swipe, its
 // original time in the guest's past.
 func correctedPunches(t *testing.T, m *vmtest.Machine, cc *cloudClock) {
+	cc.sim = dialIdle(t, m) // a connection is bound to the step that made it
 	first := len(cc.taken)
 	for _, p := range [][2]string{{"10002", "Grace Hopper"}, {"10003", "Alan Turing"}, {"10004", "Katherine Johnson"}} {
 		cc.swipe(t, p[0], p[1])
@@ -328,6 +329,7 @@ func correctedPunches(t *testing.T, m *vmtest.Machine, cc *cloudClock) {
 // pending (the cloud down): the new agent comes up with them still
 // pending, and once the cloud is back every punch ever swiped is there.
 func upgrade(t *testing.T, m *vmtest.Machine, cc *cloudClock, nextVersion string) {
+	cc.sim = dialIdle(t, m)
 	cc.c.Stop(t)
 	for _, p := range [][2]string{{"10002", "Grace Hopper"}, {"10003", "Alan Turing"}} {
 		cc.swipe(t, p[0], p[1])
