@@ -204,8 +204,15 @@ func consoleReboot(t *testing.T, m *vmtest.Machine, cc *cloudClock) {
 	testenv.Tool(t, "picocom")
 	pty := m.Console2(t)
 	s := tmuxtest.Start(t, nil, "picocom -q -b 115200 "+pty)
-	s.Keys("Enter")
-	s.WaitFor("passcode:", time.Minute)
+	// Enter until the console asks: a key typed before picocom has the
+	// port open is lost, as on a real terminal.
+	waitGuest(t, time.Minute, func() bool {
+		if strings.Contains(s.Screen(), "passcode:") {
+			return true
+		}
+		s.Keys("Enter")
+		return false
+	}, "the console never asked for the passcode:\n%s", s.Screen())
 	s.Literal(cc.passcode)
 	s.Keys("Enter")
 	s.WaitFor("Logged in.", time.Minute)
