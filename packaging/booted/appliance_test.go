@@ -43,7 +43,7 @@ func TestAppliance(t *testing.T) {
 		Disks: logWritesDisks()})
 	version, next := stageInstall(t, m)
 	p := &punches{accepted: map[string]int{}, unseen: map[string]int{}}
-	cc := &cloudClock{c: c}
+	cc := &cloudClock{c: c, parent: t}
 	m.Boot(t)
 
 	steps := []struct {

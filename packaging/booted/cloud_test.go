@@ -109,6 +109,9 @@ func waitGuest(t *testing.T, timeout time.Duration, cond func() bool, msg string
 
 // cloudClock is the state of the cloud part of TestAppliance.
 type cloudClock struct {
+	// parent is TestAppliance's own T: a cloud (re)started under a step's
+	// T would be killed when that step ends.
+	parent   testing.TB
 	c        *e2e.Cloud
 	device   string
 	passcode string
@@ -281,7 +284,7 @@ func correctedPunches(t *testing.T, m *vmtest.Machine, cc *cloudClock) {
 	if got := cc.sim.OK("status")["pending"]; got != float64(3) {
 		t.Errorf("pending=%v with the cloud down, want 3", got)
 	}
-	cc.c.Restart(t)
+	cc.c.Restart(cc.parent)
 	restarted := time.Now()
 	waitGuest(t, 2*time.Minute, func() bool { return cc.sim.OK("status")["clock_source"] == "cloud" },
 		"the clock never set its time after the cloud came back: %v", cc.sim.OK("status"))
@@ -357,7 +360,7 @@ func upgrade(t *testing.T, m *vmtest.Machine, cc *cloudClock, nextVersion string
 	if got := cc.sim.OK("status")["pending"]; got != pending {
 		t.Errorf("pending=%v after the upgrade, %v before", got, pending)
 	}
-	cc.c.Restart(t)
+	cc.c.Restart(cc.parent)
 	var ps []e2e.Punch
 	waitGuest(t, 2*time.Minute, func() bool {
 		ps = cc.c.Punches(t, cc.device)
