@@ -3,7 +3,8 @@ SHELL := /bin/bash
 export PATH := /usr/local/go/bin:$(PATH)
 GO ?= go
 VERSION ?= $(shell git describe --always --dirty 2>/dev/null || echo dev)
-LDFLAGS := -X main.version=$(VERSION)
+BUILT ?= $(shell TZ=UTC git log -1 --format=%cd --date=format-local:%Y-%m-%dT%H:%M:%SZ 2>/dev/null)
+LDFLAGS := -X main.version=$(VERSION) -X timeclock/clock.buildTime=$(BUILT)
 
 .PHONY: all build cross package test test-unit test-arm test-vm run bench soak lint deps-test deps-vm clean screenshots
 
@@ -51,13 +52,17 @@ test-arm: deps-test
 # the Debian 12 image once (cached in /var/cache/timeclock-vm); the scenarios
 # in packaging/booted boot it under qemu and install the clock in it.
 VM_CUTS ?= 5
+VM_LW_PUNCHES ?= 8
 VM_TIMEOUT ?= 40m
 test-vm: deps-vm
 	@scripts/deps.sh package
 	GO=$(GO) ARCHES=amd64 DEB_VERSION=$(DEB_VERSION) scripts/package.sh
-	@deb=$$(ls -t dist/timeclockd_*_amd64.deb | head -1) && img=$$(scripts/vm-image.sh | tail -1) && \
-	echo "test-vm: $$deb on $$img" && \
-	TIMECLOCK_VM_IMAGE=$$img TIMECLOCK_VM_DEB=$(CURDIR)/$$deb TIMECLOCK_VM_CUTS=$(VM_CUTS) \
+	@# The previous build for the upgrade scenario: the same source a version below.
+	@deb=$$(ls -t dist/timeclockd_*_amd64.deb | head -1) && v=$$(dpkg-deb -f $$deb Version) && \
+	rm -rf dist/vm-prev && GO=$(GO) ARCHES=amd64 DIST=dist/vm-prev DEB_VERSION=$$v~prev scripts/package.sh >/dev/null && \
+	prev=$$(ls dist/vm-prev/timeclockd_*_amd64.deb) && img=$$(scripts/vm-image.sh | tail -1) && \
+	echo "test-vm: $$prev then $$deb on $$img" && \
+	TIMECLOCK_VM_IMAGE=$$img TIMECLOCK_VM_DEB=$(CURDIR)/$$deb TIMECLOCK_VM_DEB_PREV=$(CURDIR)/$$prev TIMECLOCK_VM_CUTS=$(VM_CUTS) TIMECLOCK_VM_LW_PUNCHES=$(VM_LW_PUNCHES) \
 	TIMECLOCK_REQUIRE_TOOLS=1 $(GO) test -count=1 -timeout $(VM_TIMEOUT) -v -run '^(TestAppliance|TestUpdate)$$' ./packaging/booted/
 
 run: build
@@ -68,10 +73,11 @@ bench: deps-test
 
 # soak: the crash-safety test with 1,000 SIGKILLs of a real timeclockd
 # (make test runs it with 30), then the booted tier with 100 power cuts
-# (make test: 5); KILLS=N and CUTS=N change the counts.
+# (make test: 5) and 40 punches under dm-log-writes (make test: 8);
+# KILLS=N and CUTS=N change the counts.
 soak:
 	TIMECLOCK_CRASH_KILLS=$${KILLS:-1000} $(GO) test -race -count=1 -timeout 60m -run '^TestCrashSafety$$' -v ./cmd/timeclockd/
-	$(MAKE) test-vm VM_CUTS=$${CUTS:-100} VM_TIMEOUT=150m
+	$(MAKE) test-vm VM_CUTS=$${CUTS:-100} VM_LW_PUNCHES=40 VM_TIMEOUT=150m
 
 # screenshots: the admin pages' PNGs in docs/img, from the browser tests.
 screenshots: deps-test

@@ -121,7 +121,7 @@ func (s Setup) Checker(target netcheck.Target) *netcheck.Checker {
 	for _, n := range s.Network {
 		ifaces = append(ifaces, netcheck.Iface{Name: n, WiFi: slices.Contains(s.WiFi, n)})
 	}
-	return &netcheck.Checker{Links: o.Links, Net: o.Net, Ifaces: ifaces, Timeouts: o.NetTimeouts, Clock: s.Clock, Target: target}
+	return &netcheck.Checker{Links: o.Links, Net: o.Net, Ifaces: ifaces, Timeouts: o.NetTimeouts, Clock: s.Clock, Floor: s.Floor, Target: target}
 }
 
 // Options builds what Run needs to onboard the clock into store with the

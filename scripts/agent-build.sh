@@ -19,8 +19,12 @@ AGENT_GCFLAGS=(-gcflags=all=-l -gcflags=runtime= -gcflags=encoding/json= -gcflag
 if [ "${TZDATA:-}" = embed ]; then
 	AGENT_TAGS=$AGENT_TAGS,timetzdata
 fi
-# agent_build OUT GOARCH GOARM [VERSION]: the stripped, static agent.
+# agent_build OUT GOARCH GOARM [VERSION [BUILT]]: the stripped, static agent.
+# BUILT (RFC 3339, default the commit time) is the agent's time floor
+# (clock.BuildTime): a clock is never earlier than the binary it runs, even
+# where GOFLAGS=-buildvcs=false leaves no VCS stamp.
 agent_build() {
+	local built=${5:-$(TZ=UTC git log -1 --format=%cd --date=format-local:%Y-%m-%dT%H:%M:%SZ 2>/dev/null || true)}
 	CGO_ENABLED=0 GOOS=linux GOARCH=$2 GOARM=$3 ${GO:-go} build -trimpath -tags "$AGENT_TAGS" "${AGENT_GCFLAGS[@]}" \
-		-ldflags "-s -w -X main.version=${4:-dev}" -o "$1" ./cmd/timeclockd
+		-ldflags "-s -w -X main.version=${4:-dev} -X timeclock/clock.buildTime=$built" -o "$1" ./cmd/timeclockd
 }

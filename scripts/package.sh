@@ -25,6 +25,10 @@ if [ -z "$version" ]; then
 		version="$version.dirty"
 	fi
 fi
+# The agent's time floor starts at the commit's time (clock.BuildTime): set
+# it explicitly, as Go's own VCS stamp is absent wherever -buildvcs=false
+# (GOFLAGS) or the tree is no git checkout.
+built=$(TZ=UTC git log -1 --format=%cd --date=format-local:%Y-%m-%dT%H:%M:%SZ 2>/dev/null || true)
 if ! [[ $version =~ ^[0-9][A-Za-z0-9.+~]*$ ]]; then
 	echo "package.sh: version $version: a Debian native version starts with a digit and has only A-Za-z0-9.+~" >&2
 	exit 2
@@ -58,10 +62,10 @@ package() { # package NAME ARCH
 	bin="$work/$arch/$name"
 	mkdir -p "$work/$arch"
 	if [ "$name" = timeclockd ]; then
-		agent_build "$bin" "$ga" "$gm" "$version" # scripts/agent-build.sh: the flags make bench measures
+		agent_build "$bin" "$ga" "$gm" "$version" "$built" # scripts/agent-build.sh: the flags make bench measures
 	else
 		CGO_ENABLED=0 GOOS=linux GOARCH=$ga GOARM=$gm $GO build -trimpath \
-			-ldflags "-s -w -X main.version=$version" -o "$bin" "./cmd/$name"
+			-ldflags "-s -w -X main.version=$version -X timeclock/clock.buildTime=$built" -o "$bin" "./cmd/$name"
 	fi
 	sed "s/^PKG /$name /" "$work/changelog.in" | gzip -9n >"$work/$name.changelog.gz"
 	gzip -9nc "packaging/man/$name.8" >"$work/$name.8.gz"

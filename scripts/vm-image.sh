@@ -16,20 +16,37 @@
 # leaves a half image and two runs at once build it once.
 #
 # The packages come from the mirror this machine's own apt sources name
-# (never a host written here), suite bookworm.
+# (never a host written here), suite bookworm. The kernel is Debian
+# trixie-backports' (same mirror), pinned below by version and SHA-256: it
+# has dm-log-writes, dm-delay, dm-flakey, gpio-sim and i2c-stub. The suite
+# keeps only its newest kernel, so its two .debs are kept in the cache's
+# debs/ (outside the clone) once fetched, and the pin is part of the key.
 set -euo pipefail
 
 suite=bookworm
-# The image's packages. Leave the kernel out: it is installed for the
-# customize step only, its vmlinuz and initrd copied out, then purged.
+# The image's packages. The kernel is not among them: its .debs are only
+# unpacked, vmlinuz and the modules the tier needs taken out.
 packages=(
-	systemd-sysv udev kmod iproute2 procps adduser socat
+	systemd-sysv udev kmod iproute2 procps adduser socat dmsetup e2fsprogs
+)
+kernel_suite=trixie-backports
+kernel_version=7.3.4+deb13-amd64
+kernel_debs=(
+	"linux-binary-$kernel_version 7.3.4-1~bpo13+1 7e3248d03a84dcdda88c567aa8c4038f2e7795d2dd167b112c56f8901b6f513f"
+	"linux-modules-$kernel_version 7.3.4-1~bpo13+1 b3ea01922c9f133767a83cf6891c19b3693858ded617bf22d1e34f95382c08ea"
+	"linux-base-$kernel_version 7.3.4-1~bpo13+1 5663505495b5c90be94af42105c7b28629802516779102dac48d5a00cc00fccf"
 )
 # Loaded by the initrd (with what they depend on) and so in the kernel for
-# the whole boot: the rootfs has no /lib/modules at all.
+# the whole boot (virtio_pci and virtio_console are built in).
 modules=(
 	virtio_pci virtio_blk virtio_net virtio_console virtio_rng
-	crc32c_generic ext4 9p 9pnet_virtio
+	ext4 9p 9pnet_virtio
+)
+# In the rootfs's /lib/modules (with what they depend on), for modprobe:
+# the device-mapper targets the crash and slow-disk tests stack under the
+# state disk, and the simulated GPIO and I2C devices.
+extra_modules=(
+	dm_mod dm_log_writes dm_snapshot dm_delay dm_flakey gpio_sim i2c_stub i2c_dev
 )
 
 cache=${TIMECLOCK_VM_CACHE:-/var/cache/timeclock-vm}
@@ -104,6 +121,44 @@ if complete "$out"; then
 	exit 0
 fi
 rm -rf "$cache"/.tmp-*
+
+# The kernel's .debs: from the cache, else fetched with apt-get download
+# from the machine's mirror (apt checks the suite's signature with this
+# machine's keyring), and always checked against the pinned SHA-256.
+debs=$cache/debs
+mkdir -p "$debs"
+kdebs=()
+need=()
+for d in "${kernel_debs[@]}"; do
+	read -r name version sum <<<"$d"
+	f=$debs/${name}_${version//:/%3a}_amd64.deb
+	if ! echo "$sum  $f" | sha256sum -c --status 2>/dev/null; then
+		need+=("$name=$version")
+	fi
+	kdebs+=("$f")
+done
+if [ ${#need[@]} -gt 0 ]; then
+	log "fetching ${need[*]} from $archive $kernel_suite"
+	apt=$(mktemp -d "$cache/.tmp-apt-XXXXXX")
+	mkdir -p "$apt/lists/partial" "$apt/cache/archives/partial" "$apt/prefs"
+	echo "deb $archive $kernel_suite main" >"$apt/sources.list"
+	touch "$apt/status"
+	aptopts=(-o "Dir::Etc::sourcelist=$apt/sources.list" -o Dir::Etc::sourceparts=-
+		-o "Dir::State::Lists=$apt/lists" -o "Dir::Cache=$apt/cache" -o "Dir::State::status=$apt/status"
+		-o "Dir::Etc::preferencesparts=$apt/prefs" -o APT::Sandbox::User=root)
+	apt-get -q "${aptopts[@]}" update >&2
+	(cd "$debs" && apt-get -q "${aptopts[@]}" download "${need[@]}" >&2)
+	rm -rf "$apt"
+	for d in "${kernel_debs[@]}"; do
+		read -r name version sum <<<"$d"
+		f=$debs/${name}_${version//:/%3a}_amd64.deb
+		if ! echo "$sum  $f" | sha256sum -c --status; then
+			log "$f: not the pinned $name $version (sha256 $sum): the suite may have moved on; update kernel_debs in $self"
+			exit 1
+		fi
+	done
+fi
+
 tmp=$(mktemp -d "$cache/.tmp-$key-XXXXXX")
 chmod 755 "$tmp"
 trap 'rm -rf "$tmp"' EXIT
@@ -119,23 +174,47 @@ root=$1
 ch() { chroot "$root" env DEBIAN_FRONTEND=noninteractive "$@"; }
 apt="apt-get -y -q -o Dpkg::Use-Pty=0 --no-install-recommends"
 
-# Kernel and initrd. The initrd is ours: busybox and the modules booting
-# and the tests need, insmod-ed in dependency order by a ten-line /init, then
-# the root mounted and switched to. Debian's initramfs-tools would run udev
-# first: seconds under TCG on every boot. The modules stay loaded, so the
-# rootfs needs no /lib/modules at all.
-ch $apt install linux-image-amd64 busybox-static cpio >&2
-ver=$(ls "$root/lib/modules")
+# Kernel and initrd. The kernel's .debs are unpacked in /tmp/kernel, not
+# installed. The initrd is ours: busybox and the modules booting needs,
+# insmod-ed in dependency order by a ten-line /init, then the root mounted
+# and switched to. Debian's initramfs-tools would run udev first: seconds
+# under TCG on every boot. Those modules stay loaded; the few more the
+# tests load go to the rootfs's /lib/modules (uncompressed, depmod-ed).
+ch $apt install busybox-static cpio >&2
+ver=$TCVM_KVER
+k=/tmp/kernel
+mkdir -p "$root$k"
+for d in $TCVM_KDEBS; do dpkg-deb -x "$d" "$root$k"; done
+ch depmod -b $k/usr "$ver"
+deps() { # the module files to load for modules $@, in order, each once
+	for m in "$@"; do
+		ch modprobe -d $k/usr -S "$ver" --show-depends "$m" >>"$root/tmp/deps" || {
+			echo "vm-image: module $m: not in kernel $ver" >&2
+			exit 1
+		}
+	done
+	awk '$1 == "insmod" && !seen[$2]++ { print $2 }' "$root/tmp/deps"
+	rm "$root/tmp/deps"
+}
 i=$root/tmp/initrd
 mkdir -p "$i/bin" "$i/lib/modules" "$i/proc" "$i/sys" "$i/dev" "$i/root"
 cp "$root/bin/busybox" "$i/bin/busybox"
-for m in $TCVM_MODULES; do
-	ch modprobe -S "$ver" --show-depends "$m"
-done | awk '$1 == "insmod" && !seen[$2]++ { print $2 }' >"$root/tmp/order"
+deps $TCVM_MODULES >"$root/tmp/order"
 while read -r ko; do
-	cp "$root$ko" "$i/lib/modules/"
-	basename "$ko" >>"$i/modules"
+	b=$(basename "$ko" .xz)
+	case $ko in *.xz) xz -dc "$root$ko" >"$i/lib/modules/$b" ;; *) cp "$root$ko" "$i/lib/modules/$b" ;; esac
+	echo "$b" >>"$i/modules"
 done <"$root/tmp/order"
+kmods=$k/usr/lib/modules/$ver
+mkdir -p "$root/lib/modules/$ver"
+cp "$root$kmods"/modules.order "$root$kmods"/modules.builtin "$root$kmods"/modules.builtin.modinfo "$root/lib/modules/$ver/"
+deps $TCVM_EXTRA_MODULES >"$root/tmp/order"
+while read -r ko; do
+	rel=${ko#"$kmods"/}
+	mkdir -p "$(dirname "$root/lib/modules/$ver/$rel")"
+	case $ko in *.xz) xz -dc "$root$ko" >"$root/lib/modules/$ver/${rel%.xz}" ;; *) cp "$root$ko" "$root/lib/modules/$ver/$rel" ;; esac
+done <"$root/tmp/order"
+ch depmod "$ver"
 cat >"$i/init" <<'X'
 #!/bin/busybox sh
 b=/bin/busybox
@@ -152,12 +231,11 @@ exec $b switch_root /root /sbin/init
 X
 chmod 755 "$i/init"
 ch sh -c 'cd /tmp/initrd && find . | cpio -o -H newc --quiet' | gzip -1 >"$TCVM_OUT/initrd.img"
-cp "$root"/boot/vmlinuz-* "$TCVM_OUT/vmlinuz"
-basename "$root"/boot/vmlinuz-* >"$TCVM_OUT/kernel-version"
+cp "$root$kmods/vmlinuz" "$TCVM_OUT/vmlinuz"
+echo "$ver" >"$TCVM_OUT/kernel-version"
 cp "$i/modules" "$TCVM_OUT/initrd-modules"
-rm -rf "$i" "$root/tmp/order"
-ch $apt purge --autoremove 'linux-image-*' initramfs-tools initramfs-tools-core busybox-static cpio >&2
-rm -rf "$root"/lib/modules "$root"/boot/*
+rm -rf "$i" "$root/tmp/order" "$root$k"
+ch $apt purge --autoremove busybox-static cpio >&2
 
 # The test harness's side: the disks, the network, a command socket, the
 # sim board's socket forwarded, and a line on the console once up.
@@ -257,7 +335,8 @@ EOF
 
 rootdir=$tmp/root
 mkdir "$rootdir"
-TCVM_OUT=$tmp TCVM_MODULES="${modules[*]}" mmdebstrap --mode=root --variant=minbase \
+TCVM_OUT=$tmp TCVM_MODULES="${modules[*]}" TCVM_EXTRA_MODULES="${extra_modules[*]}" \
+	TCVM_KVER=$kernel_version TCVM_KDEBS="${kdebs[*]}" mmdebstrap --mode=root --variant=minbase \
 	--include="$(
 		IFS=,
 		echo "${packages[*]}"
@@ -274,7 +353,7 @@ echo >>"$rootdir/etc/machine-id"
 size=$(($(du -sm "$rootdir" | cut -f1) + 512))
 mkfs.ext4 -q -F -L tcroot -d "$rootdir" "$tmp/rootfs.img" "${size}M" >&2
 rm -rf "$rootdir"
-log "built in $((SECONDS - start)) s: $(cat "$tmp/kernel-version"), $(wc -l <"$tmp/manifest") packages, ${size} MiB image"
+log "built in $((SECONDS - start)) s: kernel $(cat "$tmp/kernel-version"), $(wc -l <"$tmp/manifest") packages, ${size} MiB image"
 rm -rf "$out" # an incomplete one from before this script built atomically
 mv -T "$tmp" "$out"
 trap - EXIT

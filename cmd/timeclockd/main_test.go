@@ -57,6 +57,8 @@ func TestBadFlagsAndConfig(t *testing.T) {
 	dir := t.TempDir()
 	badCfg := filepath.Join(dir, "bad.json")
 	os.WriteFile(badCfg, []byte(`{"timezone": "Mars/Base", "colour": 1}`), 0o600)
+	bothClocks := filepath.Join(dir, "both-clocks.json")
+	os.WriteFile(bothClocks, []byte(`{"sim_system_clock": true, "sim_clock_offset": "-1h"}`), 0o600)
 	for _, tc := range []struct {
 		args []string
 		code int
@@ -66,6 +68,7 @@ func TestBadFlagsAndConfig(t *testing.T) {
 		{[]string{"extra-arg"}, 2, "unexpected argument"},
 		{[]string{"--config", filepath.Join(dir, "missing.json")}, 1, "missing.json"},
 		{[]string{"--config", badCfg}, 1, "colour"},
+		{[]string{"--config", bothClocks, "--state-dir", dir}, 1, "sim_system_clock"},
 		{[]string{"--cloud", "http://insecure.example", "--state-dir", dir}, 1, "https"},
 		{[]string{"--log-level", "loud", "--state-dir", dir}, 2, "log-level"},
 	} {

@@ -43,6 +43,11 @@ type fileConfig struct {
 	// battery); the agent then sets it from the cloud's time as it would a
 	// real board's. For tests and demos; the sim board only.
 	SimClockOffset agent.Duration `json:"sim_clock_offset"`
+	// SimSystemClock makes the simulated board read and set the system's
+	// clock (clock_settime, with CAP_SYS_TIME) as a real board does, instead
+	// of its own: for a machine that is wholly the clock, such as the
+	// booted test tier's virtual machine. The sim board only.
+	SimSystemClock bool `json:"sim_system_clock"`
 }
 
 // maxSimClockOffset bounds sim_clock_offset: a board whose clock is a
@@ -203,7 +208,7 @@ func runClock(ctx context.Context, fl *flags) error {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	sys := &system{stop: cancel, sim: set.Sim != nil, exitCode: fl.rebootExit}
-	clk, setter := wallClock(set.Sim != nil, fc.SimClockOffset.D())
+	clk, setter := wallClock(set.Sim != nil && !fc.SimSystemClock, fc.SimClockOffset.D())
 	start = clk.Now().Add(-time.Since(start)) // on the sim's clock
 	a, err := agent.New(fc.Config, hw, agent.Options{Logger: log, Clock: clk, ClockSetter: setter, Start: start,
 		Onboard: onboardOptions(set.Sim != nil, fc.StateDir), System: sys})
@@ -261,6 +266,9 @@ func checkStart(fc fileConfig, fl *flags, model board.Model) error {
 	}
 	if fc.SimClockOffset != 0 && model.Display.Driver != "sim" {
 		return &cli.UsageError{Cmd: "timeclockd", Msg: "sim_clock_offset is for the simulated board only"}
+	}
+	if fc.SimSystemClock && (model.Display.Driver != "sim" || fc.SimClockOffset != 0) {
+		return &cli.UsageError{Cmd: "timeclockd", Msg: "sim_system_clock is for the simulated board only, without sim_clock_offset"}
 	}
 	if fl.consoleNoLogin && (fc.Console == "" || model.Display.Driver != "sim") {
 		return &cli.UsageError{Cmd: "timeclockd", Msg: "--console-no-login is for a --console on the simulated board only"}

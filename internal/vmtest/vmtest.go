@@ -73,6 +73,39 @@ type Opts struct {
 	StateMiB int
 	// SMP is the number of virtual CPUs; 0: 2.
 	SMP int
+	// RTCBase is qemu's -rtc base= ("" is utc): "1970-01-01" boots a
+	// machine whose clock nobody set, as a board without an RTC battery.
+	// The kernel never writes the RTC back (no NTP daemon synced it), so
+	// every boot of the machine, a reboot too, starts there again.
+	RTCBase string
+	// GuestFwd are the guest addresses forwarded to host loopback ports
+	// (qemu's guestfwd, one socat per connection): with restrict=on the
+	// only places the guest can reach.
+	GuestFwd []Fwd
+	// Console2 puts the guest's second serial port (ttyS1) on a host
+	// pseudo-terminal, which Machine.Console2 names, as a technician's
+	// USB-serial adapter on the clock's console port.
+	Console2 bool
+	// Disks are extra disks, attached after the state disk with
+	// cache=none: raw and empty.
+	Disks []Disk
+}
+
+// Disk is an extra disk; the guest finds it as DevPath.
+type Disk struct {
+	Name string // its serial number: letters and digits, at most 20
+	MiB  int
+}
+
+// DevPath is the disk's device in the guest (udev's by-id link).
+func (d Disk) DevPath() string { return "/dev/disk/by-id/virtio-" + d.Name }
+
+// Fwd forwards connections to a guest address and port to a port on the
+// host's loopback.
+type Fwd struct {
+	GuestAddr string // e.g. 10.0.2.100, in the user network's 10.0.2.0/24
+	GuestPort int
+	HostPort  int
 }
 
 // Machine is one virtual machine: its disks persist across its boots (a
@@ -87,6 +120,8 @@ type Machine struct {
 
 	// Share is a host directory the guest sees read-only at /mnt/host.
 	Share string
+	// DiskFiles are the extra disks' files on the host (Opts.Disks).
+	DiskFiles []string
 
 	mu      sync.Mutex
 	cur     *boot
@@ -99,13 +134,14 @@ type Machine struct {
 
 // boot is one run of qemu.
 type boot struct {
-	cmd     *exec.Cmd
-	done    chan struct{}
-	err     error
-	stderr  bytes.Buffer
-	cmdAddr string
-	simAddr string
-	start   time.Time
+	cmd       *exec.Cmd
+	done      chan struct{}
+	err       error
+	stderr    bytes.Buffer
+	cmdAddr   string
+	simAddr   string
+	start     time.Time
+	firstLine int // this run's first line in Machine.console
 }
 
 // New makes a machine (its disks and share) without booting it; it is
@@ -138,6 +174,18 @@ func New(t testing.TB, img Image, opts Opts) *Machine {
 	}
 	f.Close()
 	run(t, "mkfs.ext4", "-q", "-F", "-L", "tcstate", m.state)
+	for _, d := range opts.Disks {
+		name := filepath.Join(dir, "disk-"+d.Name+".img")
+		f, err := os.Create(name)
+		if err == nil {
+			err = f.Truncate(int64(d.MiB) << 20)
+			f.Close()
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		m.DiskFiles = append(m.DiskFiles, name)
+	}
 	t.Cleanup(func() {
 		if t.Failed() {
 			t.Logf("serial console (last 60 lines):\n%s", m.consoleTail(60))
@@ -205,29 +253,49 @@ func (m *Machine) start() error {
 	if m.opts.Persistent {
 		root = "file=" + m.root + ",if=virtio,format=qcow2"
 	}
+	rtc := "utc"
+	if m.opts.RTCBase != "" {
+		rtc = m.opts.RTCBase
+	}
+	netdev := fmt.Sprintf("user,id=n0,restrict=on,hostfwd=tcp:127.0.0.1:%d-:%d,hostfwd=tcp:127.0.0.1:%d-:%d",
+		cmdPort, guestCmdPort, simPort, guestSimPort)
+	for _, f := range m.opts.GuestFwd {
+		netdev += fmt.Sprintf(",guestfwd=tcp:%s:%d-cmd:socat STDIO TCP:127.0.0.1:%d", f.GuestAddr, f.GuestPort, f.HostPort)
+	}
 	args := []string{
 		"-nodefaults", "-no-user-config", "-display", "none",
 		"-machine", "q35", "-accel", "tcg,thread=multi", "-cpu", "max",
-		"-m", "512", "-smp", strconv.Itoa(m.opts.SMP), "-rtc", "base=utc",
+		"-m", "512", "-smp", strconv.Itoa(m.opts.SMP), "-rtc", "base=" + rtc,
 		"-kernel", filepath.Join(m.img.Dir, "vmlinuz"),
 		"-initrd", filepath.Join(m.img.Dir, "initrd.img"),
-		"-append", "root=/dev/vda rw console=ttyS0,115200 loglevel=4 mitigations=off",
+		"-append", "root=/dev/vda rw console=ttyS0,115200 loglevel=4 mitigations=off reboot=t",
 		"-drive", root,
 		// The state disk bypasses the host's page cache: killing qemu loses
 		// exactly what the guest had not flushed, as a power cut does.
 		"-drive", "file=" + m.state + ",if=virtio,format=raw,cache=none,aio=threads",
-		"-netdev", fmt.Sprintf("user,id=n0,restrict=on,hostfwd=tcp:127.0.0.1:%d-:%d,hostfwd=tcp:127.0.0.1:%d-:%d",
-			cmdPort, guestCmdPort, simPort, guestSimPort),
+	}
+	for i, d := range m.DiskFiles {
+		id := "x" + strconv.Itoa(i)
+		// Slots after the root and state disks' (given out first), so
+		// those stay /dev/vda and /dev/vdb, as the initrd and fstab expect.
+		args = append(args, "-drive", "file="+d+",if=none,id="+id+",format=raw,cache=none,aio=threads",
+			"-device", fmt.Sprintf("virtio-blk-pci,drive=%s,serial=%s,addr=%#x", id, m.opts.Disks[i].Name, 0x10+i))
+	}
+	args = append(args,
+		"-netdev", netdev,
 		"-device", "virtio-net-pci,netdev=n0",
-		"-virtfs", "local,path=" + m.Share + ",mount_tag=host,security_model=none,readonly=on",
+		"-virtfs", "local,path="+m.Share+",mount_tag=host,security_model=none,readonly=on",
 		"-device", "virtio-rng-pci",
 		"-chardev", "stdio,id=con0,signal=off", "-serial", "chardev:con0",
+	)
+	if m.opts.Console2 {
+		args = append(args, "-chardev", "pty,id=con1", "-serial", "chardev:con1")
 	}
 	mark := m.consoleLen()
-	b := &boot{done: make(chan struct{}), start: time.Now(),
+	b := &boot{done: make(chan struct{}), start: time.Now(), firstLine: mark,
 		cmdAddr: fmt.Sprintf("127.0.0.1:%d", cmdPort), simAddr: fmt.Sprintf("127.0.0.1:%d", simPort)}
 	b.cmd = exec.Command("qemu-system-x86_64", args...)
-	b.cmd.Stderr = &lockedWriter{mu: &m.mu, w: &b.stderr}
+	b.cmd.Stderr = &lockedWriter{mu: &m.mu, w: &b.stderr, after: m.notifyLocked}
 	// stdin: a pipe nobody writes to, kept open while qemu runs.
 	stdin, err := b.cmd.StdinPipe()
 	if err != nil {
@@ -255,27 +323,82 @@ func (m *Machine) start() error {
 		m.mu.Unlock()
 	}()
 	// qemu fails on a taken port before the guest prints anything.
-	select {
-	case <-b.done:
-		m.mu.Lock()
-		defer m.mu.Unlock()
-		return fmt.Errorf("vmtest: qemu exited at start (%v): %s", b.err, b.stderr.String())
-	case <-m.waitLine(mark):
-		return nil
-	case <-time.After(30 * time.Second):
-		return nil
+	timeout := time.After(30 * time.Second)
+	for m.consoleLen() <= mark {
+		select {
+		case <-b.done:
+			m.mu.Lock()
+			defer m.mu.Unlock()
+			return fmt.Errorf("vmtest: qemu exited at start (%v): %s", b.err, b.stderr.String())
+		case <-m.waitLine(mark): // a console line, or stderr written
+		case <-timeout:
+			return nil
+		}
 	}
+	return nil
 }
 
 type lockedWriter struct {
-	mu *sync.Mutex
-	w  io.Writer
+	mu    *sync.Mutex
+	w     io.Writer
+	after func() // called under mu after each write
 }
 
 func (l *lockedWriter) Write(p []byte) (int, error) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	return l.w.Write(p)
+	n, err := l.w.Write(p)
+	if l.after != nil {
+		l.after()
+	}
+	return n, err
+}
+
+var ptyRE = regexp.MustCompile(`char device redirected to (/dev/pts/\d+) \(label con1\)`)
+
+// Console2 is the host pseudo-terminal of the guest's second serial port
+// (Opts.Console2) in this run of qemu: what a technician's terminal
+// program opens.
+func (m *Machine) Console2(t testing.TB) string {
+	t.Helper()
+	if !m.opts.Console2 {
+		t.Fatal("vmtest: Console2 without Opts.Console2")
+	}
+	deadline := time.NewTimer(time.Minute)
+	defer deadline.Stop()
+	for {
+		// qemu names it on stdout (the console's stream) or stderr.
+		m.mu.Lock()
+		b := m.cur
+		match := ptyRE.FindStringSubmatch(b.stderr.String())
+		for i := len(m.console) - 1; i >= b.firstLine && match == nil; i-- {
+			match = ptyRE.FindStringSubmatch(m.console[i])
+		}
+		changed := m.changed
+		m.mu.Unlock()
+		if match != nil {
+			return match[1]
+		}
+		select {
+		case <-changed:
+		case <-b.done:
+			t.Fatalf("vmtest: qemu exited before naming the second serial port's pty")
+		case <-deadline.C:
+			t.Fatalf("vmtest: qemu never named the second serial port's pty")
+		}
+	}
+}
+
+// WaitReboot waits for the image's ready line after mark: the guest
+// rebooted itself (qemu runs on) and is up again. It returns the time
+// from mark's moment to ready as the boot's time.
+func (m *Machine) WaitReboot(t testing.TB, mark int, since time.Time) time.Duration {
+	t.Helper()
+	m.WaitConsoleFrom(t, mark, `TCVM-READY`, BootTimeout)
+	d := time.Since(since)
+	m.BootTimes = append(m.BootTimes, d)
+	t.Logf("vmtest: rebooted in %.1f s", d.Seconds())
+	return d
 }
 
 // readConsole collects the serial console's lines, and keeps them in

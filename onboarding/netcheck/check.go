@@ -33,6 +33,11 @@ type Checker struct {
 	Timeouts Timeouts
 	// Clock is the device's clock (for the time step and TLS); nil is real.
 	Clock clock.Clock
+	// Floor, if set, is the time floor (clock.Keeper.Floor): certificates
+	// are never checked at a time below it, as the onboarding API client
+	// does. A board whose clock reads a plausible but stale time (a
+	// systemd build date, an old RTC) is not taken for the truth.
+	Floor func() time.Time
 }
 
 // Run performs the check. It never returns an error: every problem is in the
@@ -385,7 +390,13 @@ func (c *Checker) tls(ctx context.Context, r *Report) StepResult {
 		ServerName: c.Target.Host,
 		RootCAs:    c.Target.CA,
 		MinVersion: tls.VersionTLS12,
-		Time:       func() time.Time { return TLSTime(c.Clock.Now(), off, known) },
+		Time: func() time.Time {
+			t := TLSTime(c.Clock.Now(), off, known)
+			if c.Floor != nil {
+				t = clock.Raise(t, c.Floor())
+			}
+			return t
+		},
 	})
 	if err := tc.HandshakeContext(ctx); err != nil {
 		return StepResult{Outcome: Failed, Detail: err.Error(), Err: err}

@@ -287,6 +287,7 @@ func TestTLSStep(t *testing.T) {
 		host  string
 		pool  func(good *x509.CertPool) *x509.CertPool
 		now   time.Time
+		floor time.Time
 		ok    bool
 		title string
 	}{
@@ -299,6 +300,12 @@ func TestTLSStep(t *testing.T) {
 		// time read over HTTP.
 		{name: "unset clock uses cloud time", host: "example.com", now: time.Unix(100, 0), ok: true},
 		{name: "clock far ahead", host: "example.com", now: time.Date(2300, 1, 1, 0, 0, 0, 0, time.UTC), title: "Certificate date bad"},
+		// A clock at a plausible but stale time (a board without an RTC
+		// battery at systemd's build date) before the certificate's start:
+		// checked at the floor (the build time, the last good time), as
+		// the API client checks it.
+		{name: "stale clock below the floor", host: "example.com", now: time.Now().Add(-200 * 24 * time.Hour), floor: time.Now(), ok: true},
+		{name: "stale clock, no floor", host: "example.com", now: time.Now().Add(-200 * 24 * time.Hour), title: "Certificate date bad"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			n, pool, _ := tlsCloud(t)
@@ -310,6 +317,9 @@ func TestTLSStep(t *testing.T) {
 				clk = clock.NewFake(tc.now)
 			}
 			c := &Checker{Links: goodLinks(), Net: n, Ifaces: twoNICs, Target: Target{Host: tc.host, Ports: DefaultPorts, CA: pool}, Clock: clk}
+			if !tc.floor.IsZero() {
+				c.Floor = func() time.Time { return tc.floor }
+			}
 			r := c.Run(context.Background())
 			if r.Step(StepTime).Outcome != OK {
 				t.Errorf("time step %+v", r.Step(StepTime))

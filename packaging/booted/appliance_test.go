@@ -7,6 +7,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -28,12 +29,21 @@ const guestTimeout = 2 * time.Minute
 // TestAppliance installs the package on a booted Debian and runs the
 // scenarios in order on the one machine (each boot costs 20-60 s):
 // READY and the version, punching, kill -9, a hang caught by the watchdog,
-// then power cuts. Every punch whose accepted screen was seen in any of
-// them must be in the journal at the end.
+// then power cuts; every punch whose accepted screen was seen in any of
+// them must be in the journal. Then the clock joins the reference cloud
+// on the host: the machine's RTC starts at 1970-01-01 on every boot and
+// nothing serves NTP, so the clock sets the time from the cloud; the
+// console on the second serial port reboots the machine; punches taken on
+// the unset clock reach the cloud corrected; an upgrade with punches
+// pending loses none.
 func TestAppliance(t *testing.T) {
-	m := vmtest.New(t, vmtest.FromEnv(t), vmtest.Opts{Persistent: true})
-	version := stageInstall(t, m)
+	img := vmtest.FromEnv(t)
+	c := startCloud(t)
+	m := vmtest.New(t, img, vmtest.Opts{Persistent: true, RTCBase: "1970-01-01", GuestFwd: cloudFwds(c), Console2: true,
+		Disks: logWritesDisks()})
+	version, next := stageInstall(t, m)
 	p := &punches{accepted: map[string]int{}, unseen: map[string]int{}}
+	cc := &cloudClock{c: c, parent: t}
 	m.Boot(t)
 
 	steps := []struct {
@@ -47,8 +57,23 @@ func TestAppliance(t *testing.T) {
 		{"WatchdogHang", func(t *testing.T) { watchdogHang(t, m, p) }},
 		{"PowerCuts", func(t *testing.T) { powerCuts(t, m, p, cutsWanted(t)) }},
 		{"Journal", func(t *testing.T) { checkJournal(t, m, p) }},
+		{"CrashPointsLogWrites", func(t *testing.T) { crashPoints(t, m) }},
+		{"OnboardSetsTime", func(t *testing.T) { onboard(t, m, cc) }},
+		{"ConsoleReboot", func(t *testing.T) { consoleReboot(t, m, cc) }},
+		{"CorrectedPunches", func(t *testing.T) { correctedPunches(t, m, cc) }},
+		{"UpgradeWithPending", func(t *testing.T) { upgrade(t, m, cc, next) }},
 	}
+	t.Cleanup(func() {
+		if t.Failed() && m.Running() {
+			out, _, _ := m.Exec(time.Minute, "journalctl -q -b -u timeclockd --no-pager -o short-monotonic | tail -n 80")
+			t.Logf("guest journal of timeclockd (last 80 lines):\n%s", out)
+		}
+	})
+	only := os.Getenv("TIMECLOCK_VM_ONLY") // while working on one step: Install and these
 	for _, s := range steps {
+		if only != "" && s.name != "Install" && !slices.Contains(strings.Split(only, ","), s.name) {
+			continue
+		}
 		if !t.Run(s.name, s.run) {
 			return // later steps build on this one
 		}
@@ -75,14 +100,15 @@ func cutsWanted(t *testing.T) int {
 }
 
 // stageInstall puts what the guest installs into the machine's share: the
-// package from $TIMECLOCK_VM_DEB (make test-vm builds it with make
-// package's script), the test's config and roster. It returns the version
-// timeclockd --version must print: the package's.
-func stageInstall(t *testing.T, m *vmtest.Machine) string {
+// previous build's package from $TIMECLOCK_VM_DEB_PREV, installed first,
+// and the package from $TIMECLOCK_VM_DEB, the upgrade (make test-vm builds
+// both with make package's script, DEB_VERSION apart), the test's config
+// and roster. It returns the versions timeclockd --version must print.
+func stageInstall(t *testing.T, m *vmtest.Machine) (version, next string) {
 	t.Helper()
-	deb := os.Getenv("TIMECLOCK_VM_DEB")
-	if deb == "" {
-		t.Fatal("TIMECLOCK_VM_DEB names no package: make test-vm builds it")
+	deb, prev := os.Getenv("TIMECLOCK_VM_DEB"), os.Getenv("TIMECLOCK_VM_DEB_PREV")
+	if deb == "" || prev == "" {
+		t.Fatal("TIMECLOCK_VM_DEB and TIMECLOCK_VM_DEB_PREV name no packages: make test-vm builds them")
 	}
 	writeRoster(t, m.Share)
 	cfg := map[string]any{"board": "sim", "timezone": "UTC", "duplicate_window": "0s",
@@ -91,12 +117,20 @@ func stageInstall(t *testing.T, m *vmtest.Machine) string {
 	if err := os.WriteFile(filepath.Join(m.Share, "timeclockd.json"), b, 0o644); err != nil {
 		t.Fatal(err)
 	}
-	out, err := exec.Command("dpkg-deb", "-f", deb, "Version").Output()
-	if err != nil {
-		t.Fatalf("dpkg-deb -f %s Version: %v", deb, err)
+	debVersion := func(f string) string {
+		out, err := exec.Command("dpkg-deb", "-f", f, "Version").Output()
+		if err != nil {
+			t.Fatalf("dpkg-deb -f %s Version: %v", f, err)
+		}
+		return strings.TrimSpace(string(out))
 	}
-	copyFile(t, deb, filepath.Join(m.Share, "timeclockd.deb"), 0o644)
-	return strings.TrimSpace(string(out))
+	version, next = debVersion(prev), debVersion(deb)
+	if out, err := exec.Command("dpkg", "--compare-versions", next, "gt", version).CombinedOutput(); err != nil {
+		t.Fatalf("TIMECLOCK_VM_DEB %s is no upgrade of TIMECLOCK_VM_DEB_PREV %s (%v %s)", next, version, err, out)
+	}
+	copyFile(t, prev, filepath.Join(m.Share, "timeclockd.deb"), 0o644)
+	copyFile(t, deb, filepath.Join(m.Share, "timeclockd-next.deb"), 0o644)
+	return version, next
 }
 
 // install installs the package in the guest with dpkg -i (its maintainer
@@ -309,7 +343,7 @@ func checkJournal(t *testing.T, m *vmtest.Machine, p *punches) {
 	m.Run(t, guestTimeout, "systemctl start timeclockd")
 }
 
-func writeRoster(t *testing.T, dir string) {
+func writeRoster(t testing.TB, dir string) {
 	t.Helper()
 	type emp struct {
 		ID     string   `json:"id"`
@@ -331,7 +365,7 @@ func writeRoster(t *testing.T, dir string) {
 	}
 }
 
-func copyFile(t *testing.T, from, to string, mode os.FileMode) {
+func copyFile(t testing.TB, from, to string, mode os.FileMode) {
 	t.Helper()
 	b, err := os.ReadFile(from)
 	if err != nil {

@@ -24,7 +24,7 @@ import (
 // agent/update's TestUpdateEndToEnd against the real cloud).
 func TestUpdate(t *testing.T) {
 	m := vmtest.New(t, vmtest.FromEnv(t), vmtest.Opts{Persistent: true})
-	version := stageInstall(t, m)
+	version, _ := stageInstall(t, m)
 	p := &punches{accepted: map[string]int{}, unseen: map[string]int{}}
 	m.Boot(t)
 	steps := []struct {
