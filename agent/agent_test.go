@@ -91,9 +91,12 @@ func startRigDisplay(t *testing.T, cfg Config, cols, rows int, clk *clock.Fake, 
 	return r
 }
 
+// waitScreen's deadline is the package's failure cut-off (wait), not a
+// speed check: under qemu-user beside another test run, a broker going
+// away took the clock 6 s to see (speed is make bench's).
 func (r *rig) waitScreen(want string) []string {
 	r.t.Helper()
-	return await.Value(r.t, 5*time.Second, func() ([]string, bool) {
+	return await.Value(r.t, wait, func() ([]string, bool) {
 		s := r.board.Screen()
 		return s, strings.Contains(strings.Join(s, "\n"), want)
 	}, "screen never showed %q (now %q)", want, r.board.Screen())
