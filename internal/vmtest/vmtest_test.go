@@ -48,9 +48,10 @@ dd if=/dev/urandom of=cached bs=64k count=4 status=none`)
 	m.Shutdown(t)
 }
 
-// TestReboot checks that a guest rebooting itself comes back in the same
-// qemu (a reboot the clock asks for goes through systemd to the kernel's
-// reset): a new boot ID, and the command socket answers again.
+// TestReboot checks that a guest rebooting itself comes back (a reboot the
+// clock asks for goes through systemd to the kernel's reset, which ends
+// qemu under -no-reboot; WaitReboot powers it on again): a new boot ID, and
+// the command socket answers again.
 func TestReboot(t *testing.T) {
 	m := New(t, FromEnv(t), Opts{})
 	m.Boot(t)
