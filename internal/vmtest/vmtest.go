@@ -222,20 +222,25 @@ func (m *Machine) Boot(t testing.TB) time.Duration {
 		t.Fatal("vmtest: Boot while the machine runs")
 	}
 	mark := m.consoleLen()
-	var err error
-	for try := 0; try < 5; try++ {
-		if err = m.start(); err == nil {
-			break
-		}
-	}
-	if err != nil {
-		t.Fatal(err)
-	}
+	m.powerOn(t)
 	m.WaitConsoleFrom(t, mark, `TCVM-READY`, BootTimeout)
 	d := time.Since(m.cur.start)
 	m.BootTimes = append(m.BootTimes, d)
 	t.Logf("vmtest: booted in %.1f s", d.Seconds())
 	return d
+}
+
+// powerOn starts qemu, trying again when it exits at once (a forward
+// port taken meanwhile).
+func (m *Machine) powerOn(t testing.TB) {
+	t.Helper()
+	var err error
+	for try := 0; try < 5; try++ {
+		if err = m.start(); err == nil {
+			return
+		}
+	}
+	t.Fatal(err)
 }
 
 // start runs qemu with fresh forward ports; an error means qemu exited at
@@ -411,15 +416,7 @@ func (m *Machine) WaitReboot(t testing.TB, mark int, since time.Time) time.Durat
 		t.Fatalf("vmtest: qemu exited (%v) without the kernel's reboot line:\n%s", b.err, m.consoleTail(40))
 	}
 	again := m.consoleLen()
-	var err error
-	for try := 0; try < 5; try++ {
-		if err = m.start(); err == nil {
-			break
-		}
-	}
-	if err != nil {
-		t.Fatal(err)
-	}
+	m.powerOn(t)
 	m.WaitConsoleFrom(t, again, `TCVM-READY`, BootTimeout)
 	d := time.Since(since)
 	m.BootTimes = append(m.BootTimes, d)
