@@ -183,10 +183,15 @@ func (in *Ingest) StoreBatch(ctx context.Context, deviceID string, b wire.PunchB
 		}
 		for i := range b.Punches {
 			p := &b.Punches[i]
-			if p.Seq > maxSeq {
-				in.Log.Warn("punch refused: not acknowledged", "device", d.ID, "batch", b.Batch, "index", i, "id", short(p.ID),
+			// A seq beyond the bound is damage on the clock's side (or a
+			// client that is no clock): the punch itself is a person's time,
+			// so it is stored and acknowledged like any other (left pending,
+			// it would be sent for ever and hold up a disable's last
+			// transmission), but its seq never moves high_seq.
+			seqOK := p.Seq <= maxSeq
+			if !seqOK {
+				in.Log.Warn("punch stored with a sequence number out of range; high_seq not moved", "device", d.ID, "batch", b.Batch, "index", i, "id", short(p.ID),
 					"err", fmt.Sprintf("seq %d: beyond what the clock can have made (stored up to %d, at most %d pending)", p.Seq, d.HighSeq, wire.MaxPending))
-				continue
 			}
 			ok, err := tx.PutPunch(store.Punch{DeviceID: d.ID, CompanyID: d.CompanyID, Punch: *p, ReceivedAt: now, Final: b.Final})
 			if err != nil {
@@ -209,7 +214,9 @@ func (in *Ingest) StoreBatch(ctx context.Context, deviceID string, b wire.PunchB
 			}
 			added++
 			d.Punches++
-			d.HighSeq = max(d.HighSeq, p.Seq)
+			if seqOK {
+				d.HighSeq = max(d.HighSeq, p.Seq)
+			}
 			if last == nil || p.Time.After(last.Time) {
 				last = p
 			}

@@ -290,31 +290,33 @@ func TestEmptyBatchIsAReadOnlyTimeProbe(t *testing.T) {
 }
 
 // TestSeqBeyondWhatTheClockCanHaveMade: a punch whose seq is beyond the
-// stored high sequence by more than a clock can hold pending is refused
-// (left out of the ack, logged) and does not move the device's high_seq;
-// a seq past 64 bits costs only its own punch; the punches beside them and
-// after them are stored.
+// stored high sequence by more than a clock can hold pending is stored and
+// acknowledged (it is a person's time; left pending it would be sent for
+// ever) but does not move the device's high_seq, and is logged; a seq past
+// 64 bits costs only its own punch; the punches beside them and after them
+// are stored.
 func TestSeqBeyondWhatTheClockCanHaveMade(t *testing.T) {
 	st, b, lb := setup(t)
 	ps := punches(1, 3, "E1")
 	ps[1].Seq = math.MaxUint64
 	send(b, "d1", wire.PunchBatch{Batch: 1, Punches: ps})
 	a := acks(t, b, "d1")
-	if len(a) != 1 || len(a[0].IDs) != 2 || a[0].IDs[0] != ps[0].ID || a[0].IDs[1] != ps[2].ID || a[0].HighSeq != 3 {
+	if len(a) != 1 || len(a[0].IDs) != 3 || a[0].IDs[1] != ps[1].ID || a[0].HighSeq != 3 {
 		t.Fatalf("acks %+v", a)
 	}
 	if !strings.Contains(lb.String(), "seq 18446744073709551615: beyond what the clock can have made") {
 		t.Errorf("log:\n%s", lb)
 	}
-	// At the bound is fine; one past it is not.
+	// At the bound moves high_seq; one past it is stored without moving it.
 	next := punches(4, 2, "E1")
 	next[0].Seq, next[1].Seq = 3+wire.MaxPending, 3+wire.MaxPending+1
 	send(b, "d1", wire.PunchBatch{Batch: 2, Punches: next})
 	a = acks(t, b, "d1")
-	if len(a) != 2 || len(a[1].IDs) != 1 || a[1].IDs[0] != next[0].ID || a[1].HighSeq != 3+wire.MaxPending {
+	if len(a) != 2 || len(a[1].IDs) != 2 || a[1].HighSeq != 3+wire.MaxPending {
 		t.Fatalf("acks %+v", a)
 	}
-	// A seq that does not fit 64 bits, between two good punches.
+	// A seq that does not fit 64 bits, between two good punches: it cannot
+	// be read, so it is the only one left out.
 	raw := fmt.Sprintf(`{"batch":3,"punches":[%s,{"id":"00bb01","seq":18446744073709551616,"kind":"IN","employee":"E1","time":"2026-01-01T00:00:00Z"},%s]}`,
 		mustJSON(punches(10, 1, "E1")[0]), mustJSON(punches(11, 1, "E1")[0]))
 	b.Deliver(wire.Topic("d1", wire.TopicPunches), []byte(raw))
@@ -324,8 +326,17 @@ func TestSeqBeyondWhatTheClockCanHaveMade(t *testing.T) {
 	}
 	var d store.Device
 	st.View(context.Background(), func(tx store.Tx) (err error) { d, err = tx.Device("d1"); return err })
-	if d.HighSeq != 3+wire.MaxPending || d.Punches != 5 {
+	if d.HighSeq != 3+wire.MaxPending || d.Punches != 7 {
 		t.Errorf("device %+v", d)
+	}
+	var stored []store.Punch
+	st.View(context.Background(), func(tx store.Tx) (err error) { stored, err = tx.Punches("d1", "", 100); return err })
+	found := false
+	for _, p := range stored {
+		found = found || (p.ID == ps[1].ID && p.Seq == math.MaxUint64)
+	}
+	if !found {
+		t.Errorf("the punch with seq 2^64-1 was not stored: %+v", stored)
 	}
 }
 
