@@ -43,10 +43,10 @@ lint:
 	if [ -n "$$out" ]; then echo "gofmt needed on:"; echo "$$out"; exit 1; fi
 
 test-unit:
-	TIMECLOCK_REQUIRE_TOOLS=1 $(GO) test -race -count=1 -timeout 8m ./...
+	TIMECLOCK_REQUIRE_TOOLS=1 scripts/logged.sh unit $(GO) test -race -count=1 -timeout 8m ./...
 
 test-arm: deps-test
-	GO=$(GO) scripts/test-arm.sh
+	GO=$(GO) scripts/logged.sh arm scripts/test-arm.sh
 
 # test-vm: the booted-Linux tier (docs/testing.md). scripts/vm-image.sh builds
 # the Debian 12 image once (cached in /var/cache/timeclock-vm); the scenarios
@@ -63,7 +63,7 @@ test-vm: deps-vm
 	prev=$$(ls dist/vm-prev/timeclockd_*_amd64.deb) && img=$$(scripts/vm-image.sh | tail -1) && \
 	echo "test-vm: $$prev then $$deb on $$img" && \
 	TIMECLOCK_VM_IMAGE=$$img TIMECLOCK_VM_DEB=$(CURDIR)/$$deb TIMECLOCK_VM_DEB_PREV=$(CURDIR)/$$prev TIMECLOCK_VM_CUTS=$(VM_CUTS) TIMECLOCK_VM_LW_PUNCHES=$(VM_LW_PUNCHES) \
-	TIMECLOCK_REQUIRE_TOOLS=1 $(GO) test -count=1 -timeout $(VM_TIMEOUT) -v -run '^(TestAppliance|TestUpdate)$$' ./packaging/booted/
+	TIMECLOCK_REQUIRE_TOOLS=1 scripts/logged.sh vm $(GO) test -count=1 -timeout $(VM_TIMEOUT) -v -run '^(TestAppliance|TestUpdate)$$' ./packaging/booted/
 
 run: build
 	scripts/run.sh

@@ -91,7 +91,10 @@ systemctl reset-failed timeclockd; systemctl start timeclockd`, lwData.DevPath()
 	m.Run(t, guestTimeout, `set -e
 systemctl stop timeclockd
 umount /var/lib/timeclock
-dmsetup remove tclw
+# The umount closes the device written to: udev probes it (blkid) on that
+# close, and a remove while the probe holds it open fails "busy".
+udevadm settle
+dmsetup remove --retry tclw
 mount /var/lib/timeclock
 systemctl reset-failed timeclockd; systemctl start timeclockd`)
 	out, rc, err := m.Exec(20*time.Minute, fmt.Sprintf("tcvm-share; /mnt/host/crashcheck -log %s -replay %s -cow %s -from mkfs",
