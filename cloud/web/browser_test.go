@@ -1,7 +1,11 @@
 package web
 
 import (
+	"bytes"
 	"context"
+	"os"
+	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -416,5 +420,83 @@ func TestBrowserManageUsers(t *testing.T) {
 	})
 	if l := e.log.String(); strings.Contains(l, chrisPass) || strings.Contains(l, patPass) {
 		t.Error("a password reached the log")
+	}
+}
+
+// An administrator opens Biometrics from the navigation, reads who
+// consented on which clock and what was deleted, and presses "Delete
+// biometric data" for one employee: the deletion goes to the registry (so
+// to every clock) and the page says so.
+func TestBrowserBiometricsDelete(t *testing.T) {
+	e := newEnv(t)
+	at := time.Date(2026, 12, 2, 9, 0, 0, 0, time.UTC)
+	err := e.db.Update(context.Background(), func(tx store.Tx) error {
+		for _, r := range []wire.BiometricReport{
+			{Seq: 1, Kind: wire.BiometricConsent, Employee: "E101", Supervisor: "E100", At: at},
+			{Seq: 2, Kind: wire.BiometricConsent, Employee: "E102", Supervisor: "E100", At: at},
+			{Seq: 3, Kind: wire.BiometricDeleted, Employee: "E102", At: at.Add(time.Hour), Reason: "removed from the roster"},
+		} {
+			if _, err := tx.PutBiometric(store.BiometricRecord{CompanyID: company, DeviceID: clockID, BiometricReport: r}); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	b := e.tab(t)
+	b.login(admin, "")
+	b.run("Biometrics in the navigation", chromedp.Click(`nav a[href="/admin/biometrics"]`, chromedp.ByQuery),
+		chromedp.WaitVisible("#biometrics", chromedp.ByID))
+	page := b.text("#biometrics")
+	contains(t, "the Biometrics table", page, "(E101)", "(E102)", "by supervisor E100", "removed from the roster", "Yard gate")
+	b.shot("biometrics.png")
+	// E101's row is the one whose form names E101.
+	b.run("Delete E101's biometric data",
+		chromedp.Click(`#biometrics form:has(input[name=employee][value=E101]) button`, chromedp.ByQuery),
+		chromedp.WaitVisible("#deleted", chromedp.ByID))
+	contains(t, "the notice", b.text("#deleted"), "E101", "was sent to every clock")
+	if calls := e.clocks.all(); !slices.Contains(calls, "delete biometrics E101 by "+admin) {
+		t.Errorf("registry calls %q", calls)
+	}
+}
+
+// An administrator uploads a signed release through the Updates page's
+// file field, ticks one clock, offers it, and sees that clock's update
+// state change; a damaged file is refused on the page with the reason.
+func TestBrowserUploadAndOfferARelease(t *testing.T) {
+	e := newEnv(t)
+	dir := t.TempDir()
+	good, bad := filepath.Join(dir, "v2.tcu"), filepath.Join(dir, "forged.tcu")
+	art := signed(t, "2.0", "BN6500")
+	forged := bytes.Clone(art)
+	forged[len(forged)-1] ^= 1
+	if err := os.WriteFile(good, art, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(bad, forged, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	b := e.tab(t)
+	b.login(admin, "")
+	b.run("Updates in the navigation", chromedp.Click(`nav a[href="/admin/updates"]`, chromedp.ByQuery),
+		chromedp.WaitVisible("#upload", chromedp.ByID))
+	b.run("upload a forged file", chromedp.SetUploadFiles("#artifact", []string{bad}, chromedp.ByID),
+		chromedp.Click(`#upload button[type=submit]`, chromedp.ByQuery), chromedp.WaitVisible("p.error", chromedp.ByQuery))
+	contains(t, "the refusal", b.text("p.error"), "does not match its manifest")
+	b.open("/admin/updates")
+	b.run("upload the release", chromedp.SetUploadFiles("#artifact", []string{good}, chromedp.ByID),
+		chromedp.Click(`#upload button[type=submit]`, chromedp.ByQuery), chromedp.WaitVisible("#releases", chromedp.ByID))
+	contains(t, "the notice", b.text("p.notice"), "Release 2.0 for linux/arm/v7 uploaded.")
+	contains(t, "the releases", b.text("#releases"), "2.0", "BN6500", "1.0 or later", "faster sync")
+	row := `#clocks tr[data-id="` + clockID + `"]`
+	b.run("tick the clock and offer", chromedp.Click(row+` input[type=checkbox]`, chromedp.ByQuery),
+		chromedp.Click(`#offer button[type=submit]`, chromedp.ByQuery), chromedp.WaitVisible("p.notice", chromedp.ByQuery))
+	contains(t, "the notice", b.text("p.notice"), "offered to 1 clock(s)")
+	contains(t, "the clock's row", b.text(row+" td.update"), "2.0", "offered")
+	b.shot("updates-offered.png")
+	if got := e.releases.Devices(company)[clockID]; got.State != wire.UpdateOffered || got.Target != "2.0" {
+		t.Fatalf("the clock's update after the offer: %+v", got)
 	}
 }
