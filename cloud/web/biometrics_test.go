@@ -14,11 +14,10 @@ import (
 	"timeclock/wire"
 )
 
-// The Biometrics page: per employee, the clocks with the consent and the
-// deletion; administrators only; "Delete biometric data" goes to every
-// clock through the registry.
-func TestBiometricsPage(t *testing.T) {
-	e := newEnv(t)
+// seedBiometrics stores the clock's reports: E101 consented, E102
+// consented and was deleted from the roster.
+func seedBiometrics(t *testing.T, e *env) {
+	t.Helper()
 	at := time.Date(2026, 12, 2, 9, 0, 0, 0, time.UTC)
 	err := e.db.Update(context.Background(), func(tx store.Tx) error {
 		for _, r := range []wire.BiometricReport{
@@ -35,6 +34,14 @@ func TestBiometricsPage(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+}
+
+// The Biometrics page: per employee, the clocks with the consent and the
+// deletion; administrators only; "Delete biometric data" goes to every
+// clock through the registry.
+func TestBiometricsPage(t *testing.T) {
+	e := newEnv(t)
+	seedBiometrics(t, e)
 
 	sam := e.newUser().login(nobody)
 	e.setRole(access.AllPermissions()...)

@@ -429,22 +429,7 @@ func TestBrowserManageUsers(t *testing.T) {
 // to every clock) and the page says so.
 func TestBrowserBiometricsDelete(t *testing.T) {
 	e := newEnv(t)
-	at := time.Date(2026, 12, 2, 9, 0, 0, 0, time.UTC)
-	err := e.db.Update(context.Background(), func(tx store.Tx) error {
-		for _, r := range []wire.BiometricReport{
-			{Seq: 1, Kind: wire.BiometricConsent, Employee: "E101", Supervisor: "E100", At: at},
-			{Seq: 2, Kind: wire.BiometricConsent, Employee: "E102", Supervisor: "E100", At: at},
-			{Seq: 3, Kind: wire.BiometricDeleted, Employee: "E102", At: at.Add(time.Hour), Reason: "removed from the roster"},
-		} {
-			if _, err := tx.PutBiometric(store.BiometricRecord{CompanyID: company, DeviceID: clockID, BiometricReport: r}); err != nil {
-				return err
-			}
-		}
-		return nil
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
+	seedBiometrics(t, e)
 	b := e.tab(t)
 	b.login(admin, "")
 	b.run("Biometrics in the navigation", chromedp.Click(`nav a[href="/admin/biometrics"]`, chromedp.ByQuery),
@@ -491,6 +476,7 @@ func TestBrowserUploadAndOfferARelease(t *testing.T) {
 	contains(t, "the notice", b.text("p.notice"), "Release 2.0 for linux/arm/v7 uploaded.")
 	contains(t, "the releases", b.text("#releases"), "2.0", "BN6500", "1.0 or later", "faster sync")
 	row := `#clocks tr[data-id="` + clockID + `"]`
+	b.open("/admin/updates") // without the upload's notice: the offer's is the next one
 	b.run("tick the clock and offer", chromedp.Click(row+` input[type=checkbox]`, chromedp.ByQuery),
 		chromedp.Click(`#offer button[type=submit]`, chromedp.ByQuery), chromedp.WaitVisible("p.notice", chromedp.ByQuery))
 	contains(t, "the notice", b.text("p.notice"), "offered to 1 clock(s)")
