@@ -32,3 +32,5 @@ require (
 	golang.org/x/net v0.45.0 // indirect
 	golang.org/x/sync v0.20.0 // indirect
 )
+
+replace go.bug.st/serial => ./third_party/go.bug.st/serial

@@ -28,3 +28,26 @@ func BenchmarkStartToIdle(b *testing.B) {
 	}
 	rec.Report(b)
 }
+
+// BenchmarkStartToIdle200k is BenchmarkStartToIdle with 200,000 punches
+// pending in the state file (500 employees, as BenchmarkPending200k fills
+// it): the open's full check of every page and record (docs/storage.md) is
+// part of each start. The same file is opened each time.
+func BenchmarkStartToIdle200k(b *testing.B) {
+	bin := daemontest.Build(b, "timeclock/cmd/timeclockd")
+	dir := b.TempDir()
+	fillJournal(b, dir, 200_000)
+	cfg := writeConfig(b, b.TempDir(), map[string]any{"capacity": 250_000})
+	sock := filepath.Join(dir, "sim.sock")
+	var rec latency.Recorder
+	for b.Loop() {
+		start := time.Now()
+		p := daemontest.Start(b, bin, "--state-dir", dir, "--sim-socket", sock, "--config", cfg)
+		s := daemontest.DialSim(b, sock, 60*time.Second)
+		s.WaitScreen("Badge or PIN", 60*time.Second)
+		rec.Add(time.Since(start))
+		p.Cmd.Process.Signal(syscall.SIGTERM)
+		p.Wait(b, 20*time.Second)
+	}
+	rec.Report(b)
+}
