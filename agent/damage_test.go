@@ -170,7 +170,7 @@ func TestDamagedStateFiles(t *testing.T) {
 		})})
 	}
 	kinds = append(kinds, damage{name: "a bucket root page id pointing far outside the file", apply: damaged(func(b []byte) []byte {
-		copy(b[17072:], []byte{0xAA, 0xAA, 0xAA, 0})
+		copy(b[17189:], []byte{0xAA, 0xAA, 0xAA, 0})
 		return b
 	})})
 	for _, d := range kinds {
