@@ -1,6 +1,7 @@
 package journal
 
 import (
+	"bytes"
 	"encoding/binary"
 	"encoding/hex"
 	"hash/crc32"
@@ -9,6 +10,9 @@ import (
 	"testing"
 	"time"
 
+	bolt "go.etcd.io/bbolt"
+
+	"timeclock/agent/store"
 	"timeclock/clock"
 )
 
@@ -130,6 +134,7 @@ func TestRecordSections(t *testing.T) {
 		if c.finger {
 			want.Finger, want.MatchScore = true, 5
 		}
+		p.sections = "" // the unknown ones, kept for a rewrite (below)
 		if p != want {
 			t.Errorf("sections %s: read %+v, want %+v", c.sections, p, want)
 		}
@@ -202,5 +207,92 @@ func TestRecordBeforeTimeSources(t *testing.T) {
 	// Version 2 always has the source: without bit 7 it is damage.
 	if _, err := decode(withCRC(unhex(t, "027a07f6a1bfe9d66600035554430245310341646100014404626f6f7480dddb01d0afbfe9d666"))); err == nil {
 		t.Error("decoded a version 2 record without a time source")
+	}
+}
+
+// A rewrite (an ack, a clock correction) keeps the sections this version
+// does not know, in their place among the ones it writes: a version
+// rolled back to does not strip what the newer one wrote.
+func TestRecordRewriteKeepsUnknownSections(t *testing.T) {
+	body := strings.TrimSuffix(goldenV2, "080dbf8e")
+	for _, secs := range []string{
+		"10" + "01" + "aa" + "66" + "01" + "05" + "70" + "02" + "bbcc",
+		"10" + "00" + "70" + "02" + "bbcc",
+		"67" + "03" + "010203",
+		"66" + "01" + "05",
+	} {
+		rec := withCRC(unhex(t, body+secs))
+		p, err := decode(rec)
+		if err != nil {
+			t.Fatalf("%s: %v", secs, err)
+		}
+		again, err := encode(p)
+		if err != nil || !bytes.Equal(again, rec) {
+			t.Errorf("%s: rewritten as %x, %v; want %x", secs, again, err, rec)
+		}
+		// As a clock correction and an ack do: other fields change,
+		// the sections stay.
+		p.Time = p.Time.Add(time.Hour)
+		p.AckedAt = p.AckedAt.Add(time.Minute)
+		p.Finger, p.MatchScore = true, 7
+		b, err := encode(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		back, err := decode(b)
+		if err != nil || back != p {
+			t.Errorf("%s: changed and rewritten: %+v, %v; want %+v", secs, back, err, p)
+		}
+		for _, s := range []string{"1001aa", "7002bbcc", "6703010203"} {
+			if strings.Contains(secs, s) && !strings.Contains(hex.EncodeToString(b), s) {
+				t.Errorf("%s: section %s lost in the rewrite %x", secs, s, b)
+			}
+		}
+	}
+}
+
+// The same through the journal: a punch a later version wrote with a
+// section this version does not know keeps it when this version corrects
+// its time and acks it.
+func TestJournalKeepsUnknownSections(t *testing.T) {
+	st, j := openJournal(t, t.TempDir(), Options{})
+	const boot = "boot-A"
+	p, err := j.Append(Punch{Employee: "E1", Kind: KindIn, Time: time.UnixMilli(5000).UTC(), Source: clock.SourceUnset, BootID: boot, SinceBoot: time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	const later = "7003616263" // tag 0x70, 3 bytes
+	k := seqKey(p.Seq)
+	err = st.DB().Update(func(tx *bolt.Tx) error {
+		b := tx.Bucket(store.BucketPunchesPending)
+		rec := b.Get(k)
+		return b.Put(k, withCRC(append(bytes.Clone(rec[:len(rec)-crcSize]), unhex(t, later)...)))
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	raw := func(bucket []byte) string {
+		var s string
+		st.DB().View(func(tx *bolt.Tx) error {
+			s = hex.EncodeToString(tx.Bucket(bucket).Get(k))
+			return nil
+		})
+		return s
+	}
+	if n, err := j.CorrectClock(boot, t0, 10*time.Second); err != nil || n != 1 {
+		t.Fatalf("CorrectClock = %d, %v", n, err)
+	}
+	if r := raw(store.BucketPunchesPending); !strings.Contains(r, later) {
+		t.Fatalf("corrected record %s lost the section %s", r, later)
+	}
+	if n, err := j.MarkAcked([]ID{p.ID}, t0); err != nil || n != 1 {
+		t.Fatalf("MarkAcked = %d, %v", n, err)
+	}
+	if r := raw(store.BucketPunchesAcked); !strings.Contains(r, later) {
+		t.Fatalf("acked record %s lost the section %s", r, later)
+	}
+	got, err := j.Recent(1)
+	if err != nil || len(got) != 1 || !got[0].Corrected || got[0].State != StateAcked {
+		t.Fatalf("Recent = %+v, %v", got, err)
 	}
 }

@@ -31,12 +31,13 @@ import (
 //
 // Sections are how a later version adds a field without a rollback seeing
 // damage: a reader skips a section whose tag it does not know, if the tag
-// is below 0x80. Tags 0x80 to 0xFF are "must understand": a reader that
-// does not know one refuses the record as it refuses an unknown version
-// (a field an older version must not ignore, e.g. one that changes what
-// the punch means; none exists yet, and writing one needs a release floor
-// at or above the first version that reads it, docs/updates.md). Known
-// sections:
+// is below 0x80, and writes it back as it was when it rewrites the record
+// (an ack, a clock correction). Tags 0x80 to 0xFF are "must understand":
+// a reader that does not know one refuses the record as it refuses an
+// unknown version (for a field an older version must not ignore, e.g. one
+// that changes what the punch means; none exists yet, and writing one
+// needs a release floor at or above the first version that reads it,
+// docs/updates.md). Known sections:
 //
 //	'f' (0x66)  uvarint match score: a fingerprint punch and the module's
 //	            confidence (only on such punches)
@@ -184,10 +185,34 @@ func encode(p Punch) ([]byte, error) {
 		}
 		b = binary.AppendVarint(b, orig)
 	}
-	if p.Finger { // sections, by tag
-		b = appendSection(b, tagFinger, binary.AppendUvarint(nil, uint64(p.MatchScore)))
+	// The sections, by tag: the known ones and those kept from a later
+	// version's record, merged.
+	var known []section
+	if p.Finger {
+		known = append(known, section{tagFinger, binary.AppendUvarint(nil, uint64(p.MatchScore))})
 	}
+	kept := p.sections
+	for _, s := range known {
+		for kept != "" && kept[0] < s.tag {
+			n := keptLen(kept)
+			b, kept = append(b, kept[:n]...), kept[n:]
+		}
+		b = appendSection(b, s.tag, s.payload)
+	}
+	b = append(b, kept...)
 	return binary.LittleEndian.AppendUint32(b, crc32.Checksum(b, crcTable)), nil
+}
+
+type section struct {
+	tag     byte
+	payload []byte
+}
+
+// keptLen is the length of the first of kept sections, which decode
+// checked.
+func keptLen(kept string) int {
+	n, w := binary.Uvarint([]byte(kept[1:min(len(kept), 1+binary.MaxVarintLen64)]))
+	return 1 + w + int(n)
 }
 
 // appendSection appends one section: tag, payload length, payload.
@@ -367,6 +392,7 @@ func decodeRecord(b []byte, check bool) (Punch, error) {
 func (r *reader) sections(p *Punch) {
 	prev := -1
 	for len(r.b) > 0 && r.err == nil {
+		whole := r.b
 		tag := r.b[0]
 		if int(tag) <= prev {
 			r.fail(fmt.Sprintf("section %#x out of order", tag))
@@ -392,8 +418,10 @@ func (r *reader) sections(p *Punch) {
 			}
 		case tag >= tagMustUnderstand:
 			r.fail(fmt.Sprintf("section %#x needs a newer version", tag))
+		case !r.check:
+			// A later version's field: kept as it is, for a rewrite.
+			p.sections += string(whole[:len(whole)-len(rest)])
 		}
-		// Any other tag: a later version's field, skipped.
 		r.b = rest
 	}
 }
