@@ -41,10 +41,12 @@ func BenchmarkAppendBurst(b *testing.B) {
 func BenchmarkAppendOne(b *testing.B) {
 	_, j := openJournal(b, b.TempDir(), Options{Capacity: 10_000_000})
 	i := 0
+	cpu0 := cpuTime()
 	for b.Loop() {
 		if _, err := j.Append(punch(fmt.Sprint("E", i), KindIn, t0)); err != nil {
 			b.Fatal(err)
 		}
 		i++
 	}
+	b.ReportMetric(float64(cpuTime()-cpu0)/float64(b.N)/1000, "cpu-us/op")
 }
