@@ -3,6 +3,7 @@ package agent
 import (
 	"bytes"
 	"context"
+	"encoding/binary"
 	"fmt"
 	"math/rand/v2"
 	"os"
@@ -57,9 +58,10 @@ func corpusPunches(t *testing.T, orig []byte, total int) map[uint64]bool {
 type damage struct {
 	name string
 	// apply damages the state directory dir whose state file is orig.
-	apply func(t *testing.T, dir string, orig []byte)
-	lost  bool // nothing readable is left: "storage lost"
-	big   bool // on the bigger corpus
+	apply  func(t *testing.T, dir string, orig []byte)
+	lost   bool // nothing readable is left: "storage lost"
+	big    bool // on the bigger corpus
+	notice bool // the damage notice must come (a punch was hit)
 }
 
 func writeState(t *testing.T, dir string, b []byte) {
@@ -131,6 +133,32 @@ func damageKinds(orig []byte) []damage {
 		}},
 		damage{name: "missing", lost: true, apply: func(*testing.T, string, []byte) {}},
 	)
+	// A bit flipped inside a punch record that still decodes (a letter
+	// of the name, a low bit of the time): the record's CRC-32C says so.
+	// Every copy of punch 45 is hit (freed pages hold older ones).
+	for _, at := range []struct {
+		what string
+		off  func(rec []byte) int
+	}{
+		{"its name", func(rec []byte) int { return bytes.Index(rec, []byte("Lovelace")) }},
+		{"its time", func([]byte) int { return 3 }}, // version, flags, seq 45, then the time's low bits
+	} {
+		ds = append(ds, damage{name: "bit 0 flipped in punch 45's record: " + at.what, notice: true, apply: damaged(func(b []byte) []byte {
+			key := binary.BigEndian.AppendUint64(nil, 45)
+			for i := 0; ; {
+				k := bytes.Index(b[i:], key)
+				if k < 0 {
+					break
+				}
+				v := i + k + len(key)
+				if off := at.off(b[v:min(v+60, len(b))]); v < len(b) && b[v] == 2 && off >= 0 {
+					b[v+off] ^= 1
+				}
+				i = v
+			}
+			return b
+		})})
+	}
 	return ds
 }
 
@@ -170,7 +198,7 @@ func TestDamagedStateFiles(t *testing.T) {
 		})})
 	}
 	kinds = append(kinds, damage{name: "a bucket root page id pointing far outside the file", apply: damaged(func(b []byte) []byte {
-		copy(b[17072:], []byte{0xAA, 0xAA, 0xAA, 0})
+		copy(b[17189:], []byte{0xAA, 0xAA, 0xAA, 0})
 		return b
 	})})
 	for _, d := range kinds {
@@ -226,6 +254,9 @@ func TestDamagedStateFiles(t *testing.T) {
 				if !kept[s] {
 					t.Errorf("readable punch %d lost", s)
 				}
+			}
+			if d.notice && !noticed {
+				t.Errorf("no damage notice")
 			}
 			if !noticed && len(kept) != len(want) {
 				// Damage only where nothing lives (a free page, the

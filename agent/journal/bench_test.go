@@ -35,3 +35,18 @@ func BenchmarkAppendBurst(b *testing.B) {
 	}
 	b.ReportMetric(float64(total)/time.Since(start).Seconds(), "punches/s")
 }
+
+// BenchmarkAppendOne: badge to durable punch, one at a time (the screen
+// says "accepted" when Append returns: encode, commit, fsync).
+func BenchmarkAppendOne(b *testing.B) {
+	_, j := openJournal(b, b.TempDir(), Options{Capacity: 10_000_000})
+	i := 0
+	cpu0 := cpuTime()
+	for b.Loop() {
+		if _, err := j.Append(punch(fmt.Sprint("E", i), KindIn, t0)); err != nil {
+			b.Fatal(err)
+		}
+		i++
+	}
+	b.ReportMetric(float64(cpuTime()-cpu0)/float64(b.N)/1000, "cpu-us/op")
+}

@@ -148,8 +148,13 @@ type Punch struct {
 	// template, which stays on the module.
 	Finger     bool
 	MatchScore int
-	State      State     // set by the journal
-	AckedAt    time.Time // when the cloud acknowledged it
+	// sections are the record's sections this version does not know (a
+	// later version's fields), as read: tag, length, payload each, tags
+	// ascending. A rewrite (ack, clock correction) writes them back as
+	// they were, so a rolled-back version keeps what the newer one wrote.
+	sections string
+	State    State     // set by the journal
+	AckedAt  time.Time // when the cloud acknowledged it
 }
 
 // Unassigned reports whether the punch is an unknown badge's.

@@ -4,36 +4,74 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"hash/crc32"
 	"time"
 
 	"timeclock/clock"
 )
 
-// The record encoding, version 1: compact, because 200,000 pending punches
-// must fit the state file's budget.
+// The record encoding: compact, because 200,000 pending punches must fit
+// the state file's budget. Version 2 is what encode writes; version 1 is
+// still read (records written before the checksum).
 //
-//	byte     version (1)
+//	byte     version (2)
 //	byte     flags: bits 0-2 kind, 3 clock set, 4 corrected, 5 acked state, 6 has boot,
-//	         7 has time source (written since the time sources came)
+//	         7 has time source (always set in version 2)
 //	uvarint  seq
 //	varint   time, unix ms
 //	varint   tz offset, seconds
 //	string   tz, employee, name, badge, department  (uvarint length + bytes)
 //	if boot:   string boot ID, uvarint since boot in ms
 //	if acked:  varint acked-at, unix ms
-//	if source: byte time source (sourceCodes), and if corrected: varint the
-//	           time before the correction, unix ms (0: not known)
-//	optional:  byte 'f' (0x66), uvarint match score: a fingerprint punch and the
-//	           module's confidence (written since fingerprint punching; only on
-//	           such punches, so every other record is byte for byte as before)
+//	byte     time source (sourceCodes), and if corrected: varint the time
+//	         before the correction, unix ms (0: not known)
+//	sections, zero or more, tags strictly ascending:
+//	         byte tag, uvarint payload length, payload
+//	4 bytes  CRC-32C (Castagnoli), little endian, of every byte before it
 //
-// A record without bit 7 was written before the time sources: its source is
-// what bit 3 meant then (rtc-unverified when set, unset when not), and its
-// bytes read as they always did. Firmware older than bit 7 refuses such
-// records as damaged, so a rollback past it salvages what it can read.
-const recordVersion = 1
+// Sections are how a later version adds a field without a rollback seeing
+// damage: a reader skips a section whose tag it does not know, if the tag
+// is below 0x80, and writes it back as it was when it rewrites the record
+// (an ack, a clock correction). Tags 0x80 to 0xFF are "must understand":
+// a reader that does not know one refuses the record as it refuses an
+// unknown version (for a field an older version must not ignore, e.g. one
+// that changes what the punch means; none exists yet, and writing one
+// needs a release floor at or above the first version that reads it,
+// docs/updates.md). Known sections:
+//
+//	'f' (0x66)  uvarint match score: a fingerprint punch and the module's
+//	            confidence (only on such punches)
+//
+// The checksum makes a changed byte anywhere in the record damage, like a
+// decode error (the open-time check sets the file aside and salvages the
+// rest): a punch never reads back silently changed. A changed version
+// byte is caught too: 1 reads the rest as version 1, whose strict layout
+// leaves the sections and checksum as trailing bytes; anything else is an
+// unknown version.
+//
+// Version 1, written until the checksum came, differs: no sections, no
+// checksum, bit 7 optional (without it no source byte: the source is what
+// bit 3 meant then, rtc-unverified when set, unset when not; firmware older
+// than bit 7 refuses such records), and the fingerprint section as
+// optional trailing bytes 'f' (0x66) and a uvarint match score without a
+// length. Nothing writes it any more; acks and clock corrections rewrite a
+// version 1 record as version 2.
+const (
+	recordVersion   = 2
+	recordVersionV1 = 1
+)
 
-// tagFinger starts the optional fingerprint section.
+// crcTable is CRC-32C's (hardware on amd64 and arm64).
+var crcTable = crc32.MakeTable(crc32.Castagnoli)
+
+// crcSize is the checksum trailer's length.
+const crcSize = 4
+
+// tagMustUnderstand: sections with a tag at or above it may not be skipped.
+const tagMustUnderstand = 0x80
+
+// tagFinger is the fingerprint section's tag (and version 1's trailing
+// fingerprint bytes).
 const tagFinger = 'f'
 
 // maxScore bounds a match score (the modules report 16 bits).
@@ -147,11 +185,41 @@ func encode(p Punch) ([]byte, error) {
 		}
 		b = binary.AppendVarint(b, orig)
 	}
+	// The sections, by tag: the known ones and those kept from a later
+	// version's record, merged.
+	var known []section
 	if p.Finger {
-		b = append(b, tagFinger)
-		b = binary.AppendUvarint(b, uint64(p.MatchScore))
+		known = append(known, section{tagFinger, binary.AppendUvarint(nil, uint64(p.MatchScore))})
 	}
-	return b, nil
+	kept := p.sections
+	for _, s := range known {
+		for kept != "" && kept[0] < s.tag {
+			n := keptLen(kept)
+			b, kept = append(b, kept[:n]...), kept[n:]
+		}
+		b = appendSection(b, s.tag, s.payload)
+	}
+	b = append(b, kept...)
+	return binary.LittleEndian.AppendUint32(b, crc32.Checksum(b, crcTable)), nil
+}
+
+type section struct {
+	tag     byte
+	payload []byte
+}
+
+// keptLen is the length of the first of kept sections, which decode
+// checked.
+func keptLen(kept string) int {
+	n, w := binary.Uvarint([]byte(kept[1:min(len(kept), 1+binary.MaxVarintLen64)]))
+	return 1 + w + int(n)
+}
+
+// appendSection appends one section: tag, payload length, payload.
+func appendSection(b []byte, tag byte, payload []byte) []byte {
+	b = append(b, tag)
+	b = binary.AppendUvarint(b, uint64(len(payload)))
+	return append(b, payload...)
 }
 
 // reader decodes the fields in order, remembering the first error.
@@ -232,12 +300,26 @@ func checkRecord(b []byte) (Punch, error) { return decodeRecord(b, true) }
 
 func decodeRecord(b []byte, check bool) (Punch, error) {
 	var p Punch
-	if len(b) < 2 || b[0] != recordVersion {
+	if len(b) < 2 || (b[0] != recordVersion && b[0] != recordVersionV1) {
 		return p, fmt.Errorf("%w: version", errRecord)
+	}
+	v2 := b[0] == recordVersion
+	if v2 {
+		if len(b) < 2+crcSize {
+			return p, fmt.Errorf("%w: %d bytes", errRecord, len(b))
+		}
+		n := len(b) - crcSize
+		if crc32.Checksum(b[:n], crcTable) != binary.LittleEndian.Uint32(b[n:]) {
+			return p, fmt.Errorf("%w: checksum mismatch", errRecord)
+		}
+		b = b[:n]
 	}
 	flags := b[1]
 	if flags&^flagsKnown != 0 {
 		return p, fmt.Errorf("%w: flags %#x", errRecord, flags)
+	}
+	if v2 && flags&flagSource == 0 {
+		return p, fmt.Errorf("%w: no time source", errRecord)
 	}
 	p.Kind = Kind(flags & flagKindMask)
 	if !p.Kind.Valid() {
@@ -288,13 +370,14 @@ func decodeRecord(b []byte, check bool) (Punch, error) {
 			}
 		}
 	}
-	if r.err == nil && flags&flagSource != 0 && len(r.b) > 0 && r.b[0] == tagFinger {
+	switch {
+	case r.err != nil:
+	case v2:
+		r.sections(&p)
+	case flags&flagSource != 0 && len(r.b) > 0 && r.b[0] == tagFinger:
+		// Version 1's fingerprint bytes: 'f' and the score, no length.
 		r.b = r.b[1:]
-		score := r.uvarint("match score")
-		if score > maxScore {
-			r.fail("match score out of range")
-		}
-		p.Finger, p.MatchScore = true, int(score)
+		r.score(&p)
 	}
 	if r.err == nil && len(r.b) != 0 {
 		r.fail(fmt.Sprintf("%d trailing bytes", len(r.b)))
@@ -303,6 +386,53 @@ func decodeRecord(b []byte, check bool) (Punch, error) {
 		return Punch{}, r.err
 	}
 	return p, nil
+}
+
+// sections reads version 2's sections to the end of the record.
+func (r *reader) sections(p *Punch) {
+	prev := -1
+	for len(r.b) > 0 && r.err == nil {
+		whole := r.b
+		tag := r.b[0]
+		if int(tag) <= prev {
+			r.fail(fmt.Sprintf("section %#x out of order", tag))
+			return
+		}
+		prev = int(tag)
+		r.b = r.b[1:]
+		n := r.uvarint("section length")
+		if r.err != nil {
+			return
+		}
+		if n > uint64(len(r.b)) {
+			r.fail(fmt.Sprintf("section %#x length", tag))
+			return
+		}
+		payload, rest := r.b[:n], r.b[n:]
+		switch {
+		case tag == tagFinger:
+			r.b = payload
+			r.score(p)
+			if r.err == nil && len(r.b) != 0 {
+				r.fail("match score section length")
+			}
+		case tag >= tagMustUnderstand:
+			r.fail(fmt.Sprintf("section %#x needs a newer version", tag))
+		case !r.check:
+			// A later version's field: kept as it is, for a rewrite.
+			p.sections += string(whole[:len(whole)-len(rest)])
+		}
+		r.b = rest
+	}
+}
+
+// score reads a fingerprint punch's match score.
+func (r *reader) score(p *Punch) {
+	score := r.uvarint("match score")
+	if score > maxScore {
+		r.fail("match score out of range")
+	}
+	p.Finger, p.MatchScore = true, int(score)
 }
 
 // last is what the journal keeps per subject (employee or raw badge) to
