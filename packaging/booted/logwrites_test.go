@@ -20,10 +20,10 @@ import (
 // (data and log), and a blank disk the size of the data disk to replay
 // onto, with a disk for the snapshot each crash point is opened through.
 var (
-	lwData   = vmtest.Disk{Name: "tclwdata", MiB: 48}
-	lwLog    = vmtest.Disk{Name: "tclwlog", MiB: 256}
-	lwReplay = vmtest.Disk{Name: "tclwreplay", MiB: 48}
-	lwCow    = vmtest.Disk{Name: "tclwcow", MiB: 32}
+	lwData   = vmtest.Disk{Name: "tclwdata", MiB: 48, Scratch: true}
+	lwLog    = vmtest.Disk{Name: "tclwlog", MiB: 256, Scratch: true}
+	lwReplay = vmtest.Disk{Name: "tclwreplay", MiB: 48, Scratch: true}
+	lwCow    = vmtest.Disk{Name: "tclwcow", MiB: 32, Scratch: true}
 )
 
 func logWritesDisks() []vmtest.Disk { return []vmtest.Disk{lwData, lwLog, lwReplay, lwCow} }
@@ -86,6 +86,11 @@ systemctl reset-failed timeclockd; systemctl start timeclockd`, lwData.DevPath()
 		// Everything the clock made durable before its accepted screen is
 		// in the log before this mark.
 		m.Run(t, guestTimeout, fmt.Sprintf("dmsetup message tclw 0 mark punch-%d", i+1))
+	}
+	// A log that stopped (dm-log-writes disables logging at its first
+	// failed write) would leave crash points unchecked: say so plainly.
+	if errs := m.Run(t, guestTimeout, `dmesg | grep -E "log-writes|I/O error" || true`); strings.TrimSpace(errs) != "" {
+		t.Fatalf("the dm-log-writes log is incomplete, its device failed in the guest:\n%s", errs)
 	}
 	start := time.Now()
 	m.Run(t, guestTimeout, `set -e
