@@ -8,6 +8,10 @@ package store
 //	  schema                    uint64 layout version (SchemaVersion)
 //	  created                   int64 unix ms when this file was started
 //	  nonce                     8 random bytes: the first half of every punch ID of this file
+//	  nonce_check               12 bytes: the nonce again and its CRC-32C (Castagnoli), big-endian: a
+//	                            changed bit in the nonce would silently give every punch a new ID (the
+//	                            cloud would store each again); the check copy proves which is right
+//	                            (added after schema 1: written at the first open when absent)
 //	  last_seq                  uint64 the highest punch sequence number handed out
 //	  pending                   uint64 how many punches are pending (so status never scans)
 //	  unset_clock               uint64 how many punches wait for a clock correction
@@ -66,6 +70,7 @@ var (
 	KeySchema     = []byte("schema")
 	KeyCreated    = []byte("created")
 	KeyNonce      = []byte("nonce")
+	KeyNonceCheck = []byte("nonce_check")
 	KeyLastSeq    = []byte("last_seq")
 	KeyPending    = []byte("pending")
 	KeyUnsetClock = []byte("unset_clock")

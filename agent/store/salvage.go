@@ -70,6 +70,9 @@ func metaClaim(k, v []byte) (uint64, bool) {
 	switch {
 	case bytes.Equal(k, KeyNonce):
 		return 0, len(v) == 8
+	case bytes.Equal(k, KeyNonceCheck):
+		_, ok := checkedNonce(v)
+		return 0, ok
 	case bytes.Equal(k, KeyLastSeq), bytes.Equal(k, KeyLastGood):
 		n, ok := Uint(v)
 		return n, ok
@@ -204,6 +207,9 @@ func writeSalvaged(path string, sv *salvaged, now time.Time, n *Notice) error {
 			}
 		}
 		nonce := old[string(KeyNonce)]
+		if c, ok := checkedNonce(old[string(KeyNonceCheck)]); ok {
+			nonce = c // it proves itself; the plain copy may be the damaged one
+		}
 		if len(nonce) != 8 {
 			nonce = make([]byte, 8)
 			rand.Read(nonce)
@@ -226,6 +232,7 @@ func writeSalvaged(path string, sv *salvaged, now time.Time, n *Notice) error {
 		for _, p := range []struct{ k, v []byte }{
 			{KeySchema, PutUint(SchemaVersion)},
 			{KeyNonce, nonce},
+			{KeyNonceCheck, sealNonce(nonce)},
 			{KeyLastSeq, PutUint(seq)},
 			{KeyPending, PutUint(0)},
 			{KeyUnsetClock, PutUint(0)},

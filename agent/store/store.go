@@ -12,6 +12,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"hash/crc32"
 	"log/slog"
 	"os"
 	"path/filepath"
@@ -304,6 +305,10 @@ func ready(dir string, o Options, db *bolt.DB, n *Notice) (*Store, error) {
 		db.Close()
 		return nil, err
 	}
+	if err := s.addNonceCheck(); err != nil {
+		db.Close()
+		return nil, err
+	}
 	if err := writeMarker(dir); err != nil {
 		o.Logger.Warn("state marker not written", "err", err)
 	}
@@ -528,8 +533,49 @@ func checkLayoutTx(tx *bolt.Tx) error {
 		if len(meta.Get(KeyNonce)) != 8 {
 			return corrupt("meta nonce is %x", meta.Get(KeyNonce))
 		}
+		if c := meta.Get(KeyNonceCheck); c != nil {
+			nonce, ok := checkedNonce(c)
+			switch {
+			case !ok:
+				return corrupt("meta nonce_check is damaged")
+			case !bytes.Equal(nonce, meta.Get(KeyNonce)):
+				return corrupt("meta nonce differs from its check copy")
+			}
+		}
 		return nil
 	}()
+}
+
+var castagnoli = crc32.MakeTable(crc32.Castagnoli)
+
+// sealNonce is the nonce's check copy: the nonce and its CRC-32C.
+func sealNonce(nonce []byte) []byte {
+	return binary.BigEndian.AppendUint32(bytes.Clone(nonce), crc32.Checksum(nonce, castagnoli))
+}
+
+// checkedNonce reads a check copy; false when it is damaged.
+func checkedNonce(c []byte) ([]byte, bool) {
+	if len(c) != 12 || crc32.Checksum(c[:8], castagnoli) != binary.BigEndian.Uint32(c[8:]) {
+		return nil, false
+	}
+	return c[:8], true
+}
+
+// addNonceCheck writes the check copy of a file made before it existed.
+func (s *Store) addNonceCheck() error {
+	var nonce []byte
+	s.db.View(func(tx *bolt.Tx) error {
+		if meta := tx.Bucket(BucketMeta); meta != nil && meta.Get(KeyNonceCheck) == nil {
+			nonce = bytes.Clone(meta.Get(KeyNonce))
+		}
+		return nil
+	})
+	if len(nonce) != 8 {
+		return nil // it has one (no write, no fsync at every start)
+	}
+	return s.db.Update(func(tx *bolt.Tx) error {
+		return tx.Bucket(BucketMeta).Put(KeyNonceCheck, sealNonce(nonce))
+	})
 }
 
 // initIfNew lays out a new file. After a recovery the sequence starts from
@@ -556,6 +602,7 @@ func (s *Store) initIfNew(now time.Time, n *Notice) error {
 			{KeySchema, PutUint(SchemaVersion)},
 			{KeyCreated, PutUint(uint64(now.UnixMilli()))},
 			{KeyNonce, nonce},
+			{KeyNonceCheck, sealNonce(nonce)},
 			{KeyLastSeq, PutUint(base)},
 			{KeyPending, PutUint(0)},
 			{KeyUnsetClock, PutUint(0)},
