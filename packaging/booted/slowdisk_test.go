@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"timeclock/internal/daemontest"
 	"timeclock/internal/latency"
 	"timeclock/internal/vmtest"
 )
@@ -31,7 +32,11 @@ var slowDisk = vmtest.Disk{Name: "tcslow", MiB: 64}
 // for each the time from the swipe to the accepted screen, which the agent
 // shows only after the punch is durable (fsync). It reports p50-ms,
 // p99-ms, max-ms, fsync-ms (one 4 KiB write and fdatasync on that disk,
-// measured in the guest) and samples. It needs $TIMECLOCK_VM_IMAGE and
+// measured in the guest) and samples; and first, on the same boot, disk
+// and agent with the delay set to 0, nodelay-p50-ms, nodelay-p99-ms and
+// nodelay-fsync-ms: what a punch costs this VM under TCG by itself, the
+// floor the delay adds to (under TCG here that floor alone is far above a
+// clock's own figures). It needs $TIMECLOCK_VM_IMAGE and
 // $TIMECLOCK_VM_DEB (make test-vm's image and package) and skips without.
 // The swipe and the screen cross qemu's user network and the guest's
 // socat; that round trip is in the figures, as it would be for any client.
@@ -65,30 +70,62 @@ systemctl reset-failed timeclockd; systemctl start timeclockd`, slowDisk.DevPath
 	if tbl := m.Run(b, guestTimeout, "dmsetup table tcslow; findmnt -no SOURCE /var/lib/timeclock"); !strings.Contains(tbl, "tcslow") {
 		b.Fatalf("the state directory is not on the delayed disk:\n%s", tbl)
 	}
-	fsync := guestFsyncMS(b, m)
 	s := m.DialSim(b, 3*time.Minute)
 	s.WaitScreen("Badge or PIN", time.Minute)
 	n := max(b.N, slowSamples)
-	var rec latency.Recorder
+	// The same boot, disk and agent without the delay first: what this
+	// VM under TCG costs a punch by itself (the floor the delay adds to).
+	setDelay(b, m, 0)
+	floorFsync := guestFsyncMS(b, m)
+	floor := slowPunches(b, s, n, 0)
+	setDelay(b, m, slowDelayMS)
+	fsync := guestFsyncMS(b, m)
 	b.StartTimer()
+	rec := slowPunches(b, s, n, n)
+	b.StopTimer()
+	rec.Report(b)
+	b.ReportMetric(float64(rec.Len()), "samples")
+	b.ReportMetric(fsync, "fsync-ms")
+	b.ReportMetric(ms(floor.Percentile(50)), "nodelay-p50-ms")
+	b.ReportMetric(ms(floor.Percentile(99)), "nodelay-p99-ms")
+	b.ReportMetric(floorFsync, "nodelay-fsync-ms")
+	b.Logf("slow disk (dm-delay %d ms on writes and flushes): fsync %.1f ms; %d punches: p50 %.1f ms, p99 %.1f ms, max %.1f ms",
+		slowDelayMS, fsync, rec.Len(), ms(rec.Percentile(50)), ms(rec.Percentile(99)), ms(rec.Percentile(100)))
+	b.Logf("the same VM and disk without the delay: fsync %.1f ms; %d punches: p50 %.1f ms, p99 %.1f ms",
+		floorFsync, floor.Len(), ms(floor.Percentile(50)), ms(floor.Percentile(99)))
+}
+
+// setDelay reloads the slow disk's dm-delay table with delayMS on writes
+// and flushes (the file system stays mounted; suspend drains its I/O).
+func setDelay(b *testing.B, m *vmtest.Machine, delayMS int) {
+	b.Helper()
+	m.Run(b, guestTimeout, fmt.Sprintf(`set -e
+d=%[1]s
+n=$(blockdev --getsz $d)
+dmsetup suspend tcslow
+dmsetup reload tcslow --table "0 $n delay $d 0 0 $d 0 %[2]d $d 0 %[2]d"
+dmsetup resume tcslow
+dmsetup table tcslow | awk '$9 != %[2]d || $12 != %[2]d { exit 1 }'`, slowDisk.DevPath(), delayMS))
+}
+
+// slowPunches swipes n badges, each waiting for its accepted screen, and
+// records swipe to screen; done is how many punches the clock took before.
+func slowPunches(b *testing.B, s *daemontest.Sim, n, done int) *latency.Recorder {
+	b.Helper()
+	var rec latency.Recorder
 	for i := range n {
 		w := i % workers
 		start := time.Now()
 		s.OK("badge %d", 1_000_000+w)
 		if r := s.OK("wait 60000 W%06d", w); r["ok"] != true {
-			b.Fatalf("punch %d: no accepted screen: %v", i, r)
+			b.Fatalf("punch %d: no accepted screen: %v", done+i, r)
 		}
 		rec.Add(time.Since(start))
 	}
-	b.StopTimer()
-	if got := s.OK("status")["pending"]; got != float64(n) {
-		b.Errorf("pending=%v after %d accepted punches", got, n)
+	if got := s.OK("status")["pending"]; got != float64(done+n) {
+		b.Errorf("pending=%v after %d accepted punches", got, done+n)
 	}
-	rec.Report(b)
-	b.ReportMetric(float64(rec.Len()), "samples")
-	b.ReportMetric(fsync, "fsync-ms")
-	b.Logf("slow disk (dm-delay %d ms on writes and flushes): fsync %.1f ms; %d punches: p50 %.1f ms, p99 %.1f ms, max %.1f ms",
-		slowDelayMS, fsync, rec.Len(), ms(rec.Percentile(50)), ms(rec.Percentile(99)), ms(rec.Percentile(100)))
+	return &rec
 }
 
 func ms(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }
