@@ -51,6 +51,8 @@ test-arm: deps-test
 # test-vm: the booted-Linux tier (docs/testing.md). scripts/vm-image.sh builds
 # the Debian 12 image once (cached in /var/cache/timeclock-vm); the scenarios
 # in packaging/booted boot it under qemu and install the clock in it.
+# VM_CUTS: power cuts while punching in the whole tier (TestUpdate makes 4 of
+# them at its install steps, TestAppliance the rest).
 VM_CUTS ?= 5
 VM_LW_PUNCHES ?= 8
 VM_TIMEOUT ?= 40m

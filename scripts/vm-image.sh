@@ -222,9 +222,20 @@ $b mount -t proc proc /proc
 $b mount -t sysfs sysfs /sys
 $b mount -t devtmpfs devtmpfs /dev
 for m in $($b cat /modules); do $b insmod /lib/modules/$m || echo "tcvm-init: insmod $m failed"; done
+# The network: QEMU user networking's fixed addresses, set here so no
+# network daemon starts (eth0: net.ifnames=0 on the kernel's command line).
+n=0
+while [ ! -e /sys/class/net/eth0 ] && [ $n -lt 600 ]; do n=$((n + 1)); $b usleep 50000; done
+$b ip link set eth0 up && $b ip addr add 10.0.2.15/24 dev eth0 && $b ip route add default via 10.0.2.2 ||
+	echo "tcvm-init: cannot set up eth0"
 n=0
 while [ ! -b /dev/vda ] && [ $n -lt 600 ]; do n=$((n + 1)); $b usleep 50000; done
 $b mount -t ext4 -o rw /dev/vda /root || { echo "tcvm-init: cannot mount /dev/vda"; exec $b sh; }
+# The state disk too: mounted from fstab, it waited for udev's coldplug
+# (dev-vdb.device, 5-8 s under TCG) before the agent could start.
+n=0
+while [ ! -b /dev/vdb ] && [ $n -lt 600 ]; do n=$((n + 1)); $b usleep 50000; done
+$b mount -t ext4 -o rw /dev/vdb /root/var/lib/timeclock || echo "tcvm-init: cannot mount the state disk /dev/vdb"
 $b umount /proc /sys
 $b mount --move /dev /root/dev
 exec $b switch_root /root /sbin/init
@@ -243,7 +254,9 @@ cat >"$root/etc/fstab" <<'X'
 # No fsck at boot (a mount replays ext4's journal after a power cut).
 /dev/vda / ext4 rw,errors=remount-ro 0 0
 # The state disk the harness always attaches (cache=none): power cuts hit it.
-LABEL=tcstate /var/lib/timeclock ext4 rw,x-systemd.device-timeout=120s 0 0
+# The initrd mounts it (no wait for udev at boot); this line is for the
+# tests' own umount and mount, nofail so local-fs.target never waits on it.
+LABEL=tcstate /var/lib/timeclock ext4 rw,nofail,x-systemd.device-timeout=120s 0 0
 X
 # The harness's read-only share (the .deb, test files): tcvm-share mounts it.
 cat >"$root/usr/local/sbin/tcvm-share" <<'X'
@@ -255,18 +268,9 @@ chmod 755 "$root/usr/local/sbin/tcvm-share"
 mkdir -p "$root/var/lib/timeclock" "$root/mnt/host" "$root/var/log/journal"
 echo tcvm >"$root/etc/hostname"
 u=$root/etc/systemd/system
-n=$root/etc/systemd/network
-mkdir -p "$u" "$n"
-# QEMU user networking's fixed addresses: no DHCP wait.
-cat >"$n/10-slirp.network" <<'X'
-[Match]
-Type=ether
-[Network]
-Address=10.0.2.15/24
-Gateway=10.0.2.2
-LinkLocalAddressing=no
-IPv6AcceptRA=no
-X
+mkdir -p "$u"
+# The network is set up by the initrd (QEMU user networking's fixed
+# addresses): no network daemon, no wait for one.
 # One shell script per connection: the script is the connection's input,
 # the reply its output and then the line __TCVM_RC=<exit status>.
 cat >"$u/tcvm-cmd.socket" <<'X'
@@ -310,20 +314,29 @@ X
 cat >"$u/tcvm-ready.service" <<'X'
 [Unit]
 Description=tell the harness the system is up
-After=multi-user.target tcvm-cmd.socket systemd-networkd.service
+After=multi-user.target tcvm-cmd.socket
 [Service]
 Type=oneshot
-ExecStartPre=-/lib/systemd/systemd-networkd-wait-online --any --timeout=120
 ExecStart=/bin/sh -c 'echo "TCVM-READY boot_id=$(cat /proc/sys/kernel/random/boot_id)" >/dev/ttyS0'
 [Install]
 WantedBy=multi-user.target
 X
-ch systemctl enable systemd-networkd.service tcvm-cmd.socket tcvm-sim.socket tcvm-ready.service >&2
+ch systemctl enable tcvm-cmd.socket tcvm-sim.socket tcvm-ready.service >&2
 # Nothing the tests do not need, nothing on a timer.
-# Every unit started costs seconds under TCG.
+# Every unit started costs seconds under TCG (systemd-analyze blame in the
+# guest): the gettys (serial-getty@ttyS0 waits for udev's ttyS0, and
+# getty.target orders multi-user.target after it; the tests only read
+# ttyS0, the agent has ttyS1), getty-static 2.9 s, sysusers 2.2 s (the package's postinst runs
+# systemd-sysusers itself), random-seed 1.8 s (virtio-rng feeds the
+# kernel), utmp 0.9-1.3 s, networkd 1.3-2.1 s and its wait 4.5 s (the
+# initrd sets the network up).
+ch systemctl disable systemd-networkd.service systemd-networkd.socket >&2
 ch systemctl mask apt-daily.timer apt-daily-upgrade.timer e2scrub_all.timer \
-	fstrim.timer dpkg-db-backup.timer getty@tty1.service e2scrub_reap.service \
-	systemd-networkd-wait-online.service systemd-logind.service \
+	fstrim.timer dpkg-db-backup.timer systemd-tmpfiles-clean.timer getty@tty1.service e2scrub_reap.service \
+	getty.target getty-static.service systemd-update-utmp.service systemd-update-utmp-runlevel.service \
+	systemd-sysusers.service systemd-random-seed.service systemd-network-generator.service \
+	systemd-user-sessions.service systemd-firstboot.service systemd-machine-id-commit.service \
+	systemd-networkd.service systemd-networkd-wait-online.service systemd-logind.service \
 	modprobe@.service systemd-modules-load.service systemd-pstore.service \
 	dev-hugepages.mount dev-mqueue.mount sys-kernel-debug.mount \
 	sys-kernel-tracing.mount sys-fs-fuse-connections.mount sys-kernel-config.mount >&2

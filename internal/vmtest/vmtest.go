@@ -285,7 +285,11 @@ func (m *Machine) start() error {
 		"-m", "512", "-smp", strconv.Itoa(m.opts.SMP), "-rtc", "base=" + rtc,
 		"-kernel", filepath.Join(m.img.Dir, "vmlinuz"),
 		"-initrd", filepath.Join(m.img.Dir, "initrd.img"),
-		"-append", "root=/dev/vda rw console=ttyS0,115200 loglevel=4 mitigations=off reboot=t",
+		// net.ifnames=0: the initrd sets up eth0 (no network daemon).
+		// systemd.show_status=auto: systemd's status lines on the serial
+		// console only when a unit fails or the boot is slow (each byte is
+		// an emulated UART write).
+		"-append", "root=/dev/vda rw console=ttyS0,115200 loglevel=4 mitigations=off reboot=t net.ifnames=0 systemd.show_status=auto",
 		"-drive", root,
 		// The state disk bypasses the host's page cache: killing qemu loses
 		// exactly what the guest had not flushed, as a power cut does.

@@ -37,6 +37,7 @@ const guestTimeout = 2 * time.Minute
 // the unset clock reach the cloud corrected; an upgrade with punches
 // pending loses none.
 func TestAppliance(t *testing.T) {
+	t.Parallel() // beside TestUpdate: a machine each, one vCPU each
 	img := vmtest.FromEnv(t)
 	c := startCloud(t)
 	m := vmtest.New(t, img, vmtest.Opts{Persistent: true, RTCBase: "1970-01-01", GuestFwd: cloudFwds(c), Console2: true,
@@ -86,17 +87,20 @@ func TestAppliance(t *testing.T) {
 	t.Logf("boots (s): %s", strings.Join(boots, " "))
 }
 
-// cutsWanted is $TIMECLOCK_VM_CUTS (make soak: 100), default 5.
+// cutsWanted is how many power cuts while punching TestAppliance does:
+// $TIMECLOCK_VM_CUTS (make test: 5, make soak: 100; default 5) is the
+// tier's total, and TestUpdate's PowerCutAtEachStep makes updateCuts of
+// them (it punches until each of its cuts too), so TestAppliance does the
+// rest, at least one.
 func cutsWanted(t *testing.T) int {
-	v := os.Getenv("TIMECLOCK_VM_CUTS")
-	if v == "" {
-		return 5
+	n := 5
+	if v := os.Getenv("TIMECLOCK_VM_CUTS"); v != "" {
+		var err error
+		if n, err = strconv.Atoi(v); err != nil || n < 0 {
+			t.Fatalf("TIMECLOCK_VM_CUTS=%q", v)
+		}
 	}
-	n, err := strconv.Atoi(v)
-	if err != nil || n < 0 {
-		t.Fatalf("TIMECLOCK_VM_CUTS=%q", v)
-	}
-	return n
+	return max(1, n-updateCuts)
 }
 
 // stageInstall puts what the guest installs into the machine's share: the
@@ -295,17 +299,7 @@ func powerCuts(t *testing.T, m *vmtest.Machine, p *punches, n int) {
 	rng := rand.New(rand.NewPCG(seed, 2))
 	before := p.total
 	for k := range n {
-		s := dialIdle(t, m)
-		// ext4 commits every 5 s: cut inside that window, somewhere in
-		// the middle of a punch's commit or between two.
-		cut := time.AfterFunc(time.Duration(500+rng.IntN(3000))*time.Millisecond, m.PowerCut)
-		for m.Running() {
-			if err := p.punch(s); err != nil {
-				break
-			}
-		}
-		cut.Stop()
-		m.PowerCut()
+		punchUntilCut(m, p, dialIdle(t, m), rng)
 		m.Boot(t)
 		if (k+1)%10 == 0 || k+1 == n {
 			t.Logf("%d power cuts, %d punches accepted", k+1, p.total)
@@ -314,6 +308,21 @@ func powerCuts(t *testing.T, m *vmtest.Machine, p *punches, n int) {
 	if n > 0 && p.total-before < n {
 		t.Fatalf("only %d punches accepted around %d power cuts: the clock did not get to work", p.total-before, n)
 	}
+}
+
+// punchUntilCut swipes badges as fast as the clock takes them and kills
+// qemu at a random moment 0.5-3.5 s in: ext4 commits every 5 s, so the cut
+// falls inside that window, in the middle of a punch's commit or between
+// two. The machine is off when it returns.
+func punchUntilCut(m *vmtest.Machine, p *punches, s *daemontest.Sim, rng *rand.Rand) {
+	cut := time.AfterFunc(time.Duration(500+rng.IntN(3000))*time.Millisecond, m.PowerCut)
+	for m.Running() {
+		if err := p.punch(s); err != nil {
+			break
+		}
+	}
+	cut.Stop()
+	m.PowerCut()
 }
 
 // checkJournal stops the agent, copies its state out of the guest and

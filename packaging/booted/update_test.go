@@ -3,6 +3,7 @@ package booted
 import (
 	"encoding/json"
 	"fmt"
+	"math/rand/v2"
 	"strings"
 	"testing"
 	"time"
@@ -23,6 +24,7 @@ import (
 // download, checks and commit are covered on the host by
 // agent/update's TestUpdateEndToEnd against the real cloud).
 func TestUpdate(t *testing.T) {
+	t.Parallel() // beside TestAppliance: a machine each, one vCPU each
 	m := vmtest.New(t, vmtest.FromEnv(t), vmtest.Opts{Persistent: true})
 	version, _ := stageInstall(t, m)
 	p := &punches{accepted: map[string]int{}, unseen: map[string]int{}}
@@ -194,10 +196,18 @@ func watchdogOnTrial(t *testing.T, m *vmtest.Machine, p *punches) {
 	t.Logf("hung trial: killed by the watchdog, rolled back and READY %.1f s after SIGSTOP; reason %q", time.Since(stopped).Seconds(), st["reason"])
 }
 
+// updateCuts is the number of power cuts powerCutEachStep makes, one per
+// case, each while punching: they count among the tier's power cuts.
+const updateCuts = 4
+
 // powerCutEachStep cuts the power at each point of an install, as the
-// updater leaves the slots and the state there, and checks the clock boots
-// into a working version with the expected outcome.
+// updater leaves the slots and the state there, while the clock punches,
+// and checks the clock boots into a working version with the expected
+// outcome.
 func powerCutEachStep(t *testing.T, m *vmtest.Machine, p *punches) {
+	seed := uint64(time.Now().UnixNano())
+	t.Logf("seed %d", seed)
+	rng := rand.New(rand.NewPCG(seed, 3))
 	cases := []struct {
 		name      string
 		phase     string
@@ -212,12 +222,20 @@ func powerCutEachStep(t *testing.T, m *vmtest.Machine, p *punches) {
 		{"the link switched, not restarted", "trial", "/usr/bin/timeclockd", false, true, "b", "trial"},
 		{"the link switched to a version that cannot start", "trial", `'#!/bin/sh' 'exit 3'`, true, true, "a", "rolled-back"},
 	}
+	if len(cases) != updateCuts {
+		t.Fatalf("%d cases, updateCuts says %d", len(cases), updateCuts)
+	}
 	for _, c := range cases {
-		dialIdle(t, m)
-		stageTrial(t, m, c.phase, c.binary, c.script, c.switched)
-		m.PowerCut()
-		m.Boot(t)
 		s := dialIdle(t, m)
+		stageTrial(t, m, c.phase, c.binary, c.script, c.switched)
+		// The power goes while the clock punches, as in TestAppliance's
+		// PowerCuts (these cuts count among the tier's TIMECLOCK_VM_CUTS):
+		// the Journal step checks every punch whose screen was seen.
+		before := p.total
+		punchUntilCut(m, p, s, rng)
+		t.Logf("%s: %d punches accepted before the cut", c.name, p.total-before)
+		m.Boot(t)
+		s = dialIdle(t, m)
 		if err := p.punch(s); err != nil {
 			t.Fatalf("%s: the clock does not punch after the cut: %v", c.name, err)
 		}
