@@ -16,17 +16,22 @@ func BenchmarkStartToIdle(b *testing.B) {
 	bin := daemontest.Build(b, "timeclock/cmd/timeclockd")
 	var rec latency.Recorder
 	for b.Loop() {
-		dir := b.TempDir()
-		sock := filepath.Join(dir, "sim.sock")
-		start := time.Now()
-		p := daemontest.Start(b, bin, "--state-dir", dir, "--sim-socket", sock)
-		s := daemontest.DialSim(b, sock, 10*time.Second)
-		s.WaitScreen("Badge or PIN", 10*time.Second)
-		rec.Add(time.Since(start))
-		p.Cmd.Process.Signal(syscall.SIGTERM)
-		p.Wait(b, 10*time.Second)
+		startToIdle(b, &rec, bin, b.TempDir(), 10*time.Second)
 	}
 	rec.Report(b)
+}
+
+// startToIdle starts timeclockd on dir and records the time until the
+// idle screen, then stops it.
+func startToIdle(b *testing.B, rec *latency.Recorder, bin, dir string, wait time.Duration, args ...string) {
+	sock := filepath.Join(dir, "sim.sock")
+	start := time.Now()
+	p := daemontest.Start(b, bin, append([]string{"--state-dir", dir, "--sim-socket", sock}, args...)...)
+	s := daemontest.DialSim(b, sock, wait)
+	s.WaitScreen("Badge or PIN", wait)
+	rec.Add(time.Since(start))
+	p.Cmd.Process.Signal(syscall.SIGTERM)
+	p.Wait(b, 2*wait)
 }
 
 // BenchmarkStartToIdle200k is BenchmarkStartToIdle with 200,000 punches
@@ -38,16 +43,9 @@ func BenchmarkStartToIdle200k(b *testing.B) {
 	dir := b.TempDir()
 	fillJournal(b, dir, 200_000)
 	cfg := writeConfig(b, b.TempDir(), map[string]any{"capacity": 250_000})
-	sock := filepath.Join(dir, "sim.sock")
 	var rec latency.Recorder
 	for b.Loop() {
-		start := time.Now()
-		p := daemontest.Start(b, bin, "--state-dir", dir, "--sim-socket", sock, "--config", cfg)
-		s := daemontest.DialSim(b, sock, 60*time.Second)
-		s.WaitScreen("Badge or PIN", 60*time.Second)
-		rec.Add(time.Since(start))
-		p.Cmd.Process.Signal(syscall.SIGTERM)
-		p.Wait(b, 20*time.Second)
+		startToIdle(b, &rec, bin, dir, 60*time.Second, "--config", cfg)
 	}
 	rec.Report(b)
 }
