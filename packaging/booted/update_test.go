@@ -18,11 +18,12 @@ import (
 // --update-check/--update-stopped around real restarts, with the reason;
 // punches taken on the rolled-back trial stay in the journal; and a power
 // cut at each step of an install leaves a clock that boots into a working
-// version. The guest has no cloud (its network reaches only the test's
-// forwarded ports), so the slots and the state file are brought, step by
-// step, to what the updater writes at each point of an install (the
-// download, checks and commit are covered on the host by
-// agent/update's TestUpdateEndToEnd against the real cloud).
+// version. This machine runs without a cloud: the slots and the state
+// file are brought, step by step, to what the updater writes at each point
+// of an install. The download, checks, commit and the cloud's exactly-once
+// are covered on the host by agent/update's TestUpdateEndToEnd against the
+// real cloud; a cloud-driven update in this tier (the guest can reach the
+// host's cloud, as TestAppliance's onboarding shows) is still to do.
 func TestUpdate(t *testing.T) {
 	t.Parallel() // beside TestAppliance: a machine each, one vCPU each
 	m := vmtest.New(t, vmtest.FromEnv(t), vmtest.Opts{Persistent: true})
