@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
-	"io"
 	"net"
 	"net/http"
 	"os"
@@ -13,7 +12,6 @@ import (
 	"runtime"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
@@ -22,6 +20,7 @@ import (
 	"timeclock/internal/await"
 	"timeclock/internal/daemontest"
 	"timeclock/internal/e2e"
+	"timeclock/internal/tcprelay"
 	"timeclock/release"
 )
 
@@ -44,81 +43,6 @@ func buildVersion(t *testing.T, dir, v string) string {
 	}
 	return out
 }
-
-// proxy forwards TCP to the cloud's HTTPS port (TLS passes through), and
-// can cut a connection after some bytes from the cloud, or refuse all.
-type proxy struct {
-	ln      net.Listener
-	target  string
-	cutAt   atomic.Int64 // > 0: the next connection carrying more is cut there (once)
-	blocked atomic.Bool
-	// blockAfter > 0: once a connection carried this many bytes from the
-	// cloud, every later connection is refused.
-	blockAfter atomic.Int64
-	cuts       atomic.Int64
-	wg         sync.WaitGroup
-}
-
-func startProxy(t *testing.T, target string) *proxy {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	p := &proxy{ln: ln, target: target}
-	p.wg.Add(1)
-	go func() {
-		defer p.wg.Done()
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			if p.blocked.Load() {
-				c.Close()
-				continue
-			}
-			p.wg.Add(1)
-			go func() { defer p.wg.Done(); p.pipe(c) }()
-		}
-	}()
-	t.Cleanup(func() { ln.Close(); p.wg.Wait() })
-	return p
-}
-
-func (p *proxy) pipe(c net.Conn) {
-	defer c.Close()
-	s, err := net.Dial("tcp", p.target)
-	if err != nil {
-		return
-	}
-	defer s.Close()
-	go func() { io.Copy(s, c); s.(*net.TCPConn).CloseWrite() }()
-	var n int64
-	buf := make([]byte, 32<<10)
-	for {
-		k, err := s.Read(buf)
-		if k > 0 {
-			if cut := p.cutAt.Load(); cut > 0 && n+int64(k) > cut {
-				c.Write(buf[:cut-n])
-				p.cutAt.Store(0)
-				p.cuts.Add(1)
-				return
-			}
-			if _, werr := c.Write(buf[:k]); werr != nil {
-				return
-			}
-			n += int64(k)
-		}
-		if err != nil {
-			if b := p.blockAfter.Load(); b > 0 && n >= b {
-				p.blocked.Store(true)
-			}
-			return
-		}
-	}
-}
-
-func (p *proxy) port() int { return p.ln.Addr().(*net.TCPAddr).Port }
 
 // service runs the clock as timeclockd.service does: ExecStartPre (the
 // package's binary: --update-check), the slot's binary through the current
@@ -239,38 +163,6 @@ func (s *service) sim(t *testing.T) *daemontest.Sim {
 	return daemontest.DialSim(t, filepath.Join(s.dir, "sim.sock"), e2e.Wait)
 }
 
-// cloudUpdate reads the cloud's record of the clock's update from its
-// store file (cheap to poll); the API is checked at the end of each step.
-func cloudUpdate(dir, device string) map[string]any {
-	b, err := os.ReadFile(filepath.Join(dir, "releases", "index.json"))
-	if err != nil {
-		return nil
-	}
-	var idx struct {
-		Devices map[string]map[string]any `json:"devices"`
-	}
-	json.Unmarshal(b, &idx)
-	return idx.Devices[device]
-}
-
-func upload(t *testing.T, c *e2e.Cloud, art []byte) (string, int, string) {
-	t.Helper()
-	req, _ := http.NewRequest("POST", c.URL()+"/api/v1/releases", bytes.NewReader(art))
-	req.Header.Set("Authorization", "Bearer "+c.Token)
-	req.Header.Set("Content-Type", "application/octet-stream")
-	resp, err := c.Client(t).Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	b, _ := io.ReadAll(resp.Body)
-	var r struct {
-		ID string `json:"id"`
-	}
-	json.Unmarshal(b, &r)
-	return r.ID, resp.StatusCode, string(b)
-}
-
 func sign(t *testing.T, version, arch, floor string, payload []byte) []byte {
 	t.Helper()
 	art, err := release.Sign(release.Manifest{Version: version, Arch: arch, Models: []string{"sim"}, Floor: floor, Notes: "test " + version}, payload, release.DevKey())
@@ -309,7 +201,7 @@ func TestUpdateEndToEnd(t *testing.T) {
 	work := t.TempDir()
 	v1, v2, v4 := buildVersion(t, work, "1.0"), buildVersion(t, work, "2.0"), buildVersion(t, work, "4.0")
 	c := e2e.StartCloud(t, e2e.CloudOptions{})
-	px := startProxy(t, fmt.Sprintf("127.0.0.1:%d", c.Ports.HTTPS))
+	px := tcprelay.Start(t, fmt.Sprintf("127.0.0.1:%d", c.Ports.HTTPS))
 	dir := filepath.Join(work, "clock")
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		t.Fatal(err)
@@ -329,7 +221,7 @@ func TestUpdateEndToEnd(t *testing.T) {
 	ports := c.Ports
 	svc := startService(t, v1, dir, "--board", "sim", "--state-dir", dir, "--sim-socket", filepath.Join(dir, "sim.sock"),
 		"--log-level", "debug", "--log-file", filepath.Join(dir, "timeclockd.log"), "--config", cfgFile,
-		"--cloud", fmt.Sprintf("https://localhost:%d", px.port()), "--cloud-ca", c.CAFile(), "--cloud-ports", ports.String())
+		"--cloud", fmt.Sprintf("https://localhost:%d", px.Port()), "--cloud-ca", c.CAFile(), "--cloud-ports", ports.String())
 	t.Cleanup(func() {
 		if t.Failed() {
 			b, _ := os.ReadFile(filepath.Join(dir, "timeclockd.log"))
@@ -344,7 +236,7 @@ func TestUpdateEndToEnd(t *testing.T) {
 		t.Helper()
 		var last map[string]any
 		await.True(t, 90*time.Second, func() bool {
-			last = cloudUpdate(c.Dir, device)
+			last = c.DeviceUpdate(device)
 			return last != nil && last["release"] == rel && last["state"] == state
 		}, "cloud never showed %s %s for the clock; last %v", rel, state, last)
 		return last
@@ -377,17 +269,17 @@ func TestUpdateEndToEnd(t *testing.T) {
 	// v1 -> v2, the download cut halfway.
 	p2, _ := os.ReadFile(v2)
 	art2 := sign(t, "2.0", arch, "1.0", p2)
-	r2, code, body := upload(t, c, art2)
+	r2, code, body := c.UploadRelease(t, art2)
 	if code != http.StatusCreated {
 		t.Fatalf("upload v2: %d %s", code, body)
 	}
-	px.cutAt.Store(int64(len(art2) / 2))
+	px.CutAt.Store(int64(len(art2) / 2))
 	t0 := offer(r2)
 	waitState(r2, "committed")
 	commitTime := time.Since(t0)
 	await.True(t, e2e.Wait, func() bool { return strings.Contains(k.Log(), "update committed") }, "v2 never logged its commit")
-	if px.cuts.Load() != 1 || !strings.Contains(k.Log(), "update download resumes") {
-		t.Fatalf("the download was not cut and resumed: cuts %d", px.cuts.Load())
+	if px.Cuts.Load() != 1 || !strings.Contains(k.Log(), "update download resumes") {
+		t.Fatalf("the download was not cut and resumed: cuts %d", px.Cuts.Load())
 	}
 	if a := active(t, dir); a != "b" {
 		t.Fatalf("after v2: current -> %s, want b", a)
@@ -403,7 +295,7 @@ func TestUpdateEndToEnd(t *testing.T) {
 	// Refusals: nothing changes.
 	refuse := func(name string, art []byte, tamper bool, want string) {
 		t.Helper()
-		id, code, body := upload(t, c, art)
+		id, code, body := c.UploadRelease(t, art)
 		if code != http.StatusCreated {
 			t.Fatalf("%s: upload %d %s", name, code, body)
 		}
@@ -433,12 +325,12 @@ func TestUpdateEndToEnd(t *testing.T) {
 	// An unsigned-by-us artifact never gets in.
 	bad := bytes.Clone(art2)
 	bad[len(bad)-1] ^= 0xff
-	if _, code, body := upload(t, c, bad); code != http.StatusBadRequest || !strings.Contains(body, "does not match") {
+	if _, code, body := c.UploadRelease(t, bad); code != http.StatusBadRequest || !strings.Contains(body, "does not match") {
 		t.Fatalf("tampered upload: %d %s", code, body)
 	}
 
 	// v3 exits at start: rolled back to v2, the reason reported.
-	r3, _, _ := upload(t, c, sign(t, "3.0", arch, "1.0", []byte("#!/bin/sh\necho v3 cannot start >&2\nexit 3\n")))
+	r3, _, _ := c.UploadRelease(t, sign(t, "3.0", arch, "1.0", []byte("#!/bin/sh\necho v3 cannot start >&2\nexit 3\n")))
 	t3 := offer(r3)
 	got := waitState(r3, "rolled-back")
 	rollbackTime := time.Since(t3)
@@ -454,9 +346,9 @@ func TestUpdateEndToEnd(t *testing.T) {
 	// at its deadline; the punches taken on trial arrive exactly once.
 	p4, _ := os.ReadFile(v4)
 	art4 := sign(t, "4.0", arch, "1.0", p4)
-	r4, _, _ := upload(t, c, art4)
+	r4, _, _ := c.UploadRelease(t, art4)
 	before := len(c.Punches(t, device))
-	px.blockAfter.Store(int64(len(art4)))
+	px.BlockAfter.Store(int64(len(art4)))
 	offer(r4)
 	var sim *daemontest.Sim
 	await.True(t, 90*time.Second, func() bool {
@@ -483,8 +375,8 @@ func TestUpdateEndToEnd(t *testing.T) {
 	}
 	_ = trialPunches
 	await.True(t, 90*time.Second, func() bool { return readState(t, dir).Phase == "rolled-back" }, "v4 was never rolled back")
-	px.blocked.Store(false)
-	px.blockAfter.Store(0)
+	px.Blocked.Store(false)
+	px.BlockAfter.Store(0)
 	got = waitState(r4, "rolled-back")
 	if r, _ := got["reason"].(string); !strings.Contains(r, "did not commit within") {
 		t.Fatalf("v4 rollback reason %q", r)

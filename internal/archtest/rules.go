@@ -104,7 +104,7 @@ NONE < packaging/booted;
 # each other; nothing above may reach them.
 TESTSUPPORT = internal/archtest, internal/await, internal/browsertest,
   internal/daemontest, internal/e2e/..., internal/fakecloud, internal/latency, internal/punchcheck,
-  internal/syncbuf, internal/testenv, internal/testpki, internal/tmuxtest,
+  internal/syncbuf, internal/tcprelay, internal/testenv, internal/testpki, internal/tmuxtest,
   internal/vmtest/...,
   hal/haltest, hal/hd44780/hd44780test, hal/matrix/matrixtest,
   hal/mfrc522/mfrc522test, hal/ssd1306/ssd1306test,
