@@ -18,8 +18,6 @@ import (
 	"sync/atomic"
 	"time"
 
-	"go.bug.st/serial"
-
 	"timeclock/hal"
 	"timeclock/hal/internal/badgeq"
 	"timeclock/hal/internal/portloop"
@@ -88,9 +86,9 @@ func New(name string, open Opener, opts *Opts) (*Dev, error) {
 // ioctls (they fail on ptys and some USB adapters).
 func SerialOpener(port string, baud int) Opener {
 	return func() (io.ReadCloser, error) {
-		p, err := serial.Open(port, &serial.Mode{BaudRate: baud, DataBits: 8, Parity: serial.NoParity, StopBits: serial.OneStopBit})
+		p, err := portloop.OpenSerial(port, baud)
 		if err != nil {
-			return nil, fmt.Errorf("em4100: open %s: %w", port, err)
+			return nil, fmt.Errorf("em4100: %w", err)
 		}
 		return p, nil
 	}

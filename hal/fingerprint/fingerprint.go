@@ -25,7 +25,7 @@ import (
 	"sync/atomic"
 	"time"
 
-	"go.bug.st/serial"
+	"timeclock/hal/internal/portloop"
 
 	"timeclock/hal"
 )
@@ -123,13 +123,7 @@ func New(name string, open Opener, opts *Opts) (*Dev, error) {
 // SerialOpener opens a serial port at baud, 8N1 (8N2 is what some module
 // datasheets say; 8N1 works with all of them), with no modem-line ioctls.
 func SerialOpener(port string, baud int) Opener {
-	return func() (io.ReadWriteCloser, error) {
-		p, err := serial.Open(port, &serial.Mode{BaudRate: baud, DataBits: 8, Parity: serial.NoParity, StopBits: serial.OneStopBit})
-		if err != nil {
-			return nil, fmt.Errorf("open %s: %w", port, err)
-		}
-		return p, nil
-	}
+	return func() (io.ReadWriteCloser, error) { return portloop.OpenSerial(port, baud) }
 }
 
 func (d *Dev) String() string { return "fingerprint(" + d.name + ")" }

@@ -37,7 +37,7 @@ NONE < release;
 # the board that picks drivers. Host driver init and pin lookups happen only in
 # board (and cmd).
 NONE < hal;
-hal, periph.io/x/conn/v3/... < hal/internal/...;
+hal, periph.io/x/conn/v3/..., go.bug.st/serial < hal/internal/...;
 hal, hal/internal/...,
   periph.io/x/conn/v3/...,
   periph.io/x/devices/v3/...,
