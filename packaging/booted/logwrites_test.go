@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
+	"path"
 	"path/filepath"
 	"runtime"
 	"strconv"
@@ -42,15 +43,14 @@ func lwPunches(t *testing.T) int {
 	return n
 }
 
-// buildCrashcheck builds internal/vmtest/crashcheck static for the guest
-// into the machine's share.
-func buildCrashcheck(t *testing.T, m *vmtest.Machine) {
+// buildGuest builds a command of this repo (an import path) static for
+// the guest into the machine's share, named as its last path element.
+func buildGuest(t testing.TB, m *vmtest.Machine, pkg string) {
 	t.Helper()
-	cmd := exec.Command(filepath.Join(runtime.GOROOT(), "bin", "go"), "build", "-o", filepath.Join(m.Share, "crashcheck"),
-		"timeclock/internal/vmtest/crashcheck")
+	cmd := exec.Command(filepath.Join(runtime.GOROOT(), "bin", "go"), "build", "-o", filepath.Join(m.Share, path.Base(pkg)), pkg)
 	cmd.Env = append(os.Environ(), "CGO_ENABLED=0", "GOOS=linux", "GOARCH=amd64")
 	if out, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("go build crashcheck: %v\n%s", err, out)
+		t.Fatalf("go build %s: %v\n%s", pkg, err, out)
 	}
 }
 
@@ -61,7 +61,7 @@ func buildCrashcheck(t *testing.T, m *vmtest.Machine) {
 // point the state opens undamaged and holds every punch accepted before it
 // (the marks say which), none twice, in sequence order.
 func crashPoints(t *testing.T, m *vmtest.Machine) {
-	buildCrashcheck(t, m)
+	buildGuest(t, m, "timeclock/internal/vmtest/crashcheck")
 	lwPunches := lwPunches(t)
 	m.Run(t, guestTimeout, fmt.Sprintf(`set -e
 tcvm-share

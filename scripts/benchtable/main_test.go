@@ -12,6 +12,7 @@ BenchmarkStartToIdle@qemu-arm   	      20	  30000000 ns/op	        90 p50-ms	   
 BenchmarkBadgeToFeedback-2   	      20	  30000000 ns/op	        0.5 p50-ms	        1.2 p99-ms	20 samples
 BenchmarkSerialPunches-2 20 1 ns/op 1500 punches/s 2700 commits/s 0.4 commit-p99-ms 0.55 ratio
 BenchmarkBinarySize/armv7 1 7340032 bytes
+BenchmarkSlowDiskPunch-2 1 1 ns/op 40 p50-ms 60 p99-ms 150 samples 80 slirp-p99-ms 3 flushes/punch
 PASS`
 	var sb strings.Builder
 	failed := table(parse(strings.NewReader(in)), &sb)
@@ -25,7 +26,11 @@ PASS`
 		"| serial punches / serial commits | 0.55 x | >= 0.80 x | **no** |",
 		"| stripped agent binary, linux/arm GOARM=7 | 7.00 MiB | <= 8.00 MiB | yes |",
 		"| stripped agent binary, linux/arm64 | not run |  |  |",
-		"| slow disk (booted VM): badge -> durable punch -> feedback (p99) | not run | < 25.0 ms | **no** |",
+		"| slow disk (booted VM): badge -> durable punch -> feedback, client in the guest (p50) | 40.0 ms |  |  |",
+		"| slow disk (booted VM): badge -> durable punch -> feedback, client in the guest (p99) | p99 from 150 samples (< 200) | < 25.0 ms | **no** |",
+		"| slow disk (booted VM): the same, swiped from the host across qemu's user network (p99, informational) | p99 from 150 samples (< 200) |  |  |",
+		"| slow disk (booted VM): flush requests reaching the delayed device per punch | 3.00 /punch |  |  |",
+		"| slow disk (booted VM): 4 KiB write + fdatasync, timed in the guest (p50) | not run |  |  |",
 	} {
 		if !strings.Contains(out, want) {
 			t.Errorf("table lacks %q:\n%s", want, out)
@@ -36,15 +41,16 @@ PASS`
 		"start to idle screen, sim board (p99): 612 ms, target <= 500 ms",
 		"serial punches / serial commits: 0.55 x, target >= 0.80 x",
 		"badge -> durable punch -> feedback screen, sim board (p99): p99 from 20 samples (< 200)",
-		"slow disk (booted VM): badge -> durable punch -> feedback (p99): not run",
+		"slow disk (booted VM): badge -> durable punch -> feedback, client in the guest (p99): p99 from 150 samples (< 200)",
 	} {
 		if !strings.Contains(joined, want) {
 			t.Errorf("failures lack %q:\n%s", want, joined)
 		}
 	}
 	for _, f := range failed {
-		if strings.Contains(f, "GOARM=7") || strings.Contains(f, "qemu-arm: start to idle screen, sim board (p99)") {
-			t.Errorf("a met row is listed as failed: %s", f)
+		if strings.Contains(f, "GOARM=7") || strings.Contains(f, "qemu-arm: start to idle screen, sim board (p99)") ||
+			strings.Contains(f, "user network") {
+			t.Errorf("a met or informational row is listed as failed: %s", f)
 		}
 	}
 }

@@ -1,0 +1,181 @@
+// Command slowprobe runs inside the booted tier's virtual machine (the
+// slow-disk benchmark builds it static and shares it) and times, in the
+// guest itself, what BenchmarkSlowDiskPunch reports, so no figure includes
+// qemu's user network:
+//
+//	slowprobe punch -sock /var/lib/timeclock/sim.sock -n 200 -workers 100
+//	    swipes n badges on the sim board's control socket one at a time,
+//	    each waiting for its accepted screen (badge 1000000+i names W%06d),
+//	    as the host benchmark BenchmarkBadgeToFeedback does on the host;
+//	slowprobe fsync -dir /var/lib/timeclock -n 200
+//	    overwrites one 4 KiB block of a file and fdatasyncs it, n times;
+//	slowprobe commit -dir DIR -n 200
+//	    appends n punches one at a time through the clock's own store and
+//	    journal (a bbolt commit each: data pages + fdatasync, meta page +
+//	    fdatasync) to a new state file in DIR.
+//
+// Each prints one line per sample, "s NANOSECONDS" (punch: swipe to
+// accepted screen; fsync: write + fdatasync; commit: Append's return),
+// and punch ends with "pending N" from the agent's status.
+package main
+
+import (
+	"bufio"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"net"
+	"os"
+	"path/filepath"
+	"time"
+
+	"golang.org/x/sys/unix"
+
+	"timeclock/agent/journal"
+	"timeclock/agent/store"
+)
+
+func main() {
+	if len(os.Args) < 2 {
+		fmt.Fprintln(os.Stderr, "usage: slowprobe punch|fsync|commit [flags]")
+		os.Exit(2)
+	}
+	fs := flag.NewFlagSet(os.Args[1], flag.ExitOnError)
+	sock := fs.String("sock", "/var/lib/timeclock/sim.sock", "the sim board's control socket (punch)")
+	dir := fs.String("dir", "/var/lib/timeclock", "directory on the disk to time (fsync, commit)")
+	n := fs.Int("n", 200, "samples")
+	workers := fs.Int("workers", 100, "roster size: badges 1000000.. name W000000.. (punch)")
+	fs.Parse(os.Args[2:])
+	w := bufio.NewWriter(os.Stdout)
+	var err error
+	switch os.Args[1] {
+	case "punch":
+		err = punch(w, *sock, *n, *workers)
+	case "fsync":
+		err = fsync(w, *dir, *n)
+	case "commit":
+		err = commit(w, *dir, *n)
+	default:
+		err = fmt.Errorf("unknown mode %q (punch, fsync or commit)", os.Args[1])
+	}
+	w.Flush()
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "slowprobe:", err)
+		os.Exit(1)
+	}
+}
+
+// sim is a client of the control socket: one command line, one JSON reply.
+type sim struct {
+	c net.Conn
+	r *bufio.Reader
+}
+
+func (s *sim) do(format string, args ...any) (map[string]any, error) {
+	line := fmt.Sprintf(format, args...)
+	s.c.SetDeadline(time.Now().Add(70 * time.Second))
+	if _, err := fmt.Fprintf(s.c, "%s\n", line); err != nil {
+		return nil, fmt.Errorf("sim %q: %w", line, err)
+	}
+	l, err := s.r.ReadBytes('\n')
+	if err != nil {
+		return nil, fmt.Errorf("sim %q: reply: %w", line, err)
+	}
+	var m map[string]any
+	if err := json.Unmarshal(l, &m); err != nil {
+		return nil, fmt.Errorf("sim %q: reply %q: %w", line, l, err)
+	}
+	if m["ok"] != true {
+		return m, fmt.Errorf("sim %q failed: %v", line, m)
+	}
+	return m, nil
+}
+
+func punch(w *bufio.Writer, sock string, n, workers int) error {
+	if workers < 1 {
+		return errors.New("-workers must be at least 1")
+	}
+	c, err := net.Dial("unix", sock)
+	if err != nil {
+		return err
+	}
+	defer c.Close()
+	s := &sim{c: c, r: bufio.NewReader(c)}
+	for i := range n {
+		k := i % workers
+		start := time.Now()
+		if _, err := s.do("badge %d", 1_000_000+k); err != nil {
+			return fmt.Errorf("punch %d: %w", i, err)
+		}
+		if _, err := s.do("wait 60000 W%06d", k); err != nil {
+			return fmt.Errorf("punch %d: no accepted screen: %w", i, err)
+		}
+		fmt.Fprintf(w, "s %d\n", time.Since(start))
+	}
+	st, err := s.do("status")
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(w, "pending %v\n", st["pending"])
+	return nil
+}
+
+func fsync(w *bufio.Writer, dir string, n int) error {
+	path := filepath.Join(dir, "slowprobe-fsync")
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE|os.O_TRUNC, 0o600)
+	if err != nil {
+		return err
+	}
+	defer os.Remove(path)
+	defer f.Close()
+	buf := make([]byte, 4096)
+	// The block exists and its size is fixed before timing, so each
+	// fdatasync below is a data write and a flush, no metadata.
+	if _, err := f.WriteAt(buf, 0); err != nil {
+		return err
+	}
+	if err := f.Sync(); err != nil {
+		return err
+	}
+	for i := range n {
+		buf[0], buf[1] = byte(i), byte(i>>8)
+		start := time.Now()
+		if _, err := f.WriteAt(buf, 0); err != nil {
+			return err
+		}
+		if err := unix.Fdatasync(int(f.Fd())); err != nil {
+			return fmt.Errorf("fdatasync: %w", err)
+		}
+		fmt.Fprintf(w, "s %d\n", time.Since(start))
+	}
+	return nil
+}
+
+func commit(w *bufio.Writer, dir string, n int) error {
+	d, err := os.MkdirTemp(dir, "slowprobe-commit")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(d)
+	st, err := store.Open(d, store.Options{})
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	j, err := journal.Open(st, journal.Options{})
+	if err != nil {
+		return err
+	}
+	defer j.Close()
+	for i := range n {
+		p := journal.Punch{Employee: fmt.Sprintf("E%06d", i%100), Name: fmt.Sprintf("W%06d", i%100),
+			Kind: journal.KindIn, Time: time.Now(), TZ: "UTC"}
+		start := time.Now()
+		if _, err := j.Append(p); err != nil {
+			return fmt.Errorf("append %d: %w", i, err)
+		}
+		fmt.Fprintf(w, "s %d\n", time.Since(start))
+	}
+	return nil
+}
