@@ -50,10 +50,11 @@ var slowDisk = vmtest.Disk{Name: "tcslow", MiB: 64}
 //     a time, through the clock's own store and journal on that disk (one
 //     bbolt commit each: the data pages + fdatasync, then the meta page +
 //     fdatasync), no agent or screen around them;
-//   - writes/punch, flushes/punch: the write and flush requests that reached
-//     the delayed device (its /sys/block/dm-N/stat) during the in-guest
-//     delayed run, per punch; disk-writes/punch, disk-flushes/punch: the
-//     same on the virtio disk below it.
+//   - writes/punch: the write requests that reached the delayed device
+//     (its /sys/block/dm-N/stat) during the in-guest delayed run, per
+//     punch; flushes/punch and disk-writes/punch: the flush and write
+//     requests the virtio disk below it received (dm does not count empty
+//     flushes in its own stat; every flush it delays reaches the disk).
 //
 // It needs $TIMECLOCK_VM_IMAGE and $TIMECLOCK_VM_DEB (make test-vm's image
 // and package) and skips without. What meeting the target on a 5 ms disk
@@ -65,8 +66,12 @@ func BenchmarkSlowDiskPunch(b *testing.B) {
 	b.StopTimer()
 	m := vmtest.New(b, vmtest.FromEnv(b), vmtest.Opts{Disks: []vmtest.Disk{slowDisk}})
 	writeRoster(b, m.Share)
+	// The accepted screen stays the default 2 s, as in the host row: the
+	// wait watches the screen as it is, and a client descheduled for more
+	// than a short feedback time between its badge and its wait (under TCG,
+	// beside other VMs) would miss it. The next badge replaces it at once.
 	cfg, _ := json.Marshal(map[string]any{"board": "sim", "timezone": "UTC", "duplicate_window": "0s",
-		"feedback_time": "200ms", "roster_file": "/etc/timeclock/roster.json"})
+		"feedback_time": "2s", "roster_file": "/etc/timeclock/roster.json"})
 	if err := os.WriteFile(filepath.Join(m.Share, "timeclockd.json"), cfg, 0o644); err != nil {
 		b.Fatal(err)
 	}
@@ -120,14 +125,13 @@ systemctl reset-failed timeclockd; systemctl start timeclockd`, slowDisk.DevPath
 	b.ReportMetric(ms(floorCommit.Percentile(50)), "nodelay-commit-ms")
 	per := func(a, b uint64) float64 { return float64(a-b) / float64(n) }
 	b.ReportMetric(per(after.dmWrites, before.dmWrites), "writes/punch")
-	b.ReportMetric(per(after.dmFlushes, before.dmFlushes), "flushes/punch")
+	b.ReportMetric(per(after.diskFlushes, before.diskFlushes), "flushes/punch")
 	b.ReportMetric(per(after.diskWrites, before.diskWrites), "disk-writes/punch")
-	b.ReportMetric(per(after.diskFlushes, before.diskFlushes), "disk-flushes/punch")
 	b.Logf("slow disk (dm-delay %d ms on writes and flushes), %d punches timed in the guest: p50 %.1f ms, p99 %.1f ms, max %.1f ms; "+
 		"across slirp from the host: p50 %.1f ms, p99 %.1f ms",
 		slowDelayMS, rec.Len(), ms(rec.Percentile(50)), ms(rec.Percentile(99)), ms(rec.Percentile(100)),
 		ms(slirp.Percentile(50)), ms(slirp.Percentile(99)))
-	b.Logf("per punch on the delayed device: %.2f writes, %.2f flushes (virtio disk below: %.2f writes, %.2f flushes)",
+	b.Logf("per punch: %.2f writes on the delayed device (its flushes uncounted: %.2f); on the virtio disk below it %.2f writes, %.2f flushes",
 		per(after.dmWrites, before.dmWrites), per(after.dmFlushes, before.dmFlushes),
 		per(after.diskWrites, before.diskWrites), per(after.diskFlushes, before.diskFlushes))
 	b.Logf("write+fdatasync p50 %.2f ms (p99 %.2f), journal commit p50 %.2f ms (p99 %.2f); without the delay: write+fdatasync p50 %.2f ms, commit p50 %.2f ms, punch p50 %.1f ms, p99 %.1f ms",
