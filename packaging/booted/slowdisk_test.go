@@ -95,6 +95,9 @@ systemctl reset-failed timeclockd; systemctl start timeclockd`, slowDisk.DevPath
 	if tbl := m.Run(b, guestTimeout, "dmsetup table tcslow; findmnt -no SOURCE /var/lib/timeclock"); !strings.Contains(tbl, "tcslow") {
 		b.Fatalf("the state directory is not on the delayed disk:\n%s", tbl)
 	}
+	// Whether one FUA write could replace a write and a flush here.
+	b.Logf("virtio disk below the delay: %s", strings.TrimSpace(m.Run(b, guestTimeout, fmt.Sprintf(
+		`q=/sys/block/$(basename "$(readlink -f %s)")/queue; echo "write_cache=$(cat $q/write_cache) fua=$(cat $q/fua)"`, slowDisk.DevPath()))))
 	s := m.DialSim(b, 3*time.Minute)
 	s.WaitScreen("Badge or PIN", time.Minute)
 	n := max(b.N, slowSamples)
