@@ -46,6 +46,8 @@ var slowDisk = vmtest.Disk{Name: "tcslow", MiB: 64}
 //   - fsync-ms, nodelay-fsync-ms: the p50 of slowSamples 4 KiB overwrites
 //   - fdatasync of one file on that disk, timed in one program in the
 //     guest (a data write and a flush each);
+//   - rtt-ms: the p50 of slowSamples "screen" commands on the same socket
+//     in the guest: the client's and the socket's share of the floor;
 //   - commit-ms, nodelay-commit-ms: the p50 of slowSamples appends, one at
 //     a time, through the clock's own store and journal on that disk (one
 //     bbolt commit each: the data pages + fdatasync, then the meta page +
@@ -56,12 +58,12 @@ var slowDisk = vmtest.Disk{Name: "tcslow", MiB: 64}
 //     requests the virtio disk below it received (dm does not count empty
 //     flushes in its own stat; every flush it delays reaches the disk).
 //
-// Measured (three runs, 2026-12-02, load 3-6 beside another VM): each
+// Measured (four runs, 2026-12-02, load 3-6 beside another VM): each
 // punch sends 2.04-2.08 flushes and 6.6-7.1 writes to the disk (bbolt's
 // two fdatasyncs: the data pages, then the meta page); each fdatasync
-// costs what a 4 KiB write + fdatasync costs (12.7-14.8 ms of delay), the
+// costs what a 4 KiB write + fdatasync costs (12.7-14.9 ms of delay), the
 // commit 25.0-29.7 ms of delay, 63-87 % of what the delay adds to the
-// punch's p50 (30.7-40.0 ms, on a floor of 26.3-34.8 ms: the TCG floor
+// punch's p50 (30.2-40.0 ms, on a floor of 23.9-34.8 ms: the TCG floor
 // alone is over the target). Under 25 ms on a 5 ms-per-operation disk
 // needs one write and one flush per punch (a pre-zeroed append-only punch
 // log with a CRC per record, bbolt updated behind it); docs/storage.md,
@@ -117,6 +119,7 @@ systemctl reset-failed timeclockd; systemctl start timeclockd`, slowDisk.DevPath
 	floorFsync := guestProbe(b, m, n, "fsync -dir /var/lib/timeclock -n %d", n)
 	floorCommit := guestProbe(b, m, n, "commit -dir /var/lib/timeclock -n %d", n)
 	floor := guestPunches(b, m, n, 0)
+	rtt := guestProbe(b, m, n, "rtt -n %d", n)
 	setDelay(b, m, slowDelayMS)
 	fsync := guestProbe(b, m, n, "fsync -dir /var/lib/timeclock -n %d", n)
 	commit := guestProbe(b, m, n, "commit -dir /var/lib/timeclock -n %d", n)
@@ -134,6 +137,7 @@ systemctl reset-failed timeclockd; systemctl start timeclockd`, slowDisk.DevPath
 	b.ReportMetric(ms(floor.Percentile(99)), "nodelay-p99-ms")
 	b.ReportMetric(ms(fsync.Percentile(50)), "fsync-ms")
 	b.ReportMetric(ms(floorFsync.Percentile(50)), "nodelay-fsync-ms")
+	b.ReportMetric(ms(rtt.Percentile(50)), "rtt-ms")
 	b.ReportMetric(ms(commit.Percentile(50)), "commit-ms")
 	b.ReportMetric(ms(floorCommit.Percentile(50)), "nodelay-commit-ms")
 	per := func(a, b uint64) float64 { return float64(a-b) / float64(n) }
@@ -147,9 +151,9 @@ systemctl reset-failed timeclockd; systemctl start timeclockd`, slowDisk.DevPath
 	b.Logf("per punch: %.2f writes on the delayed device (its flushes uncounted: %.2f); on the virtio disk below it %.2f writes, %.2f flushes",
 		per(after.dmWrites, before.dmWrites), per(after.dmFlushes, before.dmFlushes),
 		per(after.diskWrites, before.diskWrites), per(after.diskFlushes, before.diskFlushes))
-	b.Logf("write+fdatasync p50 %.2f ms (p99 %.2f), journal commit p50 %.2f ms (p99 %.2f); without the delay: write+fdatasync p50 %.2f ms, commit p50 %.2f ms, punch p50 %.1f ms, p99 %.1f ms",
+	b.Logf("write+fdatasync p50 %.2f ms (p99 %.2f), journal commit p50 %.2f ms (p99 %.2f); without the delay: write+fdatasync p50 %.2f ms, commit p50 %.2f ms, punch p50 %.1f ms, p99 %.1f ms; a control socket round trip in the guest p50 %.2f ms",
 		ms(fsync.Percentile(50)), ms(fsync.Percentile(99)), ms(commit.Percentile(50)), ms(commit.Percentile(99)),
-		ms(floorFsync.Percentile(50)), ms(floorCommit.Percentile(50)), ms(floor.Percentile(50)), ms(floor.Percentile(99)))
+		ms(floorFsync.Percentile(50)), ms(floorCommit.Percentile(50)), ms(floor.Percentile(50)), ms(floor.Percentile(99)), ms(rtt.Percentile(50)))
 }
 
 // guestPunches has slowprobe swipe n badges on the guest's own sim socket

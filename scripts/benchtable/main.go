@@ -99,6 +99,7 @@ var rows = []row{
 	{what: "slow disk (booted VM): the same, swiped from the host across qemu's user network (p99, informational)", bench: "BenchmarkSlowDiskPunch", unit: "slirp-p99-ms", show: "ms", scale: 1},
 	{what: "slow disk (booted VM): the same VM, disk and agent with no delay, client in the guest, the TCG floor (p50)", bench: "BenchmarkSlowDiskPunch", unit: "nodelay-p50-ms", show: "ms", scale: 1},
 	{what: "slow disk (booted VM): the same VM, disk and agent with no delay, client in the guest, the TCG floor (p99)", bench: "BenchmarkSlowDiskPunch", unit: "nodelay-p99-ms", show: "ms", scale: 1},
+	{what: "slow disk (booted VM): one control socket round trip in the guest, the client's share of the floor (p50)", bench: "BenchmarkSlowDiskPunch", unit: "rtt-ms", show: "ms", scale: 1},
 	{what: "slow disk (booted VM): p50 with the delay / p50 with none", bench: "BenchmarkSlowDiskPunch", unit: "p50-ms", den: &metric{"BenchmarkSlowDiskPunch", "nodelay-p50-ms"}, show: "x", scale: 1},
 	{what: "slow disk (booted VM): 4 KiB write + fdatasync, timed in the guest (p50)", bench: "BenchmarkSlowDiskPunch", unit: "fsync-ms", show: "ms", scale: 1},
 	{what: "slow disk (booted VM): the same with no delay (p50)", bench: "BenchmarkSlowDiskPunch", unit: "nodelay-fsync-ms", show: "ms", scale: 1},

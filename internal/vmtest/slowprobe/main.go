@@ -7,6 +7,10 @@
 //	    swipes n badges on the sim board's control socket one at a time,
 //	    each waiting for its accepted screen (badge 1000000+i names W%06d),
 //	    as the host benchmark BenchmarkBadgeToFeedback does on the host;
+//	slowprobe rtt -sock /var/lib/timeclock/sim.sock -n 200
+//	    sends n "screen" commands, one at a time: the control socket's own
+//	    round trip with its JSON, the part of a punch that is neither the
+//	    punch nor the disk;
 //	slowprobe fsync -dir /var/lib/timeclock -n 200
 //	    overwrites one 4 KiB block of a file and fdatasyncs it, n times;
 //	slowprobe commit -dir DIR -n 200
@@ -15,7 +19,8 @@
 //	    fdatasync) to a new state file in DIR.
 //
 // Each prints one line per sample, "s NANOSECONDS" (punch: swipe to
-// accepted screen; fsync: write + fdatasync; commit: Append's return),
+// accepted screen; rtt: command to reply; fsync: write + fdatasync;
+// commit: Append's return),
 // and punch ends with "pending N" from the agent's status.
 package main
 
@@ -38,11 +43,11 @@ import (
 
 func main() {
 	if len(os.Args) < 2 {
-		fmt.Fprintln(os.Stderr, "usage: slowprobe punch|fsync|commit [flags]")
+		fmt.Fprintln(os.Stderr, "usage: slowprobe punch|rtt|fsync|commit [flags]")
 		os.Exit(2)
 	}
 	fs := flag.NewFlagSet(os.Args[1], flag.ExitOnError)
-	sock := fs.String("sock", "/var/lib/timeclock/sim.sock", "the sim board's control socket (punch)")
+	sock := fs.String("sock", "/var/lib/timeclock/sim.sock", "the sim board's control socket (punch, rtt)")
 	dir := fs.String("dir", "/var/lib/timeclock", "directory on the disk to time (fsync, commit)")
 	n := fs.Int("n", 200, "samples")
 	workers := fs.Int("workers", 100, "roster size: badges 1000000.. name W000000.. (punch)")
@@ -52,12 +57,14 @@ func main() {
 	switch os.Args[1] {
 	case "punch":
 		err = punch(w, *sock, *n, *workers)
+	case "rtt":
+		err = rtt(w, *sock, *n)
 	case "fsync":
 		err = fsync(w, *dir, *n)
 	case "commit":
 		err = commit(w, *dir, *n)
 	default:
-		err = fmt.Errorf("unknown mode %q (punch, fsync or commit)", os.Args[1])
+		err = fmt.Errorf("unknown mode %q (punch, rtt, fsync or commit)", os.Args[1])
 	}
 	w.Flush()
 	if err != nil {
@@ -118,6 +125,23 @@ func punch(w *bufio.Writer, sock string, n, workers int) error {
 		return err
 	}
 	fmt.Fprintf(w, "pending %v\n", st["pending"])
+	return nil
+}
+
+func rtt(w *bufio.Writer, sock string, n int) error {
+	c, err := net.Dial("unix", sock)
+	if err != nil {
+		return err
+	}
+	defer c.Close()
+	s := &sim{c: c, r: bufio.NewReader(c)}
+	for range n {
+		start := time.Now()
+		if _, err := s.do("screen"); err != nil {
+			return err
+		}
+		fmt.Fprintf(w, "s %d\n", time.Since(start))
+	}
 	return nil
 }
 

@@ -40,6 +40,8 @@ func fakeSim(t *testing.T, never int) string {
 				fmt.Fprintf(c, `{"ok":true,"lines":["%s"]}`+"\n", f[2])
 			case f[0] == "wait":
 				fmt.Fprintln(c, `{"ok":false,"error":"timeout"}`)
+			case f[0] == "screen":
+				fmt.Fprintln(c, `{"ok":true,"lines":["Badge or PIN"]}`)
 			case f[0] == "status":
 				fmt.Fprintf(c, `{"ok":true,"pending":%d}`+"\n", punches)
 			default:
@@ -89,5 +91,17 @@ func TestFsyncAndCommit(t *testing.T) {
 		if left, _ := filepath.Glob(filepath.Join(dir, "*")); len(left) != 0 {
 			t.Errorf("%s left %v behind", name, left)
 		}
+	}
+}
+
+func TestRTT(t *testing.T) {
+	var sb strings.Builder
+	w := bufio.NewWriter(&sb)
+	if err := rtt(w, fakeSim(t, -1), 3); err != nil {
+		t.Fatal(err)
+	}
+	w.Flush()
+	if got := strings.Count("\n"+sb.String(), "\ns "); got != 3 {
+		t.Errorf("%d sample lines, want 3:\n%s", got, sb.String())
 	}
 }
