@@ -7,7 +7,7 @@ import (
 )
 
 func TestParseSamples(t *testing.T) {
-	rec, err := parseSamples("noise\ns 1000000\ns 3000000\r\ns 2000000\npending 3\n", 3)
+	rec, err := parseSamples("noise\ns 1000000\nd 9\ns 3000000\r\ns 2000000\npending 3\n", "s", 3)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -19,7 +19,7 @@ func TestParseSamples(t *testing.T) {
 		{"s 1\ns x\ns 3\n", `sample line "s x\n": not a duration in ns`},
 		{"s -5\n", "not a duration"},
 	} {
-		if _, err := parseSamples(tc.out, 3); err == nil || !strings.Contains(err.Error(), tc.want) {
+		if _, err := parseSamples(tc.out, "s", 3); err == nil || !strings.Contains(err.Error(), tc.want) {
 			t.Errorf("parseSamples(%q) = %v, want an error with %q", tc.out, err, tc.want)
 		}
 	}
@@ -50,7 +50,7 @@ func FuzzParseSamples(f *testing.F) {
 	f.Add("s 1\ns 2\npending 2\n", 2)
 	f.Add("s -1\n", 1)
 	f.Fuzz(func(t *testing.T, out string, n int) {
-		rec, err := parseSamples(out, n)
+		rec, err := parseSamples(out, "s", n)
 		if err == nil && (rec.Len() != n || (n > 0 && rec.Percentile(0) < 0)) {
 			t.Fatalf("parseSamples(%q, %d): %d samples, min %v", out, n, rec.Len(), rec.Percentile(0))
 		}

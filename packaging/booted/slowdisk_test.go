@@ -52,6 +52,11 @@ var slowDisk = vmtest.Disk{Name: "tcslow", MiB: 64}
 //     a time, through the clock's own store and journal on that disk (one
 //     bbolt commit each: the data pages + fdatasync, then the meta page +
 //     fdatasync), no agent or screen around them;
+//   - pages/commit, data-sync-ms, meta-sync-ms: the page writes per commit
+//     bbolt counted (the meta page's included), and the p50s of the two
+//     halves of that I/O timed apart with the delay (slowprobe phases: the
+//     data pages written at scattered offsets + fdatasync, then one meta
+//     page + fdatasync);
 //   - writes/punch: the write requests that reached the delayed device
 //     (its /sys/block/dm-N/stat) during the in-guest delayed run, per
 //     punch; flushes/punch and disk-writes/punch: the flush and write
@@ -122,7 +127,8 @@ systemctl reset-failed timeclockd; systemctl start timeclockd`, slowDisk.DevPath
 	rtt := guestProbe(b, m, n, "rtt -n %d", n)
 	setDelay(b, m, slowDelayMS)
 	fsync := guestProbe(b, m, n, "fsync -dir /var/lib/timeclock -n %d", n)
-	commit := guestProbe(b, m, n, "commit -dir /var/lib/timeclock -n %d", n)
+	commit, commitOut := guestProbeOut(b, m, n, "commit -dir /var/lib/timeclock -n %d", n)
+	dataSync, metaSync, perCommit := commitPhases(b, m, n, commitOut)
 	before := readDiskStat(b, m)
 	b.StartTimer()
 	rec := guestPunches(b, m, n, n)
@@ -140,6 +146,9 @@ systemctl reset-failed timeclockd; systemctl start timeclockd`, slowDisk.DevPath
 	b.ReportMetric(ms(rtt.Percentile(50)), "rtt-ms")
 	b.ReportMetric(ms(commit.Percentile(50)), "commit-ms")
 	b.ReportMetric(ms(floorCommit.Percentile(50)), "nodelay-commit-ms")
+	b.ReportMetric(perCommit, "pages/commit")
+	b.ReportMetric(ms(dataSync.Percentile(50)), "data-sync-ms")
+	b.ReportMetric(ms(metaSync.Percentile(50)), "meta-sync-ms")
 	per := func(a, b uint64) float64 { return float64(a-b) / float64(n) }
 	b.ReportMetric(per(after.dmWrites, before.dmWrites), "writes/punch")
 	b.ReportMetric(per(after.diskFlushes, before.diskFlushes), "flushes/punch")
@@ -151,6 +160,8 @@ systemctl reset-failed timeclockd; systemctl start timeclockd`, slowDisk.DevPath
 	b.Logf("per punch: %.2f writes on the delayed device (its flushes uncounted: %.2f); on the virtio disk below it %.2f writes, %.2f flushes",
 		per(after.dmWrites, before.dmWrites), per(after.dmFlushes, before.dmFlushes),
 		per(after.diskWrites, before.diskWrites), per(after.diskFlushes, before.diskFlushes))
+	b.Logf("a commit's I/O (%.2f page writes by bbolt's count): the data pages' writes + fdatasync p50 %.2f ms (p99 %.2f), the meta page's p50 %.2f ms (p99 %.2f)",
+		perCommit, ms(dataSync.Percentile(50)), ms(dataSync.Percentile(99)), ms(metaSync.Percentile(50)), ms(metaSync.Percentile(99)))
 	b.Logf("write+fdatasync p50 %.2f ms (p99 %.2f), journal commit p50 %.2f ms (p99 %.2f); without the delay: write+fdatasync p50 %.2f ms, commit p50 %.2f ms, punch p50 %.1f ms, p99 %.1f ms; a control socket round trip in the guest p50 %.2f ms",
 		ms(fsync.Percentile(50)), ms(fsync.Percentile(99)), ms(commit.Percentile(50)), ms(commit.Percentile(99)),
 		ms(floorFsync.Percentile(50)), ms(floorCommit.Percentile(50)), ms(floor.Percentile(50)), ms(floor.Percentile(99)), ms(rtt.Percentile(50)))
@@ -162,7 +173,7 @@ systemctl reset-failed timeclockd; systemctl start timeclockd`, slowDisk.DevPath
 func guestPunches(b *testing.B, m *vmtest.Machine, n, done int) *latency.Recorder {
 	b.Helper()
 	out := m.Run(b, 10*time.Minute, fmt.Sprintf("slowprobe punch -n %d -workers %d", n, workers))
-	rec, err := parseSamples(out, n)
+	rec, err := parseSamples(out, "s", n)
 	if err != nil {
 		b.Fatalf("slowprobe punch: %v\n%s", err, lastLines(out, 10))
 	}
@@ -176,20 +187,50 @@ func guestPunches(b *testing.B, m *vmtest.Machine, n, done int) *latency.Recorde
 // its n samples.
 func guestProbe(b *testing.B, m *vmtest.Machine, n int, format string, args ...any) *latency.Recorder {
 	b.Helper()
-	out := m.Run(b, 10*time.Minute, "slowprobe "+fmt.Sprintf(format, args...))
-	rec, err := parseSamples(out, n)
-	if err != nil {
-		b.Fatalf("slowprobe %s: %v\n%s", fmt.Sprintf(format, args...), err, lastLines(out, 10))
-	}
+	rec, _ := guestProbeOut(b, m, n, format, args...)
 	return rec
 }
 
-// parseSamples reads slowprobe's "s NANOSECONDS" lines (other lines are
-// left alone) and wants exactly n of them.
-func parseSamples(out string, n int) (*latency.Recorder, error) {
+// guestProbeOut is guestProbe also returning slowprobe's output.
+func guestProbeOut(b *testing.B, m *vmtest.Machine, n int, format string, args ...any) (*latency.Recorder, string) {
+	b.Helper()
+	out := m.Run(b, 10*time.Minute, "slowprobe "+fmt.Sprintf(format, args...))
+	rec, err := parseSamples(out, "s", n)
+	if err != nil {
+		b.Fatalf("slowprobe %s: %v\n%s", fmt.Sprintf(format, args...), err, lastLines(out, 10))
+	}
+	return rec, out
+}
+
+// commitPhases times the two halves of a bbolt commit's I/O in the guest
+// (slowprobe phases) with as many data pages as slowprobe commit's output
+// says a commit wrote besides the meta page; it returns the data pages'
+// write + fdatasync, the meta page's, and the pages per commit.
+func commitPhases(b *testing.B, m *vmtest.Machine, n int, commitOut string) (data, meta *latency.Recorder, perCommit float64) {
+	b.Helper()
+	for l := range strings.Lines(commitOut) {
+		if v, ok := strings.CutPrefix(strings.TrimSpace(l), "writes "); ok {
+			perCommit, _ = strconv.ParseFloat(v, 64)
+		}
+	}
+	if perCommit < 2 {
+		b.Fatalf("slowprobe commit: no page write count (want >= 2 per commit):\n%s", lastLines(commitOut, 3))
+	}
+	out := m.Run(b, 10*time.Minute, fmt.Sprintf("slowprobe phases -dir /var/lib/timeclock -n %d -pages %d", n, int(perCommit-1+0.5)))
+	data, err1 := parseSamples(out, "d", n)
+	meta, err2 := parseSamples(out, "m", n)
+	if err := errors.Join(err1, err2); err != nil {
+		b.Fatalf("slowprobe phases: %v\n%s", err, lastLines(out, 10))
+	}
+	return data, meta, perCommit
+}
+
+// parseSamples reads slowprobe's "KIND NANOSECONDS" lines of one kind
+// (other lines are left alone) and wants exactly n of them.
+func parseSamples(out, kind string, n int) (*latency.Recorder, error) {
 	var rec latency.Recorder
 	for l := range strings.Lines(out) {
-		v, ok := strings.CutPrefix(strings.TrimRight(l, "\r\n"), "s ")
+		v, ok := strings.CutPrefix(strings.TrimRight(l, "\r\n"), kind+" ")
 		if !ok {
 			continue
 		}

@@ -16,7 +16,13 @@
 //	slowprobe commit -dir DIR -n 200
 //	    appends n punches one at a time through the clock's own store and
 //	    journal (a bbolt commit each: data pages + fdatasync, meta page +
-//	    fdatasync) to a new state file in DIR.
+//	    fdatasync) to a new state file in DIR, and prints "writes W", the
+//	    page writes per commit bbolt counted (the meta page's included);
+//	slowprobe phases -dir DIR -n 200 -pages K
+//	    the two halves of a bbolt commit's I/O, each timed: K 4 KiB pages
+//	    written at scattered offsets of a preallocated file and fdatasynced
+//	    ("d NANOSECONDS"), then one page at the file's start written and
+//	    fdatasynced ("m NANOSECONDS", the meta page); "s" is their sum.
 //
 // Each prints one line per sample, "s NANOSECONDS" (punch: swipe to
 // accepted screen; rtt: command to reply; fsync: write + fdatasync;
@@ -43,7 +49,7 @@ import (
 
 func main() {
 	if len(os.Args) < 2 {
-		fmt.Fprintln(os.Stderr, "usage: slowprobe punch|rtt|fsync|commit [flags]")
+		fmt.Fprintln(os.Stderr, "usage: slowprobe punch|rtt|fsync|commit|phases [flags]")
 		os.Exit(2)
 	}
 	fs := flag.NewFlagSet(os.Args[1], flag.ExitOnError)
@@ -51,6 +57,7 @@ func main() {
 	dir := fs.String("dir", "/var/lib/timeclock", "directory on the disk to time (fsync, commit)")
 	n := fs.Int("n", 200, "samples")
 	workers := fs.Int("workers", 100, "roster size: badges 1000000.. name W000000.. (punch)")
+	pages := fs.Int("pages", 4, "data pages per commit (phases)")
 	fs.Parse(os.Args[2:])
 	w := bufio.NewWriter(os.Stdout)
 	var err error
@@ -63,8 +70,10 @@ func main() {
 		err = fsync(w, *dir, *n)
 	case "commit":
 		err = commit(w, *dir, *n)
+	case "phases":
+		err = phases(w, *dir, *n, *pages)
 	default:
-		err = fmt.Errorf("unknown mode %q (punch, rtt, fsync or commit)", os.Args[1])
+		err = fmt.Errorf("unknown mode %q (punch, rtt, fsync, commit or phases)", os.Args[1])
 	}
 	w.Flush()
 	if err != nil {
@@ -192,6 +201,7 @@ func commit(w *bufio.Writer, dir string, n int) error {
 		return err
 	}
 	defer j.Close()
+	before := writes(st)
 	for i := range n {
 		p := journal.Punch{Employee: fmt.Sprintf("E%06d", i%100), Name: fmt.Sprintf("W%06d", i%100),
 			Kind: journal.KindIn, Time: time.Now(), TZ: "UTC"}
@@ -200,6 +210,66 @@ func commit(w *bufio.Writer, dir string, n int) error {
 			return fmt.Errorf("append %d: %w", i, err)
 		}
 		fmt.Fprintf(w, "s %d\n", time.Since(start))
+	}
+	if n > 0 {
+		fmt.Fprintf(w, "writes %.2f\n", float64(writes(st)-before)/float64(n))
+	}
+	return nil
+}
+
+// writes is how many page writes bbolt has counted in the store's commits.
+func writes(st *store.Store) int64 {
+	ts := st.DB().Stats().TxStats
+	return ts.GetWrite()
+}
+
+// phasePages is the size of the phases probe's file in 4 KiB pages.
+const phasePages = 256
+
+func phases(w *bufio.Writer, dir string, n, pages int) error {
+	if pages < 1 || pages > phasePages-2 {
+		return fmt.Errorf("-pages must be 1 to %d", phasePages-2)
+	}
+	path := filepath.Join(dir, "slowprobe-phases")
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE|os.O_TRUNC, 0o600)
+	if err != nil {
+		return err
+	}
+	defer os.Remove(path)
+	defer f.Close()
+	buf := make([]byte, 4096)
+	// Every block allocated and on disk before timing, as a bbolt file's
+	// pages are: each fdatasync below is data writes and a flush.
+	if _, err := f.WriteAt(make([]byte, phasePages*4096), 0); err != nil {
+		return err
+	}
+	if err := f.Sync(); err != nil {
+		return err
+	}
+	fd := int(f.Fd())
+	for i := range n {
+		buf[0], buf[1] = byte(i), byte(i>>8)
+		start := time.Now()
+		for k := range pages {
+			// Scattered over the pages after the two meta pages, as a
+			// commit's copy-on-write pages land wherever the freelist says.
+			pg := 2 + ((i*pages+k)*37)%(phasePages-2)
+			if _, err := f.WriteAt(buf, int64(pg)*4096); err != nil {
+				return err
+			}
+		}
+		if err := unix.Fdatasync(fd); err != nil {
+			return fmt.Errorf("fdatasync: %w", err)
+		}
+		mid := time.Now()
+		if _, err := f.WriteAt(buf, int64(i%2)*4096); err != nil {
+			return err
+		}
+		if err := unix.Fdatasync(fd); err != nil {
+			return fmt.Errorf("fdatasync: %w", err)
+		}
+		end := time.Now()
+		fmt.Fprintf(w, "d %d\nm %d\ns %d\n", mid.Sub(start), end.Sub(mid), end.Sub(start))
 	}
 	return nil
 }

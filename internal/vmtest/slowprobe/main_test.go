@@ -77,7 +77,8 @@ func TestPunchNoScreen(t *testing.T) {
 }
 
 func TestFsyncAndCommit(t *testing.T) {
-	for name, f := range map[string]func(*bufio.Writer, string, int) error{"fsync": fsync, "commit": commit} {
+	phases4 := func(w *bufio.Writer, dir string, n int) error { return phases(w, dir, n, 4) }
+	for name, f := range map[string]func(*bufio.Writer, string, int) error{"fsync": fsync, "commit": commit, "phases": phases4} {
 		var sb strings.Builder
 		w := bufio.NewWriter(&sb)
 		dir := t.TempDir()
@@ -103,5 +104,40 @@ func TestRTT(t *testing.T) {
 	w.Flush()
 	if got := strings.Count("\n"+sb.String(), "\ns "); got != 3 {
 		t.Errorf("%d sample lines, want 3:\n%s", got, sb.String())
+	}
+}
+
+func TestCommitCountsWrites(t *testing.T) {
+	var sb strings.Builder
+	w := bufio.NewWriter(&sb)
+	if err := commit(w, t.TempDir(), 3); err != nil {
+		t.Fatal(err)
+	}
+	w.Flush()
+	var writes float64
+	for l := range strings.Lines(sb.String()) {
+		fmt.Sscanf(l, "writes %g", &writes)
+	}
+	// At least one data page and the meta page per commit.
+	if writes < 2 {
+		t.Fatalf("writes per commit %v, want >= 2:\n%s", writes, sb.String())
+	}
+}
+
+func TestPhases(t *testing.T) {
+	var sb strings.Builder
+	w := bufio.NewWriter(&sb)
+	if err := phases(w, t.TempDir(), 3, 5); err != nil {
+		t.Fatal(err)
+	}
+	w.Flush()
+	out := "\n" + sb.String()
+	for _, p := range []string{"\nd ", "\nm ", "\ns "} {
+		if got := strings.Count(out, p); got != 3 {
+			t.Errorf("%d %q lines, want 3:%s", got, p[1:], out)
+		}
+	}
+	if err := phases(w, t.TempDir(), 1, phasePages); err == nil {
+		t.Error("phases accepted more pages than its file has")
 	}
 }
