@@ -63,16 +63,18 @@ var slowDisk = vmtest.Disk{Name: "tcslow", MiB: 64}
 //     requests the virtio disk below it received (dm does not count empty
 //     flushes in its own stat; every flush it delays reaches the disk).
 //
-// Measured (four runs, 2026-12-02, load 3-6 beside another VM): each
+// Measured (five runs, 2026-12-02, load 3-6 beside another VM): each
 // punch sends 2.04-2.08 flushes and 6.6-7.1 writes to the disk (bbolt's
-// two fdatasyncs: the data pages, then the meta page); each fdatasync
-// costs what a 4 KiB write + fdatasync costs (12.7-14.9 ms of delay), the
-// commit 25.0-29.7 ms of delay, 63-87 % of what the delay adds to the
-// punch's p50 (30.2-40.0 ms, on a floor of 23.9-34.8 ms: the TCG floor
-// alone is over the target). Under 25 ms on a 5 ms-per-operation disk
-// needs one write and one flush per punch (a pre-zeroed append-only punch
-// log with a CRC per record, bbolt updated behind it); docs/storage.md,
-// "The punch path on a slow disk", has the figures and the reasoning.
+// two fdatasyncs: the data pages, then the meta page; 5.5 page writes per
+// commit by bbolt's count). Timed apart with the delay, the data half
+// costs 16.9 ms and the meta half 16.3 ms, each what one 4 KiB write +
+// fdatasync costs (16.0-16.5 ms; 1.1-3.8 ms without the delay); the commit
+// is 63-87 % of what the delay adds to the punch's p50 (23-40 ms, on a
+// floor of 23.9-34.8 ms: the TCG floor alone is over the target). Under
+// 25 ms on a 5 ms-per-operation disk needs one write and one flush per
+// punch (a pre-zeroed append-only punch log with a CRC per record, bbolt
+// updated behind it); docs/storage.md, "The punch path on a slow disk",
+// has the figures and the reasoning.
 //
 // It needs $TIMECLOCK_VM_IMAGE and $TIMECLOCK_VM_DEB (make test-vm's image
 // and package) and skips without.
