@@ -1,8 +1,6 @@
 package main
 
 import (
-	"path/filepath"
-	"syscall"
 	"testing"
 	"time"
 
@@ -22,14 +20,7 @@ import (
 // both alike. It also reports the commits' latency (commit-p50-ms,
 // commit-p99-ms): "one durable commit" in BadgeToFeedback's target.
 func BenchmarkSerialPunches(b *testing.B) {
-	bin := daemontest.Build(b, "timeclock/cmd/timeclockd")
-	dir := b.TempDir()
-	sock := filepath.Join(dir, "sim.sock")
-	roster := writeWorkers(b, b.TempDir(), 2)
-	cfg := writeConfig(b, b.TempDir(), map[string]any{"duplicate_window": "0s"})
-	p := daemontest.Start(b, bin, "--state-dir", dir, "--sim-socket", sock, "--roster-file", roster, "--config", cfg, "--log-level", "warn")
-	s := daemontest.DialSim(b, sock, 20*time.Second)
-	s.WaitScreen("Badge or PIN", 20*time.Second)
+	clk := startPunchClock(b, daemontest.Build(b, "timeclock/cmd/timeclockd"), b.TempDir(), nil)
 
 	st, err := store.Open(b.TempDir(), store.Options{})
 	if err != nil {
@@ -58,11 +49,9 @@ func BenchmarkSerialPunches(b *testing.B) {
 		commitTime += time.Since(start)
 		start = time.Now()
 		for range 50 {
-			i := n % 2
-			n++
-			s.OK("badge %d", 1_000_000+i)
-			s.WaitScreen(workerName(i), 5*time.Second)
+			clk.punch(b)
 		}
+		n += 50
 		punchTime += time.Since(start)
 	}
 	punches := float64(n) / punchTime.Seconds()
@@ -73,6 +62,5 @@ func BenchmarkSerialPunches(b *testing.B) {
 	b.ReportMetric(float64(commits.Percentile(50))/1e6, "commit-p50-ms")
 	b.ReportMetric(float64(commits.Percentile(99))/1e6, "commit-p99-ms")
 	b.ReportMetric(float64(commits.Len()), "samples")
-	p.Cmd.Process.Signal(syscall.SIGTERM)
-	p.Wait(b, 10*time.Second)
+	clk.stop(b)
 }
