@@ -23,7 +23,15 @@ import (
 // the daemon adds to a commit, less swayed by other load than the rates.
 func BenchmarkSerialPunches(b *testing.B) {
 	clk := startPunchClock(b, daemontest.Build(b, "timeclock/cmd/timeclockd"), b.TempDir(), nil)
+	serialVsCommits(b, clk.punch)
+	clk.stop(b)
+}
 
+// serialVsCommits runs the iterations: 50 serial journal appends on a
+// state file of this process, then 50 punches, each one punch(b) (the
+// badge and the wait for its accepted screen), and reports both rates,
+// their ratio and the latencies.
+func serialVsCommits(b *testing.B, punch func(*testing.B)) {
 	st, err := store.Open(b.TempDir(), store.Options{})
 	if err != nil {
 		b.Fatal(err)
@@ -52,7 +60,7 @@ func BenchmarkSerialPunches(b *testing.B) {
 		start = time.Now()
 		for range 50 {
 			c := time.Now()
-			clk.punch(b)
+			punch(b)
 			punchLat.Add(time.Since(c))
 		}
 		n += 50
@@ -67,5 +75,4 @@ func BenchmarkSerialPunches(b *testing.B) {
 	b.ReportMetric(float64(commits.Percentile(99))/1e6, "commit-p99-ms")
 	b.ReportMetric(float64(punchLat.Percentile(50))/1e6, "punch-p50-ms")
 	b.ReportMetric(float64(commits.Len()), "samples")
-	clk.stop(b)
 }
