@@ -14,35 +14,68 @@ import (
 	"timeclock/internal/latency"
 )
 
+// punchClock is a real timeclockd on the sim board, idle and ready to
+// punch: a roster of two workers (badges 1000000 and 1000001) and no
+// duplicate window, so one badge after another is always accepted.
+type punchClock struct {
+	p   *daemontest.Proc
+	s   *daemontest.Sim
+	dir string // the state directory
+	n   int    // punches taken
+}
+
+// startPunchClock starts bin with extra config keys (beside
+// duplicate_window 0s) on the state directory dir and waits for the idle
+// screen.
+func startPunchClock(b *testing.B, bin, dir string, extra map[string]any) *punchClock {
+	b.Helper()
+	cfg := map[string]any{"duplicate_window": "0s"}
+	for k, v := range extra {
+		cfg[k] = v
+	}
+	roster := writeWorkers(b, b.TempDir(), 2)
+	conf := writeConfig(b, b.TempDir(), cfg)
+	sock := filepath.Join(dir, "sim.sock")
+	p := daemontest.Start(b, bin, "--state-dir", dir, "--sim-socket", sock, "--roster-file", roster, "--config", conf, "--log-level", "warn")
+	s := daemontest.DialSim(b, sock, 20*time.Second)
+	s.WaitScreen("Badge or PIN", 20*time.Second)
+	return &punchClock{p: p, s: s, dir: dir}
+}
+
+// punch swipes the next worker's badge and waits (server side) for the
+// accepted screen, which names the worker: the punch is durable.
+func (c *punchClock) punch(b *testing.B) {
+	b.Helper()
+	i := c.n % 2
+	c.n++
+	c.s.OK("badge %d", 1_000_000+i)
+	c.s.WaitScreen(workerName(i), 5*time.Second)
+}
+
+// stop ends the clock as systemd does (SIGTERM) and waits for it.
+func (c *punchClock) stop(b *testing.B) {
+	b.Helper()
+	c.p.Cmd.Process.Signal(syscall.SIGTERM)
+	c.p.Wait(b, 20*time.Second)
+}
+
 // BenchmarkBadgeToFeedback measures, on a real timeclockd with the sim
 // board, from sending "badge N" on the control socket to the control
 // socket's server-side wait seeing the accepted screen: the badge event,
 // roster lookup, durable (fsynced) punch and the feedback screen. Each
 // iteration is 50 punches, alternating two employees.
 func BenchmarkBadgeToFeedback(b *testing.B) {
-	bin := daemontest.Build(b, "timeclock/cmd/timeclockd")
-	dir := b.TempDir()
-	sock := filepath.Join(dir, "sim.sock")
-	roster := writeWorkers(b, b.TempDir(), 2)
-	cfg := writeConfig(b, b.TempDir(), map[string]any{"duplicate_window": "0s"})
-	p := daemontest.Start(b, bin, "--state-dir", dir, "--sim-socket", sock, "--roster-file", roster, "--config", cfg, "--log-level", "warn")
-	s := daemontest.DialSim(b, sock, 10*time.Second)
-	s.WaitScreen("Badge or PIN", 10*time.Second)
+	c := startPunchClock(b, daemontest.Build(b, "timeclock/cmd/timeclockd"), b.TempDir(), nil)
 	var rec latency.Recorder
-	n := 0
 	for b.Loop() {
 		for range 50 {
-			i := n % 2
-			n++
 			start := time.Now()
-			s.OK("badge %d", 1_000_000+i)
-			s.WaitScreen(workerName(i), 5*time.Second)
+			c.punch(b)
 			rec.Add(time.Since(start))
 		}
 	}
 	rec.Report(b)
-	p.Cmd.Process.Signal(syscall.SIGTERM)
-	p.Wait(b, 10*time.Second)
+	c.stop(b)
 }
 
 // BenchmarkPending200k fills a state file with 200,000 pending punches,
@@ -53,25 +86,16 @@ func BenchmarkPending200k(b *testing.B) {
 	dir := b.TempDir()
 	const n = 200_000
 	fillJournal(b, dir, n)
-	roster := writeWorkers(b, b.TempDir(), 2)
-	// Capacity above 200,000 so the extra punch is taken.
-	cfg := writeConfig(b, b.TempDir(), map[string]any{"duplicate_window": "0s", "capacity": 250_000})
-	sock := filepath.Join(dir, "sim.sock")
 	var rss, size float64
-	k := 0
 	for b.Loop() {
-		p := daemontest.Start(b, bin, "--state-dir", dir, "--sim-socket", sock, "--roster-file", roster, "--config", cfg, "--log-level", "warn")
-		s := daemontest.DialSim(b, sock, 20*time.Second)
-		s.WaitScreen("Badge or PIN", 20*time.Second)
-		s.OK("badge %d", 1_000_000+k%2)
-		s.WaitScreen(workerName(k%2), 5*time.Second)
-		k++
-		if st := s.OK("status"); st["pending"].(float64) < n {
+		// Capacity above 200,000 so the extra punch is taken.
+		c := startPunchClock(b, bin, dir, map[string]any{"capacity": 250_000})
+		c.punch(b)
+		if st := c.s.OK("status"); st["pending"].(float64) < n {
 			b.Fatalf("status pending %v", st["pending"])
 		}
-		rss = max(rss, float64(p.RSS(b)))
-		p.Cmd.Process.Signal(syscall.SIGTERM)
-		p.Wait(b, 20*time.Second)
+		rss = max(rss, float64(c.p.RSS(b)))
+		c.stop(b)
 		fi, err := os.Stat(filepath.Join(dir, store.FileName))
 		if err != nil {
 			b.Fatal(err)
