@@ -31,8 +31,8 @@ const (
 // and "wait MS TEXT" once the append is durable, as the sim socket does.
 // Its punch-p50-ms minus commit-p50-ms is what the socket client and the
 // process boundary cost before the daemon does any work, the floor under
-// BenchmarkSerialPunches's ratio on this machine (informational; make
-// bench does not run it).
+// BenchmarkSerialPunches's ratio on this machine (informational rows in
+// make bench's table).
 func BenchmarkSerialFloor(b *testing.B) {
 	if os.Getenv("TIMECLOCK_QEMU") != "" {
 		b.Skip("runs on the build host, not under qemu")
