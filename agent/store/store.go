@@ -713,29 +713,6 @@ func (s *Store) ClearNotice() error {
 	return err
 }
 
-// Check walks every page of the file (bbolt's consistency check). It reads
-// the whole file, so it is for the technician, not for every start.
-func (s *Store) Check() (err error) {
-	defer debug.SetPanicOnFault(debug.SetPanicOnFault(true))
-	defer func() {
-		if r := recover(); r != nil {
-			err = corrupt("fault while checking: %v", r)
-		}
-	}()
-	return s.db.View(func(tx *bolt.Tx) error {
-		var errs []error
-		for e := range tx.Check() { // to the end: see verify
-			if len(errs) < 10 {
-				errs = append(errs, e)
-			}
-		}
-		if len(errs) > 0 {
-			return corrupt("%v", errors.Join(errs...))
-		}
-		return nil
-	})
-}
-
 // Close closes the file.
 func (s *Store) Close() error { return s.db.Close() }
 

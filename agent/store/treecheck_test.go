@@ -129,7 +129,7 @@ func TestTreeCheckFindsWhatBboltFinds(t *testing.T) {
 			tmp := slices.Clone(a)
 			copy(a, b)
 			copy(b, tmp)
-		}, "not above key", false},
+		}, "not above the one before", false},
 		{"a leaf's first key below its parent's", func(t *testing.T, r *rawState) {
 			clear(leafKey(r.page(r.leaves[2]), 0))
 		}, "outside their parent's range", false},
