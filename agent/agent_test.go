@@ -162,6 +162,8 @@ func TestConfigValidate(t *testing.T) {
 		{"negative window", func(c *Config) { c.DuplicateWindow = Duration(-time.Second) }, "duplicate_window"},
 		{"tiny capacity", func(c *Config) { c.Capacity = 5 }, "capacity"},
 		{"no retention", func(c *Config) { c.RetentionDays = 0 }, "retention_days"},
+		{"memory limit too small", func(c *Config) { c.MemoryLimitMiB = 4 }, "memory_limit_mib"},
+		{"memory limit negative", func(c *Config) { c.MemoryLimitMiB = -1 }, "memory_limit_mib"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			c := DefaultConfig()

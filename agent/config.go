@@ -41,6 +41,12 @@ type Config struct {
 	// RetentionDays is how long punches the cloud acknowledged are kept on
 	// the clock for the technician.
 	RetentionDays int `json:"retention_days"`
+	// MemoryLimitMiB is the Go runtime's soft memory limit for the agent
+	// (runtime/debug.SetMemoryLimit: the collector works harder as the
+	// agent's own memory nears it, and returns freed memory to the
+	// system sooner). 0 leaves the runtime's default (none); a GOMEMLIMIT
+	// in the environment wins over it.
+	MemoryLimitMiB int `json:"memory_limit_mib"`
 	// RecordUnknownBadges records a swipe of an unknown badge as an
 	// unassigned punch (the office can assign it later).
 	RecordUnknownBadges bool `json:"record_unknown_badges"`
@@ -68,6 +74,14 @@ type Config struct {
 	Version string `json:"-"`
 }
 
+// DefaultMemoryLimitMiB is the agent's default soft memory limit. Measured
+// on a drain of 200,000 punches (issue 16): without a limit the agent's
+// anonymous memory peaked at 14-15.7 MiB, most of it garbage waiting for
+// the collector; at 16 MiB it peaked at 12.9 MiB with no drain speed lost
+// within the machine's noise; at 12 MiB at 9.0 MiB, but the drain ran about
+// a third slower (the collector ran all the time).
+const DefaultMemoryLimitMiB = 16
+
 // DefaultConfig returns the defaults every field starts from.
 func DefaultConfig() Config {
 	return Config{
@@ -80,6 +94,7 @@ func DefaultConfig() Config {
 		DuplicateWindow:     Duration(60 * time.Second),
 		Capacity:            200_000,
 		RetentionDays:       30,
+		MemoryLimitMiB:      DefaultMemoryLimitMiB,
 		RecordUnknownBadges: true,
 		SyncBackoffMin:      Duration(time.Second),
 		SyncBackoffMax:      Duration(5 * time.Minute),
@@ -126,6 +141,9 @@ func (c Config) Validate() error {
 	}
 	if c.Capacity < 100 || c.Capacity > wire.MaxPending {
 		errs = append(errs, fmt.Errorf("capacity: %d out of range (100-%d)", c.Capacity, wire.MaxPending))
+	}
+	if c.MemoryLimitMiB != 0 && (c.MemoryLimitMiB < 8 || c.MemoryLimitMiB > 4096) {
+		errs = append(errs, fmt.Errorf("memory_limit_mib: %d out of range (0 for none, or 8-4096)", c.MemoryLimitMiB))
 	}
 	if c.RetentionDays < 1 || c.RetentionDays > 3650 {
 		errs = append(errs, fmt.Errorf("retention_days: %d out of range (1-3650)", c.RetentionDays))

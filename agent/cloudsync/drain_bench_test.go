@@ -49,13 +49,7 @@ import (
 // One drain per run: the loop's other iterations are empty.
 func BenchmarkDrain100k(b *testing.B) {
 	const n = 100_000
-	c := e2e.StartCloud(b, e2e.CloudOptions{Mosquitto: true})
-	dir := b.TempDir()
-	k := e2e.StartClock(b, dir, c, benchClock, "--log-level", "warn")
-	id := k.Onboard(b, c)
-	k.Wait("Online")
-	k.Stop(b)
-	prefillBench(b, dir, n)
+	c, dir, id := pendingClock(b, benchClock, n, false)
 	size, inFlight := cloudsync.DefaultConfig().BatchSize, cloudsync.DefaultConfig().InFlight
 	payloads := batchPayloads(b, dir, size)
 	copyDir := b.TempDir()
@@ -76,7 +70,7 @@ func BenchmarkDrain100k(b *testing.B) {
 		storeRate = float64(n) / storePath(b, copyDir, size, inFlight).Seconds()
 		brokerRate = float64(n) / baseline(b, ca, c.CAFile(), raw.TLSAddr, payloads).Seconds()
 		start := time.Now()
-		k = e2e.StartClock(b, dir, c, benchClock, "--log-level", "warn")
+		k := e2e.StartClock(b, dir, c, benchClock, "--log-level", "warn")
 		waitDrained(b, k, start)
 		rate = float64(n) / time.Since(start).Seconds()
 	}
@@ -98,17 +92,12 @@ func BenchmarkDrain100k(b *testing.B) {
 // its anonymous and file-backed parts (the state file's mapped pages).
 func BenchmarkDrainRSS(b *testing.B) {
 	const n, burst = 200_000, 2000
-	c := e2e.StartCloud(b, e2e.CloudOptions{Mosquitto: true})
-	dir := b.TempDir()
-	cfg := map[string]any{"duplicate_window": "0s", "feedback_time": "100ms", "capacity": 250_000}
-	k := e2e.StartClock(b, dir, c, cfg, "--log-level", "warn")
-	id := k.Onboard(b, c)
-	for c.Device(b, id).RosterVersion == 0 {
-		time.Sleep(time.Millisecond) // a benchmark's setup; the burst needs the roster
-	}
-	k.Wait("Online")
-	k.Stop(b)
-	prefillBench(b, dir, n)
+	// Feedback long enough that the accepted screen is still up when
+	// the wait for it arrives on a loaded machine (100 ms was missed); a
+	// badge during feedback punches at once, so the burst does not wait it.
+	cfg := map[string]any{"duplicate_window": "0s", "feedback_time": "2s", "capacity": 250_000}
+	c, dir, id := pendingClock(b, cfg, n, true)
+	var k *e2e.Clock
 	var drain, burstPeak rssPeak
 	var rate float64
 	done := false
@@ -168,7 +157,8 @@ type rssPeak struct {
 }
 
 // sampleRSS reads /proc/PID/status every 10 ms into peak until the
-// returned stop is called.
+// returned stop is called. With BENCH_RSS_TRACE set it logs every 20th
+// sample and every new peak.
 func sampleRSS(b *testing.B, pid int, peak *rssPeak) (stop func()) {
 	path := fmt.Sprintf("/proc/%d/status", pid)
 	quit, done := make(chan struct{}), make(chan struct{})
@@ -178,8 +168,12 @@ func sampleRSS(b *testing.B, pid int, peak *rssPeak) (stop func()) {
 			return // exited: the benchmark sees that
 		}
 		v := procStatus(f)
-		if os.Getenv("BENCH_RSS_TRACE") != "" && peak.samples%20 == 0 {
-			b.Logf("rss %.1f anon %.1f file %.1f", v["VmRSS"], v["RssAnon"], v["RssFile"])
+		if os.Getenv("BENCH_RSS_TRACE") != "" && (peak.samples%20 == 0 || v["VmRSS"] > peak.rss) {
+			mark := ""
+			if v["VmRSS"] > peak.rss {
+				mark = " (peak so far)"
+			}
+			b.Logf("%5d rss %.1f anon %.1f file %.1f%s", peak.samples, v["VmRSS"], v["RssAnon"], v["RssFile"], mark)
 		}
 		peak.rss = max(peak.rss, v["VmRSS"])
 		peak.anon = max(peak.anon, v["RssAnon"])
@@ -242,16 +236,8 @@ func storePath(b *testing.B, dir string, size, inFlight int) time.Duration {
 		b.Fatal(err)
 	}
 	in := &ingest.Ingest{Deps: ingest.Deps{Store: cloud, Clock: clock.Real{}, Log: slog.New(slog.DiscardHandler)}}
-	st, err := store.Open(dir, store.Options{})
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer st.Close()
-	j, err := journal.Open(st, journal.Options{Capacity: 1_000_000})
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer j.Close()
+	j, closeJ := benchJournal(b, dir, 1_000_000)
+	defer closeJ()
 
 	toCloud := make(chan []byte, inFlight)
 	toClock := make(chan []byte, inFlight)

@@ -62,19 +62,46 @@ func BenchmarkPunchToCloud(b *testing.B) {
 	rec.Report(b)
 }
 
-// prefillBench puts n punches in a stopped clock's journal.
-func prefillBench(b *testing.B, dir string, n int) {
+// pendingClock is the drain benchmarks' set-up: a cloud with Mosquitto, a
+// clock onboarded to it (with its roster stored, when roster is set), then
+// stopped with n punches put in its journal. The benchmark starts the clock
+// again on dir.
+func pendingClock(b *testing.B, cfg map[string]any, n int, roster bool) (c *e2e.Cloud, dir, id string) {
+	b.Helper()
+	c = e2e.StartCloud(b, e2e.CloudOptions{Mosquitto: true})
+	dir = b.TempDir()
+	k := e2e.StartClock(b, dir, c, cfg, "--log-level", "warn")
+	id = k.Onboard(b, c)
+	for roster && c.Device(b, id).RosterVersion == 0 {
+		time.Sleep(time.Millisecond) // a benchmark's setup; tests wait with await
+	}
+	k.Wait("Online")
+	k.Stop(b)
+	prefillBench(b, dir, n)
+	return c, dir, id
+}
+
+// benchJournal opens the journal of a stopped clock's state dir; close
+// closes it and its store.
+func benchJournal(b *testing.B, dir string, capacity int) (j *journal.Journal, close func()) {
 	b.Helper()
 	st, err := store.Open(dir, store.Options{})
 	if err != nil {
 		b.Fatal(err)
 	}
-	defer st.Close()
-	j, err := journal.Open(st, journal.Options{Capacity: 2 * n})
+	j, err = journal.Open(st, journal.Options{Capacity: capacity})
 	if err != nil {
+		st.Close()
 		b.Fatal(err)
 	}
-	defer j.Close()
+	return j, func() { j.Close(); st.Close() }
+}
+
+// prefillBench puts n punches in a stopped clock's journal.
+func prefillBench(b *testing.B, dir string, n int) {
+	b.Helper()
+	j, closeJ := benchJournal(b, dir, 2*n)
+	defer closeJ()
 	t0 := time.Now().Add(-24 * time.Hour).UTC()
 	for i := 0; i < n; i += 1000 {
 		ps := make([]journal.Punch, min(1000, n-i))
@@ -91,16 +118,8 @@ func prefillBench(b *testing.B, dir string, n int) {
 // batchPayloads encodes the pending punches as the clock sends them.
 func batchPayloads(b *testing.B, dir string, size int) [][]byte {
 	b.Helper()
-	st, err := store.Open(dir, store.Options{})
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer st.Close()
-	j, err := journal.Open(st, journal.Options{Capacity: 1_000_000})
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer j.Close()
+	j, closeJ := benchJournal(b, dir, 1_000_000)
+	defer closeJ()
 	var out [][]byte
 	var after uint64
 	for {

@@ -9,6 +9,8 @@ import (
 	"testing"
 	"time"
 
+	bolt "go.etcd.io/bbolt"
+
 	"timeclock/clock"
 )
 
@@ -76,9 +78,9 @@ func FuzzOpenAnyBytes(f *testing.F) {
 		if err != nil {
 			t.Fatalf("Open: %v", err)
 		}
-		defer s.Close()
-		if err := s.Check(); err != nil {
-			t.Fatalf("the file Open gave fails its check: %v", err)
+		s.Close()
+		if err := bboltCheck(t, path, bolt.FreelistMapType); err != nil {
+			t.Fatalf("the file Open gave fails bbolt's check: %v", err)
 		}
 	})
 }

@@ -16,14 +16,17 @@ import (
 // through the map. A read transaction holds bbolt's mmap lock, so the map
 // cannot move while it is released.
 func (s *Store) ReleaseMapped() error {
-	return s.db.View(func(tx *bolt.Tx) error {
-		data, size := s.db.Info().Data, uintptr(tx.Size())
-		if data == 0 || size == 0 {
-			return nil
-		}
-		if _, _, e := syscall.Syscall(syscall.SYS_MADVISE, data, size, syscall.MADV_DONTNEED); e != 0 {
-			return fmt.Errorf("store: releasing the mapped state file: %w", e)
-		}
+	return s.db.View(func(tx *bolt.Tx) error { return releaseTx(s.db, tx) })
+}
+
+// releaseTx releases db's map, which tx (open) holds in place.
+func releaseTx(db *bolt.DB, tx *bolt.Tx) error {
+	data, size := db.Info().Data, uintptr(tx.Size())
+	if data == 0 || size == 0 {
 		return nil
-	})
+	}
+	if _, _, e := syscall.Syscall(syscall.SYS_MADVISE, data, size, syscall.MADV_DONTNEED); e != 0 {
+		return fmt.Errorf("store: releasing the mapped state file: %w", e)
+	}
+	return nil
 }

@@ -1,6 +1,7 @@
 package store
 
 import (
+	"bytes"
 	"encoding/binary"
 	"errors"
 	"fmt"
@@ -243,8 +244,12 @@ func checkTree(f *os.File, m metaPage) error {
 		self  uint64
 		flags uint16
 		ov    uint64
-		kids  []uint64 // branch children; roots of buckets with pages of their own
-		err   error    // what is wrong inside the page
+		kids  []uint64 // branch children
+		keys  [][]byte // a branch's keys, one per child
+		roots []uint64 // roots of buckets with pages of their own
+		first []byte   // a leaf's first and last keys (its keys are in order)
+		last  []byte
+		err   error // what is wrong inside the page
 	}
 	notes := make([]note, m.pgid)
 	var parse func(b []byte, n *note, what string, depth int)
@@ -272,6 +277,8 @@ func checkTree(f *os.File, m metaPage) error {
 					return
 				}
 				n.kids = append(n.kids, le.Uint64(b[off+8:]))
+				start := uint64(off) + pos
+				n.keys = append(n.keys, bytes.Clone(b[start:start+ks]))
 			}
 		case pageLeaf:
 			for i := range cnt {
@@ -282,6 +289,17 @@ func checkTree(f *os.File, m metaPage) error {
 					n.err = corrupt("%s: element %d past the page's end", what, i)
 					return
 				}
+				if depth == 0 { // bbolt checks the order of a tree's keys, not an inline bucket's
+					k := b[start : start+ks]
+					switch {
+					case i == 0:
+						n.first = bytes.Clone(k)
+					case bytes.Compare(n.last, k) >= 0:
+						n.err = corrupt("%s: key %d not above the one before", what, i)
+						return
+					}
+					n.last = k // cloned below, once
+				}
 				if flags&bucketLeafFlag == 0 {
 					continue
 				}
@@ -291,7 +309,7 @@ func checkTree(f *os.File, m metaPage) error {
 					return
 				}
 				if root := le.Uint64(v); root != 0 {
-					n.kids = append(n.kids, root)
+					n.roots = append(n.roots, root)
 					continue
 				}
 				in := v[bucketHeader:]
@@ -303,6 +321,9 @@ func checkTree(f *os.File, m metaPage) error {
 				if n.err != nil {
 					return
 				}
+			}
+			if depth == 0 {
+				n.last = bytes.Clone(n.last)
 			}
 		}
 	}
@@ -350,6 +371,10 @@ func checkTree(f *os.File, m metaPage) error {
 			parse(p, n, fmt.Sprintf("page %d", id), 0)
 		}
 	}
+	// The freelist: the pages bbolt may reuse.
+	// The freelist: the pages bbolt may reuse (read once the freelist
+	// page is known sound, before the walk).
+	freed := make([]bool, m.pgid)
 	seen := make([]bool, m.pgid)
 	reach := func(id uint64, want uint16) (*note, error) {
 		if id < 2 || id >= m.pgid {
@@ -374,26 +399,96 @@ func checkTree(f *os.File, m metaPage) error {
 		}
 		return n, nil
 	}
-	var walk func(id uint64, depth int) error
-	walk = func(id uint64, depth int) error {
+	// walk checks the tree under page id, whose keys must be in [lo, hi)
+	// (nil: unbounded), as bbolt's Tx.Check does, and returns its largest
+	// key.
+	var walk func(id uint64, lo, hi []byte, depth int) ([]byte, error)
+	walk = func(id uint64, lo, hi []byte, depth int) (top []byte, err error) {
 		if depth > 64 {
-			return corrupt("page %d: tree deeper than 64", id)
+			return nil, corrupt("page %d: tree deeper than 64", id)
 		}
 		n, err := reach(id, pageBranch|pageLeaf)
 		if err != nil {
-			return err
+			return nil, err
 		}
-		for _, k := range n.kids {
-			if err := walk(k, depth+1); err != nil {
-				return err
+		if freed[id] {
+			return nil, corrupt("page %d: in use and in the freelist", id)
+		}
+		if n.flags == pageLeaf {
+			if n.first != nil && ((lo != nil && bytes.Compare(lo, n.first) > 0) || (hi != nil && bytes.Compare(n.last, hi) >= 0)) {
+				return nil, corrupt("page %d: keys outside their parent's range", id)
 			}
+			for _, r := range n.roots {
+				if _, err := walk(r, nil, nil, depth+1); err != nil {
+					return nil, err
+				}
+			}
+			return n.last, nil
 		}
-		return nil
+		running := lo
+		for i, k := range n.keys {
+			if (i == 0 && running != nil && bytes.Compare(running, k) > 0) || (i > 0 && bytes.Compare(running, k) >= 0) ||
+				(hi != nil && bytes.Compare(k, hi) >= 0) {
+				return nil, corrupt("page %d: key %d out of order", id, i)
+			}
+			next := hi
+			if i+1 < len(n.keys) {
+				next = n.keys[i+1]
+			}
+			if top, err = walk(n.kids[i], k, next, depth+1); err != nil {
+				return nil, err
+			}
+			running = top
+		}
+		return top, nil
 	}
 	if m.freelist != noFreelist {
-		if _, err := reach(m.freelist, pageFreelist); err != nil {
+		n, err := reach(m.freelist, pageFreelist)
+		if err != nil {
+			return err
+		}
+		if err := readFreed(f, m, n.ov, freed); err != nil {
 			return err
 		}
 	}
-	return walk(m.root, 0)
+	if _, err := walk(m.root, nil, nil, 0); err != nil {
+		return err
+	}
+	if m.freelist == noFreelist {
+		return nil // bbolt rebuilds the freelist from the pages not reached
+	}
+	for id := uint64(2); id < m.pgid; id++ {
+		if !seen[id] && !freed[id] {
+			return corrupt("page %d: neither in use nor in the freelist", id)
+		}
+	}
+	return nil
+}
+
+// readFreed marks the page ids of m's freelist page (with ov overflow
+// pages; its count was checked against them) in freed. An id listed twice
+// is damage; ids past the high-water mark are not pages bbolt can reuse or
+// the check can reach, and are passed over, as bbolt's map freelist (the
+// one the clock uses) does.
+func readFreed(f *os.File, m metaPage, ov uint64, freed []bool) error {
+	le := binary.NativeEndian
+	b := make([]byte, (1+ov)*uint64(m.pageSize))
+	if _, err := f.ReadAt(b, int64(m.freelist)*int64(m.pageSize)); err != nil && !errors.Is(err, io.EOF) {
+		return corrupt("freelist page %d: %v", m.freelist, err)
+	}
+	cnt, at := uint64(le.Uint16(b[10:])), uint64(pageHeader)
+	if cnt == 0xFFFF {
+		cnt, at = le.Uint64(b[pageHeader:]), pageHeader+8
+	}
+	for i := range min(cnt, (uint64(len(b))-at)/8) { // the count fits: checked with the page
+		id := le.Uint64(b[at+i*8:])
+		if id >= uint64(len(freed)) {
+			continue
+		}
+		if freed[id] {
+			return corrupt("page %d: freed twice", id)
+		}
+		freed[id] = true
+	}
+	return nil
 }

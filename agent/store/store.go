@@ -403,12 +403,14 @@ func (s *Store) addBuckets() error {
 	})
 }
 
-// openChecked opens the file with bbolt after checking its meta pages by
-// hand (a truncated file would otherwise fault inside the mmap), then walks
-// every page (bbolt's consistency check) and every record the rules know,
-// and checks our own layout: a damaged leaf must be found here, not by a
-// transaction in the middle of a punch. Faults and panics while doing so
-// mean a damaged file.
+// openChecked opens the file with bbolt after checking its meta pages and
+// every page of its tree by hand, with plain reads (precheck: a truncated
+// file would otherwise fault inside the mmap; the tree check is bbolt's
+// Tx.Check, which would read the whole file through the map into the
+// agent's memory), then walks every record the rules know and checks our
+// own layout: a damaged leaf must be found here, not by a transaction in
+// the middle of a punch. Faults and panics while doing so mean a damaged
+// file.
 func openChecked(path string, lockTimeout time.Duration, rules []Rule) (db *bolt.DB, err error) {
 	if err := precheck(path); err != nil && !errors.Is(err, errEmpty) {
 		return nil, err
@@ -435,38 +437,22 @@ func openChecked(path string, lockTimeout time.Duration, rules []Rule) (db *bolt
 		db.Close()
 		return nil, err
 	}
-	// The walk touched every page of the mapping: on a clock with a full
-	// journal that is the whole file resident in the agent (a 32 MiB file
-	// at 200,000 punches). Map it afresh, so only what is used stays.
-	if err := db.Close(); err != nil {
-		return nil, fmt.Errorf("store: close %s after its check: %w", path, err)
-	}
-	db, err = bolt.Open(path, 0o600, &bolt.Options{Timeout: lockTimeout, FreelistType: bolt.FreelistMapType})
-	switch {
-	case errors.Is(err, bolterr.ErrTimeout):
-		return nil, ErrLocked
-	case err != nil:
-		return nil, fmt.Errorf("store: open %s after its check: %w", path, err)
-	}
 	return db, nil
 }
 
-// verify is the full read-only walk at open: bbolt's page check, our
-// layout, then every record of the buckets the rules know.
+// releaseBytes is how many bytes of records the open's walk reads between
+// two releases of the mapped pages it read.
+const releaseBytes = 1 << 20
+
+// verify is the read-only walk at open after checkTree (which did bbolt's
+// page check, Tx.Check's, with plain reads before bbolt mapped the file):
+// our layout, then every record of the buckets the rules know. It reads
+// the records through bbolt's map and drops the pages it read every
+// releaseBytes of records, so the file is never resident in the agent
+// whole (32 MiB at 200,000 punches, over the clock's RSS budget).
 func verify(db *bolt.DB, rules []Rule) error {
 	return db.View(func(tx *bolt.Tx) error {
-		// Drain every error: Check reads the pages on a goroutine of its
-		// own, which must be done before the transaction ends and the file
-		// is unmapped (an early return faulted it, fatally).
-		var first error
-		for e := range tx.Check() {
-			if first == nil {
-				first = corrupt("%v", e)
-			}
-		}
-		if first != nil {
-			return first
-		}
+		defer releaseTx(db, tx)
 		if err := checkLayoutTx(tx); err != nil {
 			return err
 		}
@@ -476,6 +462,7 @@ func verify(db *bolt.DB, rules []Rule) error {
 		meta := tx.Bucket(BucketMeta)
 		// A salvaged file's counters are recounted at the journal's open.
 		counted := meta.Get(KeyRebuild) == nil
+		read := 0 // bytes of records since the last release
 		for _, r := range rules {
 			b := tx.Bucket(r.Bucket)
 			if b == nil {
@@ -484,6 +471,12 @@ func verify(db *bolt.DB, rules []Rule) error {
 			var n uint64
 			err := b.ForEach(func(k, v []byte) error {
 				n++
+				if read += len(k) + len(v); read >= releaseBytes {
+					read = 0
+					if err := releaseTx(db, tx); err != nil {
+						return err
+					}
+				}
 				if v == nil {
 					return corrupt("%s: a bucket %q inside", r.Bucket, k)
 				}
@@ -718,29 +711,6 @@ func (s *Store) ClearNotice() error {
 		s.recovered.Store(false)
 	}
 	return err
-}
-
-// Check walks every page of the file (bbolt's consistency check). It reads
-// the whole file, so it is for the technician, not for every start.
-func (s *Store) Check() (err error) {
-	defer debug.SetPanicOnFault(debug.SetPanicOnFault(true))
-	defer func() {
-		if r := recover(); r != nil {
-			err = corrupt("fault while checking: %v", r)
-		}
-	}()
-	return s.db.View(func(tx *bolt.Tx) error {
-		var errs []error
-		for e := range tx.Check() { // to the end: see verify
-			if len(errs) < 10 {
-				errs = append(errs, e)
-			}
-		}
-		if len(errs) > 0 {
-			return corrupt("%v", errors.Join(errs...))
-		}
-		return nil
-	})
 }
 
 // Close closes the file.

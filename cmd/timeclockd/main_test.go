@@ -6,6 +6,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime/debug"
 	"strings"
 	"syscall"
 	"testing"
@@ -130,4 +131,27 @@ func TestSecondClockOnSameSocketRefused(t *testing.T) {
 		t.Fatalf("second clock on a live socket: %v\n%s", err, p2.Output())
 	}
 	await.True(t, time.Second, func() bool { _, err := os.Stat(sock); return err == nil }, "first clock's socket removed")
+}
+
+// TestLimitMemory: the config's limit becomes the runtime's soft memory
+// limit, unless it is 0 or GOMEMLIMIT is set (the environment wins).
+func TestLimitMemory(t *testing.T) {
+	before := debug.SetMemoryLimit(-1)
+	t.Cleanup(func() { debug.SetMemoryLimit(before) })
+	noEnv := func(string) string { return "" }
+	withEnv := func(k string) string {
+		if k == "GOMEMLIMIT" {
+			return "64MiB"
+		}
+		return ""
+	}
+	if got := limitMemory(0, noEnv); got != 0 || debug.SetMemoryLimit(-1) != before {
+		t.Fatalf("0 MiB: set %d, runtime limit %d (was %d)", got, debug.SetMemoryLimit(-1), before)
+	}
+	if got := limitMemory(12, withEnv); got != 0 || debug.SetMemoryLimit(-1) != before {
+		t.Fatalf("with GOMEMLIMIT: set %d, runtime limit %d (was %d)", got, debug.SetMemoryLimit(-1), before)
+	}
+	if got := limitMemory(12, noEnv); got != 12<<20 || debug.SetMemoryLimit(-1) != 12<<20 {
+		t.Fatalf("12 MiB: set %d, runtime limit %d", got, debug.SetMemoryLimit(-1))
+	}
 }

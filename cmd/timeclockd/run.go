@@ -12,6 +12,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"runtime/debug"
 	"slices"
 	"sync"
 	"time"
@@ -176,6 +177,7 @@ func runClock(ctx context.Context, fl *flags) error {
 	if err := checkStart(fc, fl, model); err != nil {
 		return err
 	}
+	limitMemory(fc.MemoryLimitMiB, os.Getenv)
 	term := terminalUse(fc, model)
 	logPath := term.logPath(fl.logFile, fc.StateDir)
 	erased, err := agent.FinishFactoryReset(fc.StateDir, logPath, fl.config, fc.RosterFile, fc.CloudCA, fc.BoardFile)
@@ -460,4 +462,16 @@ func openLog(path string) (io.Writer, func(), error) {
 		return nil, nil, fmt.Errorf("log file: %w", err)
 	}
 	return f, func() { f.Close() }, nil
+}
+
+// limitMemory sets the Go runtime's soft memory limit to mib MiB (0: none)
+// unless GOMEMLIMIT is set, which the runtime has applied already and an
+// operator's environment should win. It returns the limit set (0: none).
+func limitMemory(mib int, getenv func(string) string) int64 {
+	if mib <= 0 || getenv("GOMEMLIMIT") != "" {
+		return 0
+	}
+	limit := int64(mib) << 20
+	debug.SetMemoryLimit(limit)
+	return limit
 }
