@@ -389,7 +389,7 @@ func TestActivatedDropsTheOldIdentitysCommands(t *testing.T) {
 // panics nor changes another device.
 func FuzzHandlers(f *testing.F) {
 	for _, s := range []string{`{"device_id":"d1","online":true,"nickname":"X"}`, `{"id":"c1","ok":true,"final_seq":3}`,
-		`{"device_id":"d2","online":true}`, `{`, ``, `null`, `{"id":"` + strings.Repeat("a", 70) + `"}`} {
+		`{"device_id":"d2","online":true}`, `{"device_id":"d1","online":true,"roster_version":0}`, `{"device_id":"d1","online":true,"roster_version":18446744073709551615}`, `{`, ``, `null`, `{"id":"` + strings.Repeat("a", 70) + `"}`} {
 		f.Add([]byte(s))
 	}
 	fx := setup(f)
