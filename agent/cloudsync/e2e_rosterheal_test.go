@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"timeclock/agent/journal"
 	"timeclock/agent/roster"
@@ -101,11 +102,13 @@ func TestRosterBackAfterStorageDamage(t *testing.T) {
 
 			tc.damage(t, filepath.Join(dir, "state.db"))
 
+			restarted := time.Now()
 			k = e2e.StartClock(t, dir, c, nil)
 			k.Wait("Storage recovered")
 			await.True(t, wait, func() bool {
 				return strings.Contains(c.Log(), "the clock lost the roster it confirmed") && c.Device(t, id).RosterVersion == confirmed
 			}, "the cloud never sent the clock its roster again (confirmed %d now)", c.Device(t, id).RosterVersion)
+			t.Logf("the whole roster back at the clock %v after its restart", time.Since(restarted).Round(time.Millisecond))
 			swipe(k, "30001", lostName)
 			swipe(k, "40007", "Worker 07")
 			cloudHas(t, c, id, 3)
