@@ -137,8 +137,8 @@ func (r *Registry) handleStatus(topic string, payload []byte) {
 		return
 	}
 	if healed {
-		r.Log.Info("the clock lost the roster it confirmed; sending it the full roster",
-			"device", id, "confirmed_version", before.RosterVersion, "clock_version", *s.RosterVersion)
+		r.Log.Info(fmt.Sprintf("device roster %d -> 0 (the clock lost the roster it confirmed: its check-in says version %d); sending it the full roster",
+			before.RosterVersion, *s.RosterVersion), "device", id, "confirmed_version", before.RosterVersion, "clock_version", *s.RosterVersion)
 	}
 	if before.Online != after.Online || !seen {
 		r.Log.Info(fmt.Sprintf("device %s -> %s (check-in)", onlineName(before.Online), onlineName(after.Online)),
