@@ -482,6 +482,31 @@ func TestRosterLostAtTheClockIsSentAgain(t *testing.T) {
 	if got := f.sent(t, "d2"); len(got) != n2+1 || got[n2].Type != wire.CmdRoster {
 		t.Fatal("a clock holding version 2, believed at 3, got no roster")
 	}
+
+	// A delta from 3 is out to d1 (confirmed 3 again) when it checks in
+	// with 0: the delta is dropped and the full roster goes instead.
+	if _, err := roster.Update(ctx, f.st, "1", roster.Change{Upsert: []roster.Employee{{ID: "E103", Name: "Katherine", Badges: []string{"10004"}}}}, "dana", t0); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.reg.RosterChanged(ctx, "1", "dana"); err != nil {
+		t.Fatal(err)
+	}
+	got = f.sent(t, "d1")
+	if r, _ := wire.DecodeRoster(got[len(got)-1].Roster); r.Full || r.BaseVersion != 3 {
+		t.Fatalf("want a delta from 3, got full=%v base=%d", r.Full, r.BaseVersion)
+	}
+	f.clk.Advance(time.Minute)
+	f.status("d1", wire.Status{Online: true, Nickname: "Front door", RosterVersion: rv(0)})
+	after := f.sent(t, "d1")
+	if len(after) != len(got)+1 {
+		t.Fatalf("%d commands sent at the check-in, want only the full roster", len(after)-len(got))
+	}
+	if r, _ := wire.DecodeRoster(after[len(after)-1].Roster); !r.Full || r.Version != 4 || len(r.Employees) != 4 {
+		t.Fatalf("want the full roster 4, got full=%v version=%d employees=%d", r.Full, r.Version, len(r.Employees))
+	}
+	if cs := f.commands(t, "d1"); len(cs) != 1 || cs[0].Cmd.ID != after[len(after)-1].ID {
+		t.Fatalf("outbox %d commands, want the full roster only", len(cs))
+	}
 }
 
 // A clock reporting the version of a roster command it applied, before its
