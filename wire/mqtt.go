@@ -167,6 +167,13 @@ type Status struct {
 	// unreadable" or "storage lost at ...: reason"), until service clears
 	// the notice at the clock; empty when sound. Absent from older clocks.
 	Storage string `json:"storage,omitempty"`
+	// RosterVersion is the version of the roster the clock holds now: 0
+	// when it has none (new, or its roster was salvaged from a damaged
+	// state file or lost with it). nil (the field absent) is a clock that
+	// does not report it (older firmware), never "none". A cloud that
+	// believes the clock confirmed another version forgets that and sends
+	// it the full roster (docs/protocol.md).
+	RosterVersion *uint64 `json:"roster_version,omitempty"`
 }
 
 // UnmarshalJSON reads a check-in, taking NTPSynced under its old name

@@ -104,6 +104,28 @@ func TestDecodeAckAndStatus(t *testing.T) {
 	if s, err := DecodeStatus([]byte(`{"device_id":"d","online":true,"pending":2}`)); err != nil || !s.Online || s.Pending != 2 {
 		t.Fatalf("status: %+v %v", s, err)
 	}
+	// roster_version: absent (an older clock) is nil, 0 (no roster) is
+	// there; both go out as they came.
+	for _, tc := range []struct {
+		body string
+		want *uint64
+	}{
+		{`{"device_id":"d","online":true}`, nil},
+		{`{"device_id":"d","online":true,"roster_version":0}`, new(uint64)},
+		{`{"device_id":"d","online":true,"roster_version":7}`, func() *uint64 { v := uint64(7); return &v }()},
+	} {
+		s, err := DecodeStatus([]byte(tc.body))
+		if err != nil || (s.RosterVersion == nil) != (tc.want == nil) || (tc.want != nil && *s.RosterVersion != *tc.want) {
+			t.Fatalf("%s: roster_version %v, %v", tc.body, s.RosterVersion, err)
+		}
+		out, _ := json.Marshal(s)
+		if strings.Contains(string(out), `"roster_version"`) != (tc.want != nil) {
+			t.Fatalf("%s: encoded again as %s", tc.body, out)
+		}
+	}
+	if _, err := DecodeStatus([]byte(`{"device_id":"d","roster_version":-1}`)); err == nil {
+		t.Fatal("negative roster_version accepted")
+	}
 	big := make([]byte, MaxPayload+1)
 	if _, err := DecodeStatus(big); !errors.Is(err, ErrPayload) {
 		t.Fatalf("oversized: %v", err)
@@ -179,6 +201,8 @@ func FuzzDecodePunchBatch(f *testing.F) {
 
 func FuzzDecodeStatus(f *testing.F) {
 	f.Add([]byte(`{"device_id":"d","online":true}`))
+	f.Add([]byte(`{"device_id":"d","online":true,"roster_version":0}`))
+	f.Add([]byte(`{"device_id":"d","online":true,"roster_version":-1}`))
 	f.Fuzz(func(t *testing.T, b []byte) {
 		s, err := DecodeStatus(b)
 		if err == nil && (s.Pending < 0 || checkID("device_id", s.DeviceID) != nil) {

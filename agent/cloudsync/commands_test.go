@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/base64"
 	"encoding/json"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -58,6 +59,12 @@ func TestCommands(t *testing.T) {
 		t.Errorf("timezone %q", got)
 	}
 
+	// The check-in says which roster the clock holds: none yet (0, not
+	// absent: absent is a clock that does not say).
+	if st, ok := fc.LastStatus(); !ok || st.RosterVersion == nil || *st.RosterVersion != 0 {
+		t.Fatalf("check-in roster_version %v, want 0", st.RosterVersion)
+	}
+
 	// A full roster, then a delta on it.
 	fc.Command("dev-cmd", cmd(wire.Command{ID: "r1", Type: wire.CmdRoster, Roster: rosterBody(t, wire.Roster{
 		Version: 4, Full: true, Salt: salt, Employees: []wire.RosterEmployee{emp("E1", "Ada", "10001", "1234"), emp("E2", "Grace", "10002", "")},
@@ -78,6 +85,8 @@ func TestCommands(t *testing.T) {
 	if _, ok := cur.ByBadge("10002"); ok || cur.Version() != 5 || cur.Len() != 2 {
 		t.Errorf("after the delta: version %d, %d employees", cur.Version(), cur.Len())
 	}
+	await.True(t, wait, func() bool { st, _ := fc.LastStatus(); return st.RosterVersion != nil && *st.RosterVersion == 5 },
+		"the check-in does not report roster version 5: %v", lazy(func() string { st, _ := fc.LastStatus(); return fmt.Sprint(st.RosterVersion) }))
 	if _, ok := cur.ByBadge("10003"); !ok {
 		t.Error("the delta's new employee is missing")
 	}

@@ -24,6 +24,8 @@ func (s *Syncer) status(online bool) wire.Status {
 		Storage:    f.Storage,
 		Time:       now.UTC(),
 	}
+	rv := s.o.Roster.Current().Version() // 0 after a salvage or a loss: the cloud then sends it all
+	st.RosterVersion = &rv
 	s.timeStatus(&st)
 	if st.Pending > 0 {
 		if p, ok, err := s.o.Journal.OldestPending(); err == nil && ok && now.After(p.Time) {
@@ -42,6 +44,10 @@ func sameStatus(a, b wire.Status) bool {
 		return false
 	}
 	a.ClockOffsetMS, b.ClockOffsetMS = nil, nil
+	if (a.RosterVersion == nil) != (b.RosterVersion == nil) || (a.RosterVersion != nil && *a.RosterVersion != *b.RosterVersion) {
+		return false
+	}
+	a.RosterVersion, b.RosterVersion = nil, nil
 	return a == b
 }
 

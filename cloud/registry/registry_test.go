@@ -389,7 +389,7 @@ func TestActivatedDropsTheOldIdentitysCommands(t *testing.T) {
 // panics nor changes another device.
 func FuzzHandlers(f *testing.F) {
 	for _, s := range []string{`{"device_id":"d1","online":true,"nickname":"X"}`, `{"id":"c1","ok":true,"final_seq":3}`,
-		`{"device_id":"d2","online":true}`, `{`, ``, `null`, `{"id":"` + strings.Repeat("a", 70) + `"}`} {
+		`{"device_id":"d2","online":true}`, `{"device_id":"d1","online":true,"roster_version":0}`, `{"device_id":"d1","online":true,"roster_version":18446744073709551615}`, `{`, ``, `null`, `{"id":"` + strings.Repeat("a", 70) + `"}`} {
 		f.Add([]byte(s))
 	}
 	fx := setup(f)
@@ -400,4 +400,143 @@ func FuzzHandlers(f *testing.F) {
 			t.Fatalf("d2 changed: %+v", d)
 		}
 	})
+}
+
+func rv(v uint64) *uint64 { return &v }
+
+// A clock that confirmed a roster and then checks in holding another
+// version (0: its state file was salvaged or lost) gets the full roster at
+// once; a clock that does not report its version is believed as before.
+func TestRosterLostAtTheClockIsSentAgain(t *testing.T) {
+	f := setup(t)
+	ctx := context.Background()
+	// Roster versions 1..3; d1 and d2 confirm each.
+	for i, e := range []roster.Employee{
+		{ID: "E100", Name: "Ada", Badges: []string{"10001"}, PIN: pin("1234")},
+		{ID: "E101", Name: "Grace", Badges: []string{"10002"}},
+		{ID: "E102", Name: "Alan", Badges: []string{"10003"}},
+	} {
+		if _, err := roster.Update(ctx, f.st, "1", roster.Change{Full: i == 0, Upsert: []roster.Employee{e}}, "dana", t0); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := f.reg.RosterChanged(ctx, "1", "dana"); err != nil {
+			t.Fatal(err)
+		}
+		for _, id := range []string{"d1", "d2"} {
+			got := f.sent(t, id)
+			f.result(id, wire.CommandResult{ID: got[len(got)-1].ID, OK: true})
+		}
+	}
+	for _, id := range []string{"d1", "d2"} {
+		if v := f.dev(t, id).RosterVersion; v != 3 {
+			t.Fatalf("%s confirmed %d, want 3", id, v)
+		}
+	}
+	f.status("d1", wire.Status{Online: true, Nickname: "Front door", RosterVersion: rv(3)})
+	f.status("d2", wire.Status{Online: true, Nickname: "Back door", RosterVersion: rv(3)})
+	n1, n2 := len(f.sent(t, "d1")), len(f.sent(t, "d2"))
+
+	// d1's storage was damaged: it checks in with version 0.
+	f.clk.Advance(time.Minute)
+	f.status("d1", wire.Status{Online: true, Nickname: "Front door", RosterVersion: rv(0), Storage: "storage damaged at 2026-11-22 09:01: bad page; 3 records salvaged, 1 unreadable"})
+	got := f.sent(t, "d1")
+	if len(got) != n1+1 || got[n1].Type != wire.CmdRoster {
+		t.Fatalf("after a check-in with roster version 0: %d commands sent, want a roster", len(got)-n1)
+	}
+	r, err := wire.DecodeRoster(got[n1].Roster)
+	if err != nil || !r.Full || r.Version != 3 || len(r.Employees) != 3 {
+		t.Fatalf("roster sent: full=%v version=%d employees=%d err=%v; want the full roster 3 with 3 employees", r.Full, r.Version, len(r.Employees), err)
+	}
+	if d := f.dev(t, "d1"); d.RosterVersion != 0 || d.RosterFailed != 0 {
+		t.Fatalf("d1 still believed at %d (failed %d)", d.RosterVersion, d.RosterFailed)
+	}
+	if !strings.Contains(f.log.String(), "the clock lost the roster it confirmed") {
+		t.Fatalf("not logged:\n%s", f.log)
+	}
+	if strings.Contains(f.log.String(), "1234") || strings.Contains(f.log.String(), "E100") {
+		t.Fatal("a roster payload in the log")
+	}
+	// The same check-in again while the full roster is out: nothing new.
+	f.status("d1", wire.Status{Online: true, Nickname: "Front door", RosterVersion: rv(0)})
+	if len(f.sent(t, "d1")) != n1+1 {
+		t.Fatal("the full roster was queued again while one was out")
+	}
+	f.result("d1", wire.CommandResult{ID: got[n1].ID, OK: true})
+	if v := f.dev(t, "d1").RosterVersion; v != 3 {
+		t.Fatalf("d1 confirmed %d after the full roster, want 3", v)
+	}
+	f.clk.Advance(time.Minute)
+	f.status("d1", wire.Status{Online: true, Nickname: "Front door", RosterVersion: rv(3)})
+	if len(f.sent(t, "d1")) != n1+1 {
+		t.Fatal("a roster sent to a clock that holds the current one")
+	}
+
+	// An older clock says nothing of its roster: believed, nothing sent.
+	f.clk.Advance(time.Minute)
+	f.status("d2", wire.Status{Online: true, Nickname: "Back door"})
+	if len(f.sent(t, "d2")) != n2 || f.dev(t, "d2").RosterVersion != 3 {
+		t.Fatal("a check-in without roster_version changed what the cloud believes")
+	}
+	// Another version than confirmed (not 0) is lost too.
+	f.status("d2", wire.Status{Online: true, Nickname: "Back door", RosterVersion: rv(2)})
+	if got := f.sent(t, "d2"); len(got) != n2+1 || got[n2].Type != wire.CmdRoster {
+		t.Fatal("a clock holding version 2, believed at 3, got no roster")
+	}
+
+	// A delta from 3 is out to d1 (confirmed 3 again) when it checks in
+	// with 0: the delta is dropped and the full roster goes instead.
+	if _, err := roster.Update(ctx, f.st, "1", roster.Change{Upsert: []roster.Employee{{ID: "E103", Name: "Katherine", Badges: []string{"10004"}}}}, "dana", t0); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.reg.RosterChanged(ctx, "1", "dana"); err != nil {
+		t.Fatal(err)
+	}
+	got = f.sent(t, "d1")
+	if r, _ := wire.DecodeRoster(got[len(got)-1].Roster); r.Full || r.BaseVersion != 3 {
+		t.Fatalf("want a delta from 3, got full=%v base=%d", r.Full, r.BaseVersion)
+	}
+	f.clk.Advance(time.Minute)
+	f.status("d1", wire.Status{Online: true, Nickname: "Front door", RosterVersion: rv(0)})
+	after := f.sent(t, "d1")
+	if len(after) != len(got)+1 {
+		t.Fatalf("%d commands sent at the check-in, want only the full roster", len(after)-len(got))
+	}
+	if r, _ := wire.DecodeRoster(after[len(after)-1].Roster); !r.Full || r.Version != 4 || len(r.Employees) != 4 {
+		t.Fatalf("want the full roster 4, got full=%v version=%d employees=%d", r.Full, r.Version, len(r.Employees))
+	}
+	if cs := f.commands(t, "d1"); len(cs) != 1 || cs[0].Cmd.ID != after[len(after)-1].ID {
+		t.Fatalf("outbox %d commands, want the full roster only", len(cs))
+	}
+}
+
+// A clock reporting the version of a roster command it applied, before its
+// result arrives, keeps what the cloud believes.
+func TestRosterCheckInAheadOfTheResult(t *testing.T) {
+	f := setup(t)
+	ctx := context.Background()
+	upd := func(ch roster.Change) {
+		t.Helper()
+		if _, err := roster.Update(ctx, f.st, "1", ch, "dana", t0); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := f.reg.RosterChanged(ctx, "1", "dana"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	upd(roster.Change{Full: true, Upsert: []roster.Employee{{ID: "E100", Name: "Ada", Badges: []string{"10001"}}}})
+	f.result("d1", wire.CommandResult{ID: f.sent(t, "d1")[0].ID, OK: true})
+	f.status("d1", wire.Status{Online: true, Nickname: "Front door", RosterVersion: rv(1)})
+	upd(roster.Change{Upsert: []roster.Employee{{ID: "E101", Name: "Grace", Badges: []string{"10002"}}}})
+	f.status("d1", wire.Status{Online: true, Nickname: "Front door", RosterVersion: rv(2)})
+	got := f.sent(t, "d1")
+	if len(got) != 2 {
+		t.Fatalf("%d commands sent, want the delta only", len(got))
+	}
+	if r, _ := wire.DecodeRoster(got[1].Roster); r.Full {
+		t.Fatal("the delta was replaced by a full roster")
+	}
+	f.result("d1", wire.CommandResult{ID: got[1].ID, OK: true})
+	if v := f.dev(t, "d1").RosterVersion; v != 2 {
+		t.Fatalf("confirmed %d, want 2", v)
+	}
 }

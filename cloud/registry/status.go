@@ -3,6 +3,7 @@ package registry
 import (
 	"errors"
 	"fmt"
+	"slices"
 
 	"timeclock/cloud/store"
 	"timeclock/wire"
@@ -36,9 +37,10 @@ func (r *Registry) handleStatus(topic string, payload []byte) {
 		before, after store.Device
 		send          []store.Command
 		ignored       bool
+		healed        bool // the clock lost the roster it confirmed
 	)
 	err = r.Store.Update(ctx, func(tx store.Tx) error {
-		send, ignored = nil, false
+		send, ignored, healed = nil, false, false
 		d, err := tx.Device(id)
 		if err != nil {
 			return err
@@ -94,8 +96,17 @@ func (r *Registry) handleStatus(topic string, payload []byte) {
 		if after.Status != store.DeviceApproved {
 			return nil
 		}
+		if healed = rosterLost(s.RosterVersion, after, cmds); healed {
+			// The full roster at once, in place of any delta from the lost
+			// version (queueRosterLocked drops unanswered roster commands).
+			after.RosterVersion, after.RosterFailed = 0, 0
+			if err := tx.PutDevice(after); err != nil {
+				return err
+			}
+			send = slices.DeleteFunc(send, func(c store.Command) bool { return c.Cmd.Type == wire.CmdRoster })
+		}
 		// Catch up what the clock lacks: the roster, its nickname.
-		if !has[wire.CmdRoster] {
+		if !has[wire.CmdRoster] || healed {
 			c, ok, err := queueRosterLocked(tx, after, "", now)
 			if err != nil {
 				return err
@@ -125,6 +136,10 @@ func (r *Registry) handleStatus(topic string, payload []byte) {
 		r.Log.Debug("status of a disabled device ignored", "device", id, "online", s.Online)
 		return
 	}
+	if healed {
+		r.Log.Info(fmt.Sprintf("device roster %d -> 0 (the clock lost the roster it confirmed: its check-in says version %d); sending it the full roster",
+			before.RosterVersion, *s.RosterVersion), "device", id, "confirmed_version", before.RosterVersion, "clock_version", *s.RosterVersion)
+	}
 	if before.Online != after.Online || !seen {
 		r.Log.Info(fmt.Sprintf("device %s -> %s (check-in)", onlineName(before.Online), onlineName(after.Online)),
 			"device", id, "pending", s.Pending, "oldest_pending_age_s", s.OldestAge, "ntp_synced", s.NTPSynced,
@@ -138,4 +153,24 @@ func onlineName(b bool) string {
 		return "online"
 	}
 	return "offline"
+}
+
+// rosterLost says a check-in shows the clock no longer holds the roster
+// version the cloud believes it confirmed: its state file was salvaged or
+// lost (version 0), or it holds another one. A clock that does not report
+// its version (reported nil: older firmware) is believed as before. Not
+// lost: a cloud that believes nothing confirmed (0: it sends the full
+// roster anyway, and a full roster the clock refused is not sent again at
+// every check-in), nor a clock reporting the version of an unanswered
+// roster command (it applied it; the result is on its way).
+func rosterLost(reported *uint64, d store.Device, cmds []store.Command) bool {
+	if reported == nil || d.RosterVersion == 0 || *reported == d.RosterVersion {
+		return false
+	}
+	for _, c := range cmds {
+		if c.Cmd.Type == wire.CmdRoster && c.RosterVersion == *reported {
+			return false
+		}
+	}
+	return true
 }
