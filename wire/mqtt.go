@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strings"
 	"time"
+	"unicode/utf8"
 )
 
 // MQTT topics live under TopicPrefix + deviceID + "/". A device may publish
@@ -166,6 +167,7 @@ type Status struct {
 	// start ("storage damaged at ...: reason; N records salvaged, M
 	// unreadable" or "storage lost at ...: reason"), until service clears
 	// the notice at the clock; empty when sound. Absent from older clocks.
+	// At most MaxStorageLen bytes (a clock clips it: ClipStorage).
 	Storage string `json:"storage,omitempty"`
 	// RosterVersion is the version of the roster the clock holds now: 0
 	// when it has none (new, or its roster was salvaged from a damaged
@@ -245,6 +247,9 @@ const (
 	MaxPending  = 2_000_000
 	maxIDLen    = 64
 	maxFieldLen = 128
+	// MaxStorageLen bounds a check-in's Storage notice in bytes: a clock
+	// clips its notice to it (ClipStorage), the cloud refuses a longer one.
+	MaxStorageLen = 512
 )
 
 // ErrPayload wraps every decoding failure.
@@ -377,7 +382,23 @@ func DecodeStatus(b []byte) (Status, error) {
 	if len(s.Nickname) > maxFieldLen || len(s.Model) > maxFieldLen || len(s.Firmware) > maxFieldLen || len(s.LastUsedBy) > maxFieldLen || len(s.Interface) > maxFieldLen {
 		return s, payloadErr("status", errors.New("a field is too long"))
 	}
+	if len(s.Storage) > MaxStorageLen {
+		return s, payloadErr("status", fmt.Errorf("storage notice of %d bytes (at most %d)", len(s.Storage), MaxStorageLen))
+	}
 	return s, nil
+}
+
+// ClipStorage shortens a storage notice to MaxStorageLen bytes, on a
+// character boundary, ending in "..." when it cut.
+func ClipStorage(n string) string {
+	if len(n) <= MaxStorageLen {
+		return n
+	}
+	cut := MaxStorageLen - len("...")
+	for cut > 0 && !utf8.RuneStart(n[cut]) {
+		cut--
+	}
+	return n[:cut] + "..."
 }
 
 // DecodeCommand decodes and checks a command message. An unknown type is

@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 	"time"
+	"unicode/utf8"
 )
 
 func validPunch() Punch {
@@ -300,5 +301,28 @@ func TestTimeFieldsAreAdditive(t *testing.T) {
 	p.Corrected = true
 	if err := p.Validate(); err != nil {
 		t.Errorf("corrected punch: %v", err)
+	}
+}
+
+// A clock's storage notice is clipped to what the cloud takes; a longer
+// one, from anything else, is refused with the reason.
+func TestStorageNoticeBound(t *testing.T) {
+	long := "storage damaged at 2026-12-02T10:00:00Z: " + strings.Repeat("é", 400) + "; 3 records salvaged, 0 unreadable"
+	clipped := ClipStorage(long)
+	if len(clipped) > MaxStorageLen || !utf8.ValidString(clipped) || !strings.HasSuffix(clipped, "...") || !strings.HasPrefix(long, strings.TrimSuffix(clipped, "...")) {
+		t.Fatalf("ClipStorage: %d bytes, valid UTF-8 %v: %q", len(clipped), utf8.ValidString(clipped), clipped)
+	}
+	if short := "storage lost at 2026-12-02T10:00:00Z: gone"; ClipStorage(short) != short {
+		t.Fatalf("ClipStorage changed a short notice: %q", ClipStorage(short))
+	}
+	for _, n := range []string{clipped, strings.Repeat("x", MaxStorageLen)} {
+		b, _ := json.Marshal(Status{DeviceID: "d", Storage: n})
+		if s, err := DecodeStatus(b); err != nil || s.Storage != n {
+			t.Fatalf("a notice of %d bytes: %v", len(n), err)
+		}
+	}
+	b, _ := json.Marshal(Status{DeviceID: "d", Storage: strings.Repeat("x", MaxStorageLen+1)})
+	if _, err := DecodeStatus(b); !errors.Is(err, ErrPayload) || !strings.Contains(err.Error(), "storage notice of 513 bytes") {
+		t.Fatalf("a notice of %d bytes: %v", MaxStorageLen+1, err)
 	}
 }

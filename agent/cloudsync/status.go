@@ -21,7 +21,7 @@ func (s *Syncer) status(online bool) wire.Status {
 		Pending:    s.o.Journal.Pending(),
 		NTPSynced:  f.NTPSynced,
 		Interface:  f.Interface,
-		Storage:    f.Storage,
+		Storage:    wire.ClipStorage(f.Storage),
 		Time:       now.UTC(),
 	}
 	rv := s.o.Roster.Current().Version() // 0 after a salvage or a loss: the cloud then sends it all
