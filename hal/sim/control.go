@@ -23,6 +23,35 @@ const maxLine = 4096
 // maxWait bounds the "wait" command.
 const maxWait = time.Minute
 
+// Client is a client of the control socket on an open connection: one
+// command line, one JSON reply (the tests' driver, and tools on a test
+// machine). The agent itself never uses it.
+type Client struct {
+	c net.Conn
+	r *bufio.Reader
+}
+
+// NewClient is a client on c.
+func NewClient(c net.Conn) *Client { return &Client{c: c, r: bufio.NewReader(c)} }
+
+// Do sends one command line and decodes its reply; the exchange must end
+// within timeout. A reply with "ok": false is not an error here.
+func (cl *Client) Do(line string, timeout time.Duration) (map[string]any, error) {
+	cl.c.SetDeadline(time.Now().Add(timeout))
+	if _, err := fmt.Fprintf(cl.c, "%s\n", line); err != nil {
+		return nil, fmt.Errorf("sim %q: %w", line, err)
+	}
+	l, err := cl.r.ReadBytes('\n')
+	if err != nil {
+		return nil, fmt.Errorf("sim %q: reply: %w", line, err)
+	}
+	var m map[string]any
+	if err := json.Unmarshal(l, &m); err != nil {
+		return nil, fmt.Errorf("sim %q: reply %q: %w", line, l, err)
+	}
+	return m, nil
+}
+
 // Listen opens the control socket at path, replacing a stale socket file
 // left by a crashed run. It refuses to replace anything that is not a socket.
 func Listen(path string) (net.Listener, error) {

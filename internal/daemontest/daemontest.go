@@ -4,8 +4,6 @@
 package daemontest
 
 import (
-	"bufio"
-	"encoding/json"
 	"fmt"
 	"net"
 	"os"
@@ -17,6 +15,7 @@ import (
 	"testing"
 	"time"
 
+	"timeclock/hal/sim"
 	"timeclock/internal/await"
 	"timeclock/internal/syncbuf"
 )
@@ -172,9 +171,8 @@ func (p *Proc) WaitOutput(t testing.TB, text string, timeout time.Duration) {
 
 // Sim is a client of the sim board's control socket.
 type Sim struct {
-	t testing.TB
-	c net.Conn
-	r *bufio.Reader
+	t  testing.TB
+	cl *sim.Client
 }
 
 // DialSim connects to the control socket, waiting for it to appear.
@@ -185,7 +183,7 @@ func DialSim(t testing.TB, path string, timeout time.Duration) *Sim {
 		return c, err == nil
 	}, "control socket %s never answered", path)
 	t.Cleanup(func() { c.Close() })
-	return &Sim{t: t, c: c, r: bufio.NewReader(c)}
+	return &Sim{t: t, cl: sim.NewClient(c)}
 }
 
 // Do sends one command and returns the decoded reply.
@@ -201,20 +199,7 @@ func (s *Sim) Do(format string, args ...any) map[string]any {
 // Try is Do returning the error instead of failing the test (for a clock
 // that may be killed under the test's feet).
 func (s *Sim) Try(format string, args ...any) (map[string]any, error) {
-	line := fmt.Sprintf(format, args...)
-	s.c.SetDeadline(time.Now().Add(70 * time.Second))
-	if _, err := fmt.Fprintf(s.c, "%s\n", line); err != nil {
-		return nil, fmt.Errorf("sim %q: %w", line, err)
-	}
-	l, err := s.r.ReadBytes('\n')
-	if err != nil {
-		return nil, fmt.Errorf("sim %q: reply: %w", line, err)
-	}
-	var m map[string]any
-	if err := json.Unmarshal(l, &m); err != nil {
-		return nil, fmt.Errorf("sim %q: reply %q: %w", line, l, err)
-	}
-	return m, nil
+	return s.cl.Do(fmt.Sprintf(format, args...), 70*time.Second)
 }
 
 // OK sends a command that must succeed.
@@ -261,5 +246,5 @@ func (s *Sim) WaitScreen(text string, timeout time.Duration) string {
 // test ends.
 func SimConn(t testing.TB, c net.Conn) *Sim {
 	t.Cleanup(func() { c.Close() })
-	return &Sim{t: t, c: c, r: bufio.NewReader(c)}
+	return &Sim{t: t, cl: sim.NewClient(c)}
 }

@@ -32,7 +32,6 @@ package main
 
 import (
 	"bufio"
-	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
@@ -45,6 +44,7 @@ import (
 
 	"timeclock/agent/journal"
 	"timeclock/agent/store"
+	"timeclock/hal/sim"
 )
 
 func main() {
@@ -82,30 +82,16 @@ func main() {
 	}
 }
 
-// sim is a client of the control socket: one command line, one JSON reply.
-type sim struct {
-	c net.Conn
-	r *bufio.Reader
-}
+// client is a control socket client whose commands must succeed.
+type client struct{ *sim.Client }
 
-func (s *sim) do(format string, args ...any) (map[string]any, error) {
+func (c client) do(format string, args ...any) (map[string]any, error) {
 	line := fmt.Sprintf(format, args...)
-	s.c.SetDeadline(time.Now().Add(70 * time.Second))
-	if _, err := fmt.Fprintf(s.c, "%s\n", line); err != nil {
-		return nil, fmt.Errorf("sim %q: %w", line, err)
+	m, err := c.Do(line, 70*time.Second)
+	if err == nil && m["ok"] != true {
+		err = fmt.Errorf("sim %q failed: %v", line, m)
 	}
-	l, err := s.r.ReadBytes('\n')
-	if err != nil {
-		return nil, fmt.Errorf("sim %q: reply: %w", line, err)
-	}
-	var m map[string]any
-	if err := json.Unmarshal(l, &m); err != nil {
-		return nil, fmt.Errorf("sim %q: reply %q: %w", line, l, err)
-	}
-	if m["ok"] != true {
-		return m, fmt.Errorf("sim %q failed: %v", line, m)
-	}
-	return m, nil
+	return m, err
 }
 
 func punch(w *bufio.Writer, sock string, n, workers int) error {
@@ -117,7 +103,7 @@ func punch(w *bufio.Writer, sock string, n, workers int) error {
 		return err
 	}
 	defer c.Close()
-	s := &sim{c: c, r: bufio.NewReader(c)}
+	s := client{sim.NewClient(c)}
 	for i := range n {
 		k := i % workers
 		start := time.Now()
@@ -143,7 +129,7 @@ func rtt(w *bufio.Writer, sock string, n int) error {
 		return err
 	}
 	defer c.Close()
-	s := &sim{c: c, r: bufio.NewReader(c)}
+	s := client{sim.NewClient(c)}
 	for range n {
 		start := time.Now()
 		if _, err := s.do("screen"); err != nil {
