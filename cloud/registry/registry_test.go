@@ -298,19 +298,23 @@ func TestCommandsWaitForTheClock(t *testing.T) {
 
 func pin(s string) *string { return &s }
 
+// rosterChange changes company 1's roster as the admin "dana" and tells
+// the registry, which queues the roster commands.
+func (f *fixture) rosterChange(t *testing.T, ch roster.Change) {
+	t.Helper()
+	ctx := context.Background()
+	if _, err := roster.Update(ctx, f.st, "1", ch, "dana", t0); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.reg.RosterChanged(ctx, "1", "dana"); err != nil {
+		t.Fatal(err)
+	}
+}
+
 func TestRosterPushedAndCaughtUp(t *testing.T) {
 	f := setup(t)
 	ctx := context.Background()
-	upd := func(ch roster.Change) {
-		t.Helper()
-		if _, err := roster.Update(ctx, f.st, "1", ch, "dana", t0); err != nil {
-			t.Fatal(err)
-		}
-		if _, err := f.reg.RosterChanged(ctx, "1", "dana"); err != nil {
-			t.Fatal(err)
-		}
-	}
-	upd(roster.Change{Full: true, Upsert: []roster.Employee{{ID: "E100", Name: "Ada", Badges: []string{"10001"}, PIN: pin("1234")}}})
+	f.rosterChange(t, roster.Change{Full: true, Upsert: []roster.Employee{{ID: "E100", Name: "Ada", Badges: []string{"10001"}, PIN: pin("1234")}}})
 	rosterOf := func(c wire.Command) wire.Roster {
 		t.Helper()
 		r, err := wire.DecodeRoster(c.Roster)
@@ -336,7 +340,7 @@ func TestRosterPushedAndCaughtUp(t *testing.T) {
 		t.Fatalf("d1 roster version %d", v)
 	}
 	// d1 confirmed 1: a delta; d2 never answered: full again.
-	upd(roster.Change{Upsert: []roster.Employee{{ID: "E101", Name: "Grace", Badges: []string{"10002"}}}})
+	f.rosterChange(t, roster.Change{Upsert: []roster.Employee{{ID: "E101", Name: "Grace", Badges: []string{"10002"}}}})
 	r1 := rosterOf(f.sent(t, "d1")[1])
 	if r1.Full || r1.BaseVersion != 1 || r1.Version != 2 || len(r1.Employees) != 1 {
 		t.Fatalf("d1 delta %+v", r1)
@@ -409,19 +413,13 @@ func rv(v uint64) *uint64 { return &v }
 // once; a clock that does not report its version is believed as before.
 func TestRosterLostAtTheClockIsSentAgain(t *testing.T) {
 	f := setup(t)
-	ctx := context.Background()
 	// Roster versions 1..3; d1 and d2 confirm each.
 	for i, e := range []roster.Employee{
 		{ID: "E100", Name: "Ada", Badges: []string{"10001"}, PIN: pin("1234")},
 		{ID: "E101", Name: "Grace", Badges: []string{"10002"}},
 		{ID: "E102", Name: "Alan", Badges: []string{"10003"}},
 	} {
-		if _, err := roster.Update(ctx, f.st, "1", roster.Change{Full: i == 0, Upsert: []roster.Employee{e}}, "dana", t0); err != nil {
-			t.Fatal(err)
-		}
-		if _, err := f.reg.RosterChanged(ctx, "1", "dana"); err != nil {
-			t.Fatal(err)
-		}
+		f.rosterChange(t, roster.Change{Full: i == 0, Upsert: []roster.Employee{e}})
 		for _, id := range []string{"d1", "d2"} {
 			got := f.sent(t, id)
 			f.result(id, wire.CommandResult{ID: got[len(got)-1].ID, OK: true})
@@ -485,12 +483,7 @@ func TestRosterLostAtTheClockIsSentAgain(t *testing.T) {
 
 	// A delta from 3 is out to d1 (confirmed 3 again) when it checks in
 	// with 0: the delta is dropped and the full roster goes instead.
-	if _, err := roster.Update(ctx, f.st, "1", roster.Change{Upsert: []roster.Employee{{ID: "E103", Name: "Katherine", Badges: []string{"10004"}}}}, "dana", t0); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := f.reg.RosterChanged(ctx, "1", "dana"); err != nil {
-		t.Fatal(err)
-	}
+	f.rosterChange(t, roster.Change{Upsert: []roster.Employee{{ID: "E103", Name: "Katherine", Badges: []string{"10004"}}}})
 	got = f.sent(t, "d1")
 	if r, _ := wire.DecodeRoster(got[len(got)-1].Roster); r.Full || r.BaseVersion != 3 {
 		t.Fatalf("want a delta from 3, got full=%v base=%d", r.Full, r.BaseVersion)
@@ -513,20 +506,10 @@ func TestRosterLostAtTheClockIsSentAgain(t *testing.T) {
 // result arrives, keeps what the cloud believes.
 func TestRosterCheckInAheadOfTheResult(t *testing.T) {
 	f := setup(t)
-	ctx := context.Background()
-	upd := func(ch roster.Change) {
-		t.Helper()
-		if _, err := roster.Update(ctx, f.st, "1", ch, "dana", t0); err != nil {
-			t.Fatal(err)
-		}
-		if _, err := f.reg.RosterChanged(ctx, "1", "dana"); err != nil {
-			t.Fatal(err)
-		}
-	}
-	upd(roster.Change{Full: true, Upsert: []roster.Employee{{ID: "E100", Name: "Ada", Badges: []string{"10001"}}}})
+	f.rosterChange(t, roster.Change{Full: true, Upsert: []roster.Employee{{ID: "E100", Name: "Ada", Badges: []string{"10001"}}}})
 	f.result("d1", wire.CommandResult{ID: f.sent(t, "d1")[0].ID, OK: true})
 	f.status("d1", wire.Status{Online: true, Nickname: "Front door", RosterVersion: rv(1)})
-	upd(roster.Change{Upsert: []roster.Employee{{ID: "E101", Name: "Grace", Badges: []string{"10002"}}}})
+	f.rosterChange(t, roster.Change{Upsert: []roster.Employee{{ID: "E101", Name: "Grace", Badges: []string{"10002"}}}})
 	f.status("d1", wire.Status{Online: true, Nickname: "Front door", RosterVersion: rv(2)})
 	got := f.sent(t, "d1")
 	if len(got) != 2 {
