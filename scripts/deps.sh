@@ -30,6 +30,7 @@ test)
 	need lintian lintian   # the packages' test (scripts/package_test.go)
 	need dpkg-deb dpkg
 	need systemd-analyze systemd # the units' exposure (offline)
+	need strace strace           # make bench: the fsync-delay model on the host CPU
 	;;
 package)
 	need dpkg-deb dpkg

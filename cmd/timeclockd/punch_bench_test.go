@@ -29,6 +29,13 @@ type punchClock struct {
 // screen.
 func startPunchClock(b *testing.B, bin, dir string, extra map[string]any) *punchClock {
 	b.Helper()
+	return startPunchClockVia(b, nil, bin, dir, extra)
+}
+
+// startPunchClockVia is startPunchClock with bin run by the command wrap
+// (strace and its arguments; nil: bin itself).
+func startPunchClockVia(b *testing.B, wrap []string, bin, dir string, extra map[string]any) *punchClock {
+	b.Helper()
 	cfg := map[string]any{"duplicate_window": "0s"}
 	for k, v := range extra {
 		cfg[k] = v
@@ -36,7 +43,14 @@ func startPunchClock(b *testing.B, bin, dir string, extra map[string]any) *punch
 	roster := writeWorkers(b, b.TempDir(), 2)
 	conf := writeConfig(b, b.TempDir(), cfg)
 	sock := filepath.Join(dir, "sim.sock")
-	p := daemontest.Start(b, bin, "--state-dir", dir, "--sim-socket", sock, "--roster-file", roster, "--config", conf, "--log-level", "warn")
+	args := []string{"--state-dir", dir, "--sim-socket", sock, "--roster-file", roster, "--config", conf, "--log-level", "warn"}
+	var p *daemontest.Proc
+	if wrap == nil {
+		p = daemontest.Start(b, bin, args...)
+	} else {
+		p = daemontest.Start(b, wrap[0], append(append(wrap[1:len(wrap):len(wrap)], bin), args...)...)
+		killTracee(b, p.Cmd.Process.Pid)
+	}
 	s := daemontest.DialSim(b, sock, 20*time.Second)
 	s.WaitScreen("Badge or PIN", 20*time.Second)
 	return &punchClock{p: p, s: s, dir: dir}

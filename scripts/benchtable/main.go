@@ -117,6 +117,12 @@ var rows = []row{
 	{what: "slow disk (booted VM): flush requests per punch (counted on the virtio disk below: dm does not count them)", bench: "BenchmarkSlowDiskPunch", unit: "flushes/punch", show: "/punch", scale: 1},
 	{what: "slow disk (booted VM): write requests on the virtio disk below it per punch", bench: "BenchmarkSlowDiskPunch", unit: "disk-writes/punch", show: "/punch", scale: 1},
 
+	// The same model without the emulated CPU (informational): the host's
+	// timeclockd with every fsync and fdatasync held 5 ms longer by strace.
+	{what: "fsync delayed 5 ms on the host's own CPU (strace; informational): badge -> durable punch -> feedback (p50)", bench: "BenchmarkSlowFsyncPunch", unit: "p50-ms", show: "ms", scale: 1},
+	{what: "fsync delayed 5 ms on the host's own CPU (strace; informational): badge -> durable punch -> feedback (p99)", bench: "BenchmarkSlowFsyncPunch", unit: "p99-ms", show: "ms", scale: 1},
+	{what: "fsync delayed 5 ms on the host's own CPU: 4 KiB write + fdatasync under the same delay (p50)", bench: "BenchmarkSlowFsyncPunch", unit: "fsync-ms", show: "ms", scale: 1},
+
 	// Onboarding, the console, the cloud alone, the hardware drivers.
 	{what: "activation on the clock: key, CSR, passcode hash, identity files", bench: "BenchmarkActivationSave", unit: "ns/op", show: "ms", scale: 1e-6},
 	{what: "cloud: activation through the API handler (p50)", bench: "BenchmarkActivation", unit: "p50-ms", show: "ms", scale: 1},
