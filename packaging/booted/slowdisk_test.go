@@ -16,9 +16,19 @@ import (
 	"timeclock/internal/vmtest"
 )
 
-// slowDelayMS is dm-delay's delay on every write and every flush of the
-// slow state disk: an SD card or eMMC whose fsync costs several ms.
-const slowDelayMS = 5
+// The slow-disk models, dm-delay's delays in ms on the state disk's writes
+// and on its flushes. dm-delay holds a request for whole ticks of the guest
+// kernel (HZ=250: 4 ms), so 4 is held 4 ms and 5 is held 8. The target
+// row's model is issue 16's "fsync delayed to about 5 ms": flushes held one
+// tick, writes not, so a 4 KiB write + fdatasync costs about 4 ms in the
+// guest (fsync-ms says what it cost; 5 would make it 8). The harsher one
+// delays every write too and rounds up, 8 ms each (a write + fdatasync then
+// costs about 16 ms: the data write and the flush, each held);
+// informational, the model of the tables before 2026-12-03.
+const (
+	slowWriteMS, slowFlushMS   = 0, 4
+	harshWriteMS, harshFlushMS = 5, 5
+)
 
 // slowSamples is the fewest punches measured (make bench refuses a p99
 // from fewer than 200).
@@ -28,9 +38,10 @@ var slowDisk = vmtest.Disk{Name: "tcslow", MiB: 64}
 
 // BenchmarkSlowDiskPunch measures what a clock on a slow disk shows its
 // users: the installed agent (systemd, the package's unit) in the booted
-// VM with its state directory on a dm-delay device (slowDelayMS on writes
-// and flushes), and for each badge the time from the swipe to the accepted
-// screen, which the agent shows only after the punch is durable (fsync).
+// VM with its state directory on a dm-delay device (slowWriteMS on writes,
+// slowFlushMS on flushes: an fsync of about 5 ms, issue 16's model), and
+// for each badge the time from the swipe to the accepted screen, which the
+// agent shows only after the punch is durable (fsync).
 //
 // Like the host row (BenchmarkBadgeToFeedback), the target figures are
 // timed by a client on the same machine as the agent: slowprobe
@@ -45,7 +56,8 @@ var slowDisk = vmtest.Disk{Name: "tcslow", MiB: 64}
 //     round trips each, as an outside client sees them;
 //   - fsync-ms, nodelay-fsync-ms: the p50 of slowSamples 4 KiB overwrites
 //   - fdatasync of one file on that disk, timed in one program in the
-//     guest (a data write and a flush each);
+//     guest (a data write and a flush each): the model as the agent's disk
+//     presents it;
 //   - rtt-ms: the p50 of slowSamples "screen" commands on the same socket
 //     in the guest: the client's and the socket's share of the floor;
 //   - commit-ms, nodelay-commit-ms: the p50 of slowSamples appends, one at
@@ -61,20 +73,24 @@ var slowDisk = vmtest.Disk{Name: "tcslow", MiB: 64}
 //     (its /sys/block/dm-N/stat) during the in-guest delayed run, per
 //     punch; flushes/punch and disk-writes/punch: the flush and write
 //     requests the virtio disk below it received (dm does not count empty
-//     flushes in its own stat; every flush it delays reaches the disk).
+//     flushes in its own stat; every flush it delays reaches the disk);
+//   - harsh-p50-ms, harsh-p99-ms, harsh-fsync-ms (informational): the
+//     punches and the fsync probe again with every write delayed as well
+//     (harshWriteMS, harshFlushMS), the model of the tables before
+//     2026-12-03, whose fsync cost about 16 ms rather than 5.
 //
-// Measured (five runs, 2026-12-02, load 3-6 beside another VM): each
-// punch sends 2.04-2.08 flushes and 6.6-7.1 writes to the disk (bbolt's
-// two fdatasyncs: the data pages, then the meta page; 5.5 page writes per
-// commit by bbolt's count). Timed apart with the delay, the data half
-// costs 16.9 ms and the meta half 16.3 ms, each what one 4 KiB write +
-// fdatasync costs (16.0-16.5 ms; 1.1-3.8 ms without the delay); the commit
-// is 63-87 % of what the delay adds to the punch's p50 (23-40 ms, on a
-// floor of 23.9-34.8 ms: the TCG floor alone is over the target). Under
-// 25 ms on a 5 ms-per-operation disk needs one write and one flush per
-// punch (a pre-zeroed append-only punch log with a CRC per record, bbolt
-// updated behind it); docs/storage.md, "The punch path on a slow disk",
-// has the figures and the reasoning.
+// Measured (2026-12-02 23:41 UTC, machine quiet, flushes alone delayed
+// 4 ms, writes not): the fsync probe 4.0 ms, punches p50 23.0 ms and p99
+// 44.5 ms, on a TCG floor (no delay) of p50 17.3 ms and p99 38.7 ms: the
+// floor alone is over the 25 ms target, so this VM can show what the disk
+// adds, not the target met. The harsh model's fsync is 16.0 ms and its
+// punches p50 52.6 ms, p99 93.3 ms: each punch sends 2.04 flushes and 6.9
+// writes to the disk (bbolt's two fdatasyncs: the data pages, then the
+// meta page; 5.5 page writes per commit by bbolt's count), and each half
+// costs what one write + fdatasync does (16.0 and 16.1 ms). On the host's
+// own CPU the same 5 ms fsync gives a punch p50 11.5 ms, p99 12.2 ms
+// (BenchmarkSlowFsyncPunch in cmd/timeclockd). docs/storage.md, "The punch
+// path on a slow disk", has the figures and the reasoning.
 //
 // It needs $TIMECLOCK_VM_IMAGE and $TIMECLOCK_VM_DEB (make test-vm's image
 // and package) and skips without.
@@ -108,9 +124,9 @@ umount /var/lib/timeclock
 mkfs.ext4 -q -E nodiscard %[1]s
 modprobe dm_delay
 n=$(blockdev --getsz %[1]s)
-dmsetup create tcslow --table "0 $n delay %[1]s 0 0 %[1]s 0 %[2]d %[1]s 0 %[2]d"
+dmsetup create tcslow --table "0 $n delay %[1]s 0 0 %[1]s 0 %[2]d %[1]s 0 %[3]d"
 mount -t ext4 /dev/mapper/tcslow /var/lib/timeclock
-systemctl reset-failed timeclockd; systemctl start timeclockd`, slowDisk.DevPath(), slowDelayMS))
+systemctl reset-failed timeclockd; systemctl start timeclockd`, slowDisk.DevPath(), slowWriteMS, slowFlushMS))
 	if tbl := m.Run(b, guestTimeout, "dmsetup table tcslow; findmnt -no SOURCE /var/lib/timeclock"); !strings.Contains(tbl, "tcslow") {
 		b.Fatalf("the state directory is not on the delayed disk:\n%s", tbl)
 	}
@@ -127,7 +143,7 @@ systemctl reset-failed timeclockd; systemctl start timeclockd`, slowDisk.DevPath
 	floorCommit := guestProbe(b, m, n, "commit -dir /var/lib/timeclock -n %d", n)
 	floor := guestPunches(b, m, n, 0)
 	rtt := guestProbe(b, m, n, "rtt -n %d", n)
-	setDelay(b, m, slowDelayMS)
+	setDelays(b, m, slowWriteMS, slowFlushMS)
 	fsync := guestProbe(b, m, n, "fsync -dir /var/lib/timeclock -n %d", n)
 	commit, commitOut := guestProbeOut(b, m, n, "commit -dir /var/lib/timeclock -n %d", n)
 	dataSync, metaSync, perCommit := commitPhases(b, m, n, commitOut)
@@ -137,13 +153,20 @@ systemctl reset-failed timeclockd; systemctl start timeclockd`, slowDisk.DevPath
 	b.StopTimer()
 	after := readDiskStat(b, m)
 	slirp := slowPunches(b, s, n, 2*n)
+	// The harsher model, every write held too (informational).
+	setDelays(b, m, harshWriteMS, harshFlushMS)
+	harshFsync := guestProbe(b, m, n, "fsync -dir /var/lib/timeclock -n %d", n)
+	harsh := guestPunches(b, m, n, 3*n)
 	rec.Report(b)
-	b.ReportMetric(float64(min(rec.Len(), floor.Len(), slirp.Len())), "samples")
+	b.ReportMetric(float64(min(rec.Len(), floor.Len(), slirp.Len(), harsh.Len())), "samples")
 	b.ReportMetric(ms(slirp.Percentile(50)), "slirp-p50-ms")
 	b.ReportMetric(ms(slirp.Percentile(99)), "slirp-p99-ms")
 	b.ReportMetric(ms(floor.Percentile(50)), "nodelay-p50-ms")
 	b.ReportMetric(ms(floor.Percentile(99)), "nodelay-p99-ms")
 	b.ReportMetric(ms(fsync.Percentile(50)), "fsync-ms")
+	b.ReportMetric(ms(harsh.Percentile(50)), "harsh-p50-ms")
+	b.ReportMetric(ms(harsh.Percentile(99)), "harsh-p99-ms")
+	b.ReportMetric(ms(harshFsync.Percentile(50)), "harsh-fsync-ms")
 	b.ReportMetric(ms(floorFsync.Percentile(50)), "nodelay-fsync-ms")
 	b.ReportMetric(ms(rtt.Percentile(50)), "rtt-ms")
 	b.ReportMetric(ms(commit.Percentile(50)), "commit-ms")
@@ -155,10 +178,11 @@ systemctl reset-failed timeclockd; systemctl start timeclockd`, slowDisk.DevPath
 	b.ReportMetric(per(after.dmWrites, before.dmWrites), "writes/punch")
 	b.ReportMetric(per(after.diskFlushes, before.diskFlushes), "flushes/punch")
 	b.ReportMetric(per(after.diskWrites, before.diskWrites), "disk-writes/punch")
-	b.Logf("slow disk (dm-delay %d ms on writes and flushes), %d punches timed in the guest: p50 %.1f ms, p99 %.1f ms, max %.1f ms; "+
-		"across slirp from the host: p50 %.1f ms, p99 %.1f ms",
-		slowDelayMS, rec.Len(), ms(rec.Percentile(50)), ms(rec.Percentile(99)), ms(rec.Percentile(100)),
-		ms(slirp.Percentile(50)), ms(slirp.Percentile(99)))
+	b.Logf("slow disk (dm-delay %d ms on writes, %d ms on flushes), %d punches timed in the guest: p50 %.1f ms, p99 %.1f ms, max %.1f ms; "+
+		"across slirp from the host: p50 %.1f ms, p99 %.1f ms; with writes delayed %d ms too: p50 %.1f ms, p99 %.1f ms (write+fdatasync %.2f ms)",
+		slowWriteMS, slowFlushMS, rec.Len(), ms(rec.Percentile(50)), ms(rec.Percentile(99)), ms(rec.Percentile(100)),
+		ms(slirp.Percentile(50)), ms(slirp.Percentile(99)),
+		harshWriteMS, ms(harsh.Percentile(50)), ms(harsh.Percentile(99)), ms(harshFsync.Percentile(50)))
 	b.Logf("per punch: %.2f writes on the delayed device (its flushes uncounted: %.2f); on the virtio disk below it %.2f writes, %.2f flushes",
 		per(after.dmWrites, before.dmWrites), per(after.dmFlushes, before.dmFlushes),
 		per(after.diskWrites, before.diskWrites), per(after.diskFlushes, before.diskFlushes))
@@ -305,13 +329,19 @@ func parseDiskStat(out string) (diskStat, error) {
 // and flushes (the file system stays mounted; suspend drains its I/O).
 func setDelay(b *testing.B, m *vmtest.Machine, delayMS int) {
 	b.Helper()
+	setDelays(b, m, delayMS, delayMS)
+}
+
+// setDelays is setDelay with writeMS on writes and flushMS on flushes.
+func setDelays(b *testing.B, m *vmtest.Machine, writeMS, flushMS int) {
+	b.Helper()
 	m.Run(b, guestTimeout, fmt.Sprintf(`set -e
 d=%[1]s
 n=$(blockdev --getsz $d)
 dmsetup suspend tcslow
-dmsetup reload tcslow --table "0 $n delay $d 0 0 $d 0 %[2]d $d 0 %[2]d"
+dmsetup reload tcslow --table "0 $n delay $d 0 0 $d 0 %[2]d $d 0 %[3]d"
 dmsetup resume tcslow
-dmsetup table tcslow | awk '$9 != %[2]d || $12 != %[2]d { exit 1 }'`, slowDisk.DevPath(), delayMS))
+dmsetup table tcslow | awk '$9 != %[2]d || $12 != %[3]d { exit 1 }'`, slowDisk.DevPath(), writeMS, flushMS))
 }
 
 // slowPunches swipes n badges, each waiting for its accepted screen, and

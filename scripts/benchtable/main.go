@@ -116,6 +116,9 @@ var rows = []row{
 	{what: "slow disk (booted VM): write requests reaching the delayed device per punch", bench: "BenchmarkSlowDiskPunch", unit: "writes/punch", show: "/punch", scale: 1},
 	{what: "slow disk (booted VM): flush requests per punch (counted on the virtio disk below: dm does not count them)", bench: "BenchmarkSlowDiskPunch", unit: "flushes/punch", show: "/punch", scale: 1},
 	{what: "slow disk (booted VM): write requests on the virtio disk below it per punch", bench: "BenchmarkSlowDiskPunch", unit: "disk-writes/punch", show: "/punch", scale: 1},
+	{what: "slow disk (booted VM), the issue's model taken literally: flushes alone delayed 4 ms, writes not (informational): badge -> feedback (p50)", bench: "BenchmarkSlowDiskPunch", unit: "fo-p50-ms", show: "ms", scale: 1},
+	{what: "slow disk (booted VM), flushes alone delayed 4 ms (informational): badge -> feedback (p99)", bench: "BenchmarkSlowDiskPunch", unit: "fo-p99-ms", show: "ms", scale: 1},
+	{what: "slow disk (booted VM), flushes alone delayed 4 ms: 4 KiB write + fdatasync, timed in the guest (p50)", bench: "BenchmarkSlowDiskPunch", unit: "fo-fsync-ms", show: "ms", scale: 1},
 
 	// The same model without the emulated CPU (informational): the host's
 	// timeclockd with every fsync and fdatasync held 5 ms longer by strace.
