@@ -94,10 +94,12 @@ var rows = []row{
 	{what: "qemu-arm: durable punches, burst of 2,000 from 64 goroutines", bench: "BenchmarkAppendBurst" + qemu, unit: "punches/s", show: "/s", scale: 1},
 	{what: "qemu-arm: burst / the host build's", bench: "BenchmarkAppendBurst" + qemu, unit: "punches/s", den: &metric{"BenchmarkAppendBurst", "punches/s"}, show: "x", scale: 1},
 
-	// The slow-disk model: the booted-VM tier with the state disk's writes
-	// and flushes delayed 5 ms. The target row is timed in the guest, on the
-	// agent's own sim socket, like the host row; the same punches swiped
-	// across qemu's user network from the host are shown beside it.
+	// The slow-disk model: the booted-VM tier with the state disk's flushes
+	// held one 4 ms tick (dm-delay), so an fsync costs about what the issue
+	// says (its own row shows what it cost). The target row is timed in the
+	// guest, on the agent's own sim socket, like the host row; the same
+	// punches swiped across qemu's user network from the host are shown
+	// beside it.
 	{what: "slow disk (booted VM): badge -> durable punch -> feedback, client in the guest (p50)", bench: "BenchmarkSlowDiskPunch", unit: "p50-ms", show: "ms", scale: 1},
 	{what: "slow disk (booted VM): badge -> durable punch -> feedback, client in the guest (p99)", bench: "BenchmarkSlowDiskPunch", unit: "p99-ms", show: "ms", scale: 1, op: "<", target: 25},
 	{what: "slow disk (booted VM): the same, swiped from the host across qemu's user network (p50, informational)", bench: "BenchmarkSlowDiskPunch", unit: "slirp-p50-ms", show: "ms", scale: 1},
@@ -106,7 +108,7 @@ var rows = []row{
 	{what: "slow disk (booted VM): the same VM, disk and agent with no delay, client in the guest, the TCG floor (p99)", bench: "BenchmarkSlowDiskPunch", unit: "nodelay-p99-ms", show: "ms", scale: 1},
 	{what: "slow disk (booted VM): one control socket round trip in the guest (a punch's client makes two; p50)", bench: "BenchmarkSlowDiskPunch", unit: "rtt-ms", show: "ms", scale: 1},
 	{what: "slow disk (booted VM): p50 with the delay / p50 with none", bench: "BenchmarkSlowDiskPunch", unit: "p50-ms", den: &metric{"BenchmarkSlowDiskPunch", "nodelay-p50-ms"}, show: "x", scale: 1},
-	{what: "slow disk (booted VM): 4 KiB write + fdatasync, timed in the guest (p50)", bench: "BenchmarkSlowDiskPunch", unit: "fsync-ms", show: "ms", scale: 1},
+	{what: "slow disk (booted VM): 4 KiB write + fdatasync, timed in the guest: the model as the agent sees it (p50)", bench: "BenchmarkSlowDiskPunch", unit: "fsync-ms", show: "ms", scale: 1},
 	{what: "slow disk (booted VM): the same with no delay (p50)", bench: "BenchmarkSlowDiskPunch", unit: "nodelay-fsync-ms", show: "ms", scale: 1},
 	{what: "slow disk (booted VM): one journal append (a bbolt commit, two fdatasyncs), timed in the guest (p50)", bench: "BenchmarkSlowDiskPunch", unit: "commit-ms", show: "ms", scale: 1},
 	{what: "slow disk (booted VM): the same with no delay (p50)", bench: "BenchmarkSlowDiskPunch", unit: "nodelay-commit-ms", show: "ms", scale: 1},
@@ -116,9 +118,9 @@ var rows = []row{
 	{what: "slow disk (booted VM): write requests reaching the delayed device per punch", bench: "BenchmarkSlowDiskPunch", unit: "writes/punch", show: "/punch", scale: 1},
 	{what: "slow disk (booted VM): flush requests per punch (counted on the virtio disk below: dm does not count them)", bench: "BenchmarkSlowDiskPunch", unit: "flushes/punch", show: "/punch", scale: 1},
 	{what: "slow disk (booted VM): write requests on the virtio disk below it per punch", bench: "BenchmarkSlowDiskPunch", unit: "disk-writes/punch", show: "/punch", scale: 1},
-	{what: "slow disk (booted VM), the issue's model taken literally: flushes alone delayed 4 ms, writes not (informational): badge -> feedback (p50)", bench: "BenchmarkSlowDiskPunch", unit: "fo-p50-ms", show: "ms", scale: 1},
-	{what: "slow disk (booted VM), flushes alone delayed 4 ms (informational): badge -> feedback (p99)", bench: "BenchmarkSlowDiskPunch", unit: "fo-p99-ms", show: "ms", scale: 1},
-	{what: "slow disk (booted VM), flushes alone delayed 4 ms: 4 KiB write + fdatasync, timed in the guest (p50)", bench: "BenchmarkSlowDiskPunch", unit: "fo-fsync-ms", show: "ms", scale: 1},
+	{what: "slow disk (booted VM), the harsher model: every write held 8 ms too (informational): badge -> feedback (p50)", bench: "BenchmarkSlowDiskPunch", unit: "harsh-p50-ms", show: "ms", scale: 1},
+	{what: "slow disk (booted VM), the harsher model (informational): badge -> feedback (p99)", bench: "BenchmarkSlowDiskPunch", unit: "harsh-p99-ms", show: "ms", scale: 1},
+	{what: "slow disk (booted VM), the harsher model: 4 KiB write + fdatasync, timed in the guest (p50)", bench: "BenchmarkSlowDiskPunch", unit: "harsh-fsync-ms", show: "ms", scale: 1},
 
 	// The same model without the emulated CPU (informational): the host's
 	// timeclockd with every fsync and fdatasync held 5 ms longer by strace.
