@@ -30,7 +30,7 @@ PASS`
 		"| slow disk (booted VM): badge -> durable punch -> feedback, client in the guest (p99) | p99 from 150 samples (< 200) | < 25.0 ms | **no** |",
 		"| slow disk (booted VM): the same, swiped from the host across qemu's user network (p99, informational) | p99 from 150 samples (< 200) |  |  |",
 		"| slow disk (booted VM): flush requests per punch (counted on the virtio disk below: dm does not count them) | 3.00 /punch |  |  |",
-		"| slow disk (booted VM): 4 KiB write + fdatasync, timed in the guest (p50) | not run |  |  |",
+		"| slow disk (booted VM): 4 KiB write + fdatasync, timed in the guest: the model as the agent sees it (p50) | not run |  |  |",
 	} {
 		if !strings.Contains(out, want) {
 			t.Errorf("table lacks %q:\n%s", want, out)
