@@ -21,6 +21,12 @@ import (
 	"timeclock/hal/ssd1306"
 )
 
+// optionalProbe bounds each handshake reply while a board looks for a
+// fingerprint module it declares optional (the dev kit's): a module answers
+// in milliseconds, so a kit without one starts without waiting the 2 s a
+// reply may take once it works (a search of a full library).
+const optionalProbe = 300 * time.Millisecond
+
 // openHardware opens a real model's drivers: the host drivers
 // (hostdrivers.go), then the pins (all of them, before anything is
 // opened), then each device.
@@ -73,6 +79,9 @@ func openHardware(m Model, o Opts) (_ *Set, err error) {
 		}
 		fo := fingerprint.DefaultOpts
 		fo.Logger = log
+		if fp.Optional {
+			fo.ProbeTimeout = optionalProbe
+		}
 		d, err := fingerprint.New(fp.Port, fingerprint.SerialOpener(fp.Port, baud), &fo)
 		switch {
 		case err != nil && fp.Optional:

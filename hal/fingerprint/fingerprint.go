@@ -47,6 +47,11 @@ type Opts struct {
 	Timeout time.Duration
 	// Poll is the pause between images while no finger is on the sensor.
 	Poll time.Duration
+	// ProbeTimeout bounds each reply while New first looks for the module
+	// (0: Timeout). The handshake's replies come within milliseconds, so a
+	// board whose module is optional sets it short: a clock without one
+	// starts without waiting out Timeout.
+	ProbeTimeout time.Duration
 	// Logger gets the sensor's state changes (connected, not answering).
 	// Nothing biometric is ever logged: slots and scores at most.
 	Logger *slog.Logger
@@ -113,7 +118,12 @@ func New(name string, open Opener, opts *Opts) (*Dev, error) {
 	d.shown.Store(&d.state)
 	d.use.Lock()
 	defer d.use.Unlock()
-	if err := d.readyLocked(); err != nil {
+	if o.ProbeTimeout > 0 {
+		d.o.Timeout = o.ProbeTimeout
+	}
+	err := d.readyLocked()
+	d.o.Timeout = o.Timeout
+	if err != nil {
 		d.closeLocked()
 		return nil, fmt.Errorf("fingerprint %s: %w", name, err)
 	}

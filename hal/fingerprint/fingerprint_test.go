@@ -404,3 +404,47 @@ func TestHaltUnblocksRead(t *testing.T) {
 		t.Fatal("ReadFinger still blocked after Halt")
 	}
 }
+
+// A module that never answers fails New within ProbeTimeout per reply, not
+// Timeout: an optional module that is absent must not hold up the start.
+func TestProbeTimeoutBoundsNew(t *testing.T) {
+	s := fpsim.New()
+	s.Faults(false, false, 0, true) // mute
+	pty, err := fpsim.NewPTY(s, filepath.Join(t.TempDir(), "ttyFP"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer pty.Close()
+	o := fp.DefaultOpts
+	o.Timeout = time.Hour
+	o.ProbeTimeout = 20 * time.Millisecond
+	res := make(chan error, 1)
+	go func() {
+		d, err := fp.New(pty.Link(), fp.SerialOpener(pty.Link(), fp.DefaultBaud), &o)
+		if d != nil {
+			d.Halt()
+		}
+		res <- err
+	}()
+	select {
+	case err := <-res:
+		if !errors.Is(err, hal.ErrSensor) {
+			t.Fatalf("New on a mute module: %v, want ErrSensor", err)
+		}
+	case <-time.After(haltest.Deadline):
+		t.Fatalf("New on a mute module still waiting after %v with ProbeTimeout 20ms (Timeout 1h)", haltest.Deadline)
+	}
+	// Once it answered, replies get Timeout again: a reply slower than
+	// ProbeTimeout (a search of a full library) but within Timeout is fine.
+	s.Faults(false, false, 0, false)
+	o.ProbeTimeout = time.Second
+	d, err := fp.New(pty.Link(), fp.SerialOpener(pty.Link(), fp.DefaultBaud), &o)
+	if err != nil {
+		t.Fatalf("New on an answering module: %v", err)
+	}
+	defer d.Halt()
+	s.Faults(false, false, 1500*time.Millisecond, false)
+	if _, err := d.FingerCount(context.Background()); err != nil {
+		t.Fatalf("a 1.5 s reply after the probe (ProbeTimeout 1s, Timeout 1h): %v", err)
+	}
+}
