@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"timeclock/clock"
+	"timeclock/internal/httpc"
 	"timeclock/wire"
 )
 
@@ -322,20 +323,17 @@ func (c *Checker) cloudTime(ctx context.Context, r *Report) StepResult {
 	ctx, cancel := context.WithTimeout(ctx, c.Timeouts.HTTP)
 	defer cancel()
 	addr := hostPort(r.Addr, c.Target.Ports.HTTP)
-	tr := &http.Transport{
-		DialContext: func(ctx context.Context, _, _ string) (net.Conn, error) {
+	hc := &httpc.Client{
+		Dial: func(ctx context.Context, _, _ string) (net.Conn, error) {
 			return c.Net.DialContext(ctx, "tcp", addr)
 		},
-		DisableKeepAlives: true,
-		Proxy:             nil,
 	}
-	defer tr.CloseIdleConnections()
 	host := net.JoinHostPort(c.Target.Host, strconv.Itoa(c.Target.Ports.HTTP))
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, "http://"+host+wire.PathTime, nil)
 	if err != nil {
 		return StepResult{Outcome: Skipped, Detail: err.Error(), Err: err}
 	}
-	resp, err := (&http.Client{Transport: tr}).Do(req)
+	resp, err := hc.Do(req)
 	if err != nil {
 		return StepResult{Outcome: Skipped, Detail: "no cloud time: " + err.Error(), Err: err}
 	}
