@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"net/netip"
 	"slices"
+	"sort"
 	"strconv"
 	"strings"
 	"sync"
@@ -108,15 +109,9 @@ func (c *Checker) link(_ context.Context, r *Report) StepResult {
 		return StepResult{Outcome: Skipped, Detail: "simulated board: no interfaces of its own"}
 	}
 	ifaces := slices.Clone(c.Ifaces)
-	slices.SortStableFunc(ifaces, func(a, b Iface) int {
-		switch {
-		case a.WiFi == b.WiFi:
-			return 0
-		case !a.WiFi:
-			return -1
-		}
-		return 1
-	})
+	// Wired first, each kind in the given order (sort.SliceStable: one
+	// copy of the sort for every element type).
+	sort.SliceStable(ifaces, func(i, j int) bool { return !ifaces[i].WiFi && ifaces[j].WiFi })
 	var seen []string
 	hasLAN := false
 	for _, ifc := range ifaces {
