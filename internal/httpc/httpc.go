@@ -24,6 +24,7 @@ import (
 	"strings"
 	"sync"
 	"time"
+	"unicode/utf8"
 )
 
 // Client sends requests. The zero value dials with a plain net.Dialer and
@@ -62,6 +63,15 @@ func (c *Client) do(req *http.Request) (*http.Response, error) {
 	if u == nil || u.Host == "" {
 		closeBody(req)
 		return nil, errors.New("http: request has no host")
+	}
+	// net/http's Transport dials and checks certificates for the ASCII
+	// (punycode) form of a host name; that conversion (x/net's IDNA) is
+	// not exported, so such a name has to be given in that form.
+	for _, r := range u.Hostname() {
+		if r >= utf8.RuneSelf {
+			closeBody(req)
+			return nil, fmt.Errorf("host %q: give the name in its ASCII (xn--) form", u.Hostname())
+		}
 	}
 	port := u.Port()
 	switch u.Scheme {

@@ -212,7 +212,7 @@ func TestCloseDoesNotDrain(t *testing.T) {
 func TestRefusesOtherSchemes(t *testing.T) {
 	dialed := false
 	c := &Client{Dial: func(context.Context, string, string) (net.Conn, error) { dialed = true; return nil, errors.New("no") }}
-	for _, u := range []string{"ftp://example.com/x", "file:///etc/passwd", "/relative"} {
+	for _, u := range []string{"ftp://example.com/x", "file:///etc/passwd", "/relative", "https://bücher.example/x"} {
 		req, err := http.NewRequestWithContext(context.Background(), http.MethodGet, u, nil)
 		if err != nil {
 			t.Fatal(err)
@@ -223,6 +223,10 @@ func TestRefusesOtherSchemes(t *testing.T) {
 	}
 	if dialed {
 		t.Error("dialed for a URL it cannot speak")
+	}
+	req, _ := http.NewRequestWithContext(context.Background(), http.MethodGet, "https://bücher.example/x", nil)
+	if _, err := c.Do(req); err == nil || !strings.Contains(err.Error(), "ASCII (xn--) form") {
+		t.Errorf("a non-ASCII host: %v, want the error to ask for its ASCII form", err)
 	}
 }
 
