@@ -83,7 +83,7 @@ func (r *rebootRequest) do() error {
 // args...).Run() does: the name looked up on $PATH unless it has a slash,
 // the process's environment and directory, stdin, stdout and stderr on
 // /dev/null, and an error for an exit status other than 0. os/exec is
-// ~25 KiB of the ARM binary for these two calls.
+// ~36 KiB of the ARM binary for these two calls.
 func runCommand(name string, args ...string) error {
 	path, err := lookPath(name)
 	if err != nil {

@@ -113,7 +113,7 @@ func (d *Dev) Show(lines []string) error {
 // drawLocked sends the picture: periph's Write takes the full frame in the
 // panel's own layout (image1bit.VerticalLSB's Pix) and sends only the
 // rectangle that changed, as its Draw does for such a frame, without
-// linking image/draw's general compositing (~40 KiB of the ARM binary).
+// linking image/draw's general compositing (~52 KiB of the ARM binary).
 func (d *Dev) drawLocked() error {
 	_, err := d.panel.Write(d.img.Pix)
 	return err

@@ -5,7 +5,7 @@
 // The clock talks HTTP to one server, its cloud, a few times a day
 // (onboarding, the Date check, update reports and downloads). net/http's
 // Client and Transport (connection pool, HTTP/2 hooks, proxies, gzip,
-// redirects) are ~150 KiB of the GOARM=7 binary that must stay under
+// redirects) were ~172 KiB of the GOARM=7 binary that must stay under
 // 8 MiB; the request writer and response reader they use are linked
 // anyway (gorilla/websocket uses them), so a request here costs only a
 // dial, a handshake and those two.
