@@ -11,7 +11,7 @@ import (
 	"cmp"
 	"context"
 	"errors"
-	"slices"
+	"sort"
 	"strings"
 	"time"
 
@@ -244,8 +244,10 @@ func (l *punchLoop) browse(from string, step int) enrollflow.Person {
 	if len(act) == 0 {
 		return enrollflow.Person{}
 	}
-	slices.SortFunc(act, func(a, b roster.Employee) int {
-		return cmp.Or(cmp.Compare(strings.ToLower(a.Name), strings.ToLower(b.Name)), cmp.Compare(a.ID, b.ID))
+	// sort.Slice: a generic sort would compile a copy for roster.Employee.
+	sort.Slice(act, func(i, j int) bool {
+		a, b := act[i], act[j]
+		return cmp.Or(cmp.Compare(strings.ToLower(a.Name), strings.ToLower(b.Name)), cmp.Compare(a.ID, b.ID)) < 0
 	})
 	i := -1
 	if step < 0 {

@@ -5,11 +5,11 @@ import (
 	"crypto/ed25519"
 	"crypto/tls"
 	"errors"
-	"net/http"
 	"sync"
 	"time"
 
 	"timeclock/agent/update"
+	"timeclock/internal/httpc"
 	"timeclock/release"
 )
 
@@ -39,22 +39,21 @@ func (a *Agent) startUpdates(ctx context.Context, wg *sync.WaitGroup) {
 		a.log.Error("updates off: the cloud's CA", "err", err)
 		return
 	}
-	tr := &http.Transport{
-		TLSClientConfig:     &tls.Config{RootCAs: pool, Certificates: []tls.Certificate{id.TLSCertificate()}, MinVersion: tls.VersionTLS12},
-		DialContext:         a.onboardOpts.DialContext(),
-		TLSHandshakeTimeout: 15 * time.Second,
+	hc := &httpc.Client{
+		TLS:              &tls.Config{RootCAs: pool, Certificates: []tls.Certificate{id.TLSCertificate()}, MinVersion: tls.VersionTLS12},
+		Dial:             a.onboardOpts.DialContext(),
+		HandshakeTimeout: 15 * time.Second,
 	}
 	u := update.New(update.Config{
 		StateDir: a.cfg.StateDir, Version: a.cfg.Version, Model: a.hw.Model, Keys: keys,
 		Poll: a.cfg.UpdatePoll.D(), Retry: a.cfg.UpdateRetry.D(), Trial: a.cfg.UpdateTrial.D(), Reserve: 4 << 20,
 	}, update.Deps{
-		BaseURL: url, Client: &http.Client{Transport: tr}, Clock: a.clk, Log: a.log,
+		BaseURL: url, Client: hc, Clock: a.clk, Log: a.log,
 		Healthy: a.Alive, Quiesce: a.stopForUpdate,
 	})
 	wg.Add(1)
 	go func() {
 		defer wg.Done()
-		defer tr.CloseIdleConnections()
 		if err := u.Run(ctx); err != nil && !errors.Is(err, update.ErrRestart) && ctx.Err() == nil {
 			a.log.Error("updates stopped", "err", err)
 		}

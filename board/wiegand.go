@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"os"
 	"slices"
+	"sort"
 	"sync/atomic"
 	"time"
 
@@ -362,7 +363,8 @@ func (d *eventDecoder) decode(recs []byte, out []wiegand.Edge) []wiegand.Edge {
 		evs = append(evs, parseLineEvent(recs[:gpioV2LineEventSize]))
 		recs = recs[gpioV2LineEventSize:]
 	}
-	slices.SortStableFunc(evs, func(a, b gpioV2LineEvent) int { return int(int32(a.Seqno - b.Seqno)) })
+	// sort.SliceStable: one copy of the sort for every element type.
+	sort.SliceStable(evs, func(i, j int) bool { return int32(evs[i].Seqno-evs[j].Seqno) < 0 })
 	for _, ev := range evs {
 		if ahead := int32(ev.Seqno - d.next); ahead >= 0 { // wraps like the kernel's u32
 			d.carry += int(ahead)

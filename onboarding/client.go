@@ -22,6 +22,7 @@ import (
 	"time"
 
 	"timeclock/clock"
+	"timeclock/internal/httpc"
 	"timeclock/onboarding/netcheck"
 	"timeclock/wire"
 )
@@ -66,7 +67,7 @@ type ClientConfig struct {
 // Client calls the onboarding API. It is safe for concurrent use.
 type Client struct {
 	base    *url.URL
-	http    *http.Client
+	http    *httpc.Client
 	clk     clock.Clock
 	timeout time.Duration
 	sample  func(clock.Sample)
@@ -98,21 +99,17 @@ func NewClient(cfg ClientConfig) (*Client, error) {
 	if dial == nil {
 		dial = (&net.Dialer{Timeout: cfg.Timeout}).DialContext
 	}
-	c.http = &http.Client{
-		Transport: &http.Transport{
-			DialContext: dial,
-			TLSClientConfig: &tls.Config{
-				RootCAs:    cfg.CA,
-				MinVersion: tls.VersionTLS12,
-				Time:       c.tlsTime,
-			},
-			TLSHandshakeTimeout:   cfg.Timeout,
-			ResponseHeaderTimeout: cfg.Timeout,
-			MaxIdleConns:          2,
-			IdleConnTimeout:       30 * time.Second,
+	// One request per connection (a handful per activation), and no
+	// redirects: the API never redirects, and following one could leave
+	// the CA's reach.
+	c.http = &httpc.Client{
+		Dial: dial,
+		TLS: &tls.Config{
+			RootCAs:    cfg.CA,
+			MinVersion: tls.VersionTLS12,
+			Time:       c.tlsTime,
 		},
-		// The API never redirects; following one could leave the CA's reach.
-		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
+		HandshakeTimeout: cfg.Timeout,
 	}
 	return c, nil
 }
@@ -140,8 +137,9 @@ func (c *Client) tlsTime() time.Time {
 	return t
 }
 
-// Close drops idle connections.
-func (c *Client) Close() { c.http.CloseIdleConnections() }
+// Close releases the client. Each request has its own connection, closed
+// with its answer, so there is nothing left to drop.
+func (c *Client) Close() {}
 
 // Company looks up a company by ID.
 func (c *Client) Company(ctx context.Context, req wire.CompanyRequest) (wire.CompanyResponse, error) {

@@ -19,6 +19,7 @@ import (
 	"time"
 
 	"timeclock/clock"
+	"timeclock/internal/httpc"
 	"timeclock/release"
 	"timeclock/wire"
 )
@@ -56,7 +57,7 @@ type Deps struct {
 	// BaseURL is the cloud's HTTPS base URL and Client an HTTPS client with
 	// the cloud's CA and the device's certificate.
 	BaseURL string
-	Client  *http.Client
+	Client  *httpc.Client
 	Clock   clock.Clock
 	Log     *slog.Logger
 	// Healthy returns nil when the journal is open and the punch loop and

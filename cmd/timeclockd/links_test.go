@@ -36,6 +36,36 @@ func TestAgentLinksNoRegexp(t *testing.T) {
 	}
 }
 
+// TestAgentLinksNoHeavyCode: what the binary-size work took out stays out
+// (BENCHMARKS.md, "Binary size": each was tens of KiB of the GOARM=7
+// binary). A function of one of these prefixes means a change reached
+// it again: use the named replacement or measure and say why.
+func TestAgentLinksNoHeavyCode(t *testing.T) {
+	bin := daemontest.Build(t, "timeclock/cmd/timeclockd")
+	funcs := linkedFuncs(t, bin)
+	if len(funcs) < 1000 {
+		t.Fatalf("read only %d functions from %s's table", len(funcs), bin)
+	}
+	for _, c := range []struct{ prefix, instead string }{
+		{"net/http.(*Transport).", "internal/httpc (net/http's Client and Transport, ~172 KiB)"},
+		{"net/http.(*Client).", "internal/httpc (net/http's Client and Transport, ~172 KiB)"},
+		{"image/draw.", "periph ssd1306's Write with the panel's own frame (image/draw, ~52 KiB)"},
+		{"os/exec.", "runCommand in system.go (os/exec, ~36 KiB)"},
+	} {
+		var found []string
+		for _, f := range funcs {
+			_, fn, _ := strings.Cut(f, ".")
+			if strings.HasPrefix(f, c.prefix) && !isPackageInit(fn) && !strings.HasPrefix(fn, "init.") {
+				found = append(found, f)
+			}
+		}
+		if len(found) > 0 {
+			t.Errorf("timeclockd links %d functions %s* (%q...); instead: %s",
+				len(found), c.prefix, found[:min(3, len(found))], c.instead)
+		}
+	}
+}
+
 // isPackageInit says whether a function (its name without the package) is
 // one of a package's init functions, which stay for every imported package
 // (regexp's fill two small tables).

@@ -6,7 +6,6 @@ package ssd1306
 
 import (
 	"fmt"
-	"image"
 	"sync"
 
 	"periph.io/x/conn/v3/i2c"
@@ -69,7 +68,7 @@ func New(bus i2c.Bus, addr uint16, opts *Opts) (*Dev, error) {
 	d.img = image1bit.NewVerticalLSB(p.Bounds())
 	// The first draw sends every pixel: the panel's RAM holds noise at
 	// power-up.
-	if err := p.Draw(d.img.Bounds(), d.img, image.Point{}); err != nil {
+	if err := d.drawLocked(); err != nil {
 		return nil, fmt.Errorf("ssd1306 at %s 0x%02x: %w", bus, addr, err)
 	}
 	return d, nil
@@ -105,10 +104,19 @@ func (d *Dev) Show(lines []string) error {
 	if !d.on {
 		return nil // drawn when the panel is switched on again
 	}
-	if err := d.panel.Draw(d.img.Bounds(), d.img, image.Point{}); err != nil {
+	if err := d.drawLocked(); err != nil {
 		return fmt.Errorf("ssd1306: %w", err)
 	}
 	return nil
+}
+
+// drawLocked sends the picture: periph's Write takes the full frame in the
+// panel's own layout (image1bit.VerticalLSB's Pix) and sends only the
+// rectangle that changed, as its Draw does for such a frame, without
+// linking image/draw's general compositing (~52 KiB of the ARM binary).
+func (d *Dev) drawLocked() error {
+	_, err := d.panel.Write(d.img.Pix)
+	return err
 }
 
 // Clear blanks the screen.
@@ -137,7 +145,7 @@ func (d *Dev) SetBacklight(on bool) error {
 		return fmt.Errorf("ssd1306: display on: %w", err)
 	}
 	d.on = true
-	if err := d.panel.Draw(d.img.Bounds(), d.img, image.Point{}); err != nil {
+	if err := d.drawLocked(); err != nil {
 		return fmt.Errorf("ssd1306: %w", err)
 	}
 	return nil

@@ -28,7 +28,7 @@ package wiegand
 import (
 	"context"
 	"fmt"
-	"slices"
+	"sort"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -394,15 +394,9 @@ func (d *Dev) finish(frame []Edge, dropped int) {
 		d.reads.Put(hal.BadgeEvent{}, &FrameError{len(frame), fmt.Sprintf("%d edges lost by the source", dropped)})
 		return
 	}
-	slices.SortStableFunc(frame, func(a, b Edge) int {
-		switch {
-		case a.At < b.At:
-			return -1
-		case a.At > b.At:
-			return 1
-		}
-		return 0
-	})
+	// sort.SliceStable: one copy of the sort for every element type (a
+	// generic sort compiles one per type).
+	sort.SliceStable(frame, func(i, j int) bool { return frame[i].At < frame[j].At })
 	bits := make([]uint8, len(frame))
 	for i, e := range frame {
 		bits[i] = uint8(e.Line)

@@ -28,6 +28,8 @@ const layers = `
 NONE < wire;
 golang.org/x/sys/unix < clock;
 NONE < internal/atomicfile;
+# The clock's HTTP/1.1 client (one request per connection).
+NONE < internal/httpc;
 
 # The update artifact (manifest, signature, version order): the signing
 # tool, the cloud and the clock share it.
@@ -68,7 +70,7 @@ hal < agent/enrollflow;
 
 # Onboarding is below the agent: the agent starts it.
 wire, clock, internal/atomicfile, golang.org/x/crypto/... < onboarding/identity;
-clock, wire < onboarding/netcheck;
+clock, wire, internal/httpc < onboarding/netcheck;
 hal, onboarding/identity, onboarding/netcheck < onboarding;
 
 # The agent and its parts: sync, console, the punch loop.

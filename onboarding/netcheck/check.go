@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"net/netip"
 	"slices"
+	"sort"
 	"strconv"
 	"strings"
 	"sync"
@@ -16,6 +17,7 @@ import (
 	"time"
 
 	"timeclock/clock"
+	"timeclock/internal/httpc"
 	"timeclock/wire"
 )
 
@@ -107,15 +109,9 @@ func (c *Checker) link(_ context.Context, r *Report) StepResult {
 		return StepResult{Outcome: Skipped, Detail: "simulated board: no interfaces of its own"}
 	}
 	ifaces := slices.Clone(c.Ifaces)
-	slices.SortStableFunc(ifaces, func(a, b Iface) int {
-		switch {
-		case a.WiFi == b.WiFi:
-			return 0
-		case !a.WiFi:
-			return -1
-		}
-		return 1
-	})
+	// Wired first, each kind in the given order (sort.SliceStable: one
+	// copy of the sort for every element type).
+	sort.SliceStable(ifaces, func(i, j int) bool { return !ifaces[i].WiFi && ifaces[j].WiFi })
 	var seen []string
 	hasLAN := false
 	for _, ifc := range ifaces {
@@ -322,20 +318,17 @@ func (c *Checker) cloudTime(ctx context.Context, r *Report) StepResult {
 	ctx, cancel := context.WithTimeout(ctx, c.Timeouts.HTTP)
 	defer cancel()
 	addr := hostPort(r.Addr, c.Target.Ports.HTTP)
-	tr := &http.Transport{
-		DialContext: func(ctx context.Context, _, _ string) (net.Conn, error) {
+	hc := &httpc.Client{
+		Dial: func(ctx context.Context, _, _ string) (net.Conn, error) {
 			return c.Net.DialContext(ctx, "tcp", addr)
 		},
-		DisableKeepAlives: true,
-		Proxy:             nil,
 	}
-	defer tr.CloseIdleConnections()
 	host := net.JoinHostPort(c.Target.Host, strconv.Itoa(c.Target.Ports.HTTP))
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, "http://"+host+wire.PathTime, nil)
 	if err != nil {
 		return StepResult{Outcome: Skipped, Detail: err.Error(), Err: err}
 	}
-	resp, err := (&http.Client{Transport: tr}).Do(req)
+	resp, err := hc.Do(req)
 	if err != nil {
 		return StepResult{Outcome: Skipped, Detail: "no cloud time: " + err.Error(), Err: err}
 	}

@@ -1,11 +1,10 @@
 package netcheck
 
 import (
-	"cmp"
 	"encoding/binary"
 	"encoding/hex"
 	"net/netip"
-	"slices"
+	"sort"
 	"strconv"
 	"strings"
 )
@@ -42,7 +41,7 @@ func ParseRoutes(text string) []Route {
 		}
 		out = append(out, r)
 	}
-	slices.SortStableFunc(out, func(a, b Route) int { return cmp.Compare(a.Metric, b.Metric) })
+	byMetric(out)
 	return out
 }
 
@@ -67,6 +66,13 @@ func ParseRoutes6(text string) []Route {
 		}
 		out = append(out, r)
 	}
-	slices.SortStableFunc(out, func(a, b Route) int { return cmp.Compare(a.Metric, b.Metric) })
+	byMetric(out)
 	return out
+}
+
+// byMetric orders routes by metric, keeping the kernel's order among
+// equals. sort.SliceStable, not slices.SortStableFunc: the generic sort
+// compiles a copy per element type.
+func byMetric(rs []Route) {
+	sort.SliceStable(rs, func(i, j int) bool { return rs[i].Metric < rs[j].Metric })
 }
