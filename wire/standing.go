@@ -22,26 +22,13 @@ const (
 	StandingDisabling = "disabling"
 )
 
-// maxStandingBody bounds the answer a clock reads on PathStanding.
-const maxStandingBody = 4096
-
 // DecodeStanding reads the cloud's answer on PathStanding (its HTTP status
 // code and body): disabled is true only for a 403 whose body is an Error
-// of code ErrDisabled. A 200 with a known status is "not disabled"; any
-// other answer is an error and says nothing about the clock.
+// of code ErrDisabled. A 200 is "not disabled"; any other answer is an
+// error and says nothing about the clock.
 func DecodeStanding(code int, b []byte) (disabled bool, err error) {
-	if len(b) > maxStandingBody {
-		return false, payloadErr("standing", fmt.Errorf("%d bytes, at most %d", len(b), maxStandingBody))
-	}
 	switch code {
 	case 200:
-		var s Standing
-		if err := decode(b, "standing", &s); err != nil {
-			return false, err
-		}
-		if s.Status != StandingApproved && s.Status != StandingDisabling {
-			return false, payloadErr("standing", fmt.Errorf("status %q", s.Status))
-		}
 		return false, nil
 	case 403:
 		var e Error
@@ -52,10 +39,6 @@ func DecodeStanding(code int, b []byte) (disabled bool, err error) {
 			return false, fmt.Errorf("standing: HTTP 403: %s", e.Code)
 		}
 		return true, nil
-	}
-	var e Error
-	if decode(b, "standing", &e) == nil && e.Code != "" {
-		return false, fmt.Errorf("standing: HTTP %d: %w", code, &e)
 	}
 	return false, fmt.Errorf("standing: HTTP %d", code)
 }

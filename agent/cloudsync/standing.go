@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"log/slog"
 	"net"
 	"net/http"
 	"net/url"
@@ -91,15 +90,8 @@ func ask(ctx context.Context, client *http.Client, u string) (bool, error) {
 // them, and they stay in the journal (docs/protocol.md).
 func (s *Syncer) disabledByCloud() error {
 	pending := s.o.Journal.Pending()
-	final := s.o.Journal.LastSeq()
-	if p, ok, err := s.o.Journal.OldestPending(); err == nil && ok {
-		final = p.Seq - 1
-	}
-	lvl := slog.LevelWarn
-	if pending > 0 {
-		lvl = slog.LevelError
-	}
-	s.log.Log(context.Background(), lvl, "the cloud says this clock was disabled by an administrator; disabling it",
+	final := s.o.Journal.LastSeq() - uint64(pending)
+	s.log.Error("the cloud says this clock was disabled by an administrator; disabling it",
 		"pending_refused", pending, "final_seq", final)
 	if err := s.o.Device.FinishDisable(final); err != nil {
 		s.log.Error("recording the disable", "err", err)
