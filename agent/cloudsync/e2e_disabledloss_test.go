@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"timeclock/internal/await"
 	"timeclock/internal/e2e"
@@ -18,46 +19,79 @@ import (
 // connection that it is disabled: it shows "Disabled by administrator",
 // takes no punches and stays disabled, instead of taking punches the cloud
 // refuses for ever. Punches it took before it learnt stay in its journal,
-// never sent, and the screen does not offer to send them.
+// never sent, and the screen does not offer to send them. A clock disabled
+// "now" (it never gets the command) learns the same way. A clock whose
+// credentials the disable erased starts at onboarding after the loss, which
+// the cloud refuses.
 func TestDisabledClockLosesItsState(t *testing.T) {
 	for _, tc := range []struct {
-		broker string
-		taken  int // punches taken after the loss, before the clock learnt
-	}{{"embedded", 0}, {"embedded", 3}, {"mosquitto", 0}} {
-		name := tc.broker + "/state-lost"
-		if tc.taken > 0 {
-			name = tc.broker + "/punches-taken"
-		}
-		t.Run(name, func(t *testing.T) {
+		broker, name string
+		taken        int  // punches taken after the loss, before the clock learnt
+		erased       bool // the disable's erase of the credentials was not cut short
+		now          bool // disabled without its last transmission, no loss
+	}{
+		{broker: "embedded", name: "state-lost"},
+		{broker: "embedded", name: "punches-taken", taken: 3},
+		{broker: "mosquitto", name: "state-lost"},
+		{broker: "embedded", name: "credentials-erased", erased: true},
+		{broker: "embedded", name: "disabled-now", now: true},
+	} {
+		t.Run(tc.broker+"/"+tc.name, func(t *testing.T) {
 			c := startCloud(t, tc.broker)
 			k, id := onboarded(t, c)
 			k.Wait("Online")
 			swipe(k, "10002", "Grace Hopper")
-			saved := filepath.Join(t.TempDir(), "identity")
-			if out, err := exec.Command("cp", "-a", filepath.Join(k.Dir, "identity"), saved).CombinedOutput(); err != nil {
-				t.Fatalf("%v: %s", err, out)
-			}
-			if st := c.API(t, "POST", "/api/v1/devices/"+id+"/disable", struct{}{}, nil); st != 200 {
-				t.Fatalf("disable: %d", st)
-			}
-			k.Wait("Disabled by")
-			await.True(t, wait, func() bool { return c.Device(t, id).Status == "disabled" }, "the cloud never saw the disable complete")
-			k.Stop(t)
+			cloudHas(t, c, id, 1)
+			restarted := time.Now()
+			if tc.now {
+				if st := c.API(t, "POST", "/api/v1/devices/"+id+"/disable", map[string]bool{"now": true}, nil); st != 200 {
+					t.Fatalf("disable now: %d", st)
+				}
+			} else {
+				saved := filepath.Join(t.TempDir(), "identity")
+				if out, err := exec.Command("cp", "-a", filepath.Join(k.Dir, "identity"), saved).CombinedOutput(); err != nil {
+					t.Fatalf("%v: %s", err, out)
+				}
+				if st := c.API(t, "POST", "/api/v1/devices/"+id+"/disable", struct{}{}, nil); st != 200 {
+					t.Fatalf("disable: %d", st)
+				}
+				k.Wait("Disabled by")
+				await.True(t, wait, func() bool { return c.Device(t, id).Status == "disabled" }, "the cloud never saw the disable complete")
+				k.Stop(t)
 
-			// The state is lost, the credentials are back.
-			if err := os.Remove(filepath.Join(k.Dir, "state.db")); err != nil {
-				t.Fatal(err)
+				// The state is lost (and the credentials back).
+				if err := os.Remove(filepath.Join(k.Dir, "state.db")); err != nil {
+					t.Fatal(err)
+				}
+				if !tc.erased {
+					if out, err := exec.Command("cp", "-a", saved, filepath.Join(k.Dir, "identity")).CombinedOutput(); err != nil {
+						t.Fatalf("%v: %s", err, out)
+					}
+				}
+				if tc.taken > 0 {
+					// A state file with no disable record and punches the
+					// clock took after the loss.
+					prefill(t, k.Dir, tc.taken)
+				}
+				restarted = time.Now()
+				k = e2e.StartClock(t, k.Dir, c, nil)
 			}
-			if out, err := exec.Command("cp", "-a", saved, filepath.Join(k.Dir, "identity")).CombinedOutput(); err != nil {
-				t.Fatalf("%v: %s", err, out)
+			if tc.erased {
+				// Onboarding, which the cloud refuses.
+				k.Wait("Company ID")
+				k.Type(c.Company)
+				k.Keys("enter")
+				k.Wait("Demo Company")
+				k.Keys("enter")
+				k.Wait("Clock disabled")
+				if st := k.Status(); st["state"] != "onboarding" || st["pending"] != 0.0 {
+					t.Errorf("status %v", st)
+				}
+				cloudHas(t, c, id, 1)
+				return
 			}
-			if tc.taken > 0 {
-				// A state file with no disable record and punches the
-				// clock took after the loss.
-				prefill(t, k.Dir, tc.taken)
-			}
-			k = e2e.StartClock(t, k.Dir, c, nil)
 			scr := k.Wait("Disabled by")
+			t.Logf("\"Disabled by administrator\" %v after the start (or the disable)", time.Since(restarted).Round(time.Millisecond))
 			if !strings.Contains(scr, "administrator") {
 				t.Errorf("screen:\n%s", scr)
 			}
