@@ -1,6 +1,7 @@
 package cloudsync_test
 
 import (
+	"bytes"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -8,6 +9,9 @@ import (
 	"testing"
 	"time"
 
+	"timeclock/agent/journal"
+	"timeclock/agent/roster"
+	"timeclock/agent/store"
 	"timeclock/internal/await"
 	"timeclock/internal/e2e"
 )
@@ -28,10 +32,12 @@ func TestDisabledClockLosesItsState(t *testing.T) {
 		broker, name string
 		taken        int  // punches taken after the loss, before the clock learnt
 		erased       bool // the disable's erase of the credentials was not cut short
+		damaged      bool // the pages holding the disable record damaged, not the file lost
 		now          bool // disabled without its last transmission, no loss
 	}{
 		{broker: "embedded", name: "state-lost"},
 		{broker: "embedded", name: "punches-taken", taken: 3},
+		{broker: "embedded", name: "disable-record-damaged", damaged: true},
 		{broker: "mosquitto", name: "state-lost"},
 		{broker: "embedded", name: "credentials-erased", erased: true},
 		{broker: "embedded", name: "disabled-now", now: true},
@@ -60,7 +66,9 @@ func TestDisabledClockLosesItsState(t *testing.T) {
 				k.Stop(t)
 
 				// The state is lost (and the credentials back).
-				if err := os.Remove(filepath.Join(k.Dir, "state.db")); err != nil {
+				if tc.damaged {
+					damageDisableRecord(t, filepath.Join(k.Dir, "state.db"))
+				} else if err := os.Remove(filepath.Join(k.Dir, "state.db")); err != nil {
 					t.Fatal(err)
 				}
 				if !tc.erased {
@@ -122,4 +130,46 @@ func TestDisabledClockLosesItsState(t *testing.T) {
 			}
 		})
 	}
+}
+
+// damageDisableRecord overwrites with garbage every page of a state file
+// (not the meta pages) that holds a disable record, the current one and
+// the older copies on freed pages: the salvage keeps no disable record.
+func damageDisableRecord(t *testing.T, path string) {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	const page = 4096
+	hit := 0
+	for off := 2 * page; off+page <= len(b); off += page {
+		if bytes.Contains(b[off:off+page], []byte(`"phase":"`)) {
+			copy(b[off:off+page], bytes.Repeat([]byte{0xAA}, page))
+			hit++
+		}
+	}
+	if hit == 0 {
+		t.Fatalf("no page of %s holds a disable record", path)
+	}
+	if err := os.WriteFile(path, b, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	// What the clock will salvage (from a copy: the same bytes).
+	cp := t.TempDir()
+	if err := os.WriteFile(filepath.Join(cp, "state.db"), b, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	st, err := store.Open(cp, store.Options{Rules: append(journal.Rules(), roster.Rules()...)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	if n, ok := st.Notice(); !ok || n.Lost {
+		t.Fatalf("the damage was not salvaged: %+v %v", n, ok)
+	}
+	if st.Disabled() != nil {
+		t.Fatalf("the salvage kept a disable record: %s", st.Disabled())
+	}
+	t.Logf("%d pages damaged; the salvage keeps no disable record", hit)
 }
