@@ -19,10 +19,10 @@ import (
 )
 
 // standingServer is a cloud's standing route on loopback: its HTTPS
-// certificate from ca, asking for a client certificate of clients (nil:
+// certificate cert, asking for a client certificate of clients (nil:
 // none), answering every request with h. It counts the connections the
 // clock made.
-func standingServer(t *testing.T, ca *testpki.CA, clients *testpki.CA, h http.HandlerFunc) (url string, asked *atomic.Int32) {
+func standingServer(t *testing.T, cert tls.Certificate, clients *testpki.CA, h http.HandlerFunc) (url string, asked *atomic.Int32) {
 	t.Helper()
 	asked = &atomic.Int32{}
 	srv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -38,7 +38,7 @@ func standingServer(t *testing.T, ca *testpki.CA, clients *testpki.CA, h http.Ha
 		}
 	}
 	srv.Config.ErrorLog = log.New(io.Discard, "", 0)
-	srv.TLS = &tls.Config{Certificates: []tls.Certificate{ca.Server(t, "127.0.0.1")}}
+	srv.TLS = &tls.Config{Certificates: []tls.Certificate{cert}}
 	if clients != nil {
 		srv.TLS.ClientAuth, srv.TLS.ClientCAs = tls.RequireAndVerifyClientCert, clients.Pool()
 	}
@@ -90,7 +90,7 @@ func TestCloudSaysDisabled(t *testing.T) {
 				fc.HoldAcks(true)
 				cfg.AckTimeout = 200 * time.Millisecond
 			}
-			url, asked := standingServer(t, fc.CA, fc.CA, disabledAnswer("dev-lost"))
+			url, asked := standingServer(t, fc.CA.Server(t, "127.0.0.1"), fc.CA, disabledAnswer("dev-lost"))
 			c.id.CloudURL = url
 			c.start(cfg)
 			if err := c.waitRun(); !errors.Is(err, ErrDisabled) {
@@ -122,16 +122,20 @@ func TestOnlyTheCloudSaysDisabled(t *testing.T) {
 		url  func(t *testing.T, fc *fakecloud.Cloud) (string, *atomic.Int32)
 	}{
 		{"a server of another CA says device_disabled", func(t *testing.T, fc *fakecloud.Cloud) (string, *atomic.Int32) {
-			return standingServer(t, forger, nil, fakecloud.Reply(http.StatusForbidden, wire.Error{Code: wire.ErrDisabled, Message: "x"}))
+			return standingServer(t, forger.Server(t, "127.0.0.1"), nil, fakecloud.Reply(http.StatusForbidden, wire.Error{Code: wire.ErrDisabled, Message: "x"}))
+		}},
+		{"another clock's certificate (the cloud's CA, client only) says device_disabled", func(t *testing.T, fc *fakecloud.Cloud) (string, *atomic.Int32) {
+			other := fc.Onboard(t, t.TempDir(), "dev-other")
+			return standingServer(t, other.TLSCertificate(), nil, fakecloud.Reply(http.StatusForbidden, wire.Error{Code: wire.ErrDisabled, Message: "x"}))
 		}},
 		{"the cloud answers 503", func(t *testing.T, fc *fakecloud.Cloud) (string, *atomic.Int32) {
-			return standingServer(t, fc.CA, fc.CA, fakecloud.Reply(http.StatusServiceUnavailable, wire.Error{Code: wire.ErrInternal, Message: "later"}))
+			return standingServer(t, fc.CA.Server(t, "127.0.0.1"), fc.CA, fakecloud.Reply(http.StatusServiceUnavailable, wire.Error{Code: wire.ErrInternal, Message: "later"}))
 		}},
 		{"the cloud answers 403 with another code", func(t *testing.T, fc *fakecloud.Cloud) (string, *atomic.Int32) {
-			return standingServer(t, fc.CA, fc.CA, fakecloud.Reply(http.StatusForbidden, wire.Error{Code: wire.ErrUnauthorized, Message: "no"}))
+			return standingServer(t, fc.CA.Server(t, "127.0.0.1"), fc.CA, fakecloud.Reply(http.StatusForbidden, wire.Error{Code: wire.ErrUnauthorized, Message: "no"}))
 		}},
 		{"the cloud answers approved", func(t *testing.T, fc *fakecloud.Cloud) (string, *atomic.Int32) {
-			return standingServer(t, fc.CA, fc.CA, fakecloud.Reply(http.StatusOK, wire.Standing{Status: wire.StandingApproved}))
+			return standingServer(t, fc.CA.Server(t, "127.0.0.1"), fc.CA, fakecloud.Reply(http.StatusOK, wire.Standing{Status: wire.StandingApproved}))
 		}},
 		{"nothing listens", func(t *testing.T, fc *fakecloud.Cloud) (string, *atomic.Int32) {
 			return "https://" + closedPort(t), nil
