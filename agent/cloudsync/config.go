@@ -38,6 +38,10 @@ type Config struct {
 	RetryPreferred time.Duration
 	// CommandMemory is how long handled command IDs are remembered.
 	CommandMemory time.Duration
+	// StandingEvery: a clock the broker refuses, or whose punches go
+	// unacknowledged, asks the cloud whether it was disabled at most this
+	// often (wire.PathStanding; the first time at once).
+	StandingEvery time.Duration
 }
 
 // DefaultConfig is the clock's production tuning.
@@ -54,6 +58,7 @@ func DefaultConfig() Config {
 		KeepAlive:      30 * time.Second,
 		RetryPreferred: 15 * time.Minute,
 		CommandMemory:  7 * 24 * time.Hour,
+		StandingEvery:  5 * time.Minute,
 	}
 }
 
@@ -73,6 +78,7 @@ func (c Config) Validate() error {
 		{"ack timeout", c.AckTimeout}, {"check-in period", c.CheckinEvery}, {"status gap", c.StatusGap},
 		{"backoff min", c.BackoffMin}, {"backoff max", c.BackoffMax}, {"connect timeout", c.ConnectTimeout},
 		{"keepalive", c.KeepAlive}, {"retry preferred", c.RetryPreferred}, {"command memory", c.CommandMemory},
+		{"standing period", c.StandingEvery},
 	}
 	for _, p := range pos {
 		if p.d <= 0 {

@@ -89,6 +89,12 @@ func (s *Syncer) session(ctx context.Context, c *conn) error {
 		case <-statusDue.C():
 			s.publishStatus(c, false)
 		case <-ackDue.C():
+			// Acks overdue: a broker may take a refused clock's session
+			// and drop all it sends (Mosquitto's WebSocket listener).
+			if s.disabling == nil && s.askStanding(ctx) {
+				s.goodbye(c)
+				return s.disabledByCloud()
+			}
 			s.resend(c, out)
 		case <-retry:
 			retry = nil

@@ -158,6 +158,7 @@ type Syncer struct {
 	cloudTimed   bool                 // the cloud's acks carry its time: it stores corrections
 	corrOut      map[string]time.Time // corrections sent, by punch ID, and when
 	unreleased   int                  // punches acked since the state file's pages were last released
+	standingAt   time.Time            // when the cloud was last asked whether it disabled the clock
 
 	online  atomic.Bool
 	refused atomic.Bool            // the last attempt was refused by the cloud
@@ -272,6 +273,13 @@ func (s *Syncer) Run(ctx context.Context) error {
 			s.reply(ctx.Err())
 			return nil
 		}
+		if err == nil && c.Via() != viaTLS && s.disabling == nil && s.askStanding(ctx) {
+			// Over the WebSocket fallback a broker may take a refused
+			// clock's session and drop all it sends (Mosquitto's
+			// listener checks no CRL): the clock asks first.
+			c.Close()
+			return s.disabledByCloud()
+		}
 		if err == nil {
 			err = s.session(ctx, c) // resets the backoff once subscribed
 			c.Close()
@@ -294,6 +302,9 @@ func (s *Syncer) Run(ctx context.Context) error {
 				// drops a revoked certificate's connection), after the
 				// cloud had the result: the disable is over.
 				return s.refusedWhileDisabling(err)
+			}
+			if s.disabling == nil && s.askStanding(ctx) {
+				return s.disabledByCloud()
 			}
 			if s.refused.Swap(errors.Is(err, errRefused)) != errors.Is(err, errRefused) {
 				s.o.Device.Changed()

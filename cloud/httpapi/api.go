@@ -71,6 +71,7 @@ func NewAPI(d Deps) http.Handler {
 	mux.Handle("/api/v1/devices/{id}/update", a.admin("POST", a.updateDevice))
 	mux.Handle("/api/v1/releases", a.releasesHandler())
 	mux.Handle(wire.PathUpdateReport, post(a.updateReport))
+	mux.Handle(wire.PathStanding, http.HandlerFunc(a.standing))
 	mux.Handle(wire.PathUpdateArtifact+"{id}", http.HandlerFunc(a.artifact))
 	mux.Handle("/api/v1/punches", a.admin("GET", a.punches))
 	mux.Handle("/api/v1/biometrics", a.admin("GET", a.biometrics))
