@@ -4,11 +4,11 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"net/url"
 	"strings"
 
+	"timeclock/internal/httpc"
 	"timeclock/wire"
 )
 
@@ -24,25 +24,18 @@ import (
 // without a certificate of that CA, or any answer but 403 device_disabled
 // is no answer: the clock goes on as before.
 
-// standingClient is the HTTPS client for the question, nil when the
-// identity's cloud URL is not https (nothing can be asked).
-func (s *Syncer) standingClient() (*http.Client, string) {
+// standingClient is the HTTPS client for the question (internal/httpc:
+// one request per connection, no redirects), nil when the identity's
+// cloud URL is not https (nothing can be asked).
+func (s *Syncer) standingClient() (*httpc.Client, string) {
 	u, err := url.Parse(s.o.Identity.CloudURL)
 	if err != nil || u.Scheme != "https" || u.Host == "" {
 		return nil, ""
 	}
-	dial := s.o.Dial
-	if dial == nil {
-		dial = (&net.Dialer{}).DialContext
-	}
 	tc := s.tls.Clone()
 	tc.ServerName = u.Hostname()
-	return &http.Client{
-		Transport: &http.Transport{TLSClientConfig: tc, DialContext: dial, DisableKeepAlives: true,
-			TLSHandshakeTimeout: s.cfg.ConnectTimeout, ResponseHeaderTimeout: s.cfg.ConnectTimeout},
-		Timeout:       s.cfg.ConnectTimeout,
-		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
-	}, strings.TrimSuffix(u.String(), "/") + wire.PathStanding
+	return &httpc.Client{Dial: s.o.Dial, TLS: tc, HandshakeTimeout: s.cfg.ConnectTimeout},
+		strings.TrimSuffix(u.String(), "/") + wire.PathStanding
 }
 
 // askStanding asks the cloud, at most once every StandingEvery, whether it
@@ -58,7 +51,8 @@ func (s *Syncer) askStanding(ctx context.Context) bool {
 	if client == nil {
 		return false
 	}
-	defer client.CloseIdleConnections()
+	ctx, cancel := context.WithTimeout(ctx, s.cfg.ConnectTimeout)
+	defer cancel()
 	disabled, err := ask(ctx, client, u)
 	if err != nil {
 		s.log.Debug("standing: no answer from the cloud (not taken as disabled)", "err", err)
@@ -67,7 +61,7 @@ func (s *Syncer) askStanding(ctx context.Context) bool {
 	return disabled
 }
 
-func ask(ctx context.Context, client *http.Client, u string) (bool, error) {
+func ask(ctx context.Context, client *httpc.Client, u string) (bool, error) {
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
 	if err != nil {
 		return false, err
