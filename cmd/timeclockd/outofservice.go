@@ -52,7 +52,7 @@ func runOutOfService(ctx context.Context, fl *flags) error {
 	if modelErr == nil {
 		term = terminalUse(fc, model)
 	}
-	log, _, closeLog, err := openLogger(term.logPath(fl.logFile, fc.StateDir), fl.level)
+	log, ring, closeLog, err := openLogger(term.logPath(fl.logFile, fc.StateDir), fl.level)
 	if err != nil {
 		return err
 	}
@@ -103,6 +103,12 @@ func runOutOfService(ctx context.Context, fl *flags) error {
 			log.Error("out of service: sim control socket", "err", err)
 		}
 	}
+	fa := &faultConsole{reason: reason, model: fc.Board, retryAt: retryAt, left: &left, stateDir: fc.StateDir}
+	var mp *board.Model
+	if set != nil {
+		mp = &model
+	}
+	startFaultConsole(ctx, &g.wg, fl, fc, cfgErr, mp, fa, ring, log)
 	var retry atomic.Bool
 	ready, lastStatus := false, ""
 	g.goStop(func(ctx context.Context) error {
@@ -141,7 +147,7 @@ func runOutOfService(ctx context.Context, fl *flags) error {
 
 // outOfServiceConfig is the config the agent would use when it loads; when
 // it does not (the config may be why the agent failed), what can still be
-// read of it: board, board_file, sim_socket and state_dir, each only when
+// read of it: board, board_file, sim_socket, state_dir and console, each only when
 // it is a string, with the flags given over them. known is false when the
 // named config cannot be read as a JSON object and no --board was given:
 // nothing says which board to open. The error is the config's own.
@@ -157,7 +163,7 @@ func outOfServiceConfig(fl *flags) (fc fileConfig, known bool, err error) {
 		if b, rerr := os.ReadFile(fl.config); rerr == nil && json.Unmarshal(b, &fields) == nil && fields != nil {
 			known = true
 			for k, dst := range map[string]*string{"board": &fc.Board, "board_file": &fc.BoardFile,
-				"sim_socket": &fc.SimSocket, "state_dir": &fc.StateDir} {
+				"sim_socket": &fc.SimSocket, "state_dir": &fc.StateDir, "console": &fc.Console} {
 				var v string
 				if raw, ok := fields[k]; ok && json.Unmarshal(raw, &v) == nil && v != "" {
 					*dst = v
@@ -175,6 +181,7 @@ func outOfServiceConfig(fl *flags) (fc fileConfig, known bool, err error) {
 	over("board-file", &fc.BoardFile, fl.boardFile)
 	over("state-dir", &fc.StateDir, fl.stateDir)
 	over("sim-socket", &fc.SimSocket, fl.simSocket)
+	over("console", &fc.Console, fl.console)
 	return fc, known, err
 }
 

@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -12,6 +13,7 @@ import (
 
 	"timeclock/internal/await"
 	"timeclock/internal/daemontest"
+	"timeclock/internal/syncbuf"
 )
 
 // oosConfig writes a config file outside the state directory.
@@ -207,4 +209,48 @@ func FuzzOutOfServiceConfig(f *testing.F) {
 			t.Fatal("the agent refuses the config, the mode reports no error")
 		}
 	})
+}
+
+// The technician's console on the config's port (read leniently from a
+// config the agent refuses) answers status with the reason and the retry,
+// and says the agent is not running for what needs it.
+func TestOutOfServiceConsole(t *testing.T) {
+	bin := daemontest.Build(t, "timeclock/cmd/timeclockd")
+	sock := filepath.Join(t.TempDir(), "sim.sock")
+	cfg := oosConfig(t, fmt.Sprintf(`{"board": "sim", "sim_socket": %q, "console": "stdio", "duplicate_windw": "0s"}`, sock))
+	cmd := exec.Command(bin, "--config", cfg, "--state-dir", t.TempDir(), "--console-no-login", "--out-of-service")
+	in, err := cmd.StdinPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := &syncbuf.Buffer{}
+	cmd.Stdout, cmd.Stderr = out, out
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- cmd.Wait() }()
+	defer cmd.Process.Kill()
+	daemontest.DialSim(t, sock, e2eTimeout).WaitScreen("Out of service", e2eTimeout)
+	io.WriteString(in, "\n")
+	await.True(t, e2eTimeout, func() bool { return strings.Contains(out.String(), "timeclock> ") }, "no prompt:\n%s", out)
+	io.WriteString(in, "status\n")
+	await.True(t, e2eTimeout, func() bool { return strings.Contains(out.String(), "agent=stopped") }, "no status:\n%s", out)
+	for _, want := range []string{"state=out-of-service", "reason=config ", "duplicate_windw", "retry_in=", "retry_at=", "model=sim"} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("status has no %q:\n%s", want, out)
+		}
+	}
+	io.WriteString(in, "punches pending\n")
+	await.True(t, e2eTimeout, func() bool { return strings.Contains(out.String(), "the agent is not running") },
+		"punches does not say the agent is not running:\n%s", out)
+	cmd.Process.Signal(syscall.SIGTERM)
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatalf("exit after SIGTERM: %v\n%s", err, out)
+		}
+	case <-time.After(e2eTimeout):
+		t.Fatalf("no exit after SIGTERM:\n%s", out)
+	}
 }

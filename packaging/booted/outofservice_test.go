@@ -22,6 +22,10 @@ const faultPause = 20 * time.Second
 // punch. The pause is shortened to faultPause by a drop-in.
 func outOfService(t *testing.T, m *vmtest.Machine, p *punches) {
 	dialIdle(t, m) // the agent runs, and the journal holds p.total punches
+	// The installed units as systemd reads them (the binaries exist here).
+	if out, code, err := m.Exec(guestTimeout, "systemd-analyze verify timeclockd.service timeclockd-rescue.service timeclockd-fault.service 2>&1"); err != nil || code != 0 || strings.Contains(out, "timeclock") {
+		t.Errorf("systemd-analyze verify (exit %d, %v):\n%s", code, err, out)
+	}
 	m.Run(t, guestTimeout, `set -e
 mkdir -p /etc/systemd/system/timeclockd-fault.service.d
 printf '[Service]\nEnvironment=TIMECLOCK_RETRY_IN=`+faultPause.String()+`\n' >/etc/systemd/system/timeclockd-fault.service.d/test.conf
@@ -75,9 +79,9 @@ systemctl --no-block restart timeclockd.service`)
 	}
 	log := m.Run(t, guestTimeout, "journalctl -q -u timeclockd -u timeclockd-rescue -u timeclockd-fault --no-pager -o cat")
 	for _, want := range []string{
-		`unknown field \"duplicate_windw\"`, // the agent's own start failure
+		`unknown field \"duplicate_windw\"`,                                         // the agent's own start failure
 		"the clock shows out of service and tries again (timeclockd-fault.service)", // the rescue
-		"out of service: systemd gave up on the agent", "retry_at=", // the mode took over, and says when
+		"out of service: systemd gave up on the agent", "retry_at=",                 // the mode took over, and says when
 		"input refused, nothing recorded",
 	} {
 		if !strings.Contains(log, want) {
@@ -94,9 +98,11 @@ systemctl --no-block restart timeclockd.service`)
 	if fault := m.Run(t, guestTimeout, "systemctl show -p ActiveState timeclockd-fault"); !strings.Contains(fault, "ActiveState=inactive") {
 		t.Errorf("the out-of-service unit still runs beside the agent:\n%s", fault)
 	}
-	if log := m.Run(t, guestTimeout, "journalctl -q -u timeclockd-fault --no-pager -o cat"); !strings.Contains(log, "the out-of-service pause is over: starting timeclockd.service again") {
-		t.Errorf("the fault unit's journal does not say it started the agent:\n%s", log)
+	flog := m.Run(t, guestTimeout, "journalctl -q -u timeclockd-fault --no-pager -o cat")
+	if !strings.Contains(flog, "the out-of-service pause is over: starting timeclockd.service again") {
+		t.Errorf("the fault unit's journal does not say it started the agent:\n%s", flog)
 	}
+	t.Logf("the out-of-service unit's journal:\n%s", flog)
 	s = dialIdle(t, m)
 	if got := s.OK("status")["pending"]; got != float64(p.total) {
 		t.Errorf("status pending=%v after the out-of-service screen; %d punches were accepted (the refused badge must not count)", got, p.total)
