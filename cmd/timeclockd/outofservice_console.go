@@ -72,8 +72,9 @@ func (f *faultConsole) ClearStorageNotice() (bool, error)         { return false
 func (f *faultConsole) SetTime(context.Context, time.Time) (time.Time, error) {
 	return time.Time{}, f.notRunning()
 }
-func (f *faultConsole) SetZone(string) error { return f.notRunning() }
-func (f *faultConsole) Zone() *time.Location { return time.Local }
+func (f *faultConsole) UpdateStatus() ([]console.Field, error) { return nil, f.notRunning() }
+func (f *faultConsole) SetZone(string) error                   { return f.notRunning() }
+func (f *faultConsole) Zone() *time.Location                   { return time.Local }
 
 // PasscodeHash is the activation's, read from the identity (read only);
 // the console falls back to the config file's.

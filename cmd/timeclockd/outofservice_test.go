@@ -241,9 +241,12 @@ func TestOutOfServiceConsole(t *testing.T) {
 			t.Errorf("status has no %q:\n%s", want, out)
 		}
 	}
-	io.WriteString(in, "punches pending\n")
-	await.True(t, e2eTimeout, func() bool { return strings.Contains(out.String(), "the agent is not running") },
-		"punches does not say the agent is not running:\n%s", out)
+	for _, c := range []string{"punches pending", "update status"} {
+		n := strings.Count(out.String(), "the agent is not running")
+		io.WriteString(in, c+"\n")
+		await.True(t, e2eTimeout, func() bool { return strings.Count(out.String(), "the agent is not running") > n },
+			"%s does not say the agent is not running:\n%s", c, out)
+	}
 	cmd.Process.Signal(syscall.SIGTERM)
 	select {
 	case err := <-done:
