@@ -93,20 +93,23 @@ func runOutOfService(ctx context.Context, fl *flags) error {
 	defer g.wg.Wait()
 	var left atomic.Int64 // the countdown's seconds, for the sim's status
 	left.Store(int64(fl.retryIn.Round(time.Second) / time.Second))
-	if set != nil && set.Sim != nil {
-		set.Sim.SetStatus(func() map[string]any {
-			return map[string]any{"state": "out-of-service", "reason": reason,
-				"retry_in": outofservice.Countdown(time.Duration(left.Load()) * time.Second),
-				"retry_at": retryAt.UTC().Format(time.RFC3339)}
-		})
-		if err := serveSim(g, set.Sim, simSocketPath(fc), term.tui, log); err != nil {
-			log.Error("out of service: sim control socket", "err", err)
-		}
-	}
+	// The console's status and the sim socket's carry the same keys.
 	fa := &faultConsole{reason: reason, model: fc.Board, retryAt: retryAt, left: &left, stateDir: fc.StateDir}
 	var mp *board.Model
 	if set != nil {
 		mp = &model
+	}
+	if set != nil && set.Sim != nil {
+		set.Sim.SetStatus(func() map[string]any {
+			m := map[string]any{}
+			for _, f := range fa.Status() {
+				m[f.Key] = f.Value
+			}
+			return m
+		})
+		if err := serveSim(g, set.Sim, simSocketPath(fc), term.tui, log); err != nil {
+			log.Error("out of service: sim control socket", "err", err)
+		}
 	}
 	startFaultConsole(ctx, &g.wg, fl, fc, cfgErr, mp, fa, ring, log)
 	var retry atomic.Bool
