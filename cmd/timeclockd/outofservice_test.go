@@ -187,7 +187,8 @@ func TestRetryInFlag(t *testing.T) {
 // opens the board the agent would.
 func FuzzOutOfServiceConfig(f *testing.F) {
 	for _, s := range []string{`{"board":"sim"}`, `{"board":"BN5500","nosuch":1}`, `{"board":5}`, `{"board":"sim",`,
-		`[]`, `null`, ``, `{"board":null,"board_file":"x","sim_socket":["a"],"state_dir":"/tmp/x"}`, `{"board":"\u0000"}`} {
+		`[]`, `null`, ``, `{"board":null,"board_file":"x","sim_socket":["a"],"state_dir":"/tmp/x"}`, `{"board":"\u0000"}`,
+		`{"console":"stdio","console_speed":"fast","console_lockout":"1m","nosuch":1}`, `{"console":5,"console_passcode_hash":"x"}`} {
 		f.Add([]byte(s))
 	}
 	dir := f.TempDir()
@@ -201,9 +202,11 @@ func FuzzOutOfServiceConfig(f *testing.F) {
 			t.Fatal(err)
 		}
 		fc, known, err := outOfServiceConfig(fl)
+		cf := faultConsoleFile(fl, fc, err)
 		if full, ferr := loadConfig(fl); ferr == nil {
-			if err != nil || !known || fc.Board != full.Board {
-				t.Fatalf("the agent loads board %q; the mode: %q known %v err %v", full.Board, fc.Board, known, err)
+			if err != nil || !known || fc.Board != full.Board || fc.Console != full.Console || cf != full.consoleFile {
+				t.Fatalf("the agent loads board %q console %q %+v; the mode: %q %q %+v known %v err %v",
+					full.Board, full.Console, full.consoleFile, fc.Board, fc.Console, cf, known, err)
 			}
 		} else if err == nil {
 			t.Fatal("the agent refuses the config, the mode reports no error")
