@@ -91,7 +91,9 @@ systemctl --no-block restart timeclockd.service`)
 
 	// The technician fixes the config; the pause ends and the agent is
 	// started again by itself.
-	m.Run(t, guestTimeout, "install -m 644 /root/timeclockd.json.good /etc/timeclock/timeclockd.json")
+	// sync: the power cuts that follow this step must not find the config
+	// empty (ext4's delayed allocation, and install does not fsync).
+	m.Run(t, guestTimeout, "install -m 644 /root/timeclockd.json.good /etc/timeclock/timeclockd.json && sync")
 	fixed := time.Now()
 	waitUnits(t, m, faultPause+3*time.Minute, "timeclockd", "ActiveState=active", "SubState=running")
 	back := time.Since(fixed)
