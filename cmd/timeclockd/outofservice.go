@@ -7,11 +7,13 @@ package main
 // burst of starts (docs/operations.md, "When systemd gives up").
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
+	"path/filepath"
 	"strings"
 	"sync/atomic"
 	"time"
@@ -21,6 +23,7 @@ import (
 	"timeclock/board"
 	"timeclock/clock"
 	"timeclock/hal"
+	"timeclock/internal/atomicfile"
 	"timeclock/internal/sdnotify"
 )
 
@@ -153,7 +156,8 @@ func runOutOfService(ctx context.Context, fl *flags) error {
 // read of it: board, board_file, sim_socket, state_dir and console, each only when
 // it is a string, with the flags given over them. known is false when the
 // named config cannot be read as a JSON object and no --board was given:
-// nothing says which board to open. The error is the config's own.
+// nothing says which board to open, not even the board the agent last ran
+// with (lastBoardFile). The error is the config's own.
 func outOfServiceConfig(fl *flags) (fc fileConfig, known bool, err error) {
 	fc, err = loadConfig(fl)
 	if err == nil {
@@ -174,6 +178,19 @@ func outOfServiceConfig(fl *flags) (fc fileConfig, known bool, err error) {
 			}
 		}
 	}
+	if !known && !fl.set["board"] {
+		// The state directory is the flag's or the default: the config
+		// could not say otherwise.
+		over := fc.StateDir
+		if fl.set["state-dir"] {
+			over = fl.stateDir
+		}
+		if lb, lerr := readLastBoard(over); lerr == nil {
+			fc.Board, fc.BoardFile, fc.SimSocket, fc.Console = lb.Board, lb.BoardFile, lb.SimSocket, lb.Console
+			known = true
+			err = fmt.Errorf("%w (showing on %s, the board the agent last ran with)", err, lb.Board)
+		}
+	}
 	known = known || fl.set["board"]
 	over := func(name string, dst *string, v string) {
 		if fl.set[name] {
@@ -186,6 +203,51 @@ func outOfServiceConfig(fl *flags) (fc fileConfig, known bool, err error) {
 	over("sim-socket", &fc.SimSocket, fl.simSocket)
 	over("console", &fc.Console, fl.console)
 	return fc, known, err
+}
+
+// lastBoardFile, in the state directory, is the board the agent last
+// opened and the config keys that say where it shows (written by the agent
+// at each start when it changed): what the out-of-service mode falls back
+// on when the config names no board that can be read, e.g. a config a
+// power cut left empty. The mode only reads it.
+const lastBoardFile = "board.last"
+
+// lastBoard is lastBoardFile's content.
+type lastBoard struct {
+	Board     string `json:"board"`
+	BoardFile string `json:"board_file,omitempty"`
+	SimSocket string `json:"sim_socket,omitempty"`
+	Console   string `json:"console,omitempty"`
+}
+
+// rememberBoard writes lastBoardFile when it differs from fc's board;
+// errors are the caller's to log, never fatal.
+func rememberBoard(fc fileConfig) error {
+	b, err := json.Marshal(lastBoard{Board: fc.Board, BoardFile: fc.BoardFile, SimSocket: fc.SimSocket, Console: fc.Console})
+	if err != nil {
+		return err
+	}
+	path := filepath.Join(fc.StateDir, lastBoardFile)
+	if old, err := os.ReadFile(path); err == nil && bytes.Equal(old, b) {
+		return nil
+	}
+	return atomicfile.Write(path, b, 0o600)
+}
+
+// readLastBoard reads lastBoardFile from stateDir.
+func readLastBoard(stateDir string) (lastBoard, error) {
+	var lb lastBoard
+	b, err := os.ReadFile(filepath.Join(stateDir, lastBoardFile))
+	if err != nil {
+		return lb, err
+	}
+	if err := json.Unmarshal(b, &lb); err != nil {
+		return lb, fmt.Errorf("%s: %w", lastBoardFile, err)
+	}
+	if lb.Board == "" {
+		return lb, fmt.Errorf("%s: no board", lastBoardFile)
+	}
+	return lb, nil
 }
 
 // noDisplay stands in when no board could be opened: the countdown runs

@@ -260,3 +260,36 @@ func TestOutOfServiceConsole(t *testing.T) {
 		t.Fatalf("no exit after SIGTERM:\n%s", out)
 	}
 }
+
+// A config left empty (a power cut after an edit that was not synced)
+// names no board; the mode shows on the board the agent last ran with,
+// which the agent remembers in the state directory at its start.
+func TestOutOfServiceEmptyConfigUsesTheLastBoard(t *testing.T) {
+	bin := daemontest.Build(t, "timeclock/cmd/timeclockd")
+	state := t.TempDir()
+	sock := filepath.Join(t.TempDir(), "sim.sock")
+	cfg := oosConfig(t, fmt.Sprintf(`{"board": "sim", "sim_socket": %q}`, sock))
+	agent := daemontest.Start(t, bin, "--config", cfg, "--state-dir", state)
+	daemontest.DialSim(t, sock, e2eTimeout).WaitScreen("Badge or PIN", e2eTimeout)
+	agent.Cmd.Process.Signal(syscall.SIGTERM)
+	if err := agent.Wait(t, e2eTimeout); err != nil {
+		t.Fatalf("agent exit: %v", err)
+	}
+	lb, err := readLastBoard(state)
+	if err != nil || lb.Board != "sim" || lb.SimSocket != sock {
+		t.Fatalf("the agent remembered %+v, %v; want board sim and its socket", lb, err)
+	}
+	if err := os.WriteFile(cfg, nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	p := daemontest.Start(t, bin, "--config", cfg, "--state-dir", state, "--out-of-service")
+	s := daemontest.DialSim(t, sock, e2eTimeout)
+	s.WaitScreen("Out of service", e2eTimeout)
+	if r := fmt.Sprint(s.OK("status")["reason"]); !strings.Contains(r, "the board the agent last ran with") {
+		t.Errorf("reason %q does not say the board is the one last run", r)
+	}
+	p.Cmd.Process.Signal(syscall.SIGTERM)
+	if err := p.Wait(t, e2eTimeout); err != nil {
+		t.Fatalf("exit after SIGTERM: %v", err)
+	}
+}

@@ -202,6 +202,9 @@ func runClock(ctx context.Context, fl *flags) error {
 	if err != nil {
 		return err
 	}
+	if err := rememberBoard(fc); err != nil {
+		log.Warn("remembering the board for the out-of-service screen", "err", err)
+	}
 	defer func() {
 		if err := set.Halt(); err != nil {
 			log.Error("halt", "err", err)
