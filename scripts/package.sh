@@ -100,6 +100,8 @@ contents:
   - {src: packaging/lib/reboot-on-exit, dst: /usr/lib/timeclock/reboot-on-exit, file_info: {mode: 0755}}
   - {src: packaging/systemd/timeclockd-rescue.service, dst: /lib/systemd/system/timeclockd-rescue.service, file_info: {mode: 0644}}
   - {src: packaging/lib/rescue-update, dst: /usr/lib/timeclock/rescue-update, file_info: {mode: 0755}}
+  - {src: packaging/systemd/timeclockd-fault.service, dst: /lib/systemd/system/timeclockd-fault.service, file_info: {mode: 0644}}
+  - {src: packaging/lib/retry-agent, dst: /usr/lib/timeclock/retry-agent, file_info: {mode: 0755}}
   - {src: docs/updates.md, dst: /usr/share/doc/timeclockd/updates.md, file_info: {mode: 0644}}
   - {src: $conf, dst: /etc/timeclock/timeclockd.json, type: config, file_info: {mode: 0644}}
   - {src: docs/operations.md, dst: /usr/share/doc/timeclockd/operations.md, file_info: {mode: 0644}}

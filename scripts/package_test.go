@@ -3,6 +3,7 @@
 package scripts
 
 import (
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -43,6 +44,7 @@ func TestPackages(t *testing.T) {
 	}{
 		{"timeclockd", []string{"./usr/bin/timeclockd", "./usr/share/man/man8/timeclockd.8.gz", "./lib/systemd/system/timeclockd.service",
 			"./usr/lib/timeclock/reboot-on-exit", "./usr/lib/timeclock/rescue-update", "./lib/systemd/system/timeclockd-rescue.service",
+			"./usr/lib/timeclock/retry-agent", "./lib/systemd/system/timeclockd-fault.service",
 			"./usr/share/doc/timeclockd/updates.md", "./etc/timeclock/timeclockd.json", "./usr/lib/sysusers.d/timeclockd.conf",
 			"./usr/share/doc/timeclockd/operations.md", "./usr/share/doc/timeclockd/copyright",
 			"./usr/share/doc/timeclockd/changelog.gz", "./usr/share/lintian/overrides/timeclockd"},
@@ -100,7 +102,7 @@ func TestUnitExposure(t *testing.T) {
 		t.Skip("runs on the build host")
 	}
 	sa := testenv.Tool(t, "systemd-analyze")
-	for _, unit := range []string{"timeclockd.service", "timeclock-cloud.service"} {
+	for _, unit := range []string{"timeclockd.service", "timeclockd-fault.service", "timeclock-cloud.service"} {
 		out, _ := exec.Command(sa, "security", "--offline=yes", filepath.Join("..", "packaging", "systemd", unit)).CombinedOutput()
 		m := regexp.MustCompile(`Overall exposure level for ` + regexp.QuoteMeta(unit) + `: ([0-9.]+)`).FindSubmatch(out)
 		if m == nil {
@@ -155,13 +157,88 @@ func TestRebootOnExit(t *testing.T) {
 	}
 }
 
+// retry-agent, the out-of-service unit's ExecStopPost, starts the agent
+// again (its failure count reset) when the mode's pause is over or the
+// mode failed, and starts nothing after a stop on request.
+func TestRetryAgent(t *testing.T) {
+	bin := t.TempDir()
+	calls := filepath.Join(bin, "calls")
+	fake := "#!/bin/sh\necho \"$@\" >>" + calls + "\n"
+	if err := os.WriteFile(filepath.Join(bin, "systemctl"), []byte(fake), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	const retry = "reset-failed timeclockd.service\n--no-block start timeclockd.service\n"
+	for _, tc := range []struct {
+		result, code, status string
+		want                 string
+	}{
+		{"success", "exited", "12", retry},    // the pause is over
+		{"success", "exited", "0", ""},        // stopped: the agent starting, or a technician
+		{"success", "killed", "TERM", ""},     // stopped before the mode took SIGTERM
+		{"exit-code", "exited", "1", retry},   // the mode failed
+		{"watchdog", "killed", "ABRT", retry}, // the mode hung
+		{"signal", "killed", "SEGV", retry},
+	} {
+		os.Remove(calls)
+		cmd := exec.Command("../packaging/lib/retry-agent")
+		cmd.Env = []string{"PATH=" + bin + ":/usr/bin:/bin", "SERVICE_RESULT=" + tc.result, "EXIT_CODE=" + tc.code, "EXIT_STATUS=" + tc.status}
+		out, err := cmd.CombinedOutput()
+		if err != nil {
+			t.Fatalf("%s/%s/%s: %v\n%s", tc.result, tc.code, tc.status, err, out)
+		}
+		b, _ := os.ReadFile(calls)
+		if string(b) != tc.want {
+			t.Errorf("%s/%s/%s: systemctl called with %q, want %q", tc.result, tc.code, tc.status, b, tc.want)
+		}
+		if tc.want != "" && !strings.Contains(string(out), "starting timeclockd.service again") {
+			t.Errorf("%s/%s/%s: the journal line is missing: %q", tc.result, tc.code, tc.status, out)
+		}
+	}
+}
+
+// rescue-update, the agent's OnFailure= unit: a trial rolled back (the
+// binary exits 0) starts the agent again; anything else (no trial: 3; a
+// config the binary refuses: 1) starts the out-of-service unit.
+func TestRescueUpdate(t *testing.T) {
+	bin := t.TempDir()
+	calls := filepath.Join(bin, "calls")
+	for _, tc := range []struct {
+		exit int
+		want string
+	}{
+		{0, "reset-failed timeclockd.service\n--no-block start timeclockd.service\n"},
+		{3, "--no-block start timeclockd-fault.service\n"},
+		{1, "--no-block start timeclockd-fault.service\n"},
+	} {
+		os.Remove(calls)
+		// setpriv stands in for the binary's decision.
+		for name, body := range map[string]string{
+			"systemctl": "#!/bin/sh\necho \"$@\" >>" + calls + "\n",
+			"setpriv":   fmt.Sprintf("#!/bin/sh\nexit %d\n", tc.exit),
+		} {
+			if err := os.WriteFile(filepath.Join(bin, name), []byte(body), 0o755); err != nil {
+				t.Fatal(err)
+			}
+		}
+		cmd := exec.Command("../packaging/lib/rescue-update")
+		cmd.Env = []string{"PATH=" + bin + ":/usr/bin:/bin"}
+		if out, err := cmd.CombinedOutput(); err != nil {
+			t.Fatalf("binary exit %d: %v\n%s", tc.exit, err, out)
+		}
+		b, _ := os.ReadFile(calls)
+		if string(b) != tc.want {
+			t.Errorf("binary exit %d: systemctl called with %q, want %q", tc.exit, b, tc.want)
+		}
+	}
+}
+
 // The maintainer scripts are plain POSIX sh.
 func TestMaintainerScriptsParse(t *testing.T) {
 	scripts, _ := filepath.Glob("../packaging/deb/*/*")
 	if len(scripts) < 6 {
 		t.Fatalf("maintainer scripts: %v", scripts)
 	}
-	for _, s := range append(scripts, "../packaging/lib/reboot-on-exit") {
+	for _, s := range append(scripts, "../packaging/lib/reboot-on-exit", "../packaging/lib/rescue-update", "../packaging/lib/retry-agent") {
 		if out, err := exec.Command("sh", "-n", s).CombinedOutput(); err != nil {
 			t.Errorf("%s: %v\n%s", s, err, out)
 		}

@@ -153,7 +153,8 @@ func EnsureBootable(stateDir, fallback string) (string, error) {
 // StartLimitBurst failed starts): a trial is rolled back at once, so the
 // service can be started again with the previous version. rolledBack is
 // false when no trial was under way: then the failure is the running
-// version's own and the service stays stopped for the technician.
+// version's own, and the rescue shows the out-of-service screen instead
+// (timeclockd-fault.service), which tries the agent again after a pause.
 func Rescue(stateDir string, now time.Time) (msg string, rolledBack bool, err error) {
 	s, err := LoadState(stateDir)
 	if err != nil || (s.Phase != wire.UpdateTrial && s.Phase != PhaseRollback) {

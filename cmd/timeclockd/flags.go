@@ -3,6 +3,7 @@ package main
 import (
 	"flag"
 	"log/slog"
+	"time"
 
 	"timeclock/internal/cli"
 )
@@ -31,6 +32,9 @@ type flags struct {
 	updateRescue   bool // the rescue unit (OnFailure=): roll a failed trial back, exit 0, or 3 without one
 	hashPasscode   bool // print a console passcode hash and exit
 	consoleNoLogin bool // open console sessions without a passcode (sim only)
+
+	outOfService bool          // systemd gave up on the agent: the out-of-service screen until retryIn has passed (outofservice.go)
+	retryIn      time.Duration // how long --out-of-service shows before the agent is tried again
 }
 
 func parseFlags(args []string) (*flags, error) {
@@ -52,6 +56,8 @@ func parseFlags(args []string) (*flags, error) {
 	fs.BoolVar(&f.updateCheck, "update-check", false, "before a start (the unit's ExecStartPre): count an update trial's start or roll it back, then exit")
 	fs.BoolVar(&f.updateStopped, "update-stopped", false, "after a stop (the unit's ExecStopPost): record how an update trial's run ended (SERVICE_RESULT, EXIT_CODE, EXIT_STATUS), then exit")
 	fs.BoolVar(&f.updateRescue, "update-rescue", false, "when systemd gave up on the service (its OnFailure= unit): roll an update trial back and exit 0, or exit 3 when there was none")
+	fs.BoolVar(&f.outOfService, "out-of-service", false, "when systemd gave up on the agent (timeclockd-fault.service): show the out-of-service screen and refuse every punch, record nothing, and exit with status 12 once --retry-in has passed")
+	fs.DurationVar(&f.retryIn, "retry-in", 5*time.Minute, "with --out-of-service: how long until the agent is tried again")
 	fs.StringVar(&f.logLevel, "log-level", "info", "debug, info, warn or error")
 	fs.IntVar(&f.rebootExit, "reboot-exit", 0, "on a reboot request, exit with this status (1-254) instead of rebooting: the service manager reboots (timeclockd.service uses 10)")
 	fs.StringVar(&f.logFile, "log-file", "", "log to this file (default stderr; STATE_DIR/timeclockd.log while the sim TUI or a stdio console has the terminal)")
@@ -65,6 +71,11 @@ func parseFlags(args []string) (*flags, error) {
 	if f.rebootExit < 0 || f.rebootExit == 1 || f.rebootExit > 254 {
 		return nil, &cli.UsageError{Cmd: fs.Name(), Msg: "--reboot-exit: a status from 2 to 254 (0: reboot by itself)"}
 	}
-	f.set = set
+	if f.retryIn < time.Second || f.retryIn > 24*time.Hour {
+		return nil, &cli.UsageError{Cmd: fs.Name(), Msg: "--retry-in: from 1s to 24h"}
+	}
+	if f.set = set; set["retry-in"] && !f.outOfService {
+		return nil, &cli.UsageError{Cmd: fs.Name(), Msg: "--retry-in is for --out-of-service"}
+	}
 	return &f, nil
 }

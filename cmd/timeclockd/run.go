@@ -144,6 +144,8 @@ func run(ctx context.Context, fl *flags) error {
 		return nil
 	case fl.updateCheck, fl.updateStopped, fl.updateRescue:
 		return updateHook(fl)
+	case fl.outOfService:
+		return runOutOfService(ctx, fl)
 	case fl.hashPasscode:
 		if err := hashPasscode(os.Stdin, os.Stdout, os.Stderr); err != nil {
 			return fmt.Errorf("--hash-passcode: %w", err)
@@ -199,6 +201,9 @@ func runClock(ctx context.Context, fl *flags) error {
 	set, err := openBoard(model, log)
 	if err != nil {
 		return err
+	}
+	if err := rememberBoard(fc); err != nil {
+		log.Warn("remembering the board for the out-of-service screen", "err", err)
 	}
 	defer func() {
 		if err := set.Halt(); err != nil {
@@ -377,6 +382,12 @@ func simSocketPath(fc fileConfig) string {
 // terminal, draws the clock's face; leaving the face stops the clock.
 func startSim(g *group, s *sim.Board, a *agent.Agent, path string, tui bool, log *slog.Logger) error {
 	s.SetStatus(func() map[string]any { return a.Status().Map() })
+	return serveSim(g, s, path, tui, log)
+}
+
+// serveSim serves the board's control socket at path and, on a terminal,
+// draws the clock's face; leaving the face stops the clock.
+func serveSim(g *group, s *sim.Board, path string, tui bool, log *slog.Logger) error {
 	ln, err := sim.Listen(path)
 	if err != nil {
 		return err

@@ -42,7 +42,7 @@ func updateHook(fl *flags) error {
 			return err
 		}
 		if !ok {
-			fmt.Fprintln(os.Stderr, "timeclockd: update: no update trial to roll back: the service stays stopped")
+			fmt.Fprintln(os.Stderr, "timeclockd: update: no update trial to roll back: the clock goes out of service and tries the agent again later")
 			return &exitStatus{code: 3}
 		}
 		fmt.Fprintln(os.Stderr, "timeclockd: update:", msg)

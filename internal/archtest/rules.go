@@ -68,6 +68,10 @@ agent/store < agent/journal, agent/roster, agent/fingers;
 hal, agent/journal < agent/punchflow;
 hal < agent/enrollflow;
 
+# The out-of-service mode (systemd gave up on the agent) knows only the
+# devices and a clock: it never reaches the state it may not trust.
+hal, clock < agent/outofservice;
+
 # Onboarding is below the agent: the agent starts it.
 wire, clock, internal/atomicfile, golang.org/x/crypto/... < onboarding/identity;
 clock, wire, internal/httpc < onboarding/netcheck;
@@ -92,7 +96,7 @@ wire, clock, internal/atomicfile, release,
 # log in the journal's terms.
 NONE < internal/cli, internal/sdnotify;
 golang.org/x/sys/unix < internal/journald;
-agent/..., board, internal/cli, internal/sdnotify, internal/journald, go.bug.st/serial, golang.org/x/sys/unix, golang.org/x/term
+agent/..., agent/outofservice, board, internal/cli, internal/sdnotify, internal/journald, go.bug.st/serial, golang.org/x/sys/unix, golang.org/x/term
 < cmd/timeclockd;
 cloud/..., internal/cli, internal/sdnotify, internal/journald < cmd/timeclock-cloud;
 

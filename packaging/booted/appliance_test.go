@@ -29,7 +29,8 @@ const guestTimeout = 2 * time.Minute
 // TestAppliance installs the package on a booted Debian and runs the
 // scenarios in order on the one machine (each boot costs 20-60 s):
 // READY and the version, punching, kill -9, a hang caught by the watchdog,
-// then power cuts; every punch whose accepted screen was seen in any of
+// a config that makes systemd give up (the out-of-service screen, then the
+// agent again by itself), then power cuts; every punch whose accepted screen was seen in any of
 // them must be in the journal. Then the clock joins the reference cloud
 // on the host: the machine's RTC starts at 1970-01-01 on every boot and
 // nothing serves NTP, so the clock sets the time from the cloud; the
@@ -56,6 +57,7 @@ func TestAppliance(t *testing.T) {
 		{"Punch", func(t *testing.T) { punchSome(t, m, p, 5) }},
 		{"Kill9", func(t *testing.T) { kill9(t, m, p) }},
 		{"WatchdogHang", func(t *testing.T) { watchdogHang(t, m, p) }},
+		{"OutOfService", func(t *testing.T) { outOfService(t, m, p) }},
 		{"PowerCuts", func(t *testing.T) { powerCuts(t, m, p, cutsWanted(t)) }},
 		{"Journal", func(t *testing.T) { checkJournal(t, m, p) }},
 		{"CrashPointsLogWrites", func(t *testing.T) { crashPoints(t, m) }},
