@@ -130,11 +130,11 @@ func (c *Client) tlsTime() time.Time {
 	c.mu.Lock()
 	off, known := c.offset, c.knowTime
 	c.mu.Unlock()
-	t := netcheck.TLSTime(c.clk.Now(), off, known)
+	var floor time.Time
 	if c.floor != nil {
-		t = clock.Raise(t, c.floor())
+		floor = c.floor()
 	}
-	return t
+	return netcheck.TLSTime(c.clk.Now(), floor, off, known)
 }
 
 // Close releases the client. Each request has its own connection, closed

@@ -357,14 +357,18 @@ func ParseDate(s string) (time.Time, error) {
 	return t, nil
 }
 
-// TLSTime is the time to verify certificates with: the device's clock, or,
-// while that was never set (no RTC battery, NTP blocked), the cloud's time
-// read over HTTP.
-func TLSTime(now time.Time, offset time.Duration, known bool) time.Time {
-	if !clock.IsSet(now) && known {
-		return now.Add(offset)
+// TLSTime is the time to verify certificates with, never below floor (zero:
+// none): the device's clock, or the cloud's time read over HTTP (the clock
+// moved by offset, when known) while the clock is not believed: never set
+// (no RTC battery, NTP blocked), or below the floor (a board without an RTC
+// battery starts at systemd's build date, months back, and a certificate
+// issued since its firmware was built is not valid yet at the floor).
+func TLSTime(now, floor time.Time, offset time.Duration, known bool) time.Time {
+	t := now
+	if known && (!clock.IsSet(now) || now.Before(floor)) {
+		t = now.Add(offset)
 	}
-	return now
+	return clock.Raise(t, floor)
 }
 
 func (c *Checker) tls(ctx context.Context, r *Report) StepResult {
@@ -384,11 +388,11 @@ func (c *Checker) tls(ctx context.Context, r *Report) StepResult {
 		RootCAs:    c.Target.CA,
 		MinVersion: tls.VersionTLS12,
 		Time: func() time.Time {
-			t := TLSTime(c.Clock.Now(), off, known)
+			var floor time.Time
 			if c.Floor != nil {
-				t = clock.Raise(t, c.Floor())
+				floor = c.Floor()
 			}
-			return t
+			return TLSTime(c.Clock.Now(), floor, off, known)
 		},
 	})
 	if err := tc.HandshakeContext(ctx); err != nil {

@@ -306,6 +306,10 @@ func TestTLSStep(t *testing.T) {
 		// the API client checks it.
 		{name: "stale clock below the floor", host: "example.com", now: time.Now().Add(-200 * 24 * time.Hour), floor: time.Now(), ok: true},
 		{name: "stale clock, no floor", host: "example.com", now: time.Now().Add(-200 * 24 * time.Hour), title: "Certificate date bad"},
+		// The same clock, its firmware built before the certificate was
+		// issued: the floor is too early, so the cloud's time (port 80)
+		// checks it.
+		{name: "stale clock, certificate newer than the floor", host: "example.com", now: time.Now().Add(-200 * 24 * time.Hour), floor: time.Now().Add(-30 * 24 * time.Hour), ok: true},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			n, pool, _ := tlsCloud(t)
@@ -350,15 +354,31 @@ func TestCanceledCheckFails(t *testing.T) {
 
 func TestTLSTime(t *testing.T) {
 	set := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
-	if got := TLSTime(set, time.Hour, true); !got.Equal(set) {
+	var none time.Time
+	if got := TLSTime(set, none, time.Hour, true); !got.Equal(set) {
 		t.Errorf("a set clock was moved to %v", got)
 	}
+	if got := TLSTime(set, set.Add(-time.Hour), time.Hour, true); !got.Equal(set) {
+		t.Errorf("a set clock above its floor was moved to %v", got)
+	}
 	unset := time.Unix(5, 0)
-	if got := TLSTime(unset, set.Sub(unset), true); !got.Equal(set) {
+	if got := TLSTime(unset, none, set.Sub(unset), true); !got.Equal(set) {
 		t.Errorf("unset clock: %v, want the cloud's time", got)
 	}
-	if got := TLSTime(unset, 0, false); !got.Equal(unset) {
+	if got := TLSTime(unset, none, 0, false); !got.Equal(unset) {
 		t.Errorf("unknown offset moved the clock to %v", got)
+	}
+	// A stale clock below the floor: the cloud's time when known, else
+	// the floor; the cloud's time is raised to the floor too.
+	stale, floor := set.Add(-200*24*time.Hour), set.Add(-30*24*time.Hour)
+	if got := TLSTime(stale, floor, set.Sub(stale), true); !got.Equal(set) {
+		t.Errorf("stale clock below the floor: %v, want the cloud's time %v", got, set)
+	}
+	if got := TLSTime(stale, floor, 0, false); !got.Equal(floor) {
+		t.Errorf("stale clock, no cloud time: %v, want the floor %v", got, floor)
+	}
+	if got := TLSTime(stale, floor, floor.Sub(stale)-time.Hour, true); !got.Equal(floor) {
+		t.Errorf("cloud time below the floor: %v, want the floor %v", got, floor)
 	}
 }
 

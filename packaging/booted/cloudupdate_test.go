@@ -86,6 +86,15 @@ func cloudUpdates(t *testing.T, m *vmtest.Machine, cc *cloudClock, relay *tcprel
 	r3 := offer(art3)
 	waitGuest(t, 5*time.Minute, func() bool { return updateState(t, m)["phase"] == "trial" && activeSlot(t, m) == "a" },
 		"9.3 never went on trial: %v", updateState(t, m))
+	// The state says trial as soon as it is written, before the service
+	// restarts into slot a: wait for systemd's main process to be 9.3, so
+	// the sim socket dialled next is 9.3's and not 9.1's on its way out.
+	v3 := []string{""} // the last answer, read when the wait fails
+	waitGuest(t, 2*time.Minute, func() bool {
+		out, code, err := m.Exec(guestTimeout, "/proc/$(systemctl show -p MainPID --value timeclockd)/exe --version")
+		v3[0] = strings.TrimSpace(out)
+		return err == nil && code == 0 && strings.HasPrefix(v3[0], "timeclockd 9.3 ")
+	}, "on trial the service never ran 9.3; last %q", v3)
 	cc.sim = dialIdle(t, m)
 	if v := cc.sim.OK("status")["version"]; v != "9.3" {
 		t.Fatalf("on trial the clock runs %v", v)
