@@ -40,7 +40,10 @@ func (a *Agent) startUpdates(ctx context.Context, wg *sync.WaitGroup) {
 		return
 	}
 	hc := &httpc.Client{
-		TLS:              &tls.Config{RootCAs: pool, Certificates: []tls.Certificate{id.TLSCertificate()}, MinVersion: tls.VersionTLS12},
+		// Certificates checked at the keeper's time, as the sync's are: a
+		// board back at systemd's build date after a power cut still
+		// downloads before its clock is set again.
+		TLS:              &tls.Config{RootCAs: pool, Certificates: []tls.Certificate{id.TLSCertificate()}, MinVersion: tls.VersionTLS12, Time: a.keeper.TLSTime},
 		Dial:             a.onboardOpts.DialContext(),
 		HandshakeTimeout: 15 * time.Second,
 	}
