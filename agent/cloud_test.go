@@ -24,6 +24,12 @@ import (
 // clock, syncing with a fake cloud (the cloud's embedded broker).
 func cloudRig(t *testing.T, fc *fakecloud.Cloud, dir string, tune ...func(*Config)) *rig {
 	t.Helper()
+	return cloudRigClock(t, fc, dir, clock.Real{}, tune...)
+}
+
+// cloudRigClock is cloudRig with the agent's clock (NTP-synced) given.
+func cloudRigClock(t *testing.T, fc *fakecloud.Cloud, dir string, clk clock.Clock, tune ...func(*Config)) *rig {
+	t.Helper()
 	cfg := rosterConfig(t)
 	cfg.StateDir = dir
 	cfg.CloudURL = "https://127.0.0.1:1" // onboarded: the sync needs only the identity's endpoints
@@ -43,7 +49,7 @@ func cloudRig(t *testing.T, fc *fakecloud.Cloud, dir string, tune ...func(*Confi
 		Model: "sim", Keypad: b.Keypad(), Display: b.Display(),
 		Badges: []hal.BadgeReader{b.BadgeReader()}, Indicator: b.Indicator(), Network: []string{"eth0"},
 	}, Options{
-		Clock: clock.Real{}, NTPSynced: func() bool { return true }, NetworkIface: func() string { return "eth0" },
+		Clock: clk, NTPSynced: func() bool { return true }, NetworkIface: func() string { return "eth0" },
 		Logger: slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
 		BootID: func() string { return "boot-1" }, SinceBoot: func() time.Duration { return time.Hour },
 		System: sys,

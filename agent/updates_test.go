@@ -1,13 +1,23 @@
 package agent
 
 import (
+	"crypto/tls"
+	"encoding/json"
 	"io"
+	"net/http"
+	"net/http/httptest"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
 	"timeclock/agent/console"
 	"timeclock/agent/update"
+	"timeclock/clock"
+	"timeclock/internal/await"
+	"timeclock/internal/fakecloud"
+	"timeclock/onboarding/identity"
+	"timeclock/wire"
 )
 
 // TestConsoleUpdateStatus: "update status" shows the slots, the running
@@ -47,4 +57,49 @@ func TestConsoleUpdateStatus(t *testing.T) {
 			t.Errorf("%s=%q, want %q (%v)", k, m[k], want, fs)
 		}
 	}
+}
+
+// aheadClock is the real clock read d ahead, its timers real.
+type aheadClock struct {
+	clock.Real
+	d time.Duration
+}
+
+func (c aheadClock) Now() time.Time { return time.Now().Add(c.d) }
+
+// TestUpdatesCheckCertificatesAtTheClocksTime: the updater's HTTPS checks
+// the cloud's certificate at the time the clock keeps (the sync's time), not
+// at the machine's bare system clock. The clock runs two days ahead of this
+// machine, NTP-synced, and the cloud's certificate became valid a day from
+// now by this machine's clock: the check-in gets through. It failed while
+// the updater left the time to crypto/tls (the system clock): on a board
+// back at its systemd build date after a power cut, that is a clock that
+// cannot download until its time is set again.
+func TestUpdatesCheckCertificatesAtTheClocksTime(t *testing.T) {
+	fc := fakecloud.New(t)
+	dir := t.TempDir()
+	id := fc.Onboard(t, dir, "dev-ahead")
+	var checkIns atomic.Int32
+	srv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == wire.PathUpdateReport && r.Method == http.MethodPost {
+			checkIns.Add(1)
+		}
+		w.Header().Set("Content-Type", "application/json")
+		json.NewEncoder(w).Encode(wire.UpdateReply{})
+	}))
+	now := time.Now()
+	srv.TLS = &tls.Config{Certificates: []tls.Certificate{fc.CA.ServerValid(t, now.Add(24*time.Hour), now.Add(10*24*time.Hour), "127.0.0.1")}}
+	srv.StartTLS()
+	t.Cleanup(srv.Close)
+	id.CloudURL = srv.URL
+	if err := identity.NewStore(dir).Save(id); err != nil {
+		t.Fatal(err)
+	}
+	r := cloudRigClock(t, fc, dir, aheadClock{d: 48 * time.Hour}, func(c *Config) {
+		c.CloudURL = srv.URL
+		c.UpdatePoll, c.UpdateRetry = Duration(time.Second), Duration(100*time.Millisecond)
+	})
+	r.waitScreen("Badge or PIN")
+	await.True(t, 10*time.Second, func() bool { return checkIns.Load() > 0 },
+		"the update check-in never reached a cloud whose certificate is valid at the clock's time; log:\n%s", r.log)
 }

@@ -62,8 +62,16 @@ func (ca *CA) Pool() *x509.CertPool {
 	return p
 }
 
-// Server issues a server certificate for the hosts (names or IP literals).
+// Server issues a server certificate for the hosts (names or IP literals),
+// valid from an hour ago for 30 days.
 func (ca *CA) Server(t testing.TB, hosts ...string) tls.Certificate {
+	t.Helper()
+	return ca.ServerValid(t, time.Now().Add(-time.Hour), time.Now().Add(30*24*time.Hour), hosts...)
+}
+
+// ServerValid issues a server certificate for the hosts valid from
+// notBefore to notAfter: a certificate not valid yet or expired.
+func (ca *CA) ServerValid(t testing.TB, notBefore, notAfter time.Time, hosts ...string) tls.Certificate {
 	t.Helper()
 	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	if err != nil {
@@ -72,8 +80,8 @@ func (ca *CA) Server(t testing.TB, hosts ...string) tls.Certificate {
 	tmpl := &x509.Certificate{
 		SerialNumber: big.NewInt(time.Now().UnixNano()),
 		Subject:      pkix.Name{CommonName: hosts[0]},
-		NotBefore:    time.Now().Add(-time.Hour),
-		NotAfter:     time.Now().Add(30 * 24 * time.Hour),
+		NotBefore:    notBefore,
+		NotAfter:     notAfter,
 		KeyUsage:     x509.KeyUsageDigitalSignature,
 		ExtKeyUsage:  []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
 	}
