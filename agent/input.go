@@ -7,11 +7,10 @@ package agent
 
 import (
 	"context"
-	"errors"
 	"log/slog"
 	"sync"
-	"time"
 
+	"timeclock/agent/inputloop"
 	"timeclock/clock"
 	"timeclock/hal"
 )
@@ -32,7 +31,7 @@ func startInput(ctx context.Context, wg *sync.WaitGroup, keypad hal.Keypad, badg
 	wg.Add(1)
 	go func() {
 		defer wg.Done()
-		readLoop(ctx, clk, log, keypad, func(ctx context.Context) error {
+		inputloop.Run(ctx, clk, log, keypad, func(ctx context.Context) error {
 			ev, err := keypad.ReadKey(ctx)
 			if err == nil {
 				select {
@@ -47,7 +46,7 @@ func startInput(ctx context.Context, wg *sync.WaitGroup, keypad hal.Keypad, badg
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			readLoop(ctx, clk, log, r, func(ctx context.Context) error {
+			inputloop.Run(ctx, clk, log, r, func(ctx context.Context) error {
 				ev, err := r.ReadBadge(ctx)
 				if err == nil {
 					select {
@@ -72,7 +71,7 @@ func startFingers(ctx context.Context, wg *sync.WaitGroup, f hal.FingerReader, c
 	wg.Add(1)
 	go func() {
 		defer wg.Done()
-		readLoop(ctx, clk, log, f, func(ctx context.Context) error {
+		inputloop.Run(ctx, clk, log, f, func(ctx context.Context) error {
 			ev, err := f.ReadFinger(ctx)
 			if err == nil {
 				select {
@@ -84,36 +83,4 @@ func startFingers(ctx context.Context, wg *sync.WaitGroup, f hal.FingerReader, c
 		})
 	}()
 	return out
-}
-
-// readLoop calls read until ctx is done or the device is halted. Other
-// errors (a reader unplugged, a bus glitch) are logged and retried with a
-// growing pause.
-func readLoop(ctx context.Context, clk clock.Clock, log *slog.Logger, d hal.Device, read func(context.Context) error) {
-	backoff := 100 * time.Millisecond
-	for {
-		err := read(ctx)
-		switch {
-		case err == nil:
-			backoff = 100 * time.Millisecond
-			continue
-		case ctx.Err() != nil, errors.Is(err, hal.ErrHalted):
-			return
-		case errors.Is(err, hal.ErrBadFrame):
-			// A garbled read (bad parity or checksum, a partial frame) is
-			// the card or the swipe, not the reader: report it, read on.
-			log.Warn("badge frame rejected", "device", d.String(), "err", err)
-			backoff = 100 * time.Millisecond
-			continue
-		}
-		log.Warn("input device error", "device", d.String(), "err", err, "retry_in", backoff.String())
-		t := clk.NewTimer(backoff)
-		select {
-		case <-ctx.Done():
-			t.Stop()
-			return
-		case <-t.C():
-		}
-		backoff = min(2*backoff, 10*time.Second)
-	}
 }

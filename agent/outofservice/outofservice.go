@@ -17,6 +17,7 @@ import (
 	"sync"
 	"time"
 
+	"timeclock/agent/inputloop"
 	"timeclock/clock"
 	"timeclock/hal"
 )
@@ -219,7 +220,7 @@ func startReaders(ctx context.Context, wg *sync.WaitGroup, dev Devices, o Option
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			readLoop(ctx, o.Clock, o.Log, d, func(ctx context.Context) error {
+			inputloop.Run(ctx, o.Clock, o.Log.With("mode", "out-of-service"), d, func(ctx context.Context) error {
 				if err := next(ctx); err != nil {
 					return err
 				}
@@ -239,34 +240,5 @@ func startReaders(ctx context.Context, wg *sync.WaitGroup, dev Devices, o Option
 	}
 	if dev.Finger != nil {
 		read(dev.Finger, "finger", func(ctx context.Context) error { _, err := dev.Finger.ReadFinger(ctx); return err })
-	}
-}
-
-// readLoop calls read until ctx is done or the device is halted. A bad
-// badge frame is logged and read past, as the agent does; other errors (a
-// reader unplugged) are logged and retried with a growing pause.
-func readLoop(ctx context.Context, clk clock.Clock, log *slog.Logger, d hal.Device, read func(context.Context) error) {
-	backoff := 100 * time.Millisecond
-	for {
-		err := read(ctx)
-		switch {
-		case err == nil:
-			backoff = 100 * time.Millisecond
-			continue
-		case ctx.Err() != nil, errors.Is(err, hal.ErrHalted):
-			return
-		case errors.Is(err, hal.ErrBadFrame):
-			log.Warn("out of service: badge frame rejected", "device", d.String(), "err", err)
-			continue
-		}
-		log.Warn("out of service: input device error", "device", d.String(), "err", err, "retry_in", backoff.String())
-		t := clk.NewTimer(backoff)
-		select {
-		case <-ctx.Done():
-			t.Stop()
-			return
-		case <-t.C():
-		}
-		backoff = min(2*backoff, 10*time.Second)
 	}
 }

@@ -70,7 +70,10 @@ hal < agent/enrollflow;
 
 # The out-of-service mode (systemd gave up on the agent) knows only the
 # devices and a clock: it never reaches the state it may not trust.
-hal, clock < agent/outofservice;
+# Reading an input device until it is halted: the agent's loop, which the
+# out-of-service mode shares.
+hal, clock < agent/inputloop;
+hal, clock, agent/inputloop < agent/outofservice;
 
 # Onboarding is below the agent: the agent starts it.
 wire, clock, internal/atomicfile, golang.org/x/crypto/... < onboarding/identity;
@@ -78,7 +81,7 @@ clock, wire, internal/httpc < onboarding/netcheck;
 hal, onboarding/identity, onboarding/netcheck < onboarding;
 
 # The agent and its parts: sync, console, the punch loop.
-onboarding, agent/punchflow, agent/enrollflow, agent/journal, agent/roster, agent/fingers, release,
+onboarding, agent/punchflow, agent/enrollflow, agent/inputloop, agent/journal, agent/roster, agent/fingers, release,
   github.com/eclipse/paho.mqtt.golang/...,
   golang.org/x/crypto/...
 < agent/...;
