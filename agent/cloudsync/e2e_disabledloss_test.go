@@ -137,6 +137,19 @@ func TestDisabledClockLosesItsState(t *testing.T) {
 // the older copies on freed pages: the salvage keeps no disable record.
 func damageDisableRecord(t *testing.T, path string) {
 	t.Helper()
+	st, hit := smashPages(t, path, `"phase":"`)
+	if st.Disabled() != nil {
+		t.Fatalf("the salvage kept a disable record: %s", st.Disabled())
+	}
+	t.Logf("%d pages damaged; the salvage keeps no disable record", hit)
+}
+
+// smashPages overwrites with garbage every page of the state file at path
+// that holds needle, the meta pages excepted, and returns what the clock
+// will salvage from it (opened from a copy of the same bytes, so the clock
+// still finds the damage) and how many pages were hit.
+func smashPages(t *testing.T, path, needle string) (*store.Store, int) {
+	t.Helper()
 	b, err := os.ReadFile(path)
 	if err != nil {
 		t.Fatal(err)
@@ -144,18 +157,17 @@ func damageDisableRecord(t *testing.T, path string) {
 	const page = 4096
 	hit := 0
 	for off := 2 * page; off+page <= len(b); off += page {
-		if bytes.Contains(b[off:off+page], []byte(`"phase":"`)) {
+		if bytes.Contains(b[off:off+page], []byte(needle)) {
 			copy(b[off:off+page], bytes.Repeat([]byte{0xAA}, page))
 			hit++
 		}
 	}
 	if hit == 0 {
-		t.Fatalf("no page of %s holds a disable record", path)
+		t.Fatalf("no page of %s holds %q", path, needle)
 	}
 	if err := os.WriteFile(path, b, 0o600); err != nil {
 		t.Fatal(err)
 	}
-	// What the clock will salvage (from a copy: the same bytes).
 	cp := t.TempDir()
 	if err := os.WriteFile(filepath.Join(cp, "state.db"), b, 0o600); err != nil {
 		t.Fatal(err)
@@ -164,12 +176,9 @@ func damageDisableRecord(t *testing.T, path string) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer st.Close()
+	t.Cleanup(func() { st.Close() })
 	if n, ok := st.Notice(); !ok || n.Lost {
 		t.Fatalf("the damage was not salvaged: %+v %v", n, ok)
 	}
-	if st.Disabled() != nil {
-		t.Fatalf("the salvage kept a disable record: %s", st.Disabled())
-	}
-	t.Logf("%d pages damaged; the salvage keeps no disable record", hit)
+	return st, hit
 }

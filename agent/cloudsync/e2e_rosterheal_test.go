@@ -1,7 +1,6 @@
 package cloudsync_test
 
 import (
-	"bytes"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -9,9 +8,7 @@ import (
 	"testing"
 	"time"
 
-	"timeclock/agent/journal"
 	"timeclock/agent/roster"
-	"timeclock/agent/store"
 	"timeclock/internal/await"
 	"timeclock/internal/e2e"
 )
@@ -34,37 +31,7 @@ func TestRosterBackAfterStorageDamage(t *testing.T) {
 		{"storage damaged", func(t *testing.T, path string) {
 			// Garbage over every page holding her record: salvage keeps
 			// the employees that still read, the roster at version 0.
-			b, err := os.ReadFile(path)
-			if err != nil {
-				t.Fatal(err)
-			}
-			const page = 4096
-			hit := 0
-			for off := 2 * page; off+page <= len(b); off += page { // not the meta pages
-				if bytes.Contains(b[off:off+page], []byte(lostName)) {
-					copy(b[off:off+page], bytes.Repeat([]byte{0xAA}, page))
-					hit++
-				}
-			}
-			if hit == 0 {
-				t.Fatalf("no page of %s holds %q", path, lostName)
-			}
-			if err := os.WriteFile(path, b, 0o600); err != nil {
-				t.Fatal(err)
-			}
-			// What the clock will salvage (from a copy: the same bytes).
-			cp := t.TempDir()
-			if err := os.WriteFile(filepath.Join(cp, "state.db"), b, 0o600); err != nil {
-				t.Fatal(err)
-			}
-			st, err := store.Open(cp, store.Options{Rules: append(journal.Rules(), roster.Rules()...)})
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer st.Close()
-			if n, ok := st.Notice(); !ok || n.Lost {
-				t.Fatalf("the damage was not salvaged: %+v %v", n, ok)
-			}
+			st, hit := smashPages(t, path, lostName)
 			ros, err := roster.Open(st)
 			if err != nil {
 				t.Fatal(err)
