@@ -13,7 +13,6 @@ import (
 
 	"timeclock/internal/await"
 	"timeclock/internal/daemontest"
-	"timeclock/internal/syncbuf"
 )
 
 // oosConfig writes a config file outside the state directory.
@@ -221,19 +220,7 @@ func TestOutOfServiceConsole(t *testing.T) {
 	bin := daemontest.Build(t, "timeclock/cmd/timeclockd")
 	sock := filepath.Join(t.TempDir(), "sim.sock")
 	cfg := oosConfig(t, fmt.Sprintf(`{"board": "sim", "sim_socket": %q, "console": "stdio", "duplicate_windw": "0s"}`, sock))
-	cmd := exec.Command(bin, "--config", cfg, "--state-dir", t.TempDir(), "--console-no-login", "--out-of-service")
-	in, err := cmd.StdinPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	out := &syncbuf.Buffer{}
-	cmd.Stdout, cmd.Stderr = out, out
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	done := make(chan error, 1)
-	go func() { done <- cmd.Wait() }()
-	defer cmd.Process.Kill()
+	cmd, in, out, done := startStdio(t, bin, "--config", cfg, "--state-dir", t.TempDir(), "--console-no-login", "--out-of-service")
 	daemontest.DialSim(t, sock, e2eTimeout).WaitScreen("Out of service", e2eTimeout)
 	io.WriteString(in, "\n")
 	await.True(t, e2eTimeout, func() bool { return strings.Contains(out.String(), "timeclock> ") }, "no prompt:\n%s", out)

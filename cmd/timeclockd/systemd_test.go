@@ -187,19 +187,7 @@ func TestWatchdogPingsStopWhileThePunchLoopHangs(t *testing.T) {
 func TestRebootExitsWithTheServiceStatus(t *testing.T) {
 	bin := daemontest.Build(t, "timeclock/cmd/timeclockd")
 	dir := t.TempDir()
-	cmd := exec.Command(bin, "--board", "sim", "--state-dir", dir, "--console", "stdio", "--console-no-login", "--reboot-exit", "10")
-	in, err := cmd.StdinPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	out := &syncbuf.Buffer{}
-	cmd.Stdout, cmd.Stderr = out, out
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	done := make(chan error, 1)
-	go func() { done <- cmd.Wait() }()
-	defer cmd.Process.Kill()
+	_, in, out, done := startStdio(t, bin, "--board", "sim", "--state-dir", dir, "--console", "stdio", "--console-no-login", "--reboot-exit", "10")
 	await.True(t, e2eTimeout, func() bool { return strings.Contains(out.String(), "idle") }, "clock not idle:\n%s", out)
 	io.WriteString(in, "\n") // Enter starts the session
 	await.True(t, e2eTimeout, func() bool { return strings.Contains(out.String(), "timeclock> ") }, "no prompt:\n%s", out)
@@ -300,4 +288,25 @@ func TestJournalStreamPriorities(t *testing.T) {
 	if strings.Contains(read(), "time=") {
 		t.Errorf("the journal stamps lines itself; time= is left in:\n%s", read())
 	}
+}
+
+// startStdio starts timeclockd with a pipe on its stdin (a console on
+// stdio) and its output collected; done gets Wait's error. The process is
+// killed at the test's end if it still runs.
+func startStdio(t *testing.T, bin string, args ...string) (cmd *exec.Cmd, in io.Writer, out *syncbuf.Buffer, done <-chan error) {
+	t.Helper()
+	cmd = exec.Command(bin, args...)
+	w, err := cmd.StdinPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	out = &syncbuf.Buffer{}
+	cmd.Stdout, cmd.Stderr = out, out
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	d := make(chan error, 1)
+	go func() { d <- cmd.Wait() }()
+	t.Cleanup(func() { cmd.Process.Kill() })
+	return cmd, w, out, d
 }
