@@ -30,10 +30,19 @@ func builtinReleaseKeys() []string {
 // (ExecStopPost) on the state directory and reports on stderr (the
 // journal). It never fails the start: a check that cannot run leaves the
 // slots as they are, and the unit ignores its status ("-").
+//
+// The hooks need only the state directory. A config the agent refuses (a
+// typo made during a trial, a key of a newer version) must not stop them:
+// that is when a trial most needs rolling back. With --state-dir given, as
+// the unit gives it, they go on and say why.
 func updateHook(fl *flags) error {
 	fc, err := loadConfig(fl)
 	if err != nil {
-		return err
+		if !fl.set["state-dir"] {
+			return err
+		}
+		fmt.Fprintf(os.Stderr, "timeclockd: update: %v; the update hook goes on with --state-dir %s\n", err, fl.stateDir)
+		fc.StateDir = fl.stateDir
 	}
 	var msg string
 	if fl.updateRescue {
