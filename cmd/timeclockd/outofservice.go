@@ -71,7 +71,7 @@ func runOutOfService(ctx context.Context, fl *flags) error {
 		reason = cfgErr.Error()
 	}
 	log.Warn("out of service: systemd gave up on the agent; the clock shows out of service and tries the agent again",
-		"retry_at", retryAt.Format(time.RFC3339), "retry_in", fl.retryIn.String(), "reason", reason)
+		"retry_at", retryAtText(retryAt, clock.BuildTime()), "retry_in", fl.retryIn.String(), "reason", reason)
 
 	var set *board.Set
 	if modelErr == nil {

@@ -23,6 +23,7 @@ import (
 	"timeclock/agent/logring"
 	"timeclock/agent/outofservice"
 	"timeclock/board"
+	"timeclock/clock"
 	"timeclock/onboarding/identity"
 )
 
@@ -36,6 +37,18 @@ type faultConsole struct {
 	fields   []console.Field // config show
 }
 
+// retryAtText is the retry's wall time for a person, or "unknown" while
+// the wall clock reads below floor (this binary's build time: a board
+// without an RTC battery after a power cut): the countdown runs on the
+// monotonic clock and is right either way; a date months back would
+// mislead.
+func retryAtText(t, floor time.Time) string {
+	if !clock.IsSet(t) || t.Before(floor) {
+		return "unknown (the clock is not set)"
+	}
+	return t.UTC().Format(time.RFC3339)
+}
+
 func (f *faultConsole) notRunning() error {
 	return fmt.Errorf("the clock is out of service: the agent is not running (tried again in %s); %s",
 		outofservice.Countdown(time.Duration(f.left.Load())*time.Second), f.reason)
@@ -44,7 +57,7 @@ func (f *faultConsole) notRunning() error {
 func (f *faultConsole) Status() []console.Field {
 	return []console.Field{{Key: "state", Value: "out-of-service"}, {Key: "reason", Value: f.reason},
 		{Key: "retry_in", Value: outofservice.Countdown(time.Duration(f.left.Load()) * time.Second)},
-		{Key: "retry_at", Value: f.retryAt.UTC().Format(time.RFC3339)},
+		{Key: "retry_at", Value: retryAtText(f.retryAt, clock.BuildTime())},
 		{Key: "agent", Value: "stopped by systemd after failed starts (journalctl -u timeclockd)"},
 		{Key: "model", Value: f.model}, {Key: "version", Value: version}}
 }

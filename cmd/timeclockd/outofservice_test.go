@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"timeclock/clock"
 	"timeclock/internal/await"
 	"timeclock/internal/daemontest"
 )
@@ -278,5 +279,23 @@ func TestOutOfServiceEmptyConfigUsesTheLastBoard(t *testing.T) {
 	p.Cmd.Process.Signal(syscall.SIGTERM)
 	if err := p.Wait(t, e2eTimeout); err != nil {
 		t.Fatalf("exit after SIGTERM: %v", err)
+	}
+}
+
+// The retry's wall time is shown only when the wall clock can be believed:
+// on a clock below the build time (no RTC battery, after a power cut) it
+// says unknown; the countdown runs on the monotonic clock either way.
+func TestRetryAtText(t *testing.T) {
+	at, build := time.Date(2031, 5, 6, 7, 8, 9, 0, time.UTC), time.Date(2031, 1, 1, 0, 0, 0, 0, time.UTC)
+	if got := retryAtText(at, build); got != "2031-05-06T07:08:09Z" {
+		t.Errorf("a set clock: %q", got)
+	}
+	if got := retryAtText(at, time.Time{}); got != "2031-05-06T07:08:09Z" {
+		t.Errorf("a set clock, no build time: %q", got)
+	}
+	for _, at := range []time.Time{time.Unix(300, 0), clock.MinValid.Add(-time.Hour), build.Add(-24 * time.Hour)} {
+		if got := retryAtText(at, build); got != "unknown (the clock is not set)" {
+			t.Errorf("%v: %q, want unknown", at, got)
+		}
 	}
 }
