@@ -49,9 +49,19 @@ func cloudUpdates(t *testing.T, m *vmtest.Machine, cc *cloudClock, relay *tcprel
 		}, "the cloud never showed %s %s for the clock; last %v", id, state, &last)
 		return last
 	}
+	// version is what the service's main process says with --version; ok
+	// is false between processes (no main PID) or on a guest error.
+	version := func() (string, bool) {
+		out, code, err := m.Exec(guestTimeout, "/proc/$(systemctl show -p MainPID --value timeclockd)/exe --version")
+		return strings.TrimSpace(out), err == nil && code == 0
+	}
 	running := func() string {
 		t.Helper()
-		return strings.TrimSpace(m.Run(t, guestTimeout, "/proc/$(systemctl show -p MainPID --value timeclockd)/exe --version"))
+		v, ok := version()
+		if !ok {
+			t.Fatalf("the service's version: %q", v)
+		}
+		return v
 	}
 
 	// 9.1: offered, downloaded, installed, trial, committed.
@@ -91,9 +101,9 @@ func cloudUpdates(t *testing.T, m *vmtest.Machine, cc *cloudClock, relay *tcprel
 	// the sim socket dialled next is 9.3's and not 9.1's on its way out.
 	v3 := []string{""} // the last answer, read when the wait fails
 	waitGuest(t, 2*time.Minute, func() bool {
-		out, code, err := m.Exec(guestTimeout, "/proc/$(systemctl show -p MainPID --value timeclockd)/exe --version")
-		v3[0] = strings.TrimSpace(out)
-		return err == nil && code == 0 && strings.HasPrefix(v3[0], "timeclockd 9.3 ")
+		v, ok := version()
+		v3[0] = v
+		return ok && strings.HasPrefix(v, "timeclockd 9.3 ")
 	}, "on trial the service never ran 9.3; last %q", v3)
 	cc.sim = dialIdle(t, m)
 	if v := cc.sim.OK("status")["version"]; v != "9.3" {
